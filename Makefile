@@ -1,0 +1,164 @@
+# Courier — build, test, sanitizers, fuzz, bench.
+# Build variants live in their own folders (build/release, build/asan, build/tsan) so objects
+# never mix. Each room is a static library; tests are one CUnit runner per room.
+
+SAN     ?=
+ifeq ($(SAN),asan)
+BUILD   ?= build/asan
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),tsan)
+BUILD   ?= build/tsan
+SANFLAGS = -O1 -g -fsanitize=thread
+else
+BUILD   ?= build/release
+SANFLAGS = -O2 -g
+endif
+
+CC      ?= gcc
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wimplicit-fallthrough
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -MMD -MP -I.
+LDFLAGS += $(SANFLAGS)
+LIBS     = -lpthread -lm
+
+PKGS_LIBS = $(shell pkg-config --libs libcjson ncursesw 2>/dev/null || echo -lcjson -lncursesw)
+CUNIT     = -lcunit
+RDKAFKA   = $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
+
+PROTO_SRC = $(wildcard protocol/*.c)
+PROD_SRC  = $(wildcard producer/*.c)
+MB_SRC    = $(wildcard mockbroker/*.c)
+SIM_SRC   = $(filter-out sim/main.c,$(wildcard sim/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBKW = $(BUILD)/libkw.a
+LIBKP = $(BUILD)/libkp.a
+LIBMB = $(BUILD)/libmb.a
+LIBSIM = $(BUILD)/libsim.a
+COURIER = $(BUILD)/courier
+
+ROOMS = protocol producer mockbroker sim
+RUNNERS = $(foreach r,$(ROOMS),$(BUILD)/tests/$(r)_tests)
+
+.PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
+        $(foreach r,$(ROOMS),test-$(r))
+
+all: $(COURIER) courier
+
+# ./courier is a link to the release binary, so README commands stay short.
+courier: $(COURIER)
+	@if [ "$(BUILD)" = build/release ]; then ln -sf $(COURIER) courier; fi
+
+$(BUILD)/protocol/%.o: CFLAGS += -Wconversion
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBKW): $(call obj,$(PROTO_SRC))
+$(LIBKP): $(call obj,$(PROD_SRC))
+$(LIBMB): $(call obj,$(MB_SRC))
+$(LIBSIM): $(call obj,$(SIM_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(COURIER): $(call obj,sim/main.c) $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGS_LIBS) $(LIBS)
+
+# --- tests: tests/test_<room>_<topic>.c each define `void suite_<room>_<topic>(void)`;
+# the registry of a room's runner is generated from the file names.
+TEST_SRC = $(wildcard tests/test_*.c)
+room_tests = $(wildcard tests/test_$(1)_*.c)
+TESTLIB_SRC = tests/runner.c tests/tu.c
+
+$(BUILD)/tests/reg_%.c: $(wildcard tests/test_*.c) Makefile
+	@mkdir -p $(dir $@)
+	@{ for f in $(call room_tests,$*); do n=$$(basename $$f .c); n=$${n#test_}; \
+	     echo "void suite_$$n(void);"; done; \
+	   echo "void tu_register_all(void);"; echo "void tu_register_all(void) {"; \
+	   for f in $(call room_tests,$*); do n=$$(basename $$f .c); n=$${n#test_}; \
+	     echo "    suite_$$n();"; done; echo "}"; } > $@.tmp && \
+	  (cmp -s $@.tmp $@ || mv $@.tmp $@); rm -f $@.tmp
+
+$(BUILD)/tests/reg_%.o: $(BUILD)/tests/reg_%.c
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/protocol_tests: $(call obj,$(call room_tests,protocol) $(TESTLIB_SRC)) \
+		$(BUILD)/tests/reg_protocol.o $(LIBKW)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT) $(LIBS)
+$(BUILD)/tests/producer_tests: $(call obj,$(call room_tests,producer) $(TESTLIB_SRC)) \
+		$(BUILD)/tests/reg_producer.o $(LIBKP) $(LIBMB) $(LIBKW)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT) $(RDKAFKA) $(LIBS)
+$(BUILD)/tests/mockbroker_tests: $(call obj,$(call room_tests,mockbroker) $(TESTLIB_SRC)) \
+		$(BUILD)/tests/reg_mockbroker.o $(LIBMB) $(LIBKW)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT) $(RDKAFKA) $(LIBS)
+$(BUILD)/tests/sim_tests: $(call obj,$(call room_tests,sim) $(TESTLIB_SRC)) \
+		$(BUILD)/tests/reg_sim.o $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW) $(COURIER)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(PKGS_LIBS) $(LIBS)
+
+# One room's runner: `make test-protocol` (TEST=name runs one suite).
+$(foreach r,$(ROOMS),test-$(r)): test-%: deps $(BUILD)/tests/%_tests
+	COURIER=$(abspath $(COURIER)) $(BUILD)/tests/$*_tests $(TEST)
+
+# The whole suite: every room's runner, then the fuzz smoke run. Fails on the first failure.
+test: deps $(RUNNERS) $(COURIER) courier
+	@set -e; for r in $(ROOMS); do \
+	  echo "=== $$r ==="; COURIER=$(abspath $(COURIER)) $(BUILD)/tests/$${r}_tests $(TEST); done
+	@if [ -z "$(SAN)" ] && [ -z "$(TEST)" ]; then $(MAKE) --no-print-directory fuzz-smoke; fi
+	@echo "make test: all suites passed"
+
+demo: deps $(COURIER) courier
+	$(COURIER) demo
+
+asan:
+	$(MAKE) SAN=asan test
+tsan:
+	$(MAKE) SAN=tsan test
+
+deps:
+	@.ci/deps.sh
+
+# --- fuzzing: one libFuzzer target per decoder (tests/fuzz/fuzz_<name>.c), clang only.
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined
+
+build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) protocol/kw.h
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC)
+
+fuzz: $(FUZZ_BIN)
+	@echo "fuzz targets in build/fuzz/; run one: build/fuzz/fuzz_frame -max_total_time=60 tests/fuzz/corpus/frame"
+
+# A short run of every fuzz target on its seed corpus: no crash, no leak, no UB.
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \
+	  mkdir -p build/fuzz/work-$$n; \
+	  echo "fuzz smoke: $$n"; \
+	  $$f -runs=20000 -max_len=4096 -seed=1 build/fuzz/work-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+	    || { tail -40 build/fuzz/$$n.log; exit 1; }; done
+
+# --- benchmarks: bench/bench_<name>.c, each a program linked with every room and librdkafka;
+# bench/run.sh runs them in one go and prints the ratios.
+BENCH_SRC = $(wildcard bench/bench_*.c)
+BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RDKAFKA) $(PKGS_LIBS) $(LIBS)
+
+bench: deps $(COURIER) $(BENCH_BIN)
+	@if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); else echo "bench: not built yet"; exit 1; fi
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --std=c11 -I. -D_GNU_SOURCE --suppress=missingIncludeSystem \
+	  protocol producer mockbroker sim
+
+clean:
+	rm -rf build courier
+
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

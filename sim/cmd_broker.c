@@ -1,0 +1,11 @@
+/* courier broker — not built yet (placeholder until its room lands). */
+#include "sim/cmd.h"
+
+#include <stdio.h>
+
+int sim_cmd_broker(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "courier broker: not built yet\n");
+    return 1;
+}

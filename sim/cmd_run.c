@@ -1,0 +1,11 @@
+/* courier run — not built yet (placeholder until its room lands). */
+#include "sim/cmd.h"
+
+#include <stdio.h>
+
+int sim_cmd_run(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "courier run: not built yet\n");
+    return 1;
+}

@@ -1,0 +1,48 @@
+/* One room's CUnit runner. `runner [SUITE[:TEST]]` runs everything or one suite/test.
+ * Exits with the number of failed tests (0 = all passed), as CU_basic_run_tests' own return
+ * value does not count failures. */
+#include "tests/tu.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <string.h>
+
+void tu_register_all(void);
+
+int main(int argc, char **argv) {
+    if (CU_initialize_registry() != CUE_SUCCESS) {
+        fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
+        return 2;
+    }
+    tu_register_all();
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (argc > 1) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", argv[1]);
+        char *test = strchr(name, ':');
+        if (test)
+            *test++ = '\0';
+        CU_pSuite s = CU_get_suite(name);
+        if (!s) {
+            fprintf(stderr, "no suite named %s\n", name);
+            CU_cleanup_registry();
+            return 2;
+        }
+        if (test) {
+            CU_pTest t = CU_get_test(s, test);
+            if (!t) {
+                fprintf(stderr, "no test %s in suite %s\n", test, name);
+                CU_cleanup_registry();
+                return 2;
+            }
+            CU_basic_run_test(s, t);
+        } else {
+            CU_basic_run_suite(s);
+        }
+    } else {
+        CU_basic_run_tests();
+    }
+    unsigned failed = CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
