@@ -1,0 +1,144 @@
+/* ListOffsets 1–5: "what is the first / last parcel number on this shelf?" — how a consumer
+ * (kcat -C -o beginning) finds where to start reading.
+ *
+ * Fields by version (apache/kafka ListOffsets{Request,Response}.json; flexible from v6):
+ *   request:  replica_id, v2+ isolation_level, topics [name, partitions [partition_index,
+ *             v4+ current_leader_epoch, timestamp]]   (v0's max_num_offsets is gone from v1)
+ *   response: v2+ throttle_time_ms, topics [name, partitions [partition_index, error_code,
+ *             timestamp, offset, v4+ leader_epoch]]  (v1+ single offset, no old-style array)
+ */
+#include "protocol/kw.h"
+#include "protocol/kw_msg_util.h"
+
+#include <assert.h>
+
+#define LIST_OFFSETS_MIN 1
+#define LIST_OFFSETS_MAX 5
+
+void kw_list_offsets_req_encode(kw_wbuf *wb, int16_t version, const kw_list_offsets_req *m) {
+    assert(version >= LIST_OFFSETS_MIN && version <= LIST_OFFSETS_MAX);
+    kw_write_i32(wb, m->replica_id);
+    if (version >= 2)
+        kw_write_i8(wb, m->isolation_level);
+    int32_t nt = kw_msg_count(m->n_topics);
+    kw_write_array_len(wb, nt);
+    for (int32_t i = 0; i < nt; i++) {
+        const kw_list_offsets_req_topic *t = &m->topics[i];
+        kw_write_string(wb, t->name);
+        int32_t np = kw_msg_count(t->n_partitions);
+        kw_write_array_len(wb, np);
+        for (int32_t j = 0; j < np; j++) {
+            const kw_list_offsets_req_partition *p = &t->partitions[j];
+            kw_write_i32(wb, p->partition_index);
+            if (version >= 4)
+                kw_write_i32(wb, p->current_leader_epoch);
+            kw_write_i64(wb, p->timestamp);
+        }
+    }
+}
+
+kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                  kw_list_offsets_req *m) {
+    *m = (kw_list_offsets_req){0};
+    if (rb->err)
+        return rb->err;
+    if (!kw_msg_version_ok(rb, "ListOffsets request", version, LIST_OFFSETS_MIN,
+                           LIST_OFFSETS_MAX))
+        return rb->err;
+    kw_path path;
+    kw_path_init(&path, "ListOffsets");
+
+    m->replica_id = kw_read_i32(rb, kw_path_leaf(&path, "replica_id"));
+    if (version >= 2)
+        m->isolation_level = kw_read_i8(rb, kw_path_leaf(&path, "isolation_level"));
+    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topics"));
+    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
+    m->n_topics = rb->err ? 0 : nt;
+    size_t pmin = 4 + 8 + (version >= 4 ? 4u : 0u);
+    for (int32_t i = 0; i < nt && !rb->err; i++) {
+        kw_list_offsets_req_topic *t = &m->topics[i];
+        size_t mark = kw_path_push(&path, "topics", i);
+        t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
+        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
+        t->partitions =
+            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
+        t->n_partitions = rb->err ? 0 : np;
+        for (int32_t j = 0; j < np && !rb->err; j++) {
+            kw_list_offsets_req_partition *p = &t->partitions[j];
+            size_t mark2 = kw_path_push(&path, "partitions", j);
+            p->partition_index = kw_read_i32(rb, kw_path_leaf(&path, "partition_index"));
+            p->current_leader_epoch =
+                version >= 4 ? kw_read_i32(rb, kw_path_leaf(&path, "current_leader_epoch")) : -1;
+            p->timestamp = kw_read_i64(rb, kw_path_leaf(&path, "timestamp"));
+            kw_path_pop(&path, mark2);
+        }
+        kw_path_pop(&path, mark);
+    }
+    kw_read_expect_end(rb, "ListOffsets request");
+    return rb->err;
+}
+
+void kw_list_offsets_resp_encode(kw_wbuf *wb, int16_t version, const kw_list_offsets_resp *m) {
+    assert(version >= LIST_OFFSETS_MIN && version <= LIST_OFFSETS_MAX);
+    if (version >= 2)
+        kw_write_i32(wb, m->throttle_time_ms);
+    int32_t nt = kw_msg_count(m->n_topics);
+    kw_write_array_len(wb, nt);
+    for (int32_t i = 0; i < nt; i++) {
+        const kw_list_offsets_resp_topic *t = &m->topics[i];
+        kw_write_string(wb, t->name);
+        int32_t np = kw_msg_count(t->n_partitions);
+        kw_write_array_len(wb, np);
+        for (int32_t j = 0; j < np; j++) {
+            const kw_list_offsets_resp_partition *p = &t->partitions[j];
+            kw_write_i32(wb, p->partition_index);
+            kw_write_i16(wb, p->error_code);
+            kw_write_i64(wb, p->timestamp);
+            kw_write_i64(wb, p->offset);
+            if (version >= 4)
+                kw_write_i32(wb, p->leader_epoch);
+        }
+    }
+}
+
+kw_err kw_list_offsets_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                   kw_list_offsets_resp *m) {
+    *m = (kw_list_offsets_resp){0};
+    if (rb->err)
+        return rb->err;
+    if (!kw_msg_version_ok(rb, "ListOffsets response", version, LIST_OFFSETS_MIN,
+                           LIST_OFFSETS_MAX))
+        return rb->err;
+    kw_path path;
+    kw_path_init(&path, "ListOffsets");
+
+    if (version >= 2)
+        m->throttle_time_ms = kw_read_i32(rb, kw_path_leaf(&path, "throttle_time_ms"));
+    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topics"));
+    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
+    m->n_topics = rb->err ? 0 : nt;
+    size_t pmin = 4 + 2 + 8 + 8 + (version >= 4 ? 4u : 0u);
+    for (int32_t i = 0; i < nt && !rb->err; i++) {
+        kw_list_offsets_resp_topic *t = &m->topics[i];
+        size_t mark = kw_path_push(&path, "topics", i);
+        t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
+        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
+        t->partitions =
+            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
+        t->n_partitions = rb->err ? 0 : np;
+        for (int32_t j = 0; j < np && !rb->err; j++) {
+            kw_list_offsets_resp_partition *p = &t->partitions[j];
+            size_t mark2 = kw_path_push(&path, "partitions", j);
+            p->partition_index = kw_read_i32(rb, kw_path_leaf(&path, "partition_index"));
+            p->error_code = kw_read_i16(rb, kw_path_leaf(&path, "error_code"));
+            p->timestamp = kw_read_i64(rb, kw_path_leaf(&path, "timestamp"));
+            p->offset = kw_read_i64(rb, kw_path_leaf(&path, "offset"));
+            p->leader_epoch =
+                version >= 4 ? kw_read_i32(rb, kw_path_leaf(&path, "leader_epoch")) : -1;
+            kw_path_pop(&path, mark2);
+        }
+        kw_path_pop(&path, mark);
+    }
+    kw_read_expect_end(rb, "ListOffsets response");
+    return rb->err;
+}
