@@ -1,0 +1,244 @@
+/* The event bus (the company's radio): every event is stamped, counted, handed to the sinks
+ * (trace writer, runner statistics), copied to the view's ring, and — in step mode — held
+ * at the gate until the class presses `s`.
+ *
+ * The gate is a ticket queue: an emitter takes ticket t and may pass once `allowed` > t;
+ * sim_bus_step_once() raises `allowed` by one, so waiters leave oldest first, one per step. */
+#include "sim/bus.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SINKS 8
+#define KIND_SLOTS 256 /* open-addressing table of event kinds; more kinds are counted as "?" */
+
+typedef struct kind_count {
+    char kind[32];
+    uint64_t n;
+    int order; /* first-seen order, for sim_bus_each_count */
+} kind_count;
+
+struct sim_bus {
+    /* immutable after the run starts */
+    sim_sink_fn sinks[MAX_SINKS];
+    void *sink_opaque[MAX_SINKS];
+    int n_sinks;
+
+    atomic_uint_fast64_t seq;
+    atomic_uint_fast64_t dropped;
+
+    pthread_mutex_t lock; /* guards ring and kinds */
+    sim_event *ring;
+    size_t ring_cap, ring_head, ring_len;
+    kind_count kinds[KIND_SLOTS];
+    int n_kinds;
+
+    pthread_mutex_t gate_lock; /* guards the gate fields */
+    pthread_cond_t gate_cond;
+    bool step;
+    uint64_t next_ticket; /* ticket of the next emitter to arrive at the gate */
+    uint64_t allowed;     /* emitters with ticket < allowed may pass */
+    int waiting;
+};
+
+static _Thread_local bool thread_exempt;
+
+void sim_event_init(sim_event *e, sim_source src, const char *kind) {
+    memset(e, 0, sizeof *e);
+    e->source = src;
+    if (kind)
+        snprintf(e->kind, sizeof e->kind, "%s", kind);
+    e->partition = -1;
+    e->node = -1;
+    e->record_id = -1;
+    e->batch_id = -1;
+    e->corr_id = -1;
+    e->count = -1;
+    e->bytes = -1;
+    e->offset = -1;
+}
+
+sim_bus *sim_bus_new(size_t ring_capacity) {
+    sim_bus *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    if (ring_capacity) {
+        b->ring = calloc(ring_capacity, sizeof *b->ring);
+        if (!b->ring) {
+            free(b);
+            return NULL;
+        }
+        b->ring_cap = ring_capacity;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_mutex_init(&b->gate_lock, NULL);
+    pthread_cond_init(&b->gate_cond, NULL);
+    return b;
+}
+
+void sim_bus_destroy(sim_bus *b) {
+    if (!b)
+        return;
+    sim_bus_set_step(b, false);
+    pthread_cond_destroy(&b->gate_cond);
+    pthread_mutex_destroy(&b->gate_lock);
+    pthread_mutex_destroy(&b->lock);
+    free(b->ring);
+    free(b);
+}
+
+int sim_bus_add_sink(sim_bus *b, sim_sink_fn fn, void *opaque) {
+    if (b->n_sinks >= MAX_SINKS || !fn)
+        return -1;
+    b->sinks[b->n_sinks] = fn;
+    b->sink_opaque[b->n_sinks] = opaque;
+    b->n_sinks++;
+    return 0;
+}
+
+static unsigned kind_hash(const char *s) {
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* @locks b->lock MUST be held. */
+static void count_kind_locked(sim_bus *b, const char *kind) {
+    unsigned h = kind_hash(kind) % KIND_SLOTS;
+    for (unsigned i = 0; i < KIND_SLOTS; i++) {
+        kind_count *k = &b->kinds[(h + i) % KIND_SLOTS];
+        if (k->kind[0] == '\0') {
+            if (b->n_kinds >= KIND_SLOTS - 1)
+                break;
+            snprintf(k->kind, sizeof k->kind, "%s", kind);
+            k->order = b->n_kinds++;
+            k->n = 1;
+            return;
+        }
+        if (!strcmp(k->kind, kind)) {
+            k->n++;
+            return;
+        }
+    }
+}
+
+static void gate(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (b->step) {
+        uint64_t ticket = b->next_ticket++;
+        b->waiting++;
+        while (b->step && ticket >= b->allowed)
+            pthread_cond_wait(&b->gate_cond, &b->gate_lock);
+        b->waiting--;
+    }
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+void sim_bus_emit(sim_bus *b, sim_event *e) {
+    e->seq = atomic_fetch_add(&b->seq, 1) + 1;
+    pthread_mutex_lock(&b->lock);
+    count_kind_locked(b, e->kind);
+    if (b->ring_cap) {
+        if (b->ring_len < b->ring_cap) {
+            b->ring[(b->ring_head + b->ring_len) % b->ring_cap] = *e;
+            b->ring_len++;
+        } else {
+            atomic_fetch_add(&b->dropped, 1);
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    for (int i = 0; i < b->n_sinks; i++)
+        b->sinks[i](e, b->sink_opaque[i]);
+    if (!thread_exempt)
+        gate(b);
+}
+
+size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {
+    pthread_mutex_lock(&b->lock);
+    size_t n = 0;
+    while (n < max && b->ring_len > 0) {
+        out[n++] = b->ring[b->ring_head];
+        b->ring_head = (b->ring_head + 1) % b->ring_cap;
+        b->ring_len--;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
+
+uint64_t sim_bus_ring_dropped(sim_bus *b) {
+    return atomic_load(&b->dropped);
+}
+
+uint64_t sim_bus_total(sim_bus *b) {
+    return atomic_load(&b->seq);
+}
+
+uint64_t sim_bus_count(sim_bus *b, const char *kind) {
+    uint64_t n = 0;
+    pthread_mutex_lock(&b->lock);
+    unsigned h = kind_hash(kind) % KIND_SLOTS;
+    for (unsigned i = 0; i < KIND_SLOTS; i++) {
+        const kind_count *k = &b->kinds[(h + i) % KIND_SLOTS];
+        if (k->kind[0] == '\0')
+            break;
+        if (!strcmp(k->kind, kind)) {
+            n = k->n;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
+
+void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, void *opaque),
+                        void *opaque) {
+    kind_count copy[KIND_SLOTS];
+    pthread_mutex_lock(&b->lock);
+    int n = b->n_kinds;
+    for (int i = 0; i < KIND_SLOTS; i++)
+        if (b->kinds[i].kind[0])
+            copy[b->kinds[i].order] = b->kinds[i];
+    pthread_mutex_unlock(&b->lock);
+    for (int i = 0; i < n; i++)
+        fn(copy[i].kind, copy[i].n, opaque);
+}
+
+void sim_bus_set_step(sim_bus *b, bool on) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (on && !b->step)
+        b->allowed = b->next_ticket; /* no credit carried over from an earlier step session */
+    b->step = on;
+    pthread_cond_broadcast(&b->gate_cond);
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+bool sim_bus_stepping(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    bool on = b->step;
+    pthread_mutex_unlock(&b->gate_lock);
+    return on;
+}
+
+void sim_bus_step_once(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (b->step) {
+        b->allowed++;
+        pthread_cond_broadcast(&b->gate_cond);
+    }
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+int sim_bus_step_waiting(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    int n = b->waiting;
+    pthread_mutex_unlock(&b->gate_lock);
+    return n;
+}
+
+void sim_bus_exempt_thread(bool exempt) {
+    thread_exempt = exempt;
+}

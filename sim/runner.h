@@ -1,0 +1,104 @@
+/* sim/runner.h — the runner (the company's day): one mock cluster, one producer, the workload
+ * and the fault timeline, all on one simulation clock and one event bus. `courier run`
+ * (headless) and the view both drive a run through this object.
+ *
+ *   sim_runner *r;
+ *   if (sim_runner_new(scenario, &opts, &r, err, sizeof err)) ... exit 2
+ *   sim_runner_start(r, err, sizeof err);
+ *   while (!sim_runner_wait(r, 100)) { sim_runner_progress(r, &p); draw... }
+ *   sim_runner_audit(r, &audit);
+ *   sim_runner_destroy(r);
+ *
+ * Threads: every function may be called from any one control thread (the view's or main);
+ * the runner has its own threads (workload threads, a timeline thread, a supervisor), plus
+ * the producer's and the cluster's. Control calls mark the calling thread exempt from the
+ * step gate, so pressing a key never blocks the view. */
+#ifndef COURIER_SIM_RUNNER_H
+#define COURIER_SIM_RUNNER_H
+
+#include "sim/audit.h"
+#include "sim/bus.h"
+#include "sim/clock.h"
+#include "sim/scenario.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sim_runner sim_runner;
+
+typedef struct sim_run_opts {
+    double speed;             /* initial clock speed (default 1.0 when 0) */
+    bool seed_set;            /* override the workload seed with `seed` */
+    uint64_t seed;
+    const char *trace_path;   /* JSONL trace file, or NULL */
+    size_t ring_capacity;     /* view ring size in events; 0 = no ring (headless) */
+    int64_t stop_grace_ms;    /* after a stop: wall ms to let in-flight work finish (def. 3000) */
+} sim_run_opts;
+
+typedef enum sim_run_state {
+    SIM_RUN_NEW,      /* created, not started */
+    SIM_RUN_SENDING,  /* the workload is producing */
+    SIM_RUN_DRAINING, /* workload over: waiting for every record's outcome */
+    SIM_RUN_DONE,     /* every outcome known (or timed out); audit available */
+} sim_run_state;
+
+typedef struct sim_progress {
+    sim_run_state state;
+    int64_t planned;      /* records the workload will send (-1 when bounded by duration) */
+    int64_t sent;         /* kp_produce() calls so far */
+    int64_t acknowledged;
+    int64_t failed;
+    int64_t elapsed_ms;   /* simulated ms since start */
+    int64_t duration_ms;  /* planned simulated ms (-1 when bounded by count) */
+    double ack_rate;      /* acknowledged records per simulated second (recent) */
+    double eta_s;         /* wall seconds left (estimate; -1 unknown) */
+    bool paused;
+    double speed;
+    bool stepping;
+    bool stopping;        /* a stop was requested */
+    int next_fault;       /* index of the next timeline entry, n_timeline when all played */
+} sim_progress;
+
+/* Creates the run: validates the producer config against the producer, builds the cluster
+ * spec and opens the trace file. Nothing runs yet. The scenario must outlive the runner.
+ * Returns 0, or -1 with errbuf naming what is wrong. */
+int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **out, char *errbuf,
+                   size_t errsize);
+/* Starts the cluster (real loopback sockets), the producer and the workload/timeline threads.
+ * Returns 0, or -1 with errbuf. */
+int sim_runner_start(sim_runner *r, char *errbuf, size_t errsize);
+/* Waits up to timeout_ms (wall) for the run to reach SIM_RUN_DONE; true when done. */
+bool sim_runner_wait(sim_runner *r, int timeout_ms);
+/* Requests a stop: the workload stops sending, in-flight work gets stop_grace_ms to finish,
+ * then the run ends. Async-signal-unsafe: from a signal handler set a flag and call this
+ * from the main loop. */
+void sim_runner_stop(sim_runner *r);
+void sim_runner_progress(sim_runner *r, sim_progress *out);
+/* Fills the audit (reads the cluster's logs). Call after sim_runner_wait() returned true;
+ * before that it gives the audit so far (lost/duplicated over the logs as they are now). */
+int sim_runner_audit(sim_runner *r, sim_audit *out);
+/* Stops everything still running and frees the run. */
+void sim_runner_destroy(sim_runner *r);
+
+/* --- control (view keys) ---------------------------------------------------------------- */
+void sim_runner_pause(sim_runner *r);
+void sim_runner_resume(sim_runner *r);
+void sim_runner_set_speed(sim_runner *r, double speed);
+void sim_runner_set_step(sim_runner *r, bool on); /* = sim_bus_set_step */
+void sim_runner_step_once(sim_runner *r);         /* = sim_bus_step_once */
+/* Applies a fault now (at_ms ignored) exactly as a timeline entry would: the same checks,
+ * the same "fault" event in the trace. Returns 0, or -1 with errbuf. */
+int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize);
+
+/* --- drawing ---------------------------------------------------------------------------- */
+const sim_scenario *sim_runner_scenario(sim_runner *r);
+sim_clock *sim_runner_clock(sim_runner *r);
+sim_bus *sim_runner_bus(sim_runner *r);
+/* The producer and the cluster, for kp_snapshot() / kp_metrics() and the mb inspection API.
+ * Valid between sim_runner_start() and sim_runner_destroy(); NULL before. The view reads
+ * only; faults go through sim_runner_fault(). */
+struct kp_producer *sim_runner_producer(sim_runner *r);
+struct mb_cluster *sim_runner_cluster(sim_runner *r);
+
+#endif
