@@ -484,7 +484,7 @@ static void test_every_message_round_trips_at_every_version(void) {
             kw_wbuf_reset(&wb2);
             c->enc(&wb2, v, &got);
             CU_ASSERT_EQUAL_FATAL(wb2.len, wb1.len);
-            CU_ASSERT(memcmp(wb1.p, wb2.p, wb1.len) == 0);
+            CU_ASSERT(wb1.len == 0 || memcmp(wb1.p, wb2.p, wb1.len) == 0);
             kw_arena_reset(a);
             checked++;
         }
