@@ -1,0 +1,210 @@
+/* sim/view_text.h — curses-free text for the live view: numbers, gauges, batch boxes, the
+ * English/Chinese labels, and one styled line per row of each panel.
+ *
+ * Everything here is a pure function of its arguments (no curses, no locale, no clock), so the
+ * way a batch box or a broker lane reads is unit-tested (tests/test_sim_view_text.c) and
+ * sim/view.c only copies finished lines to the screen, mapping styles to colours.
+ *
+ * Widths are display columns of UTF-8 text: ASCII is one column, CJK ideographs and full-width
+ * forms are two. No function ever writes more columns than it is given or splits a UTF-8
+ * sequence; control characters in data (keys, topic names) are shown as '?'.
+ */
+#ifndef COURIER_SIM_VIEW_TEXT_H
+#define COURIER_SIM_VIEW_TEXT_H
+
+#include "sim/view_model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- display width and clipping ---------------------------------------------------------- */
+
+/* Display columns of the UTF-8 string `s` (invalid bytes count one column each). */
+int sim_vt_width(const char *s);
+
+/* Copies at most `cols` display columns of `src` into `dst` (NUL-terminated, never more than
+ * dstsize - 1 bytes), replacing control characters with '?'. When `src` is cut and `mark` is
+ * true, the last column holds '~' to show it. Returns the columns written. */
+int sim_vt_clip(char *dst, size_t dstsize, const char *src, int cols, bool mark);
+
+/* ---- numbers ----------------------------------------------------------------------------- */
+
+/* Counts: 999 → "999", 1234 → "1.2k", 12345 → "12k", 1234567 → "1.2M", then G. */
+void sim_vt_num(char *dst, size_t dstsize, int64_t v);
+/* Bytes in binary units: 512 → "512B", 1536 → "1.5K", 16384 → "16K", 33554432 → "32M". */
+void sim_vt_bytes(char *dst, size_t dstsize, int64_t v);
+/* Durations: 0 → "0ms", 850 → "850ms", 1200 → "1.2s", 75000 → "75s", 720000 → "12m". */
+void sim_vt_ms(char *dst, size_t dstsize, int64_t ms);
+/* Rates (per second): 12.34 → "12.3", 1234.0 → "1.2k" (as sim_vt_num above 1000). */
+void sim_vt_rate(char *dst, size_t dstsize, double v);
+/* Broker ids as "1,2,0" ("-" when count is 0). */
+void sim_vt_ids(char *dst, size_t dstsize, const int32_t *ids, int count);
+
+/* ---- gauges and boxes -------------------------------------------------------------------- */
+
+/* A gauge exactly `cols` columns wide: "[####------]". used is clamped to [0, total];
+ * total <= 0 draws an empty gauge. cols < 3 writes "". */
+void sim_vt_gauge(char *dst, size_t dstsize, int cols, int64_t used, int64_t total);
+
+/* One batch box as it sits in a deque, at most `cols` columns:
+ *   open tail   "[12r 8.0K/16K 3ms]"   (records, bytes / batch.size, linger left)
+ *   sealed      "[12r 16K/16K S]"      (ready, waiting for a truck)
+ *   on the road "[12r 16K >]"          (drained into an in-flight request)
+ *   retry       "[12r 16K R!!]"        (backing off; one '!' per attempt, "!9" past 3)
+ * When the long form does not fit, a short one ("[12r S]", then "[12]") is used; "" if even
+ * that does not fit. Returns the columns written. */
+int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t batch_size,
+                     int cols);
+
+/* ---- labels ------------------------------------------------------------------------------ */
+
+typedef enum sim_vt_label {
+    SIM_L_APP,          /* "Courier" */
+    SIM_L_DESK,         /* Front desk / 收件员 */
+    SIM_L_SORTING,      /* Sorting room / 分拣员 */
+    SIM_L_TRUCKS,       /* Trucks / 运输车 */
+    SIM_L_MAP,          /* Dispatcher's map / 调度员 */
+    SIM_L_TRACE,        /* Trace / 事件日志 */
+    SIM_L_HELP,         /* Keys / 按键 */
+    SIM_L_RUNNING,
+    SIM_L_PAUSED,
+    SIM_L_STEP,
+    SIM_L_FINISHED,
+    SIM_L_SPEED,
+    SIM_L_EVENTS,
+    SIM_L_DROPPED,
+    SIM_L_POOL,         /* buffer pool */
+    SIM_L_WAITING,      /* threads waiting for memory */
+    SIM_L_PARTITION,
+    SIM_L_KEY,
+    SIM_L_NOKEY,
+    SIM_L_SIZE,
+    SIM_L_LEADER,
+    SIM_L_REPLICAS,
+    SIM_L_ISR,
+    SIM_L_EPOCH,
+    SIM_L_HW,
+    SIM_L_NODE,
+    SIM_L_UP,
+    SIM_L_DOWN,
+    SIM_L_INFLIGHT,
+    SIM_L_IDLE,
+    SIM_L_REQUESTS,
+    SIM_L_ERRORS,
+    SIM_L_RTT,
+    SIM_L_DROP,
+    SIM_L_INJECT,
+    SIM_L_LAST,         /* last response */
+    SIM_L_OK,
+    SIM_L_EMPTY,        /* an empty deque */
+    SIM_L_MORE,         /* "+%d more" prefix word */
+    SIM_L_RATE_REC,     /* records/s */
+    SIM_L_RATE_REQ,     /* requests/s */
+    SIM_L_REC_PER_REQ,  /* records/request */
+    SIM_L_SENT,
+    SIM_L_ACKED,
+    SIM_L_FAILED,
+    SIM_L_RETRIES,
+    SIM_L_LOST,
+    SIM_L_DUPLICATED,
+    SIM_L_KEYS_SHORT,   /* the one-line key help in the footer */
+    SIM_L_NO_PARTS,     /* "no partitions yet (waiting for metadata)" */
+    SIM_L_NO_RECORDS,   /* "no records yet" */
+    SIM_L_TOO_SMALL,    /* "terminal too small: need 80x24" */
+    SIM_L__COUNT
+} sim_vt_label;
+
+/* The label in the language asked for (UTF-8, static storage; never NULL). */
+const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label);
+/* The name of a front-desk stage ("appended" / "已入批"). */
+const char *sim_vt_stage_text(sim_view_lang lang, sim_vm_stage stage);
+/* The full help text, one key per line, NULL-terminated array. */
+const char *const *sim_vt_help_lines(sim_view_lang lang);
+
+/* ---- styled lines ------------------------------------------------------------------------ */
+
+typedef enum sim_vt_style {
+    SIM_ST_NORMAL = 0,
+    SIM_ST_TITLE,   /* the top bar */
+    SIM_ST_HEADER,  /* a panel's title */
+    SIM_ST_DIM,     /* greyed: a broker that is down, an empty deque */
+    SIM_ST_OK,      /* acknowledged, up */
+    SIM_ST_WARN,    /* retries, paused, waiting threads */
+    SIM_ST_ERR,     /* errors, down */
+    SIM_ST_HILITE,  /* a map row that just changed */
+    SIM_ST_BOX,     /* batch boxes */
+    SIM_ST__COUNT
+} sim_vt_style;
+
+#define SIM_VT_LINE_BYTES 640
+#define SIM_VT_MAX_SPANS 32
+
+/* One screen row: UTF-8 text no wider than `limit` columns, and style spans over byte ranges
+ * (text outside every span is SIM_ST_NORMAL). */
+typedef struct sim_vt_line {
+    char text[SIM_VT_LINE_BYTES];
+    size_t len;   /* bytes in text */
+    int cols;     /* display columns used */
+    int limit;    /* columns available */
+    int n_spans;
+    struct {
+        size_t start, end; /* byte offsets into text, start < end */
+        sim_vt_style style;
+    } spans[SIM_VT_MAX_SPANS];
+} sim_vt_line;
+
+/* Starts an empty line at most `limit` columns wide (clamped to what text can hold). */
+void sim_vt_line_init(sim_vt_line *l, int limit);
+/* Appends formatted text in `style`, clipped to the columns left. Returns the columns added. */
+int sim_vt_line_add(sim_vt_line *l, sim_vt_style style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends spaces up to column `col` (no-op when already there or past the limit). */
+void sim_vt_line_pad(sim_vt_line *l, int col);
+/* The style of the byte at offset `at` (SIM_ST_NORMAL outside the spans). */
+sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at);
+
+/* ---- panel rows (each fills `l`, already initialised with the panel's width) -------------- */
+
+/* Top bar: name, scenario, RUNNING/PAUSED/STEP, speed, simulation time, event counter. */
+void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m);
+/* A panel header: "─ Front desk 收件员 ─── <extra>" style title with optional extra text. */
+void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, const char *extra);
+/* One front-desk record: "#1234 orders key=k17 → p3  120B  appended". */
+void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r);
+/* One partition deque: "orders-3 L1 [12r 8.0K/16K 3ms][S][S] +2". */
+void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_partition *p,
+                          int64_t batch_size);
+/* The buffer pool gauge: "pool [###-----] 1.2M/32M  waiting 2". */
+void sim_vt_row_pool(sim_vt_line *l, sim_view_lang lang, const sim_vm_pool *pool);
+/* One broker lane: "node 1 UP  #45 3b 48K 12ms | #46 ... | last #44 OK". */
+void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n);
+/* One map row: "orders-3 leader 1 epoch 2 replicas 1,2,0 isr 1,2 hw 1234". */
+void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r);
+/* Footer line 1: rates and the audit so far. */
+void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m);
+/* Footer line 2: the message if there is one, else the key help. */
+void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m);
+
+/* ---- layout ------------------------------------------------------------------------------ */
+
+typedef struct sim_vt_rect {
+    int y, x, h, w; /* h == 0: not shown */
+} sim_vt_rect;
+
+typedef struct sim_vt_layout {
+    bool too_small;      /* below 80x24: only a message is drawn */
+    sim_vt_rect title, desk, sorting, trucks, map, trace, footer;
+} sim_vt_layout;
+
+#define SIM_VT_MIN_COLS 80
+#define SIM_VT_MIN_ROWS 24
+
+/* Places the panels on a rows x cols screen for model `m`: the title on top, the footer (two
+ * rows) at the bottom, the four rooms in between (one column below 140 columns, two above),
+ * and the trace pane when m->show_trace. Each room gets its header row plus as many rows as it
+ * has content, shrinking the biggest first when space is short, never below one content row.
+ * Rects never overlap and never leave the screen. */
+void sim_vt_layout_compute(sim_vt_layout *out, int rows, int cols, const sim_view_model *m);
+
+#endif

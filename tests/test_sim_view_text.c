@@ -1,0 +1,478 @@
+/* The live view's words and numbers (sim/view_text.c): widths, clipping, numbers, gauges,
+ * batch boxes, labels, panel rows and the layout, checked without a terminal. */
+#include "sim/view_text.h"
+#include "tests/tu.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void test_width_counts_cjk_as_two_columns(void) {
+    CU_ASSERT_EQUAL(sim_vt_width(""), 0);
+    CU_ASSERT_EQUAL(sim_vt_width("abc"), 3);
+    CU_ASSERT_EQUAL(sim_vt_width("收件员"), 6);
+    CU_ASSERT_EQUAL(sim_vt_width("a收b"), 4);
+    CU_ASSERT_EQUAL(sim_vt_width("\xff\xfe"), 2); /* invalid bytes: one column each */
+}
+
+static void test_clip_never_splits_a_wide_character(void) {
+    char out[64];
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "收件员", 5, false), 4);
+    CU_ASSERT_STRING_EQUAL(out, "收件");
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "abcdef", 4, true), 4);
+    CU_ASSERT_STRING_EQUAL(out, "abc~");
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "收件员", 4, true), 3);
+    CU_ASSERT_STRING_EQUAL(out, "收~");
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "abc", 10, true), 3);
+    CU_ASSERT_STRING_EQUAL(out, "abc");
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "abc", 0, true), 0);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    /* A tiny destination: bytes are the limit, and the string stays terminated. */
+    char small[4];
+    sim_vt_clip(small, sizeof small, "收件员", 10, false);
+    CU_ASSERT_STRING_EQUAL(small, "收");
+}
+
+static void test_clip_replaces_control_characters(void) {
+    char out[64];
+    CU_ASSERT_EQUAL(sim_vt_clip(out, sizeof out, "a\x1b[31mb\n\t", 20, false), 9);
+    CU_ASSERT_PTR_NULL(strchr(out, 0x1b));
+    CU_ASSERT_STRING_EQUAL(out, "a?[31mb??");
+    /* Invalid UTF-8 (a lone continuation byte, an overlong '/') becomes '?'. */
+    sim_vt_clip(out, sizeof out, "x\x80y\xc0\xaf", 20, false);
+    CU_ASSERT_STRING_EQUAL(out, "x?y??");
+}
+
+static void test_numbers_are_short_and_rounded(void) {
+    char b[32];
+    sim_vt_num(b, sizeof b, 0);
+    CU_ASSERT_STRING_EQUAL(b, "0");
+    sim_vt_num(b, sizeof b, 999);
+    CU_ASSERT_STRING_EQUAL(b, "999");
+    sim_vt_num(b, sizeof b, 1234);
+    CU_ASSERT_STRING_EQUAL(b, "1.2k");
+    sim_vt_num(b, sizeof b, 12345);
+    CU_ASSERT_STRING_EQUAL(b, "12k");
+    sim_vt_num(b, sizeof b, 999999);
+    CU_ASSERT_STRING_EQUAL(b, "1.0M");
+    sim_vt_num(b, sizeof b, 1234567);
+    CU_ASSERT_STRING_EQUAL(b, "1.2M");
+    sim_vt_num(b, sizeof b, -1500);
+    CU_ASSERT_STRING_EQUAL(b, "-1.5k");
+    sim_vt_num(b, sizeof b, INT64_MAX);
+    CU_ASSERT(strlen(b) < 10);
+    sim_vt_bytes(b, sizeof b, 512);
+    CU_ASSERT_STRING_EQUAL(b, "512B");
+    sim_vt_bytes(b, sizeof b, 1536);
+    CU_ASSERT_STRING_EQUAL(b, "1.5K");
+    sim_vt_bytes(b, sizeof b, 16384);
+    CU_ASSERT_STRING_EQUAL(b, "16K");
+    sim_vt_bytes(b, sizeof b, 33554432);
+    CU_ASSERT_STRING_EQUAL(b, "32M");
+    sim_vt_ms(b, sizeof b, 0);
+    CU_ASSERT_STRING_EQUAL(b, "0ms");
+    sim_vt_ms(b, sizeof b, 850);
+    CU_ASSERT_STRING_EQUAL(b, "850ms");
+    sim_vt_ms(b, sizeof b, 1200);
+    CU_ASSERT_STRING_EQUAL(b, "1.2s");
+    sim_vt_ms(b, sizeof b, 75000);
+    CU_ASSERT_STRING_EQUAL(b, "75s");
+    sim_vt_ms(b, sizeof b, 720000);
+    CU_ASSERT_STRING_EQUAL(b, "12m");
+    sim_vt_ms(b, sizeof b, -5);
+    CU_ASSERT_STRING_EQUAL(b, "0ms");
+    sim_vt_rate(b, sizeof b, 12.34);
+    CU_ASSERT_STRING_EQUAL(b, "12.3");
+    sim_vt_rate(b, sizeof b, 1234.0);
+    CU_ASSERT_STRING_EQUAL(b, "1.2k");
+    sim_vt_rate(b, sizeof b, 0.0 / 0.0);
+    CU_ASSERT_STRING_EQUAL(b, "0.0");
+    int32_t ids[] = {1, 2, 0};
+    sim_vt_ids(b, sizeof b, ids, 3);
+    CU_ASSERT_STRING_EQUAL(b, "1,2,0");
+    sim_vt_ids(b, sizeof b, ids, 0);
+    CU_ASSERT_STRING_EQUAL(b, "-");
+    char tiny[4];
+    sim_vt_ids(tiny, sizeof tiny, ids, 3);
+    CU_ASSERT_STRING_EQUAL(tiny, "1,2");
+}
+
+static void test_gauge_is_exact_width_and_clamped(void) {
+    char g[64];
+    sim_vt_gauge(g, sizeof g, 12, 5, 10);
+    CU_ASSERT_STRING_EQUAL(g, "[#####-----]");
+    sim_vt_gauge(g, sizeof g, 12, 0, 10);
+    CU_ASSERT_STRING_EQUAL(g, "[----------]");
+    sim_vt_gauge(g, sizeof g, 12, 1, 1000000);
+    CU_ASSERT_STRING_EQUAL(g, "[#---------]"); /* anything in use shows */
+    sim_vt_gauge(g, sizeof g, 12, 50, 10);
+    CU_ASSERT_STRING_EQUAL(g, "[##########]");
+    sim_vt_gauge(g, sizeof g, 12, -3, 10);
+    CU_ASSERT_STRING_EQUAL(g, "[----------]");
+    sim_vt_gauge(g, sizeof g, 6, 3, 0);
+    CU_ASSERT_STRING_EQUAL(g, "[----]");
+    sim_vt_gauge(g, sizeof g, 2, 3, 10);
+    CU_ASSERT_STRING_EQUAL(g, "");
+    char small[5];
+    sim_vt_gauge(small, sizeof small, 12, 3, 10); /* does not fit: nothing, no overflow */
+    CU_ASSERT_STRING_EQUAL(small, "");
+}
+
+static void test_batch_box_shows_fill_linger_seal_and_retries(void) {
+    char b[96];
+    sim_vm_batch open = {.records = 12, .bytes = 8192, .linger_left_ms = 3};
+    CU_ASSERT_EQUAL(sim_vt_batch_box(b, sizeof b, &open, 16384, 40), 18);
+    CU_ASSERT_STRING_EQUAL(b, "[12r 8.0K/16K 3ms]");
+    sim_vm_batch sealed = {.records = 20, .bytes = 16384, .sealed = true};
+    sim_vt_batch_box(b, sizeof b, &sealed, 16384, 40);
+    CU_ASSERT_STRING_EQUAL(b, "[20r 16K/16K S]");
+    sim_vm_batch road = {.records = 20, .bytes = 16384, .sealed = true, .in_flight = true};
+    sim_vt_batch_box(b, sizeof b, &road, 16384, 40);
+    CU_ASSERT_STRING_EQUAL(b, "[20r 16K >]");
+    sim_vm_batch retry = {.records = 3, .bytes = 300, .sealed = true, .attempts = 2,
+                          .backing_off = true};
+    sim_vt_batch_box(b, sizeof b, &retry, 16384, 40);
+    CU_ASSERT_STRING_EQUAL(b, "[3r 300B R!!]");
+    retry.attempts = 7;
+    sim_vt_batch_box(b, sizeof b, &retry, 16384, 40);
+    CU_ASSERT_STRING_EQUAL(b, "[3r 300B R!7]");
+    /* Narrow panels get the short forms, then nothing. */
+    CU_ASSERT_EQUAL(sim_vt_batch_box(b, sizeof b, &open, 16384, 8), 7);
+    CU_ASSERT_STRING_EQUAL(b, "[12r o]");
+    CU_ASSERT_EQUAL(sim_vt_batch_box(b, sizeof b, &sealed, 16384, 6), 4);
+    CU_ASSERT_STRING_EQUAL(b, "[20]");
+    CU_ASSERT_EQUAL(sim_vt_batch_box(b, sizeof b, &sealed, 16384, 3), 0);
+    CU_ASSERT_STRING_EQUAL(b, "");
+}
+
+static void test_labels_exist_in_both_languages(void) {
+    for (int i = 0; i < SIM_L__COUNT; i++) {
+        const char *en = sim_vt_label_text(SIM_LANG_EN, (sim_vt_label)i);
+        const char *zh = sim_vt_label_text(SIM_LANG_ZH, (sim_vt_label)i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(en);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(zh);
+        CU_ASSERT(en[0] != '\0');
+        CU_ASSERT(zh[0] != '\0');
+        CU_ASSERT(sim_vt_width(sim_vt_label_text(SIM_LANG_EN, (sim_vt_label)i)) <= 80);
+    }
+    CU_ASSERT_STRING_EQUAL(sim_vt_label_text(SIM_LANG_EN, SIM_L_DESK), "Front desk");
+    CU_ASSERT_PTR_NOT_NULL(strstr(sim_vt_label_text(SIM_LANG_ZH, SIM_L_DESK), "收件员"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sim_vt_label_text(SIM_LANG_ZH, SIM_L_SORTING), "分拣员"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sim_vt_label_text(SIM_LANG_ZH, SIM_L_TRUCKS), "运输车"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sim_vt_label_text(SIM_LANG_ZH, SIM_L_MAP), "调度员"));
+    CU_ASSERT_STRING_EQUAL(sim_vt_label_text(SIM_LANG_EN, (sim_vt_label)-1), "?");
+    CU_ASSERT_STRING_EQUAL(sim_vt_label_text(SIM_LANG_EN, SIM_L__COUNT), "?");
+    CU_ASSERT_STRING_EQUAL(sim_vt_stage_text(SIM_LANG_EN, SIM_STAGE_APPENDED), "appended");
+    CU_ASSERT_STRING_EQUAL(sim_vt_stage_text(SIM_LANG_EN, SIM_STAGE__COUNT), "?");
+    for (int lang = 0; lang < 2; lang++) {
+        const char *const *h = sim_vt_help_lines((sim_view_lang)lang);
+        int n = 0;
+        for (; h[n]; n++)
+            CU_ASSERT(sim_vt_width(h[n]) <= 76);
+        CU_ASSERT_EQUAL(n, 12);
+    }
+    CU_ASSERT(sim_vt_width(sim_vt_label_text(SIM_LANG_ZH, SIM_L_KEYS_SHORT)) <= 80);
+    CU_ASSERT(sim_vt_width(sim_vt_label_text(SIM_LANG_EN, SIM_L_KEYS_SHORT)) <= 80);
+}
+
+static void test_line_clips_to_limit_and_tracks_styles(void) {
+    sim_vt_line l;
+    sim_vt_line_init(&l, 10);
+    CU_ASSERT_EQUAL(sim_vt_line_add(&l, SIM_ST_NORMAL, "abc"), 3);
+    CU_ASSERT_EQUAL(sim_vt_line_add(&l, SIM_ST_ERR, "%s", "收件员"), 6);
+    CU_ASSERT_EQUAL(sim_vt_line_add(&l, SIM_ST_OK, "xyz"), 1);
+    CU_ASSERT_EQUAL(l.cols, 10);
+    CU_ASSERT_EQUAL(sim_vt_width(l.text), 10);
+    CU_ASSERT_STRING_EQUAL(l.text, "abc收件员x");
+    CU_ASSERT_EQUAL(sim_vt_line_add(&l, SIM_ST_OK, "more"), 0);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_NORMAL);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 3), SIM_ST_ERR);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, strlen(l.text) - 1), SIM_ST_OK);
+    sim_vt_line_init(&l, 6);
+    sim_vt_line_add(&l, SIM_ST_NORMAL, "ab");
+    sim_vt_line_pad(&l, 5);
+    CU_ASSERT_STRING_EQUAL(l.text, "ab   ");
+    sim_vt_line_pad(&l, 99);
+    CU_ASSERT_EQUAL(l.cols, 6);
+    /* A limit wider than the buffer can hold is clamped, not overflowed. */
+    sim_vt_line_init(&l, 100000);
+    for (int i = 0; i < 400; i++)
+        sim_vt_line_add(&l, (sim_vt_style)(i % SIM_ST__COUNT), "收件员");
+    CU_ASSERT(l.len < sizeof l.text);
+    CU_ASSERT_EQUAL(sim_vt_width(l.text), l.cols);
+    CU_ASSERT(l.n_spans <= SIM_VT_MAX_SPANS);
+}
+
+static sim_view_model *sample_model(void) {
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    m.status.speed = 1.0;
+    m.status.events = 4321;
+    m.status.sim_ms = 12500;
+    snprintf(m.status.scenario, sizeof m.status.scenario, "acks1-leader-crash");
+    m.n_desk = 2;
+    m.desk[0] = (sim_vm_desk_row){.record_id = 77, .partition = 3, .size = 120,
+                                  .stage = SIM_STAGE_APPENDED};
+    snprintf(m.desk[0].topic, sizeof m.desk[0].topic, "orders");
+    snprintf(m.desk[0].key, sizeof m.desk[0].key, "k17");
+    m.desk[1] = (sim_vm_desk_row){.record_id = 78, .partition = -1, .size = -1,
+                                  .stage = SIM_STAGE_FAILED};
+    snprintf(m.desk[1].topic, sizeof m.desk[1].topic, "orders");
+    snprintf(m.desk[1].err_name, sizeof m.desk[1].err_name, "BUFFER_EXHAUSTED");
+    m.batch_size = 16384;
+    m.linger_ms = 5;
+    m.n_parts = m.n_parts_total = 6;
+    for (int i = 0; i < 6; i++) {
+        sim_vm_partition *p = &m.parts[i];
+        snprintf(p->topic, sizeof p->topic, "orders");
+        p->partition = i;
+        p->leader = i % 3;
+        p->n_batches = p->n_batches_total = i % 3;
+        for (int j = 0; j < p->n_batches; j++)
+            p->batches[j] = (sim_vm_batch){.records = 10 + j, .bytes = 4000 * (j + 1),
+                                           .sealed = j == 0, .linger_left_ms = 2};
+    }
+    m.pool = (sim_vm_pool){.used = 1 << 20, .total = 32 << 20, .waiters = 2};
+    m.n_nodes = 3;
+    for (int i = 0; i < 3; i++) {
+        sim_vm_node *n = &m.nodes[i];
+        n->id = i;
+        n->up = i != 1;
+        n->requests_total = 1500 * i;
+        n->n_inflight = n->n_inflight_total = i == 1 ? 0 : 2;
+        for (int j = 0; j < n->n_inflight; j++)
+            n->inflight[j] = (sim_vm_request){.correlation_id = 40 + j, .batches = 3,
+                                              .bytes = 48000, .age_ms = 12};
+        n->has_last = true;
+        n->last.correlation_id = 39;
+        if (i == 2) {
+            n->last.err = 6;
+            snprintf(n->last.err_name, sizeof n->last.err_name, "NOT_LEADER_OR_FOLLOWER");
+        }
+    }
+    m.n_map = m.n_map_total = 6;
+    for (int i = 0; i < 6; i++) {
+        sim_vm_map_row *r = &m.map[i];
+        snprintf(r->topic, sizeof r->topic, "orders");
+        r->partition = i;
+        r->leader = i % 3;
+        r->epoch = 1;
+        r->high_watermark = 1234 * i;
+        r->n_replicas = 3;
+        r->n_isr = i == 0 ? 2 : 3;
+        for (int j = 0; j < 3; j++)
+            r->replicas[j] = r->isr[j] = (i + j) % 3;
+        r->changed_ago_ms = i == 0 ? 500 : -1;
+    }
+    m.footer = (sim_vm_footer){.records_per_s = 12345, .requests_per_s = 450,
+                               .records_per_request = 27.4, .sent = 100000, .acked = 99000,
+                               .failed = 3, .retries = 7, .lost = -1, .duplicated = -1};
+    return &m;
+}
+
+static void test_rows_read_as_the_rooms_say(void) {
+    sim_view_model *m = sample_model();
+    sim_vt_line l;
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_title(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "acks1-leader-crash"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "RUNNING"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "ev 4321"));
+    CU_ASSERT_EQUAL(l.cols, 80);
+    m->status.stepping = true;
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_title(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "STEP"));
+    m->status.stepping = false;
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[0]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "#77"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "key=k17"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "icpt>ser>part>size"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "-> p3 120B"));
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[1]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "BUFFER_EXHAUSTED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "(no key)"));
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "BUFFER") - l.text)),
+                    SIM_ST_ERR);
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[2], m->batch_size);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "L2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "[10r 3.9K/16K S][11r 7.8K/16K 2ms]"));
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[0], m->batch_size);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "(empty)"));
+    /* Too many boxes for the width: the rest is counted, never overflows. */
+    sim_vm_partition full = m->parts[2];
+    full.n_batches = SIM_VM_MAX_BATCHES;
+    full.n_batches_total = 40;
+    for (int j = 0; j < full.n_batches; j++)
+        full.batches[j] = (sim_vm_batch){.records = 100, .bytes = 16000, .sealed = true};
+    sim_vt_line_init(&l, 60);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &full, 16384);
+    CU_ASSERT(l.cols <= 60);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "+34 "));
+    CU_ASSERT(l.text[strlen(l.text) - 2] == '+' || l.text[strlen(l.text) - 3] == '+');
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_pool(&l, SIM_LANG_EN, &m->pool);
+    CU_ASSERT_STRING_EQUAL(l.text, "pool [#---------] 1.0M/32M waiting 2");
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_node(&l, SIM_LANG_EN, &m->nodes[1]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "node 1 DOWN"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "idle"));
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_DIM);
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_node(&l, SIM_LANG_EN, &m->nodes[2]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "node 2 UP"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "req 3.0k"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "#40:3b/47K/12ms #41:3b/47K/12ms"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "last #39 NOT_LEADER_OR_FOLLOWER"));
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[0]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "L0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "R 0,1,2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "ISR 0,1 "));
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_HILITE); /* changed 0.5 s ago */
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1]);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_NORMAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1.2k"));
+
+    sim_vt_line_init(&l, 200);
+    sim_vt_row_footer(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/s 12k"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 retries 7"));
+    CU_ASSERT_PTR_NULL(strstr(l.text, "lost")); /* not known yet */
+
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_keys(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "q quit"));
+    snprintf(m->message, sizeof m->message, "broker down: which id (0..2)?");
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_keys(&l, m);
+    CU_ASSERT_STRING_EQUAL(l.text, m->message);
+}
+
+static void test_rows_in_chinese_fit_their_width(void) {
+    sim_view_model *m = sample_model();
+    m->lang = SIM_LANG_ZH;
+    sim_vt_line l;
+    for (int w = 20; w <= 100; w += 7) {
+        sim_vt_line_init(&l, w);
+        sim_vt_row_header(&l, SIM_LANG_ZH, SIM_L_SORTING, "缓冲池");
+        CU_ASSERT_EQUAL(sim_vt_width(l.text), l.cols);
+        CU_ASSERT(l.cols <= w);
+        CU_ASSERT(l.cols >= w - 1); /* filled to the edge (a wide char may leave one) */
+        sim_vt_line_init(&l, w);
+        sim_vt_row_node(&l, SIM_LANG_ZH, &m->nodes[1]);
+        CU_ASSERT(sim_vt_width(l.text) <= w);
+        sim_vt_line_init(&l, w);
+        sim_vt_row_map(&l, SIM_LANG_ZH, &m->map[0]);
+        CU_ASSERT(sim_vt_width(l.text) <= w);
+        sim_vt_line_init(&l, w);
+        sim_vt_row_title(&l, m);
+        CU_ASSERT(sim_vt_width(l.text) <= w);
+        sim_vt_line_init(&l, w);
+        sim_vt_row_footer(&l, m);
+        CU_ASSERT(sim_vt_width(l.text) <= w);
+    }
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_header(&l, SIM_LANG_ZH, SIM_L_DESK, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "收件员"));
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_node(&l, SIM_LANG_ZH, &m->nodes[1]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "宕机"));
+}
+
+static bool rect_inside(const sim_vt_rect *r, int rows, int cols) {
+    return r->h == 0 || (r->y >= 0 && r->x >= 0 && r->y + r->h <= rows && r->x + r->w <= cols);
+}
+
+static bool rects_overlap(const sim_vt_rect *a, const sim_vt_rect *b) {
+    if (a->h == 0 || b->h == 0)
+        return false;
+    return a->y < b->y + b->h && b->y < a->y + a->h && a->x < b->x + b->w && b->x < a->x + a->w;
+}
+
+static void check_layout(const sim_view_model *m, int rows, int cols) {
+    sim_vt_layout lay;
+    sim_vt_layout_compute(&lay, rows, cols, m);
+    CU_ASSERT_FALSE_FATAL(lay.too_small);
+    const sim_vt_rect *r[] = {&lay.title,  &lay.desk,  &lay.sorting, &lay.trucks,
+                              &lay.map,    &lay.trace, &lay.footer};
+    for (int i = 0; i < 7; i++) {
+        CU_ASSERT(rect_inside(r[i], rows, cols));
+        for (int j = i + 1; j < 7; j++)
+            CU_ASSERT(!rects_overlap(r[i], r[j]));
+    }
+    /* Each room: a header and at least one content row, in the analogy's order. */
+    CU_ASSERT(lay.desk.h >= 2);
+    CU_ASSERT(lay.sorting.h >= 2);
+    CU_ASSERT(lay.trucks.h >= 2);
+    CU_ASSERT(lay.map.h >= 2);
+    CU_ASSERT(lay.desk.y < lay.sorting.y);
+    CU_ASSERT(lay.trucks.y < lay.map.y);
+    CU_ASSERT_EQUAL(lay.footer.y, rows - 2);
+    CU_ASSERT_EQUAL(lay.trace.h > 0, m->show_trace);
+}
+
+static void test_layout_fits_80x24_and_grows(void) {
+    sim_view_model *m = sample_model();
+    check_layout(m, 24, 80);
+    sim_vt_layout lay;
+    /* The sample (2 desk rows, 6 partitions, 3 brokers) fits whole at 80x24. */
+    sim_vt_layout_compute(&lay, 24, 80, m);
+    CU_ASSERT_EQUAL(lay.sorting.h, 1 + 6);
+    CU_ASSERT_EQUAL(lay.trucks.h, 1 + 3);
+    CU_ASSERT_EQUAL(lay.map.h, 1 + 6);
+    m->show_trace = true;
+    check_layout(m, 24, 80);
+    check_layout(m, 50, 200);
+    m->show_trace = false;
+    check_layout(m, 50, 200);
+    sim_vt_layout_compute(&lay, 50, 200, m);
+    CU_ASSERT(lay.trucks.x > 0); /* two columns when wide */
+    /* Many partitions: shrunk to fit, never past the screen. */
+    m->n_parts_total = m->n_map_total = 40;
+    m->n_nodes = 8;
+    m->n_desk = 12;
+    check_layout(m, 24, 80);
+    check_layout(m, 30, 100);
+    m->show_trace = true;
+    check_layout(m, 24, 80);
+    check_layout(m, 60, 160);
+    /* An empty model (before metadata) still gets every room. */
+    memset(m, 0, sizeof *m);
+    check_layout(m, 24, 80);
+    sim_vt_layout_compute(&lay, 23, 80, m);
+    CU_ASSERT_TRUE(lay.too_small);
+    sim_vt_layout_compute(&lay, 24, 79, m);
+    CU_ASSERT_TRUE(lay.too_small);
+}
+
+void suite_sim_view_text(void);
+void suite_sim_view_text(void) {
+    tu_suite("sim_view_text");
+    tu_test("test_width_counts_cjk_as_two_columns", test_width_counts_cjk_as_two_columns);
+    tu_test("test_clip_never_splits_a_wide_character", test_clip_never_splits_a_wide_character);
+    tu_test("test_clip_replaces_control_characters", test_clip_replaces_control_characters);
+    tu_test("test_numbers_are_short_and_rounded", test_numbers_are_short_and_rounded);
+    tu_test("test_gauge_is_exact_width_and_clamped", test_gauge_is_exact_width_and_clamped);
+    tu_test("test_batch_box_shows_fill_linger_seal_and_retries",
+            test_batch_box_shows_fill_linger_seal_and_retries);
+    tu_test("test_labels_exist_in_both_languages", test_labels_exist_in_both_languages);
+    tu_test("test_line_clips_to_limit_and_tracks_styles",
+            test_line_clips_to_limit_and_tracks_styles);
+    tu_test("test_rows_read_as_the_rooms_say", test_rows_read_as_the_rooms_say);
+    tu_test("test_rows_in_chinese_fit_their_width", test_rows_in_chinese_fit_their_width);
+    tu_test("test_layout_fits_80x24_and_grows", test_layout_fits_80x24_and_grows);
+}
