@@ -578,6 +578,9 @@ kw_err kw_fetch_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_
 
 /* CRC-32C (Castagnoli), as Kafka's Crc32C. crc32c("123456789") == 0xE3069283. */
 uint32_t kw_crc32c(uint32_t crc, const void *data, size_t len);
+/* The same CRC by the portable slice-by-8 tables, even where kw_crc32c() uses the CPU's crc32
+ * instruction (tests and benchmarks compare the two). */
+uint32_t kw_crc32c_sw(uint32_t crc, const void *data, size_t len);
 
 typedef struct kw_header {
     kw_slice key;   /* header keys are non-null strings */
