@@ -629,8 +629,12 @@ typedef struct kw_record_iter {
 } kw_record_iter;
 
 /* Iterates the records of an uncompressed batch. kw_record_next returns 1 with *rec filled,
- * 0 at the end, or a negative kw_err (with it->rb.errmsg naming the field). Compressed
- * batches give KW_ERR_UNSUPPORTED_COMPRESSION_TYPE. */
+ * 0 at the end, or a negative value on error; the error is always in it->rb.err (with
+ * it->rb.errmsg naming the record and field) and the return equals it for local codes.
+ * Compressed batches set it->rb.err = KW_ERR_UNSUPPORTED_COMPRESSION_TYPE (Kafka's code,
+ * positive on the wire) and return KW_ERR__MALFORMED, so `rc < 0` is always the error test.
+ * Errors stick: later calls return the same. With a NULL arena, headers are checked and
+ * counted (n_headers) but not returned (headers == NULL). */
 void kw_record_iter_init(kw_record_iter *it, const kw_batch *b);
 int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec);
 

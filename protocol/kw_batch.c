@@ -206,12 +206,14 @@ static void read_record_body(kw_rbuf *r, const kw_batch *b, kw_arena *a, kw_reco
 int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
     kw_rbuf *rb = &it->rb;
     if (rb->err != KW_ERR_NONE)
-        return rb->err;
+        return rb->err < 0 ? rb->err : KW_ERR__MALFORMED;
     const kw_batch *b = it->batch;
-    if (b->attributes & COMPRESSION_MASK)
-        return kw_rbuf_fail(rb, KW_ERR_UNSUPPORTED_COMPRESSION_TYPE,
-                            "compression type %d is not supported (uncompressed only)",
-                            b->attributes & COMPRESSION_MASK);
+    if (b->attributes & COMPRESSION_MASK) {
+        kw_rbuf_fail(rb, KW_ERR_UNSUPPORTED_COMPRESSION_TYPE,
+                     "compression type %d is not supported (uncompressed only)",
+                     b->attributes & COMPRESSION_MASK);
+        return KW_ERR__MALFORMED;
+    }
     if (it->index >= b->record_count) {
         if (kw_rbuf_remaining(rb))
             return kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%zu bytes left after the last of %d records",
