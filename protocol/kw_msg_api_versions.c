@@ -72,14 +72,9 @@ void kw_api_versions_resp_encode(kw_wbuf *wb, int16_t version, const kw_api_vers
         kw_write_empty_tagged_fields(wb);
 }
 
-kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
-                                   kw_api_versions_resp *m) {
+/* Decodes the body at `version` exactly, no fallback. */
+static kw_err decode_resp_body(kw_rbuf *rb, int16_t version, kw_arena *a, kw_api_versions_resp *m) {
     *m = (kw_api_versions_resp){0};
-    if (rb->err)
-        return rb->err;
-    if (!kw_msg_version_ok(rb, "ApiVersions response", version, API_VERSIONS_MIN,
-                           API_VERSIONS_MAX))
-        return rb->err;
     bool flex = version >= API_VERSIONS_FLEX;
     kw_path path;
     kw_path_init(&path, "ApiVersions");
@@ -105,5 +100,34 @@ kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     kw_read_expect_end(rb, "ApiVersions response");
     if (rb->err)
         m->n_api_keys = 0;
+    return rb->err;
+}
+
+/* As Java's ApiVersionsResponse.parse(): a broker answers an ApiVersions request newer than it
+ * speaks with UNSUPPORTED_VERSION in a v0 body (KIP-511), so when a flexible (v3) body does not
+ * parse, it is parsed again as v0, and that parse is kept only if it carries error 35
+ * UNSUPPORTED_VERSION (Java keeps any v0 parse; we are stricter so that a truncated v1/v2 body
+ * can never pass for a v0 one). If that fails too, the first error stands and
+ * m->error_code still holds the leading int16 when there is one, so a client can see 35 and
+ * retry with v0 (librdkafka 2.0.2's mock answers v3 with a body that is neither v0 nor v3). */
+kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                   kw_api_versions_resp *m) {
+    *m = (kw_api_versions_resp){0};
+    if (rb->err)
+        return rb->err;
+    if (!kw_msg_version_ok(rb, "ApiVersions response", version, API_VERSIONS_MIN,
+                           API_VERSIONS_MAX))
+        return rb->err;
+    kw_rbuf start = *rb;
+    if (decode_resp_body(rb, version, a, m) == KW_ERR_NONE || version < API_VERSIONS_FLEX)
+        return rb->err;
+    kw_rbuf first = *rb;
+    *rb = start;
+    if (decode_resp_body(rb, 0, a, m) == KW_ERR_NONE &&
+        m->error_code == KW_ERR_UNSUPPORTED_VERSION)
+        return KW_ERR_NONE;
+    *rb = first;
+    kw_rbuf lead = start;
+    *m = (kw_api_versions_resp){.error_code = kw_read_i16(&lead, "ApiVersions.error_code")};
     return rb->err;
 }

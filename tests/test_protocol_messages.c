@@ -781,6 +781,36 @@ static void test_fetch_response_null_aborted_transactions_survive(void) {
     kw_wbuf_free(&wb);
 }
 
+/* A broker that does not speak ApiVersions v3 answers with UNSUPPORTED_VERSION in a v0 body
+ * (KIP-511, Java's ApiVersionsResponse.parse falls back the same way). */
+static void test_api_versions_v3_reply_in_a_v0_body_is_understood(void) {
+    kw_arena *a = kw_arena_new();
+    kw_api_versions_resp m;
+    kw_rbuf rb;
+    const uint8_t v0_err[] = {0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 2};
+    kw_rbuf_init(&rb, v0_err, sizeof v0_err, "test");
+    CU_ASSERT_EQUAL(kw_api_versions_resp_decode(&rb, 3, a, &m), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(m.error_code, KW_ERR_UNSUPPORTED_VERSION);
+    CU_ASSERT_EQUAL_FATAL(m.n_api_keys, 1);
+    CU_ASSERT_EQUAL(m.api_keys[0].api_key, 18);
+    CU_ASSERT_EQUAL(m.api_keys[0].max_version, 2);
+
+    /* the same v0 body without the error is not a v3 reply */
+    const uint8_t v0_ok[] = {0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 2};
+    kw_rbuf_init(&rb, v0_ok, sizeof v0_ok, "test");
+    CU_ASSERT_NOT_EQUAL(kw_api_versions_resp_decode(&rb, 3, a, &m), KW_ERR_NONE);
+
+    /* librdkafka 2.0.2's mock: 1-byte count without the +1, no tagged fields. Neither v3 nor
+     * v0; it fails, but the error code is still there for the client to retry with v0. */
+    const uint8_t mock[] = {0, 35, 1, 0, 18, 0, 0, 0, 2, 0, 0, 0, 0};
+    kw_rbuf_init(&rb, mock, sizeof mock, "test");
+    CU_ASSERT_EQUAL(kw_api_versions_resp_decode(&rb, 3, a, &m), KW_ERR__MALFORMED);
+    CU_ASSERT(strstr(rb.errmsg, "ApiVersions") != NULL);
+    CU_ASSERT_EQUAL(m.error_code, KW_ERR_UNSUPPORTED_VERSION);
+    CU_ASSERT_EQUAL(m.n_api_keys, 0);
+    kw_arena_destroy(a);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Error messages name the field by its path; hostile counts fail before allocating.           */
 
@@ -845,6 +875,8 @@ void suite_protocol_messages(void) {
             test_metadata_all_topics_is_empty_in_v0_and_null_from_v1);
     tu_test("test_api_versions_v3_is_flexible_and_v0_is_not",
             test_api_versions_v3_is_flexible_and_v0_is_not);
+    tu_test("test_api_versions_v3_reply_in_a_v0_body_is_understood",
+            test_api_versions_v3_reply_in_a_v0_body_is_understood);
     tu_test("test_produce_response_v5_carries_log_start_offset_before_throttle",
             test_produce_response_v5_carries_log_start_offset_before_throttle);
     tu_test("test_list_offsets_v1_has_no_isolation_level_and_v2_does",
