@@ -36,7 +36,7 @@ typedef struct sim_event {
     int64_t bytes;
     int64_t offset;      /* base offset, high watermark, ... */
     int32_t err;         /* kw_err, 0 = none */
-    char detail[96];     /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
+    char detail[128];    /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
 } sim_event;
 
 /* Fills e with "not applicable" values (-1 / "") and the given source and kind. */

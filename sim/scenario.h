@@ -3,7 +3,7 @@
  * validated plain struct; cJSON stays inside sim/scenario.c.
  *
  * Every load error names the file, the JSON path and the reason, e.g.
- *   scenarios/x.json: timeline[2].broker: 7 is not a broker id (0..2)
+ *   scenarios/x.json: timeline[2].broker: 7 is not a broker id (1..3)
  *   scenarios/x.json:4:17: JSON syntax error near '}'
  */
 #ifndef COURIER_SIM_SCENARIO_H
@@ -26,9 +26,10 @@ typedef struct sim_topic_spec {
 } sim_topic_spec;
 
 typedef struct sim_cluster_spec {
-    int brokers; /* 1..SIM_MAX_BROKERS; broker ids are 0..brokers-1 */
+    int brokers; /* 1..SIM_MAX_BROKERS; broker ids are the cluster's node ids 1..brokers */
     int n_topics;
     sim_topic_spec topics[SIM_MAX_TOPICS];
+    /* per broker, index node id - 1 */
     int64_t follower_lag_ms[SIM_MAX_BROKERS]; /* replication lag of each broker as a follower */
     int64_t rtt_ms[SIM_MAX_BROKERS];          /* added round-trip time of each broker */
     int64_t replica_lag_time_max_ms;          /* Kafka default 30000 */
@@ -68,7 +69,7 @@ typedef enum sim_fault_kind {
 typedef struct sim_fault {
     int64_t at_ms; /* simulated ms after the start (timeline only) */
     sim_fault_kind kind;
-    int broker;               /* -1 when not used */
+    int broker;               /* node id 1..brokers; -1 when not used */
     int64_t ms;               /* rtt, follower_lag */
     int count;                /* drop_responses, inject_error */
     int16_t api;              /* inject_error: KW_API_* */

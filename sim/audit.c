@@ -1,0 +1,370 @@
+/* The audit (the inspector): compares what the producer told the application (the delivery
+ * reports the runner kept per record) with what the cluster's partition logs hold (read with
+ * the mock broker's inspection API: each record's value starts with "<id>|").
+ *
+ *   lost        acknowledged, but no copy in the surviving (leader) log
+ *   duplicated  copies beyond the first
+ *   reordered   per key and producing thread (per partition and thread for keyless records):
+ *               a record found in the log after a record that was sent later
+ */
+#include "sim/runner_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- reading the logs ------------------------------------------------------------------- */
+
+/* Parses the "<id>|" tag at the start of a value; -1 when it is not one of ours. */
+static int64_t value_id(const uint8_t *v, int32_t len, int64_t max) {
+    int64_t id = 0;
+    int i = 0;
+    for (; i < len && i < 19 && v[i] >= '0' && v[i] <= '9'; i++)
+        id = id * 10 + (v[i] - '0');
+    if (i == 0 || i >= len || v[i] != '|' || id >= max)
+        return -1;
+    return id;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void add_failure(sim_audit *a, int32_t err) {
+    for (int i = 0; i < a->n_failed_by; i++)
+        if (a->failed_by[i].err == err) {
+            a->failed_by[i].count++;
+            return;
+        }
+    if (a->n_failed_by < SIM_AUDIT_MAX_ERRS) {
+        sim_audit_err *e = &a->failed_by[a->n_failed_by++];
+        e->err = err;
+        sim_copy(e->name, sizeof e->name, kw_err_name((kw_err)err));
+        e->count = 1;
+    }
+}
+
+static int cmp_failure(const void *a, const void *b) {
+    const sim_audit_err *x = a, *y = b;
+    return (y->count > x->count) - (y->count < x->count);
+}
+
+int sim_audit_compute(sim_runner *r, sim_audit *a) {
+    memset(a, 0, sizeof *a);
+    const sim_scenario *s = r->s;
+    const sim_workload_spec *w = &s->workload;
+    int64_t n = r->max_records;
+
+    /* 1. what the producer said */
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t st = atomic_load_explicit(&r->recs[i].state, memory_order_acquire);
+        if (st == REC_UNSENT)
+            continue;
+        a->sent++;
+        if (st == REC_ACKED) {
+            a->acknowledged++;
+        } else if (st == REC_FAILED) {
+            a->failed++;
+            add_failure(a, r->recs[i].err);
+        } else {
+            a->pending++;
+        }
+    }
+    qsort(a->failed_by, (size_t)a->n_failed_by, sizeof a->failed_by[0], cmp_failure);
+
+    /* 2. what the cluster holds */
+    uint32_t *copies = calloc((size_t)(n ? n : 1), sizeof *copies);
+    int groups_n = w->keys > 0 ? w->keys * w->threads : SIM_MAX_PARTITIONS * w->threads;
+    int64_t *last = malloc((size_t)groups_n * sizeof *last);
+    if (!copies || !last) {
+        free(copies);
+        free(last);
+        a->log_read_error = true;
+        snprintf(a->log_error, sizeof a->log_error, "out of memory");
+        return -1;
+    }
+    for (int g = 0; g < groups_n; g++)
+        last[g] = -1;
+    int parts = mb_topic_partition_count(r->cluster, w->topic);
+    if (parts < 0) {
+        a->log_read_error = true;
+        snprintf(a->log_error, sizeof a->log_error, "topic %s: %s", w->topic, mb_err_name(parts));
+        parts = 0;
+    }
+    for (int p = 0; p < parts; p++) {
+        mb_record_iter *it = NULL;
+        int rc = mb_record_iter_new(r->cluster, w->topic, p, 0, &it);
+        if (rc != MB_OK) {
+            a->log_read_error = true;
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p,
+                     mb_err_name(rc));
+            continue;
+        }
+        mb_record rec;
+        while ((rc = mb_record_iter_next(it, &rec)) == MB_OK) {
+            int64_t id = rec.value_len > 0 ? value_id(rec.value, rec.value_len, n) : -1;
+            if (id < 0)
+                continue;
+            const sim_rec *sr = &r->recs[id];
+            if (copies[id]++ > 0)
+                continue; /* a duplicate: order is judged on first copies */
+            int g = w->keys > 0 && sr->key >= 0 ? sr->key * w->threads + sr->thread
+                                                : p * w->threads + sr->thread;
+            if (g < 0 || g >= groups_n)
+                continue;
+            if (id < last[g])
+                a->reordered++;
+            else
+                last[g] = id;
+        }
+        if (rc != MB_ERR_END) {
+            a->log_read_error = true;
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p,
+                     mb_err_name(rc));
+        }
+        mb_record_iter_destroy(it);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t st = atomic_load_explicit(&r->recs[i].state, memory_order_acquire);
+        if (copies[i] > 0) {
+            a->in_log++;
+            a->duplicated += copies[i] - 1;
+        }
+        if (st == REC_ACKED && copies[i] == 0)
+            a->lost++;
+        if (st == REC_FAILED && copies[i] > 0)
+            a->failed_in_log++;
+    }
+    free(copies);
+    free(last);
+
+    /* 3. producer metrics and timings */
+    if (r->producer) {
+        kp_metrics m;
+        kp_metrics_get(r->producer, &m);
+        a->records_per_request_avg = m.records_per_request_avg;
+        a->batch_size_avg = m.batch_size_avg;
+        a->request_latency_avg_ms = m.request_latency_avg;
+        a->request_latency_max_ms = m.request_latency_max;
+        a->retries = (int64_t)m.record_retry_total;
+        a->requests = (int64_t)m.request_total;
+    }
+    pthread_mutex_lock(&r->lat.lock);
+    if (r->lat.n > 0) {
+        qsort(r->lat.us, r->lat.n, sizeof *r->lat.us, cmp_i64);
+        size_t k = (size_t)ceil(0.99 * (double)r->lat.n);
+        if (k > 0)
+            k--;
+        a->request_latency_p99_ms = (double)r->lat.us[k] / 1000.0;
+    }
+    pthread_mutex_unlock(&r->lat.lock);
+    a->n_brokers = s->cluster.brokers;
+    for (int b = 0; b < s->cluster.brokers; b++) {
+        int64_t c = mb_broker_request_count(r->cluster, b + 1, KW_API_PRODUCE);
+        a->requests_per_broker[b] = c > 0 ? c : 0;
+    }
+    a->faults_applied = atomic_load(&r->faults_applied);
+    a->faults_failed = atomic_load(&r->faults_failed);
+    bool done = atomic_load(&r->state) == SIM_RUN_DONE;
+    int64_t end_us = done ? r->end_us : sim_clock_now_us(r->clock);
+    int64_t end_wall = done ? r->end_wall_us : 0;
+    a->elapsed_ms = (end_us - r->start_us) / 1000;
+    a->wall_s = done ? (double)(end_wall - r->start_wall_us) / 1e6 : 0;
+    a->interrupted = atomic_load(&r->interrupted);
+    return a->log_read_error ? -1 : 0;
+}
+
+/* --- metrics, expectations, reports ----------------------------------------------------- */
+
+bool sim_audit_metric(const sim_audit *a, const char *m, double *out) {
+    const struct {
+        const char *name;
+        double v;
+    } t[] = {
+        {"sent", (double)a->sent},
+        {"acknowledged", (double)a->acknowledged},
+        {"failed", (double)a->failed},
+        {"pending", (double)a->pending},
+        {"in_log", (double)a->in_log},
+        {"lost", (double)a->lost},
+        {"duplicated", (double)a->duplicated},
+        {"reordered", (double)a->reordered},
+        {"failed_in_log", (double)a->failed_in_log},
+        {"records_per_request_avg", a->records_per_request_avg},
+        {"batch_size_avg", a->batch_size_avg},
+        {"request_latency_avg_ms", a->request_latency_avg_ms},
+        {"request_latency_p99_ms", a->request_latency_p99_ms},
+        {"retries", (double)a->retries},
+        {"requests", (double)a->requests},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, m)) {
+            *out = t[i].v;
+            return true;
+        }
+    if (!strncmp(m, "failed.", 7)) {
+        *out = 0;
+        for (int i = 0; i < a->n_failed_by; i++)
+            if (!strcmp(a->failed_by[i].name, m + 7))
+                *out = (double)a->failed_by[i].count;
+        return true;
+    }
+    return false;
+}
+
+static bool holds(const sim_expect *e, double v) {
+    switch (e->op) {
+    case SIM_CMP_EQ:
+        return v == e->value;
+    case SIM_CMP_NE:
+        return v != e->value;
+    case SIM_CMP_LT:
+        return v < e->value;
+    case SIM_CMP_LE:
+        return v <= e->value;
+    case SIM_CMP_GT:
+        return v > e->value;
+    case SIM_CMP_GE:
+        return v >= e->value;
+    }
+    return false;
+}
+
+int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet) {
+    int failed = 0;
+    int max_group = 0;
+    for (int i = 0; i < s->n_expect; i++) {
+        const sim_expect *e = &s->expect[i];
+        if (e->group > max_group)
+            max_group = e->group;
+        if (e->group)
+            continue;
+        double v = 0;
+        sim_audit_metric(a, e->metric, &v);
+        if (!holds(e, v)) {
+            failed++;
+            if (unmet)
+                fprintf(unmet, "expect %s: unmet, got %s = %g\n", e->text, e->metric, v);
+        }
+    }
+    for (int g = 1; g <= max_group; g++) {
+        bool any = false;
+        char got[512] = "";
+        size_t n = 0;
+        for (int i = 0; i < s->n_expect; i++) {
+            const sim_expect *e = &s->expect[i];
+            if (e->group != g)
+                continue;
+            double v = 0;
+            sim_audit_metric(a, e->metric, &v);
+            if (holds(e, v))
+                any = true;
+            if (n < sizeof got)
+                n += (size_t)snprintf(got + n, sizeof got - n, "%s%s = %g", n ? ", " : "",
+                                      e->metric, v);
+        }
+        if (!any) {
+            failed++;
+            if (unmet) {
+                fprintf(unmet, "expect any of (");
+                bool first = true;
+                for (int i = 0; i < s->n_expect; i++)
+                    if (s->expect[i].group == g) {
+                        fprintf(unmet, "%s%s", first ? "" : " or ", s->expect[i].text);
+                        first = false;
+                    }
+                fprintf(unmet, "): unmet, got %s\n", got);
+            }
+        }
+    }
+    return failed;
+}
+
+void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) {
+    fprintf(out, "== audit: %s%s ==\n", s->name, a->interrupted ? " (interrupted: partial)" : "");
+    fprintf(out, "what the producer said\n");
+    fprintf(out, "  sent              %10lld\n", (long long)a->sent);
+    fprintf(out, "  acknowledged      %10lld\n", (long long)a->acknowledged);
+    fprintf(out, "  failed            %10lld\n", (long long)a->failed);
+    for (int i = 0; i < a->n_failed_by; i++)
+        fprintf(out, "    %-28s %10lld\n", a->failed_by[i].name, (long long)a->failed_by[i].count);
+    if (a->pending)
+        fprintf(out, "  no outcome        %10lld\n", (long long)a->pending);
+    fprintf(out, "what the cluster holds (read from the partition logs)\n");
+    fprintf(out, "  records in log    %10lld\n", (long long)a->in_log);
+    fprintf(out, "  lost              %10lld   (acknowledged, not in the log)\n",
+            (long long)a->lost);
+    fprintf(out, "  duplicated        %10lld   (extra copies in the log)\n",
+            (long long)a->duplicated);
+    fprintf(out, "  reordered         %10lld   (per key: found after a later-sent record)\n",
+            (long long)a->reordered);
+    if (a->failed_in_log)
+        fprintf(out, "  failed, yet in log%10lld\n", (long long)a->failed_in_log);
+    if (a->log_read_error)
+        fprintf(out, "  WARNING: the logs could not be read completely: %s\n", a->log_error);
+    fprintf(out, "producer metrics\n");
+    fprintf(out, "  records-per-request-avg %8.2f\n", a->records_per_request_avg);
+    fprintf(out, "  batch-size-avg          %8.1f bytes\n", a->batch_size_avg);
+    fprintf(out, "  request-latency-avg     %8.2f ms   p99 %.2f ms   max %.2f ms\n",
+            a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms);
+    fprintf(out, "  produce requests        %8lld   record retries %lld\n",
+            (long long)a->requests, (long long)a->retries);
+    fprintf(out, "  requests per broker    ");
+    for (int b = 0; b < a->n_brokers; b++)
+        fprintf(out, " %d:%lld", b + 1, (long long)a->requests_per_broker[b]);
+    fprintf(out, "\n");
+    if (a->faults_applied || a->faults_failed)
+        fprintf(out, "faults: %d applied, %d refused by the cluster (see the trace)\n",
+                a->faults_applied, a->faults_failed);
+    fprintf(out, "time: %.1f s simulated, %.2f s wall\n", (double)a->elapsed_ms / 1000.0,
+            a->wall_s);
+}
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20) {
+            fprintf(f, "\\u%04x", (unsigned char)*s);
+            continue;
+        }
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) {
+    fprintf(out, "{\"scenario\":");
+    json_str(out, s->name);
+    fprintf(out,
+            ",\"interrupted\":%s,\"sent\":%lld,\"acknowledged\":%lld,\"failed\":%lld,"
+            "\"pending\":%lld,\"failed_by\":{",
+            a->interrupted ? "true" : "false", (long long)a->sent, (long long)a->acknowledged,
+            (long long)a->failed, (long long)a->pending);
+    for (int i = 0; i < a->n_failed_by; i++) {
+        fprintf(out, "%s", i ? "," : "");
+        json_str(out, a->failed_by[i].name);
+        fprintf(out, ":%lld", (long long)a->failed_by[i].count);
+    }
+    fprintf(out,
+            "},\"in_log\":%lld,\"lost\":%lld,\"duplicated\":%lld,\"reordered\":%lld,"
+            "\"failed_in_log\":%lld,\"log_read_error\":%s,"
+            "\"records_per_request_avg\":%.3f,\"batch_size_avg\":%.1f,"
+            "\"request_latency_avg_ms\":%.3f,\"request_latency_p99_ms\":%.3f,"
+            "\"request_latency_max_ms\":%.3f,\"retries\":%lld,\"requests\":%lld,"
+            "\"requests_per_broker\":{",
+            (long long)a->in_log, (long long)a->lost, (long long)a->duplicated,
+            (long long)a->reordered, (long long)a->failed_in_log,
+            a->log_read_error ? "true" : "false", a->records_per_request_avg, a->batch_size_avg,
+            a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms,
+            (long long)a->retries, (long long)a->requests);
+    for (int b = 0; b < a->n_brokers; b++)
+        fprintf(out, "%s\"%d\":%lld", b ? "," : "", b + 1, (long long)a->requests_per_broker[b]);
+    fprintf(out,
+            "},\"faults_applied\":%d,\"faults_failed\":%d,\"elapsed_ms\":%lld,\"wall_s\":%.3f,"
+            "\"expect_unmet\":%d}\n",
+            a->faults_applied, a->faults_failed, (long long)a->elapsed_ms, a->wall_s,
+            sim_audit_check(a, s, NULL));
+}
