@@ -1,11 +1,394 @@
-/* courier broker — not built yet (placeholder until its room lands). */
+/* courier broker — the mock cluster as a standalone program, for third-party clients (kcat,
+ * kafka-python, librdkafka, Wireshark captures).
+ *
+ *   courier broker [--brokers 3] [--port 9092] [--topic NAME:PARTITIONS:REPLICATION]...
+ *                  [--config FILE.json]
+ *
+ * Prints one line `bootstrap: 127.0.0.1:PORT,...` and serves until SIGINT/SIGTERM, then exits
+ * 0. Bad flags or a bad config file: one line naming what is wrong, exit 2. Flags given on the
+ * command line override the config file's values; --topic adds to the file's topics. */
+#include "mockbroker/mb.h"
 #include "sim/cmd.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_TOPICS 64
+
+typedef struct broker_opts {
+    mb_config conf;
+    mb_topic_config topics[MAX_TOPICS];
+    char names[MAX_TOPICS][MB_MAX_TOPIC_NAME + 1];
+    size_t n_topics;
+} broker_opts;
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: courier broker [--brokers N] [--port PORT] [--topic NAME:PARTITIONS:REPLICATION]...\n"
+            "                      [--config FILE.json]\n"
+            "  Runs the mock Kafka cluster until SIGINT/SIGTERM and prints its bootstrap servers.\n"
+            "  --brokers N    number of brokers, node ids 1..N (default 3, at most %d)\n"
+            "  --port PORT    broker i listens on PORT+i-1 (default 0: ephemeral ports)\n"
+            "  --topic T:P:R  create topic T with P partitions and replication factor R (repeatable)\n"
+            "  --config FILE  JSON: {\"brokers\":3, \"port\":9092, \"topics\":[{\"name\":\"t\",\n"
+            "                 \"partitions\":3, \"replication.factor\":3, \"min.insync.replicas\":2}],\n"
+            "                 \"auto.create.topics.enable\":true, \"num.partitions\":1,\n"
+            "                 \"default.replication.factor\":1, \"min.insync.replicas\":1,\n"
+            "                 \"replica.lag.time.max.ms\":30000, \"follower.lag.ms\":[0,0,0]}\n",
+            MB_MAX_BROKERS);
+}
+
+/* Parses a whole decimal number in [lo, hi]. */
+static bool parse_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int add_topic(broker_opts *o, const char *name, long parts, long rf, long min_isr,
+                     const char *where) {
+    if (o->n_topics == MAX_TOPICS) {
+        fprintf(stderr, "courier broker: %s: too many topics (at most %d)\n", where, MAX_TOPICS);
+        return 2;
+    }
+    if (strlen(name) == 0 || strlen(name) > MB_MAX_TOPIC_NAME) {
+        fprintf(stderr, "courier broker: %s: topic name must be 1..%d characters\n", where,
+                MB_MAX_TOPIC_NAME);
+        return 2;
+    }
+    size_t i = o->n_topics++;
+    snprintf(o->names[i], sizeof o->names[i], "%s", name);
+    o->topics[i] = (mb_topic_config){o->names[i], (int32_t)parts, (int16_t)rf, (int16_t)min_isr};
+    return 0;
+}
+
+static int parse_topic_flag(broker_opts *o, const char *arg) {
+    char buf[400];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *c1 = strchr(buf, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    long parts, rf;
+    if (!c1 || !c2 || strchr(c2 + 1, ':')) {
+        fprintf(stderr, "courier broker: --topic %s: expected NAME:PARTITIONS:REPLICATION\n", arg);
+        return 2;
+    }
+    *c1 = *c2 = '\0';
+    if (!parse_int(c1 + 1, 1, 10000, &parts)) {
+        fprintf(stderr, "courier broker: --topic %s: partitions \"%s\" is not a number in 1..10000\n",
+                arg, c1 + 1);
+        return 2;
+    }
+    if (!parse_int(c2 + 1, 1, MB_MAX_BROKERS, &rf)) {
+        fprintf(stderr, "courier broker: --topic %s: replication \"%s\" is not a number in 1..%d\n",
+                arg, c2 + 1, MB_MAX_BROKERS);
+        return 2;
+    }
+    return add_topic(o, buf, parts, rf, 0, "--topic");
+}
+
+/* Line and column of a byte offset, for error messages. */
+static void line_col(const char *text, size_t off, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static bool json_int(const cJSON *v, long lo, long hi, long *out) {
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+        return false;
+    *out = (long)v->valuedouble;
+    return true;
+}
+
+/* Reads the config file into o. Returns 0 or 2 (after printing one line). */
+static int load_config(broker_opts *o, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "courier broker: --config %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *n = realloc(text, cap);
+            if (!n) {
+                free(text);
+                fclose(f);
+                fprintf(stderr, "courier broker: --config %s: out of memory\n", path);
+                return 2;
+            }
+            text = n;
+        }
+        size_t got = fread(text + len, 1, 4096, f);
+        len += got;
+        if (got < 4096)
+            break;
+        if (len > 1 << 20) {
+            free(text);
+            fclose(f);
+            fprintf(stderr, "courier broker: --config %s: larger than 1 MiB\n", path);
+            return 2;
+        }
+    }
+    fclose(f);
+    text[len] = '\0';
+    const char *endp = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &endp, true);
+    int rc = 0;
+    if (!root) {
+        int line, col;
+        line_col(text, endp ? (size_t)(endp - text) : 0, &line, &col);
+        fprintf(stderr, "courier broker: %s:%d:%d: invalid JSON\n", path, line, col);
+        free(text);
+        return 2;
+    }
+    if (!cJSON_IsObject(root)) {
+        fprintf(stderr, "courier broker: %s: the top level must be an object\n", path);
+        rc = 2;
+    }
+    static const char *const known[] = {"brokers", "port", "topics", "auto.create.topics.enable",
+                                        "num.partitions", "default.replication.factor",
+                                        "min.insync.replicas", "replica.lag.time.max.ms",
+                                        "follower.lag.ms", NULL};
+    for (const cJSON *it = rc ? NULL : root->child; it && !rc; it = it->next) {
+        bool ok = false;
+        for (int k = 0; known[k]; k++)
+            ok |= !strcmp(it->string, known[k]);
+        if (!ok) {
+            fprintf(stderr, "courier broker: %s: unknown key \"%s\"\n", path, it->string);
+            rc = 2;
+            break;
+        }
+        for (const cJSON *p = root->child; p != it; p = p->next)
+            if (!strcmp(p->string, it->string)) {
+                fprintf(stderr, "courier broker: %s: key \"%s\" given twice\n", path, it->string);
+                rc = 2;
+            }
+        if (rc)
+            break;
+        long v;
+        const char *k = it->string;
+        if (!strcmp(k, "brokers")) {
+            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
+                goto bad_int;
+            o->conf.brokers = (int32_t)v;
+        } else if (!strcmp(k, "port")) {
+            if (!json_int(it, 0, 65535, &v))
+                goto bad_int;
+            o->conf.port = (int)v;
+        } else if (!strcmp(k, "num.partitions")) {
+            if (!json_int(it, 1, 10000, &v))
+                goto bad_int;
+            o->conf.num_partitions = (int32_t)v;
+        } else if (!strcmp(k, "default.replication.factor")) {
+            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
+                goto bad_int;
+            o->conf.default_replication_factor = (int16_t)v;
+        } else if (!strcmp(k, "min.insync.replicas")) {
+            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
+                goto bad_int;
+            o->conf.min_insync_replicas = (int16_t)v;
+        } else if (!strcmp(k, "replica.lag.time.max.ms")) {
+            if (!json_int(it, 1, INT_MAX, &v))
+                goto bad_int;
+            o->conf.replica_lag_time_max_ms = v;
+        } else if (!strcmp(k, "auto.create.topics.enable")) {
+            if (!cJSON_IsBool(it)) {
+                fprintf(stderr, "courier broker: %s: \"%s\" must be true or false\n", path, k);
+                rc = 2;
+            } else {
+                o->conf.auto_create_topics_enable = cJSON_IsTrue(it);
+            }
+        } else if (!strcmp(k, "follower.lag.ms")) {
+            if (cJSON_IsNumber(it)) {
+                if (!json_int(it, 0, INT_MAX, &v))
+                    goto bad_int;
+                for (int i = 0; i < MB_MAX_BROKERS; i++)
+                    o->conf.follower_lag_ms[i] = v;
+            } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) <= MB_MAX_BROKERS) {
+                int i = 0;
+                for (const cJSON *e = it->child; e; e = e->next, i++) {
+                    if (!json_int(e, 0, INT_MAX, &v)) {
+                        fprintf(stderr, "courier broker: %s: follower.lag.ms[%d] must be a whole "
+                                "number of milliseconds >= 0\n", path, i);
+                        rc = 2;
+                        break;
+                    }
+                    o->conf.follower_lag_ms[i] = v;
+                }
+            } else {
+                fprintf(stderr, "courier broker: %s: \"follower.lag.ms\" must be a number or an "
+                        "array of at most %d numbers\n", path, MB_MAX_BROKERS);
+                rc = 2;
+            }
+        } else if (!strcmp(k, "topics")) {
+            if (!cJSON_IsArray(it)) {
+                fprintf(stderr, "courier broker: %s: \"topics\" must be an array\n", path);
+                rc = 2;
+                break;
+            }
+            int i = 0;
+            for (const cJSON *t = it->child; t && !rc; t = t->next, i++) {
+                const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+                long parts = 1, rf = 1, mi = 0;
+                if (!cJSON_IsObject(t) || !cJSON_IsString(name)) {
+                    fprintf(stderr, "courier broker: %s: topics[%d] needs a string \"name\"\n",
+                            path, i);
+                    rc = 2;
+                    break;
+                }
+                for (const cJSON *f2 = t->child; f2 && !rc; f2 = f2->next) {
+                    long *dst = !strcmp(f2->string, "partitions") ? &parts
+                                : !strcmp(f2->string, "replication.factor") ? &rf
+                                : !strcmp(f2->string, "min.insync.replicas") ? &mi
+                                                                             : NULL;
+                    if (!strcmp(f2->string, "name"))
+                        continue;
+                    if (!dst) {
+                        fprintf(stderr, "courier broker: %s: topics[%d]: unknown key \"%s\"\n",
+                                path, i, f2->string);
+                        rc = 2;
+                    } else if (!json_int(f2, dst == &mi ? 0 : 1, 10000, dst)) {
+                        fprintf(stderr, "courier broker: %s: topics[%d].%s must be a whole "
+                                "number in range\n", path, i, f2->string);
+                        rc = 2;
+                    }
+                }
+                if (!rc) {
+                    char where[64];
+                    snprintf(where, sizeof where, "%s: topics[%d]", path, i);
+                    rc = add_topic(o, name->valuestring, parts, rf, mi, where);
+                }
+            }
+        }
+        continue;
+    bad_int:
+        fprintf(stderr, "courier broker: %s: \"%s\" must be a whole number in range\n", path, k);
+        rc = 2;
+    }
+    cJSON_Delete(root);
+    free(text);
+    return rc;
+}
 
 int sim_cmd_broker(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "courier broker: not built yet\n");
-    return 1;
+    broker_opts *o = calloc(1, sizeof *o);
+    if (!o) {
+        fprintf(stderr, "courier broker: out of memory\n");
+        return 1;
+    }
+    mb_config_init(&o->conf);
+    int rc = 0;
+    long brokers = -1, port = -1;
+    /* The config file first, so flags override it. */
+    for (int i = 1; i < argc && !rc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "courier broker: --config needs a file name\n");
+                rc = 2;
+            } else {
+                rc = load_config(o, argv[++i]);
+            }
+        }
+    }
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(o);
+            return 0;
+        } else if (!strcmp(a, "--config")) {
+            i++;
+        } else if (!strcmp(a, "--brokers")) {
+            if (!val || !parse_int(val, 1, MB_MAX_BROKERS, &brokers)) {
+                fprintf(stderr, "courier broker: --brokers: \"%s\" is not a number in 1..%d\n",
+                        val ? val : "", MB_MAX_BROKERS);
+                rc = 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--port")) {
+            if (!val || !parse_int(val, 0, 65535, &port)) {
+                fprintf(stderr, "courier broker: --port: \"%s\" is not a port number (0..65535)\n",
+                        val ? val : "");
+                rc = 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--topic")) {
+            if (!val) {
+                fprintf(stderr, "courier broker: --topic needs NAME:PARTITIONS:REPLICATION\n");
+                rc = 2;
+            } else {
+                rc = parse_topic_flag(o, val);
+            }
+            i++;
+        } else {
+            fprintf(stderr, "courier broker: unknown option \"%s\" (see --help)\n", a);
+            rc = 2;
+        }
+    }
+    if (rc) {
+        free(o);
+        return rc;
+    }
+    if (brokers > 0)
+        o->conf.brokers = (int32_t)brokers;
+    if (port >= 0)
+        o->conf.port = (int)port;
+    o->conf.topics = o->topics;
+    o->conf.n_topics = o->n_topics;
+
+    mb_cluster *c;
+    char err[256];
+    if (mb_cluster_new(&o->conf, &c, err, sizeof err) != MB_OK) {
+        fprintf(stderr, "courier broker: %s\n", err);
+        free(o);
+        return 2;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (mb_cluster_start(c, err, sizeof err) != MB_OK) {
+        fprintf(stderr, "courier broker: %s\n", err);
+        mb_cluster_destroy(c);
+        free(o);
+        return 1;
+    }
+    printf("bootstrap: %s\n", mb_cluster_bootstrap(c));
+    fflush(stdout);
+    while (!stop_flag)
+        pause();
+    mb_cluster_destroy(c);
+    free(o);
+    return 0;
 }

@@ -1,0 +1,856 @@
+/* The counter clerks: one handler per API, in a table indexed by ApiKey with the versions we
+ * serve (as librdkafka's rdkafka_mock_handlers.c). A handler decodes the body, takes the
+ * cluster lock briefly to read or change state, and writes the answer into its slot, or makes
+ * the slot wait (acks=all, Fetch max_wait_ms).
+ *
+ * @locality broker thread. */
+#include "mockbroker/mb_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_NEW(a, type, n) ((type *)kw_arena_alloc((a), sizeof(type) * (size_t)((n) > 0 ? (n) : 1)))
+
+static int decode_failed(mb_req *r, char *errbuf, size_t errsize) {
+    snprintf(errbuf, errsize, "malformed %s v%d request: %s", kw_api_name(r->hdr.api_key),
+             r->hdr.api_version, r->rb.errmsg[0] ? r->rb.errmsg : kw_err_name(r->rb.err));
+    return -1;
+}
+
+static kw_slice arena_strdup(kw_arena *a, kw_slice s) {
+    if (s.len <= 0)
+        return s;
+    uint8_t *p = kw_arena_alloc(a, (size_t)s.len);
+    if (!p)
+        return (kw_slice){(const uint8_t *)"", 0};
+    memcpy(p, s.p, (size_t)s.len);
+    return (kw_slice){p, s.len};
+}
+
+/* ---- ApiVersions ------------------------------------------------------------------------- */
+
+static int h_api_versions(mb_req *r, char *errbuf, size_t errsize) {
+    kw_api_versions_req req;
+    if (kw_api_versions_req_decode(&r->rb, r->hdr.api_version, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    kw_api_versions_resp resp = {0};
+    pthread_mutex_lock(&r->b->c->lock);
+    resp.error_code = (int16_t)mb_inject_take(r->b->c, KW_API_API_VERSIONS, NULL, -1);
+    pthread_mutex_unlock(&r->b->c->lock);
+    resp.n_api_keys = (int32_t)kw_supported_api_count;
+    resp.api_keys = (kw_api_range *)kw_supported_apis;
+    size_t start = mb_resp_begin(r->slot);
+    kw_api_versions_resp_encode(&r->slot->out, r->hdr.api_version, &resp);
+    r->slot->error = resp.error_code;
+    mb_resp_end(r->slot, start, r->now);
+    return 0;
+}
+
+/* ---- Metadata ---------------------------------------------------------------------------- */
+
+static void describe_topic(mb_cluster *c, kw_arena *a, mb_topic *t, kw_metadata_topic *mt) {
+    mt->error_code = KW_ERR_NONE;
+    mt->name = kw_slice_str(t->name);
+    mt->topic_authorized_operations = INT32_MIN;
+    mt->n_partitions = t->n_partitions;
+    mt->partitions = ARENA_NEW(a, kw_metadata_partition, t->n_partitions);
+    if (!mt->partitions) {
+        mt->n_partitions = 0;
+        return;
+    }
+    for (int32_t i = 0; i < t->n_partitions; i++) {
+        mb_partition *p = &t->parts[i];
+        kw_metadata_partition *mp = &mt->partitions[i];
+        mp->partition_index = i;
+        mp->leader_id = p->leader;
+        mp->leader_epoch = p->leader_epoch;
+        mp->error_code = p->leader < 0 ? KW_ERR_LEADER_NOT_AVAILABLE : KW_ERR_NONE;
+        mp->replica_nodes = ARENA_NEW(a, int32_t, p->n_replicas);
+        mp->isr_nodes = ARENA_NEW(a, int32_t, p->n_replicas);
+        mp->offline_replicas = ARENA_NEW(a, int32_t, p->n_replicas);
+        if (!mp->replica_nodes || !mp->isr_nodes || !mp->offline_replicas)
+            continue;
+        for (int32_t k = 0; k < p->n_replicas; k++) {
+            mp->replica_nodes[mp->n_replicas++] = p->rep[k].node;
+            if (p->rep[k].in_isr)
+                mp->isr_nodes[mp->n_isr++] = p->rep[k].node;
+            if (!mb_broker_get(c, p->rep[k].node)->up)
+                mp->offline_replicas[mp->n_offline++] = p->rep[k].node;
+        }
+    }
+}
+
+static int h_metadata(mb_req *r, char *errbuf, size_t errsize) {
+    kw_metadata_req req;
+    int16_t v = r->hdr.api_version;
+    if (kw_metadata_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    mb_cluster *c = r->b->c;
+    kw_arena *a = r->arena;
+    kw_metadata_resp resp = {0};
+    resp.cluster_id = kw_slice_str("courier-mock-cluster");
+    resp.controller_id = -1;
+    resp.cluster_authorized_operations = INT32_MIN;
+    resp.brokers = ARENA_NEW(a, kw_metadata_broker, c->n_brokers);
+    bool all = req.n_topics < 0 || (v == 0 && req.n_topics == 0);
+    pthread_mutex_lock(&c->lock);
+    kw_err inj = mb_inject_take(c, KW_API_METADATA, NULL, -1);
+    for (int32_t i = 0; resp.brokers && i < c->n_brokers; i++) {
+        mb_broker *b = &c->brokers[i];
+        if (!b->up)
+            continue; /* Kafka lists live brokers only */
+        if (resp.controller_id < 0)
+            resp.controller_id = b->id;
+        kw_metadata_broker *mb = &resp.brokers[resp.n_brokers++];
+        mb->node_id = b->id;
+        mb->host = kw_slice_str("127.0.0.1");
+        mb->port = b->port;
+        mb->rack = KW_SLICE_NULL;
+    }
+    int32_t nt = all ? (int32_t)c->n_topics : req.n_topics;
+    resp.topics = ARENA_NEW(a, kw_metadata_topic, nt);
+    for (int32_t i = 0; resp.topics && i < nt; i++) {
+        kw_metadata_topic *mt = &resp.topics[resp.n_topics++];
+        mt->topic_authorized_operations = INT32_MIN;
+        if (all) {
+            describe_topic(c, a, c->topics[i], mt);
+            continue;
+        }
+        mt->name = req.topics[i];
+        mb_topic *t = mb_topic_find(c, req.topics[i]);
+        bool auto_ok = (v < 4 || req.allow_auto_topic_creation) &&
+                       c->conf.auto_create_topics_enable;
+        if (!t && auto_ok) {
+            char name[MB_MAX_TOPIC_NAME + 2];
+            if (req.topics[i].len > 0 && req.topics[i].len <= MB_MAX_TOPIC_NAME) {
+                kw_slice_cstr(req.topics[i], name, sizeof name);
+                int rc = mb_topic_create_locked(c, name, c->conf.num_partitions,
+                                                c->conf.default_replication_factor, 0, r->eb, &t);
+                if (rc == MB_ERR_INVALID_ARG)
+                    mt->error_code = KW_ERR_INVALID_TOPIC_EXCEPTION;
+            } else {
+                mt->error_code = KW_ERR_INVALID_TOPIC_EXCEPTION;
+            }
+        }
+        if (t)
+            describe_topic(c, a, t, mt);
+        else if (!mt->error_code)
+            mt->error_code = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        if (inj)
+            mt->error_code = (int16_t)inj;
+    }
+    /* Encode under the lock: topic names point into cluster state. */
+    size_t start = mb_resp_begin(r->slot);
+    kw_metadata_resp_encode(&r->slot->out, v, &resp);
+    pthread_mutex_unlock(&c->lock);
+    r->slot->error = (int16_t)inj;
+    mb_resp_end(r->slot, start, r->now);
+    return 0;
+}
+
+/* ---- InitProducerId ---------------------------------------------------------------------- */
+
+static int h_init_pid(mb_req *r, char *errbuf, size_t errsize) {
+    kw_init_pid_req req;
+    if (kw_init_pid_req_decode(&r->rb, r->hdr.api_version, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    mb_cluster *c = r->b->c;
+    kw_init_pid_resp resp = {0};
+    resp.producer_id = -1;
+    resp.producer_epoch = -1;
+    pthread_mutex_lock(&c->lock);
+    kw_err inj = mb_inject_take(c, KW_API_INIT_PRODUCER_ID, NULL, -1);
+    if (inj) {
+        resp.error_code = (int16_t)inj;
+    } else if (req.transactional_id.len >= 0) {
+        /* Transactions are outside this simulator. */
+        resp.error_code = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else {
+        resp.producer_id = c->next_pid++;
+        resp.producer_epoch = 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (resp.producer_id >= 0) {
+        mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCER_ID_ASSIGNED, r->b->id);
+        if (ev) {
+            ev->producer_id = resp.producer_id;
+            ev->producer_epoch = resp.producer_epoch;
+            ev->correlation_id = r->hdr.correlation_id;
+        }
+    }
+    size_t start = mb_resp_begin(r->slot);
+    kw_init_pid_resp_encode(&r->slot->out, r->hdr.api_version, &resp);
+    r->slot->error = resp.error_code;
+    mb_resp_end(r->slot, start, r->now);
+    return 0;
+}
+
+/* ---- Produce ----------------------------------------------------------------------------- */
+
+typedef struct pend_part {
+    mb_partition *p;
+    int32_t epoch;
+    int64_t need; /* the high watermark that covers the appended batches */
+    kw_produce_resp_partition *out;
+} pend_part;
+
+typedef struct pend_produce {
+    kw_arena *arena;
+    kw_produce_resp resp;
+    int n;
+    pend_part *parts;
+} pend_produce;
+
+static void pend_produce_free(void *arg) {
+    pend_produce *pp = arg;
+    kw_arena_destroy(pp->arena);
+    free(pp->parts);
+    free(pp);
+}
+
+/* acks=all: the answer for a partition is ready when the high watermark covers the append
+ * (NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min.insync.replicas meanwhile), when
+ * leadership moved (NOT_LEADER_OR_FOLLOWER), or at the request timeout (REQUEST_TIMED_OUT) —
+ * Kafka's DelayedProduce. */
+static void resume_produce(mb_broker *b, mb_slot *s, int64_t now, mb_evbuf *eb) {
+    (void)eb;
+    pend_produce *pp = s->pend;
+    bool done = true;
+    pthread_mutex_lock(&b->c->lock);
+    for (int i = 0; i < pp->n; i++) {
+        pend_part *w = &pp->parts[i];
+        if (!w->p)
+            continue;
+        mb_partition *p = w->p;
+        if (p->leader != b->id || p->leader_epoch != w->epoch)
+            w->out->error_code = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+        else if (p->hw >= w->need)
+            w->out->error_code = mb_partition_isr_count(p) < p->min_isr
+                                     ? KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                                     : KW_ERR_NONE;
+        else if (now >= s->deadline_us)
+            w->out->error_code = KW_ERR_REQUEST_TIMED_OUT;
+        else {
+            done = false;
+            continue;
+        }
+        if (w->out->error_code)
+            s->error = w->out->error_code;
+        w->p = NULL;
+    }
+    pthread_mutex_unlock(&b->c->lock);
+    if (!done)
+        return;
+    size_t start = mb_resp_begin(s);
+    kw_produce_resp_encode(&s->out, s->api_version, &pp->resp);
+    mb_resp_end(s, start, now);
+}
+
+typedef struct batch_in {
+    mb_batch *b;
+    kw_err err;
+    char why[128];
+} batch_in;
+
+/* Parses and copies every batch of one partition's records (outside the lock): one CRC check
+ * per batch, no per-record work. */
+static kw_err take_batches(mb_cluster *c, kw_slice recs, batch_in **out, int *n_out, char *why,
+                           size_t whysize) {
+    *out = NULL;
+    *n_out = 0;
+    if (recs.len <= 0) {
+        snprintf(why, whysize, "empty records");
+        return KW_ERR_CORRUPT_MESSAGE;
+    }
+    size_t pos = 0, len = (size_t)recs.len;
+    int cap = 0;
+    while (pos < len) {
+        kw_batch kb;
+        size_t used;
+        kw_err e = kw_batch_parse(recs.p + pos, len - pos, true, &kb, &used, why, whysize);
+        if (e != KW_ERR_NONE) {
+            if (e == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE)
+                return e;
+            return KW_ERR_CORRUPT_MESSAGE;
+        }
+        if (used > (size_t)c->conf.message_max_bytes) {
+            snprintf(why, whysize, "batch of %zu bytes exceeds message.max.bytes %d", used,
+                     c->conf.message_max_bytes);
+            return KW_ERR_MESSAGE_TOO_LARGE;
+        }
+        if (kb.record_count <= 0 || kb.last_offset_delta != kb.record_count - 1) {
+            snprintf(why, whysize, "batch has %d records but lastOffsetDelta %d", kb.record_count,
+                     kb.last_offset_delta);
+            return KW_ERR_CORRUPT_MESSAGE;
+        }
+        if (*n_out == cap) {
+            cap = cap ? cap * 2 : 2;
+            batch_in *nv = realloc(*out, (size_t)cap * sizeof *nv);
+            if (!nv)
+                return KW_ERR_UNKNOWN_SERVER_ERROR;
+            *out = nv;
+        }
+        mb_batch *mb = mb_batch_new(recs.p + pos, used);
+        if (!mb)
+            return KW_ERR_UNKNOWN_SERVER_ERROR;
+        mb->count = kb.record_count;
+        mb->max_timestamp = kb.max_timestamp;
+        mb->producer_id = kb.producer_id;
+        mb->producer_epoch = kb.producer_epoch;
+        mb->base_sequence = kb.base_sequence;
+        (*out)[(*n_out)++] = (batch_in){mb, KW_ERR_NONE, ""};
+        pos += used;
+    }
+    return KW_ERR_NONE;
+}
+
+static void free_batches(batch_in *v, int n) {
+    for (int i = 0; i < n; i++)
+        mb_batch_unref(v[i].b);
+    free(v);
+}
+
+static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
+    kw_produce_req req;
+    int16_t v = r->hdr.api_version;
+    if (kw_produce_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    mb_cluster *c = r->b->c;
+    mb_broker *b = r->b;
+    int16_t acks = req.acks;
+    kw_arena *a = r->arena;
+    kw_produce_resp resp = {0};
+    resp.n_topics = req.n_topics;
+    resp.topics = ARENA_NEW(a, kw_produce_resp_topic, req.n_topics);
+    int total_parts = 0;
+    for (int32_t t = 0; t < req.n_topics; t++)
+        total_parts += req.topics[t].n_partitions;
+    pend_part *waits = calloc((size_t)(total_parts > 0 ? total_parts : 1), sizeof *waits);
+    if (!resp.topics || !waits) {
+        free(waits);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    int n_waits = 0;
+    kw_err whole = KW_ERR_NONE;
+    if (acks != 0 && acks != 1 && acks != -1)
+        whole = KW_ERR_INVALID_REQUIRED_ACKS;
+    else if (req.transactional_id.len >= 0)
+        whole = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    pthread_mutex_lock(&c->lock);
+    kw_err inj_whole = mb_inject_take(c, KW_API_PRODUCE, NULL, -1);
+    pthread_mutex_unlock(&c->lock);
+    if (inj_whole && !whole)
+        whole = inj_whole;
+
+    for (int32_t t = 0; t < req.n_topics; t++) {
+        kw_produce_req_topic *rt = &req.topics[t];
+        kw_produce_resp_topic *ot = &resp.topics[t];
+        ot->name = rt->name;
+        ot->n_partitions = rt->n_partitions;
+        ot->partitions = ARENA_NEW(a, kw_produce_resp_partition, rt->n_partitions);
+        if (!ot->partitions) {
+            ot->n_partitions = 0;
+            continue;
+        }
+        char tname[MB_MAX_TOPIC_NAME + 2];
+        kw_slice_cstr(rt->name, tname, sizeof tname);
+        for (int32_t i = 0; i < rt->n_partitions; i++) {
+            kw_produce_req_partition *rp = &rt->partitions[i];
+            kw_produce_resp_partition *op = &ot->partitions[i];
+            op->index = rp->index;
+            op->base_offset = -1;
+            op->log_append_time_ms = -1;
+            op->log_start_offset = -1;
+            op->error_message = KW_SLICE_NULL;
+            if (whole) {
+                op->error_code = (int16_t)whole;
+                continue;
+            }
+            batch_in *bs = NULL;
+            int nb = 0;
+            char why[160] = "";
+            kw_err perr = take_batches(c, rp->records, &bs, &nb, why, sizeof why);
+            pthread_mutex_lock(&c->lock);
+            if (!b->up) {
+                pthread_mutex_unlock(&c->lock);
+                free_batches(bs, nb);
+                free(waits);
+                r->slot->state = MB_SLOT_NONE;
+                return 0; /* a dead broker answers nothing */
+            }
+            mb_partition *p = mb_partition_find(c, rt->name, rp->index);
+            kw_err inj = mb_inject_take(c, KW_API_PRODUCE, tname, rp->index);
+            if (inj)
+                perr = inj;
+            else if (!p)
+                perr = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            else if (p->leader != b->id)
+                perr = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+            else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
+                perr = KW_ERR_NOT_ENOUGH_REPLICAS;
+            int64_t first_offset = -1, dup_offset = -1;
+            int appended = 0;
+            for (int k = 0; !perr && k < nb; k++) {
+                mb_batch *mb = bs[k].b;
+                if (mb->producer_id >= 0) {
+                    int32_t last_seq = (int32_t)(((int64_t)mb->base_sequence + mb->count - 1) %
+                                                 ((int64_t)INT32_MAX + 1));
+                    perr = mb_pid_check(&p->pids, mb->producer_id, mb->producer_epoch,
+                                        mb->base_sequence, last_seq, &dup_offset);
+                    if (perr)
+                        break;
+                    if (dup_offset >= 0) {
+                        if (first_offset < 0)
+                            first_offset = dup_offset;
+                        mb_event *ev = mb_ev_add(c, r->eb, MB_EV_DUPLICATE_BATCH, b->id);
+                        if (ev) {
+                            ev->topic = p->topic->name;
+                            ev->partition = p->id;
+                            ev->offset = dup_offset;
+                            ev->producer_id = mb->producer_id;
+                            ev->sequence = mb->base_sequence;
+                            ev->count = mb->count;
+                            ev->correlation_id = r->hdr.correlation_id;
+                        }
+                        continue;
+                    }
+                }
+                mb_replica *lr = &p->rep[p->last_leader];
+                mb->base_offset = lr->log.end;
+                mb->last_offset = mb->base_offset + mb->count - 1;
+                mb->append_time_us = r->now;
+                mb->leader_epoch = p->leader_epoch;
+                kw_batch_set_base_offset(mb->data, mb->base_offset);
+                kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
+                if (!mb_log_append(&lr->log, mb)) {
+                    perr = KW_ERR_KAFKA_STORAGE_ERROR;
+                    break;
+                }
+                mb_pid_record(&p->pids, mb);
+                appended++;
+                if (first_offset < 0)
+                    first_offset = mb->base_offset;
+                mb_event *ev = mb_ev_add(c, r->eb, MB_EV_RECORDS_APPENDED, b->id);
+                if (ev) {
+                    ev->topic = p->topic->name;
+                    ev->partition = p->id;
+                    ev->offset = mb->base_offset;
+                    ev->offset_end = mb->last_offset + 1;
+                    ev->count = mb->count;
+                    ev->bytes = (int64_t)mb->len;
+                    ev->producer_id = mb->producer_id;
+                    ev->producer_epoch = mb->producer_epoch;
+                    ev->sequence = mb->base_sequence;
+                    ev->leader_epoch = p->leader_epoch;
+                    ev->correlation_id = r->hdr.correlation_id;
+                }
+            }
+            if (perr && why[0] == '\0')
+                snprintf(why, sizeof why, "%s", kw_err_name(perr));
+            if (p && !perr) {
+                op->base_offset = first_offset;
+                op->log_start_offset = p->rep[p->last_leader].log.start;
+                if (appended) {
+                    if (mb_partition_isr_count(p) <= 1)
+                        mb_partition_update_hw(c, p, r->eb);
+                    else
+                        mb_controller_kick(c);
+                }
+                int64_t need = p->rep[p->last_leader].log.end;
+                if (acks == -1 && p->hw < need) {
+                    waits[n_waits++] = (pend_part){p, p->leader_epoch, need, op};
+                } else if (acks == -1 && mb_partition_isr_count(p) < p->min_isr) {
+                    op->error_code = KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+                }
+            } else if (perr) {
+                op->error_code = (int16_t)perr;
+                mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCE_REJECTED, b->id);
+                if (ev) {
+                    ev->topic = p ? p->topic->name : NULL;
+                    ev->partition = rp->index;
+                    ev->error = (int16_t)perr;
+                    ev->correlation_id = r->hdr.correlation_id;
+                    mb_ev_detail(r->eb, ev, "%s-%d: %s", tname, rp->index, why);
+                }
+            }
+            pthread_mutex_unlock(&c->lock);
+            if (op->error_code)
+                r->slot->error = op->error_code;
+            free_batches(bs, nb);
+        }
+    }
+    if (acks == 0) {
+        free(waits);
+        r->slot->state = MB_SLOT_NONE;
+        return 0;
+    }
+    if (n_waits == 0) {
+        free(waits);
+        size_t start = mb_resp_begin(r->slot);
+        kw_produce_resp_encode(&r->slot->out, v, &resp);
+        mb_resp_end(r->slot, start, r->now);
+        return 0;
+    }
+    /* Keep a copy of the answer that outlives this frame, and wait. */
+    pend_produce *pp = calloc(1, sizeof *pp);
+    kw_arena *pa = kw_arena_new();
+    if (!pp || !pa) {
+        free(pp);
+        if (pa)
+            kw_arena_destroy(pa);
+        free(waits);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    pp->arena = pa;
+    pp->resp = resp;
+    pp->resp.topics = ARENA_NEW(pa, kw_produce_resp_topic, resp.n_topics);
+    for (int32_t t = 0; pp->resp.topics && t < resp.n_topics; t++) {
+        kw_produce_resp_topic *st = &resp.topics[t], *dt = &pp->resp.topics[t];
+        *dt = *st;
+        dt->name = arena_strdup(pa, st->name);
+        dt->partitions = ARENA_NEW(pa, kw_produce_resp_partition, st->n_partitions);
+        if (!dt->partitions) {
+            dt->n_partitions = 0;
+            continue;
+        }
+        memcpy(dt->partitions, st->partitions, (size_t)st->n_partitions * sizeof *dt->partitions);
+        for (int k = 0; k < n_waits; k++) {
+            ptrdiff_t idx = waits[k].out - st->partitions;
+            if (idx >= 0 && idx < st->n_partitions)
+                waits[k].out = &dt->partitions[idx];
+        }
+    }
+    pp->n = n_waits;
+    pp->parts = waits;
+    mb_slot_make_pending(b, r->slot, r->now + (int64_t)req.timeout_ms * 1000, resume_produce, pp,
+                         pend_produce_free);
+    return 0;
+}
+
+/* ---- ListOffsets ------------------------------------------------------------------------- */
+
+static kw_err check_leader_epoch(const mb_partition *p, int32_t current_leader_epoch) {
+    if (current_leader_epoch < 0)
+        return KW_ERR_NONE;
+    if (current_leader_epoch < p->leader_epoch)
+        return KW_ERR_FENCED_LEADER_EPOCH;
+    if (current_leader_epoch > p->leader_epoch)
+        return KW_ERR_UNKNOWN_LEADER_EPOCH;
+    return KW_ERR_NONE;
+}
+
+static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
+    kw_list_offsets_req req;
+    int16_t v = r->hdr.api_version;
+    if (kw_list_offsets_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    mb_cluster *c = r->b->c;
+    kw_arena *a = r->arena;
+    kw_list_offsets_resp resp = {0};
+    resp.n_topics = req.n_topics;
+    resp.topics = ARENA_NEW(a, kw_list_offsets_resp_topic, req.n_topics);
+    if (!resp.topics) {
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    pthread_mutex_lock(&c->lock);
+    kw_err whole = mb_inject_take(c, KW_API_LIST_OFFSETS, NULL, -1);
+    for (int32_t t = 0; t < req.n_topics; t++) {
+        kw_list_offsets_req_topic *rt = &req.topics[t];
+        kw_list_offsets_resp_topic *ot = &resp.topics[t];
+        ot->name = rt->name;
+        ot->partitions = ARENA_NEW(a, kw_list_offsets_resp_partition, rt->n_partitions);
+        if (!ot->partitions)
+            continue;
+        ot->n_partitions = rt->n_partitions;
+        char tname[MB_MAX_TOPIC_NAME + 2];
+        kw_slice_cstr(rt->name, tname, sizeof tname);
+        for (int32_t i = 0; i < rt->n_partitions; i++) {
+            kw_list_offsets_req_partition *rp = &rt->partitions[i];
+            kw_list_offsets_resp_partition *op = &ot->partitions[i];
+            op->partition_index = rp->partition_index;
+            op->timestamp = -1;
+            op->offset = -1;
+            op->leader_epoch = -1;
+            mb_partition *p = mb_partition_find(c, rt->name, rp->partition_index);
+            kw_err e = whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname,
+                                                      rp->partition_index);
+            if (!e && !p)
+                e = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            if (!e && p->leader != r->b->id)
+                e = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+            if (!e)
+                e = check_leader_epoch(p, rp->current_leader_epoch);
+            op->error_code = (int16_t)e;
+            if (e)
+                continue;
+            const mb_log *l = &p->rep[p->last_leader].log;
+            op->leader_epoch = p->leader_epoch;
+            if (rp->timestamp == -1) { /* latest: the high watermark (read_uncommitted) */
+                op->offset = p->hw;
+            } else if (rp->timestamp == -2) { /* earliest */
+                op->offset = l->start;
+            } else {
+                /* The first batch whose max timestamp reaches the target (batch precision). */
+                for (size_t k = 0; k < l->n && l->v[k]->base_offset < p->hw; k++) {
+                    if (l->v[k]->max_timestamp >= rp->timestamp) {
+                        op->offset = l->v[k]->base_offset;
+                        op->timestamp = l->v[k]->max_timestamp;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    size_t start = mb_resp_begin(r->slot);
+    kw_list_offsets_resp_encode(&r->slot->out, v, &resp);
+    mb_resp_end(r->slot, start, r->now);
+    return 0;
+}
+
+/* ---- Fetch ------------------------------------------------------------------------------- */
+
+typedef struct pend_fetch {
+    uint8_t *frame;
+    size_t len;
+    size_t hdr_len;
+} pend_fetch;
+
+static void pend_fetch_free(void *arg) {
+    pend_fetch *pf = arg;
+    free(pf->frame);
+    free(pf);
+}
+
+/* Builds the Fetch answer from the leader's log up to the high watermark: whole batches, the
+ * first one always included (KIP-74), then while partition_max_bytes and max_bytes allow.
+ * Returns the bytes of records found, or -1 on a decode or memory error. The answer goes into
+ * slot->out only when records were found, an error is reported, or `final`. */
+static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t len,
+                           kw_arena *a, int64_t now, bool final, char *errbuf, size_t errsize) {
+    mb_cluster *c = b->c;
+    kw_rbuf rb;
+    char ctx[48];
+    snprintf(ctx, sizeof ctx, "Fetch v%d request", s->api_version);
+    kw_rbuf_init(&rb, body, len, ctx);
+    kw_fetch_req req;
+    if (kw_fetch_req_decode(&rb, s->api_version, a, &req) != KW_ERR_NONE) {
+        snprintf(errbuf, errsize, "malformed Fetch v%d request: %s", s->api_version, rb.errmsg);
+        return -1;
+    }
+    kw_fetch_resp resp = {0};
+    resp.n_topics = req.n_topics;
+    resp.topics = ARENA_NEW(a, kw_fetch_resp_topic, req.n_topics);
+    int total = 0;
+    for (int32_t t = 0; t < req.n_topics; t++)
+        total += req.topics[t].n_partitions;
+    /* batch references per partition, copied out after the lock is released */
+    typedef struct {
+        mb_batch **v;
+        size_t n;
+    } refs_t;
+    refs_t *refs = calloc((size_t)(total > 0 ? total : 1), sizeof *refs);
+    if (!resp.topics || !refs) {
+        free(refs);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    int64_t found = 0;
+    bool any_error = false;
+    int64_t max_bytes = req.max_bytes > 0 ? req.max_bytes : INT32_MAX;
+    int ri = 0;
+    pthread_mutex_lock(&c->lock);
+    kw_err whole = mb_inject_take(c, KW_API_FETCH, NULL, -1);
+    for (int32_t t = 0; t < req.n_topics; t++) {
+        kw_fetch_req_topic *rt = &req.topics[t];
+        kw_fetch_resp_topic *ot = &resp.topics[t];
+        ot->topic = rt->topic;
+        ot->partitions = ARENA_NEW(a, kw_fetch_resp_partition, rt->n_partitions);
+        if (!ot->partitions) {
+            ri += rt->n_partitions;
+            continue;
+        }
+        ot->n_partitions = rt->n_partitions;
+        char tname[MB_MAX_TOPIC_NAME + 2];
+        kw_slice_cstr(rt->topic, tname, sizeof tname);
+        for (int32_t i = 0; i < rt->n_partitions; i++, ri++) {
+            kw_fetch_req_partition *rp = &rt->partitions[i];
+            kw_fetch_resp_partition *op = &ot->partitions[i];
+            op->partition_index = rp->partition;
+            op->high_watermark = -1;
+            op->last_stable_offset = -1;
+            op->log_start_offset = -1;
+            op->n_aborted = -1;
+            op->preferred_read_replica = -1;
+            op->records = (kw_slice){(const uint8_t *)"", 0}; /* clients want 0, not null */
+            mb_partition *p = mb_partition_find(c, rt->topic, rp->partition);
+            kw_err e = whole;
+            if (!e && final)
+                e = mb_inject_take(c, KW_API_FETCH, tname, rp->partition);
+            if (!e && !p)
+                e = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            if (!e && p->leader != b->id)
+                e = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+            if (!e)
+                e = check_leader_epoch(p, rp->current_leader_epoch);
+            const mb_log *l = p ? &p->rep[p->last_leader].log : NULL;
+            if (!e && (rp->fetch_offset < l->start || rp->fetch_offset > l->end))
+                e = KW_ERR_OFFSET_OUT_OF_RANGE;
+            op->error_code = (int16_t)e;
+            if (e) {
+                any_error = true;
+                continue;
+            }
+            op->high_watermark = p->hw;
+            op->last_stable_offset = p->hw;
+            op->log_start_offset = l->start;
+            int64_t pbytes = 0;
+            size_t k = mb_log_find(l, rp->fetch_offset);
+            size_t k0 = k;
+            while (k < l->n && l->v[k]->last_offset < p->hw) {
+                int64_t sz = (int64_t)l->v[k]->len;
+                if (k > k0 && (pbytes + sz > rp->partition_max_bytes || found + sz > max_bytes))
+                    break;
+                if (k == k0 && found > 0 && found + sz > max_bytes)
+                    break;
+                pbytes += sz;
+                found += sz;
+                k++;
+            }
+            if (k > k0) {
+                refs[ri].v = malloc((k - k0) * sizeof *refs[ri].v);
+                if (refs[ri].v) {
+                    refs[ri].n = k - k0;
+                    for (size_t j = k0; j < k; j++) {
+                        refs[ri].v[j - k0] = l->v[j];
+                        mb_batch_ref(l->v[j]);
+                    }
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    bool answer = final || found > 0 || any_error || whole;
+    uint8_t **bufs = NULL;
+    if (answer) {
+        bufs = calloc((size_t)(total > 0 ? total : 1), sizeof *bufs);
+        ri = 0;
+        for (int32_t t = 0; t < resp.n_topics; t++) {
+            kw_fetch_resp_topic *ot = &resp.topics[t];
+            for (int32_t i = 0; i < ot->n_partitions; i++, ri++) {
+                if (!refs[ri].n || !bufs)
+                    continue;
+                size_t sz = 0;
+                for (size_t j = 0; j < refs[ri].n; j++)
+                    sz += refs[ri].v[j]->len;
+                bufs[ri] = malloc(sz);
+                if (!bufs[ri])
+                    continue;
+                size_t off = 0;
+                for (size_t j = 0; j < refs[ri].n; j++) {
+                    memcpy(bufs[ri] + off, refs[ri].v[j]->data, refs[ri].v[j]->len);
+                    off += refs[ri].v[j]->len;
+                }
+                ot->partitions[i].records = (kw_slice){bufs[ri], (int32_t)sz};
+            }
+        }
+        size_t start = mb_resp_begin(s);
+        kw_fetch_resp_encode(&s->out, s->api_version, &resp);
+        mb_resp_end(s, start, now);
+        if (whole)
+            s->error = (int16_t)whole;
+    }
+    for (int i = 0; i < total; i++) {
+        for (size_t j = 0; j < refs[i].n; j++)
+            mb_batch_unref(refs[i].v[j]);
+        free(refs[i].v);
+        if (bufs)
+            free(bufs[i]);
+    }
+    free(bufs);
+    free(refs);
+    return found;
+}
+
+static void resume_fetch(mb_broker *b, mb_slot *s, int64_t now, mb_evbuf *eb) {
+    (void)eb;
+    pend_fetch *pf = s->pend;
+    kw_arena *a = kw_arena_new();
+    char err[200];
+    if (!a)
+        return;
+    bool final = now >= s->deadline_us;
+    int64_t rc = fetch_build(b, s, pf->frame + pf->hdr_len, pf->len - pf->hdr_len, a, now, final,
+                             err, sizeof err);
+    kw_arena_destroy(a);
+    if (rc < 0) /* decoded fine the first time: only memory can fail here */
+        s->state = MB_SLOT_NONE;
+}
+
+static int h_fetch(mb_req *r, char *errbuf, size_t errsize) {
+    size_t hdr_len = (size_t)(r->rb.p - r->frame);
+    /* Peek at max_wait_ms and min_bytes: replica_id i32, max_wait_ms i32, min_bytes i32. */
+    int32_t max_wait = 0, min_bytes = 0;
+    {
+        kw_rbuf pk;
+        kw_rbuf_init(&pk, r->rb.p, r->rb.len, "Fetch");
+        (void)kw_read_i32(&pk, "replica_id");
+        max_wait = kw_read_i32(&pk, "max_wait_ms");
+        min_bytes = kw_read_i32(&pk, "min_bytes");
+    }
+    bool can_wait = max_wait > 0 && min_bytes > 0;
+    int64_t found = fetch_build(r->b, r->slot, r->rb.p, r->rb.len, r->arena, r->now, !can_wait,
+                                errbuf, errsize);
+    if (found < 0)
+        return -1;
+    if (r->slot->state == MB_SLOT_READY)
+        return 0;
+    pend_fetch *pf = calloc(1, sizeof *pf);
+    if (!pf || !(pf->frame = malloc(r->frame_len))) {
+        free(pf);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    memcpy(pf->frame, r->frame, r->frame_len);
+    pf->len = r->frame_len;
+    pf->hdr_len = hdr_len;
+    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)max_wait * 1000, resume_fetch, pf,
+                         pend_fetch_free);
+    return 0;
+}
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+static mb_handler handlers[64];
+static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+
+static void handlers_init(void) {
+    static const struct {
+        int16_t key;
+        mb_handler_fn fn;
+    } fns[] = {
+        {KW_API_PRODUCE, h_produce},
+        {KW_API_FETCH, h_fetch},
+        {KW_API_LIST_OFFSETS, h_list_offsets},
+        {KW_API_METADATA, h_metadata},
+        {KW_API_API_VERSIONS, h_api_versions},
+        {KW_API_INIT_PRODUCER_ID, h_init_pid},
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        const kw_api_range *rg = kw_api_supported(fns[i].key);
+        if (!rg)
+            continue;
+        handlers[fns[i].key] = (mb_handler){rg->min_version, rg->max_version, fns[i].fn};
+    }
+}
+
+const mb_handler *mb_handler_get(int16_t api_key) {
+    pthread_once(&handlers_once, handlers_init);
+    if (api_key < 0 || api_key >= 64 || !handlers[api_key].fn)
+        return NULL;
+    return &handlers[api_key];
+}
