@@ -53,8 +53,7 @@ typedef struct sim_vm_batch {
     int32_t records;
     int32_t bytes;
     int32_t attempts;     /* 0 = first try; > 0 shows retry marks */
-    bool sealed;          /* closed for appends (full, or linger expired, or drained) */
-    bool in_flight;       /* drained into a request, waiting for its response */
+    bool sealed;          /* closed for appends (full, or linger expired) */
     bool backing_off;     /* a retry waiting out retry.backoff.ms */
     int64_t linger_left_ms; /* time until linger.ms expires for the tail batch (<= 0: ready) */
 } sim_vm_batch;
@@ -63,6 +62,7 @@ typedef struct sim_vm_partition {
     char topic[SIM_VM_NAME];
     int32_t partition;
     int32_t leader;       /* -1 = no leader known */
+    int32_t in_flight;    /* batches drained into requests still on the road */
     int n_batches;        /* boxes in `batches` (oldest first) */
     int n_batches_total;  /* batches really in the deque */
     sim_vm_batch batches[SIM_VM_MAX_BATCHES];
@@ -97,7 +97,6 @@ typedef struct sim_vm_node {
     bool up;
     int32_t rtt_ms;              /* injected extra RTT, 0 = none */
     int32_t drop_pending;        /* responses still to be dropped */
-    int32_t errors_pending;      /* injected errors still to be answered */
     int64_t requests_total;
     int64_t errors_total;
     int n_inflight;
@@ -142,6 +141,7 @@ typedef struct sim_vm_status {
     double speed;                /* simulation seconds per wall second */
     int64_t sim_ms;              /* simulation time since the start */
     uint64_t events;             /* events emitted so far (the step counter) */
+    int32_t step_waiting;        /* threads held at the step gate now */
     uint64_t events_dropped;     /* events the view's ring overwrote before it saw them */
     char scenario[SIM_VM_NAME];
 } sim_vm_status;

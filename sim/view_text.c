@@ -251,9 +251,7 @@ int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t b
     dst[0] = '\0';
     sim_vt_bytes(bytes, sizeof bytes, b->bytes);
     sim_vt_bytes(cap, sizeof cap, batch_size);
-    if (b->in_flight) {
-        snprintf(state, sizeof state, ">");
-    } else if (b->backing_off || b->attempts > 0) {
+    if (b->backing_off || b->attempts > 0) {
         if (b->attempts <= 3) {
             char marks[4] = {0};
             for (int i = 0; i < b->attempts && i < 3; i++)
@@ -268,8 +266,8 @@ int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t b
         sim_vt_ms(state, sizeof state, b->linger_left_ms);
     }
     /* Long forms first, shorter ones when the panel is narrow. */
-    bool open = !b->sealed && !b->in_flight && !b->backing_off && b->attempts == 0;
-    if (open || (b->sealed && !b->in_flight && !b->backing_off && b->attempts == 0))
+    bool open = !b->sealed && !b->backing_off && b->attempts == 0;
+    if (open || (b->sealed && !b->backing_off && b->attempts == 0))
         snprintf(candidate, sizeof candidate, "[%dr %s/%s %s]", (int)b->records, bytes, cap,
                  state);
     else
@@ -518,6 +516,16 @@ void sim_vt_line_pad(sim_vt_line *l, int col) {
     l->text[l->len] = '\0';
 }
 
+void sim_vt_line_fill(sim_vt_line *l, sim_vt_style style, char ch) {
+    char run[SIM_VT_LINE_BYTES];
+    int n = l->limit - l->cols;
+    if (n <= 0 || ch < 0x20 || ch > 0x7e)
+        return;
+    memset(run, ch, (size_t)n);
+    run[n] = '\0';
+    sim_vt_line_add(l, style, "%s", run);
+}
+
 sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at) {
     for (int i = 0; i < l->n_spans; i++)
         if (at >= l->spans[i].start && at < l->spans[i].end)
@@ -547,7 +555,9 @@ void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
                       : state == SIM_L_FINISHED ? SIM_ST_TITLE
                                                 : SIM_ST_WARN;
     sim_vt_line_add(l, st, "%s", L(state));
-    if (s->stepping && s->paused)
+    if (s->stepping)
+        sim_vt_line_add(l, SIM_ST_WARN, "(%s %d)", L(SIM_L_WAITING), (int)s->step_waiting);
+    else if (s->paused && s->finished)
         sim_vt_line_add(l, SIM_ST_WARN, "+%s", L(SIM_L_PAUSED));
     sim_vt_line_add(l, SIM_ST_TITLE, " %s%.2g t=%s %s %s ", L(SIM_L_SPEED), s->speed, t,
                     L(SIM_L_EVENTS), ev);
@@ -569,9 +579,7 @@ void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, co
     sim_vt_line_add(l, SIM_ST_HEADER, "== %s ", L(room));
     if (extra && extra[0])
         sim_vt_line_add(l, SIM_ST_HEADER, "%s ", extra);
-    while (l->cols < l->limit)
-        if (sim_vt_line_add(l, SIM_ST_HEADER, "=") == 0)
-            break;
+    sim_vt_line_fill(l, SIM_ST_HEADER, '=');
 }
 
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r) {
@@ -620,6 +628,9 @@ void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_parti
         sim_vt_line_add(l, SIM_ST_NORMAL, "%s%-2d ", L(SIM_L_LEADER), (int)p->leader);
     else
         sim_vt_line_add(l, SIM_ST_ERR, "%s- ", L(SIM_L_LEADER));
+    /* Batches already on the road sit beyond the deque's head, toward the trucks. */
+    if (p->in_flight > 0)
+        sim_vt_line_add(l, SIM_ST_OK, "<%d ", (int)p->in_flight);
     if (p->n_batches_total == 0) {
         sim_vt_line_add(l, SIM_ST_DIM, "%s", L(SIM_L_EMPTY));
         return;
@@ -639,8 +650,7 @@ void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_parti
             sim_vt_line_add(l, SIM_ST_DIM, "+%d", p->n_batches - i);
             break;
         }
-        sim_vt_style st = b->in_flight                        ? SIM_ST_OK
-                          : (b->backing_off || b->attempts > 0) ? SIM_ST_WARN
+        sim_vt_style st = (b->backing_off || b->attempts > 0) ? SIM_ST_WARN
                           : b->sealed                          ? SIM_ST_BOX
                                                                : SIM_ST_NORMAL;
         sim_vt_line_add(l, st, "%s", box);
@@ -677,8 +687,6 @@ void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n) {
         sim_vt_line_add(l, SIM_ST_WARN, " %s%dms", L(SIM_L_RTT), (int)n->rtt_ms);
     if (n->drop_pending > 0)
         sim_vt_line_add(l, SIM_ST_WARN, " %s %d", L(SIM_L_DROP), (int)n->drop_pending);
-    if (n->errors_pending > 0)
-        sim_vt_line_add(l, SIM_ST_WARN, " %s %d", L(SIM_L_INJECT), (int)n->errors_pending);
     sim_vt_line_add(l, base, " |");
     if (n->n_inflight_total == 0)
         sim_vt_line_add(l, SIM_ST_DIM, " %s", L(SIM_L_IDLE));

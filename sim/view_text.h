@@ -50,7 +50,6 @@ void sim_vt_gauge(char *dst, size_t dstsize, int cols, int64_t used, int64_t tot
 /* One batch box as it sits in a deque, at most `cols` columns:
  *   open tail   "[12r 8.0K/16K 3ms]"   (records, bytes / batch.size, linger left)
  *   sealed      "[12r 16K/16K S]"      (ready, waiting for a truck)
- *   on the road "[12r 16K >]"          (drained into an in-flight request)
  *   retry       "[12r 16K R!!]"        (backing off; one '!' per attempt, "!9" past 3)
  * When the long form does not fit, a short one ("[12r S]", then "[12]") is used; "" if even
  * that does not fit. Returns the columns written. */
@@ -161,6 +160,8 @@ int sim_vt_line_add(sim_vt_line *l, sim_vt_style style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Appends spaces up to column `col` (no-op when already there or past the limit). */
 void sim_vt_line_pad(sim_vt_line *l, int col);
+/* Appends `ch` (printable ASCII) in `style` up to the limit. */
+void sim_vt_line_fill(sim_vt_line *l, sim_vt_style style, char ch);
 /* The style of the byte at offset `at` (SIM_ST_NORMAL outside the spans). */
 sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at);
 
@@ -168,11 +169,12 @@ sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at);
 
 /* Top bar: name, scenario, RUNNING/PAUSED/STEP, speed, simulation time, event counter. */
 void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m);
-/* A panel header: "─ Front desk 收件员 ─── <extra>" style title with optional extra text. */
+/* A panel header: "== Front desk <extra> =====" filled to the width (extra may be NULL). */
 void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, const char *extra);
 /* One front-desk record: "#1234 orders key=k17 → p3  120B  appended". */
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r);
-/* One partition deque: "orders-3 L1 [12r 8.0K/16K 3ms][S][S] +2". */
+/* One partition deque: "orders-3 L1 <2 [20r 16K/16K S][12r 8.0K/16K 3ms]" — leader, batches
+ * on the road ("<2"), then the deque from its head (oldest) to its tail (filling). */
 void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_partition *p,
                           int64_t batch_size);
 /* The buffer pool gauge: "pool [###-----] 1.2M/32M  waiting 2". */

@@ -125,9 +125,6 @@ static void test_batch_box_shows_fill_linger_seal_and_retries(void) {
     sim_vm_batch sealed = {.records = 20, .bytes = 16384, .sealed = true};
     sim_vt_batch_box(b, sizeof b, &sealed, 16384, 40);
     CU_ASSERT_STRING_EQUAL(b, "[20r 16K/16K S]");
-    sim_vm_batch road = {.records = 20, .bytes = 16384, .sealed = true, .in_flight = true};
-    sim_vt_batch_box(b, sizeof b, &road, 16384, 40);
-    CU_ASSERT_STRING_EQUAL(b, "[20r 16K >]");
     sim_vm_batch retry = {.records = 3, .bytes = 300, .sealed = true, .attempts = 2,
                           .backing_off = true};
     sim_vt_batch_box(b, sizeof b, &retry, 16384, 40);
@@ -193,6 +190,13 @@ static void test_line_clips_to_limit_and_tracks_styles(void) {
     CU_ASSERT_STRING_EQUAL(l.text, "ab   ");
     sim_vt_line_pad(&l, 99);
     CU_ASSERT_EQUAL(l.cols, 6);
+    sim_vt_line_init(&l, 7);
+    sim_vt_line_add(&l, SIM_ST_NORMAL, "ab");
+    sim_vt_line_fill(&l, SIM_ST_HEADER, '=');
+    CU_ASSERT_STRING_EQUAL(l.text, "ab=====");
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 2), SIM_ST_HEADER);
+    sim_vt_line_fill(&l, SIM_ST_HEADER, '=');
+    CU_ASSERT_EQUAL(l.cols, 7);
     /* A limit wider than the buffer can hold is clamped, not overflowed. */
     sim_vt_line_init(&l, 100000);
     for (int i = 0; i < 400; i++)
@@ -306,6 +310,10 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_line_init(&l, 80);
     sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[0], m->batch_size);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "(empty)"));
+    m->parts[1].in_flight = 2;
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[1], m->batch_size);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "<2 [10r"));
     /* Too many boxes for the width: the rest is counted, never overflows. */
     sim_vm_partition full = m->parts[2];
     full.n_batches = SIM_VM_MAX_BATCHES;

@@ -1,0 +1,701 @@
+/* sim/view.c — the live view: the courier company on one screen (ncurses).
+ *
+ * Screen manager and panels in htop's manner: a frame timer samples the run into a
+ * sim_view_model (sim/view_feed.c), then each panel — front desk (收件员), sorting room
+ * (分拣员), trucks (运输车), dispatcher's map (调度员), the trace pane and the footer — draws
+ * itself from that model with lines written by sim/view_text.c. This file owns the terminal,
+ * the layout, the keys and the prompts; it is the only file that includes curses.
+ *
+ * Every key that changes the cluster goes through sim_runner_fault(), exactly as a timeline
+ * entry would, so it is also an event in the trace. The view thread is exempt from the step
+ * gate, so it never waits for the pipeline.
+ *
+ * @locality the thread that calls sim_view_main() (the program's main thread).
+ */
+#include "sim/view.h"
+
+#include "protocol/kw.h"
+#include "sim/view_feed.h"
+#include "sim/view_text.h"
+
+#include <curses.h>
+#include <stdarg.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MESSAGE_MS 6000   /* how long a message stays in the footer */
+#define FAULT_COUNT 3     /* requests / responses an `e` or `d` key affects */
+#define QUIT_WAIT_MS 30000
+
+static volatile sig_atomic_t g_quit_signal;
+
+static void on_quit_signal(int sig) {
+    (void)sig;
+    g_quit_signal = 1;
+}
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- styles ------------------------------------------------------------------------------ */
+
+static attr_t g_attr[SIM_ST__COUNT];
+
+/* Maps each line style to colours when the terminal has them, to plain attributes when not. */
+static void init_styles(bool want_color) {
+    if (want_color && has_colors() && start_color() != ERR) {
+        short bg = COLOR_BLACK;
+        if (use_default_colors() == OK)
+            bg = -1;
+        init_pair(1, COLOR_BLACK, COLOR_CYAN);
+        init_pair(2, COLOR_CYAN, bg);
+        init_pair(3, COLOR_WHITE, bg);
+        init_pair(4, COLOR_GREEN, bg);
+        init_pair(5, COLOR_YELLOW, bg);
+        init_pair(6, COLOR_RED, bg);
+        init_pair(7, COLOR_BLACK, COLOR_YELLOW);
+        init_pair(8, COLOR_BLUE, bg);
+        g_attr[SIM_ST_NORMAL] = A_NORMAL;
+        g_attr[SIM_ST_TITLE] = COLOR_PAIR(1) | A_BOLD;
+        g_attr[SIM_ST_HEADER] = COLOR_PAIR(2) | A_BOLD;
+        g_attr[SIM_ST_DIM] = COLOR_PAIR(3) | A_DIM;
+        g_attr[SIM_ST_OK] = COLOR_PAIR(4);
+        g_attr[SIM_ST_WARN] = COLOR_PAIR(5) | A_BOLD;
+        g_attr[SIM_ST_ERR] = COLOR_PAIR(6) | A_BOLD;
+        g_attr[SIM_ST_HILITE] = COLOR_PAIR(7);
+        g_attr[SIM_ST_BOX] = COLOR_PAIR(8) | A_BOLD;
+    } else {
+        g_attr[SIM_ST_NORMAL] = A_NORMAL;
+        g_attr[SIM_ST_TITLE] = A_REVERSE;
+        g_attr[SIM_ST_HEADER] = A_BOLD;
+        g_attr[SIM_ST_DIM] = A_DIM;
+        g_attr[SIM_ST_OK] = A_NORMAL;
+        g_attr[SIM_ST_WARN] = A_BOLD;
+        g_attr[SIM_ST_ERR] = A_BOLD | A_UNDERLINE;
+        g_attr[SIM_ST_HILITE] = A_REVERSE;
+        g_attr[SIM_ST_BOX] = A_NORMAL;
+    }
+}
+
+/* Copies one finished line to the screen at (y, x), style run by style run. */
+static void draw_line(int y, int x, const sim_vt_line *l) {
+    size_t pos = 0;
+    move(y, x);
+    while (pos < l->len) {
+        sim_vt_style st = sim_vt_line_style_at(l, pos);
+        size_t end = pos + 1;
+        while (end < l->len && sim_vt_line_style_at(l, end) == st)
+            end++;
+        attrset(g_attr[st]);
+        addnstr(l->text + pos, (int)(end - pos));
+        pos = end;
+    }
+    attrset(A_NORMAL);
+}
+
+/* ---- panels: each draws itself from the model into its rectangle ------------------------- */
+
+/* Draws "+N more" on the last row when a list has more items than rows. Returns the rows
+ * left for items. */
+static int list_rows(const sim_vt_rect *r, int items, sim_view_lang lang) {
+    int rows = r->h - 1;
+    if (items > rows && rows >= 1) {
+        sim_vt_line l;
+        sim_vt_line_init(&l, r->w);
+        sim_vt_line_add(&l, SIM_ST_DIM, "  +%d %s", items - (rows - 1),
+                        sim_vt_label_text(lang, SIM_L_MORE));
+        draw_line(r->y + r->h - 1, r->x, &l);
+        rows--;
+    }
+    return rows;
+}
+
+static void draw_desk(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    if (r->h == 0)
+        return;
+    sim_vt_line_init(&l, r->w);
+    sim_vt_row_header(&l, m->lang, SIM_L_DESK, NULL);
+    draw_line(r->y, r->x, &l);
+    if (m->n_desk == 0) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_line_add(&l, SIM_ST_DIM, "%s", sim_vt_label_text(m->lang, SIM_L_NO_RECORDS));
+        draw_line(r->y + 1, r->x, &l);
+        return;
+    }
+    for (int i = 0; i < m->n_desk && i < r->h - 1; i++) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_row_desk(&l, m->lang, &m->desk[i]);
+        draw_line(r->y + 1 + i, r->x, &l);
+    }
+}
+
+static void draw_sorting(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    if (r->h == 0)
+        return;
+    /* The header carries the buffer pool gauge: memory is the room's shared shelf. */
+    sim_vt_line_init(&l, r->w);
+    sim_vt_line_add(&l, SIM_ST_HEADER, "== %s ", sim_vt_label_text(m->lang, SIM_L_SORTING));
+    sim_vt_row_pool(&l, m->lang, &m->pool);
+    sim_vt_line_add(&l, SIM_ST_HEADER, " ");
+    sim_vt_line_fill(&l, SIM_ST_HEADER, '=');
+    draw_line(r->y, r->x, &l);
+    if (m->n_parts_total == 0) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_line_add(&l, SIM_ST_DIM, "%s", sim_vt_label_text(m->lang, SIM_L_NO_PARTS));
+        draw_line(r->y + 1, r->x, &l);
+        return;
+    }
+    int rows = list_rows(r, m->n_parts_total, m->lang);
+    for (int i = 0; i < m->n_parts && i < rows; i++) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_row_partition(&l, m->lang, &m->parts[i], m->batch_size);
+        draw_line(r->y + 1 + i, r->x, &l);
+    }
+}
+
+static void draw_trucks(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    if (r->h == 0)
+        return;
+    sim_vt_line_init(&l, r->w);
+    sim_vt_row_header(&l, m->lang, SIM_L_TRUCKS, NULL);
+    draw_line(r->y, r->x, &l);
+    int rows = list_rows(r, m->n_nodes, m->lang);
+    for (int i = 0; i < m->n_nodes && i < rows; i++) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_row_node(&l, m->lang, &m->nodes[i]);
+        draw_line(r->y + 1 + i, r->x, &l);
+    }
+}
+
+static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    if (r->h == 0)
+        return;
+    sim_vt_line_init(&l, r->w);
+    sim_vt_row_header(&l, m->lang, SIM_L_MAP, NULL);
+    draw_line(r->y, r->x, &l);
+    if (m->n_map_total == 0) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_line_add(&l, SIM_ST_DIM, "%s", sim_vt_label_text(m->lang, SIM_L_NO_PARTS));
+        draw_line(r->y + 1, r->x, &l);
+        return;
+    }
+    int rows = list_rows(r, m->n_map_total, m->lang);
+    for (int i = 0; i < m->n_map && i < rows; i++) {
+        sim_vt_line_init(&l, r->w);
+        sim_vt_row_map(&l, m->lang, &m->map[i]);
+        draw_line(r->y + 1 + i, r->x, &l);
+    }
+}
+
+static void draw_trace(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    if (r->h == 0)
+        return;
+    sim_vt_line_init(&l, r->w);
+    sim_vt_row_header(&l, m->lang, SIM_L_TRACE, NULL);
+    draw_line(r->y, r->x, &l);
+    int rows = r->h - 1;
+    int first = m->n_trace > rows ? m->n_trace - rows : 0;
+    for (int i = first; i < m->n_trace; i++) {
+        sim_vt_line_init(&l, r->w);
+        bool bad = strstr(m->trace[i], "down") || strstr(m->trace[i], "fault") ||
+                   strstr(m->trace[i], "_ERROR") || strstr(m->trace[i], "NOT_") ||
+                   strstr(m->trace[i], "TIMED_OUT");
+        sim_vt_line_add(&l, bad ? SIM_ST_WARN : SIM_ST_NORMAL, "%s", m->trace[i]);
+        draw_line(r->y + 1 + (i - first), r->x, &l);
+    }
+}
+
+static void draw_help(int rows, int cols, sim_view_lang lang) {
+    const char *const *h = sim_vt_help_lines(lang);
+    int n = 0, w = 0;
+    for (; h[n]; n++)
+        if (sim_vt_width(h[n]) > w)
+            w = sim_vt_width(h[n]);
+    w += 4;
+    if (w > cols)
+        w = cols;
+    int hh = n + 2;
+    int y0 = (rows - hh) / 2, x0 = (cols - w) / 2;
+    if (y0 < 0)
+        y0 = 0;
+    for (int i = 0; i < hh && y0 + i < rows; i++) {
+        sim_vt_line l;
+        sim_vt_line_init(&l, w);
+        if (i == 0 || i == hh - 1) {
+            sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ", i == 0 ? sim_vt_label_text(lang, SIM_L_HELP)
+                                                              : "");
+            sim_vt_line_fill(&l, SIM_ST_TITLE, '-');
+        } else {
+            sim_vt_line_add(&l, SIM_ST_TITLE, "| ");
+            sim_vt_line_add(&l, SIM_ST_TITLE, "%s", h[i - 1]);
+            sim_vt_line_fill(&l, SIM_ST_TITLE, ' ');
+        }
+        draw_line(y0 + i, x0, &l);
+    }
+}
+
+/* One frame: layout for the current size, every panel, the footer, the help on top. */
+static void draw_frame(const sim_view_model *m) {
+    int rows = LINES, cols = COLS;
+    sim_vt_layout lay;
+    sim_vt_line l;
+    erase();
+    sim_vt_layout_compute(&lay, rows, cols, m);
+    if (lay.too_small) {
+        sim_vt_line_init(&l, cols);
+        sim_vt_line_add(&l, SIM_ST_WARN, "%s (%dx%d)", sim_vt_label_text(m->lang, SIM_L_TOO_SMALL),
+                        cols, rows);
+        draw_line(0, 0, &l);
+        if (rows > 1) {
+            sim_vt_line_init(&l, cols);
+            sim_vt_line_add(&l, SIM_ST_NORMAL, "%s %llu  q", sim_vt_label_text(m->lang, SIM_L_EVENTS),
+                            (unsigned long long)m->status.events);
+            draw_line(1, 0, &l);
+        }
+        refresh();
+        return;
+    }
+    sim_vt_line_init(&l, lay.title.w);
+    sim_vt_row_title(&l, m);
+    draw_line(lay.title.y, lay.title.x, &l);
+    draw_desk(&lay.desk, m);
+    draw_sorting(&lay.sorting, m);
+    draw_trucks(&lay.trucks, m);
+    draw_map(&lay.map, m);
+    draw_trace(&lay.trace, m);
+    sim_vt_line_init(&l, lay.footer.w);
+    sim_vt_row_footer(&l, m);
+    draw_line(lay.footer.y, 0, &l);
+    /* The last cell of the screen is left alone: writing it would scroll some terminals. */
+    sim_vt_line_init(&l, lay.footer.w - 1);
+    sim_vt_row_keys(&l, m);
+    draw_line(lay.footer.y + 1, 0, &l);
+    if (m->show_help)
+        draw_help(rows, cols, m->lang);
+    refresh();
+}
+
+/* ---- keys and prompts -------------------------------------------------------------------- */
+
+typedef enum prompt_kind {
+    PROMPT_NONE,
+    PROMPT_DOWN,          /* k: broker id */
+    PROMPT_UP,            /* u: broker id */
+    PROMPT_LEADER_PART,   /* l: partition, then */
+    PROMPT_LEADER_BROKER, /*    the new leader */
+    PROMPT_ERROR,         /* e: which error */
+    PROMPT_DROP,          /* d: broker id */
+    PROMPT_RTT,           /* r: broker id */
+} prompt_kind;
+
+typedef struct ui {
+    sim_runner *r;
+    const sim_scenario *s;
+    sim_view_model *m;
+    prompt_kind prompt;
+    char input[12];
+    int leader_partition;
+    int64_t message_until; /* wall ms; 0 = the message is a prompt and stays */
+    bool quit;
+} ui;
+
+static const struct {
+    kw_err code;
+    const char *name;
+} g_inject[] = {
+    {KW_ERR_NOT_LEADER_OR_FOLLOWER, "NOT_LEADER_OR_FOLLOWER"},
+    {KW_ERR_NOT_ENOUGH_REPLICAS, "NOT_ENOUGH_REPLICAS"},
+    {KW_ERR_REQUEST_TIMED_OUT, "REQUEST_TIMED_OUT"},
+};
+
+static const char *workload_topic(const ui *u) {
+    if (u->s->workload.topic[0])
+        return u->s->workload.topic;
+    return u->s->cluster.n_topics > 0 ? u->s->cluster.topics[0].name : "";
+}
+
+static int topic_partitions(const ui *u) {
+    const char *t = workload_topic(u);
+    for (int i = 0; i < u->s->cluster.n_topics; i++)
+        if (!strcmp(u->s->cluster.topics[i].name, t))
+            return u->s->cluster.topics[i].partitions;
+    return 0;
+}
+
+static void say(ui *u, int64_t for_ms, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(ui *u, int64_t for_ms, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(u->m->message, sizeof u->m->message, fmt, ap);
+    va_end(ap);
+    u->message_until = for_ms > 0 ? wall_ms() + for_ms : 0;
+}
+
+static void ask(ui *u, prompt_kind p) {
+    int brokers = u->s->cluster.brokers;
+    u->prompt = p;
+    u->input[0] = '\0';
+    switch (p) {
+    case PROMPT_DOWN:
+        say(u, 0, "broker DOWN: which id (1..%d)? [Esc cancels]", brokers);
+        break;
+    case PROMPT_UP:
+        say(u, 0, "broker UP: which id (1..%d)? [Esc cancels]", brokers);
+        break;
+    case PROMPT_LEADER_PART:
+        say(u, 0, "move leader: partition of %s (0..%d)%s? [Esc cancels]", workload_topic(u),
+            topic_partitions(u) - 1, topic_partitions(u) > 10 ? " + Enter" : "");
+        break;
+    case PROMPT_LEADER_BROKER:
+        say(u, 0, "move leader of %s-%d to broker (1..%d)? [Esc cancels]", workload_topic(u),
+            u->leader_partition, brokers);
+        break;
+    case PROMPT_ERROR:
+        say(u, 0, "error for the next %d Produce: 1 %s 2 %s 3 %s", FAULT_COUNT, g_inject[0].name,
+            g_inject[1].name, g_inject[2].name);
+        break;
+    case PROMPT_DROP:
+        say(u, 0, "drop the next %d responses of broker (1..%d)? [Esc cancels]", FAULT_COUNT,
+            brokers);
+        break;
+    case PROMPT_RTT:
+        say(u, 0, "RTT +100/+500/0 ms (cycles) on broker (1..%d)? [Esc cancels]", brokers);
+        break;
+    case PROMPT_NONE:
+        break;
+    }
+}
+
+/* Applies a fault through the runner (same checks and trace event as the timeline). */
+static void apply_fault(ui *u, const sim_fault *f) {
+    char err[256], desc[128];
+    sim_fault_describe(f, desc, sizeof desc);
+    if (sim_runner_fault(u->r, f, err, sizeof err) == 0)
+        say(u, MESSAGE_MS, "fault: %s", desc);
+    else
+        say(u, MESSAGE_MS, "fault refused: %s", err);
+}
+
+static sim_fault fault_of(sim_fault_kind kind) {
+    sim_fault f;
+    memset(&f, 0, sizeof f);
+    f.kind = kind;
+    f.broker = -1;
+    f.partition = -1;
+    return f;
+}
+
+static int32_t current_rtt(const ui *u, int broker) {
+    for (int i = 0; i < u->m->n_nodes; i++)
+        if (u->m->nodes[i].id == broker)
+            return u->m->nodes[i].rtt_ms;
+    return 0;
+}
+
+/* The prompt's answer is complete: act on it. */
+static void answer(ui *u, int value) {
+    prompt_kind p = u->prompt;
+    u->prompt = PROMPT_NONE;
+    sim_fault f;
+    switch (p) {
+    case PROMPT_DOWN:
+        f = fault_of(SIM_FAULT_BROKER_DOWN);
+        f.broker = value;
+        apply_fault(u, &f);
+        break;
+    case PROMPT_UP:
+        f = fault_of(SIM_FAULT_BROKER_UP);
+        f.broker = value;
+        apply_fault(u, &f);
+        break;
+    case PROMPT_LEADER_PART:
+        u->leader_partition = value;
+        ask(u, PROMPT_LEADER_BROKER);
+        break;
+    case PROMPT_LEADER_BROKER:
+        f = fault_of(SIM_FAULT_MOVE_LEADER);
+        snprintf(f.topic, sizeof f.topic, "%s", workload_topic(u));
+        f.partition = u->leader_partition;
+        f.broker = value;
+        apply_fault(u, &f);
+        break;
+    case PROMPT_ERROR:
+        if (value < 1 || value > (int)(sizeof g_inject / sizeof g_inject[0])) {
+            say(u, MESSAGE_MS, "no error %d (choose 1..3)", value);
+            break;
+        }
+        f = fault_of(SIM_FAULT_INJECT_ERROR);
+        f.api = KW_API_PRODUCE;
+        f.code = g_inject[value - 1].code;
+        f.count = FAULT_COUNT;
+        apply_fault(u, &f);
+        break;
+    case PROMPT_DROP:
+        f = fault_of(SIM_FAULT_DROP_RESPONSES);
+        f.broker = value;
+        f.count = FAULT_COUNT;
+        apply_fault(u, &f);
+        break;
+    case PROMPT_RTT: {
+        int32_t cur = current_rtt(u, value);
+        f = fault_of(SIM_FAULT_RTT);
+        f.broker = value;
+        f.ms = cur == 0 ? 100 : cur < 500 ? 500 : 0;
+        apply_fault(u, &f);
+        break;
+    }
+    case PROMPT_NONE:
+        break;
+    }
+}
+
+/* The largest value a prompt accepts, to answer on one digit when that is unambiguous. */
+static int prompt_max(const ui *u) {
+    switch (u->prompt) {
+    case PROMPT_LEADER_PART:
+        return topic_partitions(u) - 1;
+    case PROMPT_ERROR:
+        return 3;
+    default:
+        return u->s->cluster.brokers;
+    }
+}
+
+static void prompt_key(ui *u, int ch) {
+    size_t n = strlen(u->input);
+    if (ch == 27) { /* Esc */
+        u->prompt = PROMPT_NONE;
+        say(u, MESSAGE_MS, "cancelled");
+        return;
+    }
+    if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0) {
+        u->input[n - 1] = '\0';
+        return;
+    }
+    if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        if (n > 0)
+            answer(u, atoi(u->input));
+        return;
+    }
+    if (ch >= '0' && ch <= '9' && n + 1 < sizeof u->input) {
+        u->input[n] = (char)ch;
+        u->input[n + 1] = '\0';
+        /* One digit is the whole answer when no valid answer has two. */
+        if (prompt_max(u) <= 9 || atoi(u->input) * 10 > prompt_max(u))
+            answer(u, atoi(u->input));
+    }
+}
+
+static void key(ui *u, int ch) {
+    if (u->m->show_help) { /* any key closes the help */
+        u->m->show_help = false;
+        return;
+    }
+    if (u->prompt != PROMPT_NONE) {
+        prompt_key(u, ch);
+        return;
+    }
+    switch (ch) {
+    case 'q':
+    case 'Q':
+        u->quit = true;
+        break;
+    case ' ':
+        if (u->m->status.stepping) {
+            sim_runner_set_step(u->r, false);
+            say(u, MESSAGE_MS, "step mode off");
+        } else if (sim_clock_paused(sim_runner_clock(u->r))) {
+            sim_runner_resume(u->r);
+            say(u, MESSAGE_MS, "resumed");
+        } else {
+            sim_runner_pause(u->r);
+            say(u, MESSAGE_MS, "paused: the simulation clock stands still (space resumes)");
+        }
+        break;
+    case 's':
+        if (!sim_bus_stepping(sim_runner_bus(u->r))) {
+            sim_runner_set_step(u->r, true);
+            say(u, MESSAGE_MS, "step mode: s lets one event through, space leaves");
+        } else {
+            sim_runner_step_once(u->r);
+        }
+        break;
+    case '+':
+    case '=':
+        sim_runner_set_speed(u->r, sim_clock_speed(sim_runner_clock(u->r)) * 2.0);
+        say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(sim_runner_clock(u->r)));
+        break;
+    case '-':
+    case '_':
+        sim_runner_set_speed(u->r, sim_clock_speed(sim_runner_clock(u->r)) / 2.0);
+        say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(sim_runner_clock(u->r)));
+        break;
+    case 'k':
+        ask(u, PROMPT_DOWN);
+        break;
+    case 'u':
+        ask(u, PROMPT_UP);
+        break;
+    case 'l':
+        if (topic_partitions(u) <= 0)
+            say(u, MESSAGE_MS, "no topic to move a leader of");
+        else if (topic_partitions(u) == 1) {
+            u->prompt = PROMPT_LEADER_PART; /* one partition: nothing to ask */
+            answer(u, 0);
+        } else {
+            ask(u, PROMPT_LEADER_PART);
+        }
+        break;
+    case 'e':
+        ask(u, PROMPT_ERROR);
+        break;
+    case 'd':
+        ask(u, PROMPT_DROP);
+        break;
+    case 'r':
+        ask(u, PROMPT_RTT);
+        break;
+    case 't':
+        u->m->show_trace = !u->m->show_trace;
+        break;
+    case '?':
+    case 'h':
+        u->m->show_help = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+/* Makes sure multi-byte labels can be drawn: the user's locale, else C.UTF-8. */
+static bool utf8_locale(void) {
+    setlocale(LC_ALL, "");
+    const char *cs = nl_langinfo(CODESET);
+    if (cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")))
+        return true;
+    if (setlocale(LC_CTYPE, "C.UTF-8") || setlocale(LC_CTYPE, "en_US.UTF-8")) {
+        cs = nl_langinfo(CODESET);
+        return cs && !strcmp(cs, "UTF-8");
+    }
+    return false;
+}
+
+int sim_view_main(sim_runner *r, const sim_view_opts *o) {
+    sim_view_opts opts;
+    memset(&opts, 0, sizeof opts);
+    if (o)
+        opts = *o;
+    if (opts.fps <= 0 || opts.fps > 20)
+        opts.fps = 20;
+    FILE *in = opts.term_in ? opts.term_in : stdin;
+    FILE *out = opts.term_out ? opts.term_out : stdout;
+    if (!isatty(fileno(in)) || !isatty(fileno(out))) {
+        fprintf(stderr, "courier: the view needs a terminal on stdin and stdout "
+                        "(use --headless for scripts)\n");
+        return 2;
+    }
+    bool utf8 = utf8_locale();
+    if (opts.lang == SIM_LANG_ZH && !utf8) {
+        fprintf(stderr, "courier: --lang zh needs a UTF-8 locale (try LANG=C.UTF-8)\n");
+        return 2;
+    }
+    sim_view_model *m = calloc(1, sizeof *m);
+    sim_view_feed *feed = sim_view_feed_new(r);
+    if (!m || !feed) {
+        free(m);
+        sim_view_feed_destroy(feed);
+        fprintf(stderr, "courier: out of memory starting the view\n");
+        return 2;
+    }
+    m->lang = opts.lang;
+
+    SCREEN *scr = newterm(NULL, out, in);
+    if (!scr) {
+        fprintf(stderr, "courier: cannot use this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        free(m);
+        sim_view_feed_destroy(feed);
+        return 2;
+    }
+    set_term(scr);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    init_styles(!opts.no_color);
+
+    /* The view thread must never wait at the step gate: it is the one that opens it. */
+    sim_bus_exempt_thread(true);
+    g_quit_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_quit_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    ui u = {.r = r, .s = sim_runner_scenario(r), .m = m};
+    const int64_t frame_ms = 1000 / opts.fps;
+    int64_t next_frame = 0;
+    while (!u.quit && !g_quit_signal) {
+        int64_t now = wall_ms();
+        if (now >= next_frame) {
+            if (u.message_until > 0 && now >= u.message_until) {
+                m->message[0] = '\0';
+                u.message_until = 0;
+            }
+            sim_view_feed_sample(feed, m, now);
+            draw_frame(m);
+            next_frame = now + frame_ms;
+            if (opts.exit_when_done && m->status.finished)
+                break;
+        }
+        int64_t wait = next_frame - wall_ms();
+        timeout((int)(wait < 0 ? 0 : wait > frame_ms ? frame_ms : wait));
+        int ch = getch();
+        if (ch == ERR)
+            continue;
+        if (ch == KEY_RESIZE) {
+            next_frame = 0;
+            continue;
+        }
+        key(&u, ch);
+        next_frame = 0; /* show the effect of a key at once */
+    }
+
+    /* Leave nothing held: no gate, a running clock, then the terminal as it was. */
+    sim_runner_set_step(r, false);
+    sim_runner_resume(r);
+    endwin();
+    delscreen(scr);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sim_view_feed_destroy(feed);
+    free(m);
+
+    if (!sim_runner_wait(r, 0)) {
+        fprintf(stderr, "courier: stopping the run (in-flight work may finish)...\n");
+        sim_runner_stop(r);
+        int64_t until = wall_ms() + QUIT_WAIT_MS;
+        while (!sim_runner_wait(r, 200) && wall_ms() < until) {
+        }
+    }
+    return 0;
+}

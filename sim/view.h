@@ -1,0 +1,45 @@
+/* sim/view.h — the live view (ncurses): `courier demo` and `courier run --view`.
+ *
+ * The view is a reader: it samples the run (producer snapshot, cluster inspection, the bus's
+ * event ring) on a timer, at most 20 frames a second, and draws four rooms — front desk,
+ * sorting room, trucks, dispatcher's map — plus a footer with rates and the audit so far.
+ * It never reaches into producer or broker structs and never stalls the pipeline; the one
+ * deliberate wait is step mode, where the bus's gate holds the emitting threads.
+ * Every key that changes the cluster goes through sim_runner_fault(), so it is a trace event.
+ *
+ * Only sim/view.c includes curses.
+ */
+#ifndef COURIER_SIM_VIEW_H
+#define COURIER_SIM_VIEW_H
+
+#include "sim/runner.h"
+#include "sim/view_model.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Ring capacity (events) the runner should be created with for the view
+ * (sim_run_opts.ring_capacity). A smaller ring works; it only drops more trace lines. */
+#define SIM_VIEW_RING_CAPACITY 65536
+
+typedef struct sim_view_opts {
+    sim_view_lang lang;   /* labels: SIM_LANG_EN (default) or SIM_LANG_ZH (needs UTF-8) */
+    int fps;              /* frames per second, 1..20 (0 = 20) */
+    bool no_color;        /* plain characters and attributes even when colours exist */
+    bool exit_when_done;  /* leave the loop when the run is done (bench, scripted runs);
+                             default: stay until `q` */
+    FILE *term_in;        /* terminal to draw on: NULL = stdin/stdout (the real tty); the */
+    FILE *term_out;       /* bench hands in a pseudo-terminal */
+} sim_view_opts;
+
+/* Runs the view on a started runner (sim_runner_start() done; created with
+ * ring_capacity > 0, e.g. SIM_VIEW_RING_CAPACITY) until `q` (or Ctrl-C, or the run ending
+ * with exit_when_done). On leaving: step mode off, clock resumed, the screen restored; if the
+ * run is not done it is stopped (sim_runner_stop) and waited for, so the caller can take the
+ * audit at once. The caller prints the audit (sim_runner_audit + sim_audit_print_*).
+ * Returns 0, or 2 with a message on stderr when the terminal cannot be used (not a tty,
+ * smaller than the view can draw on is fine: it says so on screen; --lang zh without a UTF-8
+ * locale is refused). */
+int sim_view_main(sim_runner *r, const sim_view_opts *o);
+
+#endif

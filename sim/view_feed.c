@@ -1,0 +1,549 @@
+/* sim/view_feed.c — the view's window on the run: what the four rooms show, sampled.
+ *
+ * Each frame (at most 20 a second) the feed drains the bus's event ring, folds the events
+ * into the little state the screen needs (the last records at the front desk, each lane's last
+ * response, faults in force, the trace tail), then copies the producer's snapshot, the
+ * cluster's partition states and the runner's progress into a sim_view_model. Drawing never
+ * computes anything: it is handed that model (htop's ScreenManager: sample on a timer, then
+ * redraw).
+ *
+ * @locality the view thread only; the pipeline is touched through kp_snapshot(),
+ * kp_metrics_get(), the mb inspection calls and sim_runner_progress(), each brief.
+ */
+#include "sim/view_feed.h"
+
+#include "mockbroker/mb.h"
+#include "producer/kp.h"
+#include "protocol/kw.h"
+#include "sim/view_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_CHUNK 1024
+#define NODE_IDS (SIM_MAX_BROKERS + 1) /* node ids 1..SIM_MAX_BROKERS index directly */
+#define HISTORY 64
+#define HIGHLIGHT_MS 3000
+
+typedef struct node_state {
+    bool has_last;
+    sim_vm_response last;
+    int64_t last_wall_ms;  /* when `last` arrived (wall) */
+    int64_t errors;        /* error responses seen by the producer */
+    int32_t rtt_ms;        /* from rtt faults */
+    int32_t drop_pending;  /* drop_responses faults minus response.dropped events */
+} node_state;
+
+typedef struct map_state {
+    bool seen;
+    int32_t leader, epoch;
+    uint64_t isr_sig;
+    int64_t changed_wall_ms; /* -1 = never changed while watched */
+} map_state;
+
+typedef struct sample_point {
+    int64_t sim_ms;
+    uint64_t requests;
+} sample_point;
+
+struct sim_view_feed {
+    sim_runner *r; /* NULL in tests that only fold events */
+    sim_event *chunk;
+    int64_t wall_ms;
+
+    int n_desk;
+    sim_vm_desk_row desk[SIM_VM_MAX_DESK]; /* most recent first */
+
+    node_state node[NODE_IDS];
+    map_state map[SIM_VM_MAX_PARTS];
+
+    sim_event trace[SIM_VM_MAX_TRACE]; /* ring of the latest events */
+    int trace_head, trace_len;
+
+    sample_point hist[HISTORY];
+    int hist_head, hist_len;
+    double req_rate;
+
+    bool audit_done;
+    int64_t lost, duplicated;
+};
+
+sim_view_feed *sim_view_feed_new(sim_runner *r) {
+    sim_view_feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->chunk = calloc(READ_CHUNK, sizeof *f->chunk);
+    if (!f->chunk) {
+        free(f);
+        return NULL;
+    }
+    f->r = r;
+    f->lost = f->duplicated = -1;
+    for (int i = 0; i < SIM_VM_MAX_PARTS; i++)
+        f->map[i].changed_wall_ms = -1;
+    if (r) {
+        /* Faults present from the start (the scenario's RTTs) are faults in force. */
+        const sim_scenario *s = sim_runner_scenario(r);
+        for (int id = 1; s && id <= s->cluster.brokers && id < NODE_IDS; id++)
+            f->node[id].rtt_ms = (int32_t)s->cluster.rtt_ms[id - 1];
+    }
+    return f;
+}
+
+void sim_view_feed_destroy(sim_view_feed *f) {
+    if (!f)
+        return;
+    free(f->chunk);
+    free(f);
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static const char *err_name(int32_t err) {
+    const char *n = kw_err_name((kw_err)err);
+    return n ? n : "ERROR";
+}
+
+/* The front-desk row of a record, inserting it on top when `create` (record.sent). */
+static sim_vm_desk_row *desk_row(sim_view_feed *f, int64_t record_id, bool create) {
+    for (int i = 0; i < f->n_desk; i++)
+        if ((int64_t)f->desk[i].record_id == record_id)
+            return &f->desk[i];
+    if (!create)
+        return NULL;
+    if (f->n_desk < SIM_VM_MAX_DESK)
+        f->n_desk++;
+    memmove(&f->desk[1], &f->desk[0], (size_t)(f->n_desk - 1) * sizeof f->desk[0]);
+    sim_vm_desk_row *row = &f->desk[0];
+    memset(row, 0, sizeof *row);
+    row->record_id = (uint64_t)record_id;
+    row->partition = -1;
+    row->size = -1;
+    row->stage = SIM_STAGE_SENT;
+    return row;
+}
+
+/* Reads "name=NUMBER" out of a fault description ("rtt broker=1 ms=100"). */
+static bool detail_num(const char *detail, const char *name, long long *out) {
+    size_t n = strlen(name);
+    for (const char *p = detail; (p = strstr(p, name)) != NULL; p += n) {
+        if ((p == detail || p[-1] == ' ') && p[n] == '=') {
+            char *end;
+            long long v = strtoll(p + n + 1, &end, 10);
+            if (end != p + n + 1) {
+                *out = v;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Copies a name into a fixed field, cut on a character boundary (never a split UTF-8). */
+static void copy_name(char *dst, size_t size, const char *src) {
+    sim_vt_clip(dst, size, src, (int)size, false);
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void fold_fault(sim_view_feed *f, const sim_event *e) {
+    long long broker = e->node, v;
+    if (strstr(e->detail, "FAILED"))
+        return; /* refused by the cluster: nothing changed */
+    if (broker < 0)
+        detail_num(e->detail, "broker", &broker);
+    if (broker <= 0 || broker >= NODE_IDS)
+        return;
+    node_state *n = &f->node[broker];
+    if (starts_with(e->detail, "rtt") && detail_num(e->detail, "ms", &v))
+        n->rtt_ms = (int32_t)v;
+    else if (starts_with(e->detail, "drop_responses") && detail_num(e->detail, "count", &v))
+        n->drop_pending += (int32_t)v;
+}
+
+void sim_view_feed_event(sim_view_feed *f, const sim_event *e) {
+    /* The trace tail keeps every event; the rest only what a room shows. */
+    f->trace[(f->trace_head + f->trace_len) % SIM_VM_MAX_TRACE] = *e;
+    if (f->trace_len < SIM_VM_MAX_TRACE)
+        f->trace_len++;
+    else
+        f->trace_head = (f->trace_head + 1) % SIM_VM_MAX_TRACE;
+
+    const char *k = e->kind;
+    if (e->source == SIM_SRC_PRODUCER) {
+        if (starts_with(k, "record.")) {
+            sim_vm_desk_row *row = desk_row(f, e->record_id, !strcmp(k, "record.sent"));
+            if (!row)
+                return;
+            if (e->topic[0] && !row->topic[0])
+                copy_name(row->topic, sizeof row->topic, e->topic);
+            sim_vm_stage st = SIM_STAGE_SENT;
+            if (!strcmp(k, "record.intercepted")) {
+                st = SIM_STAGE_INTERCEPTED;
+            } else if (!strcmp(k, "record.serialized")) {
+                st = SIM_STAGE_SERIALIZED;
+                if (e->bytes >= 0)
+                    row->size = (int32_t)e->bytes;
+            } else if (!strcmp(k, "record.partitioned")) {
+                st = SIM_STAGE_PARTITIONED;
+                row->partition = e->partition;
+            } else if (!strcmp(k, "record.appended")) {
+                st = SIM_STAGE_APPENDED;
+                if (e->partition >= 0)
+                    row->partition = e->partition;
+            } else if (!strcmp(k, "record.failed")) {
+                st = SIM_STAGE_FAILED;
+                snprintf(row->err_name, sizeof row->err_name, "%s", err_name(e->err));
+            }
+            if (row->stage != SIM_STAGE_FAILED && st > row->stage)
+                row->stage = st;
+            /* A key, when the emitter put one in the detail ("key=k17"). */
+            const char *kp = strstr(e->detail, "key=");
+            if (kp && !row->key[0]) {
+                size_t n = strcspn(kp + 4, " ");
+                if (n >= sizeof row->key)
+                    n = sizeof row->key - 1;
+                memcpy(row->key, kp + 4, n);
+                row->key[n] = '\0';
+            }
+        } else if (!strcmp(k, "response.received") || !strcmp(k, "request.timed_out")) {
+            if (e->node <= 0 || e->node >= NODE_IDS)
+                return;
+            node_state *n = &f->node[e->node];
+            int32_t err = e->err;
+            if (!strcmp(k, "request.timed_out") && err == 0)
+                err = KW_ERR_REQUEST_TIMED_OUT;
+            n->has_last = true;
+            n->last.correlation_id = e->corr_id;
+            n->last.err = err;
+            n->last.err_name[0] = '\0';
+            if (err)
+                snprintf(n->last.err_name, sizeof n->last.err_name, "%s", err_name(err));
+            n->last_wall_ms = f->wall_ms;
+            if (err)
+                n->errors++;
+        }
+    } else if (e->source == SIM_SRC_BROKER) {
+        if (!strcmp(k, "response.dropped") && e->node > 0 && e->node < NODE_IDS) {
+            if (f->node[e->node].drop_pending > 0)
+                f->node[e->node].drop_pending--;
+        }
+    } else if (e->source == SIM_SRC_SIM) {
+        if (!strcmp(k, "fault"))
+            fold_fault(f, e);
+    }
+}
+
+void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size) {
+    char tmp[SIM_VM_LINE + 64];
+    size_t off = 0;
+#define PUT(...)                                                                               \
+    do {                                                                                       \
+        if (off < sizeof tmp) {                                                                \
+            int k_ = snprintf(tmp + off, sizeof tmp - off, __VA_ARGS__);                       \
+            if (k_ > 0)                                                                        \
+                off += (size_t)k_;                                                             \
+        }                                                                                      \
+    } while (0)
+    PUT("%8.3f %-18s", (double)e->t_us / 1e6, e->kind);
+    if (e->topic[0])
+        PUT(" %s", e->topic);
+    if (e->partition >= 0)
+        PUT("%sp%d", e->topic[0] ? "-" : " ", (int)e->partition);
+    if (e->node >= 0)
+        PUT(" node=%d", (int)e->node);
+    if (e->record_id >= 0)
+        PUT(" rec=%lld", (long long)e->record_id);
+    if (e->batch_id >= 0)
+        PUT(" batch=%lld", (long long)e->batch_id);
+    if (e->corr_id >= 0)
+        PUT(" corr=%d", (int)e->corr_id);
+    if (e->count >= 0)
+        PUT(" n=%d", (int)e->count);
+    if (e->bytes >= 0) {
+        char b[16];
+        sim_vt_bytes(b, sizeof b, e->bytes);
+        PUT(" %s", b);
+    }
+    if (e->offset >= 0)
+        PUT(" off=%lld", (long long)e->offset);
+    if (e->err)
+        PUT(" %s", err_name(e->err));
+    if (e->detail[0])
+        PUT(" %s", e->detail);
+#undef PUT
+    /* Clip (never split UTF-8) and drop control characters that a detail might carry. */
+    sim_vt_clip(buf, size, tmp, (int)size, false);
+}
+
+/* ---- sampling ---------------------------------------------------------------------------- */
+
+static int64_t conf_int(const sim_scenario *s, const char *key, int64_t def) {
+    for (int i = 0; s && i < s->n_producer; i++)
+        if (!strcmp(s->producer[i].key, key))
+            return strtoll(s->producer[i].value, NULL, 10);
+    return def;
+}
+
+static int part_cmp(const void *a, const void *b) {
+    const kp_snap_meta_partition *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+    return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+static void fill_sorting(sim_view_feed *f, sim_view_model *m, kp_snap *snap) {
+    (void)f;
+    m->n_parts = m->n_parts_total = 0;
+    m->pool.used = snap->buffer_used;
+    m->pool.total = snap->buffer_total;
+    m->pool.waiters = snap->buffer_waiters;
+    /* Rows follow the producer's metadata (every partition it knows), sorted, so a partition
+     * keeps its row whether or not its deque is empty. */
+    int n = snap->n_meta;
+    kp_snap_meta_partition *meta = NULL;
+    if (n > 0) {
+        meta = malloc((size_t)n * sizeof *meta);
+        if (meta) {
+            memcpy(meta, snap->meta, (size_t)n * sizeof *meta);
+            qsort(meta, (size_t)n, sizeof *meta, part_cmp);
+        } else {
+            n = 0;
+        }
+    }
+    int rows = n > 0 ? n : snap->n_partitions;
+    m->n_parts_total = rows;
+    for (int i = 0; i < rows && m->n_parts < SIM_VM_MAX_PARTS; i++) {
+        sim_vm_partition *p = &m->parts[m->n_parts++];
+        memset(p, 0, sizeof *p);
+        const kp_snap_partition *d = NULL;
+        if (n > 0) {
+            copy_name(p->topic, sizeof p->topic, meta[i].topic);
+            p->partition = meta[i].partition;
+            p->leader = meta[i].leader;
+            for (int j = 0; j < snap->n_partitions; j++)
+                if (snap->partitions[j].partition == p->partition &&
+                    !strcmp(snap->partitions[j].topic, p->topic)) {
+                    d = &snap->partitions[j];
+                    break;
+                }
+        } else {
+            d = &snap->partitions[i];
+            copy_name(p->topic, sizeof p->topic, d->topic);
+            p->partition = d->partition;
+            p->leader = d->leader;
+        }
+        if (!d)
+            continue;
+        p->in_flight = d->in_flight;
+        p->n_batches_total = d->n_batches;
+        /* The tail side is shown (the batch filling now); older ones count as "+N". */
+        int first = d->n_batches > SIM_VM_MAX_BATCHES ? d->n_batches - SIM_VM_MAX_BATCHES : 0;
+        for (int j = first; j < d->n_batches; j++) {
+            const kp_snap_batch *b = &d->batches[j];
+            sim_vm_batch *vb = &p->batches[p->n_batches++];
+            vb->records = b->record_count;
+            vb->bytes = b->bytes;
+            vb->attempts = b->attempts;
+            vb->sealed = b->sealed;
+            vb->backing_off = b->in_retry || b->backoff_left_ms > 0;
+            vb->linger_left_ms = b->linger_ms - b->age_ms;
+        }
+    }
+    free(meta);
+}
+
+static void fill_nodes(sim_view_feed *f, sim_view_model *m, const kp_snap *snap,
+                       mb_cluster *c, int brokers) {
+    m->n_nodes = 0;
+    for (int id = 1; id <= brokers && id < NODE_IDS && m->n_nodes < SIM_VM_MAX_NODES; id++) {
+        sim_vm_node *n = &m->nodes[m->n_nodes++];
+        node_state *st = &f->node[id];
+        memset(n, 0, sizeof *n);
+        n->id = id;
+        n->up = c ? mb_broker_is_up(c, id) : true;
+        n->requests_total = c ? mb_broker_request_count(c, id, KW_API_PRODUCE) : 0;
+        if (n->requests_total < 0)
+            n->requests_total = 0;
+        n->errors_total = st->errors;
+        n->rtt_ms = st->rtt_ms;
+        n->drop_pending = st->drop_pending;
+        if (st->has_last) {
+            n->has_last = true;
+            n->last = st->last;
+            n->last.age_ms = f->wall_ms - st->last_wall_ms;
+        }
+        for (int j = 0; snap && j < snap->n_nodes; j++) {
+            const kp_snap_node *sn = &snap->nodes[j];
+            if (sn->node_id != id)
+                continue;
+            for (int q = 0; q < sn->n_in_flight; q++) {
+                const kp_snap_request *rq = &sn->in_flight[q];
+                if (rq->api_key != KW_API_PRODUCE)
+                    continue;
+                n->n_inflight_total++;
+                if (n->n_inflight < SIM_VM_MAX_INFLIGHT) {
+                    sim_vm_request *vr = &n->inflight[n->n_inflight++];
+                    vr->correlation_id = rq->correlation_id;
+                    vr->batches = rq->batch_count;
+                    vr->bytes = rq->bytes;
+                    vr->age_ms = rq->age_ms;
+                }
+            }
+        }
+    }
+}
+
+static uint64_t isr_signature(const int32_t *isr, int n) {
+    uint64_t sig = 0;
+    for (int i = 0; i < n; i++)
+        if (isr[i] >= 0 && isr[i] < 64)
+            sig |= 1ull << isr[i];
+    return sig;
+}
+
+static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const sim_scenario *s) {
+    m->n_map = m->n_map_total = 0;
+    for (int t = 0; t < s->cluster.n_topics; t++) {
+        const sim_topic_spec *ts = &s->cluster.topics[t];
+        for (int p = 0; p < ts->partitions; p++) {
+            m->n_map_total++;
+            if (m->n_map >= SIM_VM_MAX_PARTS)
+                continue;
+            mb_partition_info info;
+            if (mb_partition_info_get(c, ts->name, p, &info) != MB_OK)
+                continue;
+            int idx = m->n_map++;
+            sim_vm_map_row *row = &m->map[idx];
+            memset(row, 0, sizeof *row);
+            copy_name(row->topic, sizeof row->topic, ts->name);
+            row->partition = p;
+            row->leader = info.leader;
+            row->epoch = info.leader_epoch;
+            row->high_watermark = info.high_watermark;
+            row->n_replicas = info.n_replicas < SIM_VM_MAX_REPLICAS ? info.n_replicas
+                                                                    : SIM_VM_MAX_REPLICAS;
+            memcpy(row->replicas, info.replicas, (size_t)row->n_replicas * sizeof(int32_t));
+            row->n_isr = info.n_isr < SIM_VM_MAX_REPLICAS ? info.n_isr : SIM_VM_MAX_REPLICAS;
+            memcpy(row->isr, info.isr, (size_t)row->n_isr * sizeof(int32_t));
+            /* A change in leader, epoch or ISR lights the row up for a few seconds. */
+            map_state *ms = &f->map[idx];
+            uint64_t sig = isr_signature(info.isr, info.n_isr);
+            if (ms->seen && (ms->leader != info.leader || ms->epoch != info.leader_epoch ||
+                             ms->isr_sig != sig))
+                ms->changed_wall_ms = f->wall_ms;
+            ms->seen = true;
+            ms->leader = info.leader;
+            ms->epoch = info.leader_epoch;
+            ms->isr_sig = sig;
+            row->changed_ago_ms = ms->changed_wall_ms < 0 ? -1 : f->wall_ms - ms->changed_wall_ms;
+        }
+    }
+}
+
+/* Requests per simulated second over roughly the last simulated second of samples. */
+static double request_rate(sim_view_feed *f, int64_t sim_ms, uint64_t requests) {
+    f->hist[(f->hist_head + f->hist_len) % HISTORY] = (sample_point){sim_ms, requests};
+    if (f->hist_len < HISTORY)
+        f->hist_len++;
+    else
+        f->hist_head = (f->hist_head + 1) % HISTORY;
+    const sample_point *old = &f->hist[f->hist_head];
+    for (int i = 0; i < f->hist_len; i++) {
+        const sample_point *sp = &f->hist[(f->hist_head + i) % HISTORY];
+        if (sim_ms - sp->sim_ms <= 1000) {
+            old = sp;
+            break;
+        }
+    }
+    if (sim_ms - old->sim_ms >= 100)
+        f->req_rate = (double)(requests - old->requests) * 1000.0 / (double)(sim_ms - old->sim_ms);
+    return f->req_rate; /* paused: the last rate stays on screen */
+}
+
+void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) {
+    f->wall_ms = wall_ms;
+    sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
+
+    /* 1. Events: drain what the ring holds now (bounded, so a flood cannot hold the view). */
+    if (bus) {
+        size_t budget = SIM_VIEW_FEED_MAX_EVENTS_PER_SAMPLE, got;
+        while (budget > 0 &&
+               (got = sim_bus_ring_read(bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) >
+                   0) {
+            for (size_t i = 0; i < got; i++)
+                sim_view_feed_event(f, &f->chunk[i]);
+            budget -= got;
+        }
+    }
+    m->n_desk = f->n_desk;
+    memcpy(m->desk, f->desk, (size_t)f->n_desk * sizeof f->desk[0]);
+    m->n_trace = f->trace_len;
+    for (int i = 0; i < f->trace_len; i++)
+        sim_view_feed_format_event(&f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE], m->trace[i],
+                                   sizeof m->trace[i]);
+    if (!f->r) {
+        fill_nodes(f, m, NULL, NULL, m->n_nodes > 0 ? m->n_nodes : 0);
+        return;
+    }
+
+    /* 2. The run: progress, clock, gate. */
+    const sim_scenario *s = sim_runner_scenario(f->r);
+    sim_progress pr;
+    sim_runner_progress(f->r, &pr);
+    sim_vm_status *st = &m->status;
+    copy_name(st->scenario, sizeof st->scenario, s->name);
+    st->paused = pr.paused;
+    st->stepping = pr.stepping;
+    st->finished = pr.state == SIM_RUN_DONE;
+    st->speed = pr.speed;
+    st->sim_ms = pr.elapsed_ms;
+    st->events = sim_bus_total(bus);
+    st->events_dropped = sim_bus_ring_dropped(bus);
+    st->step_waiting = sim_bus_step_waiting(bus);
+    m->batch_size = conf_int(s, "batch.size", 16384);
+    m->linger_ms = conf_int(s, "linger.ms", 5);
+
+    /* 3. The producer: deques, pool, requests on the road, metrics. */
+    kp_producer *p = sim_runner_producer(f->r);
+    mb_cluster *c = sim_runner_cluster(f->r);
+    kp_snap snap;
+    memset(&snap, 0, sizeof snap);
+    bool have_snap = p && kp_snapshot(p, &snap) == KW_ERR_NONE;
+    if (have_snap)
+        fill_sorting(f, m, &snap);
+    fill_nodes(f, m, have_snap ? &snap : NULL, c, s->cluster.brokers);
+    if (have_snap)
+        kp_snapshot_free(&snap);
+
+    /* 4. The cluster: the dispatcher's map. */
+    if (c)
+        fill_map(f, m, c, s);
+
+    /* 5. The footer. */
+    sim_vm_footer *ft = &m->footer;
+    ft->sent = pr.sent;
+    ft->acked = pr.acknowledged;
+    ft->failed = pr.failed;
+    ft->records_per_s = pr.ack_rate;
+    ft->requests_per_s = request_rate(f, pr.elapsed_ms, sim_bus_count(bus, "request.sent"));
+    if (p) {
+        kp_metrics km;
+        kp_metrics_get(p, &km);
+        ft->records_per_request = km.records_per_request_avg;
+        ft->retries = (int64_t)km.record_retry_total;
+    }
+    if (st->finished && !f->audit_done) {
+        /* Lost and duplicated need the logs read; once, when the run is over. */
+        sim_audit a;
+        if (sim_runner_audit(f->r, &a) == 0) {
+            f->lost = a.lost;
+            f->duplicated = a.duplicated;
+        }
+        f->audit_done = true;
+    }
+    ft->lost = f->lost;
+    ft->duplicated = f->duplicated;
+}

@@ -1,0 +1,42 @@
+/* sim/view_feed.h — fills the view model from a running simulation.
+ *
+ * The feed is the view's only window on the run: each sample drains the bus's event ring
+ * (front-desk records, responses, leader and ISR changes, faults, trace lines), takes a
+ * kp_snapshot() (deques, buffer pool, in-flight requests), reads the cluster's inspection API
+ * (leaders, replicas, ISR, epochs, high watermarks, brokers up/down) and the runner's progress
+ * (clock, step gate, audit counters). It holds no lock of the pipeline longer than those calls
+ * do, and never writes to the run.
+ *
+ * @locality the view thread (one feed, one thread). */
+#ifndef COURIER_SIM_VIEW_FEED_H
+#define COURIER_SIM_VIEW_FEED_H
+
+#include "sim/bus.h"
+#include "sim/runner.h"
+#include "sim/view_model.h"
+
+#include <stdint.h>
+
+/* Events folded per sample at most: a flood is left in the ring (which then drops and counts)
+ * rather than holding the view. */
+#define SIM_VIEW_FEED_MAX_EVENTS_PER_SAMPLE 65536
+
+typedef struct sim_view_feed sim_view_feed;
+
+/* A feed over runner r (which must outlive it). NULL when out of memory. */
+sim_view_feed *sim_view_feed_new(sim_runner *r);
+void sim_view_feed_destroy(sim_view_feed *f);
+
+/* Samples the run into m. Fields the view owns (lang, show_trace, show_help, message) are
+ * left as they are. `wall_ms` is the caller's monotonic wall time (for rates). */
+void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms);
+
+/* Folds one event into the feed's state (sample() does this for each event it reads from the
+ * ring; exposed so tests can feed events without a run). */
+void sim_view_feed_event(sim_view_feed *f, const sim_event *e);
+
+/* Formats one event as a trace line ("12.345 request.sent node=1 corr=45 n=3 48K").
+ * Exposed for tests. */
+void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size);
+
+#endif
