@@ -100,6 +100,9 @@ kw_err kw_batch_parse(const uint8_t *p, size_t len, bool check_crc, kw_batch *b,
         return batch_fail(errbuf, errsize, KW_ERR__MALFORMED,
                           "batchLength %d is smaller than the %d-byte batch header", batch_length,
                           KW_BATCH_HEADER_SIZE - LOG_OVERHEAD);
+    if (batch_length > INT32_MAX - LOG_OVERHEAD)
+        return batch_fail(errbuf, errsize, KW_ERR__TOO_LARGE, "batchLength %d is too large",
+                          batch_length);
     size_t whole = LOG_OVERHEAD + (size_t)batch_length;
     if (whole > len)
         return batch_fail(errbuf, errsize, KW_ERR__TRUNCATED,

@@ -390,6 +390,11 @@ kw_slice kw_read_raw(kw_rbuf *rb, size_t n, const char *field) {
 static int32_t check_count(kw_rbuf *rb, int64_t count, size_t min_elem_size, const char *field) {
     size_t m = min_elem_size ? min_elem_size : 1;
     size_t left = kw_rbuf_remaining(rb);
+    if (count > INT32_MAX) {
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: array of %lld elements exceeds INT32_MAX",
+                     field ? field : "?", (long long)count);
+        return 0;
+    }
     if ((uint64_t)count > left / m) {
         kw_rbuf_fail(rb, KW_ERR__TRUNCATED,
                      "%s: array of %lld elements needs at least %llu bytes, only %zu left",

@@ -257,6 +257,11 @@ static void test_huge_lengths_fail_without_allocating(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(rb.errmsg, "records"));
     kw_rbuf_init(&rb, carr, sizeof carr, NULL);
     CU_ASSERT_EQUAL(kw_read_compact_array_len(&rb, 1, "api_keys"), 0);
+    CU_ASSERT_EQUAL(rb.err, KW_ERR__MALFORMED); /* 4294967294 elements: beyond int32 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(rb.errmsg, "api_keys"));
+    static const uint8_t carr2g[] = {0x80, 0x80, 0x80, 0x80, 0x08, 0, 0}; /* 2^31 - 1 */
+    kw_rbuf_init(&rb, carr2g, sizeof carr2g, NULL);
+    CU_ASSERT_EQUAL(kw_read_compact_array_len(&rb, 1, "api_keys"), 0);
     CU_ASSERT_EQUAL(rb.err, KW_ERR__TRUNCATED);
     kw_rbuf_init(&rb, cbyt, sizeof cbyt, NULL);
     kw_read_compact_bytes(&rb, "data");
@@ -429,6 +434,10 @@ static void test_tagged_fields_are_skipped_and_checked(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(rb.errmsg, "tags"));
     static const uint8_t many[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x00};
     kw_rbuf_init(&rb, many, sizeof many, NULL);
+    kw_read_tagged_fields(&rb, "tags");
+    CU_ASSERT_EQUAL(rb.err, KW_ERR__MALFORMED);
+    static const uint8_t lots[] = {0xe8, 0x07, 0x00, 0x00}; /* 1000 tags in 2 bytes */
+    kw_rbuf_init(&rb, lots, sizeof lots, NULL);
     kw_read_tagged_fields(&rb, "tags");
     CU_ASSERT_EQUAL(rb.err, KW_ERR__TRUNCATED);
 }
