@@ -1,0 +1,546 @@
+/* The sorting room (分拣员): Java's RecordAccumulator. One deque of batches per
+ * topic-partition, each with its own lock (Java's synchronized (dq)); the application threads
+ * append at the tail, the sender thread drains from the head. ready() and drain() take `now`
+ * so their rules (linger, full, backoff, muting, fairness) are tested without sleeping. */
+#include "producer/kp_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t tp_hash(const char *topic, int32_t partition) {
+    uint32_t h = 2166136261u;
+    for (const char *c = topic; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    return (h ^ (uint32_t)partition) * 16777619u;
+}
+
+kw_err kp_accum_init(kp_accum *a, const kp_conf *conf, kp_bufpool *pool) {
+    memset(a, 0, sizeof *a);
+    a->conf = conf;
+    a->pool = pool;
+    pthread_rwlock_init(&a->map_lock, NULL);
+    a->n_buckets = 1024;
+    a->buckets = calloc((size_t)a->n_buckets, sizeof *a->buckets);
+    if (!a->buckets)
+        return KW_ERR__NO_MEMORY;
+    atomic_init(&a->flushes_in_progress, 0);
+    atomic_init(&a->closed, false);
+    atomic_init(&a->next_batch_id, 1);
+    pthread_mutex_init(&a->inc_lock, NULL);
+    kp_cond_init(&a->inc_cv);
+    return KW_ERR_NONE;
+}
+
+void kp_accum_destroy(kp_accum *a) {
+    for (int32_t i = 0; i < a->n_all; i++) {
+        kp_tp *tp = a->all[i];
+        kp_batch *b = tp->head;
+        while (b) {
+            kp_batch *n = b->next;
+            kp_bufpool_deallocate(a->pool, b->buf, b->cap);
+            kp_batch_free(b);
+            b = n;
+        }
+        pthread_mutex_destroy(&tp->lock);
+        free(tp->topic);
+        free(tp);
+    }
+    free(a->all);
+    free(a->buckets);
+    free(a->nodes);
+    pthread_rwlock_destroy(&a->map_lock);
+    pthread_mutex_destroy(&a->inc_lock);
+    pthread_cond_destroy(&a->inc_cv);
+}
+
+kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition) {
+    uint32_t h = tp_hash(topic, partition) % (uint32_t)a->n_buckets;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (kp_tp *tp = a->buckets[h]; tp; tp = tp->hnext)
+        if (tp->partition == partition && !strcmp(tp->topic, topic)) {
+            pthread_rwlock_unlock(&a->map_lock);
+            return tp;
+        }
+    pthread_rwlock_unlock(&a->map_lock);
+    pthread_rwlock_wrlock(&a->map_lock);
+    kp_tp *tp;
+    for (tp = a->buckets[h]; tp; tp = tp->hnext)
+        if (tp->partition == partition && !strcmp(tp->topic, topic))
+            break;
+    if (!tp) {
+        if (a->n_all == a->cap_all) {
+            int32_t nc = a->cap_all ? a->cap_all * 2 : 64;
+            kp_tp **na = realloc(a->all, (size_t)nc * sizeof *na);
+            if (!na)
+                goto out;
+            a->all = na;
+            a->cap_all = nc;
+        }
+        tp = calloc(1, sizeof *tp);
+        if (!tp)
+            goto out;
+        tp->topic = strdup(topic);
+        if (!tp->topic) {
+            free(tp);
+            tp = NULL;
+            goto out;
+        }
+        tp->partition = partition;
+        pthread_mutex_init(&tp->lock, NULL);
+        atomic_init(&tp->leader, -1);
+        atomic_init(&tp->in_flight, 0);
+        atomic_init(&tp->muted, false);
+        atomic_init(&tp->next_seq, 0);
+        tp->last_acked_seq = -1;
+        tp->hnext = a->buckets[h];
+        a->buckets[h] = tp;
+        a->all[a->n_all++] = tp;
+    }
+out:
+    pthread_rwlock_unlock(&a->map_lock);
+    return tp;
+}
+
+void kp_accum_incomplete_add(kp_accum *a, kp_batch *b) {
+    pthread_mutex_lock(&a->inc_lock);
+    b->inc_next = NULL;
+    b->inc_prev = a->inc_tail;
+    if (a->inc_tail)
+        a->inc_tail->inc_next = b;
+    else
+        a->inc_head = b;
+    a->inc_tail = b;
+    a->n_incomplete++;
+    pthread_mutex_unlock(&a->inc_lock);
+}
+
+void kp_accum_incomplete_remove(kp_accum *a, kp_batch *b) {
+    pthread_mutex_lock(&a->inc_lock);
+    if (b->inc_prev)
+        b->inc_prev->inc_next = b->inc_next;
+    else
+        a->inc_head = b->inc_next;
+    if (b->inc_next)
+        b->inc_next->inc_prev = b->inc_prev;
+    else
+        a->inc_tail = b->inc_prev;
+    a->n_incomplete--;
+    pthread_cond_broadcast(&a->inc_cv);
+    pthread_mutex_unlock(&a->inc_lock);
+}
+
+/* Appends to the tail batch if it is open and has room. @locks tp->lock MUST be held. */
+static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
+                            const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
+                            kp_append_result *res) {
+    kp_batch *t = tp->tail;
+    if (!t || t->sealed)
+        return false;
+    kw_err err = kp_batch_append(t, ts, key, value, headers, n_headers, thunk);
+    if (err == KW_ERR_NONE) {
+        res->batch = t;
+        res->batch_id = t->id;
+        res->batch_records = t->n_thunks;
+        res->batch_full = res->batch_full || kp_batch_is_full(t, 0) || tp->n_batches > 1;
+        return true;
+    }
+    /* No room (or out of memory for the thunk): seal it, a new batch takes the record. */
+    t->sealed = true;
+    res->sealed_batch_id = t->id;
+    res->batch_full = true;
+    return false;
+}
+
+void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key, kw_slice value,
+                     const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
+                     int64_t max_block_ms, bool abort_on_new_batch, int64_t now_ms,
+                     void (*on_wait)(void *arg, int32_t size), void *wait_arg,
+                     kp_append_result *res) {
+    memset(res, 0, sizeof *res);
+    pthread_mutex_lock(&tp->lock);
+    if (atomic_load(&a->closed)) {
+        pthread_mutex_unlock(&tp->lock);
+        res->err = KW_ERR__STATE;
+        return;
+    }
+    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res)) {
+        pthread_mutex_unlock(&tp->lock);
+        return;
+    }
+    pthread_mutex_unlock(&tp->lock);
+    if (abort_on_new_batch) {
+        res->aborted_for_new_batch = true;
+        return;
+    }
+
+    size_t upper = kw_batch_size_upper_bound(key, value, headers, n_headers);
+    int32_t size = a->conf->batch_size;
+    if (upper > (size_t)size)
+        size = upper > INT32_MAX ? INT32_MAX : (int32_t)upper;
+    uint8_t *buf = kp_bufpool_try_allocate(a->pool, size);
+    if (!buf) {
+        if (on_wait)
+            on_wait(wait_arg, size);
+        res->waited = true;
+        int64_t t0 = kw_clock_now_us(a->conf->clock);
+        kw_err err = kp_bufpool_allocate(a->pool, size, max_block_ms, &buf);
+        res->waited_us = kw_clock_now_us(a->conf->clock) - t0;
+        if (err != KW_ERR_NONE) {
+            res->err = err == KW_ERR__INVALID_ARG ? KW_ERR__RECORD_TOO_LARGE : err;
+            return;
+        }
+        now_ms = kw_clock_now_ms(a->conf->clock);
+    }
+
+    pthread_mutex_lock(&tp->lock);
+    if (atomic_load(&a->closed)) {
+        pthread_mutex_unlock(&tp->lock);
+        kp_bufpool_deallocate(a->pool, buf, size);
+        res->err = KW_ERR__STATE;
+        return;
+    }
+    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res)) {
+        pthread_mutex_unlock(&tp->lock);
+        kp_bufpool_deallocate(a->pool, buf, size);
+        return;
+    }
+    uint64_t id = atomic_fetch_add(&a->next_batch_id, 1);
+    kp_batch *b = kp_batch_new(tp, id, buf, size, now_ms);
+    kw_err err = b ? kp_batch_append(b, timestamp_ms, key, value, headers, n_headers, thunk)
+                   : KW_ERR__NO_MEMORY;
+    if (err != KW_ERR_NONE) {
+        pthread_mutex_unlock(&tp->lock);
+        kp_batch_free(b);
+        kp_bufpool_deallocate(a->pool, buf, size);
+        res->err = err == KW_ERR__NO_SPACE ? KW_ERR__RECORD_TOO_LARGE : err;
+        return;
+    }
+    b->prev = tp->tail;
+    b->next = NULL;
+    if (tp->tail)
+        tp->tail->next = b;
+    else
+        tp->head = b;
+    tp->tail = b;
+    tp->n_batches++;
+    kp_accum_incomplete_add(a, b);
+    res->batch = b;
+    res->batch_id = b->id;
+    res->batch_records = 1;
+    res->new_batch = true;
+    res->batch_full = res->batch_full || kp_batch_is_full(b, 0) || tp->n_batches > 1;
+    pthread_mutex_unlock(&tp->lock);
+}
+
+static void ready_add(kp_ready *r, int32_t node) {
+    for (int32_t i = 0; i < r->n_nodes; i++)
+        if (r->nodes[i] == node)
+            return;
+    if (r->n_nodes == r->cap_nodes) {
+        int32_t nc = r->cap_nodes ? r->cap_nodes * 2 : 8;
+        int32_t *nn = realloc(r->nodes, (size_t)nc * sizeof *nn);
+        if (!nn)
+            return;
+        r->nodes = nn;
+        r->cap_nodes = nc;
+    }
+    r->nodes[r->n_nodes++] = node;
+}
+
+void kp_ready_free(kp_ready *r) {
+    free(r->nodes);
+    memset(r, 0, sizeof *r);
+}
+
+void kp_accum_ready(kp_accum *a, int64_t now_ms, kp_ready *r) {
+    r->n_nodes = 0;
+    r->unknown_leaders = false;
+    r->next_ready_check_ms = INT64_MAX;
+    bool exhausted = kp_bufpool_queued(a->pool) > 0;
+    bool flushing = atomic_load(&a->flushes_in_progress) > 0 || atomic_load(&a->closed);
+    int64_t linger = a->conf->linger_ms;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (int32_t i = 0; i < a->n_all; i++) {
+        kp_tp *tp = a->all[i];
+        int32_t leader = atomic_load_explicit(&tp->leader, memory_order_relaxed);
+        pthread_mutex_lock(&tp->lock);
+        kp_batch *b = tp->head;
+        if (!b) {
+            pthread_mutex_unlock(&tp->lock);
+            continue;
+        }
+        if (leader < 0) {
+            r->unknown_leaders = true;
+        } else if (!atomic_load_explicit(&tp->muted, memory_order_relaxed)) {
+            /* As RecordAccumulator.partitionReady(). */
+            int64_t waited = now_ms - b->last_attempt_ms;
+            bool backing_off = b->retry && waited < b->backoff_ms;
+            int64_t time_to_wait = backing_off ? b->backoff_ms : linger;
+            bool full = tp->n_batches > 1 || kp_batch_is_full(b, a->conf->batch_size);
+            bool expired = waited >= time_to_wait;
+            bool sendable = full || expired || exhausted || flushing;
+            if (sendable && !backing_off) {
+                ready_add(r, leader);
+            } else {
+                int64_t left = time_to_wait - waited;
+                if (left < 0)
+                    left = 0;
+                if (left < r->next_ready_check_ms)
+                    r->next_ready_check_ms = left;
+            }
+        }
+        pthread_mutex_unlock(&tp->lock);
+    }
+    pthread_rwlock_unlock(&a->map_lock);
+}
+
+static kp_node_parts *node_parts(kp_accum *a, int32_t node) {
+    for (int32_t i = 0; i < a->n_nodes; i++)
+        if (a->nodes[i].node_id == node)
+            return &a->nodes[i];
+    if (a->n_nodes == a->cap_nodes) {
+        int32_t nc = a->cap_nodes ? a->cap_nodes * 2 : 8;
+        kp_node_parts *nn = realloc(a->nodes, (size_t)nc * sizeof *nn);
+        if (!nn)
+            return NULL;
+        a->nodes = nn;
+        a->cap_nodes = nc;
+    }
+    a->nodes[a->n_nodes] = (kp_node_parts){node, 0};
+    return &a->nodes[a->n_nodes++];
+}
+
+static bool drained_add(kp_drained *d, kp_batch *b) {
+    if (d->n == d->cap) {
+        int32_t nc = d->cap ? d->cap * 2 : 16;
+        kp_batch **nb = realloc(d->batches, (size_t)nc * sizeof *nb);
+        if (!nb)
+            return false;
+        d->batches = nb;
+        d->cap = nc;
+    }
+    d->batches[d->n++] = b;
+    return true;
+}
+
+void kp_drained_free(kp_drained *d) {
+    free(d->batches);
+    memset(d, 0, sizeof *d);
+}
+
+int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32_t max_request_size,
+                       int64_t pid, int16_t epoch, int64_t now_ms, kp_drained *out) {
+    int32_t total = 0;
+    bool ordered = a->conf->max_in_flight == 1;
+    kp_tp **mine = NULL;
+    int32_t cap_mine = 0;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (int32_t k = 0; k < n_nodes; k++) {
+        kp_drained *d = &out[k];
+        d->node_id = nodes[k];
+        d->n = 0;
+        d->bytes = 0;
+        kp_node_parts *np = node_parts(a, nodes[k]);
+        if (!np)
+            continue;
+        /* The partitions this node leads, in a stable order. */
+        int32_t n = 0;
+        for (int32_t i = 0; i < a->n_all; i++) {
+            if (atomic_load_explicit(&a->all[i]->leader, memory_order_relaxed) != nodes[k])
+                continue;
+            if (n == cap_mine) {
+                int32_t nc = cap_mine ? cap_mine * 2 : 32;
+                kp_tp **nm = realloc(mine, (size_t)nc * sizeof *nm);
+                if (!nm)
+                    break;
+                mine = nm;
+                cap_mine = nc;
+            }
+            mine[n++] = a->all[i];
+        }
+        if (n == 0)
+            continue;
+        int32_t start = np->drain_index % n;
+        int32_t i = start;
+        do {
+            kp_tp *tp = mine[i];
+            i = (i + 1) % n;
+            if (atomic_load_explicit(&tp->muted, memory_order_relaxed))
+                continue;
+            pthread_mutex_lock(&tp->lock);
+            kp_batch *b = tp->head;
+            if (!b) {
+                pthread_mutex_unlock(&tp->lock);
+                continue;
+            }
+            if (b->retry && now_ms - b->last_attempt_ms < b->backoff_ms) {
+                pthread_mutex_unlock(&tp->lock);
+                continue;
+            }
+            int64_t est = b->closed ? (int64_t)b->size : (int64_t)b->w.len;
+            if (d->bytes + est > max_request_size && d->n > 0) {
+                pthread_mutex_unlock(&tp->lock);
+                break; /* as Java: this request is full; the rest waits for the next one */
+            }
+            /* Idempotence: a batch that already has a sequence is a retry; it goes again
+             * only when nothing of its partition is in flight, so retries keep their order
+             * (Java's shouldStopDrainBatchesForPartition). */
+            if (pid >= 0 && b->base_seq >= 0 && b->producer_id == pid &&
+                atomic_load(&tp->in_flight) > 0) {
+                pthread_mutex_unlock(&tp->lock);
+                continue;
+            }
+            tp->head = b->next;
+            if (tp->head)
+                tp->head->prev = NULL;
+            else
+                tp->tail = NULL;
+            tp->n_batches--;
+            b->next = b->prev = NULL;
+            b->sealed = true;
+            pthread_mutex_unlock(&tp->lock);
+
+            if (pid >= 0) {
+                if (b->base_seq < 0 || b->producer_id != pid || b->producer_epoch != epoch) {
+                    int32_t seq = atomic_load(&tp->next_seq);
+                    atomic_store(&tp->next_seq, seq + b->n_thunks);
+                    kp_batch_close(b, pid, epoch, seq);
+                } else {
+                    kp_batch_close(b, pid, epoch, b->base_seq);
+                }
+            } else {
+                kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
+            }
+            b->drained_ms = now_ms;
+            b->attempts++;
+            if (!drained_add(d, b)) {
+                /* cannot happen in practice; put it back at the head */
+                kp_accum_reenqueue(a, b, 0, now_ms);
+                break;
+            }
+            d->bytes += (int64_t)b->size;
+            total++;
+            atomic_fetch_add(&tp->in_flight, 1);
+            if (ordered)
+                atomic_store(&tp->muted, true);
+        } while (i != start);
+        np->drain_index = i;
+    }
+    pthread_rwlock_unlock(&a->map_lock);
+    free(mine);
+    return total;
+}
+
+void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t now_ms) {
+    (void)a;
+    kp_tp *tp = b->tp;
+    b->retry = true;
+    b->last_attempt_ms = now_ms;
+    b->backoff_ms = backoff_ms;
+    pthread_mutex_lock(&tp->lock);
+    kp_batch *at = tp->head;
+    if (b->base_seq >= 0) {
+        /* Java's insertInSequenceOrder: before the first batch with a higher (or no)
+         * sequence. */
+        while (at && at->base_seq >= 0 && at->base_seq < b->base_seq)
+            at = at->next;
+    }
+    if (at) {
+        b->next = at;
+        b->prev = at->prev;
+        if (at->prev)
+            at->prev->next = b;
+        else
+            tp->head = b;
+        at->prev = b;
+    } else {
+        b->next = NULL;
+        b->prev = tp->tail;
+        if (tp->tail)
+            tp->tail->next = b;
+        else
+            tp->head = b;
+        tp->tail = b;
+    }
+    tp->n_batches++;
+    pthread_mutex_unlock(&tp->lock);
+}
+
+static bool out_add(kp_batch ***out, int32_t *n, int32_t *cap, kp_batch *b) {
+    if (*n == *cap) {
+        int32_t nc = *cap ? *cap * 2 : 16;
+        kp_batch **nb = realloc(*out, (size_t)nc * sizeof *nb);
+        if (!nb)
+            return false;
+        *out = nb;
+        *cap = nc;
+    }
+    (*out)[(*n)++] = b;
+    return true;
+}
+
+static void unlink_batch(kp_tp *tp, kp_batch *b) {
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        tp->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        tp->tail = b->prev;
+    b->next = b->prev = NULL;
+    tp->n_batches--;
+}
+
+int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
+    int32_t n = 0, cap = 0;
+    *out = NULL;
+    int64_t dt = a->conf->delivery_timeout_ms;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (int32_t i = 0; i < a->n_all; i++) {
+        kp_tp *tp = a->all[i];
+        pthread_mutex_lock(&tp->lock);
+        while (tp->head && now_ms - tp->head->created_ms >= dt) {
+            kp_batch *b = tp->head;
+            if (!out_add(out, &n, &cap, b))
+                break;
+            unlink_batch(tp, b);
+            b->sealed = true;
+        }
+        pthread_mutex_unlock(&tp->lock);
+    }
+    pthread_rwlock_unlock(&a->map_lock);
+    return n;
+}
+
+int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out) {
+    int32_t n = 0, cap = 0;
+    *out = NULL;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (int32_t i = 0; i < a->n_all; i++) {
+        kp_tp *tp = a->all[i];
+        pthread_mutex_lock(&tp->lock);
+        while (tp->head) {
+            kp_batch *b = tp->head;
+            if (!out_add(out, &n, &cap, b))
+                break;
+            unlink_batch(tp, b);
+            b->sealed = true;
+        }
+        pthread_mutex_unlock(&tp->lock);
+    }
+    pthread_rwlock_unlock(&a->map_lock);
+    return n;
+}
+
+bool kp_accum_has_undrained(kp_accum *a) {
+    bool any = false;
+    pthread_rwlock_rdlock(&a->map_lock);
+    for (int32_t i = 0; i < a->n_all && !any; i++) {
+        pthread_mutex_lock(&a->all[i]->lock);
+        any = a->all[i]->head != NULL;
+        pthread_mutex_unlock(&a->all[i]->lock);
+    }
+    pthread_rwlock_unlock(&a->map_lock);
+    return any;
+}

@@ -1,0 +1,560 @@
+/* producer/kp_int.h — private to producer/: the structs and functions the stages share.
+ *
+ * Who touches what (one line per shared struct, details at each struct):
+ * - kp_conf: read-only once the producer exists.
+ * - kp_bufpool: its own mutex; FIFO waiters each with their own condition variable.
+ * - kp_tp (a partition's deque): tp->lock guards the deque and the batches in it; the
+ *   sender-only fields below it are touched by the sender thread alone.
+ * - kp_metadata: md->lock guards the current cluster pointer and the wanted-topic set.
+ * - kp_net / kp_conn / kp_req: the sender thread alone (the wakeup fd is written by anyone).
+ */
+#ifndef COURIER_PRODUCER_KP_INT_H
+#define COURIER_PRODUCER_KP_INT_H
+
+#include "producer/kp.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* config.c                                                                                     */
+
+typedef enum { KP_PART_DEFAULT, KP_PART_STICKY, KP_PART_ROUND_ROBIN, KP_PART_MURMUR2 } kp_part_kind;
+typedef enum { KP_SER_STRING, KP_SER_BYTES, KP_SER_INT32, KP_SER_INT64 } kp_ser_kind;
+
+#define KP_MAX_INTERCEPTORS 8
+
+struct kp_conf {
+    char bootstrap_servers[1024];
+    char client_id[128];
+    int acks; /* -1 all, 0, 1 */
+    int64_t linger_ms;
+    int32_t batch_size;
+    int64_t buffer_memory;
+    int64_t max_block_ms;
+    int32_t max_request_size;
+    int32_t retries;
+    int64_t retry_backoff_ms;
+    int64_t retry_backoff_max_ms;
+    int64_t delivery_timeout_ms;
+    int32_t request_timeout_ms;
+    int32_t max_in_flight;
+    bool enable_idempotence;
+    int64_t metadata_max_age_ms;
+    int64_t reconnect_backoff_ms;
+    int64_t reconnect_backoff_max_ms;
+    kp_part_kind partitioner;
+    bool partitioner_ignore_keys;
+    kp_ser_kind key_ser, value_ser;
+    /* which keys the user set explicitly (Java resolves some conflicts only for defaults) */
+    bool set_acks, set_idempotence, set_max_in_flight, set_delivery_timeout, set_retries;
+
+    const kw_clock *clock;
+    kp_event_sink sink;
+    void *sink_opaque;
+    kp_log_cb log_cb;
+    void *log_opaque;
+    kp_interceptor interceptors[KP_MAX_INTERCEPTORS];
+    int n_interceptors;
+    kp_serializer_fn key_ser_fn, value_ser_fn;
+    void *key_ser_opaque, *value_ser_opaque;
+};
+
+/* The effective settings after conflict resolution (Java's postProcessParsedConfig):
+ * idempotence quietly off when acks/in-flight/retries conflict and it was not set. */
+kw_err kp_conf_resolve(const kp_conf *in, kp_conf *out, char *errbuf, size_t errsize);
+
+/* ------------------------------------------------------------------------------------------ */
+/* partitioner.c                                                                                */
+
+typedef struct kp_sticky {
+    pthread_mutex_t lock;
+    struct kp_sticky_topic *topics; /* list: topic → current sticky partition, rr counter */
+    uint64_t rng;
+} kp_sticky;
+
+void kp_sticky_init(kp_sticky *s);
+void kp_sticky_destroy(kp_sticky *s);
+/* The current sticky partition for the topic (chosen at random among n the first time). */
+int32_t kp_sticky_partition(kp_sticky *s, const char *topic, int32_t n);
+/* Switches the topic's sticky partition away from prev (KIP-480's onNewBatch), to a random
+ * other partition; returns the new one. */
+int32_t kp_sticky_next(kp_sticky *s, const char *topic, int32_t n, int32_t prev);
+/* Round-robin: the next partition for the topic (per-topic counter, as Java's). */
+int32_t kp_round_robin_partition(kp_sticky *s, const char *topic, int32_t n);
+
+/* ------------------------------------------------------------------------------------------ */
+/* serializers.c                                                                                */
+
+/* Serializes data with a built-in kind. Output either points at the caller's data (string,
+ * bytes: zero copy) or at scratch (int32, int64: 8 bytes). */
+kw_err kp_serialize_builtin(kp_ser_kind kind, const void *data, int32_t len, uint8_t scratch[8],
+                            kw_slice *out, char *errbuf, size_t errsize);
+/* Parses "string" / "bytes" / "int32" / "int64". */
+bool kp_ser_kind_parse(const char *name, kp_ser_kind *out);
+const char *kp_ser_kind_name(kp_ser_kind kind);
+
+/* ------------------------------------------------------------------------------------------ */
+/* bufpool.c — the sorting room's stock of crates.                                              */
+
+typedef struct kp_pool_waiter {
+    pthread_cond_t cv;
+    struct kp_pool_waiter *next;
+    bool granted;
+} kp_pool_waiter;
+
+/* Java's BufferPool: free list of poolable (batch.size) buffers plus non-pooled memory;
+ * waiters served FIFO. lock guards everything below it. */
+typedef struct kp_bufpool {
+    pthread_mutex_t lock;
+    int64_t total;
+    int32_t poolable;
+    uint8_t **free_bufs;
+    int32_t n_free, cap_free;
+    int64_t non_pooled_available;
+    kp_pool_waiter *wait_head, *wait_tail;
+    int32_t n_waiters;
+    bool closed;
+    const kw_clock *clock;
+    _Atomic int64_t wait_time_ns_total;
+} kp_bufpool;
+
+kw_err kp_bufpool_init(kp_bufpool *bp, int64_t total, int32_t poolable, const kw_clock *clock);
+void kp_bufpool_destroy(kp_bufpool *bp);
+/* Non-blocking: a buffer of size bytes, or NULL when it would have to wait. */
+uint8_t *kp_bufpool_try_allocate(kp_bufpool *bp, int32_t size);
+/* Blocking: waits up to max_block_ms (producer clock) in FIFO order. KW_ERR__BUFFER_EXHAUSTED
+ * when the time runs out, KW_ERR__INVALID_ARG when size > total, KW_ERR__INTERRUPTED when
+ * the pool is closed while waiting. */
+kw_err kp_bufpool_allocate(kp_bufpool *bp, int32_t size, int64_t max_block_ms, uint8_t **out);
+/* Returns a buffer of size bytes (kept on the free list when size == poolable). */
+void kp_bufpool_deallocate(kp_bufpool *bp, uint8_t *buf, int32_t size);
+/* Wakes every waiter with KW_ERR__INTERRUPTED. */
+void kp_bufpool_close(kp_bufpool *bp);
+int64_t kp_bufpool_available(kp_bufpool *bp); /* free list + non-pooled */
+int32_t kp_bufpool_queued(kp_bufpool *bp);    /* threads waiting */
+void kp_bufpool_stats(kp_bufpool *bp, int64_t *available, int64_t *pooled_free, int32_t *waiters);
+
+/* ------------------------------------------------------------------------------------------ */
+/* batch.c — a crate: ProducerBatch over kw_batch_writer in pooled memory.                      */
+
+typedef struct kp_thunk {
+    kp_delivery_cb cb;
+    void *opaque;
+    uint64_t seq;
+    int64_t timestamp_ms;
+    int32_t key_size, value_size;
+    int64_t produced_us;
+} kp_thunk;
+
+struct kp_tp;
+
+/* A batch. While in a deque, tp->lock guards it; once drained, the sender thread owns it. */
+typedef struct kp_batch {
+    struct kp_batch *next, *prev; /* deque links */
+    uint64_t id;
+    struct kp_tp *tp;
+    uint8_t *buf;
+    int32_t cap;
+    kw_batch_writer w;
+    size_t size;     /* closed size (valid when closed) */
+    bool sealed;     /* no more appends */
+    bool closed;     /* header written */
+    kp_thunk *thunks;
+    int32_t n_thunks, cap_thunks;
+    int64_t created_ms;
+    int64_t last_attempt_ms;
+    int64_t drained_ms;
+    int32_t attempts;     /* sends so far */
+    bool retry;           /* re-enqueued after an error */
+    int64_t backoff_ms;   /* the backoff that applies while retry is set */
+    int32_t base_seq;     /* -1 until stamped */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    bool done;
+    /* incomplete list (kp_incomplete.lock) */
+    struct kp_batch *inc_next, *inc_prev;
+} kp_batch;
+
+kp_batch *kp_batch_new(struct kp_tp *tp, uint64_t id, uint8_t *buf, int32_t cap, int64_t now_ms);
+/* Appends a record; KW_ERR__NO_SPACE when it does not fit (then seal). The thunk is copied. */
+kw_err kp_batch_append(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
+                       const kw_header *headers, int32_t n_headers, const kp_thunk *thunk);
+/* Writes the header with the producer id/sequence (once); later calls restamp the producer
+ * fields when they changed. */
+void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq);
+bool kp_batch_is_full(const kp_batch *b, int32_t batch_size);
+/* Frees the thunks and the batch struct (not the buffer). */
+void kp_batch_free(kp_batch *b);
+
+/* Java's ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, jitter 0.2):
+ * base * 2^(attempts-1) capped at max, times (1 ± jitter*(2*rand01-1)), for attempts >= 1. */
+int64_t kp_retry_backoff_ms(int32_t attempts, int64_t base_ms, int64_t max_ms, double rand01);
+
+/* ------------------------------------------------------------------------------------------ */
+/* accumulator.c — the sorting room.                                                            */
+
+/* One partition's deque. lock guards head/tail/n_batches and the batches in them. The fields
+ * after the marker belong to the sender thread. */
+typedef struct kp_tp {
+    char *topic;
+    int32_t partition;
+    pthread_mutex_t lock;
+    kp_batch *head, *tail;
+    int32_t n_batches;
+    /* read by the snapshot without the lock (relaxed atomics) */
+    _Atomic int32_t leader;
+    _Atomic int32_t in_flight;
+    _Atomic bool muted;
+    _Atomic int32_t next_seq;
+    /* --- sender thread only --- */
+    int32_t last_acked_seq;
+    struct kp_tp *hnext;
+} kp_tp;
+
+typedef struct kp_ready {
+    int32_t *nodes; /* ready leader nodes, unique */
+    int32_t n_nodes, cap_nodes;
+    int64_t next_ready_check_ms;
+    bool unknown_leaders;
+} kp_ready;
+
+typedef struct kp_drained {
+    int32_t node_id;
+    kp_batch **batches;
+    int32_t n, cap;
+    int64_t bytes;
+} kp_drained;
+
+typedef struct kp_node_parts {
+    int32_t node_id;
+    int32_t drain_index;
+} kp_node_parts;
+
+typedef struct kp_accum {
+    const kp_conf *conf;
+    kp_bufpool *pool;
+    pthread_rwlock_t map_lock; /* guards buckets/all (grow only) */
+    kp_tp **buckets;
+    int32_t n_buckets;
+    kp_tp **all;
+    int32_t n_all, cap_all;
+    _Atomic int32_t flushes_in_progress;
+    _Atomic bool closed;
+    _Atomic uint64_t next_batch_id;
+    /* incomplete batches (for flush), oldest first */
+    pthread_mutex_t inc_lock;
+    pthread_cond_t inc_cv;
+    kp_batch *inc_head, *inc_tail;
+    int64_t n_incomplete;
+    /* sender thread only: per-node drain index */
+    kp_node_parts *nodes;
+    int32_t n_nodes, cap_nodes;
+} kp_accum;
+
+kw_err kp_accum_init(kp_accum *a, const kp_conf *conf, kp_bufpool *pool);
+void kp_accum_destroy(kp_accum *a);
+/* The deque for (topic, partition), created on first use. */
+kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition);
+
+typedef struct kp_append_result {
+    kw_err err;
+    kp_batch *batch;      /* the batch the record went into (do not touch after return) */
+    uint64_t batch_id;
+    int32_t batch_records;
+    bool new_batch;       /* a new batch was created */
+    bool batch_full;      /* the tail is full (wake the sender) */
+    bool aborted_for_new_batch; /* abort_on_new_batch and a new batch was needed */
+    uint64_t sealed_batch_id;   /* a batch that got sealed by this append (0 = none) */
+    bool waited;          /* blocked on buffer memory */
+    int64_t waited_us;
+} kp_append_result;
+
+/* Java's RecordAccumulator.append: to the tail batch, or a new batch from the pool (blocking
+ * up to max_block_ms). With abort_on_new_batch it returns aborted_for_new_batch instead of
+ * allocating (the sticky partitioner then switches partitions and calls again). The caller
+ * emits events from the result, with no lock held. */
+void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key, kw_slice value,
+                     const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
+                     int64_t max_block_ms, bool abort_on_new_batch, int64_t now_ms,
+                     void (*on_wait)(void *arg, int32_t size), void *wait_arg,
+                     kp_append_result *res);
+
+/* Java's ready(): fills r with the leader nodes that have a sendable batch, and the time until
+ * the next batch may become sendable. */
+void kp_accum_ready(kp_accum *a, int64_t now_ms, kp_ready *r);
+/* Java's drain(): for each ready node, round-robin over its partitions from the saved index,
+ * one batch per partition, until max_request_size. Batches are sealed and closed (stamped with
+ * pid/sequence when idempotent: pid >= 0). out must have room for n_nodes entries, each reset.
+ * Returns the number of batches drained. */
+int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32_t max_request_size,
+                       int64_t pid, int16_t epoch, int64_t now_ms, kp_drained *out);
+/* Puts a batch back for a retry (at the head; in sequence order with idempotence). */
+void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t now_ms);
+/* Removes batches whose delivery.timeout.ms passed (not in flight) into *out (malloc'd array). */
+int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out);
+/* Takes every batch out of the deques (forced close). */
+int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out);
+bool kp_accum_has_undrained(kp_accum *a);
+/* Incomplete-batch tracking for flush. */
+void kp_accum_incomplete_add(kp_accum *a, kp_batch *b);
+void kp_accum_incomplete_remove(kp_accum *a, kp_batch *b);
+void kp_drained_free(kp_drained *d);
+void kp_ready_free(kp_ready *r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* metadata.c                                                                                   */
+
+typedef struct kp_node {
+    int32_t id;
+    char host[128];
+    int32_t port;
+} kp_node;
+
+typedef struct kp_mpart {
+    int32_t partition;
+    int16_t err;
+    int32_t leader;
+    int32_t leader_epoch;
+    int32_t n_replicas, n_isr;
+    int32_t replicas[8], isr[8];
+} kp_mpart;
+
+typedef struct kp_mtopic {
+    char *name;
+    int16_t err;
+    int32_t n_parts;
+    kp_mpart *parts;
+} kp_mtopic;
+
+/* An immutable view of the cluster; replaced whole on every update, freed by refcount. */
+typedef struct kp_cluster {
+    _Atomic int32_t refs;
+    int64_t version;
+    int32_t n_nodes;
+    kp_node *nodes;
+    int32_t n_topics;
+    kp_mtopic *topics;
+} kp_cluster;
+
+typedef struct kp_metadata {
+    pthread_mutex_t lock;
+    pthread_cond_t cv; /* broadcast on every update */
+    kp_cluster *cur;
+    char **wanted;     /* topics the producer uses */
+    int32_t n_wanted, cap_wanted;
+    _Atomic bool need_update;
+    int64_t last_update_ms;       /* sender thread */
+    int64_t last_attempt_ms;      /* sender thread */
+    bool request_in_flight;       /* sender thread */
+    _Atomic int64_t version;
+    _Atomic bool closed;          /* producer closing: waiters give up */
+    const kw_clock *clock;
+} kp_metadata;
+
+void kp_metadata_init(kp_metadata *md, const kw_clock *clock);
+void kp_metadata_destroy(kp_metadata *md);
+/* The current cluster with a reference taken (never NULL); release with kp_cluster_release. */
+kp_cluster *kp_metadata_cluster(kp_metadata *md);
+void kp_cluster_release(kp_cluster *c);
+const kp_mtopic *kp_cluster_topic(const kp_cluster *c, const char *name);
+const kp_node *kp_cluster_node(const kp_cluster *c, int32_t id);
+/* Adds a topic to the wanted set; true when it was new. */
+bool kp_metadata_add_topic(kp_metadata *md, const char *topic);
+/* Builds a Metadata request's topic list (copies of names; free with kp_metadata_free_names). */
+int32_t kp_metadata_wanted(kp_metadata *md, char ***names);
+void kp_metadata_free_names(char **names, int32_t n);
+/* Applies a Metadata response (sender thread). Returns the number of partitions known. */
+int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t now_ms);
+/* Waits (producing thread) until the topic has partitions, or deadline (clock ms). Returns
+ * the partition count, 0 when the time ran out; *topic_err gets the broker's error. */
+int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadline_ms,
+                               void (*wake)(void *arg), void *wake_arg, int16_t *topic_err);
+/* Wakes metadata waiters (close). */
+void kp_metadata_wake_all(kp_metadata *md);
+
+/* ------------------------------------------------------------------------------------------ */
+/* netclient.c — the road: connections, framing, in-flight requests.                           */
+
+struct kp_producer;
+struct kp_req;
+/* A response handler: err != NONE (transport, timeout) means body is NULL. */
+typedef void (*kp_resp_handler)(struct kp_producer *p, struct kp_req *req, kw_err err,
+                                kw_rbuf *body, int64_t now_ms);
+
+typedef struct kp_req {
+    struct kp_req *next;
+    int32_t correlation_id;
+    int16_t api_key, api_version;
+    int64_t sent_ms;
+    int64_t sent_us;
+    bool expect_response;
+    size_t end_offset; /* where the request ends in the connection's output (acks=0) */
+    kp_resp_handler handler;
+    void *ctx;
+    int32_t node_id;
+    int32_t batch_count;
+    int32_t bytes;
+} kp_req;
+
+enum { KP_CONN_DOWN = 0, KP_CONN_CONNECTING = 1, KP_CONN_NEGOTIATING = 2, KP_CONN_READY = 3 };
+
+typedef struct kp_conn {
+    int32_t node_id;
+    char host[128];
+    int32_t port;
+    int fd;
+    int state;
+    kw_wbuf out;
+    size_t out_pos;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    kp_req *head, *tail;
+    int32_t n_in_flight;
+    int64_t last_attempt_ms;
+    int64_t backoff_ms;
+    int32_t failures;
+    int16_t versions[32]; /* negotiated max version per api key (-1 = unsupported) */
+} kp_conn;
+
+typedef struct kp_net {
+    struct kp_producer *p;
+    kp_conn **conns;
+    int32_t n_conns, cap_conns;
+    int wake_fd; /* eventfd */
+    int32_t next_corr;
+    _Atomic int64_t bytes_out, bytes_in;
+    /* Guards conns[], each conn's state and in-flight list against the snapshot reader;
+     * the sender holds it only while changing them, never while running handlers. */
+    pthread_mutex_t lock;
+} kp_net;
+
+kw_err kp_net_init(kp_net *n, struct kp_producer *p);
+void kp_net_destroy(kp_net *n);
+/* Any thread: wakes the sender's poll. */
+void kp_net_wakeup(kp_net *n);
+/* The connection for a node (created on first use, with host/port). */
+kp_conn *kp_net_conn(kp_net *n, int32_t node_id, const char *host, int32_t port);
+kp_conn *kp_net_find(kp_net *n, int32_t node_id);
+/* True when the connection is up and below max.in.flight; starts connecting when it is down
+ * and its reconnect backoff passed. */
+bool kp_net_ready(kp_net *n, kp_conn *c, int64_t now_ms);
+/* The negotiated version of an API on a ready connection, or -1. */
+int16_t kp_net_version(const kp_conn *c, int16_t api_key);
+/* Queues a request: body is the encoded body (header added here). Returns the kp_req (owned
+ * by the connection until its handler ran) or NULL on failure. */
+kp_req *kp_net_send(kp_net *n, kp_conn *c, int16_t api_key, int16_t version, const kw_wbuf *body,
+                    bool expect_response, kp_resp_handler h, void *ctx, int64_t now_ms);
+/* Polls sockets for up to timeout_ms of producer time; runs handlers; expires requests older
+ * than request.timeout.ms. */
+void kp_net_poll(kp_net *n, int64_t timeout_ms);
+/* A ready connection with the fewest in-flight requests (for Metadata/InitProducerId), or
+ * NULL (then a connection attempt is started towards some node). */
+kp_conn *kp_net_least_loaded(kp_net *n, int64_t now_ms);
+int32_t kp_net_in_flight(kp_net *n);
+/* Copies the connections and their in-flight requests (any thread). */
+kw_err kp_net_snapshot(kp_net *n, kp_snap *out, int64_t now_ms);
+/* Closes every connection, failing its in-flight requests with err. */
+void kp_net_close_all(kp_net *n, kw_err err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* metrics.c                                                                                    */
+
+typedef struct kp_rate {
+    _Atomic int64_t total;
+    int64_t win_start_ms, win_start_total; /* guarded by the metrics lock */
+    int64_t prev_rate_x1000;
+} kp_rate;
+
+typedef struct kp_stats {
+    pthread_mutex_t lock;
+    _Atomic int64_t record_send_total, record_error_total, record_retry_total;
+    _Atomic int64_t batches, batch_bytes, batch_bytes_max;
+    _Atomic int64_t requests, responses, request_records;
+    _Atomic int64_t queue_time_ms_sum, queue_time_ms_max, queue_samples;
+    _Atomic int64_t latency_ms_sum, latency_ms_max;
+    _Atomic int64_t batch_split_total;
+    int64_t created_ms;
+    int64_t win_ms;
+    int64_t win_send, win_error, win_retry, win_req;
+    double rate_send, rate_error, rate_retry, rate_req;
+} kp_stats;
+
+void kp_stats_init(kp_stats *s, int64_t now_ms);
+void kp_stats_destroy(kp_stats *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The producer.                                                                                */
+
+struct kp_producer {
+    kp_conf conf; /* resolved copy */
+    const kw_clock *clock;
+    kp_bufpool pool;
+    kp_accum accum;
+    kp_metadata md;
+    kp_net net;
+    kp_sticky sticky;
+    kp_stats stats;
+    pthread_t sender;
+    bool sender_started;
+    _Atomic bool closing;       /* no more kp_produce */
+    _Atomic bool force_close;
+    _Atomic bool sender_done;
+    _Atomic uint64_t next_record_seq;
+    _Atomic int64_t outstanding;
+    pthread_mutex_t close_lock;
+    pthread_cond_t close_cv;
+    bool closed;
+    bool destroyed_interceptors;
+    /* idempotence (sender thread writes, others read) */
+    _Atomic int64_t producer_id;
+    _Atomic int16_t producer_epoch;
+    bool pid_request_in_flight;
+    int64_t pid_last_attempt_ms;
+    bool pid_reset_needed;
+    uint64_t rng;
+    int64_t cluster_version_seen; /* sender: leaders refreshed for this version */
+    int32_t tps_seen;
+    kw_wbuf sbuf;                 /* sender: request body scratch */
+    kw_arena *arena;              /* sender: response decoding */
+};
+
+/* Emits an event if a sink is set. ev fields not set by the caller: use kp_ev(). */
+static inline bool kp_has_sink(const struct kp_producer *p) {
+    return p->conf.sink != NULL;
+}
+kp_event kp_ev(const struct kp_producer *p, kp_event_kind kind);
+void kp_emit(const struct kp_producer *p, const kp_event *ev);
+void kp_log(const struct kp_producer *p, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int64_t kp_now_ms(const struct kp_producer *p);
+int64_t kp_now_us(const struct kp_producer *p);
+/* Waits on cv (with mutex m held) until deadline_ms on the producer's clock, in wall-time
+ * slices the clock chooses; returns when signalled or the slice passed (callers re-check). */
+void kp_cond_wait_until(const kw_clock *clock, pthread_cond_t *cv, pthread_mutex_t *m,
+                        int64_t deadline_ms);
+/* Initialises a condition variable on CLOCK_MONOTONIC. */
+void kp_cond_init(pthread_cond_t *cv);
+
+/* sender.c */
+void *kp_sender_main(void *arg);
+/* Completes a batch: callbacks, interceptors, metrics, memory back to the pool. */
+void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
+                        int64_t log_append_time, int64_t now_ms);
+
+/* idempotence.c */
+void kp_idem_maybe_init_pid(struct kp_producer *p, int64_t now_ms);
+bool kp_idem_has_pid(const struct kp_producer *p);
+/* Handles a partition's error for an idempotent batch: true when it may be retried. */
+bool kp_idem_retriable(struct kp_producer *p, kp_batch *b, kw_err err);
+void kp_idem_on_success(struct kp_producer *p, kp_batch *b);
+
+/* metrics.c */
+void kp_stats_record_sent(struct kp_producer *p, int64_t n);
+void kp_stats_record_error(struct kp_producer *p, int64_t n);
+void kp_stats_record_retry(struct kp_producer *p, int64_t n);
+void kp_stats_batch_drained(struct kp_producer *p, const kp_batch *b, int64_t now_ms);
+void kp_stats_request(struct kp_producer *p, int32_t records);
+void kp_stats_response(struct kp_producer *p, int64_t latency_ms);
+
+#endif /* COURIER_PRODUCER_KP_INT_H */

@@ -1,0 +1,625 @@
+/* The dispatcher (调度员): Java's Sender thread. Each round: keep the route map fresh, get a
+ * producer id (idempotence), ask the sorting room which brokers have crates ready, drain one
+ * ProduceRequest per broker, expire crates past delivery.timeout.ms, then poll the road for
+ * answers. Answers complete batches (callbacks run here, with no lock held) or put them back
+ * for a retry with exponential backoff.
+ * @locality sender thread */
+#include "producer/kp_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct produce_ctx {
+    int32_t n;
+    int16_t acks;
+    kp_batch *batches[];
+} produce_ctx;
+
+static uint64_t sender_rand(struct kp_producer *p) {
+    p->rng ^= p->rng >> 12;
+    p->rng ^= p->rng << 25;
+    p->rng ^= p->rng >> 27;
+    return p->rng * 0x2545F4914F6CDD1DULL;
+}
+
+static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch *b, kw_err err,
+                       int64_t extra_us) {
+    if (!kp_has_sink(p))
+        return;
+    kp_event ev = kp_ev(p, kind);
+    ev.batch_id = b->id;
+    ev.topic = b->tp->topic;
+    ev.partition = b->tp->partition;
+    ev.record_count = b->n_thunks;
+    ev.bytes = b->closed ? (int64_t)b->size : (int64_t)b->w.len;
+    ev.attempt = b->attempts;
+    ev.base_sequence = b->base_seq;
+    ev.producer_id = b->producer_id;
+    ev.producer_epoch = b->producer_epoch;
+    ev.err = err;
+    ev.duration_us = extra_us;
+    kp_emit(p, &ev);
+}
+
+void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
+                        int64_t log_append_time, int64_t now_ms) {
+    (void)now_ms;
+    if (b->done)
+        return;
+    b->done = true;
+    int64_t now_us = kp_now_us(p);
+    for (int32_t i = 0; i < b->n_thunks; i++) {
+        const kp_thunk *t = &b->thunks[i];
+        kp_record_metadata md = {
+            .topic = b->tp->topic,
+            .partition = b->tp->partition,
+            .offset = (err == KW_ERR_NONE && base_offset >= 0) ? base_offset + i : -1,
+            .timestamp_ms = log_append_time >= 0 ? log_append_time : t->timestamp_ms,
+            .serialized_key_size = t->key_size,
+            .serialized_value_size = t->value_size,
+            .record_seq = t->seq,
+            .latency_us = now_us - t->produced_us,
+        };
+        for (int k = 0; k < p->conf.n_interceptors; k++)
+            if (p->conf.interceptors[k].on_acknowledgement)
+                p->conf.interceptors[k].on_acknowledgement(p->conf.interceptors[k].opaque, &md,
+                                                           err);
+        if (t->cb)
+            t->cb(&md, err, t->opaque);
+    }
+    if (err != KW_ERR_NONE)
+        kp_stats_record_error(p, b->n_thunks);
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_BATCH_COMPLETED);
+        ev.batch_id = b->id;
+        ev.topic = b->tp->topic;
+        ev.partition = b->tp->partition;
+        ev.record_count = b->n_thunks;
+        ev.bytes = (int64_t)b->size;
+        ev.attempt = b->attempts;
+        ev.base_offset = err == KW_ERR_NONE ? base_offset : -1;
+        ev.base_sequence = b->base_seq;
+        ev.err = err;
+        kp_emit(p, &ev);
+    }
+    atomic_fetch_sub(&p->outstanding, b->n_thunks);
+    kp_accum_incomplete_remove(&p->accum, b);
+    kp_bufpool_deallocate(&p->pool, b->buf, b->cap);
+    kp_batch_free(b);
+}
+
+static bool is_invalid_metadata(kw_err err) {
+    switch (err) {
+    case KW_ERR_NOT_LEADER_OR_FOLLOWER:
+    case KW_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+    case KW_ERR_LEADER_NOT_AVAILABLE:
+    case KW_ERR_FENCED_LEADER_EPOCH:
+    case KW_ERR_UNKNOWN_LEADER_EPOCH:
+    case KW_ERR_KAFKA_STORAGE_ERROR:
+    case KW_ERR_NETWORK_EXCEPTION:
+    case KW_ERR__TRANSPORT:
+    case KW_ERR__TIMED_OUT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void batch_left_flight(struct kp_producer *p, kp_batch *b) {
+    atomic_fetch_sub(&b->tp->in_flight, 1);
+    if (p->conf.max_in_flight == 1)
+        atomic_store(&b->tp->muted, false);
+}
+
+/* Split a batch that the broker found too large into batch.size pieces (Java's
+ * ProducerBatch.split); the pieces go back to the head of the deque. Returns false when it
+ * cannot be split. */
+static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
+    if (b->n_thunks < 2)
+        return false;
+    kw_batch pb;
+    size_t consumed;
+    char errbuf[160];
+    if (kw_batch_parse(b->buf, b->size, false, &pb, &consumed, errbuf, sizeof errbuf) !=
+        KW_ERR_NONE)
+        return false;
+    kw_arena *a = kw_arena_new();
+    if (!a)
+        return false;
+    kw_record_iter it;
+    kw_record_iter_init(&it, &pb);
+    kp_batch *pieces[4096];
+    int32_t np = 0;
+    kp_batch *cur = NULL;
+    int32_t idx = 0;
+    kw_record rec;
+    bool ok = true;
+    while (ok && kw_record_next(&it, a, &rec) == 1) {
+        if (idx >= b->n_thunks) {
+            ok = false;
+            break;
+        }
+        kw_err err = cur ? kp_batch_append(cur, rec.timestamp, rec.key, rec.value, rec.headers,
+                                           rec.n_headers, &b->thunks[idx])
+                         : KW_ERR__NO_SPACE;
+        if (err == KW_ERR__NO_SPACE) {
+            size_t upper = kw_batch_size_upper_bound(rec.key, rec.value, rec.headers, rec.n_headers);
+            int32_t size = p->conf.batch_size;
+            if (upper > (size_t)size)
+                size = (int32_t)upper;
+            uint8_t *buf = NULL;
+            /* The parent's memory goes back after the split; borrow without blocking long. */
+            if (np >= 4096 || kp_bufpool_allocate(&p->pool, size, 0, &buf) != KW_ERR_NONE) {
+                ok = false;
+                break;
+            }
+            cur = kp_batch_new(b->tp, atomic_fetch_add(&p->accum.next_batch_id, 1), buf, size,
+                               b->created_ms);
+            if (!cur) {
+                kp_bufpool_deallocate(&p->pool, buf, size);
+                ok = false;
+                break;
+            }
+            pieces[np++] = cur;
+            err = kp_batch_append(cur, rec.timestamp, rec.key, rec.value, rec.headers,
+                                  rec.n_headers, &b->thunks[idx]);
+        }
+        if (err != KW_ERR_NONE)
+            ok = false;
+        idx++;
+        kw_arena_reset(a);
+    }
+    kw_arena_destroy(a);
+    if (!ok || idx != b->n_thunks) {
+        for (int32_t i = 0; i < np; i++) {
+            kp_bufpool_deallocate(&p->pool, pieces[i]->buf, pieces[i]->cap);
+            kp_batch_free(pieces[i]);
+        }
+        return false;
+    }
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_BATCH_SPLIT);
+        ev.batch_id = b->id;
+        ev.topic = b->tp->topic;
+        ev.partition = b->tp->partition;
+        ev.batch_count = np;
+        ev.record_count = b->n_thunks;
+        kp_emit(p, &ev);
+    }
+    atomic_fetch_add(&p->stats.batch_split_total, 1);
+    /* The pieces go back in order at the head; the parent's sequence range is abandoned, so
+     * with idempotence the producer id is reset (Java bumps the epoch). */
+    for (int32_t i = np - 1; i >= 0; i--) {
+        pieces[i]->sealed = true;
+        pieces[i]->attempts = b->attempts;
+        kp_accum_incomplete_add(&p->accum, pieces[i]);
+        kp_accum_reenqueue(&p->accum, pieces[i], 0, now);
+        pieces[i]->retry = false;
+    }
+    if (p->conf.enable_idempotence)
+        p->pid_reset_needed = true;
+    /* The parent leaves without callbacks: its records live on in the pieces. */
+    b->done = true;
+    kp_accum_incomplete_remove(&p->accum, b);
+    kp_bufpool_deallocate(&p->pool, b->buf, b->cap);
+    kp_batch_free(b);
+    return true;
+}
+
+/* A batch came back with an error: retry it or fail it (Java's Sender.completeBatch). */
+static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t now) {
+    if (atomic_load(&p->force_close)) {
+        kp_sender_complete(p, b, KW_ERR__INTERRUPTED, -1, -1, now);
+        return;
+    }
+    if (err == KW_ERR_DUPLICATE_SEQUENCE_NUMBER) {
+        kp_idem_on_success(p, b);
+        kp_sender_complete(p, b, KW_ERR_NONE, -1, -1, now);
+        return;
+    }
+    if ((err == KW_ERR_MESSAGE_TOO_LARGE || err == KW_ERR_RECORD_LIST_TOO_LARGE) &&
+        split_batch(p, b, now))
+        return;
+    bool retriable = kw_err_is_retriable(err);
+    if (p->conf.enable_idempotence && b->base_seq >= 0)
+        retriable = kp_idem_retriable(p, b, err);
+    bool in_time = now - b->created_ms < p->conf.delivery_timeout_ms;
+    if (retriable && b->attempts <= p->conf.retries && in_time) {
+        if (is_invalid_metadata(err))
+            atomic_store(&p->md.need_update, true);
+        int64_t backoff = kp_retry_backoff_ms(b->attempts, p->conf.retry_backoff_ms,
+                                              p->conf.retry_backoff_max_ms,
+                                              (double)(sender_rand(p) >> 11) / 9007199254740992.0);
+        kp_accum_reenqueue(&p->accum, b, backoff, now);
+        kp_stats_record_retry(p, b->n_thunks);
+        emit_batch(p, KP_EV_BATCH_RETRIED, b, err, backoff * 1000);
+        return;
+    }
+    if (p->conf.enable_idempotence && b->base_seq >= 0)
+        p->pid_reset_needed = true; /* its sequences are lost: start over with a new id */
+    kp_sender_complete(p, b, err, -1, -1, now);
+}
+
+static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *body, int64_t now) {
+    produce_ctx *ctx = req->ctx;
+    int64_t latency_us = kp_now_us(p) - req->sent_us;
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_RESPONSE_RECEIVED);
+        ev.node_id = req->node_id;
+        ev.correlation_id = req->correlation_id;
+        ev.batch_count = ctx->n;
+        ev.bytes = req->bytes;
+        ev.duration_us = latency_us;
+        ev.err = err;
+        kp_emit(p, &ev);
+    }
+    if (err != KW_ERR_NONE || !body) {
+        for (int32_t i = 0; i < ctx->n; i++) {
+            kp_batch *b = ctx->batches[i];
+            batch_left_flight(p, b);
+            if (err == KW_ERR_NONE) /* acks=0: done once written */
+                kp_sender_complete(p, b, KW_ERR_NONE, -1, -1, now);
+            else
+                batch_failed(p, b, err, now);
+        }
+        free(ctx);
+        return;
+    }
+    kp_stats_response(p, latency_us / 1000);
+    kw_produce_resp resp;
+    memset(&resp, 0, sizeof resp);
+    kw_arena_reset(p->arena);
+    kw_err derr = kw_produce_resp_decode(body, req->api_version, p->arena, &resp);
+    if (derr != KW_ERR_NONE)
+        kp_log(p, 4, "bad Produce response from node %d: %s", (int)req->node_id, body->errmsg);
+    for (int32_t i = 0; i < ctx->n; i++) {
+        kp_batch *b = ctx->batches[i];
+        batch_left_flight(p, b);
+        const kw_produce_resp_partition *pr = NULL;
+        for (int32_t t = 0; derr == KW_ERR_NONE && t < resp.n_topics && !pr; t++) {
+            if (!kw_slice_eq(resp.topics[t].name, b->tp->topic))
+                continue;
+            for (int32_t k = 0; k < resp.topics[t].n_partitions; k++)
+                if (resp.topics[t].partitions[k].index == b->tp->partition) {
+                    pr = &resp.topics[t].partitions[k];
+                    break;
+                }
+        }
+        if (!pr) {
+            batch_failed(p, b, KW_ERR_NETWORK_EXCEPTION, now);
+            continue;
+        }
+        if (pr->error_code == 0) {
+            kp_idem_on_success(p, b);
+            kp_sender_complete(p, b, KW_ERR_NONE, pr->base_offset, pr->log_append_time_ms, now);
+        } else {
+            batch_failed(p, b, (kw_err)pr->error_code, now);
+        }
+    }
+    free(ctx);
+}
+
+static int cmp_batch_topic(const void *x, const void *y) {
+    const kp_batch *a = *(kp_batch *const *)x, *b = *(kp_batch *const *)y;
+    return strcmp(a->tp->topic, b->tp->topic);
+}
+
+/* One ProduceRequest to one broker with every drained batch (Java's sendProduceRequest). */
+static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64_t now) {
+    int32_t n = d->n;
+    produce_ctx *ctx = malloc(sizeof *ctx + (size_t)n * sizeof(kp_batch *));
+    kw_produce_req_topic *topics = calloc((size_t)n, sizeof *topics);
+    kw_produce_req_partition *parts = calloc((size_t)n, sizeof *parts);
+    if (!ctx || !topics || !parts) {
+        free(ctx);
+        free(topics);
+        free(parts);
+        for (int32_t i = 0; i < n; i++) {
+            batch_left_flight(p, d->batches[i]);
+            d->batches[i]->attempts--;
+            kp_accum_reenqueue(&p->accum, d->batches[i], p->conf.retry_backoff_ms, now);
+        }
+        return;
+    }
+    qsort(d->batches, (size_t)n, sizeof *d->batches, cmp_batch_topic);
+    ctx->n = n;
+    ctx->acks = (int16_t)p->conf.acks;
+    int32_t nt = 0;
+    int32_t records = 0;
+    for (int32_t i = 0; i < n; i++) {
+        kp_batch *b = d->batches[i];
+        ctx->batches[i] = b;
+        records += b->n_thunks;
+        if (nt == 0 || strcmp(topics[nt - 1].name.p ? (const char *)topics[nt - 1].name.p : "",
+                              b->tp->topic) != 0 ||
+            (size_t)topics[nt - 1].name.len != strlen(b->tp->topic)) {
+            topics[nt].name = kw_slice_str(b->tp->topic);
+            topics[nt].partitions = &parts[i];
+            topics[nt].n_partitions = 0;
+            nt++;
+        }
+        parts[i].index = b->tp->partition;
+        parts[i].records = (kw_slice){b->buf, (int32_t)b->size};
+        topics[nt - 1].n_partitions++;
+    }
+    kw_produce_req req = {
+        .transactional_id = KW_SLICE_NULL,
+        .acks = (int16_t)p->conf.acks,
+        .timeout_ms = p->conf.request_timeout_ms,
+        .n_topics = nt,
+        .topics = topics,
+    };
+    int16_t version = kp_net_version(c, KW_API_PRODUCE);
+    kw_wbuf_reset(&p->sbuf);
+    kw_produce_req_encode(&p->sbuf, version, &req);
+    free(topics);
+    free(parts);
+    kp_req *r = p->sbuf.oom ? NULL
+                            : kp_net_send(&p->net, c, KW_API_PRODUCE, version, &p->sbuf,
+                                          p->conf.acks != 0, on_produce, ctx, now);
+    if (!r) {
+        for (int32_t i = 0; i < n; i++) {
+            batch_left_flight(p, ctx->batches[i]);
+            batch_failed(p, ctx->batches[i], KW_ERR__TRANSPORT, now);
+        }
+        free(ctx);
+        return;
+    }
+    pthread_mutex_lock(&p->net.lock);
+    r->batch_count = n;
+    r->bytes = (int32_t)p->sbuf.len;
+    pthread_mutex_unlock(&p->net.lock);
+    kp_stats_request(p, records);
+    for (int32_t i = 0; i < n; i++) {
+        kp_stats_batch_drained(p, ctx->batches[i], now);
+        if (kp_has_sink(p)) {
+            kp_event ev = kp_ev(p, KP_EV_BATCH_DRAINED);
+            kp_batch *b = ctx->batches[i];
+            ev.batch_id = b->id;
+            ev.topic = b->tp->topic;
+            ev.partition = b->tp->partition;
+            ev.node_id = c->node_id;
+            ev.correlation_id = r->correlation_id;
+            ev.record_count = b->n_thunks;
+            ev.bytes = (int64_t)b->size;
+            ev.attempt = b->attempts;
+            ev.base_sequence = b->base_seq;
+            ev.producer_id = b->producer_id;
+            ev.producer_epoch = b->producer_epoch;
+            ev.duration_us = (now - b->created_ms) * 1000;
+            kp_emit(p, &ev);
+        }
+    }
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_REQUEST_SENT);
+        ev.node_id = c->node_id;
+        ev.correlation_id = r->correlation_id;
+        ev.batch_count = n;
+        ev.record_count = records;
+        ev.bytes = r->bytes;
+        kp_emit(p, &ev);
+    }
+}
+
+static void on_metadata(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *body,
+                        int64_t now) {
+    p->md.request_in_flight = false;
+    if (err != KW_ERR_NONE) {
+        atomic_store(&p->md.need_update, true);
+        return;
+    }
+    kw_metadata_resp resp;
+    memset(&resp, 0, sizeof resp);
+    kw_arena_reset(p->arena);
+    if (kw_metadata_resp_decode(body, req->api_version, p->arena, &resp) != KW_ERR_NONE) {
+        kp_log(p, 4, "bad Metadata response from node %d: %s", (int)req->node_id, body->errmsg);
+        atomic_store(&p->md.need_update, true);
+        return;
+    }
+    int32_t nparts = kp_metadata_apply(&p->md, &resp, now);
+    /* Ask again soon when a wanted topic is missing or has partitions without a leader. */
+    bool incomplete = false;
+    for (int32_t i = 0; i < resp.n_topics; i++) {
+        if (resp.topics[i].error_code != 0 || resp.topics[i].n_partitions == 0)
+            incomplete = true;
+        for (int32_t k = 0; k < resp.topics[i].n_partitions; k++)
+            if (resp.topics[i].partitions[k].leader_id < 0)
+                incomplete = true;
+    }
+    if (incomplete)
+        atomic_store(&p->md.need_update, true);
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_METADATA_UPDATED);
+        ev.node_id = req->node_id;
+        ev.record_count = nparts;
+        ev.batch_count = resp.n_brokers;
+        kp_emit(p, &ev);
+    }
+}
+
+static void maybe_update_metadata(struct kp_producer *p, int64_t now) {
+    kp_metadata *md = &p->md;
+    if (md->request_in_flight)
+        return;
+    bool due = atomic_load(&md->need_update) || now - md->last_update_ms >= p->conf.metadata_max_age_ms;
+    if (!due || now - md->last_attempt_ms < p->conf.retry_backoff_ms)
+        return;
+    kp_conn *c = kp_net_least_loaded(&p->net, now);
+    if (!c)
+        return;
+    char **names;
+    int32_t n = kp_metadata_wanted(md, &names);
+    kw_slice *ts = calloc((size_t)(n ? n : 1), sizeof *ts);
+    if (!ts) {
+        kp_metadata_free_names(names, n);
+        return;
+    }
+    for (int32_t i = 0; i < n; i++)
+        ts[i] = kw_slice_str(names[i]);
+    kw_metadata_req req = {.n_topics = n, .topics = ts, .allow_auto_topic_creation = true};
+    int16_t v = kp_net_version(c, KW_API_METADATA);
+    kw_wbuf_reset(&p->sbuf);
+    kw_metadata_req_encode(&p->sbuf, v, &req);
+    free(ts);
+    kp_metadata_free_names(names, n);
+    kp_req *r = kp_net_send(&p->net, c, KW_API_METADATA, v, &p->sbuf, true, on_metadata, NULL, now);
+    md->last_attempt_ms = now;
+    if (!r)
+        return;
+    md->request_in_flight = true;
+    atomic_store(&md->need_update, false);
+    if (kp_has_sink(p)) {
+        kp_event ev = kp_ev(p, KP_EV_METADATA_REQUESTED);
+        ev.node_id = c->node_id;
+        ev.correlation_id = r->correlation_id;
+        kp_emit(p, &ev);
+    }
+}
+
+/* When the cluster picture changed (or new partitions appeared), copy each partition's leader
+ * into its deque and make sure a connection object exists for each broker. */
+static void refresh_leaders(struct kp_producer *p) {
+    int64_t v = atomic_load(&p->md.version);
+    pthread_rwlock_rdlock(&p->accum.map_lock);
+    int32_t n_all = p->accum.n_all;
+    pthread_rwlock_unlock(&p->accum.map_lock);
+    if (v == p->cluster_version_seen && n_all == p->tps_seen)
+        return;
+    kp_cluster *c = kp_metadata_cluster(&p->md);
+    if (v != p->cluster_version_seen)
+        for (int32_t i = 0; i < c->n_nodes; i++)
+            kp_net_conn(&p->net, c->nodes[i].id, c->nodes[i].host, c->nodes[i].port);
+    pthread_rwlock_rdlock(&p->accum.map_lock);
+    for (int32_t i = 0; i < p->accum.n_all; i++) {
+        kp_tp *tp = p->accum.all[i];
+        const kp_mtopic *t = kp_cluster_topic(c, tp->topic);
+        int32_t leader = -1;
+        if (t && tp->partition < t->n_parts && t->parts[tp->partition].leader >= 0 &&
+            kp_cluster_node(c, t->parts[tp->partition].leader))
+            leader = t->parts[tp->partition].leader;
+        atomic_store(&tp->leader, leader);
+    }
+    n_all = p->accum.n_all;
+    pthread_rwlock_unlock(&p->accum.map_lock);
+    p->cluster_version_seen = c->version;
+    p->tps_seen = n_all;
+    kp_cluster_release(c);
+}
+
+static void expire_batches(struct kp_producer *p, int64_t now) {
+    kp_batch **exp;
+    int32_t n = kp_accum_expire(&p->accum, now, &exp);
+    for (int32_t i = 0; i < n; i++) {
+        kp_batch *b = exp[i];
+        emit_batch(p, KP_EV_BATCH_EXPIRED, b, KW_ERR__DELIVERY_TIMEOUT, 0);
+        if (p->conf.enable_idempotence && b->base_seq >= 0)
+            p->pid_reset_needed = true;
+        kp_sender_complete(p, b, KW_ERR__DELIVERY_TIMEOUT, -1, -1, now);
+    }
+    free(exp);
+}
+
+/* One round of the dispatcher (Java's Sender.runOnce / sendProducerData). */
+static void run_once(struct kp_producer *p) {
+    int64_t now = kp_now_ms(p);
+    refresh_leaders(p);
+    maybe_update_metadata(p, now);
+    int64_t pid = -1;
+    int16_t epoch = -1;
+    bool can_drain = true;
+    if (p->conf.enable_idempotence) {
+        kp_idem_maybe_init_pid(p, now);
+        if (kp_idem_has_pid(p)) {
+            pid = atomic_load(&p->producer_id);
+            epoch = atomic_load(&p->producer_epoch);
+        } else {
+            can_drain = false;
+        }
+    }
+    kp_ready r = {0};
+    kp_accum_ready(&p->accum, now, &r);
+    if (r.unknown_leaders)
+        atomic_store(&p->md.need_update, true);
+    int64_t timeout = r.next_ready_check_ms;
+    /* Keep only nodes whose connection can take a request now. */
+    int32_t k = 0;
+    kp_cluster *cl = NULL;
+    for (int32_t i = 0; i < r.n_nodes; i++) {
+        kp_conn *c = kp_net_find(&p->net, r.nodes[i]);
+        if (!c) {
+            if (!cl)
+                cl = kp_metadata_cluster(&p->md);
+            const kp_node *nd = kp_cluster_node(cl, r.nodes[i]);
+            if (nd)
+                c = kp_net_conn(&p->net, nd->id, nd->host, nd->port);
+        }
+        if (c && kp_net_ready(&p->net, c, now))
+            r.nodes[k++] = r.nodes[i];
+        else if (c && c->state == KP_CONN_DOWN) {
+            int64_t left = c->backoff_ms - (now - c->last_attempt_ms);
+            if (left > 0 && left < timeout)
+                timeout = left;
+        }
+    }
+    kp_cluster_release(cl);
+    r.n_nodes = can_drain ? k : 0;
+    if (r.n_nodes > 0) {
+        kp_drained stack[16];
+        kp_drained *d = r.n_nodes <= 16 ? stack : calloc((size_t)r.n_nodes, sizeof *d);
+        if (d) {
+            memset(d, 0, (size_t)r.n_nodes * sizeof *d);
+            kp_accum_drain(&p->accum, r.nodes, r.n_nodes, p->conf.max_request_size, pid, epoch,
+                           now, d);
+            for (int32_t i = 0; i < r.n_nodes; i++) {
+                if (d[i].n > 0) {
+                    kp_conn *c = kp_net_find(&p->net, d[i].node_id);
+                    send_produce(p, c, &d[i], now);
+                }
+                kp_drained_free(&d[i]);
+            }
+            if (d != stack)
+                free(d);
+        }
+        timeout = 0;
+    }
+    kp_ready_free(&r);
+    expire_batches(p, now);
+    if (timeout > 100)
+        timeout = 100;
+    if (!can_drain && timeout > p->conf.retry_backoff_ms)
+        timeout = p->conf.retry_backoff_ms;
+    kp_net_poll(&p->net, timeout);
+}
+
+static void abort_all(struct kp_producer *p) {
+    int64_t now = kp_now_ms(p);
+    kp_net_close_all(&p->net, KW_ERR__INTERRUPTED);
+    kp_batch **all;
+    int32_t n = kp_accum_take_all(&p->accum, &all);
+    for (int32_t i = 0; i < n; i++)
+        kp_sender_complete(p, all[i], KW_ERR__INTERRUPTED, -1, -1, now);
+    free(all);
+}
+
+void *kp_sender_main(void *arg) {
+    struct kp_producer *p = arg;
+    while (!atomic_load(&p->closing))
+        run_once(p);
+    /* Closing: send what is left (Java's Sender.run after running=false). */
+    while (!atomic_load(&p->force_close)) {
+        pthread_mutex_lock(&p->accum.inc_lock);
+        int64_t left = p->accum.n_incomplete;
+        pthread_mutex_unlock(&p->accum.inc_lock);
+        if (left == 0 && kp_net_in_flight(&p->net) == 0)
+            break;
+        run_once(p);
+    }
+    if (atomic_load(&p->force_close))
+        abort_all(p);
+    kp_net_close_all(&p->net, KW_ERR__INTERRUPTED);
+    pthread_mutex_lock(&p->close_lock);
+    atomic_store(&p->sender_done, true);
+    pthread_cond_broadcast(&p->close_cv);
+    pthread_mutex_unlock(&p->close_lock);
+    return NULL;
+}
