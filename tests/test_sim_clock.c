@@ -1,0 +1,239 @@
+/* The simulation clock and the event bus: pause, speed, wall conversion (with a fake wall
+ * clock, no sleeping), the view ring and its drop count, the step gate. */
+#include "sim/bus.h"
+#include "sim/clock.h"
+#include "tests/tu.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+static int64_t fake_wall_us;
+static int64_t fake_wall(void *opaque) {
+    (void)opaque;
+    return fake_wall_us;
+}
+
+static void test_clock_runs_at_speed(void) {
+    fake_wall_us = 1000000;
+    sim_clock *c = sim_clock_new_with_wall(2.0, fake_wall, NULL);
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 0);
+    fake_wall_us += 1000; /* 1 ms of wall */
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 2000);
+    const kw_clock *k = sim_clock_kw(c);
+    CU_ASSERT_EQUAL(kw_clock_now_us(k), 2000);
+    CU_ASSERT_EQUAL(k->wall_us(k->opaque, 10000), 5000); /* 10 ms simulated = 5 ms wall */
+    sim_clock_destroy(c);
+}
+
+static void test_clock_pause_stops_time(void) {
+    fake_wall_us = 0;
+    sim_clock *c = sim_clock_new_with_wall(1.0, fake_wall, NULL);
+    fake_wall_us = 5000;
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 5000);
+    sim_clock_pause(c);
+    CU_ASSERT_TRUE(sim_clock_paused(c));
+    fake_wall_us += 600000000; /* ten minutes of class discussion */
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 5000);
+    /* a waiter is told to poll, not to sleep out a scaled duration */
+    CU_ASSERT_EQUAL(sim_clock_wall_us(c, 1000000), SIM_CLOCK_PAUSED_POLL_US);
+    sim_clock_resume(c);
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 5000); /* no jump on resume */
+    fake_wall_us += 1000;
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 6000);
+    sim_clock_destroy(c);
+}
+
+static void test_clock_speed_change_is_continuous(void) {
+    fake_wall_us = 0;
+    sim_clock *c = sim_clock_new_with_wall(1.0, fake_wall, NULL);
+    fake_wall_us = 10000;
+    sim_clock_set_speed(c, 10.0);
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 10000);
+    fake_wall_us += 1000;
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 20000);
+    sim_clock_set_speed(c, 0.1); /* a 5 ms linger now lasts 50 ms of wall time */
+    CU_ASSERT_EQUAL(sim_clock_wall_us(c, 5000), 50000);
+    sim_clock_set_speed(c, 1e9);
+    CU_ASSERT_EQUAL(sim_clock_speed(c), SIM_CLOCK_MAX_SPEED);
+    sim_clock_set_speed(c, -3);
+    CU_ASSERT_EQUAL(sim_clock_speed(c), SIM_CLOCK_MIN_SPEED);
+    sim_clock_destroy(c);
+}
+
+static void test_clock_never_goes_backwards(void) {
+    fake_wall_us = 100;
+    sim_clock *c = sim_clock_new_with_wall(1.0, fake_wall, NULL);
+    fake_wall_us = 50; /* a wall source stepping back must not make time run back */
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), 0);
+    CU_ASSERT_EQUAL(sim_clock_wall_us(c, 0), 0);
+    CU_ASSERT_EQUAL(sim_clock_wall_us(c, -5), 0);
+    sim_clock_destroy(c);
+}
+
+typedef struct sleeper {
+    sim_clock *c;
+    int64_t until;
+    atomic_bool done;
+    atomic_bool cancel;
+    bool reached;
+} sleeper;
+
+static void *sleeper_main(void *arg) {
+    sleeper *s = arg;
+    s->reached = sim_clock_sleep_until(s->c, s->until, &s->cancel);
+    atomic_store(&s->done, true);
+    return NULL;
+}
+
+static bool sleeper_done(void *arg) {
+    return atomic_load(&((sleeper *)arg)->done);
+}
+
+/* A 10 ms (simulated) wait — a linger, a backoff — does not end while the clock is paused,
+ * and ends soon after it resumes. */
+static void test_clock_paused_sleep_does_not_expire(void) {
+    sleeper s = {.c = sim_clock_new(1.0)};
+    sim_clock_pause(s.c);
+    s.until = sim_clock_now_us(s.c) + 10000;
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, sleeper_main, &s), 0);
+    CU_ASSERT_FALSE(tu_wait_until(sleeper_done, &s, 150)); /* 15x the wait, still paused */
+    sim_clock_resume(s.c);
+    CU_ASSERT_TRUE(tu_wait_until(sleeper_done, &s, 2000));
+    pthread_join(t, NULL);
+    CU_ASSERT_TRUE(s.reached);
+    sim_clock_destroy(s.c);
+}
+
+static void test_clock_sleep_can_be_cancelled(void) {
+    sleeper s = {.c = sim_clock_new(1.0)};
+    s.until = 3600LL * 1000000; /* an hour */
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, sleeper_main, &s), 0);
+    atomic_store(&s.cancel, true);
+    CU_ASSERT_TRUE(tu_wait_until(sleeper_done, &s, 2000));
+    pthread_join(t, NULL);
+    CU_ASSERT_FALSE(s.reached);
+    sim_clock_destroy(s.c);
+}
+
+/* --- bus ------------------------------------------------------------------------------- */
+
+static void emit_kind(sim_bus *b, const char *kind) {
+    sim_event e;
+    sim_event_init(&e, SIM_SRC_SIM, kind);
+    sim_bus_emit(b, &e);
+}
+
+static void test_bus_ring_keeps_order_and_counts_drops(void) {
+    sim_bus *b = sim_bus_new(4);
+    for (int i = 0; i < 6; i++)
+        emit_kind(b, i % 2 ? "odd" : "even");
+    sim_event out[8];
+    size_t n = sim_bus_ring_read(b, out, 8);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(out[0].seq, 1);
+    CU_ASSERT_EQUAL(out[3].seq, 4);
+    CU_ASSERT_STRING_EQUAL(out[1].kind, "odd");
+    CU_ASSERT_EQUAL(sim_bus_ring_dropped(b), 2);
+    CU_ASSERT_EQUAL(sim_bus_total(b), 6);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "even"), 3);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "odd"), 3);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "never"), 0);
+    CU_ASSERT_EQUAL(sim_bus_ring_read(b, out, 8), 0);
+    emit_kind(b, "again");
+    CU_ASSERT_EQUAL(sim_bus_ring_read(b, out, 8), 1);
+    CU_ASSERT_EQUAL(out[0].seq, 7);
+    sim_bus_destroy(b);
+}
+
+static int sink_calls;
+static void counting_sink(const sim_event *e, void *opaque) {
+    (void)e;
+    (*(int *)opaque)++;
+}
+
+static void test_bus_sinks_see_every_event_without_a_ring(void) {
+    sim_bus *b = sim_bus_new(0);
+    sink_calls = 0;
+    CU_ASSERT_EQUAL(sim_bus_add_sink(b, counting_sink, &sink_calls), 0);
+    for (int i = 0; i < 100; i++)
+        emit_kind(b, "x");
+    CU_ASSERT_EQUAL(sink_calls, 100);
+    sim_event out[1];
+    CU_ASSERT_EQUAL(sim_bus_ring_read(b, out, 1), 0);
+    CU_ASSERT_EQUAL(sim_bus_ring_dropped(b), 0);
+    sim_bus_destroy(b);
+}
+
+typedef struct emitter {
+    sim_bus *b;
+    int n;
+    atomic_int emitted;
+} emitter;
+
+static void *emitter_main(void *arg) {
+    emitter *em = arg;
+    for (int i = 0; i < em->n; i++) {
+        emit_kind(em->b, "tick");
+        atomic_fetch_add(&em->emitted, 1);
+    }
+    return NULL;
+}
+
+typedef struct gate_state {
+    sim_bus *b;
+    int waiting;
+    uint64_t total;
+} gate_state;
+
+static bool gate_reached(void *arg) {
+    gate_state *g = arg;
+    return sim_bus_step_waiting(g->b) == g->waiting && sim_bus_total(g->b) == g->total;
+}
+
+/* Step mode: two emitting threads each publish one event and stop; every step lets exactly
+ * one more event through; step mode off releases them all. */
+static void test_bus_step_mode_advances_one_event_per_step(void) {
+    sim_bus *b = sim_bus_new(64);
+    sim_bus_set_step(b, true);
+    emitter e1 = {b, 5, 0}, e2 = {b, 5, 0};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, emitter_main, &e1);
+    pthread_create(&t2, NULL, emitter_main, &e2);
+    gate_state g = {b, 2, 2};
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(gate_reached, &g, 2000));
+    for (int step = 1; step <= 3; step++) {
+        sim_bus_step_once(b);
+        g.total = 2 + (uint64_t)step;
+        CU_ASSERT_TRUE(tu_wait_until(gate_reached, &g, 2000));
+    }
+    /* the view thread is exempt: its events never wait */
+    sim_bus_exempt_thread(true);
+    emit_kind(b, "view-key");
+    sim_bus_exempt_thread(false);
+    CU_ASSERT_EQUAL(sim_bus_total(b), 6);
+    sim_bus_set_step(b, false);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CU_ASSERT_EQUAL(sim_bus_total(b), 11);
+    CU_ASSERT_EQUAL(atomic_load(&e1.emitted) + atomic_load(&e2.emitted), 10);
+    sim_bus_destroy(b);
+}
+
+void suite_sim_clock(void);
+void suite_sim_clock(void) {
+    tu_suite("sim_clock");
+    tu_test("test_clock_runs_at_speed", test_clock_runs_at_speed);
+    tu_test("test_clock_pause_stops_time", test_clock_pause_stops_time);
+    tu_test("test_clock_speed_change_is_continuous", test_clock_speed_change_is_continuous);
+    tu_test("test_clock_never_goes_backwards", test_clock_never_goes_backwards);
+    tu_test("test_clock_paused_sleep_does_not_expire", test_clock_paused_sleep_does_not_expire);
+    tu_test("test_clock_sleep_can_be_cancelled", test_clock_sleep_can_be_cancelled);
+    tu_test("test_bus_ring_keeps_order_and_counts_drops", test_bus_ring_keeps_order_and_counts_drops);
+    tu_test("test_bus_sinks_see_every_event_without_a_ring",
+            test_bus_sinks_see_every_event_without_a_ring);
+    tu_test("test_bus_step_mode_advances_one_event_per_step",
+            test_bus_step_mode_advances_one_event_per_step);
+}
