@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Built by kafka-python 2.0.2 (Debian python3-kafka), not by this codec:
  *   b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0,
@@ -499,6 +500,58 @@ static void test_iterator_without_arena_skips_headers(void) {
     CU_ASSERT_EQUAL(kw_record_next(&it, NULL, &r), 0);
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Measures (and prints) writer and reader speed: 100-byte values with 8-byte keys in 16 KiB
+ * batches (batch.size's default). The asserted floor is loose so sanitizer builds pass. */
+static void test_batch_write_and_read_throughput(void) {
+    enum { CAP = 16384, RECORDS = 200000 };
+    uint8_t *buf = malloc(CAP);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    char val[100], key[8];
+    memset(val, 'v', sizeof val);
+    memset(key, 'k', sizeof key);
+    kw_slice k = {(const uint8_t *)key, 8}, v = {(const uint8_t *)val, 100};
+    kw_arena *a = kw_arena_new();
+    int written = 0, read = 0, batches = 0;
+    double t_write = 0, t_read = 0;
+    while (written < RECORDS) {
+        double t0 = now_s();
+        kw_batch_writer w;
+        kw_batch_writer_init(&w, buf, CAP);
+        while (written < RECORDS &&
+               kw_batch_writer_append(&w, 1700000000000LL + written, k, v, NULL, 0) == KW_ERR_NONE)
+            written++;
+        size_t n = kw_batch_writer_close(&w, 1, 0, written);
+        double t1 = now_s();
+        kw_batch b;
+        size_t used;
+        char err[160];
+        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf, n, true, &b, &used, err, sizeof err), KW_ERR_NONE);
+        kw_record_iter it;
+        kw_record r;
+        kw_record_iter_init(&it, &b);
+        while (kw_record_next(&it, a, &r) == 1)
+            read++;
+        kw_arena_reset(a);
+        t_write += t1 - t0;
+        t_read += now_s() - t1;
+        batches++;
+    }
+    CU_ASSERT_EQUAL(read, RECORDS);
+    fprintf(stderr, "\n    batch: %d records in %d batches; write %.1f M records/s, "
+                    "parse+CRC+iterate %.1f M records/s ",
+            RECORDS, batches, RECORDS / t_write / 1e6, RECORDS / t_read / 1e6);
+    CU_ASSERT_TRUE(RECORDS / t_write > 100000.0);
+    CU_ASSERT_TRUE(RECORDS / t_read > 100000.0);
+    kw_arena_destroy(a);
+    free(buf);
+}
+
 void suite_protocol_batch(void);
 void suite_protocol_batch(void) {
     tu_suite("protocol_batch");
@@ -517,4 +570,5 @@ void suite_protocol_batch(void) {
     tu_test("test_concatenated_batches_parse_one_by_one",
             test_concatenated_batches_parse_one_by_one);
     tu_test("test_iterator_without_arena_skips_headers", test_iterator_without_arena_skips_headers);
+    tu_test("test_batch_write_and_read_throughput", test_batch_write_and_read_throughput);
 }
