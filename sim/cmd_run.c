@@ -17,9 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The view is another engineer's room; until sim/view.c is linked in, --view says so. */
-#pragma weak sim_view_main
-
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig) {
@@ -158,12 +155,6 @@ int sim_cmd_run(int argc, char **argv) {
         fprintf(stderr, "courier run: --headless and --view exclude each other\n");
         return 2;
     }
-#ifdef SIM_RUN_ENABLED
-    if (!headless && !sim_view_main) {
-        fprintf(stderr, "courier run: view not built yet; use --headless\n");
-        return 2;
-    }
-#endif
 
     char err[1024];
     sim_scenario *s;
@@ -171,20 +162,6 @@ int sim_cmd_run(int argc, char **argv) {
         fprintf(stderr, "courier run: %s\n", err);
         return 2;
     }
-#ifndef SIM_RUN_ENABLED
-    /* Until the producer library links (kp_produce, kp_close, ...), `courier run` stops after
-     * validating the scenario, so the shared build keeps linking. */
-    (void)o;
-    (void)report;
-    (void)lang;
-    (void)trace;
-    (void)progress_line;
-    (void)on_sigint;
-    sim_scenario_free(s);
-    fprintf(stderr, "courier run: %s is valid; running is not built yet (waiting for the "
-                    "producer library)\n", path);
-    return 1;
-#else
     o.trace_path = trace;
     o.ring_capacity = headless ? 0 : SIM_VIEW_RING_CAPACITY;
     sim_runner *r;
@@ -247,5 +224,4 @@ int sim_cmd_run(int argc, char **argv) {
     sim_runner_destroy(r);
     sim_scenario_free(s);
     return rc;
-#endif
 }
