@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out) {
     fprintf(out, "usage: courier demo [--lang en|zh] [--speed X] [--seed N] [--fps N] [--no-color]\n"
@@ -91,6 +92,12 @@ int sim_cmd_demo(int argc, char **argv) {
         }
     }
 
+    /* Refuse before starting a cluster: the view needs a terminal on both ends. */
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "courier demo: the view needs a terminal on stdin and stdout "
+                        "(for scripts: courier run SCENARIO.json --headless)\n");
+        return 2;
+    }
     char err[512];
     sim_scenario *s = NULL;
     if (sim_scenario_parse(sim_default_scenario_json, strlen(sim_default_scenario_json),

@@ -500,9 +500,14 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     st->finished = pr.state == SIM_RUN_DONE;
     st->speed = pr.speed;
     st->sim_ms = pr.elapsed_ms;
-    st->events = sim_bus_total(bus);
+    /* The bus publishes an event, then holds its emitter at the step gate (sim/bus.h), so
+     * the held events are already counted: what has gone through is total - held. With the
+     * gate closed that number moves by exactly one per step. */
+    int held = sim_bus_step_waiting(bus);
+    uint64_t total = sim_bus_total(bus);
+    st->step_waiting = held;
+    st->events = total >= (uint64_t)held ? total - (uint64_t)held : 0;
     st->events_dropped = sim_bus_ring_dropped(bus);
-    st->step_waiting = sim_bus_step_waiting(bus);
     m->batch_size = conf_int(s, "batch.size", 16384);
     m->linger_ms = conf_int(s, "linger.ms", 5);
 

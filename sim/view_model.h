@@ -140,8 +140,9 @@ typedef struct sim_vm_status {
     bool finished;               /* workload done and every record has an outcome */
     double speed;                /* simulation seconds per wall second */
     int64_t sim_ms;              /* simulation time since the start */
-    uint64_t events;             /* events emitted so far (the step counter) */
-    int32_t step_waiting;        /* threads held at the step gate now */
+    uint64_t events;             /* events let through so far (emitted minus held): the
+                                    step counter, +1 per step */
+    int32_t step_waiting;        /* events emitted and held at the step gate now */
     uint64_t events_dropped;     /* events the view's ring overwrote before it saw them */
     char scenario[SIM_VM_NAME];
 } sim_vm_status;

@@ -311,6 +311,7 @@ static const char *const labels_en[SIM_L__COUNT] = {
     [SIM_L_DROPPED] = "dropped",
     [SIM_L_POOL] = "pool",
     [SIM_L_WAITING] = "waiting",
+    [SIM_L_HELD] = "held",
     [SIM_L_PARTITION] = "p",
     [SIM_L_KEY] = "key=",
     [SIM_L_NOKEY] = "(no key)",
@@ -343,7 +344,7 @@ static const char *const labels_en[SIM_L__COUNT] = {
     [SIM_L_RETRIES] = "retries",
     [SIM_L_LOST] = "lost",
     [SIM_L_DUPLICATED] = "dup",
-    [SIM_L_KEYS_SHORT] = "spc pause s step +- speed k/u down/up l leader e err d drop r rtt "
+    [SIM_L_KEYS_SHORT] = "spc pause s step +- speed k/u dn/up l leader e err d drop r rtt "
                          "t log ? q quit",
     [SIM_L_NO_PARTS] = "no partitions yet (waiting for metadata)",
     [SIM_L_NO_RECORDS] = "no records yet",
@@ -367,6 +368,7 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_DROPPED] = "丢弃",
     [SIM_L_POOL] = "缓冲池",
     [SIM_L_WAITING] = "等待",
+    [SIM_L_HELD] = "暂停中",
     [SIM_L_PARTITION] = "分区",
     [SIM_L_KEY] = "键=",
     [SIM_L_NOKEY] = "(无键)",
@@ -555,8 +557,8 @@ void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
                       : state == SIM_L_FINISHED ? SIM_ST_TITLE
                                                 : SIM_ST_WARN;
     sim_vt_line_add(l, st, "%s", L(state));
-    if (s->stepping)
-        sim_vt_line_add(l, SIM_ST_WARN, "(%s %d)", L(SIM_L_WAITING), (int)s->step_waiting);
+    if (s->stepping && s->step_waiting > 0)
+        sim_vt_line_add(l, SIM_ST_WARN, "(%s %d)", L(SIM_L_HELD), (int)s->step_waiting);
     else if (s->paused && s->finished)
         sim_vt_line_add(l, SIM_ST_WARN, "+%s", L(SIM_L_PAUSED));
     sim_vt_line_add(l, SIM_ST_TITLE, " %s%.2g t=%s %s %s ", L(SIM_L_SPEED), s->speed, t,
@@ -831,7 +833,7 @@ void sim_vt_layout_compute(sim_vt_layout *out, int rows, int cols, const sim_vie
     int n_parts = m->n_parts_total > 0 ? m->n_parts_total : 1;
     int n_nodes = m->n_nodes > 0 ? m->n_nodes : 1;
     int n_map = m->n_map_total > 0 ? m->n_map_total : 1;
-    slot desk = {&out->desk, n_desk < 3 ? n_desk : 3, 1, SIM_VM_MAX_DESK};
+    slot desk = {&out->desk, n_desk < 2 ? n_desk : 2, 1, SIM_VM_MAX_DESK};
     slot sorting = {&out->sorting, n_parts, 1, n_parts};
     slot trucks = {&out->trucks, n_nodes, 1, n_nodes};
     slot map = {&out->map, n_map, 1, n_map};

@@ -75,6 +75,7 @@ typedef enum sim_vt_label {
     SIM_L_DROPPED,
     SIM_L_POOL,         /* buffer pool */
     SIM_L_WAITING,      /* threads waiting for memory */
+    SIM_L_HELD,         /* events held at the step gate */
     SIM_L_PARTITION,
     SIM_L_KEY,
     SIM_L_NOKEY,

@@ -1,0 +1,441 @@
+/* The live view, driven for real: `courier demo` runs in a detached tmux session of a fixed
+ * size on a private tmux server; keys go in with send-keys, the screen comes back with
+ * capture-pane. Every wait is on screen content with a deadline, never a fixed sleep. */
+#include "sim/view_text.h"
+#include "tests/tu.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SCREEN_BYTES 65536
+#define START_MS 20000 /* the cluster and producer start, first frames drawn */
+#define WAIT_MS 15000
+
+typedef struct tmx {
+    char sock[64];
+    char name[64];
+    char rc_path[128];
+    char screen[SCREEN_BYTES];
+} tmx;
+
+static int g_session;
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...) {
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static void pause_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Starts `courier demo ARGS` in a new w x h session; the exit code lands in rc_path. */
+static bool tmx_start(tmx *t, int w, int h, const char *args, const char *env) {
+    g_session++;
+    snprintf(t->sock, sizeof t->sock, "courier-view-test-%d-%d", (int)getpid(), g_session);
+    snprintf(t->name, sizeof t->name, "v%d", g_session);
+    snprintf(t->rc_path, sizeof t->rc_path, "/tmp/%s.rc", t->sock);
+    unlink(t->rc_path);
+    int rc = run("tmux -L %s -f /dev/null new-session -d -s %s -x %d -y %d "
+                 "\"env %s %s demo %s; echo \\$? > %s\" \\; set-option -t %s remain-on-exit on "
+                 ">/dev/null 2>&1",
+                 t->sock, t->name, w, h, env ? env : "", tu_courier_path(), args ? args : "",
+                 t->rc_path, t->name);
+    return rc == 0;
+}
+
+static void tmx_stop(tmx *t) {
+    run("tmux -L %s kill-server >/dev/null 2>&1", t->sock);
+    unlink(t->rc_path);
+}
+
+static bool tmx_capture(tmx *t) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -t %s 2>/dev/null", t->sock, t->name);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return false;
+    size_t n = fread(t->screen, 1, sizeof t->screen - 1, p);
+    t->screen[n] = '\0';
+    return pclose(p) == 0;
+}
+
+static void tmx_keys(tmx *t, const char *keys) {
+    run("tmux -L %s send-keys -t %s %s", t->sock, t->name, keys);
+}
+
+/* Waits until pred(screen) holds or timeout_ms passes; the last capture stays in t->screen. */
+static bool tmx_wait(tmx *t, bool (*pred)(const char *screen, void *arg), void *arg,
+                     int timeout_ms) {
+    int64_t end = tu_now_ms() + timeout_ms;
+    for (;;) {
+        if (tmx_capture(t) && pred(t->screen, arg))
+            return true;
+        if (tu_now_ms() >= end)
+            return false;
+        pause_ms(20);
+    }
+}
+
+static bool has_text(const char *screen, void *arg) {
+    return strstr(screen, (const char *)arg) != NULL;
+}
+
+/* Waits for the exit-code file the wrapper writes; returns the code or -1. */
+static int tmx_exit_code(tmx *t, int timeout_ms) {
+    int64_t end = tu_now_ms() + timeout_ms;
+    do {
+        FILE *f = fopen(t->rc_path, "r");
+        if (f) {
+            int code = -1;
+            int got = fscanf(f, "%d", &code);
+            fclose(f);
+            if (got == 1)
+                return code;
+        }
+        pause_ms(20);
+    } while (tu_now_ms() < end);
+    return -1;
+}
+
+/* The screen line that starts with `prefix` after skipping spaces, or NULL; copied to out. */
+static bool find_line(const char *screen, const char *contains, char *out, size_t size) {
+    const char *p = strstr(screen, contains);
+    if (!p)
+        return false;
+    while (p > screen && p[-1] != '\n')
+        p--;
+    size_t n = strcspn(p, "\n");
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The event counter in the title bar ("ev 1234"), or -1. */
+static long long event_counter(const char *screen) {
+    const char *p = strstr(screen, " ev ");
+    if (!p || p - screen > 400)
+        return -1;
+    return strtoll(p + 4, NULL, 10);
+}
+
+/* ---- the map: leaders per partition, read off the screen ---------------------------------- */
+
+typedef struct map_view {
+    int n;
+    int partition[64];
+    int leader[64]; /* -1 = none */
+} map_view;
+
+/* Parses the dispatcher's map rows ("orders-3   L1  e1 ...") below its header. */
+static void parse_map(const char *screen, map_view *mv) {
+    mv->n = 0;
+    const char *p = strstr(screen, "Dispatcher's map");
+    if (!p)
+        return;
+    p = strchr(p, '\n');
+    while (p && *++p && mv->n < 64) {
+        char line[512];
+        size_t n = strcspn(p, "\n");
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = strchr(p, '\n');
+        if (strstr(line, "==") || strstr(line, "rec/s"))
+            break; /* the next panel or the footer */
+        char *dash = strchr(line, ' ');
+        if (!dash)
+            continue;
+        *dash = '\0';
+        char *minus = strrchr(line, '-');
+        char *l = strstr(dash + 1, "L");
+        if (!minus || !l || !strstr(dash + 1, " HW "))
+            continue;
+        mv->partition[mv->n] = atoi(minus + 1);
+        mv->leader[mv->n] = l[1] == '-' ? -1 : atoi(l + 1);
+        mv->n++;
+    }
+}
+
+static bool map_ready(const char *screen, void *arg) {
+    map_view *mv = arg;
+    parse_map(screen, mv);
+    return mv->n > 0;
+}
+
+typedef struct down_check {
+    int broker;
+    int moved_partitions[64];
+    int n_moved;
+    map_view mv;
+} down_check;
+
+/* True when the lane shows the broker down and none of its partitions is led by it. */
+static bool broker_down_and_moved(const char *screen, void *arg) {
+    down_check *dc = arg;
+    char want[32], line[512];
+    snprintf(want, sizeof want, "node %d DOWN", dc->broker);
+    if (!find_line(screen, want, line, sizeof line))
+        return false;
+    parse_map(screen, &dc->mv);
+    if (dc->mv.n == 0)
+        return false;
+    for (int i = 0; i < dc->n_moved; i++)
+        for (int j = 0; j < dc->mv.n; j++)
+            if (dc->mv.partition[j] == dc->moved_partitions[i] && dc->mv.leader[j] == dc->broker)
+                return false;
+    return true;
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static bool four_rooms(const char *screen, void *arg) {
+    (void)arg;
+    return strstr(screen, "Front desk") && strstr(screen, "Sorting room") &&
+           strstr(screen, "Trucks") && strstr(screen, "Dispatcher's map") &&
+           strstr(screen, "node 1 UP") && strstr(screen, " HW ");
+}
+
+static void test_demo_shows_the_four_rooms(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    bool ok = tmx_wait(t, four_rooms, NULL, START_MS);
+    if (!ok)
+        fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
+    CU_ASSERT_TRUE(ok);
+    /* The pipeline is really running: records get acknowledged. */
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acked", WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+static void test_broker_down_moves_its_leaders(void) {
+    tmx *t = calloc(1, sizeof *t);
+    down_check *dc = calloc(1, sizeof *dc);
+    /* Tall enough that every partition of the default scenario has its map row. */
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 48, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, map_ready, &dc->mv, START_MS));
+    /* Take down the leader of the first partition shown. */
+    dc->broker = dc->mv.leader[0];
+    CU_ASSERT_TRUE_FATAL(dc->broker > 0);
+    for (int i = 0; i < dc->mv.n; i++)
+        if (dc->mv.leader[i] == dc->broker)
+            dc->moved_partitions[dc->n_moved++] = dc->mv.partition[i];
+    char keys[16];
+    tmx_keys(t, "k");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"which id", WAIT_MS));
+    snprintf(keys, sizeof keys, "%d", dc->broker);
+    tmx_keys(t, keys);
+    bool ok = tmx_wait(t, broker_down_and_moved, dc, WAIT_MS);
+    if (!ok)
+        fprintf(stderr, "\n--- screen (broker %d down?) ---\n%s\n", dc->broker, t->screen);
+    CU_ASSERT_TRUE(ok);
+    /* The fault went through the runner: it is in the trace pane as a "fault" event. */
+    tmx_keys(t, "t");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"broker_down", WAIT_MS));
+    /* And back up: the lane says so. */
+    tmx_keys(t, "u");
+    tmx_keys(t, keys);
+    snprintf(keys, sizeof keys, "node %d UP", dc->broker);
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, keys, WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(dc);
+    free(t);
+}
+
+typedef struct stable_arg {
+    long long last;
+    int same;  /* consecutive captures with the same counter */
+    int need;
+} stable_arg;
+
+/* The event counter has not moved for `need` captures in a row (the gate holds everyone). */
+static bool counter_stable(const char *screen, void *arg) {
+    stable_arg *s = arg;
+    long long ev = event_counter(screen);
+    if (ev < 0 || !strstr(screen, "STEP"))
+        return false;
+    if (ev == s->last)
+        s->same++;
+    else
+        s->same = 0;
+    s->last = ev;
+    return s->same >= s->need;
+}
+
+static bool counter_moved(const char *screen, void *arg) {
+    long long ev = event_counter(screen);
+    return ev >= 0 && ev != *(long long *)arg;
+}
+
+static void test_step_mode_advances_one_event_per_key(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    tmx_keys(t, "s");
+    stable_arg st = {-1, 0, 10}; /* ~10 frames unchanged: everyone waits at the gate */
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, counter_stable, &st, WAIT_MS));
+    for (int i = 0; i < 8; i++) {
+        long long before = st.last;
+        tmx_keys(t, "s");
+        CU_ASSERT_TRUE_FATAL(tmx_wait(t, counter_moved, &before, WAIT_MS));
+        st = (stable_arg){-1, 0, 10};
+        CU_ASSERT_TRUE_FATAL(tmx_wait(t, counter_stable, &st, WAIT_MS));
+        if (st.last != before + 1)
+            fprintf(stderr, "\nstep %d: events %lld -> %lld\n", i, before, st.last);
+        CU_ASSERT_EQUAL(st.last, before + 1);
+    }
+    /* space leaves step mode: the pipeline runs again. */
+    long long held = st.last;
+    tmx_keys(t, "Space");
+    CU_ASSERT_TRUE(tmx_wait(t, counter_moved, &held, WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+static void test_quit_restores_the_terminal_and_prints_the_audit(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    /* The pane (kept after exit) shows the normal screen again with the audit, not the view. */
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acknowledged", WAIT_MS));
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "Sorting room"));
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "Dispatcher's map"));
+    tmx_stop(t);
+    free(t);
+}
+
+/* Every line fits the width, and nothing but printable text made it to the screen. */
+static void check_clean(const char *screen, int cols, int rows) {
+    int lines = 0;
+    const char *p = screen;
+    while (*p) {
+        char line[2048];
+        size_t n = strcspn(p, "\n");
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)line[i];
+            CU_ASSERT(c >= 0x20 && c != 0x7f);
+        }
+        CU_ASSERT_PTR_NULL(strstr(line, "^["));
+        int w = sim_vt_width(line);
+        if (w > cols)
+            fprintf(stderr, "\nline %d is %d columns: '%s'\n", lines, w, line);
+        CU_ASSERT(w <= cols);
+        lines++;
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    CU_ASSERT(lines <= rows);
+}
+
+static void test_80x24_shows_no_garbage(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acked", WAIT_MS));
+    check_clean(t->screen, 80, 24);
+    /* The title bar is the first line, the key help the last. */
+    CU_ASSERT_EQUAL(strncmp(t->screen, " Courier", 8), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "q quit"));
+    /* With the trace pane and the help on top, still clean. */
+    tmx_keys(t, "t");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"== Trace", WAIT_MS));
+    check_clean(t->screen, 80, 24);
+    tmx_keys(t, "?");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"step mode", WAIT_MS));
+    check_clean(t->screen, 80, 24);
+    tmx_keys(t, "x"); /* any key closes the help */
+    /* Resized smaller than 80x24: says so instead of drawing over itself; back: redrawn. */
+    run("tmux -L %s resize-window -t %s -x 60 -y 20 >/dev/null 2>&1", t->sock, t->name);
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"terminal too small", WAIT_MS));
+    check_clean(t->screen, 60, 20);
+    run("tmux -L %s resize-window -t %s -x 80 -y 24 >/dev/null 2>&1", t->sock, t->name);
+    CU_ASSERT_TRUE(tmx_wait(t, four_rooms, NULL, WAIT_MS));
+    check_clean(t->screen, 80, 24);
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+static bool four_rooms_zh(const char *screen, void *arg) {
+    (void)arg;
+    return strstr(screen, "收件员") && strstr(screen, "分拣员") && strstr(screen, "运输车") &&
+           strstr(screen, "调度员") && strstr(screen, "高水位");
+}
+
+static void test_lang_zh_shows_chinese_labels_within_80_columns(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "--lang zh", "LANG=C.UTF-8 LC_ALL=C.UTF-8"));
+    bool ok = tmx_wait(t, four_rooms_zh, NULL, START_MS);
+    if (!ok)
+        fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
+    CU_ASSERT_TRUE(ok);
+    check_clean(t->screen, 80, 24);
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+static void test_bad_option_is_refused_with_exit_2(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s demo --lang fr 2>&1", tu_courier_path());
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char out[512] = {0};
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "--lang: 'fr' is not en or zh"));
+    /* Not a terminal: a clear refusal, not a garbled screen. */
+    snprintf(cmd, sizeof cmd, "%s demo </dev/null 2>&1 | cat", tu_courier_path());
+    p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "needs a terminal"));
+}
+
+void suite_sim_view_tmux(void);
+void suite_sim_view_tmux(void) {
+    tu_suite("sim_view_tmux");
+    tu_test("test_bad_option_is_refused_with_exit_2", test_bad_option_is_refused_with_exit_2);
+    tu_test("test_demo_shows_the_four_rooms", test_demo_shows_the_four_rooms);
+    tu_test("test_80x24_shows_no_garbage", test_80x24_shows_no_garbage);
+    tu_test("test_broker_down_moves_its_leaders", test_broker_down_moves_its_leaders);
+    tu_test("test_step_mode_advances_one_event_per_key", test_step_mode_advances_one_event_per_key);
+    tu_test("test_quit_restores_the_terminal_and_prints_the_audit",
+            test_quit_restores_the_terminal_and_prints_the_audit);
+    tu_test("test_lang_zh_shows_chinese_labels_within_80_columns",
+            test_lang_zh_shows_chinese_labels_within_80_columns);
+}
