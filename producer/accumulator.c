@@ -364,6 +364,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
         int32_t i = start;
         do {
             kp_tp *tp = mine[i];
+            np->drain_index = i; /* as Java's updateDrainIndex: resume where we stopped */
             i = (i + 1) % n;
             if (atomic_load_explicit(&tp->muted, memory_order_relaxed))
                 continue;
@@ -424,7 +425,6 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             if (ordered)
                 atomic_store(&tp->muted, true);
         } while (i != start);
-        np->drain_index = i;
     }
     pthread_rwlock_unlock(&a->map_lock);
     free(mine);
