@@ -160,9 +160,13 @@ static int load_config(broker_opts *o, const char *path) {
     fclose(f);
     text[len] = '\0';
     const char *endp = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &endp, true);
+    cJSON *root = cJSON_ParseWithOpts(text, &endp, true);
     int rc = 0;
-    if (!root) {
+    if (!root || strlen(text) != len) {
+        if (root) {
+            cJSON_Delete(root);
+            endp = text + strlen(text);
+        }
         int line, col;
         line_col(text, endp ? (size_t)(endp - text) : 0, &line, &col);
         fprintf(stderr, "courier broker: %s:%d:%d: invalid JSON\n", path, line, col);
