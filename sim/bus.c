@@ -30,7 +30,7 @@ struct sim_bus {
     atomic_uint_fast64_t seq;
     atomic_uint_fast64_t dropped;
 
-    pthread_mutex_t lock; /* guards ring and kinds */
+    pthread_mutex_t lock; /* the emit lock: guards seq order, ring, kinds; held over sinks */
     sim_event *ring;
     size_t ring_cap, ring_head, ring_len;
     kind_count kinds[KIND_SLOTS];
@@ -59,6 +59,7 @@ void sim_event_init(sim_event *e, sim_source src, const char *kind) {
     e->count = -1;
     e->bytes = -1;
     e->offset = -1;
+    e->api = -1;
 }
 
 sim_bus *sim_bus_new(size_t ring_capacity) {
@@ -139,8 +140,8 @@ static void gate(sim_bus *b) {
 }
 
 void sim_bus_emit(sim_bus *b, sim_event *e) {
-    e->seq = atomic_fetch_add(&b->seq, 1) + 1;
     pthread_mutex_lock(&b->lock);
+    e->seq = atomic_fetch_add(&b->seq, 1) + 1;
     count_kind_locked(b, e->kind);
     if (b->ring_cap) {
         if (b->ring_len < b->ring_cap) {
@@ -150,9 +151,9 @@ void sim_bus_emit(sim_bus *b, sim_event *e) {
             atomic_fetch_add(&b->dropped, 1);
         }
     }
-    pthread_mutex_unlock(&b->lock);
     for (int i = 0; i < b->n_sinks; i++)
         b->sinks[i](e, b->sink_opaque[i]);
+    pthread_mutex_unlock(&b->lock);
     if (!thread_exempt)
         gate(b);
 }

@@ -23,7 +23,8 @@ typedef enum sim_source {
 /* One event. Fields that do not apply are -1 (ids, numbers) or "" (strings). */
 typedef struct sim_event {
     uint64_t seq;        /* bus sequence number, 1, 2, ... in emission order (set by the bus) */
-    int64_t t_us;        /* simulated µs (the sim clock) */
+    int64_t t_us;        /* simulated µs (the sim clock), read by the emitter just before it
+                            emitted: across threads it may be a few µs out of seq order */
     sim_source source;
     char kind[32];       /* "record.appended", "request.sent", "broker.down", "fault", ... */
     char topic[64];
@@ -36,6 +37,7 @@ typedef struct sim_event {
     int64_t bytes;
     int64_t offset;      /* base offset, high watermark, ... */
     int32_t err;         /* kw_err, 0 = none */
+    int16_t api;         /* API key of request/response events (KW_API_*), -1 = none */
     char detail[128];    /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
 } sim_event;
 
@@ -44,8 +46,8 @@ void sim_event_init(sim_event *e, sim_source src, const char *kind);
 
 typedef struct sim_bus sim_bus;
 
-/* A sink is called in the emitting thread, in emission order per thread, with no bus lock
- * held; it must be quick and thread-safe. */
+/* A sink is called in the emitting thread, under the bus's emit lock, so sinks see events in
+ * seq order; it must be quick and must not emit. */
 typedef void (*sim_sink_fn)(const sim_event *e, void *opaque);
 
 /* Creates a bus with a view ring of `ring_capacity` events (0: no ring). NULL on OOM. */

@@ -74,6 +74,10 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
         fprintf(f, ",\"batch\":%lld", (long long)e->batch_id);
     if (e->corr_id >= 0)
         fprintf(f, ",\"corr\":%d", e->corr_id);
+    if (e->api >= 0) {
+        fputs(",\"api\":", f);
+        put_str(f, kw_api_name(e->api));
+    }
     if (e->count >= 0)
         fprintf(f, ",\"count\":%d", e->count);
     if (e->bytes >= 0)

@@ -1,0 +1,248 @@
+/* `courier run` end to end: every built-in scenario runs headless with the clock sped up and
+ * meets its own `expect` (the real binary, real loopback sockets); the JSONL trace of a run
+ * parses line by line and its counts match the audit; Ctrl-C gives a partial audit. */
+#include "tests/tu.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs courier with argv (NULL-terminated, argv[0] ignored); stdout into out (may be NULL),
+ * stderr into err. Returns the exit code, -1 on a signal. If sigint_after_ms >= 0, sends
+ * SIGINT once that many ms have passed (after the child printed nothing yet is fine). */
+static int run(char *const argv[], char *out, size_t outsize, char *err, size_t errsize,
+               int sigint_after_ms) {
+    char opath[] = "/tmp/courier-run-out-XXXXXX", epath[] = "/tmp/courier-run-err-XXXXXX";
+    int ofd = mkstemp(opath), efd = mkstemp(epath);
+    if (ofd < 0 || efd < 0)
+        return -100;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        execv(tu_courier_path(), argv);
+        _exit(127);
+    }
+    int st = 0;
+    if (sigint_after_ms >= 0) {
+        int64_t t = tu_now_ms() + sigint_after_ms;
+        while (tu_now_ms() < t && waitpid(pid, &st, WNOHANG) == 0)
+            usleep(2000);
+        kill(pid, SIGINT);
+    }
+    waitpid(pid, &st, 0);
+    char *bufs[2] = {out, err};
+    size_t sizes[2] = {outsize, errsize};
+    int fds[2] = {ofd, efd};
+    for (int i = 0; i < 2; i++) {
+        if (!bufs[i])
+            continue;
+        ssize_t n = pread(fds[i], bufs[i], sizes[i] - 1, 0);
+        bufs[i][n > 0 ? n : 0] = '\0';
+    }
+    close(ofd);
+    close(efd);
+    unlink(opath);
+    unlink(epath);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Every built-in scenario meets its expectations at speed 10 (the demo at 20). */
+static void test_builtin_scenarios_meet_their_expect(void) {
+    glob_t g;
+    CU_ASSERT_EQUAL_FATAL(glob("scenarios/*.json", 0, NULL, &g), 0);
+    CU_ASSERT_TRUE(g.gl_pathc >= 11);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *path = g.gl_pathv[i];
+        const char *speed = strstr(path, "demo") ? "20" : "10";
+        char *argv[] = {"courier", "run", (char *)path, "--headless", "--speed", (char *)speed,
+                        "--report", "json", NULL};
+        static char out[65536], err[65536];
+        int64_t t0 = tu_now_ms();
+        int rc = run(argv, out, sizeof out, err, sizeof err, -1);
+        int64_t ms = tu_now_ms() - t0;
+        fprintf(stderr, "\n    %-36s rc=%d %5.2f s", path, rc, (double)ms / 1000.0);
+        if (rc != 0)
+            fprintf(stderr, "\n%s%s", err, out);
+        CU_ASSERT_EQUAL(rc, 0);
+        cJSON *j = cJSON_Parse(out);
+        CU_ASSERT_PTR_NOT_NULL(j);
+        if (j) {
+            const cJSON *unmet = cJSON_GetObjectItem(j, "expect_unmet");
+            CU_ASSERT_TRUE(cJSON_IsNumber(unmet) && unmet->valueint == 0);
+            const cJSON *lre = cJSON_GetObjectItem(j, "log_read_error");
+            CU_ASSERT_TRUE(cJSON_IsFalse(lre));
+        }
+        cJSON_Delete(j);
+        CU_ASSERT_TRUE(ms < 20000); /* each finishes in seconds */
+    }
+    globfree(&g);
+}
+
+/* An expectation the run cannot meet: exit 1 and the unmet line printed. */
+static void test_unmet_expect_exits_1_and_says_which(void) {
+    char path[] = "/tmp/courier-unmet-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_TRUE_FATAL(fd >= 0);
+    const char *text =
+        "{\"name\":\"unmet\",\"cluster\":{\"brokers\":1,\"topics\":[{\"name\":\"t\"}]},"
+        "\"producer\":{\"linger.ms\":0},\"workload\":{\"messages\":50,\"rate\":1000},"
+        "\"expect\":{\"lost\":\">0\",\"acknowledged\":50}}";
+    CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char *argv[] = {"courier", "run", path, "--headless", "--speed", "10", NULL};
+    static char out[65536], err[65536];
+    int rc = run(argv, out, sizeof out, err, sizeof err, -1);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "expect lost > 0: unmet, got lost = 0"));
+    CU_ASSERT_PTR_NULL(strstr(err, "acknowledged == 50")); /* met lines are not printed */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "acknowledged              50"));
+    CU_ASSERT_PTR_NULL(strchr(out, '\033')); /* stdout is not a tty: no control codes */
+    unlink(path);
+}
+
+static int count_kind(cJSON **lines, int n, const char *kind, const char *api, int node) {
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *k = cJSON_GetObjectItem(lines[i], "kind");
+        if (!cJSON_IsString(k) || strcmp(k->valuestring, kind))
+            continue;
+        if (api) {
+            const cJSON *a = cJSON_GetObjectItem(lines[i], "api");
+            if (!cJSON_IsString(a) || strcmp(a->valuestring, api))
+                continue;
+        }
+        if (node >= 0) {
+            const cJSON *nd = cJSON_GetObjectItem(lines[i], "node");
+            if (!cJSON_IsNumber(nd) || nd->valueint != node)
+                continue;
+        }
+        c++;
+    }
+    return c;
+}
+
+static double num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The trace of a run with faults parses line by line; its event counts equal the audit's. */
+static void test_trace_parses_and_matches_the_audit(void) {
+    char tpath[] = "/tmp/courier-trace-XXXXXX";
+    int fd = mkstemp(tpath);
+    CU_ASSERT_TRUE_FATAL(fd >= 0);
+    close(fd);
+    char *argv[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--speed", "10",
+                    "--trace", tpath, "--report", "json", NULL};
+    static char out[65536], err[65536];
+    CU_ASSERT_EQUAL_FATAL(run(argv, out, sizeof out, err, sizeof err, -1), 0);
+    cJSON *audit = cJSON_Parse(out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(audit);
+
+    FILE *f = fopen(tpath, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t cap = 1 << 16, n = 0;
+    cJSON **lines = malloc(cap * sizeof *lines);
+    char *line = NULL;
+    size_t lcap = 0;
+    int bad = 0;
+    double last_seq = 0;
+    bool seq_ordered = true;
+    while (getline(&line, &lcap, f) > 0) {
+        cJSON *j = cJSON_Parse(line);
+        if (!j) {
+            bad++;
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            lines = realloc(lines, cap * sizeof *lines);
+        }
+        lines[n++] = j;
+        if (n > 1 && !strcmp(cJSON_GetObjectItem(j, "type")->valuestring, "event")) {
+            double seq = num(j, "seq");
+            if (seq != last_seq + 1)
+                seq_ordered = false;
+            last_seq = seq;
+        }
+    }
+    free(line);
+    fclose(f);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_TRUE_FATAL(n > 100);
+    CU_ASSERT_TRUE(seq_ordered); /* one line per event, in seq order, none missing */
+    /* header first, summary last */
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[0], "type")->valuestring, "header");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[0], "schema")->valuestring,
+                           "courier-trace");
+    CU_ASSERT_EQUAL(num(lines[0], "version"), 1);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[n - 1], "type")->valuestring, "summary");
+    CU_ASSERT_EQUAL(num(lines[n - 1], "events"), last_seq);
+
+    int ev = (int)n - 2;
+    cJSON **evs = lines + 1;
+    double sent = num(audit, "sent"), acked = num(audit, "acknowledged");
+    double failed = num(audit, "failed");
+    CU_ASSERT_TRUE(sent == 1500 && acked > 0 && failed > 0);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "record.sent", NULL, -1), sent);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "delivery.acked", NULL, -1), acked);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "delivery.failed", NULL, -1), failed);
+    const cJSON *by = cJSON_GetObjectItem(audit, "failed_by");
+    CU_ASSERT_EQUAL(num(by, "NOT_ENOUGH_REPLICAS"), failed);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "fault", NULL, -1), 2);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "broker.down", NULL, 2), 1);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "broker.up", NULL, 2), 1);
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "request.sent", "Produce", -1), num(audit, "requests"));
+    /* per broker: Produce requests in the trace = the broker's own counter in the audit */
+    const cJSON *rpb = cJSON_GetObjectItem(audit, "requests_per_broker");
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "request.received", "Produce", 1), num(rpb, "1"));
+    CU_ASSERT_EQUAL(count_kind(evs, ev, "request.received", "Produce", 2), num(rpb, "2"));
+    /* what the brokers appended covers what the audit found in the log */
+    double appended = 0;
+    for (int i = 0; i < ev; i++) {
+        const cJSON *k = cJSON_GetObjectItem(evs[i], "kind");
+        if (cJSON_IsString(k) && !strcmp(k->valuestring, "records.appended"))
+            appended += num(evs[i], "count");
+    }
+    CU_ASSERT_TRUE(appended >= num(audit, "in_log"));
+    CU_ASSERT_EQUAL(num(lines[n - 1], "acknowledged"), acked);
+    CU_ASSERT_EQUAL(num(lines[n - 1], "lost"), num(audit, "lost"));
+
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(lines[i]);
+    free(lines);
+    cJSON_Delete(audit);
+    unlink(tpath);
+}
+
+/* Ctrl-C in the middle of a long run: the workload stops, the partial audit is printed, and
+ * the run ends within the grace period. */
+static void test_ctrl_c_prints_a_partial_audit(void) {
+    char *argv[] = {"courier", "run", "scenarios/demo.json", "--headless", NULL};
+    static char out[65536], err[65536];
+    int64_t t0 = tu_now_ms();
+    int rc = run(argv, out, sizeof out, err, sizeof err, 1500);
+    int64_t ms = tu_now_ms() - t0;
+    CU_ASSERT_TRUE(rc == 0 || rc == 1);
+    CU_ASSERT_TRUE(ms < 1500 + 6000);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "(interrupted: partial)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "acknowledged"));
+    if (!strstr(out, "(interrupted: partial)"))
+        fprintf(stderr, "\nstdout:\n%s\nstderr:\n%s\n", out, err);
+}
+
+void suite_sim_run(void);
+void suite_sim_run(void) {
+    tu_suite("sim_run");
+    tu_test("test_builtin_scenarios_meet_their_expect", test_builtin_scenarios_meet_their_expect);
+    tu_test("test_unmet_expect_exits_1_and_says_which", test_unmet_expect_exits_1_and_says_which);
+    tu_test("test_trace_parses_and_matches_the_audit", test_trace_parses_and_matches_the_audit);
+    tu_test("test_ctrl_c_prints_a_partial_audit", test_ctrl_c_prints_a_partial_audit);
+}
