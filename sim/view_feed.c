@@ -252,7 +252,7 @@ void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size) {
     if (e->topic[0])
         PUT(" %s", e->topic);
     if (e->partition >= 0)
-        PUT("%sp%d", e->topic[0] ? "-" : " ", (int)e->partition);
+        PUT(e->topic[0] ? "-%d" : " p%d", (int)e->partition);
     if (e->node >= 0)
         PUT(" node=%d", (int)e->node);
     if (e->record_id >= 0)

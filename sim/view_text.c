@@ -314,7 +314,6 @@ static const char *const labels_en[SIM_L__COUNT] = {
     [SIM_L_HELD] = "held",
     [SIM_L_PARTITION] = "p",
     [SIM_L_KEY] = "key=",
-    [SIM_L_NOKEY] = "(no key)",
     [SIM_L_SIZE] = "size",
     [SIM_L_LEADER] = "L",
     [SIM_L_REPLICAS] = "R",
@@ -371,7 +370,6 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_HELD] = "暂停中",
     [SIM_L_PARTITION] = "分区",
     [SIM_L_KEY] = "键=",
-    [SIM_L_NOKEY] = "(无键)",
     [SIM_L_SIZE] = "大小",
     [SIM_L_LEADER] = "首领",
     [SIM_L_REPLICAS] = "副本",
@@ -598,11 +596,10 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
     sim_vt_line_add(l, SIM_ST_NORMAL, "#%-6llu ", (unsigned long long)r->record_id);
     sim_vt_clip(key, sizeof key, r->topic, 10, true);
     sim_vt_line_add(l, SIM_ST_NORMAL, "%-10s ", key);
+    /* The key only when the events carried it: a blank is not "no key". */
     if (r->key[0]) {
         sim_vt_clip(key, sizeof key, r->key, 10, true);
         sim_vt_line_add(l, SIM_ST_NORMAL, "%s%-10s ", L(SIM_L_KEY), key);
-    } else {
-        sim_vt_line_add(l, SIM_ST_DIM, "%-14s ", L(SIM_L_NOKEY));
     }
     /* The stage track: stages reached are bright, the rest dim, a failure red. */
     for (size_t i = 0; i < sizeof track / sizeof track[0]; i++) {

@@ -78,7 +78,6 @@ typedef enum sim_vt_label {
     SIM_L_HELD,         /* events held at the step gate */
     SIM_L_PARTITION,
     SIM_L_KEY,
-    SIM_L_NOKEY,
     SIM_L_SIZE,
     SIM_L_LEADER,
     SIM_L_REPLICAS,

@@ -1,7 +1,10 @@
 /* The live view's words and numbers (sim/view_text.c): widths, clipping, numbers, gauges,
  * batch boxes, labels, panel rows and the layout, checked without a terminal. */
+#include "sim/view_feed.h"
 #include "sim/view_text.h"
 #include "tests/tu.h"
+
+#include "protocol/kw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -304,7 +307,7 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_line_init(&l, 80);
     sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[1]);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "BUFFER_EXHAUSTED"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "(no key)"));
+    CU_ASSERT_PTR_NULL(strstr(l.text, "key=")); /* unknown key: no key column */
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "BUFFER") - l.text)),
                     SIM_ST_ERR);
 
@@ -473,6 +476,155 @@ static void test_layout_fits_80x24_and_grows(void) {
     CU_ASSERT_TRUE(lay.too_small);
 }
 
+
+/* ---- the feed: events folded into what the rooms show (no run needed) ------------------- */
+
+static sim_event ev(sim_source src, const char *kind) {
+    sim_event e;
+    sim_event_init(&e, src, kind);
+    return e;
+}
+
+static void test_feed_builds_front_desk_rows_from_record_events(void) {
+    sim_view_feed *f = sim_view_feed_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    for (int id = 1; id <= 20; id++) {
+        sim_event e = ev(SIM_SRC_PRODUCER, "record.sent");
+        e.record_id = id;
+        snprintf(e.topic, sizeof e.topic, "parcels");
+        if (id == 20)
+            snprintf(e.detail, sizeof e.detail, "key=k20 extra");
+        sim_view_feed_event(f, &e);
+        e = ev(SIM_SRC_PRODUCER, "record.serialized");
+        e.record_id = id;
+        e.bytes = 100 + id;
+        sim_view_feed_event(f, &e);
+        if (id == 19) { /* 19 fails at the desk */
+            e = ev(SIM_SRC_PRODUCER, "record.failed");
+            e.record_id = id;
+            e.err = KW_ERR__RECORD_TOO_LARGE;
+            sim_view_feed_event(f, &e);
+            continue;
+        }
+        e = ev(SIM_SRC_PRODUCER, "record.partitioned");
+        e.record_id = id;
+        e.partition = id % 6;
+        sim_view_feed_event(f, &e);
+        if (id != 20) {
+            e = ev(SIM_SRC_PRODUCER, "record.appended");
+            e.record_id = id;
+            sim_view_feed_event(f, &e);
+        }
+    }
+    /* A late event for a record long gone from the desk changes nothing. */
+    sim_event late = ev(SIM_SRC_PRODUCER, "record.appended");
+    late.record_id = 1;
+    sim_view_feed_event(f, &late);
+    sim_view_feed_sample(f, &m, 1000);
+    CU_ASSERT_EQUAL(m.n_desk, SIM_VM_MAX_DESK);
+    CU_ASSERT_EQUAL(m.desk[0].record_id, 20u); /* most recent first */
+    CU_ASSERT_EQUAL(m.desk[0].stage, SIM_STAGE_PARTITIONED);
+    CU_ASSERT_EQUAL(m.desk[0].partition, 2);
+    CU_ASSERT_EQUAL(m.desk[0].size, 120);
+    CU_ASSERT_STRING_EQUAL(m.desk[0].key, "k20");
+    CU_ASSERT_STRING_EQUAL(m.desk[0].topic, "parcels");
+    CU_ASSERT_EQUAL(m.desk[1].record_id, 19u);
+    CU_ASSERT_EQUAL(m.desk[1].stage, SIM_STAGE_FAILED);
+    CU_ASSERT_STRING_EQUAL(m.desk[1].err_name, kw_err_name(KW_ERR__RECORD_TOO_LARGE));
+    CU_ASSERT_EQUAL(m.desk[2].stage, SIM_STAGE_APPENDED);
+    CU_ASSERT_EQUAL(m.desk[SIM_VM_MAX_DESK - 1].record_id, 20u - SIM_VM_MAX_DESK + 1);
+    sim_view_feed_destroy(f);
+}
+
+static void test_feed_tracks_lanes_faults_and_trace(void) {
+    sim_view_feed *f = sim_view_feed_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    m.n_nodes = 3;
+    sim_event e = ev(SIM_SRC_SIM, "fault");
+    e.node = 2;
+    snprintf(e.detail, sizeof e.detail, "rtt broker=2 ms=250");
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_SIM, "fault");
+    e.node = 1;
+    snprintf(e.detail, sizeof e.detail, "drop_responses broker=1 count=3");
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_SIM, "fault"); /* refused by the cluster: not in force */
+    e.node = 3;
+    snprintf(e.detail, sizeof e.detail, "rtt broker=3 ms=900 FAILED: UNKNOWN_BROKER");
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_BROKER, "response.dropped");
+    e.node = 1;
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_PRODUCER, "response.received");
+    e.node = 3;
+    e.corr_id = 41;
+    e.err = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_PRODUCER, "response.received");
+    e.node = 2;
+    e.corr_id = 42;
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_PRODUCER, "response.received"); /* a node id out of range is ignored */
+    e.node = 999;
+    sim_view_feed_event(f, &e);
+    sim_view_feed_sample(f, &m, 5000);
+    CU_ASSERT_EQUAL_FATAL(m.n_nodes, 3);
+    CU_ASSERT_EQUAL(m.nodes[0].id, 1);
+    CU_ASSERT_EQUAL(m.nodes[0].drop_pending, 2);
+    CU_ASSERT_EQUAL(m.nodes[1].rtt_ms, 250);
+    CU_ASSERT_EQUAL(m.nodes[2].rtt_ms, 0);
+    CU_ASSERT_TRUE(m.nodes[2].has_last);
+    CU_ASSERT_EQUAL(m.nodes[2].last.correlation_id, 41);
+    CU_ASSERT_STRING_EQUAL(m.nodes[2].last.err_name, "NOT_LEADER_OR_FOLLOWER");
+    CU_ASSERT_EQUAL(m.nodes[2].errors_total, 1);
+    CU_ASSERT_EQUAL(m.nodes[1].last.err, 0);
+    CU_ASSERT_EQUAL(m.nodes[1].errors_total, 0);
+    /* The trace keeps the latest events, oldest first, one formatted line each. */
+    CU_ASSERT_EQUAL(m.n_trace, 7);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.trace[0], "fault"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.trace[0], "rtt broker=2 ms=250"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.trace[4], "node=3 corr=41 NOT_LEADER_OR_FOLLOWER"));
+    for (int i = 0; i < 200; i++) {
+        e = ev(SIM_SRC_BROKER, "hw.advanced");
+        e.offset = i;
+        snprintf(e.topic, sizeof e.topic, "parcels");
+        e.partition = 4;
+        sim_view_feed_event(f, &e);
+    }
+    sim_view_feed_sample(f, &m, 6000);
+    CU_ASSERT_EQUAL(m.n_trace, SIM_VM_MAX_TRACE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.trace[SIM_VM_MAX_TRACE - 1], "parcels-4 off=199"));
+    sim_view_feed_destroy(f);
+}
+
+static void test_feed_formats_events_as_clean_lines(void) {
+    char line[SIM_VM_LINE];
+    sim_event e = ev(SIM_SRC_PRODUCER, "request.sent");
+    e.t_us = 12345678;
+    e.node = 1;
+    e.corr_id = 45;
+    e.count = 3;
+    e.bytes = 49152;
+    sim_view_feed_format_event(&e, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "  12.346 request.sent       node=1 corr=45 n=3 48K");
+    /* A detail with control characters and a long tail stays one clean, bounded line. */
+    e = ev(SIM_SRC_SIM, "fault");
+    memset(e.detail, 'x', sizeof e.detail - 1);
+    e.detail[0] = '\x1b';
+    e.detail[5] = '\n';
+    sim_view_feed_format_event(&e, line, sizeof line);
+    CU_ASSERT(strlen(line) < sizeof line);
+    CU_ASSERT_PTR_NULL(strchr(line, '\x1b'));
+    CU_ASSERT_PTR_NULL(strchr(line, '\n'));
+    char tiny[8];
+    sim_view_feed_format_event(&e, tiny, sizeof tiny);
+    CU_ASSERT_EQUAL(strlen(tiny), 7u);
+}
+
 void suite_sim_view_text(void);
 void suite_sim_view_text(void) {
     tu_suite("sim_view_text");
@@ -489,4 +641,8 @@ void suite_sim_view_text(void) {
     tu_test("test_rows_read_as_the_rooms_say", test_rows_read_as_the_rooms_say);
     tu_test("test_rows_in_chinese_fit_their_width", test_rows_in_chinese_fit_their_width);
     tu_test("test_layout_fits_80x24_and_grows", test_layout_fits_80x24_and_grows);
+    tu_test("test_feed_builds_front_desk_rows_from_record_events",
+            test_feed_builds_front_desk_rows_from_record_events);
+    tu_test("test_feed_tracks_lanes_faults_and_trace", test_feed_tracks_lanes_faults_and_trace);
+    tu_test("test_feed_formats_events_as_clean_lines", test_feed_formats_events_as_clean_lines);
 }
