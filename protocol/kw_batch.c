@@ -36,9 +36,9 @@
 #define OFF_PRODUCER_EPOCH 51
 #define OFF_BASE_SEQUENCE 53
 #define OFF_RECORD_COUNT 57
-#define LOG_OVERHEAD 12          /* baseOffset + batchLength: not counted in batchLength */
-#define MIN_RECORD_SIZE 7        /* length, attributes, ts, offset, key, value, headers: 1 each */
-#define MAX_RECORD_OVERHEAD 21   /* Java DefaultRecord.MAX_RECORD_OVERHEAD: 5 + 1 + 10 + 5 */
+#define LOG_OVERHEAD 12        /* baseOffset + batchLength: not counted in batchLength */
+#define MIN_RECORD_SIZE 7      /* length, attributes, ts, offset, key, value, headers: 1 each */
+#define MAX_RECORD_OVERHEAD 21 /* Java DefaultRecord.MAX_RECORD_OVERHEAD: 5 + 1 + 10 + 5 */
 #define COMPRESSION_MASK 0x07
 
 static_assert(OFF_RECORD_COUNT + 4 == KW_BATCH_HEADER_SIZE, "batch header layout");
@@ -128,8 +128,8 @@ kw_err kw_batch_parse(const uint8_t *p, size_t len, bool check_crc, kw_batch *b,
         uint32_t crc = kw_crc32c(0, p + OFF_ATTRIBUTES, whole - OFF_ATTRIBUTES);
         if (crc != b->crc)
             return batch_fail(errbuf, errsize, KW_ERR__BAD_CRC,
-                              "crc mismatch: stored 0x%08x, computed 0x%08x over %zu bytes",
-                              b->crc, crc, whole - OFF_ATTRIBUTES);
+                              "crc mismatch: stored 0x%08x, computed 0x%08x over %zu bytes", b->crc,
+                              crc, whole - OFF_ATTRIBUTES);
     }
     if (b->record_count < 0)
         return batch_fail(errbuf, errsize, KW_ERR__MALFORMED, "negative record count %d",
@@ -219,14 +219,16 @@ int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
     }
     if (it->index >= b->record_count) {
         if (kw_rbuf_remaining(rb))
-            return kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%zu bytes left after the last of %d records",
+            return kw_rbuf_fail(rb, KW_ERR__MALFORMED,
+                                "%zu bytes left after the last of %d records",
                                 kw_rbuf_remaining(rb), b->record_count);
         return 0;
     }
     int32_t idx = it->index;
     int32_t length = kw_read_varint(rb, "record length");
     if (rb->err != KW_ERR_NONE) {
-        /* Re-word the message so it names the record: "RecordBatch: records[3].record length: ..." */
+        /* Re-word the message so it names the record: "RecordBatch: records[3].record length: ..."
+         */
         char msg[sizeof rb->errmsg];
         const char *tail = rb->errmsg;
         if (strncmp(tail, "RecordBatch: ", 13) == 0)
@@ -237,10 +239,10 @@ int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
         return kw_rbuf_fail(rb, err, "records[%d].%s", idx, msg);
     }
     if (length < MIN_RECORD_SIZE - 1 || (size_t)length > kw_rbuf_remaining(rb))
-        return kw_rbuf_fail(rb, length < 0 || length < MIN_RECORD_SIZE - 1 ? KW_ERR__MALFORMED
-                                                                           : KW_ERR__TRUNCATED,
-                            "records[%d].length %d invalid with %zu bytes left", idx, length,
-                            kw_rbuf_remaining(rb));
+        return kw_rbuf_fail(
+            rb, length < 0 || length < MIN_RECORD_SIZE - 1 ? KW_ERR__MALFORMED : KW_ERR__TRUNCATED,
+            "records[%d].length %d invalid with %zu bytes left", idx, length,
+            kw_rbuf_remaining(rb));
     kw_rbuf r;
     kw_rbuf_init(&r, rb->p + rb->pos, (size_t)length, NULL);
     memset(rec, 0, sizeof *rec);
@@ -258,6 +260,14 @@ int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
 
 /* ------------------------------------------------------------------------------------------ */
 /* Writer.                                                                                      */
+
+/* Zigzag without shifting a negative number: 0, -1, 1, -2 ... → 0, 1, 2, 3 ... */
+static inline uint32_t zigzag32(int32_t v) {
+    return ((uint32_t)v << 1) ^ (v < 0 ? UINT32_MAX : 0u);
+}
+static inline uint64_t zigzag64(int64_t v) {
+    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0u);
+}
 
 static inline size_t uleb_size(uint64_t u) {
     size_t n = 1;
@@ -278,11 +288,11 @@ static inline uint8_t *put_uleb(uint8_t *d, uint64_t u) {
 }
 
 static inline uint8_t *put_varint(uint8_t *d, int32_t v) {
-    return put_uleb(d, (uint32_t)(((uint32_t)v << 1) ^ (uint32_t)(v >> 31)));
+    return put_uleb(d, zigzag32(v));
 }
 
 static inline uint8_t *put_varlong(uint8_t *d, int64_t v) {
-    return put_uleb(d, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    return put_uleb(d, zigzag64(v));
 }
 
 /* Size of a varint-length-prefixed nullable field. */

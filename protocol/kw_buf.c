@@ -190,7 +190,8 @@ static inline bool need(kw_rbuf *rb, size_t n, const char *field, const char *wh
     if (rb->err != KW_ERR_NONE)
         return false;
     if (rb->len - rb->pos < n) {
-        kw_rbuf_fail(rb, KW_ERR__TRUNCATED, "%s: truncated %s (need %zu bytes at offset %zu, %zu left)",
+        kw_rbuf_fail(rb, KW_ERR__TRUNCATED,
+                     "%s: truncated %s (need %zu bytes at offset %zu, %zu left)",
                      field ? field : "?", what, n, rb->pos, rb->len - rb->pos);
         return false;
     }
@@ -263,8 +264,8 @@ static uint64_t read_uleb(kw_rbuf *rb, const char *field, const char *what, unsi
     unsigned shift = 0;
     for (unsigned i = 0;; i++) {
         if (rb->pos >= rb->len) {
-            kw_rbuf_fail(rb, KW_ERR__TRUNCATED, "%s: truncated %s at offset %zu", field ? field : "?",
-                         what, rb->pos);
+            kw_rbuf_fail(rb, KW_ERR__TRUNCATED, "%s: truncated %s at offset %zu",
+                         field ? field : "?", what, rb->pos);
             return 0;
         }
         uint8_t b = rb->p[rb->pos++];
@@ -288,12 +289,12 @@ static uint64_t read_uleb(kw_rbuf *rb, const char *field, const char *what, unsi
 
 int32_t kw_read_varint(kw_rbuf *rb, const char *field) {
     uint32_t u = (uint32_t)read_uleb(rb, field, "varint", 5, 32);
-    return (int32_t)((u >> 1) ^ (uint32_t)-(int32_t)(u & 1));
+    return (int32_t)((u >> 1) ^ (uint32_t) - (int32_t)(u & 1));
 }
 
 int64_t kw_read_varlong(kw_rbuf *rb, const char *field) {
     uint64_t u = read_uleb(rb, field, "varlong", 10, 64);
-    return (int64_t)((u >> 1) ^ (uint64_t)-(int64_t)(u & 1));
+    return (int64_t)((u >> 1) ^ (uint64_t) - (int64_t)(u & 1));
 }
 
 uint32_t kw_read_uvarint(kw_rbuf *rb, const char *field) {
@@ -362,8 +363,8 @@ static kw_slice read_compact(kw_rbuf *rb, const char *field, bool is_string) {
     uint32_t n = n1 - 1;
     uint32_t limit = is_string ? INT16_MAX : INT32_MAX;
     if (n > limit) {
-        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: compact %s length %u exceeds %u", field ? field : "?",
-                     is_string ? "string" : "bytes", n, limit);
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: compact %s length %u exceeds %u",
+                     field ? field : "?", is_string ? "string" : "bytes", n, limit);
         return KW_SLICE_NULL;
     }
     return take(rb, n, field, is_string ? "compact string" : "compact bytes");
@@ -554,6 +555,14 @@ void kw_write_bool(kw_wbuf *wb, bool v) {
     kw_write_i8(wb, v ? 1 : 0);
 }
 
+/* Zigzag without shifting a negative number: 0, -1, 1, -2 ... → 0, 1, 2, 3 ... */
+static inline uint32_t zigzag32(int32_t v) {
+    return ((uint32_t)v << 1) ^ (v < 0 ? UINT32_MAX : 0u);
+}
+static inline uint64_t zigzag64(int64_t v) {
+    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0u);
+}
+
 static void write_uleb(kw_wbuf *wb, uint64_t u) {
     uint8_t tmp[10];
     size_t n = 0;
@@ -568,11 +577,11 @@ static void write_uleb(kw_wbuf *wb, uint64_t u) {
 }
 
 void kw_write_varint(kw_wbuf *wb, int32_t v) {
-    write_uleb(wb, (uint32_t)(((uint32_t)v << 1) ^ (uint32_t)(v >> 31)));
+    write_uleb(wb, zigzag32(v));
 }
 
 void kw_write_varlong(kw_wbuf *wb, int64_t v) {
-    write_uleb(wb, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    write_uleb(wb, zigzag64(v));
 }
 
 void kw_write_uvarint(kw_wbuf *wb, uint32_t v) {
@@ -677,11 +686,11 @@ static inline size_t uleb_size(uint64_t u) {
 }
 
 size_t kw_varint_size(int32_t v) {
-    return uleb_size((uint32_t)(((uint32_t)v << 1) ^ (uint32_t)(v >> 31)));
+    return uleb_size(zigzag32(v));
 }
 
 size_t kw_varlong_size(int64_t v) {
-    return uleb_size(((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    return uleb_size(zigzag64(v));
 }
 
 /* ------------------------------------------------------------------------------------------ */

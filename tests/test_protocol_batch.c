@@ -40,12 +40,12 @@ static size_t write_oracle_batch(uint8_t *buf, size_t cap) {
     CU_ASSERT_EQUAL(kw_batch_writer_append(&w, 1700000000000LL, kw_slice_str("k1"),
                                            kw_slice_str("hello"), NULL, 0),
                     KW_ERR_NONE);
-    CU_ASSERT_EQUAL(kw_batch_writer_append(&w, 1700000000005LL, KW_SLICE_NULL,
-                                           kw_slice_str("world"), hs, 2),
-                    KW_ERR_NONE);
-    CU_ASSERT_EQUAL(kw_batch_writer_append(&w, 1699999999990LL, kw_slice_str(""), KW_SLICE_NULL,
-                                           NULL, 0),
-                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(
+        kw_batch_writer_append(&w, 1700000000005LL, KW_SLICE_NULL, kw_slice_str("world"), hs, 2),
+        KW_ERR_NONE);
+    CU_ASSERT_EQUAL(
+        kw_batch_writer_append(&w, 1699999999990LL, kw_slice_str(""), KW_SLICE_NULL, NULL, 0),
+        KW_ERR_NONE);
     return kw_batch_writer_close(&w, 1000, 3, 42);
 }
 
@@ -140,7 +140,8 @@ static void test_batch_round_trip_byte_for_byte(void) {
                               {kw_slice_str(""), KW_SLICE_NULL},
                               {kw_slice_str("x"), (kw_slice){(const uint8_t *)val, i % 200}}};
             kw_slice k = i % 5 == 0 ? KW_SLICE_NULL : kw_slice_str(key);
-            kw_slice v = i % 7 == 3 ? KW_SLICE_NULL : (kw_slice){(const uint8_t *)val, (i * 37) % 300};
+            kw_slice v =
+                i % 7 == 3 ? KW_SLICE_NULL : (kw_slice){(const uint8_t *)val, (i * 37) % 300};
             int64_t ts = 1700000000000LL + (i % 3 == 0 ? -i * 1000 : i * 100000);
             CU_ASSERT_EQUAL_FATAL(kw_batch_writer_append(&w, ts, k, v, h, i % 4), KW_ERR_NONE);
         }
@@ -153,7 +154,8 @@ static void test_batch_round_trip_byte_for_byte(void) {
         kw_batch b;
         size_t used;
         char err[160];
-        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf, n, true, &b, &used, err, sizeof err), KW_ERR_NONE);
+        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf, n, true, &b, &used, err, sizeof err),
+                              KW_ERR_NONE);
         CU_ASSERT_EQUAL(b.record_count, nrec);
         CU_ASSERT_EQUAL(b.partition_leader_epoch, -1);
         kw_batch_writer w2;
@@ -164,9 +166,9 @@ static void test_batch_round_trip_byte_for_byte(void) {
         int got = 0, rc;
         while ((rc = kw_record_next(&it, a, &r)) == 1) {
             CU_ASSERT_EQUAL(r.offset_delta, got);
-            CU_ASSERT_EQUAL(kw_batch_writer_append(&w2, r.timestamp, r.key, r.value, r.headers,
-                                                   r.n_headers),
-                            KW_ERR_NONE);
+            CU_ASSERT_EQUAL(
+                kw_batch_writer_append(&w2, r.timestamp, r.key, r.value, r.headers, r.n_headers),
+                KW_ERR_NONE);
             got++;
         }
         CU_ASSERT_EQUAL(rc, 0);
@@ -297,12 +299,12 @@ static void test_size_upper_bound_matches_java(void) {
     CU_ASSERT_TRUE(n <= kw_batch_size_upper_bound(kw_slice_str("abc"), value, &h, 1));
     /* Length varint boundaries: a record body of 63/64 bytes needs a 1/2-byte length
      * (attributes, ts delta, offset delta, null key, value length, header count: 6 bytes). */
-    CU_ASSERT_EQUAL(kw_record_size(0, 0, KW_SLICE_NULL, (kw_slice){(const uint8_t *)v100, 57},
-                                   NULL, 0),
-                    1 + 63);
-    CU_ASSERT_EQUAL(kw_record_size(0, 0, KW_SLICE_NULL, (kw_slice){(const uint8_t *)v100, 58},
-                                   NULL, 0),
-                    2 + 64);
+    CU_ASSERT_EQUAL(
+        kw_record_size(0, 0, KW_SLICE_NULL, (kw_slice){(const uint8_t *)v100, 57}, NULL, 0),
+        1 + 63);
+    CU_ASSERT_EQUAL(
+        kw_record_size(0, 0, KW_SLICE_NULL, (kw_slice){(const uint8_t *)v100, 58}, NULL, 0),
+        2 + 64);
 }
 
 static void test_truncated_batch_fails_at_every_length(void) {
@@ -410,7 +412,8 @@ static void test_record_errors_name_the_record(void) {
     /* A compressed batch is refused by the iterator with Kafka's error. */
     buf[22] = 1; /* gzip */
     kw_batch_set_producer(buf, n, 1000, 3, 42);
-    CU_ASSERT_EQUAL(iterate_all(buf, n, msg, sizeof msg, &count), KW_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+    CU_ASSERT_EQUAL(iterate_all(buf, n, msg, sizeof msg, &count),
+                    KW_ERR_UNSUPPORTED_COMPRESSION_TYPE);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "compression"));
 }
 
@@ -471,9 +474,9 @@ static void test_concatenated_batches_parse_one_by_one(void) {
     while (pos < n1 + n2) {
         kw_batch b;
         char err[160];
-        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf + pos, n1 + n2 - pos, true, &b, &used, err,
-                                             sizeof err),
-                              KW_ERR_NONE);
+        CU_ASSERT_EQUAL_FATAL(
+            kw_batch_parse(buf + pos, n1 + n2 - pos, true, &b, &used, err, sizeof err),
+            KW_ERR_NONE);
         pos += used;
         batches++;
     }
@@ -531,7 +534,8 @@ static void test_batch_write_and_read_throughput(void) {
         kw_batch b;
         size_t used;
         char err[160];
-        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf, n, true, &b, &used, err, sizeof err), KW_ERR_NONE);
+        CU_ASSERT_EQUAL_FATAL(kw_batch_parse(buf, n, true, &b, &used, err, sizeof err),
+                              KW_ERR_NONE);
         kw_record_iter it;
         kw_record r;
         kw_record_iter_init(&it, &b);
@@ -543,8 +547,9 @@ static void test_batch_write_and_read_throughput(void) {
         batches++;
     }
     CU_ASSERT_EQUAL(read, RECORDS);
-    fprintf(stderr, "\n    batch: %d records in %d batches; write %.1f M records/s, "
-                    "parse+CRC+iterate %.1f M records/s ",
+    fprintf(stderr,
+            "\n    batch: %d records in %d batches; write %.1f M records/s, "
+            "parse+CRC+iterate %.1f M records/s ",
             RECORDS, batches, RECORDS / t_write / 1e6, RECORDS / t_read / 1e6);
     CU_ASSERT_TRUE(RECORDS / t_write > 100000.0);
     CU_ASSERT_TRUE(RECORDS / t_read > 100000.0);
@@ -563,7 +568,8 @@ void suite_protocol_batch(void) {
     tu_test("test_writer_reports_no_space_and_keeps_batch",
             test_writer_reports_no_space_and_keeps_batch);
     tu_test("test_size_upper_bound_matches_java", test_size_upper_bound_matches_java);
-    tu_test("test_truncated_batch_fails_at_every_length", test_truncated_batch_fails_at_every_length);
+    tu_test("test_truncated_batch_fails_at_every_length",
+            test_truncated_batch_fails_at_every_length);
     tu_test("test_header_fields_are_validated", test_header_fields_are_validated);
     tu_test("test_record_errors_name_the_record", test_record_errors_name_the_record);
     tu_test("test_every_byte_corruption_fails_cleanly", test_every_byte_corruption_fails_cleanly);

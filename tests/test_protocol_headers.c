@@ -34,9 +34,8 @@ static void test_supported_api_ranges(void) {
     static const struct {
         int16_t key, min, max;
         const char *name;
-    } want[] = {{0, 3, 8, "Produce"},         {1, 4, 11, "Fetch"},
-                {2, 1, 5, "ListOffsets"},     {3, 0, 8, "Metadata"},
-                {18, 0, 3, "ApiVersions"},    {22, 0, 1, "InitProducerId"}};
+    } want[] = {{0, 3, 8, "Produce"},  {1, 4, 11, "Fetch"},       {2, 1, 5, "ListOffsets"},
+                {3, 0, 8, "Metadata"}, {18, 0, 3, "ApiVersions"}, {22, 0, 1, "InitProducerId"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const kw_api_range *r = kw_api_supported(want[i].key);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -45,7 +44,7 @@ static void test_supported_api_ranges(void) {
         CU_ASSERT_EQUAL(r->max_version, want[i].max);
         CU_ASSERT_STRING_EQUAL(kw_api_name(want[i].key), want[i].name);
     }
-    CU_ASSERT_PTR_NULL(kw_api_supported(9));  /* OffsetFetch */
+    CU_ASSERT_PTR_NULL(kw_api_supported(9)); /* OffsetFetch */
     CU_ASSERT_PTR_NULL(kw_api_supported(-1));
     CU_ASSERT_STRING_EQUAL(kw_api_name(99), "Api99");
     CU_ASSERT_STRING_EQUAL(kw_api_name(-3), "Api-3");
@@ -175,7 +174,7 @@ static void test_unknown_api_decodes_with_v1_header(void) {
 }
 
 static void test_header_v2_skips_unknown_tags(void) {
-    static const uint8_t f[] = {0,    18,   0,    3,    0,    0,    0, 1, 0, 0,
+    static const uint8_t f[] = {0,    18,   0,    3,    0,    0,    0,   1,   0,   0,
                                 0x02, 0x00, 0x01, 0xaa, 0x07, 0x02, 'h', 'i', 0x55};
     kw_rbuf rb;
     kw_request_header h;
@@ -193,8 +192,11 @@ static void test_truncated_request_header_names_the_field(void) {
     static const struct {
         size_t upto;
         const char *field;
-    } spans[] = {{2, "request_api_key"}, {4, "request_api_version"}, {8, "correlation_id"},
-                 {17, "client_id"},      {18, "_tagged_fields"}};
+    } spans[] = {{2, "request_api_key"},
+                 {4, "request_api_version"},
+                 {8, "correlation_id"},
+                 {17, "client_id"},
+                 {18, "_tagged_fields"}};
     CU_ASSERT_TRUE_FATAL(n > 4 + 18);
     for (size_t cut = 0; cut < 18; cut++) {
         uint8_t *p = malloc(cut ? cut : 1);

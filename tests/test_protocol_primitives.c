@@ -7,12 +7,12 @@
 #include <string.h>
 
 /* Asserts that the write buffer holds exactly the expected bytes. */
-#define ASSERT_BYTES(wb, ...)                                                                  \
-    do {                                                                                       \
-        static const uint8_t exp_[] = {__VA_ARGS__};                                           \
-        CU_ASSERT_FALSE((wb)->oom);                                                            \
-        CU_ASSERT_EQUAL_FATAL((wb)->len, sizeof exp_);                                         \
-        CU_ASSERT_EQUAL(memcmp((wb)->p, exp_, sizeof exp_), 0);                                \
+#define ASSERT_BYTES(wb, ...)                                                                      \
+    do {                                                                                           \
+        static const uint8_t exp_[] = {__VA_ARGS__};                                               \
+        CU_ASSERT_FALSE((wb)->oom);                                                                \
+        CU_ASSERT_EQUAL_FATAL((wb)->len, sizeof exp_);                                             \
+        CU_ASSERT_EQUAL(memcmp((wb)->p, exp_, sizeof exp_), 0);                                    \
     } while (0)
 
 static void test_varint_edge_values_encode_to_known_bytes(void) {
@@ -91,10 +91,19 @@ static void test_uvarint_encodes_to_known_bytes(void) {
 }
 
 static void test_varint_round_trip_and_sizes(void) {
-    static const int32_t v32[] = {0, 1, -1, 63, -64, 64, -65, 8191, 8192, -8193, 1 << 20,
-                                  INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};
-    static const int64_t v64[] = {0, 1, -1, INT64_MAX, INT64_MIN, (int64_t)1 << 40,
-                                  -((int64_t)1 << 40), INT32_MAX, INT32_MIN, 1234567890123LL};
+    static const int32_t v32[] = {
+        0,     1,       -1,        63,        -64,           64,           -65, 8191, 8192,
+        -8193, 1 << 20, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};
+    static const int64_t v64[] = {0,
+                                  1,
+                                  -1,
+                                  INT64_MAX,
+                                  INT64_MIN,
+                                  (int64_t)1 << 40,
+                                  -((int64_t)1 << 40),
+                                  INT32_MAX,
+                                  INT32_MIN,
+                                  1234567890123LL};
     kw_wbuf wb;
     kw_wbuf_init(&wb);
     for (size_t i = 0; i < sizeof v32 / sizeof v32[0]; i++) {
@@ -161,8 +170,8 @@ static void test_fixed_ints_are_big_endian(void) {
     kw_write_u32(&wb, 0xE3069283u);
     kw_write_bool(&wb, true);
     kw_write_bool(&wb, false);
-    ASSERT_BYTES(&wb, 0xfe, 0x12, 0x34, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05,
-                 0x06, 0x07, 0x08, 0xe3, 0x06, 0x92, 0x83, 0x01, 0x00);
+    ASSERT_BYTES(&wb, 0xfe, 0x12, 0x34, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+                 0x07, 0x08, 0xe3, 0x06, 0x92, 0x83, 0x01, 0x00);
     kw_rbuf rb;
     kw_rbuf_init(&rb, wb.p, wb.len, NULL);
     CU_ASSERT_EQUAL(kw_read_i8(&rb, "a"), -2);
@@ -290,12 +299,32 @@ static void test_huge_lengths_fail_without_allocating(void) {
 }
 
 /* One of every primitive, in a known order, so truncation can be tried at every byte. */
-enum { F_I8, F_I16, F_I32, F_I64, F_U32, F_BOOL, F_VARINT, F_VARLONG, F_UVARINT, F_STR, F_NSTR,
-       F_BYTES, F_NBYTES, F_CSTR, F_CBYTES, F_RAW, F_ARR, F_CARR, F_TAGS, F_COUNT };
+enum {
+    F_I8,
+    F_I16,
+    F_I32,
+    F_I64,
+    F_U32,
+    F_BOOL,
+    F_VARINT,
+    F_VARLONG,
+    F_UVARINT,
+    F_STR,
+    F_NSTR,
+    F_BYTES,
+    F_NBYTES,
+    F_CSTR,
+    F_CBYTES,
+    F_RAW,
+    F_ARR,
+    F_CARR,
+    F_TAGS,
+    F_COUNT
+};
 static const char *const field_names[F_COUNT] = {
-    "f_i8", "f_i16", "f_i32", "f_i64", "f_u32", "f_bool", "f_varint", "f_varlong", "f_uvarint",
-    "f_str", "f_nstr", "f_bytes", "f_nbytes", "f_cstr", "f_cbytes", "f_raw", "f_arr", "f_carr",
-    "f_tags"};
+    "f_i8",      "f_i16",     "f_i32", "f_i64",  "f_u32",   "f_bool",   "f_varint",
+    "f_varlong", "f_uvarint", "f_str", "f_nstr", "f_bytes", "f_nbytes", "f_cstr",
+    "f_cbytes",  "f_raw",     "f_arr", "f_carr", "f_tags"};
 
 static void write_all(kw_wbuf *wb, size_t starts[F_COUNT]) {
     starts[F_I8] = wb->len;
@@ -656,7 +685,8 @@ void suite_protocol_primitives(void) {
             test_truncation_at_every_byte_names_the_field);
     tu_test("test_first_error_sticks_and_later_reads_return_zero",
             test_first_error_sticks_and_later_reads_return_zero);
-    tu_test("test_tagged_fields_are_skipped_and_checked", test_tagged_fields_are_skipped_and_checked);
+    tu_test("test_tagged_fields_are_skipped_and_checked",
+            test_tagged_fields_are_skipped_and_checked);
     tu_test("test_trailing_bytes_are_malformed", test_trailing_bytes_are_malformed);
     tu_test("test_wbuf_grows_and_patches", test_wbuf_grows_and_patches);
     tu_test("test_frame_peek_needs_whole_frame", test_frame_peek_needs_whole_frame);

@@ -47,7 +47,8 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
         if (r.value.len > 0 && (r.value.p < p || r.value.p + r.value.len > p + len))
             abort();
         recs[n] = (saved_record){r.timestamp, r.key, r.value, r.n_headers, r.headers, true};
-        if (r.attributes != 0 || r.offset_delta != n || (n == 0 && r.timestamp != b->base_timestamp))
+        if (r.attributes != 0 || r.offset_delta != n ||
+            (n == 0 && r.timestamp != b->base_timestamp))
             canonical = false;
         n++;
     }
