@@ -503,6 +503,82 @@ static void test_iterator_without_arena_skips_headers(void) {
     CU_ASSERT_EQUAL(kw_record_next(&it, NULL, &r), 0);
 }
 
+/* A Produce v7 request sent by librdkafka 2.0.2 (kcat 1.7.1) to librdkafka's own mock cluster,
+ * captured with tshark on lo:
+ *   printf 'k1:hello\nk2:world\n:nokey\n' | kcat -b 127.0.0.1:1 -X test.mock.num.brokers=1 \
+ *       -P -t courier -p 0 -K: -H trace=abc -H empty= -X linger.ms=50
+ *   tshark -r cap.pcap -Y "tcp.port==<mock port> && tcp.len>0" -T fields -e tcp.payload */
+static const char rdkafka_produce_v7_hex[] =
+    "000000ca0000000700000004000772646b61666b61ffffffff00007530000000010007636f75726965720000"
+    "0001000000000000009800000000000000000000008c00000000020091951f000000000002000001a21776c2"
+    "61000001a21776c261ffffffffffffffffffffffffffff000000033c000000046b310a68656c6c6f040a7472"
+    "616365066162630a656d707479003c000002046b320a776f726c64040a7472616365066162630a656d707479"
+    "0038000004000a6e6f6b6579040a7472616365066162630a656d70747900";
+
+static void test_librdkafka_batch_parses_and_rewrites_identically(void) {
+    uint8_t frame[256];
+    size_t n = unhex(rdkafka_produce_v7_hex, frame, sizeof frame);
+    int32_t flen;
+    char err[160];
+    CU_ASSERT_EQUAL_FATAL(kw_frame_peek(frame, n, KW_DEFAULT_MAX_FRAME, &flen, err, sizeof err), 1);
+    kw_rbuf rb;
+    kw_request_header h;
+    kw_rbuf_init(&rb, frame + 4, (size_t)flen, "Produce v7 request");
+    CU_ASSERT_EQUAL_FATAL(kw_request_header_decode(&rb, &h), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(h.api_key, KW_API_PRODUCE);
+    CU_ASSERT_EQUAL(h.api_version, 7);
+    /* The Produce v7 body, read with primitives up to the records. */
+    CU_ASSERT_EQUAL(kw_read_nullable_string(&rb, "transactional_id").len, -1);
+    CU_ASSERT_EQUAL(kw_read_i16(&rb, "acks"), -1);
+    CU_ASSERT_EQUAL(kw_read_i32(&rb, "timeout_ms"), 30000);
+    CU_ASSERT_EQUAL(kw_read_array_len(&rb, 6, "topic_data"), 1);
+    CU_ASSERT_TRUE(kw_slice_eq(kw_read_string(&rb, "name"), "courier"));
+    CU_ASSERT_EQUAL(kw_read_array_len(&rb, 8, "partition_data"), 1);
+    CU_ASSERT_EQUAL(kw_read_i32(&rb, "index"), 0);
+    kw_slice records = kw_read_nullable_bytes(&rb, "records");
+    kw_read_expect_end(&rb, "Produce v7 request");
+    CU_ASSERT_EQUAL_FATAL(rb.err, KW_ERR_NONE);
+
+    kw_batch b;
+    size_t used;
+    CU_ASSERT_EQUAL_FATAL(
+        kw_batch_parse(records.p, (size_t)records.len, true, &b, &used, err, sizeof err),
+        KW_ERR_NONE);
+    CU_ASSERT_EQUAL(used, (size_t)records.len);
+    CU_ASSERT_EQUAL(b.record_count, 3);
+    CU_ASSERT_EQUAL(b.producer_id, -1);
+    CU_ASSERT_EQUAL(b.partition_leader_epoch, 0); /* librdkafka writes 0, Java -1 */
+    static const char *const keys[] = {"k1", "k2", ""};
+    static const char *const values[] = {"hello", "world", "nokey"};
+    uint8_t again[256];
+    kw_batch_writer w;
+    kw_batch_writer_init(&w, again, sizeof again);
+    kw_arena *a = kw_arena_new();
+    kw_record_iter it;
+    kw_record r;
+    kw_record_iter_init(&it, &b);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL_FATAL(kw_record_next(&it, a, &r), 1);
+        CU_ASSERT_TRUE(kw_slice_eq(r.key, keys[i]));
+        CU_ASSERT_TRUE(kw_slice_eq(r.value, values[i]));
+        CU_ASSERT_EQUAL_FATAL(r.n_headers, 2);
+        CU_ASSERT_TRUE(kw_slice_eq(r.headers[0].key, "trace"));
+        CU_ASSERT_TRUE(kw_slice_eq(r.headers[0].value, "abc"));
+        CU_ASSERT_TRUE(kw_slice_eq(r.headers[1].key, "empty"));
+        CU_ASSERT_EQUAL(r.headers[1].value.len, 0); /* empty, not null */
+        CU_ASSERT_EQUAL(r.timestamp, b.base_timestamp);
+        CU_ASSERT_EQUAL(
+            kw_batch_writer_append(&w, r.timestamp, r.key, r.value, r.headers, r.n_headers),
+            KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kw_record_next(&it, a, &r), 0);
+    size_t n2 = kw_batch_writer_close(&w, b.producer_id, b.producer_epoch, b.base_sequence);
+    CU_ASSERT_EQUAL_FATAL(n2, (size_t)records.len);
+    kw_batch_set_leader_epoch(again, 0);
+    CU_ASSERT_EQUAL(memcmp(again, records.p, n2), 0);
+    kw_arena_destroy(a);
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -576,5 +652,7 @@ void suite_protocol_batch(void) {
     tu_test("test_concatenated_batches_parse_one_by_one",
             test_concatenated_batches_parse_one_by_one);
     tu_test("test_iterator_without_arena_skips_headers", test_iterator_without_arena_skips_headers);
+    tu_test("test_librdkafka_batch_parses_and_rewrites_identically",
+            test_librdkafka_batch_parses_and_rewrites_identically);
     tu_test("test_batch_write_and_read_throughput", test_batch_write_and_read_throughput);
 }
