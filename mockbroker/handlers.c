@@ -452,12 +452,10 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
             if (p && !perr) {
                 op->base_offset = first_offset;
                 op->log_start_offset = p->rep[p->last_leader].log.start;
-                if (appended) {
-                    if (mb_partition_isr_count(p) <= 1)
-                        mb_partition_update_hw(c, p, r->eb);
-                    else
-                        mb_controller_kick(c);
-                }
+                /* Followers due now (lag 0) copy at once, in this thread: the same result
+                 * as the controller's next tick, without a thread hop per request. */
+                if (appended && mb_partition_tick(c, p, r->now, r->eb) != INT64_MAX)
+                    mb_controller_kick(c);
                 int64_t need = p->rep[p->last_leader].log.end;
                 if (acks == -1 && p->hw < need) {
                     waits[n_waits++] = (pend_part){p, p->leader_epoch, need, op};

@@ -226,6 +226,9 @@ void mb_partition_update_hw(struct mb_cluster *c, mb_partition *p, mb_evbuf *eb)
 /* Wakes the controller (lock held). */
 void mb_controller_kick(struct mb_cluster *c);
 
+/* One partition's replication tick: followers copy what is due, ISR and HW follow. Returns
+ * the cluster time of the next change, or INT64_MAX. @locks c->lock MUST be held. */
+int64_t mb_partition_tick(struct mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf *eb);
 /* Controller thread body (replication.c). */
 void *mb_controller_main(void *arg);
 

@@ -16,7 +16,7 @@
 
 /* One partition's tick. Returns the earliest cluster time at which something will change
  * (a batch due for a follower, a follower due to leave the ISR), or INT64_MAX. */
-static int64_t tick_partition(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf *eb) {
+int64_t mb_partition_tick(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf *eb) {
     int64_t next = INT64_MAX;
     if (p->leader < 0)
         return next;
@@ -122,7 +122,7 @@ void *mb_controller_main(void *arg) {
         for (size_t t = 0; t < c->n_topics; t++) {
             mb_topic *tp = c->topics[t];
             for (int32_t i = 0; i < tp->n_partitions; i++) {
-                int64_t n = tick_partition(c, &tp->parts[i], now, &eb);
+                int64_t n = mb_partition_tick(c, &tp->parts[i], now, &eb);
                 if (n < next)
                     next = n;
             }
