@@ -3,7 +3,9 @@
  * at the gate until the class presses `s`.
  *
  * The gate is a ticket queue: an emitter takes ticket t and may pass once `allowed` > t;
- * sim_bus_step_once() raises `allowed` by one, so waiters leave oldest first, one per step. */
+ * sim_bus_step_once() raises `allowed` by one, so waiters leave oldest first, one per step.
+ * An emitter waits *before* its event is published, so every step publishes exactly one
+ * event (the held ones are not in the trace or the ring yet). */
 #include "sim/bus.h"
 
 #include <pthread.h>
@@ -140,6 +142,10 @@ static void gate(sim_bus *b) {
 }
 
 void sim_bus_emit(sim_bus *b, sim_event *e) {
+    /* Gate first, publish after: each step lets exactly one event out, however many threads
+     * a step wakes up (they all stop at the gate before publishing anything). */
+    if (!thread_exempt)
+        gate(b);
     pthread_mutex_lock(&b->lock);
     e->seq = atomic_fetch_add(&b->seq, 1) + 1;
     count_kind_locked(b, e->kind);
@@ -154,8 +160,6 @@ void sim_bus_emit(sim_bus *b, sim_event *e) {
     for (int i = 0; i < b->n_sinks; i++)
         b->sinks[i](e, b->sink_opaque[i]);
     pthread_mutex_unlock(&b->lock);
-    if (!thread_exempt)
-        gate(b);
 }
 
 size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {

@@ -58,8 +58,9 @@ void sim_bus_destroy(sim_bus *b);
 /* Adds a sink (at most 8). Call before the run starts (not thread-safe against emit). */
 int sim_bus_add_sink(sim_bus *b, sim_sink_fn fn, void *opaque);
 
-/* Publishes an event: stamps seq, counts it, calls the sinks, pushes it on the ring, then —
- * in step mode, unless this thread is exempt — waits until sim_bus_step_once() lets it go. */
+/* Publishes an event: in step mode (unless this thread is exempt) first waits until
+ * sim_bus_step_once() lets it go; then stamps seq, counts it, calls the sinks and pushes it
+ * on the ring. */
 void sim_bus_emit(sim_bus *b, sim_event *e);
 
 /* --- the view's ring -------------------------------------------------------------------- */
@@ -79,10 +80,11 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
                         void *opaque);
 
 /* --- step mode -------------------------------------------------------------------------- */
-/* Step mode on: every emitting thread (except exempt ones) publishes its event and then waits
- * until a step lets it continue, so the pipeline advances exactly one event per
- * sim_bus_step_once(). Off: releases every waiter. Producer and broker code must not hold a
- * lock that kp_snapshot()/mb inspection take while emitting, or the view would stall. */
+/* Step mode on: every emitting thread (except exempt ones) stops at the gate before its event
+ * is published, until a step lets it through, so exactly one event is published per
+ * sim_bus_step_once() (sim_bus_total() grows by one). Off: releases every waiter. Producer
+ * and broker code must not hold a lock that kp_snapshot()/mb inspection take while emitting,
+ * or the view would stall (both promise they do not). */
 void sim_bus_set_step(sim_bus *b, bool on);
 bool sim_bus_stepping(sim_bus *b);
 /* Lets one waiting emitter (the oldest) continue. If none is waiting, the next one to arrive
