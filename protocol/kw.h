@@ -240,7 +240,8 @@ size_t kw_varlong_size(int64_t v);
 /* Looks at the start of a receive buffer. Returns 1 and the payload size in *frame_len when a
  * whole frame is there (payload at p + 4), 0 when more bytes are needed, or a negative
  * kw_err (KW_ERR__TOO_LARGE / KW_ERR__MALFORMED for size < 0 or > max_frame) with errbuf
- * filled ("frame size 2147483647 exceeds the maximum 104857600"). */
+ * filled ("frame size 2147483647 exceeds the maximum 104857600"). Once the 4 size bytes are
+ * there, *frame_len is filled even when 0 is returned, so a reader can size its buffer. */
 int kw_frame_peek(const uint8_t *p, size_t avail, int32_t max_frame, int32_t *frame_len,
                   char *errbuf, size_t errsize);
 /* Starts a frame: writes a placeholder size, returns its offset for kw_frame_end(). */

@@ -521,8 +521,11 @@ static void test_frame_peek_needs_whole_frame(void) {
     ASSERT_BYTES(&wb, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o');
     int32_t n = -1;
     char err[128] = "";
-    for (size_t avail = 0; avail < wb.len; avail++)
+    for (size_t avail = 0; avail < wb.len; avail++) {
+        n = -1;
         CU_ASSERT_EQUAL(kw_frame_peek(wb.p, avail, KW_DEFAULT_MAX_FRAME, &n, err, sizeof err), 0);
+        CU_ASSERT_EQUAL(n, avail >= 4 ? 5 : -1); /* the size is known once its 4 bytes are */
+    }
     CU_ASSERT_EQUAL(kw_frame_peek(wb.p, wb.len, KW_DEFAULT_MAX_FRAME, &n, err, sizeof err), 1);
     CU_ASSERT_EQUAL(n, 5);
     kw_wbuf_free(&wb);
