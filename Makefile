@@ -41,6 +41,8 @@ COURIER = $(BUILD)/courier
 ROOMS = protocol producer mockbroker sim
 RUNNERS = $(foreach r,$(ROOMS),$(BUILD)/tests/$(r)_tests)
 
+.SECONDARY:
+
 .PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
         $(foreach r,$(ROOMS),test-$(r))
 
