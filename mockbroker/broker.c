@@ -424,6 +424,9 @@ static void close_all(mb_broker *b, const char *reason, mb_evbuf *eb) {
 void *mb_broker_main(void *arg) {
     mb_broker *b = arg;
     mb_cluster *c = b->c;
+    char tname[16];
+    snprintf(tname, sizeof tname, "mb:broker-%d", b->id);
+    pthread_setname_np(pthread_self(), tname);
     mb_evbuf eb;
     mb_evbuf_init(&eb);
     struct pollfd *pfd = NULL;

@@ -112,6 +112,7 @@ int64_t mb_partition_tick(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf 
 
 void *mb_controller_main(void *arg) {
     mb_cluster *c = arg;
+    pthread_setname_np(pthread_self(), "mb:controller");
     mb_evbuf eb;
     mb_evbuf_init(&eb);
     pthread_mutex_lock(&c->lock);
