@@ -92,7 +92,8 @@ void kp_cond_init(pthread_cond_t *cv) {
 
 void kp_cond_wait_until(const kw_clock *clock, pthread_cond_t *cv, pthread_mutex_t *m,
                         int64_t deadline_ms) {
-    int64_t left_us = deadline_ms * 1000 - kw_clock_now_us(clock);
+    int64_t now_us = kw_clock_now_us(clock);
+    int64_t left_us = deadline_ms >= INT64_MAX / 2000 ? 1000000 : deadline_ms * 1000 - now_us;
     if (left_us <= 0)
         return;
     int64_t wall = clock->wall_us(clock->opaque, left_us);

@@ -1,0 +1,504 @@
+/* The producer at its limits, over real sockets to librdkafka's mock cluster: buffer.memory
+ * exhaustion, oversized records, a down cluster, unknown topics, flush and close as Kafka's,
+ * keyless sticky partitioning, events (and that the sink is never called with a lock held),
+ * and a paused clock that stops linger. */
+#include "producer/kp_int.h"
+#include "tests/test_producer_util.h"
+
+static kp_record rec_of(const char *topic, int32_t partition, const char *key, const void *value,
+                        int32_t value_len) {
+    kp_record r = {.topic = topic, .partition = partition, .key = key, .key_len = -1,
+                   .value = value, .value_len = value_len, .timestamp_ms = KP_TIMESTAMP_NOW};
+    return r;
+}
+
+static bool acked_at_least(void *arg) {
+    void **v = arg;
+    return atomic_load(&((tdeliv *)v[0])->acked) >= (int64_t)(intptr_t)v[1];
+}
+
+static bool settled(void *arg) {
+    void **v = arg;
+    tdeliv *d = v[0];
+    return atomic_load(&d->acked) + atomic_load(&d->failed) >= (int64_t)(intptr_t)v[1];
+}
+
+typedef struct evlog {
+    pthread_mutex_t lock;
+    int counts[KP_EV__COUNT];
+    kp_producer *p; /* when set, the sink takes a snapshot (deadlocks if a lock were held) */
+    int snapshots;
+} evlog;
+
+static void ev_sink(const kp_event *ev, void *opaque) {
+    evlog *l = opaque;
+    pthread_mutex_lock(&l->lock);
+    l->counts[ev->kind]++;
+    kp_producer *p = l->p;
+    pthread_mutex_unlock(&l->lock);
+    if (p && (ev->kind == KP_EV_RECORD_APPENDED || ev->kind == KP_EV_BATCH_DRAINED ||
+              ev->kind == KP_EV_BATCH_COMPLETED || ev->kind == KP_EV_BUFFER_WAIT)) {
+        kp_snap s;
+        if (kp_snapshot(p, &s) == KW_ERR_NONE) {
+            kp_snapshot_free(&s);
+            pthread_mutex_lock(&l->lock);
+            l->snapshots++;
+            pthread_mutex_unlock(&l->lock);
+        }
+    }
+}
+
+static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 1, "mem", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "batch.size", "16384");
+    tset(c, "buffer.memory", "32768");
+    tset(c, "max.block.ms", "300");
+    tset(c, "linger.ms", "0");
+    evlog l = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    kp_conf_set_event_sink(c, ev_sink, &l);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    l.p = p;
+    tdeliv d = {0};
+    static char val[8000];
+    memset(val, 'v', sizeof val);
+    kp_record r = rec_of("mem", 0, NULL, val, sizeof val);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE); /* metadata known */
+    void *w1[2] = {&d, (void *)1};
+    CU_ASSERT(tu_wait_until(acked_at_least, w1, 10000));
+    /* Now the broker answers after 3 s: batches stay in flight, holding their memory. */
+    rd_kafka_mock_broker_set_rtt(m.mc, 1, 3000);
+    kw_err e = KW_ERR_NONE;
+    int accepted = 0;
+    int64_t t0 = 0, blocked_ms = 0;
+    for (int i = 0; i < 20 && e == KW_ERR_NONE; i++) {
+        t0 = tu_now_ms();
+        e = kp_produce(p, &r, tdeliv_cb, &d, NULL);
+        blocked_ms = tu_now_ms() - t0;
+        if (e == KW_ERR_NONE)
+            accepted++;
+    }
+    CU_ASSERT_EQUAL(e, KW_ERR__BUFFER_EXHAUSTED);
+    CU_ASSERT(blocked_ms >= 290 && blocked_ms < 2500);
+    CU_ASSERT(accepted >= 2 && accepted <= 4); /* 32 KiB holds two 16 KiB batches */
+    pthread_mutex_lock(&l.lock);
+    CU_ASSERT(l.counts[KP_EV_BUFFER_WAIT] >= 1);
+    CU_ASSERT(l.counts[KP_EV_BUFFER_WAIT_DONE] >= 1);
+    pthread_mutex_unlock(&l.lock);
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT(mt.bufferpool_wait_time_ns_total >= 290e6);
+    rd_kafka_mock_broker_set_rtt(m.mc, 1, 0);
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1 + accepted);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    kp_producer_destroy(p);
+    CU_ASSERT(l.snapshots > 0);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_record_over_max_request_size_fails_before_accumulator(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 1, "big", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "max.request.size", "1000");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    static char val[2000];
+    memset(val, 'b', sizeof val);
+    kp_record r = rec_of("big", KP_PARTITION_ANY, "k", val, sizeof val);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__RECORD_TOO_LARGE);
+    CU_ASSERT_EQUAL(kp_outstanding(p), 0);
+    kp_snap s;
+    CU_ASSERT_EQUAL(kp_snapshot(p, &s), KW_ERR_NONE);
+    int batches = 0;
+    for (int32_t i = 0; i < s.n_partitions; i++)
+        batches += s.partitions[i].n_batches;
+    CU_ASSERT_EQUAL(batches, 0);
+    CU_ASSERT_EQUAL(s.buffer_used, 0);
+    kp_snapshot_free(&s);
+    /* a small one still goes through */
+    r.value_len = 100;
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0); /* the callback never ran for the big one */
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_down_cluster_fails_records_with_delivery_timeout(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 3, "down", 3, 3));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "linger.ms", "0");
+    tset(c, "request.timeout.ms", "500");
+    tset(c, "delivery.timeout.ms", "1500");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("down", KP_PARTITION_ANY, "k", "v", 1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    void *w1[2] = {&d, (void *)1};
+    CU_ASSERT(tu_wait_until(acked_at_least, w1, 10000));
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(m.mc, b);
+    int64_t t0 = tu_now_ms();
+    for (int i = 0; i < 50; i++)
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    void *w2[2] = {&d, (void *)51};
+    CU_ASSERT(tu_wait_until(settled, w2, 15000));
+    int64_t took = tu_now_ms() - t0;
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 50);
+    CU_ASSERT_EQUAL(atomic_load(&d.last_err), KW_ERR__DELIVERY_TIMEOUT);
+    CU_ASSERT(took >= 1400);
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT_EQUAL(mt.record_error_total, 50);
+    CU_ASSERT_EQUAL(kp_close(p, 2000), KW_ERR_NONE);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
+    kp_conf *c = tconf("127.0.0.1:1"); /* nothing listens on port 1 */
+    tset(c, "max.block.ms", "200");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_record r = rec_of("nowhere", KP_PARTITION_ANY, NULL, "v", 1);
+    int64_t t0 = tu_now_ms();
+    CU_ASSERT_EQUAL(kp_produce(p, &r, NULL, NULL, NULL), KW_ERR__METADATA_TIMEOUT);
+    int64_t took = tu_now_ms() - t0;
+    CU_ASSERT(took >= 190 && took < 3000);
+    CU_ASSERT_EQUAL(kp_close(p, 1000), KW_ERR_NONE);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+}
+
+static void test_flush_sends_at_once_despite_long_linger(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 3, "flush", 6, 3));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "linger.ms", "60000");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    for (int i = 0; i < 500; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        kp_record r = rec_of("flush", KP_PARTITION_ANY, key, "value", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 0); /* lingering */
+    int64_t t0 = tu_now_ms();
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    CU_ASSERT(tu_now_ms() - t0 < 10000);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 500);
+    CU_ASSERT_EQUAL(kp_outstanding(p), 0);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_close_delivers_everything_then_refuses(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 3, "close", 6, 3));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "linger.ms", "60000");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    for (int i = 0; i < 300; i++) {
+        kp_record r = rec_of("close", KP_PARTITION_ANY, NULL, "value", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_close(p, -1), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 300);
+    kp_record r = rec_of("close", KP_PARTITION_ANY, NULL, "late", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__STATE);
+    CU_ASSERT_EQUAL(kp_close(p, 0), KW_ERR_NONE); /* idempotent */
+    kp_producer_destroy(p);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 300);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_close_with_zero_timeout_aborts_pending(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 1, "abort", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "linger.ms", "60000");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("abort", KP_PARTITION_ANY, NULL, "v", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    rd_kafka_mock_broker_set_down(m.mc, 1);
+    for (int i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    int64_t t0 = tu_now_ms();
+    CU_ASSERT_EQUAL(kp_close(p, 0), KW_ERR__TIMED_OUT);
+    CU_ASSERT(tu_now_ms() - t0 < 3000);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 10);
+    CU_ASSERT_EQUAL(atomic_load(&d.last_err), KW_ERR__INTERRUPTED);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+typedef struct part_log {
+    pthread_mutex_t lock;
+    int32_t parts[400];
+    int n;
+} part_log;
+
+static void log_partition(const kp_record_metadata *md, kw_err err, void *opaque) {
+    part_log *l = opaque;
+    if (err != KW_ERR_NONE)
+        return;
+    pthread_mutex_lock(&l->lock);
+    if (md->record_seq >= 2 && md->record_seq - 2 < 400)
+        l->parts[md->record_seq - 2] = md->partition;
+    l->n++;
+    pthread_mutex_unlock(&l->lock);
+}
+
+static void test_keyless_records_stick_to_a_partition_until_its_batch_fills(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 3, "sticky", 6, 3));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "batch.size", "1100");
+    tset(c, "linger.ms", "60000");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    part_log l = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    static char val[100];
+    memset(val, 's', sizeof val);
+    kp_record warm = rec_of("sticky", 0, NULL, val, 10);
+    CU_ASSERT_EQUAL(kp_produce(p, &warm, NULL, NULL, NULL), KW_ERR_NONE); /* seq 1: metadata */
+    kp_record r = rec_of("sticky", KP_PARTITION_ANY, NULL, val, sizeof val);
+    for (int i = 0; i < 400; i++)
+        CU_ASSERT_EQUAL(kp_produce(p, &r, log_partition, &l, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(l.n, 400);
+    /* runs of the same partition, each about one batch (~9 records of 100 bytes) long */
+    int runs = 1, longest = 1, cur = 1;
+    int distinct[6] = {0};
+    for (int i = 0; i < 400; i++) {
+        distinct[l.parts[i]] = 1;
+        if (i > 0) {
+            if (l.parts[i] == l.parts[i - 1])
+                cur++;
+            else {
+                runs++;
+                cur = 1;
+            }
+            if (cur > longest)
+                longest = cur;
+        }
+    }
+    int nd = 0;
+    for (int i = 0; i < 6; i++)
+        nd += distinct[i];
+    CU_ASSERT(nd >= 4);
+    CU_ASSERT(runs >= 30 && runs <= 60);
+    CU_ASSERT(longest <= 12);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+static void test_events_cover_the_pipeline(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 3, "events", 6, 3));
+    kp_conf *c = tconf(m.bootstraps);
+    evlog l = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    kp_conf_set_event_sink(c, ev_sink, &l);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    pthread_mutex_lock(&l.lock);
+    l.p = p;
+    pthread_mutex_unlock(&l.lock);
+    tdeliv d = {0};
+    for (int i = 0; i < 200; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i % 10);
+        kp_record r = rec_of("events", KP_PARTITION_ANY, key, "v", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    kp_snap s;
+    CU_ASSERT_EQUAL(kp_snapshot(p, &s), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(s.n_meta, 6);
+    CU_ASSERT(s.n_nodes >= 3);
+    CU_ASSERT(s.producer_id >= 0); /* idempotence is on by default */
+    CU_ASSERT_EQUAL(s.buffer_total, 33554432);
+    kp_snapshot_free(&s);
+    kp_producer_destroy(p);
+    static const kp_event_kind must[] = {
+        KP_EV_RECORD_SENT,      KP_EV_RECORD_INTERCEPTED, KP_EV_RECORD_SERIALIZED,
+        KP_EV_RECORD_PARTITIONED, KP_EV_RECORD_APPENDED, KP_EV_BATCH_CREATED,
+        KP_EV_BATCH_DRAINED,    KP_EV_BATCH_COMPLETED,    KP_EV_REQUEST_SENT,
+        KP_EV_RESPONSE_RECEIVED, KP_EV_METADATA_REQUESTED, KP_EV_METADATA_UPDATED,
+        KP_EV_CONNECTION_UP,    KP_EV_PRODUCER_ID};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+        if (l.counts[must[i]] == 0)
+            fprintf(stderr, "no %s event\n", kp_event_kind_name(must[i]));
+        CU_ASSERT(l.counts[must[i]] > 0);
+    }
+    CU_ASSERT_EQUAL(l.counts[KP_EV_RECORD_SENT], 200);
+    CU_ASSERT_EQUAL(l.counts[KP_EV_RECORD_APPENDED], 200);
+    CU_ASSERT(l.snapshots > 0);
+    CU_ASSERT_STRING_EQUAL(kp_event_kind_name(KP_EV_BATCH_RETRIED), "batch.retried");
+    CU_ASSERT_STRING_EQUAL(kp_event_kind_name(KP_EV__COUNT), "?");
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+/* A clock the test moves by hand: paused unless advanced. */
+typedef struct manual_clock {
+    _Atomic int64_t now_us;
+} manual_clock;
+
+static int64_t mc_now(void *o) {
+    return atomic_load(&((manual_clock *)o)->now_us);
+}
+
+static int64_t mc_wall(void *o, int64_t sim_us) {
+    (void)o;
+    return sim_us < 20000 ? sim_us : 20000; /* paused: poll again in 20 ms */
+}
+
+static void test_paused_clock_stops_linger(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 1, "clock", 1, 1));
+    manual_clock mc;
+    atomic_init(&mc.now_us, 1000000000);
+    kw_clock clk = {mc_now, mc_wall, &mc};
+    kp_conf *c = tconf(m.bootstraps);
+    kp_conf_set_clock(c, &clk);
+    tset(c, "linger.ms", "100");
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("clock", 0, NULL, "v", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    /* 300 ms of wall time pass, none on the producer's clock: the batch keeps lingering. */
+    void *w1[2] = {&d, (void *)1};
+    CU_ASSERT_FALSE(tu_wait_until(acked_at_least, w1, 300));
+    kp_snap s;
+    CU_ASSERT_EQUAL(kp_snapshot(p, &s), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(s.n_partitions, 1);
+    if (s.n_partitions == 1) {
+        CU_ASSERT_EQUAL(s.partitions[0].n_batches, 1);
+        if (s.partitions[0].n_batches == 1) {
+            CU_ASSERT_EQUAL(s.partitions[0].batches[0].age_ms, 0);
+            CU_ASSERT_EQUAL(s.partitions[0].batches[0].linger_ms, 100);
+        }
+    }
+    kp_snapshot_free(&s);
+    atomic_fetch_add(&mc.now_us, 100000); /* linger passes */
+    CU_ASSERT(tu_wait_until(acked_at_least, w1, 5000));
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+typedef struct ic_state {
+    _Atomic int sends, acks, closes;
+} ic_state;
+
+static kw_err ic_on_send(void *o, kp_record *rec) {
+    ic_state *s = o;
+    int n = atomic_fetch_add(&s->sends, 1);
+    if (n % 2)
+        return KW_ERR__INVALID_ARG; /* failures are logged and swallowed */
+    rec->value = "intercepted";
+    rec->value_len = -1;
+    return KW_ERR_NONE;
+}
+
+static void ic_on_ack(void *o, const kp_record_metadata *md, kw_err err) {
+    (void)md;
+    if (err == KW_ERR_NONE)
+        atomic_fetch_add(&((ic_state *)o)->acks, 1);
+}
+
+static void ic_on_close(void *o) {
+    atomic_fetch_add(&((ic_state *)o)->closes, 1);
+}
+
+static void quiet_log(int level, const char *msg, void *o) {
+    (void)level;
+    (void)msg;
+    (void)o;
+}
+
+static void test_interceptors_see_sends_and_acks(void) {
+    tpm m;
+    CU_ASSERT_FATAL(tpm_start(&m, 1, "ic", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    ic_state st = {0};
+    kp_interceptor ic = {"test", ic_on_send, ic_on_ack, ic_on_close, &st};
+    CU_ASSERT_EQUAL(kp_conf_add_interceptor(c, &ic), KW_ERR_NONE);
+    kp_conf_set_log_cb(c, quiet_log, NULL);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    for (int i = 0; i < 10; i++) {
+        kp_record r = rec_of("ic", KP_PARTITION_ANY, NULL, "original", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&st.sends), 10);
+    CU_ASSERT_EQUAL(atomic_load(&st.acks), 10);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 10);
+    kp_producer_destroy(p);
+    CU_ASSERT_EQUAL(atomic_load(&st.closes), 1);
+    kp_conf_destroy(c);
+    tpm_stop(&m);
+}
+
+void suite_producer_limits(void);
+void suite_producer_limits(void) {
+    tu_suite("producer_limits");
+    tu_test("test_buffer_exhaustion_blocks_then_fails_after_max_block",
+            test_buffer_exhaustion_blocks_then_fails_after_max_block);
+    tu_test("test_record_over_max_request_size_fails_before_accumulator",
+            test_record_over_max_request_size_fails_before_accumulator);
+    tu_test("test_down_cluster_fails_records_with_delivery_timeout",
+            test_down_cluster_fails_records_with_delivery_timeout);
+    tu_test("test_unreachable_cluster_fails_with_metadata_timeout",
+            test_unreachable_cluster_fails_with_metadata_timeout);
+    tu_test("test_flush_sends_at_once_despite_long_linger",
+            test_flush_sends_at_once_despite_long_linger);
+    tu_test("test_close_delivers_everything_then_refuses",
+            test_close_delivers_everything_then_refuses);
+    tu_test("test_close_with_zero_timeout_aborts_pending",
+            test_close_with_zero_timeout_aborts_pending);
+    tu_test("test_keyless_records_stick_to_a_partition_until_its_batch_fills",
+            test_keyless_records_stick_to_a_partition_until_its_batch_fills);
+    tu_test("test_events_cover_the_pipeline", test_events_cover_the_pipeline);
+    tu_test("test_paused_clock_stops_linger", test_paused_clock_stops_linger);
+    tu_test("test_interceptors_see_sends_and_acks", test_interceptors_see_sends_and_acks);
+}
