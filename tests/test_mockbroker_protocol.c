@@ -1,0 +1,237 @@
+/* Every version we advertise is served (a client may pick any of them), and Fetch long-polls
+ * on the cluster clock: it waits up to max_wait_ms for data, answers early when the high
+ * watermark moves, and a paused clock makes it wait indefinitely. */
+#include "tests/test_mockbroker_client.h"
+
+/* Encodes a minimal valid request of api_key at version v into body. */
+static void minimal_request(int16_t key, int16_t v, kw_wbuf *body, uint8_t *batch, size_t blen) {
+    switch (key) {
+    case KW_API_API_VERSIONS: {
+        kw_api_versions_req r = {kw_slice_str("mbtest"), kw_slice_str("1")};
+        kw_api_versions_req_encode(body, v, &r);
+        break;
+    }
+    case KW_API_METADATA: {
+        kw_slice t = kw_slice_str("t");
+        kw_metadata_req r = {1, &t, false, false, false};
+        kw_metadata_req_encode(body, v, &r);
+        break;
+    }
+    case KW_API_PRODUCE: {
+        static kw_produce_req_partition pp;
+        static kw_produce_req_topic pt;
+        pp = (kw_produce_req_partition){0, {batch, (int32_t)blen}};
+        pt = (kw_produce_req_topic){kw_slice_str("t"), 1, &pp};
+        kw_produce_req r = {KW_SLICE_NULL, 1, 5000, 1, &pt};
+        kw_produce_req_encode(body, v, &r);
+        break;
+    }
+    case KW_API_INIT_PRODUCER_ID: {
+        kw_init_pid_req r = {KW_SLICE_NULL, 60000};
+        kw_init_pid_req_encode(body, v, &r);
+        break;
+    }
+    case KW_API_LIST_OFFSETS: {
+        static kw_list_offsets_req_partition lp;
+        static kw_list_offsets_req_topic lt;
+        lp = (kw_list_offsets_req_partition){0, -1, -1};
+        lt = (kw_list_offsets_req_topic){kw_slice_str("t"), 1, &lp};
+        kw_list_offsets_req r = {-1, 0, 1, &lt};
+        kw_list_offsets_req_encode(body, v, &r);
+        break;
+    }
+    case KW_API_FETCH: {
+        static kw_fetch_req_partition fp;
+        static kw_fetch_req_topic ft;
+        fp = (kw_fetch_req_partition){0, -1, 0, -1, 1 << 20};
+        ft = (kw_fetch_req_topic){kw_slice_str("t"), 1, &fp};
+        kw_fetch_req r = {0};
+        r.replica_id = -1;
+        r.max_wait_ms = 0;
+        r.min_bytes = 1;
+        r.max_bytes = 1 << 20;
+        r.session_epoch = -1;
+        r.n_topics = 1;
+        r.topics = &ft;
+        r.rack_id = kw_slice_str("");
+        kw_fetch_req_encode(body, v, &r);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Decodes a response body; returns true when it decodes with no bytes left over. */
+static bool decode_response(int16_t key, int16_t v, kw_rbuf *rb, kw_arena *a) {
+    kw_err e = KW_ERR__UNSUPPORTED_API;
+    switch (key) {
+    case KW_API_API_VERSIONS: {
+        kw_api_versions_resp m;
+        e = kw_api_versions_resp_decode(rb, v, a, &m);
+        if (!e && m.error_code)
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    case KW_API_METADATA: {
+        kw_metadata_resp m;
+        e = kw_metadata_resp_decode(rb, v, a, &m);
+        if (!e && (m.n_topics != 1 || m.topics[0].error_code || m.n_brokers != 3))
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    case KW_API_PRODUCE: {
+        kw_produce_resp m;
+        e = kw_produce_resp_decode(rb, v, a, &m);
+        if (!e && m.topics[0].partitions[0].error_code)
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    case KW_API_INIT_PRODUCER_ID: {
+        kw_init_pid_resp m;
+        e = kw_init_pid_resp_decode(rb, v, a, &m);
+        if (!e && (m.error_code || m.producer_id < 0))
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    case KW_API_LIST_OFFSETS: {
+        kw_list_offsets_resp m;
+        e = kw_list_offsets_resp_decode(rb, v, a, &m);
+        if (!e && m.topics[0].partitions[0].error_code)
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    case KW_API_FETCH: {
+        kw_fetch_resp m;
+        e = kw_fetch_resp_decode(rb, v, a, &m);
+        if (!e && (m.topics[0].partitions[0].error_code ||
+                   m.topics[0].partitions[0].records.len <= 0))
+            e = KW_ERR__MALFORMED;
+        break;
+    }
+    default:
+        break;
+    }
+    return e == KW_ERR_NONE;
+}
+
+static void test_every_advertised_version_of_every_api_is_served(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    CU_ASSERT_EQUAL(tc_produce(c, 1, "t", 0, -1, 3, "seed", -1, -1, -1).error, 0);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    size_t blen;
+    uint8_t *batch = tc_make_batch(2, "ver", -1, -1, -1, &blen);
+    int served = 0, expected = 0;
+    int32_t corr = 1000;
+    for (size_t i = 0; i < kw_supported_api_count; i++) {
+        const kw_api_range *r = &kw_supported_apis[i];
+        for (int16_t v = r->min_version; v <= r->max_version; v++, corr++) {
+            expected++;
+            kw_wbuf body;
+            kw_wbuf_init(&body);
+            minimal_request(r->api_key, v, &body, batch, blen);
+            CU_ASSERT_TRUE(tc_send_request(fd, r->api_key, v, corr, &body));
+            kw_wbuf_free(&body);
+            uint8_t *buf;
+            ssize_t n = tc_recv_frame(fd, &buf, 5000);
+            if (n <= 0) {
+                fprintf(stderr, "%s v%d: no answer\n", kw_api_name(r->api_key), v);
+                close(fd);
+                fd = tc_connect(mb_broker_port(c, 1));
+                continue;
+            }
+            kw_rbuf rb;
+            kw_rbuf_init(&rb, buf, (size_t)n, "test");
+            kw_response_header h;
+            kw_response_header_decode(&rb, &h, kw_response_header_version(r->api_key, v));
+            kw_arena *a = kw_arena_new();
+            if (h.correlation_id == corr && decode_response(r->api_key, v, &rb, a))
+                served++;
+            else
+                fprintf(stderr, "%s v%d: bad answer (%s)\n", kw_api_name(r->api_key), v,
+                        rb.errmsg);
+            kw_arena_destroy(a);
+            free(buf);
+        }
+    }
+    CU_ASSERT_TRUE(expected >= 30);
+    CU_ASSERT_EQUAL(served, expected);
+    free(batch);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
+/* Sends a Fetch v11 for t-0 from `offset` with max_wait_ms. */
+static void send_fetch(int fd, int32_t corr, int64_t offset, int32_t max_wait) {
+    kw_fetch_req_partition fp = {0, -1, offset, -1, 1 << 20};
+    kw_fetch_req_topic ft = {kw_slice_str("t"), 1, &fp};
+    kw_fetch_req r = {0};
+    r.replica_id = -1;
+    r.max_wait_ms = max_wait;
+    r.min_bytes = 1;
+    r.max_bytes = 1 << 20;
+    r.session_epoch = -1;
+    r.n_topics = 1;
+    r.topics = &ft;
+    r.rack_id = kw_slice_str("");
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_fetch_req_encode(&body, 11, &r);
+    tc_send_request(fd, KW_API_FETCH, 11, corr, &body);
+    kw_wbuf_free(&body);
+}
+
+/* Receives a Fetch v11 answer; returns the records' byte count (-1: none came). */
+static int32_t recv_fetch(int fd, int32_t corr, int timeout_ms) {
+    uint8_t *buf;
+    ssize_t n = tc_recv_frame(fd, &buf, timeout_ms);
+    if (n <= 0)
+        return -1;
+    kw_rbuf rb;
+    kw_rbuf_init(&rb, buf, (size_t)n, "t");
+    kw_response_header h;
+    kw_response_header_decode(&rb, &h, kw_response_header_version(KW_API_FETCH, 11));
+    kw_arena *a = kw_arena_new();
+    kw_fetch_resp m;
+    int32_t len = -2;
+    if (kw_fetch_resp_decode(&rb, 11, a, &m) == KW_ERR_NONE && h.correlation_id == corr &&
+        m.topics[0].partitions[0].error_code == 0)
+        len = m.topics[0].partitions[0].records.len;
+    kw_arena_destroy(a);
+    free(buf);
+    return len;
+}
+
+static void test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data(void) {
+    mb_cluster *c = tc_cluster(&tc_fake_clock, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    /* Nothing to read: the answer waits max_wait_ms of cluster time (the clock stands still:
+     * however long the wall clock runs, nothing times out). */
+    send_fetch(fd, 1, 0, 500);
+    CU_ASSERT_TRUE(tc_wait_requests(c, 1, KW_API_FETCH, 1));
+    CU_ASSERT_EQUAL(recv_fetch(fd, 1, 300), -1);
+    tc_advance_ms(500);
+    CU_ASSERT_EQUAL(recv_fetch(fd, 1, 5000), 0); /* empty records, not null */
+    /* Waiting again: new committed data answers at once. */
+    send_fetch(fd, 2, 0, 10000);
+    CU_ASSERT_TRUE(tc_wait_requests(c, 1, KW_API_FETCH, 2));
+    CU_ASSERT_EQUAL(recv_fetch(fd, 2, 100), -1);
+    CU_ASSERT_EQUAL(tc_produce(c, 1, "t", 0, -1, 5, "late", -1, -1, -1).error, 0);
+    CU_ASSERT_TRUE(recv_fetch(fd, 2, 5000) > 0);
+    /* Beyond the log end: OFFSET_OUT_OF_RANGE at once. */
+    send_fetch(fd, 3, 99, 10000);
+    CU_ASSERT_EQUAL(recv_fetch(fd, 3, 5000), -2);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
+void suite_mockbroker_protocol(void);
+void suite_mockbroker_protocol(void) {
+    tu_suite("mockbroker_protocol");
+    tu_test("test_every_advertised_version_of_every_api_is_served",
+            test_every_advertised_version_of_every_api_is_served);
+    tu_test("test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data",
+            test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data);
+}
