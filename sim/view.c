@@ -657,6 +657,10 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
     while (!u.quit && !g_quit_signal) {
         int64_t now = wall_ms();
         if (now >= next_frame) {
+            /* Scripted runs leave as soon as the run is over (before the feed reads the logs
+             * for the final footer: the caller takes the audit itself). */
+            if (opts.exit_when_done && sim_runner_wait(r, 0))
+                break;
             if (u.message_until > 0 && now >= u.message_until) {
                 m->message[0] = '\0';
                 u.message_until = 0;
@@ -664,8 +668,6 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
             sim_view_feed_sample(feed, m, now);
             draw_frame(m);
             next_frame = now + frame_ms;
-            if (opts.exit_when_done && m->status.finished)
-                break;
         }
         int64_t wait = next_frame - wall_ms();
         timeout((int)(wait < 0 ? 0 : wait > frame_ms ? frame_ms : wait));

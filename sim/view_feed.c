@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_CHUNK 1024
+#define READ_CHUNK 256
 #define NODE_IDS (SIM_MAX_BROKERS + 1) /* node ids 1..SIM_MAX_BROKERS index directly */
 #define HISTORY 64
 #define HIGHLIGHT_MS 3000
@@ -164,14 +164,16 @@ static void fold_fault(sim_view_feed *f, const sim_event *e) {
         n->drop_pending += (int32_t)v;
 }
 
-void sim_view_feed_event(sim_view_feed *f, const sim_event *e) {
-    /* The trace tail keeps every event; the rest only what a room shows. */
+static void trace_push(sim_view_feed *f, const sim_event *e) {
     f->trace[(f->trace_head + f->trace_len) % SIM_VM_MAX_TRACE] = *e;
     if (f->trace_len < SIM_VM_MAX_TRACE)
         f->trace_len++;
     else
         f->trace_head = (f->trace_head + 1) % SIM_VM_MAX_TRACE;
+}
 
+/* Folds an event into what the rooms show (everything but the trace tail). */
+static void fold(sim_view_feed *f, const sim_event *e) {
     const char *k = e->kind;
     if (e->source == SIM_SRC_PRODUCER) {
         if (starts_with(k, "record.")) {
@@ -235,6 +237,11 @@ void sim_view_feed_event(sim_view_feed *f, const sim_event *e) {
         if (!strcmp(k, "fault"))
             fold_fault(f, e);
     }
+}
+
+void sim_view_feed_event(sim_view_feed *f, const sim_event *e) {
+    trace_push(f, e);
+    fold(f, e);
 }
 
 void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size) {
@@ -474,7 +481,10 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
                (got = sim_bus_ring_read(bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) >
                    0) {
             for (size_t i = 0; i < got; i++)
-                sim_view_feed_event(f, &f->chunk[i]);
+                fold(f, &f->chunk[i]);
+            /* Only the newest events can stay in the trace tail: copy just those. */
+            for (size_t i = got > SIM_VM_MAX_TRACE ? got - SIM_VM_MAX_TRACE : 0; i < got; i++)
+                trace_push(f, &f->chunk[i]);
             budget -= got;
         }
     }
