@@ -251,6 +251,15 @@ static TC_UNUSED mb_partition_info tc_info(mb_cluster *c, const char *topic, int
     return in;
 }
 
+/* Log lines of the clusters started by tc_cluster (counted, not printed: tests provoke many). */
+static _Atomic int tc_log_lines;
+static TC_UNUSED void tc_quiet_log(int level, const char *line, void *opaque) {
+    (void)level;
+    (void)line;
+    (void)opaque;
+    atomic_fetch_add(&tc_log_lines, 1);
+}
+
 /* Starts a cluster: 3 brokers, topic "t" (3 partitions, replication 3, min ISR min_isr),
  * on the given clock (NULL = monotonic). */
 static TC_UNUSED mb_cluster *tc_cluster(const kw_clock *clk, int16_t min_isr,
@@ -264,6 +273,7 @@ static TC_UNUSED mb_cluster *tc_cluster(const kw_clock *clk, int16_t min_isr,
     conf.clock = clk;
     conf.event_cb = cb;
     conf.event_opaque = opaque;
+    conf.log_cb = tc_quiet_log;
     if (lag_max_ms > 0)
         conf.replica_lag_time_max_ms = lag_max_ms;
     mb_cluster *c = NULL;
