@@ -45,12 +45,12 @@ static void on_delivery(const kp_record_metadata *md, kw_err err, void *opaque) 
     atomic_fetch_add(&r->d.acked, 1);
 }
 
-static void on_read(const rd_kafka_message_t *m, void *arg) {
+static void on_read(int32_t partition, const void *value, size_t len, void *arg) {
     run *r = arg;
     int key, counter;
     char buf[64];
-    size_t n = m->len < sizeof buf - 1 ? m->len : sizeof buf - 1;
-    memcpy(buf, m->payload, n);
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, value, n);
     buf[n] = 0;
     if (sscanf(buf, "key-%d:%d:", &key, &counter) != 2 || key < 0 || key >= NKEYS) {
         r->unparsable++;
@@ -61,15 +61,9 @@ static void on_read(const rd_kafka_message_t *m, void *arg) {
     else if (counter > r->next_read[key])
         r->gap++;
     r->next_read[key] = counter + 1;
-    if (r->read_part_of_key[key] != m->partition)
+    if (r->read_part_of_key[key] != partition)
         r->bad_partition++;
 }
-
-typedef struct fault_plan {
-    tpm *m;
-    const char *topic;
-    bool inject;
-} fault_plan;
 
 static bool acked_all(void *arg) {
     run *r = arg;
@@ -78,9 +72,10 @@ static bool acked_all(void *arg) {
 
 /* Produces n keyed records; with faults, pushes Produce errors at the start, a third of the
  * way and moves leaders at two thirds. Then checks acks and reads back. */
-static void keyed_run(const char *topic, int64_t n, bool faults, const char *max_in_flight) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, topic, 6, 3));
+static void keyed_run(const char *topic, int64_t n, bool faults, const char *max_in_flight,
+                      bool ours) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, ours, 3, topic, 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "acks", "all");
     tset(c, "enable.idempotence", "true");
@@ -100,25 +95,23 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     for (int k = 0; k < NKEYS; k++)
         r->last_acked[k] = -1;
 
-    /* librdkafka's own partitioner, for the same keys */
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(m.rk, topic, NULL);
+    /* the reference client's partitioner (librdkafka's murmur2_random), for the same keys */
     for (int k = 0; k < NKEYS; k++) {
         char key[32];
         int kl = snprintf(key, sizeof key, "key-%04d", k);
-        r->read_part_of_key[k] =
-            rd_kafka_msg_partitioner_murmur2_random(rkt, key, (size_t)kl, 6, NULL, NULL);
-        CU_ASSERT_EQUAL(r->read_part_of_key[k], kp_partition_for_key(key, (size_t)kl, 6));
+        r->read_part_of_key[k] = kp_partition_for_key(key, (size_t)kl, 6);
+        int32_t ref = tcl_reference_partition(&m, topic, key, (size_t)kl, 6);
+        if (ref >= 0)
+            CU_ASSERT_EQUAL(r->read_part_of_key[k], ref);
     }
-    rd_kafka_topic_destroy(rkt);
 
+    static const kw_err first[] = {KW_ERR_NOT_LEADER_OR_FOLLOWER, KW_ERR_REQUEST_TIMED_OUT,
+                                   KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_NOT_LEADER_OR_FOLLOWER,
+                                   KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_REQUEST_TIMED_OUT};
+    static const kw_err later[] = {KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_REQUEST_TIMED_OUT,
+                                   KW_ERR_NOT_LEADER_OR_FOLLOWER, KW_ERR_NOT_ENOUGH_REPLICAS};
     if (faults)
-        rd_kafka_mock_push_request_errors(m.mc, 0 /* Produce */, 6,
-                                          RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                          RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                          RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                          RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                          RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                          RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+        tcl_push_produce_errors(&m, first, 6);
     char val[128];
     memset(val, 'x', sizeof val);
     for (int64_t i = 0; i < n; i++) {
@@ -136,14 +129,11 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
         if (e != KW_ERR_NONE)
             break;
         if (faults && i == n / 3)
-            rd_kafka_mock_push_request_errors(m.mc, 0, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                              RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                              RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                              RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+            tcl_push_produce_errors(&m, later, 4);
         if (faults && i == 2 * n / 3) {
-            /* move every partition's leader to the next broker (ids 1..3) */
+            /* move every partition's leader to another broker (ids 1..3) */
             for (int part = 0; part < 6; part++)
-                rd_kafka_mock_partition_set_leader(m.mc, topic, part, 1 + (part + 1) % 3);
+                tcl_set_leader(&m, topic, part, 1 + (part + 1) % 3);
         }
     }
     CU_ASSERT_EQUAL(kp_flush(p, 90000), KW_ERR_NONE);
@@ -166,7 +156,7 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     kp_producer_destroy(p);
     kp_conf_destroy(c);
 
-    int64_t got = tread_back(m.bootstraps, topic, 6, n, 60000, on_read, r);
+    int64_t got = tcl_read_back(&m, topic, 6, n, 60000, on_read, r);
     CU_ASSERT_EQUAL(got, n);
     CU_ASSERT_EQUAL(r->dup, 0);
     CU_ASSERT_EQUAL(r->gap, 0);
@@ -185,11 +175,11 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     free(r->read_part_of_key);
     free(r);
     free(ctx);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_keyed_100k_acks_all_idempotent_read_back_intact(void) {
-    keyed_run("keyed", 100000, false, "5");
+    keyed_run("keyed", TP_HAVE_RDKAFKA ? 100000 : 20000, false, "5", false);
 }
 
 static void test_keyed_with_injected_errors_and_leader_move_read_back_intact(void) {
@@ -200,12 +190,20 @@ static void test_keyed_with_injected_errors_and_leader_move_read_back_intact(voi
      * reordered by any client. With max.in.flight=1 the partition is muted while its batch
      * is in flight (Java's guaranteeMessageOrder), which keeps order against this mock; our
      * own mock broker checks sequences (see the mockbroker tests). */
-    keyed_run("faulty", 60000, true, "1");
+    keyed_run("faulty", TP_HAVE_RDKAFKA ? 60000 : 20000, true, TP_HAVE_RDKAFKA ? "1" : "5", false);
+}
+
+/* The same faults against Courier's mock broker, which checks sequences as Kafka does: with
+ * idempotence and 5 requests in flight, order per key is kept by the broker rejecting the
+ * batches after a failed one (OUT_OF_ORDER_SEQUENCE_NUMBER) and the producer retrying them in
+ * sequence order. */
+static void test_keyed_with_faults_5_in_flight_on_sequence_checking_broker(void) {
+    keyed_run("faulty5", 30000, true, "5", true);
 }
 
 static void test_produce_small_run_all_acknowledged(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "smoke", 6, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "smoke", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     char errbuf[256];
     kp_producer *p = kp_producer_new(c, errbuf, sizeof errbuf);
@@ -225,7 +223,7 @@ static void test_produce_small_run_all_acknowledged(void) {
     CU_ASSERT_EQUAL(kp_close(p, 5000), KW_ERR_NONE);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 void suite_producer_e2e(void);
@@ -236,4 +234,6 @@ void suite_producer_e2e(void) {
             test_keyed_100k_acks_all_idempotent_read_back_intact);
     tu_test("test_keyed_with_injected_errors_and_leader_move_read_back_intact",
             test_keyed_with_injected_errors_and_leader_move_read_back_intact);
+    tu_test("test_keyed_with_faults_5_in_flight_on_sequence_checking_broker",
+            test_keyed_with_faults_5_in_flight_on_sequence_checking_broker);
 }

@@ -49,8 +49,8 @@ static void ev_sink(const kp_event *ev, void *opaque) {
 }
 
 static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 1, "mem", 1, 1));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "mem", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "batch.size", "16384");
     tset(c, "buffer.memory", "32768");
@@ -70,7 +70,7 @@ static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
     void *w1[2] = {&d, (void *)1};
     CU_ASSERT(tu_wait_until(acked_at_least, w1, 10000));
     /* Now the broker answers after 3 s: batches stay in flight, holding their memory. */
-    rd_kafka_mock_broker_set_rtt(m.mc, 1, 3000);
+    tcl_set_rtt(&m, 1, 3000);
     kw_err e = KW_ERR_NONE;
     int accepted = 0;
     int64_t t0 = 0, blocked_ms = 0;
@@ -91,19 +91,19 @@ static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
     kp_metrics mt;
     kp_metrics_get(p, &mt);
     CU_ASSERT(mt.bufferpool_wait_time_ns_total >= 290e6);
-    rd_kafka_mock_broker_set_rtt(m.mc, 1, 0);
+    tcl_set_rtt(&m, 1, 0);
     CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
     CU_ASSERT_EQUAL(atomic_load(&d.acked), 1 + accepted);
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
     kp_producer_destroy(p);
     CU_ASSERT(l.snapshots > 0);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_record_over_max_request_size_fails_before_accumulator(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 1, "big", 1, 1));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "big", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "max.request.size", "1000");
     char err[256];
@@ -131,12 +131,12 @@ static void test_record_over_max_request_size_fails_before_accumulator(void) {
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0); /* the callback never ran for the big one */
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_down_cluster_fails_records_with_delivery_timeout(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "down", 3, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "down", 3, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "0");
     tset(c, "request.timeout.ms", "500");
@@ -150,7 +150,7 @@ static void test_down_cluster_fails_records_with_delivery_timeout(void) {
     void *w1[2] = {&d, (void *)1};
     CU_ASSERT(tu_wait_until(acked_at_least, w1, 10000));
     for (int b = 1; b <= 3; b++)
-        rd_kafka_mock_broker_set_down(m.mc, b);
+        tcl_broker_down(&m, b);
     int64_t t0 = tu_now_ms();
     for (int i = 0; i < 50; i++)
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -166,7 +166,7 @@ static void test_down_cluster_fails_records_with_delivery_timeout(void) {
     CU_ASSERT_EQUAL(kp_close(p, 2000), KW_ERR_NONE);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
@@ -186,8 +186,8 @@ static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
 }
 
 static void test_flush_sends_at_once_despite_long_linger(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "flush", 6, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "flush", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
     char err[256];
@@ -208,12 +208,12 @@ static void test_flush_sends_at_once_despite_long_linger(void) {
     CU_ASSERT_EQUAL(kp_outstanding(p), 0);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_close_delivers_everything_then_refuses(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "close", 6, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "close", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
     char err[256];
@@ -233,12 +233,12 @@ static void test_close_delivers_everything_then_refuses(void) {
     CU_ASSERT_EQUAL(atomic_load(&d.acked), 300);
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_close_with_zero_timeout_aborts_pending(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 1, "abort", 1, 1));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "abort", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
     char err[256];
@@ -248,7 +248,7 @@ static void test_close_with_zero_timeout_aborts_pending(void) {
     kp_record r = rec_of("abort", KP_PARTITION_ANY, NULL, "v", -1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
-    rd_kafka_mock_broker_set_down(m.mc, 1);
+    tcl_broker_down(&m, 1);
     for (int i = 0; i < 10; i++)
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     int64_t t0 = tu_now_ms();
@@ -259,7 +259,7 @@ static void test_close_with_zero_timeout_aborts_pending(void) {
     CU_ASSERT_EQUAL(atomic_load(&d.last_err), KW_ERR__INTERRUPTED);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 typedef struct part_log {
@@ -280,8 +280,8 @@ static void log_partition(const kp_record_metadata *md, kw_err err, void *opaque
 }
 
 static void test_keyless_records_stick_to_a_partition_until_its_batch_fills(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "sticky", 6, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "sticky", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "batch.size", "1100");
     tset(c, "linger.ms", "60000");
@@ -322,12 +322,12 @@ static void test_keyless_records_stick_to_a_partition_until_its_batch_fills(void
     CU_ASSERT(longest <= 12);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 static void test_events_cover_the_pipeline(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 3, "events", 6, 3));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 3, "events", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     evlog l = {.lock = PTHREAD_MUTEX_INITIALIZER};
     kp_conf_set_event_sink(c, ev_sink, &l);
@@ -370,7 +370,7 @@ static void test_events_cover_the_pipeline(void) {
     CU_ASSERT_STRING_EQUAL(kp_event_kind_name(KP_EV_BATCH_RETRIED), "batch.retried");
     CU_ASSERT_STRING_EQUAL(kp_event_kind_name(KP_EV__COUNT), "?");
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 /* A clock the test moves by hand: paused unless advanced. */
@@ -388,8 +388,8 @@ static int64_t mc_wall(void *o, int64_t sim_us) {
 }
 
 static void test_paused_clock_stops_linger(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 1, "clock", 1, 1));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "clock", 1, 1));
     manual_clock mc;
     atomic_init(&mc.now_us, 1000000000);
     kw_clock clk = {mc_now, mc_wall, &mc};
@@ -420,7 +420,7 @@ static void test_paused_clock_stops_linger(void) {
     CU_ASSERT(tu_wait_until(acked_at_least, w1, 5000));
     kp_producer_destroy(p);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 typedef struct ic_state {
@@ -454,8 +454,8 @@ static void quiet_log(int level, const char *msg, void *o) {
 }
 
 static void test_interceptors_see_sends_and_acks(void) {
-    tpm m;
-    CU_ASSERT_FATAL(tpm_start(&m, 1, "ic", 1, 1));
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "ic", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     ic_state st = {0};
     kp_interceptor ic = {"test", ic_on_send, ic_on_ack, ic_on_close, &st};
@@ -476,7 +476,7 @@ static void test_interceptors_see_sends_and_acks(void) {
     kp_producer_destroy(p);
     CU_ASSERT_EQUAL(atomic_load(&st.closes), 1);
     kp_conf_destroy(c);
-    tpm_stop(&m);
+    tcl_stop(&m);
 }
 
 void suite_producer_limits(void);
