@@ -352,14 +352,15 @@ int sim_runner_start(sim_runner *r, char *errbuf, size_t errsize) {
     sim_bus_exempt_thread(true);
     if (atomic_load(&r->state) != SIM_RUN_NEW)
         return fail(errbuf, errsize, "the run was already started");
+    /* The run's time zero, before any thread that could emit exists (the trace reads it). */
+    r->start_us = sim_clock_now_us(r->clock);
+    r->start_wall_us = wall_now_us();
     char err[512] = "";
     if (mb_cluster_start(r->cluster, err, sizeof err) != MB_OK)
         return fail(errbuf, errsize, "cluster: %s", err);
     r->producer = kp_producer_new(r->conf, err, sizeof err);
     if (!r->producer)
         return fail(errbuf, errsize, "producer: %s", err);
-    r->start_us = sim_clock_now_us(r->clock);
-    r->start_wall_us = wall_now_us();
     atomic_store(&r->state, SIM_RUN_SENDING);
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "run.started");
@@ -467,8 +468,10 @@ void sim_runner_progress(sim_runner *r, sim_progress *p) {
 int sim_runner_audit(sim_runner *r, sim_audit *out) {
     sim_bus_exempt_thread(true);
     int rc = sim_audit_compute(r, out);
-    if (r->trace && atomic_load(&r->state) == SIM_RUN_DONE)
+    if (r->trace && atomic_load(&r->state) == SIM_RUN_DONE && !r->footer_written) {
         sim_trace_write_footer(r, out);
+        r->footer_written = true;
+    }
     return rc;
 }
 

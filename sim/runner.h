@@ -76,7 +76,9 @@ bool sim_runner_wait(sim_runner *r, int timeout_ms);
 void sim_runner_stop(sim_runner *r);
 void sim_runner_progress(sim_runner *r, sim_progress *out);
 /* Fills the audit (reads the cluster's logs). Call after sim_runner_wait() returned true;
- * before that it gives the audit so far (lost/duplicated over the logs as they are now). */
+ * before that it gives the audit so far (lost/duplicated over the logs as they are now).
+ * The first call after the run is done also writes the trace's summary line. Returns 0, or
+ * -1 when the logs could not be read completely (out->log_error says why). */
 int sim_runner_audit(sim_runner *r, sim_audit *out);
 /* Stops everything still running and frees the run. */
 void sim_runner_destroy(sim_runner *r);

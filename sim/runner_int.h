@@ -39,6 +39,7 @@ struct sim_runner {
     sim_clock *clock;
     sim_bus *bus;
     FILE *trace; /* NULL when no trace */
+    bool footer_written; /* control thread only */
     pthread_mutex_t trace_lock;
 
     mb_cluster *cluster;

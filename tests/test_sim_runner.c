@@ -155,6 +155,60 @@ static void test_fault_from_the_control_thread(void) {
     sim_scenario_free(s);
 }
 
+/* Every fault kind maps onto the cluster's fault API and takes effect on a live run;
+ * with acks=all and idempotence nothing acknowledged is lost. */
+static void test_every_fault_kind_applies(void) {
+    sim_scenario *s = parse("{\"name\":\"k\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":"
+                            "\"t\",\"partitions\":3,\"replication\":3}]},"
+                            "\"producer\":{\"request.timeout.ms\":1000,"
+                            "\"delivery.timeout.ms\":30000},"
+                            "\"workload\":{\"messages\":400,\"rate\":200,\"keys\":7}}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    sim_run_opts o = {.speed = 5.0};
+    sim_runner *r;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(sim_runner_new(s, &o, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_runner_start(r, err, sizeof err), 0);
+    CU_ASSERT_TRUE(tu_wait_until(acked_one, r, 5000));
+    const sim_fault faults[] = {
+        {.kind = SIM_FAULT_RTT, .broker = 2, .ms = 10, .partition = -1},
+        {.kind = SIM_FAULT_DROP_RESPONSES, .broker = 3, .count = 1, .partition = -1},
+        {.kind = SIM_FAULT_INJECT_ERROR, .broker = -1, .api = 0, .code = 19, .count = 2,
+         .partition = -1},
+        {.kind = SIM_FAULT_INJECT_ERROR, .broker = -1, .api = 0, .code = 6, .count = 1,
+         .topic = "t", .partition = 1},
+        {.kind = SIM_FAULT_FOLLOWER_LAG, .broker = 3, .ms = 50, .partition = -1},
+        {.kind = SIM_FAULT_ISOLATE_BROKER, .broker = 3, .partition = -1},
+        {.kind = SIM_FAULT_HEAL, .broker = 3, .partition = -1},
+        {.kind = SIM_FAULT_HEAL, .broker = -1, .partition = -1},
+        {.kind = SIM_FAULT_MOVE_LEADER, .broker = 2, .topic = "t", .partition = 0},
+        {.kind = SIM_FAULT_BROKER_DOWN, .broker = 3, .partition = -1},
+        {.kind = SIM_FAULT_BROKER_UP, .broker = 3, .partition = -1},
+    };
+    int n = (int)(sizeof faults / sizeof faults[0]);
+    for (int i = 0; i < n; i++) {
+        err[0] = '\0';
+        int rc = sim_runner_fault(r, &faults[i], err, sizeof err);
+        if (rc)
+            fprintf(stderr, "\n  fault %d: %s\n", i, err);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    mb_partition_info pi;
+    CU_ASSERT_EQUAL(mb_partition_info_get(sim_runner_cluster(r), "t", 0, &pi), MB_OK);
+    CU_ASSERT_EQUAL(pi.leader, 2);
+    CU_ASSERT_TRUE(mb_broker_is_up(sim_runner_cluster(r), 3));
+    CU_ASSERT_EQUAL(sim_bus_count(sim_runner_bus(r), "fault"), (uint64_t)n);
+    CU_ASSERT_TRUE(sim_runner_wait(r, 30000));
+    sim_audit a;
+    sim_runner_audit(r, &a);
+    CU_ASSERT_EQUAL(a.faults_applied, n);
+    CU_ASSERT_EQUAL(a.sent, 400);
+    CU_ASSERT_EQUAL(a.lost, 0);
+    CU_ASSERT_EQUAL(a.acknowledged + a.failed, 400);
+    sim_runner_destroy(r);
+    sim_scenario_free(s);
+}
+
 void suite_sim_runner(void);
 void suite_sim_runner(void) {
     tu_suite("sim_runner");
@@ -162,4 +216,5 @@ void suite_sim_runner(void) {
     tu_test("test_step_mode_publishes_one_event_per_step",
             test_step_mode_publishes_one_event_per_step);
     tu_test("test_fault_from_the_control_thread", test_fault_from_the_control_thread);
+    tu_test("test_every_fault_kind_applies", test_every_fault_kind_applies);
 }
