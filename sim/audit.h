@@ -38,7 +38,8 @@ typedef struct sim_audit {
     int64_t reordered;     /* records found after a later-sent record of the same key */
     int64_t failed_in_log; /* reported failed, yet present in the log */
 
-    /* Producer metrics (kp_metrics, Java's names) and timings from events. */
+    /* Producer metrics (kp_metrics, Java's names); request latencies (simulated ms) from the
+     * producer's response.received events. */
     double records_per_request_avg;
     double batch_size_avg;
     double request_latency_avg_ms;
