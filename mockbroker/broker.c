@@ -303,7 +303,11 @@ static void conn_read(mb_broker *b, mb_conn *cn, mb_evbuf *eb) {
                 }
                 break;
             }
-            if (!handle_frame(b, cn, cn->in + pos + 4, (size_t)flen, eb))
+            bool ok = handle_frame(b, cn, cn->in + pos + 4, (size_t)flen, eb);
+            /* Deliver this request's events before its answer can leave, so a sink (and the
+             * trace) sees request.received before response.sent. No lock is held here. */
+            mb_evbuf_flush(b->c, eb);
+            if (!ok)
                 break;
             pos += 4 + (size_t)flen;
         }
@@ -368,6 +372,7 @@ static int64_t conn_flush(mb_broker *b, mb_conn *cn, int64_t now, mb_evbuf *eb) 
     }
     if (cn->out.oom)
         conn_kill(b, cn, 0, "out of memory for responses");
+    mb_evbuf_flush(b->c, eb); /* response.sent is told before the bytes go out */
     while (!cn->dead && cn->out_pos < cn->out.len) {
         ssize_t n = send(cn->fd, cn->out.p + cn->out_pos, cn->out.len - cn->out_pos, MSG_NOSIGNAL);
         if (n < 0) {
@@ -433,6 +438,7 @@ void *mb_broker_main(void *arg) {
     mb_conn **pconn = NULL;
     size_t pcap = 0;
     int64_t wait_until = INT64_MAX; /* cluster time of the next timer */
+    bool listen_failing = false;
     while (!atomic_load(&c->stopping)) {
         bool want_up = atomic_load(&b->want_up);
         if (!want_up && b->listening) {
@@ -442,8 +448,13 @@ void *mb_broker_main(void *arg) {
             b->listening = false;
         } else if (want_up && !b->listening) {
             char err[200];
-            if (mb_broker_listen(b, err, sizeof err) != MB_OK)
-                mb_logf(c, 1, "%s (retrying)", err);
+            if (mb_broker_listen(b, err, sizeof err) != MB_OK) {
+                if (!listen_failing)
+                    mb_logf(c, 1, "%s (retrying every 100 ms)", err);
+                listen_failing = true;
+            } else {
+                listen_failing = false;
+            }
         }
         mb_evbuf_flush(c, &eb);
 

@@ -351,11 +351,20 @@ typedef struct sink_state {
     mb_cluster *c;
     _Atomic int counts[MB_EV__COUNT];
     _Atomic int inspected;
+    _Atomic int seq;
+    _Atomic int produce_received_at, produce_appended_at, produce_answered_at;
 } sink_state;
 
 static void sink(const mb_event *ev, void *opaque) {
     sink_state *s = opaque;
     atomic_fetch_add(&s->counts[ev->kind], 1);
+    int n = atomic_fetch_add(&s->seq, 1) + 1;
+    if (ev->kind == MB_EV_REQUEST_RECEIVED && ev->api_key == KW_API_PRODUCE)
+        atomic_store(&s->produce_received_at, n);
+    if (ev->kind == MB_EV_RECORDS_APPENDED)
+        atomic_store(&s->produce_appended_at, n);
+    if (ev->kind == MB_EV_RESPONSE_SENT && ev->api_key == KW_API_PRODUCE)
+        atomic_store(&s->produce_answered_at, n);
     mb_cluster *c = __atomic_load_n(&s->c, __ATOMIC_ACQUIRE);
     if (c && ev->topic && ev->partition >= 0 && ev->kind != MB_EV_TOPIC_CREATED) {
         mb_partition_info in;
@@ -388,6 +397,10 @@ static void test_events_reach_the_sink_without_locks_held(void) {
     CU_ASSERT_TRUE(atomic_load(&s.counts[MB_EV_ISR_CHANGED]) >= 1);
     CU_ASSERT_TRUE(atomic_load(&s.counts[MB_EV_FAULT_INJECTED]) >= 2);
     CU_ASSERT_TRUE(atomic_load(&s.inspected) > 0);
+    /* Causal order: received, appended, answered. */
+    CU_ASSERT_TRUE(atomic_load(&s.produce_received_at) > 0);
+    CU_ASSERT_TRUE(atomic_load(&s.produce_received_at) < atomic_load(&s.produce_appended_at));
+    CU_ASSERT_TRUE(atomic_load(&s.produce_appended_at) < atomic_load(&s.produce_answered_at));
     __atomic_store_n(&s.c, NULL, __ATOMIC_RELEASE);
     mb_cluster_destroy(c);
 }
