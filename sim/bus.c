@@ -4,8 +4,8 @@
  *
  * The gate is a ticket queue: an emitter takes ticket t and may pass once `allowed` > t;
  * sim_bus_step_once() raises `allowed` by one, so waiters leave oldest first, one per step.
- * An emitter waits *before* its event is published, so every step publishes exactly one
- * event (the held ones are not in the trace or the ring yet). */
+ * An emitter waits *after* its event is published: `total - waiting` (the events whose
+ * threads have moved on) grows by exactly one per step. */
 #include "sim/bus.h"
 
 #include <pthread.h>
@@ -142,10 +142,6 @@ static void gate(sim_bus *b) {
 }
 
 void sim_bus_emit(sim_bus *b, sim_event *e) {
-    /* Gate first, publish after: each step lets exactly one event out, however many threads
-     * a step wakes up (they all stop at the gate before publishing anything). */
-    if (!thread_exempt)
-        gate(b);
     pthread_mutex_lock(&b->lock);
     e->seq = atomic_fetch_add(&b->seq, 1) + 1;
     count_kind_locked(b, e->kind);
@@ -160,6 +156,10 @@ void sim_bus_emit(sim_bus *b, sim_event *e) {
     for (int i = 0; i < b->n_sinks; i++)
         b->sinks[i](e, b->sink_opaque[i]);
     pthread_mutex_unlock(&b->lock);
+    /* Publish first, hold after: the thread stops right after the stage its event describes,
+     * so the screen (events and snapshots) shows the true state between steps. */
+    if (!thread_exempt)
+        gate(b);
 }
 
 size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {

@@ -58,9 +58,8 @@ void sim_bus_destroy(sim_bus *b);
 /* Adds a sink (at most 8). Call before the run starts (not thread-safe against emit). */
 int sim_bus_add_sink(sim_bus *b, sim_sink_fn fn, void *opaque);
 
-/* Publishes an event: in step mode (unless this thread is exempt) first waits until
- * sim_bus_step_once() lets it go; then stamps seq, counts it, calls the sinks and pushes it
- * on the ring. */
+/* Publishes an event: stamps seq, counts it, calls the sinks, pushes it on the ring, then —
+ * in step mode, unless this thread is exempt — waits until sim_bus_step_once() lets it go. */
 void sim_bus_emit(sim_bus *b, sim_event *e);
 
 /* --- the view's ring -------------------------------------------------------------------- */
@@ -80,11 +79,14 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
                         void *opaque);
 
 /* --- step mode -------------------------------------------------------------------------- */
-/* Step mode on: every emitting thread (except exempt ones) stops at the gate before its event
- * is published, until a step lets it through, so exactly one event is published per
- * sim_bus_step_once() (sim_bus_total() grows by one). Off: releases every waiter. Producer
- * and broker code must not hold a lock that kp_snapshot()/mb inspection take while emitting,
- * or the view would stall (both promise they do not). */
+/* Step mode on: every emitting thread (except exempt ones) publishes its event and then waits
+ * at the gate, so each thread stops right after the stage its event describes. Each
+ * sim_bus_step_once() lets exactly one waiter (the oldest) go on to its next event:
+ * sim_bus_total() - sim_bus_step_waiting() grows by exactly one per step (other threads that
+ * wake up publish their own first event and wait too, adding one to both). Off: releases
+ * every waiter. Producer and broker code must not hold a lock that kp_snapshot()/mb
+ * inspection take while emitting, or the view would stall (both promise they do not).
+ * The clock keeps running in step mode: pause it too (sim_runner_pause) to stop timeouts. */
 void sim_bus_set_step(sim_bus *b, bool on);
 bool sim_bus_stepping(sim_bus *b);
 /* Lets one waiting emitter (the oldest) continue. If none is waiting, the next one to arrive
