@@ -405,6 +405,11 @@ static void test_events_reach_the_sink_without_locks_held(void) {
     mb_cluster_destroy(c);
 }
 
+static bool some_log_lines(void *arg) {
+    (void)arg;
+    return atomic_load(&tc_log_lines) > 0;
+}
+
 /* Random bodies behind valid headers, for every API and version we serve: each either gets an
  * answer or closes its connection; the broker never crashes and keeps serving. */
 static void test_random_bodies_for_every_api_never_crash_the_broker(void) {
@@ -440,8 +445,8 @@ static void test_random_bodies_for_every_api_never_crash_the_broker(void) {
     if (fd >= 0)
         close(fd);
     CU_ASSERT_EQUAL(frames, 600);
-    CU_ASSERT_TRUE(atomic_load(&tc_log_lines) > 0); /* the refusals were logged */
     CU_ASSERT_TRUE(tu_wait_until(served_1, c, 5000));
+    CU_ASSERT_TRUE(tu_wait_until(some_log_lines, NULL, 5000)); /* the refusals were logged */
     CU_ASSERT_EQUAL(tc_produce(c, 1, "t", 0, -1, 1, "after", -1, -1, -1).error, 0);
     mb_cluster_destroy(c);
 }
