@@ -51,8 +51,15 @@ static void on_init_pid(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf 
 static void reset_sequences(struct kp_producer *p) {
     pthread_rwlock_rdlock(&p->accum.map_lock);
     for (int32_t i = 0; i < p->accum.n_all; i++) {
-        atomic_store(&p->accum.all[i]->next_seq, 0);
-        p->accum.all[i]->last_acked_seq = -1;
+        kp_tp *tp = p->accum.all[i];
+        atomic_store(&tp->next_seq, 0);
+        tp->last_acked_seq = -1;
+        /* Queued batches keep their old sequence only to stay in order; forget their
+         * producer id so drain numbers them again (even if the broker hands out the same id). */
+        pthread_mutex_lock(&tp->lock);
+        for (kp_batch *b = tp->head; b; b = b->next)
+            b->producer_id = KW_NO_PRODUCER_ID;
+        pthread_mutex_unlock(&tp->lock);
     }
     pthread_rwlock_unlock(&p->accum.map_lock);
 }

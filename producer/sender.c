@@ -143,8 +143,12 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
                                            rec.n_headers, &b->thunks[idx])
                          : KW_ERR__NO_SPACE;
         if (err == KW_ERR__NO_SPACE) {
+            /* Pieces of half the rejected batch (at least one record), so that splitting
+             * always makes progress, even when batch.size itself is over the broker's limit. */
             size_t upper = kw_batch_size_upper_bound(rec.key, rec.value, rec.headers, rec.n_headers);
-            int32_t size = p->conf.batch_size;
+            int32_t size = (int32_t)(b->size / 2);
+            if (size > p->conf.batch_size)
+                size = p->conf.batch_size;
             if (upper > (size_t)size)
                 size = (int32_t)upper;
             uint8_t *buf = NULL;
@@ -159,6 +163,13 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
                 kp_bufpool_deallocate(&p->pool, buf, size);
                 ok = false;
                 break;
+            }
+            /* With idempotence the piece keeps its records' original sequence for ordering
+             * in the deque; it is renumbered under the new producer id before it is sent. */
+            if (b->base_seq >= 0) {
+                cur->base_seq = b->base_seq + idx;
+                cur->producer_id = b->producer_id;
+                cur->producer_epoch = b->producer_epoch;
             }
             pieces[np++] = cur;
             err = kp_batch_append(cur, rec.timestamp, rec.key, rec.value, rec.headers,
@@ -194,7 +205,6 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
         pieces[i]->attempts = b->attempts;
         kp_accum_incomplete_add(&p->accum, pieces[i]);
         kp_accum_reenqueue(&p->accum, pieces[i], 0, now);
-        pieces[i]->retry = false;
     }
     if (p->conf.enable_idempotence)
         p->pid_reset_needed = true;

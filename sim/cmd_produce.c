@@ -244,7 +244,8 @@ int sim_cmd_produce(int argc, char **argv) {
     kp_producer_destroy(p);
 
     int64_t acked = atomic_load(&st.acked), failed = atomic_load(&st.failed) + refused;
-    qsort(st.lat_us, st.n_lat, sizeof *st.lat_us, cmp_i64);
+    if (st.n_lat > 0)
+        qsort(st.lat_us, st.n_lat, sizeof *st.lat_us, cmp_i64);
     printf("sent %lld, acked %lld, failed %lld, %.0f msgs/s, latency p50 %.1f ms p99 %.1f ms\n",
            (long long)(sent + refused), (long long)acked, (long long)failed,
            secs > 0 ? (double)acked / secs : 0.0, pct_ms(st.lat_us, st.n_lat, 0.50),

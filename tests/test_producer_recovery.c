@@ -1,0 +1,154 @@
+/* Recovery paths that need a broker which checks sequences and sizes like Kafka: Courier's
+ * mock broker. A batch over message.max.bytes is split until it fits; a batch that fails for
+ * good under idempotence makes the producer start numbering again under a new producer id,
+ * and nothing after it is lost, duplicated or reordered. */
+#include "tests/test_producer_util.h"
+
+typedef struct order_check {
+    int64_t next, dup, gap, n;
+} order_check;
+
+static void check_order(int32_t partition, const void *value, size_t len, void *arg) {
+    (void)partition;
+    order_check *o = arg;
+    char buf[32];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, value, n);
+    buf[n] = 0;
+    long long v = atoll(buf);
+    if (v < o->next)
+        o->dup++;
+    else if (v > o->next)
+        o->gap += v - o->next;
+    o->next = v + 1;
+    o->n++;
+}
+
+static mb_cluster *start_mb(int32_t message_max_bytes) {
+    mb_config conf;
+    mb_config_init(&conf);
+    conf.brokers = 1;
+    conf.log_cb = tcl_quiet_log;
+    if (message_max_bytes > 0)
+        conf.message_max_bytes = message_max_bytes;
+    mb_topic_config t = {"r", 1, 1, 0};
+    conf.topics = &t;
+    conf.n_topics = 1;
+    mb_cluster *c = NULL;
+    char err[256];
+    if (mb_cluster_new(&conf, &c, err, sizeof err) != MB_OK ||
+        mb_cluster_start(c, err, sizeof err) != MB_OK) {
+        fprintf(stderr, "mock broker: %s\n", err);
+        mb_cluster_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int64_t read_all(mb_cluster *c, order_check *o, int64_t *max_batch_bytes) {
+    tcl m = {.ours = true, .mb = c};
+    int64_t n = tcl_read_back(&m, "r", 1, 0, 0, check_order, o);
+    mb_partition_info info;
+    if (max_batch_bytes && mb_partition_info_get(c, "r", 0, &info) == MB_OK && info.batches > 0)
+        *max_batch_bytes = info.bytes / info.batches;
+    return n;
+}
+
+static void test_too_large_batch_is_split_until_accepted(void) {
+    mb_cluster *c = start_mb(2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    kp_conf *conf = tconf(mb_cluster_bootstrap(c));
+    tset(conf, "linger.ms", "100");
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    char val[128];
+    for (int i = 0; i < 300; i++) {
+        int n = snprintf(val, sizeof val, "%06d", i);
+        memset(val + n, '.', sizeof val - (size_t)n);
+        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 100,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    void *unused = NULL;
+    (void)unused;
+    int64_t t0 = tu_now_ms();
+    while (atomic_load(&d.acked) + atomic_load(&d.failed) < 300 && tu_now_ms() - t0 < 20000)
+        kp_flush(p, 1000);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 300);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT(mt.batch_split_total > 0);
+    kp_producer_destroy(p);
+    order_check o = {0};
+    int64_t avg = 0;
+    CU_ASSERT_EQUAL(read_all(c, &o, &avg), 300);
+    CU_ASSERT_EQUAL(o.dup, 0);
+    CU_ASSERT_EQUAL(o.gap, 0);
+    CU_ASSERT(avg > 0 && avg <= 2000);
+    kp_conf_destroy(conf);
+    mb_cluster_destroy(c);
+}
+
+typedef struct pid_events {
+    _Atomic int pids;
+} pid_events;
+
+static void count_pids(const kp_event *ev, void *opaque) {
+    if (ev->kind == KP_EV_PRODUCER_ID && ev->err == KW_ERR_NONE)
+        atomic_fetch_add(&((pid_events *)opaque)->pids, 1);
+}
+
+static void test_fatal_batch_error_resets_producer_id_and_keeps_order(void) {
+    mb_cluster *c = start_mb(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    kp_conf *conf = tconf(mb_cluster_bootstrap(c));
+    tset(conf, "linger.ms", "1");
+    tset(conf, "batch.size", "1024");
+    pid_events pe = {0};
+    kp_conf_set_event_sink(conf, count_pids, &pe);
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    char val[128];
+    const int N = 3000;
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(val, sizeof val, "%06d", i);
+        memset(val + n, '.', sizeof val - (size_t)n);
+        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 60,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+        if (i == N / 2) {
+            static const kw_err fatal[] = {KW_ERR_INVALID_REQUIRED_ACKS};
+            mb_push_request_errors(c, 0, NULL, -1, fatal, 1);
+        }
+    }
+    int64_t t0 = tu_now_ms();
+    while (atomic_load(&d.acked) + atomic_load(&d.failed) < N && tu_now_ms() - t0 < 20000)
+        kp_flush(p, 1000);
+    int64_t failed = atomic_load(&d.failed);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked) + failed, N);
+    CU_ASSERT(failed >= 1 && failed <= 20); /* one batch of ~14 records */
+    CU_ASSERT_EQUAL(atomic_load(&d.last_err), KW_ERR_INVALID_REQUIRED_ACKS);
+    CU_ASSERT(atomic_load(&pe.pids) >= 2); /* a new producer id after the failure */
+    kp_producer_destroy(p);
+    order_check o = {0};
+    CU_ASSERT_EQUAL(read_all(c, &o, NULL), N - failed);
+    CU_ASSERT_EQUAL(o.dup, 0);
+    CU_ASSERT_EQUAL(o.gap, failed); /* exactly the failed batch is missing */
+    kp_conf_destroy(conf);
+    mb_cluster_destroy(c);
+}
+
+void suite_producer_recovery(void);
+void suite_producer_recovery(void) {
+    tu_suite("producer_recovery");
+    tu_test("test_too_large_batch_is_split_until_accepted",
+            test_too_large_batch_is_split_until_accepted);
+    tu_test("test_fatal_batch_error_resets_producer_id_and_keeps_order",
+            test_fatal_batch_error_resets_producer_id_and_keeps_order);
+}
