@@ -162,6 +162,12 @@ int sim_cmd_run(int argc, char **argv) {
         fprintf(stderr, "courier run: %s\n", err);
         return 2;
     }
+    if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+        fprintf(stderr, "courier run: the view needs a terminal on stdin and stdout (use "
+                        "--headless for scripts)\n");
+        sim_scenario_free(s);
+        return 2;
+    }
     o.trace_path = trace;
     o.ring_capacity = headless ? 0 : SIM_VIEW_RING_CAPACITY;
     sim_runner *r;

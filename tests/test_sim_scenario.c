@@ -258,6 +258,56 @@ static void test_courier_run_bad_files_exit_2(void) {
     expect_exit2("", "JSON syntax error");
 }
 
+/* Runs `courier run ARGS...` (no --headless added); returns the exit code, stdout in out. */
+static int run_args(char *const argv[], char *out, size_t outsize) {
+    int fds[2];
+    if (pipe(fds))
+        return -100;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        close(fds[0]);
+        execv(tu_courier_path(), argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(fds[0], out + n, outsize - 1 - n)) > 0)
+        n += (size_t)k;
+    out[n] = '\0';
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_courier_run_help_and_bad_options(void) {
+    char out[8192];
+    char *help[] = {"courier", "run", "--help", NULL};
+    CU_ASSERT_EQUAL(run_args(help, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "usage: courier run SCENARIO.json"));
+    char *none[] = {"courier", "run", NULL};
+    CU_ASSERT_EQUAL(run_args(none, out, sizeof out), 2);
+    char *unknown[] = {"courier", "run", "scenarios/min-isr.json", "--fast", NULL};
+    CU_ASSERT_EQUAL(run_args(unknown, out, sizeof out), 2);
+    char *report[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--report", "xml",
+                      NULL};
+    CU_ASSERT_EQUAL(run_args(report, out, sizeof out), 2);
+    char *both[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--view", NULL};
+    CU_ASSERT_EQUAL(run_args(both, out, sizeof out), 2);
+    char *seed[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--seed", "-4", NULL};
+    CU_ASSERT_EQUAL(run_args(seed, out, sizeof out), 2);
+    char *speed[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--speed", "5000",
+                     NULL};
+    CU_ASSERT_EQUAL(run_args(speed, out, sizeof out), 2);
+    /* the view needs a terminal: with stdout on a pipe it refuses, exit 2 */
+    char *view[] = {"courier", "run", "scenarios/min-isr.json", NULL};
+    CU_ASSERT_EQUAL(run_args(view, out, sizeof out), 2);
+}
+
 static void test_courier_run_usage_errors_exit_2(void) {
     char err[2048];
     CU_ASSERT_EQUAL(run_courier("/nonexistent/scenario.json", err, sizeof err), 2);
@@ -321,6 +371,7 @@ void suite_sim_scenario(void) {
     tu_test("test_workload_is_validated", test_workload_is_validated);
     tu_test("test_courier_run_bad_files_exit_2", test_courier_run_bad_files_exit_2);
     tu_test("test_courier_run_usage_errors_exit_2", test_courier_run_usage_errors_exit_2);
+    tu_test("test_courier_run_help_and_bad_options", test_courier_run_help_and_bad_options);
     tu_test("test_builtin_scenarios_load", test_builtin_scenarios_load);
     tu_test("test_default_scenario_is_demo_json", test_default_scenario_is_demo_json);
 }
