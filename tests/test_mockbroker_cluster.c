@@ -98,6 +98,51 @@ static void test_acks_all_times_out_at_request_timeout(void) {
     mb_cluster_destroy(c);
 }
 
+static void test_pending_acks_all_fails_over_when_leader_moves(void) {
+    mb_cluster *c = tc_cluster(&tc_fake_clock, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    mb_broker_set_follower_lag(c, 2, 100000);
+    mb_broker_set_follower_lag(c, 3, 100000);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    size_t blen;
+    uint8_t *b = tc_make_batch(3, "mv", -1, -1, -1, &blen);
+    CU_ASSERT_TRUE(tc_produce_send(fd, 11, "t", 0, -1, 60000, b, blen));
+    CU_ASSERT_TRUE(tc_wait_requests(c, 1, KW_API_PRODUCE, 1));
+    CU_ASSERT_FALSE(tc_produce_recv(fd, 11, 100).answered);
+    CU_ASSERT_EQUAL(mb_partition_move_leader(c, "t", 0, 2), MB_OK);
+    tc_produce_result r = tc_produce_recv(fd, 11, 5000);
+    CU_ASSERT_TRUE(r.answered);
+    CU_ASSERT_EQUAL(r.error, KW_ERR_NOT_LEADER_OR_FOLLOWER); /* the client retries elsewhere */
+    mb_partition_info in = tc_info(c, "t", 0);
+    CU_ASSERT_EQUAL(in.leader, 2);
+    CU_ASSERT_EQUAL(in.log_end_offset, 0);     /* the new leader never had it */
+    CU_ASSERT_EQUAL(in.replica_log_end[0], 0); /* and the old leader's copy was cut */
+    free(b);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
+static void test_isr_falling_below_min_after_append_answers_after_append_error(void) {
+    mb_cluster *c = tc_cluster(&tc_fake_clock, 2, 500, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    mb_broker_set_follower_lag(c, 2, 100000);
+    mb_broker_set_follower_lag(c, 3, 100000);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    size_t blen;
+    uint8_t *b = tc_make_batch(2, "mi", -1, -1, -1, &blen);
+    CU_ASSERT_TRUE(tc_produce_send(fd, 12, "t", 0, -1, 60000, b, blen));
+    CU_ASSERT_TRUE(tc_wait_requests(c, 1, KW_API_PRODUCE, 1));
+    CU_ASSERT_FALSE(tc_produce_recv(fd, 12, 100).answered);
+    tc_advance_ms(600); /* both followers leave the ISR: {1} < min.insync.replicas 2 */
+    tc_produce_result r = tc_produce_recv(fd, 12, 5000);
+    CU_ASSERT_TRUE(r.answered);
+    CU_ASSERT_EQUAL(r.error, KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    CU_ASSERT_EQUAL(tc_info(c, "t", 0).n_isr, 1);
+    free(b);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
 static void test_isr_shrinks_when_follower_lags_and_expands_when_caught_up(void) {
     mb_cluster *c = tc_cluster(&tc_fake_clock, 0, 500, NULL, NULL);
     CU_ASSERT_FATAL(c != NULL);
@@ -389,6 +434,10 @@ void suite_mockbroker_cluster(void) {
             test_acks1_answers_after_leader_append_followers_copy_after_lag);
     tu_test("test_acks_all_answers_only_when_isr_has_it", test_acks_all_answers_only_when_isr_has_it);
     tu_test("test_acks_all_times_out_at_request_timeout", test_acks_all_times_out_at_request_timeout);
+    tu_test("test_pending_acks_all_fails_over_when_leader_moves",
+            test_pending_acks_all_fails_over_when_leader_moves);
+    tu_test("test_isr_falling_below_min_after_append_answers_after_append_error",
+            test_isr_falling_below_min_after_append_answers_after_append_error);
     tu_test("test_isr_shrinks_when_follower_lags_and_expands_when_caught_up",
             test_isr_shrinks_when_follower_lags_and_expands_when_caught_up);
     tu_test("test_not_enough_replicas_when_isr_below_min_insync",
