@@ -41,7 +41,11 @@ COURIER = $(BUILD)/courier
 ROOMS = protocol producer mockbroker sim
 RUNNERS = $(foreach r,$(ROOMS),$(BUILD)/tests/$(r)_tests)
 
+# No built-in rules: they would try to 'remake' the .d dependency files.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 .SECONDARY:
+%.d: ;
 
 .PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
         $(foreach r,$(ROOMS),test-$(r))
@@ -94,8 +98,8 @@ $(BUILD)/tests/producer_tests: $(call obj,$(call room_tests,producer) $(TESTLIB_
 		$(BUILD)/tests/reg_producer.o $(LIBKP) $(LIBMB) $(LIBKW)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT) $(RDKAFKA) $(LIBS)
 $(BUILD)/tests/mockbroker_tests: $(call obj,$(call room_tests,mockbroker) $(TESTLIB_SRC)) \
-		$(BUILD)/tests/reg_mockbroker.o $(LIBMB) $(LIBKW)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CUNIT) $(RDKAFKA) $(LIBS)
+		$(BUILD)/tests/reg_mockbroker.o $(LIBMB) $(LIBKW) $(COURIER)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(RDKAFKA) $(LIBS)
 $(BUILD)/tests/sim_tests: $(call obj,$(call room_tests,sim) $(TESTLIB_SRC)) \
 		$(BUILD)/tests/reg_sim.o $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW) $(COURIER)
 	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(PKGS_LIBS) $(LIBS)
