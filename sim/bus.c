@@ -44,6 +44,9 @@ struct sim_bus {
     uint64_t next_ticket; /* ticket of the next emitter to arrive at the gate */
     uint64_t allowed;     /* emitters with ticket < allowed may pass */
     int waiting;
+    void (*hook_run)(void *);  /* step hooks (sim_bus_set_step_hooks), immutable once running */
+    void (*hook_hold)(void *);
+    void *hook_opaque;
 };
 
 static _Thread_local bool thread_exempt;
@@ -133,6 +136,8 @@ static void gate(sim_bus *b) {
     pthread_mutex_lock(&b->gate_lock);
     if (b->step) {
         uint64_t ticket = b->next_ticket++;
+        if (ticket >= b->allowed && b->hook_hold)
+            b->hook_hold(b->hook_opaque); /* the step's work is done: time stands still */
         b->waiting++;
         while (b->step && ticket >= b->allowed)
             pthread_cond_wait(&b->gate_cond, &b->gate_lock);
@@ -214,8 +219,13 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
 
 void sim_bus_set_step(sim_bus *b, bool on) {
     pthread_mutex_lock(&b->gate_lock);
-    if (on && !b->step)
+    if (on && !b->step) {
         b->allowed = b->next_ticket; /* no credit carried over from an earlier step session */
+        if (b->hook_hold)
+            b->hook_hold(b->hook_opaque);
+    } else if (!on && b->step && b->hook_run) {
+        b->hook_run(b->hook_opaque);
+    }
     b->step = on;
     pthread_cond_broadcast(&b->gate_cond);
     pthread_mutex_unlock(&b->gate_lock);
@@ -232,6 +242,8 @@ void sim_bus_step_once(sim_bus *b) {
     pthread_mutex_lock(&b->gate_lock);
     if (b->step) {
         b->allowed++;
+        if (b->hook_run)
+            b->hook_run(b->hook_opaque);
         pthread_cond_broadcast(&b->gate_cond);
     }
     pthread_mutex_unlock(&b->gate_lock);
@@ -242,6 +254,15 @@ int sim_bus_step_waiting(sim_bus *b) {
     int n = b->waiting;
     pthread_mutex_unlock(&b->gate_lock);
     return n;
+}
+
+void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *),
+                            void *opaque) {
+    pthread_mutex_lock(&b->gate_lock);
+    b->hook_run = run;
+    b->hook_hold = hold;
+    b->hook_opaque = opaque;
+    pthread_mutex_unlock(&b->gate_lock);
 }
 
 void sim_bus_exempt_thread(bool exempt) {

@@ -86,7 +86,9 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
  * wake up publish their own first event and wait too, adding one to both). Off: releases
  * every waiter. Producer and broker code must not hold a lock that kp_snapshot()/mb
  * inspection take while emitting, or the view would stall (both promise they do not).
- * The clock keeps running in step mode: pause it too (sim_runner_pause) to stop timeouts. */
+ * With step hooks set (the runner sets them), simulated time advances only between a step
+ * and the moment an emitter has to wait again, so holding the pipeline for minutes causes no
+ * timeout, and a step when nobody waits runs time on until the next event. */
 void sim_bus_set_step(sim_bus *b, bool on);
 bool sim_bus_stepping(sim_bus *b);
 /* Lets one waiting emitter (the oldest) continue. If none is waiting, the next one to arrive
@@ -94,6 +96,11 @@ bool sim_bus_stepping(sim_bus *b);
 void sim_bus_step_once(sim_bus *b);
 /* Number of emitters waiting at the gate now. */
 int sim_bus_step_waiting(sim_bus *b);
+/* Hooks called under the gate lock (they must not call the bus): `hold` when step mode starts
+ * and whenever an emitter has to wait at the gate; `run` on each step and when step mode
+ * ends. The runner pauses and resumes the simulation clock with them. Set before the run. */
+void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *),
+                            void *opaque);
 /* Marks the calling thread exempt from step waits (the view thread and the runner's control
  * paths, so that a key press that injects a fault never blocks the view). */
 void sim_bus_exempt_thread(bool exempt);

@@ -151,6 +151,19 @@ static void on_mb_log(int level, const char *line, void *opaque) {
     sim_runner_emit(r, &e);
 }
 
+/* Step mode and time: simulated time runs only between a step and the next held event (see
+ * sim_bus_set_step_hooks), unless the user paused it. */
+static void step_run(void *opaque) {
+    sim_runner *r = opaque;
+    if (!atomic_load(&r->user_paused))
+        sim_clock_resume(r->clock);
+}
+
+static void step_hold(void *opaque) {
+    sim_runner *r = opaque;
+    sim_clock_pause(r->clock);
+}
+
 /* --- life cycle ------------------------------------------------------------------------- */
 
 static int fail(char *errbuf, size_t errsize, const char *fmt, ...)
@@ -200,6 +213,7 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         sim_runner_destroy(r);
         return fail(errbuf, errsize, "out of memory");
     }
+    sim_bus_set_step_hooks(r->bus, step_run, step_hold, r);
     if (r->o.trace_path) {
         r->trace = fopen(r->o.trace_path, "w");
         if (!r->trace) {
@@ -424,6 +438,7 @@ void sim_runner_stop(sim_runner *r) {
     if (!atomic_exchange(&r->stop, true)) {
         atomic_store(&r->interrupted, true);
         /* a paused or stepping run could never finish: let it go */
+        atomic_store(&r->user_paused, false);
         sim_bus_set_step(r->bus, false);
         sim_clock_resume(r->clock);
         sim_event e;
@@ -443,7 +458,7 @@ void sim_runner_progress(sim_runner *r, sim_progress *p) {
     p->failed = atomic_load(&r->failed);
     int64_t now = p->state == SIM_RUN_DONE ? r->end_us : sim_clock_now_us(r->clock);
     p->elapsed_ms = p->state == SIM_RUN_NEW ? 0 : (now - r->start_us) / 1000;
-    p->paused = sim_clock_paused(r->clock);
+    p->paused = atomic_load(&r->user_paused);
     p->speed = sim_clock_speed(r->clock);
     p->stepping = sim_bus_stepping(r->bus);
     p->stopping = atomic_load(&r->stop);
@@ -479,6 +494,7 @@ void sim_runner_destroy(sim_runner *r) {
     if (!r)
         return;
     sim_bus_exempt_thread(true);
+    atomic_store(&r->user_paused, false);
     if (r->bus)
         sim_bus_set_step(r->bus, false);
     if (r->clock)
@@ -509,6 +525,7 @@ void sim_runner_destroy(sim_runner *r) {
 
 void sim_runner_pause(sim_runner *r) {
     sim_bus_exempt_thread(true);
+    atomic_store(&r->user_paused, true);
     sim_clock_pause(r->clock);
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "clock.paused");
@@ -517,7 +534,9 @@ void sim_runner_pause(sim_runner *r) {
 
 void sim_runner_resume(sim_runner *r) {
     sim_bus_exempt_thread(true);
-    sim_clock_resume(r->clock);
+    atomic_store(&r->user_paused, false);
+    if (!sim_bus_stepping(r->bus)) /* in step mode, steps decide when time runs */
+        sim_clock_resume(r->clock);
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "clock.resumed");
     sim_runner_emit(r, &e);

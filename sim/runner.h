@@ -53,7 +53,7 @@ typedef struct sim_progress {
     int64_t duration_ms;  /* planned simulated ms (-1 when bounded by count) */
     double ack_rate;      /* acknowledged records per simulated second (recent) */
     double eta_s;         /* wall seconds left (estimate; -1 unknown) */
-    bool paused;
+    bool paused;          /* paused by sim_runner_pause (step mode holds time on its own) */
     double speed;
     bool stepping;
     bool stopping;        /* a stop was requested */
@@ -87,8 +87,11 @@ void sim_runner_destroy(sim_runner *r);
 void sim_runner_pause(sim_runner *r);
 void sim_runner_resume(sim_runner *r);
 void sim_runner_set_speed(sim_runner *r, double speed);
-void sim_runner_set_step(sim_runner *r, bool on); /* = sim_bus_set_step */
-void sim_runner_step_once(sim_runner *r);         /* = sim_bus_step_once */
+/* Step mode (= sim_bus_set_step / sim_bus_step_once): each step lets one held thread on by
+ * one event; simulated time runs only from a step until an emitter has to wait again, so
+ * no linger, timeout or lag advances while the class looks at the screen. */
+void sim_runner_set_step(sim_runner *r, bool on);
+void sim_runner_step_once(sim_runner *r);
 /* Applies a fault now (at_ms ignored) exactly as a timeline entry would: the same checks,
  * the same "fault" event in the trace. Returns 0, or -1 with errbuf. */
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize);

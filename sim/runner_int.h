@@ -71,6 +71,7 @@ struct sim_runner {
     atomic_int next_fault;
     atomic_int faults_applied, faults_failed;
 
+    atomic_bool user_paused; /* sim_runner_pause (space); step mode pauses the clock too */
     atomic_bool stop;      /* Ctrl-C / sim_runner_stop: workload stops */
     atomic_bool end;       /* the run is over: timeline and waits stop */
     atomic_bool interrupted;

@@ -81,11 +81,22 @@ static bool settled_at(void *arg) {
     return st->hits >= 20;
 }
 
+typedef struct clock_at {
+    sim_clock *c;
+    int64_t t;
+} clock_at;
+
+static bool clock_moved(void *arg) {
+    clock_at *ca = arg;
+    return sim_clock_now_us(ca->c) != ca->t;
+}
+
 static bool anyone_waiting(void *arg) {
     return sim_bus_step_waiting(arg) > 0;
 }
 
-/* Step mode on a real run: every step lets exactly one held thread go on by one event. */
+/* Step mode on a real run: every step lets exactly one held thread go on by one event, and
+ * simulated time does not run while the pipeline is held. */
 static void test_step_mode_moves_one_event_per_step(void) {
     sim_scenario *s = parse("{\"name\":\"s\",\"cluster\":{\"brokers\":2,\"topics\":[{\"name\":"
                             "\"t\",\"partitions\":2,\"replication\":2}]},"
@@ -108,6 +119,11 @@ static void test_step_mode_moves_one_event_per_step(void) {
         sim_runner_step_once(r);
         st = (settle){b, base + (uint64_t)i, 0};
         CU_ASSERT_TRUE(tu_wait_until(settled_at, &st, 5000));
+        if (i == 5) {
+            /* held between steps, simulated time stands still: no linger or timeout runs */
+            clock_at ca = {sim_runner_clock(r), sim_clock_now_us(sim_runner_clock(r))};
+            CU_ASSERT_FALSE(tu_wait_until(clock_moved, &ca, 200));
+        }
     }
     sim_progress p;
     sim_runner_progress(r, &p);
