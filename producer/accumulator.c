@@ -398,6 +398,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
                 tp->tail = NULL;
             tp->n_batches--;
             b->next = b->prev = NULL;
+            b->sealed_at_drain = !b->sealed;
             b->sealed = true;
             pthread_mutex_unlock(&tp->lock);
 

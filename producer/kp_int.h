@@ -159,6 +159,7 @@ typedef struct kp_batch {
     kw_batch_writer w;
     size_t size;     /* closed size (valid when closed) */
     bool sealed;     /* no more appends */
+    bool sealed_at_drain; /* it was still open when drained (linger, flush) */
     bool closed;     /* header written */
     kp_thunk *thunks;
     int32_t n_thunks, cap_thunks;
@@ -411,6 +412,7 @@ typedef struct kp_conn {
     size_t in_len, in_cap;
     kp_req *head, *tail;
     int32_t n_in_flight;
+    int32_t n_noresp; /* queued requests that expect no response (acks=0) */
     int64_t last_attempt_ms;
     int64_t backoff_ms;
     int32_t failures;

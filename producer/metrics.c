@@ -109,7 +109,7 @@ void kp_metrics_get(kp_producer *p, kp_metrics *m) {
     m->request_latency_max = (double)atomic_load(&s->latency_ms_max);
     m->request_total = (double)req;
     m->response_total = (double)resp;
-    m->requests_in_flight = (double)(req - resp) > 0 ? (double)(req - resp) : 0;
+    m->requests_in_flight = (double)kp_net_in_flight(&p->net);
     int64_t avail, pooled;
     int32_t waiters;
     kp_bufpool_stats(&p->pool, &avail, &pooled, &waiters);

@@ -146,16 +146,21 @@ static void conn_close(kp_net *n, kp_conn *c, kw_err err, const char *why) {
     kp_req *r = c->head;
     c->head = c->tail = NULL;
     c->n_in_flight = 0;
+    c->n_noresp = 0;
     pthread_mutex_unlock(&n->lock);
     atomic_store(&p->md.need_update, true);
     if (was_up || r)
         kp_log(p, 6, "connection to node %d (%s:%d) closed: %s", (int)c->node_id, c->host,
                (int)c->port, why);
     emit_conn(n, c, KP_EV_CONNECTION_DOWN, err, why);
+    /* Whatever closed the connection (a bad frame, a correlation id out of order, a reset),
+     * its requests failed in transit, as Java's NetworkClient reports a disconnect: retriable.
+     * Only a request timeout and a forced close keep their own codes. */
+    kw_err req_err = (err == KW_ERR__TIMED_OUT || err == KW_ERR__INTERRUPTED) ? err : KW_ERR__TRANSPORT;
     while (r) {
         kp_req *nx = r->next;
         if (r->handler)
-            r->handler(p, r, err, NULL, now);
+            r->handler(p, r, req_err, NULL, now);
         free(r);
         r = nx;
     }
@@ -323,7 +328,8 @@ static kp_req *queue_request(kp_net *n, kp_conn *c, int16_t api_key, int16_t ver
     kw_request_header hdr = {api_key, version, r->correlation_id,
                              kw_slice_str(n->p->conf.client_id)};
     kw_request_header_encode(&c->out, &hdr);
-    kw_write_raw(&c->out, body->p, body->len);
+    if (body->len > 0)
+        kw_write_raw(&c->out, body->p, body->len);
     kw_frame_end(&c->out, start);
     if (c->out.oom) {
         free(r);
@@ -337,6 +343,8 @@ static kp_req *queue_request(kp_net *n, kp_conn *c, int16_t api_key, int16_t ver
         c->head = r;
     c->tail = r;
     c->n_in_flight++;
+    if (!expect)
+        c->n_noresp++;
     pthread_mutex_unlock(&n->lock);
     return r;
 }
@@ -365,6 +373,7 @@ static void complete_written(kp_net *n, kp_conn *c) {
             if (c->tail == r)
                 c->tail = prev;
             c->n_in_flight--;
+            c->n_noresp--;
             pthread_mutex_unlock(&n->lock);
             if (r->handler)
                 r->handler(n->p, r, KW_ERR_NONE, NULL, kp_now_ms(n->p));
@@ -376,10 +385,11 @@ static void complete_written(kp_net *n, kp_conn *c) {
     }
 }
 
+/* Writes what the socket takes. Requests that expect no response are completed later, by
+ * kp_net_poll (never inside kp_net_send, whose caller still holds the request's context). */
 static void conn_write(kp_net *n, kp_conn *c) {
     if (c->fd < 0 || c->state == KP_CONN_CONNECTING)
         return;
-    bool any_noresp = false;
     while (c->out_pos < c->out.len) {
         ssize_t w = send(c->fd, c->out.p + c->out_pos, c->out.len - c->out_pos, MSG_NOSIGNAL);
         if (w < 0) {
@@ -394,13 +404,6 @@ static void conn_write(kp_net *n, kp_conn *c) {
         }
         c->out_pos += (size_t)w;
     }
-    for (kp_req *r = c->head; r; r = r->next)
-        if (!r->expect_response) {
-            any_noresp = true;
-            break;
-        }
-    if (any_noresp)
-        complete_written(n, c);
 }
 
 static void conn_read(kp_net *n, kp_conn *c) {
@@ -570,6 +573,10 @@ void kp_net_poll(kp_net *n, int64_t timeout_ms) {
     if (cs != stackconns)
         free(cs);
 
+    for (int32_t i = 0; i < n->n_conns; i++)
+        if (n->conns[i]->n_noresp > 0 && n->conns[i]->fd >= 0)
+            complete_written(n, n->conns[i]);
+
     /* request.timeout.ms: the oldest request waiting for an answer decides. */
     int64_t now = kp_now_ms(p);
     for (int32_t i = 0; i < n->n_conns; i++) {
@@ -631,9 +638,11 @@ kp_conn *kp_net_least_loaded(kp_net *n, int64_t now_ms) {
 }
 
 int32_t kp_net_in_flight(kp_net *n) {
+    pthread_mutex_lock(&n->lock);
     int32_t t = 0;
     for (int32_t i = 0; i < n->n_conns; i++)
         t += n->conns[i]->n_in_flight;
+    pthread_mutex_unlock(&n->lock);
     return t;
 }
 

@@ -383,8 +383,12 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
     for (int32_t i = 0; i < n; i++) {
         kp_stats_batch_drained(p, ctx->batches[i], now);
         if (kp_has_sink(p)) {
-            kp_event ev = kp_ev(p, KP_EV_BATCH_DRAINED);
             kp_batch *b = ctx->batches[i];
+            if (b->sealed_at_drain) {
+                b->sealed_at_drain = false;
+                emit_batch(p, KP_EV_BATCH_SEALED, b, KW_ERR_NONE, 0);
+            }
+            kp_event ev = kp_ev(p, KP_EV_BATCH_DRAINED);
             ev.batch_id = b->id;
             ev.topic = b->tp->topic;
             ev.partition = b->tp->partition;

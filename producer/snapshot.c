@@ -18,7 +18,7 @@ kw_err kp_snapshot(kp_producer *p, kp_snap *out) {
     pthread_rwlock_rdlock(&p->accum.map_lock);
     int32_t n = p->accum.n_all;
     kp_tp **tps = malloc((size_t)(n ? n : 1) * sizeof *tps);
-    if (tps)
+    if (tps && n > 0)
         memcpy(tps, p->accum.all, (size_t)n * sizeof *tps);
     pthread_rwlock_unlock(&p->accum.map_lock);
     out->partitions = calloc((size_t)(n ? n : 1), sizeof *out->partitions);

@@ -4,6 +4,8 @@
  * and nothing after it is lost, duplicated or reordered. */
 #include "tests/test_producer_util.h"
 
+#include <time.h>
+
 typedef struct order_check {
     int64_t next, dup, gap, n;
 } order_check;
@@ -144,6 +146,96 @@ static void test_fatal_batch_error_resets_producer_id_and_keeps_order(void) {
     mb_cluster_destroy(c);
 }
 
+/* Responses dropped by the broker: the next answer has the wrong correlation id (or none comes
+ * and the request times out), the producer drops the connection, reconnects and sends
+ * the same batches again; the broker recognises the sequences, so nothing is duplicated. */
+static void test_lost_responses_are_retried_without_duplicates(void) {
+    mb_cluster *c = start_mb(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    kp_conf *conf = tconf(mb_cluster_bootstrap(c));
+    tset(conf, "request.timeout.ms", "400");
+    tset(conf, "linger.ms", "2");
+    tset(conf, "batch.size", "2048");
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    char val[64];
+    const int N = 600;
+    for (int i = 0; i < N; i++) {
+        if (i == 100) {
+            /* connections and producer id are settled: now lose three Produce answers */
+            CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+            mb_broker_drop_responses(c, 1, 3);
+        }
+        int n = snprintf(val, sizeof val, "%06d", i);
+        memset(val + n, '.', sizeof val - (size_t)n);
+        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 50,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 30000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), N);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT(mt.record_retry_total > 0);
+    kp_producer_destroy(p);
+    order_check o = {0};
+    CU_ASSERT_EQUAL(read_all(c, &o, NULL), N);
+    CU_ASSERT_EQUAL(o.dup, 0);
+    CU_ASSERT_EQUAL(o.gap, 0);
+    kp_conf_destroy(conf);
+    mb_cluster_destroy(c);
+}
+
+typedef struct offsets_seen {
+    _Atomic int64_t minus_one, other;
+} offsets_seen;
+
+static void note_offset(const kp_record_metadata *md, kw_err err, void *opaque) {
+    offsets_seen *o = opaque;
+    if (err == KW_ERR_NONE && md->offset == -1)
+        atomic_fetch_add(&o->minus_one, 1);
+    else
+        atomic_fetch_add(&o->other, 1);
+}
+
+/* acks=0: no responses expected; batches complete once written, offsets unknown (-1). */
+static void test_acks_0_completes_without_responses(void) {
+    mb_cluster *c = start_mb(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    kp_conf *conf = tconf(mb_cluster_bootstrap(c));
+    tset(conf, "acks", "0");
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    offsets_seen os = {0};
+    char val[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(val, sizeof val, "%06d", i);
+        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = -1,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, note_offset, &os, NULL), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&os.minus_one), 500);
+    CU_ASSERT_EQUAL(atomic_load(&os.other), 0);
+    kp_producer_destroy(p);
+    /* the records did arrive (the broker may need a moment after the last write) */
+    int64_t t0 = tu_now_ms();
+    mb_partition_info info = {0};
+    while (tu_now_ms() - t0 < 5000) {
+        if (mb_partition_info_get(c, "r", 0, &info) == MB_OK && info.log_end_offset >= 500)
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    CU_ASSERT_EQUAL(info.log_end_offset, 500);
+    kp_conf_destroy(conf);
+    mb_cluster_destroy(c);
+}
+
 void suite_producer_recovery(void);
 void suite_producer_recovery(void) {
     tu_suite("producer_recovery");
@@ -151,4 +243,7 @@ void suite_producer_recovery(void) {
             test_too_large_batch_is_split_until_accepted);
     tu_test("test_fatal_batch_error_resets_producer_id_and_keeps_order",
             test_fatal_batch_error_resets_producer_id_and_keeps_order);
+    tu_test("test_lost_responses_are_retried_without_duplicates",
+            test_lost_responses_are_retried_without_duplicates);
+    tu_test("test_acks_0_completes_without_responses", test_acks_0_completes_without_responses);
 }
