@@ -235,8 +235,10 @@ static void draw_help(int rows, int cols, sim_view_lang lang) {
         sim_vt_line l;
         sim_vt_line_init(&l, w);
         if (i == 0 || i == hh - 1) {
-            sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ", i == 0 ? sim_vt_label_text(lang, SIM_L_HELP)
-                                                              : "");
+            if (i == 0)
+                sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ", sim_vt_label_text(lang, SIM_L_HELP));
+            else
+                sim_vt_line_add(&l, SIM_ST_TITLE, "+");
             sim_vt_line_fill(&l, SIM_ST_TITLE, '-');
         } else {
             sim_vt_line_add(&l, SIM_ST_TITLE, "| ");
@@ -640,6 +642,8 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
     curs_set(0);
     set_escdelay(25);
     init_styles(!opts.no_color);
+    /* A tall screen has room for the trace log from the start (t still toggles it). */
+    m->show_trace = LINES >= 40;
 
     /* The view thread must never wait at the step gate: it is the one that opens it. */
     sim_bus_exempt_thread(true);

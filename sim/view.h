@@ -20,11 +20,12 @@
 
 /* Ring capacity (events) the runner should be created with for the view
  * (sim_run_opts.ring_capacity). The view drains the ring every frame, so this bounds the
- * events it looks at to ~40k a second at 20 fps: plenty for a class-speed run (a few thousand
+ * events it looks at to ~80k a second at 20 fps: plenty for a class-speed run (a few thousand
  * a second), while a flat-out run lets the bus drop the surplus (counted on screen) instead
  * of paying for it. Measured with bench_view: a 64k ring cost an unthrottled run 20-40%
- * (emitters blocked on the bus lock while the view copied); 2048 is within noise. */
-#define SIM_VIEW_RING_CAPACITY 2048
+ * (emitters blocked on the bus lock while the view copied); 4096, read 256 at a time, is
+ * within the noise. */
+#define SIM_VIEW_RING_CAPACITY 4096
 
 typedef struct sim_view_opts {
     sim_view_lang lang;   /* labels: SIM_LANG_EN (default) or SIM_LANG_ZH (needs UTF-8) */

@@ -197,10 +197,10 @@ static void fold(sim_view_feed *f, const sim_event *e) {
                 if (e->partition >= 0)
                     row->partition = e->partition;
             } else if (!strcmp(k, "record.failed")) {
-                st = SIM_STAGE_FAILED;
+                row->failed = true;
                 snprintf(row->err_name, sizeof row->err_name, "%s", err_name(e->err));
             }
-            if (row->stage != SIM_STAGE_FAILED && st > row->stage)
+            if (!row->failed && st > row->stage)
                 row->stage = st;
             /* A key, when the emitter put one in the detail ("key=k17"). */
             const char *kp = strstr(e->detail, "key=");

@@ -34,7 +34,6 @@ typedef enum sim_vm_stage {
     SIM_STAGE_SERIALIZED,   /* key and value serialized */
     SIM_STAGE_PARTITIONED,  /* partitioner chose a partition */
     SIM_STAGE_APPENDED,     /* size checked and appended to a batch */
-    SIM_STAGE_FAILED,       /* rejected at the desk (err_name says why) */
     SIM_STAGE__COUNT
 } sim_vm_stage;
 
@@ -44,8 +43,9 @@ typedef struct sim_vm_desk_row {
     char key[SIM_VM_NAME];  /* printable key ("" = no key) */
     int32_t partition;      /* -1 until partitioned */
     int32_t size;           /* serialized size in bytes, -1 until known */
-    sim_vm_stage stage;
-    char err_name[SIM_VM_NAME]; /* "" unless stage == SIM_STAGE_FAILED */
+    sim_vm_stage stage;         /* the last stage reached */
+    bool failed;                /* rejected at the desk after `stage` (err_name says why) */
+    char err_name[SIM_VM_NAME]; /* "" unless failed */
 } sim_vm_desk_row;
 
 /* Sorting room (分拣员): one ProducerBatch box in a partition's deque. */

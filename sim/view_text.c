@@ -415,11 +415,10 @@ const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label) {
     return s ? s : "?";
 }
 
-static const char *const stages_en[SIM_STAGE__COUNT] = {"sent",        "intercepted",
-                                                        "serialized",  "partitioned",
-                                                        "appended",    "failed"};
+static const char *const stages_en[SIM_STAGE__COUNT] = {"sent", "intercepted", "serialized",
+                                                        "partitioned", "appended"};
 static const char *const stages_zh[SIM_STAGE__COUNT] = {"已收件", "已拦截", "已序列化",
-                                                        "已分区", "已入批", "失败"};
+                                                        "已分区", "已入批"};
 
 const char *sim_vt_stage_text(sim_view_lang lang, sim_vm_stage stage) {
     if ((int)stage < 0 || stage >= SIM_STAGE__COUNT)
@@ -590,7 +589,7 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
         {SIM_STAGE_INTERCEPTED, "icpt", "拦截"},
         {SIM_STAGE_SERIALIZED, "ser", "序列"},
         {SIM_STAGE_PARTITIONED, "part", "分区"},
-        {SIM_STAGE_APPENDED, "size", "入批"},
+        {SIM_STAGE_APPENDED, "batch", "入批"},
     };
     char key[24];
     sim_vt_line_add(l, SIM_ST_NORMAL, "#%-6llu ", (unsigned long long)r->record_id);
@@ -601,11 +600,21 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
         sim_vt_clip(key, sizeof key, r->key, 10, true);
         sim_vt_line_add(l, SIM_ST_NORMAL, "%s%-10s ", L(SIM_L_KEY), key);
     }
-    /* The stage track: stages reached are bright, the rest dim, a failure red. */
+    /* The stage track: stages reached are named, the ones still ahead are dots of the same
+     * width, so the record's progress reads on a monochrome screen and in a text capture. */
     for (size_t i = 0; i < sizeof track / sizeof track[0]; i++) {
-        bool reached = r->stage != SIM_STAGE_FAILED && r->stage >= track[i].stage;
-        sim_vt_line_add(l, reached ? SIM_ST_OK : SIM_ST_DIM, "%s%s", i ? ">" : "",
-                        lang == SIM_LANG_ZH ? track[i].zh : track[i].en);
+        const char *name = lang == SIM_LANG_ZH ? track[i].zh : track[i].en;
+        if (i)
+            sim_vt_line_add(l, SIM_ST_DIM, ">");
+        if (r->stage >= track[i].stage) {
+            sim_vt_line_add(l, SIM_ST_OK, "%s", name);
+        } else {
+            char dots[16];
+            int w = sim_vt_width(name);
+            memset(dots, '.', (size_t)w);
+            dots[w] = '\0';
+            sim_vt_line_add(l, SIM_ST_DIM, "%s", dots);
+        }
     }
     if (r->partition >= 0)
         sim_vt_line_add(l, SIM_ST_NORMAL, " -> %s%d", L(SIM_L_PARTITION), (int)r->partition);
@@ -614,7 +623,7 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
         sim_vt_bytes(b, sizeof b, r->size);
         sim_vt_line_add(l, SIM_ST_NORMAL, " %s", b);
     }
-    if (r->stage == SIM_STAGE_FAILED)
+    if (r->failed)
         sim_vt_line_add(l, SIM_ST_ERR, " %s", r->err_name[0] ? r->err_name : L(SIM_L_FAILED));
 }
 
@@ -714,7 +723,8 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r)
     bool hot = r->changed_ago_ms >= 0 && r->changed_ago_ms < 3000;
     sim_vt_style base = hot ? SIM_ST_HILITE : SIM_ST_NORMAL;
     sim_vt_clip(name, sizeof name, r->topic, 10, true);
-    sim_vt_line_add(l, base, "%s-%-3d ", name, (int)r->partition);
+    /* '*' marks a row that just changed, for screens (and captures) without colour. */
+    sim_vt_line_add(l, base, "%s-%-3d%c", name, (int)r->partition, hot ? '*' : ' ');
     if (r->leader >= 0)
         sim_vt_line_add(l, base, "%s%-2d ", L(SIM_L_LEADER), (int)r->leader);
     else

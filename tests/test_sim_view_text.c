@@ -163,6 +163,7 @@ static void test_labels_exist_in_both_languages(void) {
     CU_ASSERT_STRING_EQUAL(sim_vt_label_text(SIM_LANG_EN, SIM_L__COUNT), "?");
     CU_ASSERT_STRING_EQUAL(sim_vt_stage_text(SIM_LANG_EN, SIM_STAGE_APPENDED), "appended");
     CU_ASSERT_STRING_EQUAL(sim_vt_stage_text(SIM_LANG_EN, SIM_STAGE__COUNT), "?");
+    CU_ASSERT_STRING_EQUAL(sim_vt_stage_text(SIM_LANG_ZH, SIM_STAGE_SENT), "已收件");
     for (int lang = 0; lang < 2; lang++) {
         const char *const *h = sim_vt_help_lines((sim_view_lang)lang);
         int n = 0;
@@ -223,7 +224,7 @@ static sim_view_model *sample_model(void) {
     snprintf(m.desk[0].topic, sizeof m.desk[0].topic, "orders");
     snprintf(m.desk[0].key, sizeof m.desk[0].key, "k17");
     m.desk[1] = (sim_vm_desk_row){.record_id = 78, .partition = -1, .size = -1,
-                                  .stage = SIM_STAGE_FAILED};
+                                  .stage = SIM_STAGE_SERIALIZED, .failed = true};
     snprintf(m.desk[1].topic, sizeof m.desk[1].topic, "orders");
     snprintf(m.desk[1].err_name, sizeof m.desk[1].err_name, "BUFFER_EXHAUSTED");
     m.batch_size = 16384;
@@ -302,11 +303,12 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[0]);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "#77"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "key=k17"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "icpt>ser>part>size"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "icpt>ser>part>batch"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "-> p3 120B"));
     sim_vt_line_init(&l, 80);
     sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[1]);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "BUFFER_EXHAUSTED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "icpt>ser>....>....."));
     CU_ASSERT_PTR_NULL(strstr(l.text, "key=")); /* unknown key: no key column */
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "BUFFER") - l.text)),
                     SIM_ST_ERR);
@@ -358,9 +360,11 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "R 0,1,2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "ISR 0,1 "));
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_HILITE); /* changed 0.5 s ago */
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0  *L0"));
     sim_vt_line_init(&l, 80);
     sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1]);
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_NORMAL);
+    CU_ASSERT_PTR_NULL(strchr(l.text, '*'));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1.2k"));
 
     sim_vt_line_init(&l, 200);
@@ -531,7 +535,8 @@ static void test_feed_builds_front_desk_rows_from_record_events(void) {
     CU_ASSERT_STRING_EQUAL(m.desk[0].key, "k20");
     CU_ASSERT_STRING_EQUAL(m.desk[0].topic, "parcels");
     CU_ASSERT_EQUAL(m.desk[1].record_id, 19u);
-    CU_ASSERT_EQUAL(m.desk[1].stage, SIM_STAGE_FAILED);
+    CU_ASSERT_TRUE(m.desk[1].failed);
+    CU_ASSERT_EQUAL(m.desk[1].stage, SIM_STAGE_SERIALIZED); /* where it was when it failed */
     CU_ASSERT_STRING_EQUAL(m.desk[1].err_name, kw_err_name(KW_ERR__RECORD_TOO_LARGE));
     CU_ASSERT_EQUAL(m.desk[2].stage, SIM_STAGE_APPENDED);
     CU_ASSERT_EQUAL(m.desk[SIM_VM_MAX_DESK - 1].record_id, 20u - SIM_VM_MAX_DESK + 1);
