@@ -128,6 +128,14 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
                            "the record has no valid topic name");
     if (rec.n_headers < 0 || (rec.n_headers > 0 && !rec.headers))
         return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG, "bad headers array");
+    for (int32_t i = 0; i < rec.n_headers; i++)
+        if (!rec.headers[i].key || (rec.headers[i].value && rec.headers[i].value_len < 0))
+            return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG,
+                               !rec.headers[i].key ? "a header has no key"
+                                                   : "a header value has a negative length");
+    if (rec.timestamp_ms < KP_TIMESTAMP_NOW)
+        return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG,
+                           "invalid timestamp (negative and not KP_TIMESTAMP_NOW)");
     if (sink)
         emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec.topic, rec.partition, 0, KW_ERR_NONE, NULL);
 
@@ -208,7 +216,7 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         return fail_record(p, seq, &rec, partition, KW_ERR__NO_MEMORY, "out of memory");
     }
     for (int32_t i = 0; i < rec.n_headers; i++) {
-        hs[i].key = kw_slice_str(rec.headers[i].key ? rec.headers[i].key : "");
+        hs[i].key = kw_slice_str(rec.headers[i].key);
         hs[i].value = rec.headers[i].value
                           ? (kw_slice){rec.headers[i].value, rec.headers[i].value_len}
                           : KW_SLICE_NULL;

@@ -506,8 +506,8 @@ struct kp_producer {
     _Atomic int64_t outstanding;
     pthread_mutex_t close_lock;
     pthread_cond_t close_cv;
-    bool closed;
-    bool destroyed_interceptors;
+    bool closed;           /* close_lock: kp_close finished */
+    bool close_in_progress; /* close_lock: a kp_close is running (others wait for it) */
     /* idempotence (sender thread writes, others read) */
     _Atomic int64_t producer_id;
     _Atomic int16_t producer_epoch;

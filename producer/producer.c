@@ -231,10 +231,14 @@ kw_err kp_close(kp_producer *p, int64_t timeout_ms) {
     if (!p)
         return KW_ERR__INVALID_ARG;
     pthread_mutex_lock(&p->close_lock);
-    if (p->closed) {
+    if (p->close_in_progress || p->closed) {
+        /* Another thread closes (or closed) it: wait for that close to finish. */
+        while (!p->closed)
+            kp_cond_wait_until(p->clock, &p->close_cv, &p->close_lock, INT64_MAX / 4);
         pthread_mutex_unlock(&p->close_lock);
         return KW_ERR_NONE;
     }
+    p->close_in_progress = true;
     pthread_mutex_unlock(&p->close_lock);
     kw_err err = KW_ERR_NONE;
     atomic_store(&p->accum.closed, true);
@@ -265,6 +269,7 @@ kw_err kp_close(kp_producer *p, int64_t timeout_ms) {
     kp_bufpool_close(&p->pool);
     pthread_mutex_lock(&p->close_lock);
     p->closed = true;
+    pthread_cond_broadcast(&p->close_cv);
     pthread_mutex_unlock(&p->close_lock);
     return err;
 }
@@ -276,7 +281,10 @@ int64_t kp_outstanding(kp_producer *p) {
 void kp_producer_destroy(kp_producer *p) {
     if (!p)
         return;
-    if (p->sender_started)
+    pthread_mutex_lock(&p->close_lock);
+    bool need_close = p->sender_started && !p->closed;
+    pthread_mutex_unlock(&p->close_lock);
+    if (need_close)
         kp_close(p, -1);
     for (int i = 0; i < p->conf.n_interceptors; i++)
         if (p->conf.interceptors[i].on_close)

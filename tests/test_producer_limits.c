@@ -479,6 +479,73 @@ static void test_interceptors_see_sends_and_acks(void) {
     tcl_stop(&m);
 }
 
+static void test_bad_records_are_refused_with_reasons(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "bad", 2, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("bad", KP_PARTITION_ANY, "k", "v", -1);
+    kp_header h[2] = {{"trace", "abc", 3}, {NULL, "x", 1}};
+    r.headers = h;
+    r.n_headers = 2;
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__INVALID_ARG);
+    r.n_headers = 1; /* a good header is fine */
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    r.n_headers = 0;
+    r.timestamp_ms = -7;
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__INVALID_ARG);
+    r.timestamp_ms = KP_TIMESTAMP_NOW;
+    r.partition = 2; /* the topic has partitions 0 and 1 */
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__UNKNOWN_PARTITION);
+    r.partition = -5;
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__INVALID_ARG);
+    r.partition = KP_PARTITION_ANY;
+    r.topic = "";
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__INVALID_ARG);
+    CU_ASSERT_EQUAL(kp_produce(p, NULL, tdeliv_cb, &d, NULL), KW_ERR__INVALID_ARG);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0); /* refused records never call back */
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT_EQUAL(mt.record_error_total, 5);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
+static void *closer(void *arg) {
+    kp_close(arg, 5000);
+    return NULL;
+}
+
+static void test_concurrent_close_is_safe(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "cc", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    for (int i = 0; i < 100; i++) {
+        kp_record r = rec_of("cc", KP_PARTITION_ANY, NULL, "v", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, closer, p);
+    kp_close(p, 5000);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 100);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 void suite_producer_limits(void);
 void suite_producer_limits(void) {
     tu_suite("producer_limits");
@@ -501,4 +568,6 @@ void suite_producer_limits(void) {
     tu_test("test_events_cover_the_pipeline", test_events_cover_the_pipeline);
     tu_test("test_paused_clock_stops_linger", test_paused_clock_stops_linger);
     tu_test("test_interceptors_see_sends_and_acks", test_interceptors_see_sends_and_acks);
+    tu_test("test_bad_records_are_refused_with_reasons", test_bad_records_are_refused_with_reasons);
+    tu_test("test_concurrent_close_is_safe", test_concurrent_close_is_safe);
 }
