@@ -222,6 +222,12 @@ int sim_cmd_run(int argc, char **argv) {
             sim_audit_print_text(&a, s, stdout);
         }
         int unmet = sim_audit_check(&a, s, stderr);
+        if (a.log_read_error) {
+            /* lost/duplicated/reordered cannot be trusted: the run did not pass */
+            fprintf(stderr, "courier run: audit incomplete, the logs could not be read: %s\n",
+                    a.log_error);
+            unmet++;
+        }
         if (!strcmp(report, "text") && s->n_expect)
             fprintf(stdout, "expect: %s\n", unmet ? "UNMET (see above)" : "all met");
         fflush(stdout);

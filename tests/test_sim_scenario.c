@@ -321,7 +321,9 @@ static void test_courier_run_usage_errors_exit_2(void) {
 static void test_builtin_scenarios_load(void) {
     glob_t g;
     CU_ASSERT_EQUAL_FATAL(glob("scenarios/*.json", 0, NULL, &g), 0);
-    CU_ASSERT_TRUE(g.gl_pathc >= 11);
+    /* scenarios/more/: further labs, run and checked the same way */
+    CU_ASSERT_EQUAL_FATAL(glob("scenarios/more/*.json", GLOB_APPEND, NULL, &g), 0);
+    CU_ASSERT_TRUE(g.gl_pathc >= 13);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         char err[1024];
         sim_scenario *s = NULL;
