@@ -519,7 +519,7 @@ static void key(ui *u, int ch) {
         if (u->m->status.stepping) {
             sim_runner_set_step(u->r, false);
             say(u, MESSAGE_MS, "step mode off");
-        } else if (sim_clock_paused(sim_runner_clock(u->r))) {
+        } else if (u->m->status.paused) { /* the user's pause, not the step gate's */
             sim_runner_resume(u->r);
             say(u, MESSAGE_MS, "resumed");
         } else {

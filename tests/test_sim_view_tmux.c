@@ -261,6 +261,62 @@ static void test_broker_down_moves_its_leaders(void) {
     free(t);
 }
 
+typedef struct leader_arg {
+    int partition, leader;
+    map_view mv;
+} leader_arg;
+
+static bool partition_led_by(const char *screen, void *arg) {
+    leader_arg *a = arg;
+    parse_map(screen, &a->mv);
+    for (int i = 0; i < a->mv.n; i++)
+        if (a->mv.partition[i] == a->partition)
+            return a->mv.leader[i] == a->leader;
+    return false;
+}
+
+static void test_fault_keys_reach_the_cluster_through_the_runner(void) {
+    tmx *t = calloc(1, sizeof *t);
+    leader_arg *la = calloc(1, sizeof *la);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 48, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, map_ready, &la->mv, START_MS));
+    /* r: more round-trip time on broker 2, shown on its lane. */
+    tmx_keys(t, "r");
+    tmx_keys(t, "2");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"rtt+100ms", WAIT_MS));
+    /* l: partition 0 moves to another broker; the map follows. */
+    la->partition = la->mv.partition[0];
+    la->leader = la->mv.leader[0] % 3 + 1;
+    char keys[16];
+    tmx_keys(t, "l");
+    snprintf(keys, sizeof keys, "%d", la->partition);
+    tmx_keys(t, keys);
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"to broker", WAIT_MS));
+    snprintf(keys, sizeof keys, "%d", la->leader);
+    tmx_keys(t, keys);
+    bool moved = tmx_wait(t, partition_led_by, la, WAIT_MS);
+    if (!moved)
+        fprintf(stderr, "\n--- screen (p%d -> %d?) ---\n%s\n", la->partition, la->leader,
+                t->screen);
+    CU_ASSERT_TRUE(moved);
+    /* e and d: the faults are trace events, as the timeline's are. */
+    tmx_keys(t, "e");
+    tmx_keys(t, "2");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"code=NOT_ENOUGH_REPLICAS count=3", WAIT_MS));
+    tmx_keys(t, "d");
+    tmx_keys(t, "1");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"drop_responses broker=1 count=3", WAIT_MS));
+    /* A bad answer is refused with a message, not a crash. */
+    tmx_keys(t, "k");
+    tmx_keys(t, "9");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"fault refused", WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(la);
+    free(t);
+}
+
 typedef struct stable_arg {
     long long last;
     int same;  /* consecutive captures with the same counter */
@@ -307,6 +363,60 @@ static void test_step_mode_advances_one_event_per_key(void) {
     long long held = st.last;
     tmx_keys(t, "Space");
     CU_ASSERT_TRUE(tmx_wait(t, counter_moved, &held, WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+/* Simulated time in the title bar ("t=4.2s"), in ms, or -1. */
+static long long sim_time_ms(const char *screen) {
+    const char *p = strstr(screen, " t=");
+    if (!p || p - screen > 400)
+        return -1;
+    char *end;
+    double v = strtod(p + 3, &end);
+    if (end == p + 3)
+        return -1;
+    if (!strncmp(end, "ms", 2))
+        return (long long)v;
+    if (*end == 's')
+        return (long long)(v * 1000);
+    if (*end == 'm')
+        return (long long)(v * 60000);
+    return -1;
+}
+
+typedef struct frozen_arg {
+    long long t;
+    int same, need;
+} frozen_arg;
+
+/* PAUSED on screen and the simulated time not moving for `need` captures in a row. */
+static bool clock_frozen(const char *screen, void *arg) {
+    frozen_arg *f = arg;
+    long long t = sim_time_ms(screen);
+    if (t < 0 || !strstr(screen, "PAUSED"))
+        return false;
+    f->same = t == f->t ? f->same + 1 : 0;
+    f->t = t;
+    return f->same >= f->need;
+}
+
+static bool clock_past(const char *screen, void *arg) {
+    long long t = sim_time_ms(screen);
+    return strstr(screen, "RUNNING") && t > *(long long *)arg;
+}
+
+static void test_space_pauses_and_resumes_the_simulation_clock(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    tmx_keys(t, "Space");
+    frozen_arg f = {-1, 0, 25}; /* about a second of captures with time standing still */
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, clock_frozen, &f, WAIT_MS));
+    tmx_keys(t, "Space");
+    CU_ASSERT_TRUE(tmx_wait(t, clock_past, &f.t, WAIT_MS));
     tmx_keys(t, "q");
     CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
     tmx_stop(t);
@@ -433,7 +543,11 @@ void suite_sim_view_tmux(void) {
     tu_test("test_demo_shows_the_four_rooms", test_demo_shows_the_four_rooms);
     tu_test("test_80x24_shows_no_garbage", test_80x24_shows_no_garbage);
     tu_test("test_broker_down_moves_its_leaders", test_broker_down_moves_its_leaders);
+    tu_test("test_fault_keys_reach_the_cluster_through_the_runner",
+            test_fault_keys_reach_the_cluster_through_the_runner);
     tu_test("test_step_mode_advances_one_event_per_key", test_step_mode_advances_one_event_per_key);
+    tu_test("test_space_pauses_and_resumes_the_simulation_clock",
+            test_space_pauses_and_resumes_the_simulation_clock);
     tu_test("test_quit_restores_the_terminal_and_prints_the_audit",
             test_quit_restores_the_terminal_and_prints_the_audit);
     tu_test("test_lang_zh_shows_chinese_labels_within_80_columns",
