@@ -40,7 +40,9 @@ struct sim_runner {
     sim_bus *bus;
     FILE *trace; /* NULL when no trace */
     bool footer_written; /* control thread only */
-    pthread_mutex_t trace_lock;
+    pthread_mutex_t trace_lock; /* guards the trace file and the two fields below */
+    uint64_t trace_last_seq;    /* seq of the last event line written */
+    bool trace_closed;          /* the summary is written: later events are left out */
 
     mb_cluster *cluster;
     kp_conf *conf;

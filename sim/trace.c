@@ -3,6 +3,7 @@
  *   line 1:   {"type":"header","schema":"courier-trace","version":1,...}
  *   then:     {"type":"event","seq":..,"t_us":..,"src":"producer","kind":"request.sent",...}
  *   last:     {"type":"summary",...the audit numbers...}   (when the run ended normally)
+ *             events after it (connections closing at shutdown) are left out.
  *
  * Fields that do not apply to an event are left out, never written as -1. The writer is a bus
  * sink: it runs on the emitting thread under the trace lock, into a 1 MiB stdio buffer. */
@@ -57,6 +58,11 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
     sim_runner *r = opaque;
     FILE *f = r->trace;
     pthread_mutex_lock(&r->trace_lock);
+    if (r->trace_closed) { /* shutdown chatter after the summary line */
+        pthread_mutex_unlock(&r->trace_lock);
+        return;
+    }
+    r->trace_last_seq = e->seq;
     fprintf(f, "{\"type\":\"event\",\"seq\":%llu,\"t_us\":%lld,\"src\":\"%s\",\"kind\":",
             (unsigned long long)e->seq, (long long)(e->t_us - r->start_us), src_name(e->source));
     put_str(f, e->kind);
@@ -116,10 +122,11 @@ void sim_trace_write_footer(sim_runner *r, const sim_audit *a) {
             "{\"type\":\"summary\",\"events\":%llu,\"sent\":%lld,\"acknowledged\":%lld,"
             "\"failed\":%lld,\"pending\":%lld,\"in_log\":%lld,\"lost\":%lld,\"duplicated\":%lld,"
             "\"reordered\":%lld,\"elapsed_ms\":%lld,\"interrupted\":%s}\n",
-            (unsigned long long)sim_bus_total(r->bus), (long long)a->sent,
+            (unsigned long long)r->trace_last_seq, (long long)a->sent,
             (long long)a->acknowledged, (long long)a->failed, (long long)a->pending,
             (long long)a->in_log, (long long)a->lost, (long long)a->duplicated,
             (long long)a->reordered, (long long)a->elapsed_ms, a->interrupted ? "true" : "false");
+    r->trace_closed = true;
     fflush(f);
     pthread_mutex_unlock(&r->trace_lock);
 }
