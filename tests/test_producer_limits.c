@@ -61,7 +61,9 @@ static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
     char err[256];
     kp_producer *p = kp_producer_new(c, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    pthread_mutex_lock(&l.lock);
     l.p = p;
+    pthread_mutex_unlock(&l.lock);
     tdeliv d = {0};
     static char val[8000];
     memset(val, 'v', sizeof val);
@@ -95,6 +97,9 @@ static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
     CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
     CU_ASSERT_EQUAL(atomic_load(&d.acked), 1 + accepted);
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    pthread_mutex_lock(&l.lock);
+    l.p = NULL; /* destroy emits events too: no snapshots of a producer going away */
+    pthread_mutex_unlock(&l.lock);
     kp_producer_destroy(p);
     CU_ASSERT(l.snapshots > 0);
     kp_conf_destroy(c);
@@ -352,6 +357,9 @@ static void test_events_cover_the_pipeline(void) {
     CU_ASSERT(s.producer_id >= 0); /* idempotence is on by default */
     CU_ASSERT_EQUAL(s.buffer_total, 33554432);
     kp_snapshot_free(&s);
+    pthread_mutex_lock(&l.lock);
+    l.p = NULL;
+    pthread_mutex_unlock(&l.lock);
     kp_producer_destroy(p);
     static const kp_event_kind must[] = {
         KP_EV_RECORD_SENT,      KP_EV_RECORD_INTERCEPTED, KP_EV_RECORD_SERIALIZED,
