@@ -100,9 +100,10 @@ int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t err
 const sim_scenario *sim_runner_scenario(sim_runner *r);
 sim_clock *sim_runner_clock(sim_runner *r);
 sim_bus *sim_runner_bus(sim_runner *r);
-/* The producer and the cluster, for kp_snapshot() / kp_metrics() and the mb inspection API.
- * Valid between sim_runner_start() and sim_runner_destroy(); NULL before. The view reads
- * only; faults go through sim_runner_fault(). */
+/* The producer and the cluster, for kp_snapshot() / kp_metrics_get() and the mb inspection
+ * API. The cluster exists from sim_runner_new() (its threads from sim_runner_start()), the
+ * producer from sim_runner_start() (NULL before); both live until sim_runner_destroy(). The
+ * view reads only; faults go through sim_runner_fault(). */
 struct kp_producer *sim_runner_producer(sim_runner *r);
 struct mb_cluster *sim_runner_cluster(sim_runner *r);
 
