@@ -582,8 +582,12 @@ static void run_once(struct kp_producer *p) {
         kp_drained *d = r.n_nodes <= 16 ? stack : calloc((size_t)r.n_nodes, sizeof *d);
         if (d) {
             memset(d, 0, (size_t)r.n_nodes * sizeof *d);
-            kp_accum_drain(&p->accum, r.nodes, r.n_nodes, p->conf.max_request_size, pid, epoch,
-                           now, d);
+            int32_t drained = kp_accum_drain(&p->accum, r.nodes, r.n_nodes,
+                                             p->conf.max_request_size, pid, epoch, now, d);
+            /* Something went out: look again at once (more may be ready). Nothing did (a
+             * retry waiting for its partition's requests in flight): wait for the network. */
+            if (drained > 0)
+                timeout = 0;
             for (int32_t i = 0; i < r.n_nodes; i++) {
                 if (d[i].n > 0) {
                     kp_conn *c = kp_net_find(&p->net, d[i].node_id);
@@ -594,7 +598,6 @@ static void run_once(struct kp_producer *p) {
             if (d != stack)
                 free(d);
         }
-        timeout = 0;
     }
     kp_ready_free(&r);
     expire_batches(p, now);
