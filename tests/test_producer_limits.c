@@ -554,6 +554,76 @@ static void test_concurrent_close_is_safe(void) {
     tcl_stop(&m);
 }
 
+/* The simulator's step mode: a sink that holds the sender thread inside an event. The
+ * producing thread, the snapshot and the metrics must all keep working meanwhile (no producer
+ * lock is held around a sink call), and the pipeline goes on when the sink lets go. */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    bool held, released;
+} gate;
+
+static void gate_sink(const kp_event *ev, void *opaque) {
+    gate *g = opaque;
+    if (ev->kind != KP_EV_BATCH_DRAINED)
+        return;
+    pthread_mutex_lock(&g->lock);
+    if (!g->released) {
+        g->held = true;
+        while (!g->released)
+            pthread_cond_wait(&g->cv, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+static bool gate_held(void *arg) {
+    gate *g = arg;
+    pthread_mutex_lock(&g->lock);
+    bool h = g->held;
+    pthread_mutex_unlock(&g->lock);
+    return h;
+}
+
+static void test_sink_may_block_the_sender_without_stalling_others(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "gate", 2, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    kp_conf_set_event_sink(c, gate_sink, &g);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("gate", 0, NULL, "first", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    CU_ASSERT_FATAL(tu_wait_until(gate_held, &g, 10000)); /* the sender sits in the sink */
+    for (int i = 0; i < 100; i++) {
+        kp_record r2 = rec_of("gate", i % 2, NULL, "more", -1);
+        CU_ASSERT_EQUAL(kp_produce(p, &r2, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    }
+    kp_snap s;
+    CU_ASSERT_EQUAL(kp_snapshot(p, &s), KW_ERR_NONE);
+    int queued = 0;
+    for (int32_t i = 0; i < s.n_partitions; i++)
+        for (int32_t k = 0; k < s.partitions[i].n_batches; k++)
+            queued += s.partitions[i].batches[k].record_count;
+    CU_ASSERT_EQUAL(queued, 100);
+    kp_snapshot_free(&s);
+    kp_metrics mt;
+    kp_metrics_get(p, &mt);
+    CU_ASSERT_EQUAL(mt.record_send_total, 101);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 0);
+    pthread_mutex_lock(&g.lock);
+    g.released = true;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.lock);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 101);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 void suite_producer_limits(void);
 void suite_producer_limits(void) {
     tu_suite("producer_limits");
@@ -578,4 +648,6 @@ void suite_producer_limits(void) {
     tu_test("test_interceptors_see_sends_and_acks", test_interceptors_see_sends_and_acks);
     tu_test("test_bad_records_are_refused_with_reasons", test_bad_records_are_refused_with_reasons);
     tu_test("test_concurrent_close_is_safe", test_concurrent_close_is_safe);
+    tu_test("test_sink_may_block_the_sender_without_stalling_others",
+            test_sink_may_block_the_sender_without_stalling_others);
 }
