@@ -172,9 +172,16 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         return fail_record(p, seq, &rec, -1, err, errbuf);
     }
     int32_t ksize = key.len, vsize = value.len;
-    if (sink)
-        emit_rec(p, KP_EV_RECORD_SERIALIZED, seq, rec.topic, rec.partition,
-                 (ksize > 0 ? ksize : 0) + (vsize > 0 ? vsize : 0), KW_ERR_NONE, NULL);
+    if (sink) {
+        kp_event ev = kp_ev(p, KP_EV_RECORD_SERIALIZED);
+        ev.record_seq = seq;
+        ev.topic = rec.topic;
+        ev.partition = rec.partition;
+        ev.bytes = (ksize > 0 ? ksize : 0) + (vsize > 0 ? vsize : 0);
+        ev.key = key.p;
+        ev.key_len = key.len;
+        kp_emit(p, &ev);
+    }
 
     /* 4. partitioner */
     int32_t partition = rec.partition;
@@ -204,8 +211,24 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         kw_wbuf_free(&vwb);
         return fail_record(p, seq, &rec, partition, err, errbuf);
     }
-    if (sink)
-        emit_rec(p, KP_EV_RECORD_PARTITIONED, seq, rec.topic, partition, 0, KW_ERR_NONE, NULL);
+    if (sink) {
+        kp_event ev = kp_ev(p, KP_EV_RECORD_PARTITIONED);
+        ev.record_seq = seq;
+        ev.topic = rec.topic;
+        ev.partition = partition;
+        ev.key = key.p;
+        ev.key_len = key.len;
+        char detail[64];
+        if (key.len >= 0 && key.p) {
+            /* "key=..." for the view, printable characters only */
+            int n = snprintf(detail, sizeof detail, "key=");
+            for (int32_t i = 0; i < key.len && n < 44; i++)
+                detail[n++] = (key.p[i] >= 0x21 && key.p[i] < 0x7f) ? (char)key.p[i] : '.';
+            detail[n] = '\0';
+            ev.detail = detail;
+        }
+        kp_emit(p, &ev);
+    }
 
     /* 5. headers and the size check (Java's ensureValidRecordSize) */
     kw_header hstack[16];
@@ -281,8 +304,6 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     }
     if (hs != hstack)
         free(hs);
-    kw_wbuf_free(&kwb);
-    kw_wbuf_free(&vwb);
     if (res.waited && sink) {
         kp_event ev = kp_ev(p, KP_EV_BUFFER_WAIT_DONE);
         ev.record_seq = seq;
@@ -292,8 +313,11 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         ev.err = err;
         kp_emit(p, &ev);
     }
-    if (err != KW_ERR_NONE)
+    if (err != KW_ERR_NONE) {
+        kw_wbuf_free(&kwb);
+        kw_wbuf_free(&vwb);
         return fail_record(p, seq, &rec, partition, err, errbuf);
+    }
 
     kp_stats_record_sent(p, 1);
     if (sink) {
@@ -314,6 +338,8 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         }
         kp_event ev = kp_ev(p, KP_EV_RECORD_APPENDED);
         ev.record_seq = seq;
+        ev.key = key.p;
+        ev.key_len = key.len;
         ev.batch_id = res.batch_id;
         ev.topic = rec.topic;
         ev.partition = partition;
@@ -321,6 +347,8 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         ev.bytes = (int64_t)upper;
         kp_emit(p, &ev);
     }
+    kw_wbuf_free(&kwb); /* after the events: a user serializer's key lives here */
+    kw_wbuf_free(&vwb);
     if (res.new_batch || res.batch_full)
         kp_net_wakeup(&p->net);
     return KW_ERR_NONE;

@@ -165,7 +165,10 @@ typedef struct kp_event {
     int16_t producer_epoch;   /* -1 = none */
     int64_t duration_us;      /* 0 = none */
     kw_err err;               /* KW_ERR_NONE = none */
-    const char *detail;       /* NULL or a short human sentence */
+    const char *detail;       /* NULL or a short human sentence; record.partitioned of a keyed
+                                 record says "key=<key>" (printable, at most 40 characters) */
+    const void *key;          /* record.serialized/partitioned/appended: the serialized key */
+    int32_t key_len;          /* -1 = null key / none */
 } kp_event;
 
 /* An event sink. Called from the producing threads and the sender thread, never with a

@@ -624,6 +624,82 @@ static void test_sink_may_block_the_sender_without_stalling_others(void) {
     tcl_stop(&m);
 }
 
+static kw_err upper_ser(void *opaque, const char *topic, const void *data, int32_t len,
+                        kw_wbuf *out, bool *is_null) {
+    (void)opaque;
+    (void)topic;
+    if (!data) {
+        *is_null = true;
+        return KW_ERR_NONE;
+    }
+    const char *s = data;
+    size_t n = len >= 0 ? (size_t)len : strlen(s);
+    if (n == 4 && !memcmp(s, "FAIL", 4))
+        return KW_ERR__INVALID_ARG;
+    uint8_t *dst = kw_wbuf_reserve(out, n);
+    if (!dst)
+        return KW_ERR__NO_MEMORY;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (uint8_t)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    out->len += n;
+    return KW_ERR_NONE;
+}
+
+typedef struct key_seen {
+    pthread_mutex_t lock;
+    char detail[64];
+    char key[16];
+} key_seen;
+
+static void key_sink(const kp_event *ev, void *opaque) {
+    key_seen *k = opaque;
+    if (ev->kind != KP_EV_RECORD_PARTITIONED || !ev->detail)
+        return;
+    pthread_mutex_lock(&k->lock);
+    snprintf(k->detail, sizeof k->detail, "%s", ev->detail);
+    if (ev->key && ev->key_len > 0 && ev->key_len < 16) {
+        memcpy(k->key, ev->key, (size_t)ev->key_len);
+        k->key[ev->key_len] = 0;
+    }
+    pthread_mutex_unlock(&k->lock);
+}
+
+static void read_upper(int32_t partition, const void *value, size_t len, void *arg) {
+    (void)partition;
+    int *ok = arg;
+    if (len == 5 && !memcmp(value, "HELLO", 5))
+        (*ok)++;
+}
+
+static void test_user_serializer_and_key_in_events(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, false, 1, "ser", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    kp_conf_set_value_serializer(c, upper_ser, NULL);
+    key_seen ks = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    kp_conf_set_event_sink(c, key_sink, &ks);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = rec_of("ser", KP_PARTITION_ANY, "k-1", "hello", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    r.value = "FAIL";
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR__SERIALIZATION);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    pthread_mutex_lock(&ks.lock);
+    CU_ASSERT_STRING_EQUAL(ks.detail, "key=k-1");
+    CU_ASSERT_STRING_EQUAL(ks.key, "k-1");
+    pthread_mutex_unlock(&ks.lock);
+    kp_producer_destroy(p);
+    int ok = 0;
+    CU_ASSERT_EQUAL(tcl_read_back(&m, "ser", 1, 1, 10000, read_upper, &ok), 1);
+    CU_ASSERT_EQUAL(ok, 1);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 void suite_producer_limits(void);
 void suite_producer_limits(void) {
     tu_suite("producer_limits");
@@ -650,4 +726,5 @@ void suite_producer_limits(void) {
     tu_test("test_concurrent_close_is_safe", test_concurrent_close_is_safe);
     tu_test("test_sink_may_block_the_sender_without_stalling_others",
             test_sink_may_block_the_sender_without_stalling_others);
+    tu_test("test_user_serializer_and_key_in_events", test_user_serializer_and_key_in_events);
 }
