@@ -111,11 +111,12 @@ kw_err kp_bufpool_allocate(kp_bufpool *bp, int32_t size, int64_t max_block_ms, u
         /* Out of memory: queue and take memory as it is freed, FIFO. */
         kp_pool_waiter w = {.next = NULL, .granted = false};
         kp_cond_init(&w.cv);
+        /* The waiter lives on this stack frame; it is unlinked before the function returns. */
         if (bp->wait_tail)
             bp->wait_tail->next = &w;
         else
-            bp->wait_head = &w;
-        bp->wait_tail = &w;
+            bp->wait_head = &w; // cppcheck-suppress autoVariables
+        bp->wait_tail = &w;     // cppcheck-suppress autoVariables
         bp->n_waiters++;
         int64_t accumulated = 0;
         int64_t start_us = kw_clock_now_us(bp->clock);

@@ -133,6 +133,7 @@ kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) 
         char host[128];
         int port;
     } boots[32];
+    memset(boots, 0, sizeof boots);
     int nb = 0;
     char *save = NULL;
     for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {

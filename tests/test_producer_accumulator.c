@@ -185,8 +185,10 @@ static void test_max_in_flight_1_mutes_partition(void) {
     CU_ASSERT_FALSE(is_ready(&r, 2000, 1, NULL)); /* muted: not ready although lingered */
     CU_ASSERT_EQUAL(drain1(&r, 1, 1 << 20, -1, 2000, &d), 0);
     kp_drained_free(&d);
-    finish(&r, b0 == NULL ? b1 : b0); /* unmutes one partition */
-    finish(&r, b0 == NULL ? b0 : b1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b1);
+    finish(&r, b0); /* the answers come back: both partitions unmuted */
+    finish(&r, b1);
     CU_ASSERT(is_ready(&r, 2000, 1, NULL));
     CU_ASSERT_EQUAL(drain1(&r, 1, 1 << 20, -1, 2000, &d), 1);
     finish(&r, d.batches[0]);
