@@ -93,8 +93,11 @@ static void run_ours(const char *bootstrap, long n, result *r) {
     r->rss_before_kb = vm_hwm_kb();
     char value[MSG_SIZE];
     memset(value, 'v', sizeof value);
-    kp_record rec = {.topic = TOPIC, .partition = KP_PARTITION_ANY, .value = value,
-                     .value_len = MSG_SIZE, .timestamp_ms = KP_TIMESTAMP_NOW};
+    kp_record rec = {.topic = TOPIC,
+                     .partition = KP_PARTITION_ANY,
+                     .value = value,
+                     .value_len = MSG_SIZE,
+                     .timestamp_ms = KP_TIMESTAMP_NOW};
     double t0 = now_s();
     for (long i = 0; i < n; i++) {
         kw_err e = kp_produce(p, &rec, ours_cb, NULL, NULL);
@@ -262,8 +265,8 @@ int main(int argc, char **argv) {
 
     printf("  courier producer : %10.0f msgs/s  (%ld acked, %ld failed)%s%s\n", ours.msgs_per_s,
            ours.ok, ours.failed, ours.err[0] ? "  " : "", ours.err);
-    printf("  librdkafka 2.0.2 : %10.0f msgs/s  (%ld acked, %ld failed)%s%s\n",
-           theirs.msgs_per_s, theirs.ok, theirs.failed, theirs.err[0] ? "  " : "", theirs.err);
+    printf("  librdkafka 2.0.2 : %10.0f msgs/s  (%ld acked, %ld failed)%s%s\n", theirs.msgs_per_s,
+           theirs.ok, theirs.failed, theirs.err[0] ? "  " : "", theirs.err);
     double ratio = theirs.msgs_per_s > 0 ? ours.msgs_per_s / theirs.msgs_per_s : 0;
     printf("  ratio ours/librdkafka: %.2f (target >= 0.80)\n", ratio);
     printf("  courier producer peak RSS: %.1f MiB (process before producing: %.1f MiB; "

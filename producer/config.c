@@ -8,7 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_INT, T_LONG, T_BOOL, T_STRING, T_ACKS, T_PARTITIONER, T_SERIALIZER, T_COMPRESSION } ktype;
+typedef enum {
+    T_INT,
+    T_LONG,
+    T_BOOL,
+    T_STRING,
+    T_ACKS,
+    T_PARTITIONER,
+    T_SERIALIZER,
+    T_COMPRESSION
+} ktype;
 
 typedef struct key_def {
     const char *name;
@@ -20,7 +29,8 @@ typedef struct key_def {
 
 #define F(f) offsetof(struct kp_conf, f)
 static const key_def keys[] = {
-    {"bootstrap.servers", T_STRING, 0, 0, F(bootstrap_servers), sizeof(((kp_conf *)0)->bootstrap_servers)},
+    {"bootstrap.servers", T_STRING, 0, 0, F(bootstrap_servers),
+     sizeof(((kp_conf *)0)->bootstrap_servers)},
     {"client.id", T_STRING, 0, 0, F(client_id), sizeof(((kp_conf *)0)->client_id)},
     {"acks", T_ACKS, 0, 0, F(acks), 0},
     {"linger.ms", T_LONG, 0, INT32_MAX, F(linger_ms), 0},
@@ -203,8 +213,7 @@ kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errb
     }
     case T_COMPRESSION:
         if (strcmp(value, "none")) {
-            snprintf(errbuf, errsize, "compression.type: '%s' is not supported (only none)",
-                     value);
+            snprintf(errbuf, errsize, "compression.type: '%s' is not supported (only none)", value);
             return KW_ERR__INVALID_ARG;
         }
         break;
@@ -288,7 +297,8 @@ kw_err kp_conf_resolve(const kp_conf *in, kp_conf *out, char *errbuf, size_t err
         out->delivery_timeout_ms = lower; /* as Java: adjusted with a warning */
     }
     if (out->batch_size > out->buffer_memory) {
-        snprintf(errbuf, errsize, "batch.size (%" PRId32 ") must not exceed buffer.memory (%" PRId64 ")",
+        snprintf(errbuf, errsize,
+                 "batch.size (%" PRId32 ") must not exceed buffer.memory (%" PRId64 ")",
                  out->batch_size, out->buffer_memory);
         return KW_ERR__INVALID_ARG;
     }

@@ -70,8 +70,8 @@ static kw_err fail_record(kp_producer *p, uint64_t seq, const kp_record *rec, in
 }
 
 static kw_err serialize(kp_producer *p, bool is_key, const char *topic, const void *data,
-                        int32_t len, uint8_t scratch[8], kw_wbuf *wb, kw_slice *out,
-                        char *errbuf, size_t errsize) {
+                        int32_t len, uint8_t scratch[8], kw_wbuf *wb, kw_slice *out, char *errbuf,
+                        size_t errsize) {
     kp_serializer_fn fn = is_key ? p->conf.key_ser_fn : p->conf.value_ser_fn;
     if (!fn)
         return kp_serialize_builtin(is_key ? p->conf.key_ser : p->conf.value_ser, data, len,
@@ -142,12 +142,12 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     /* 2. metadata: wait for the topic's partitions, up to max.block.ms */
     int64_t deadline = t0 + p->conf.max_block_ms;
     int16_t terr = 0;
-    int32_t n_parts = kp_metadata_wait_topic(&p->md, rec.topic, deadline, wake_sender, &p->net,
-                                             &terr);
+    int32_t n_parts =
+        kp_metadata_wait_topic(&p->md, rec.topic, deadline, wake_sender, &p->net, &terr);
     if (n_parts <= 0) {
         char msg[200];
-        snprintf(msg, sizeof msg, "topic %s not present in metadata after %lld ms%s%s",
-                 rec.topic, (long long)p->conf.max_block_ms, terr ? ": " : "",
+        snprintf(msg, sizeof msg, "topic %s not present in metadata after %lld ms%s%s", rec.topic,
+                 (long long)p->conf.max_block_ms, terr ? ": " : "",
                  terr ? kw_err_name((kw_err)terr) : "");
         return fail_record(p, seq, &rec, -1,
                            atomic_load(&p->closing) ? KW_ERR__STATE : KW_ERR__METADATA_TIMEOUT,
@@ -248,10 +248,9 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     if (upper > (size_t)p->conf.max_request_size || upper > (size_t)p->conf.buffer_memory) {
         snprintf(errbuf, sizeof errbuf,
                  "the record is %zu bytes when serialized, larger than %s (%lld)", upper,
-                 upper > (size_t)p->conf.max_request_size ? "max.request.size"
-                                                         : "buffer.memory",
+                 upper > (size_t)p->conf.max_request_size ? "max.request.size" : "buffer.memory",
                  upper > (size_t)p->conf.max_request_size ? (long long)p->conf.max_request_size
-                                                         : (long long)p->conf.buffer_memory);
+                                                          : (long long)p->conf.buffer_memory);
         err = KW_ERR__RECORD_TOO_LARGE;
     }
 
@@ -287,8 +286,8 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
                 if (!res.sealed_batch_id)
                     res.sealed_batch_id = sealed;
                 if (sink)
-                    emit_rec(p, KP_EV_RECORD_PARTITIONED, seq, rec.topic, partition, 0,
-                             KW_ERR_NONE, "sticky partition switched");
+                    emit_rec(p, KP_EV_RECORD_PARTITIONED, seq, rec.topic, partition, 0, KW_ERR_NONE,
+                             "sticky partition switched");
             }
         }
         if (res.err != KW_ERR_NONE)

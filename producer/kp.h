@@ -68,13 +68,13 @@ typedef struct kp_record {
 /* What Java calls RecordMetadata. Valid only during the callback; copy what you keep. */
 typedef struct kp_record_metadata {
     const char *topic;
-    int32_t partition;        /* -1 when the record failed before partitioning */
-    int64_t offset;           /* -1 when unknown (failed, acks=0, duplicate) */
-    int64_t timestamp_ms;     /* CreateTime, or the broker's LogAppendTime when it set one */
+    int32_t partition;             /* -1 when the record failed before partitioning */
+    int64_t offset;                /* -1 when unknown (failed, acks=0, duplicate) */
+    int64_t timestamp_ms;          /* CreateTime, or the broker's LogAppendTime when it set one */
     int32_t serialized_key_size;   /* -1 for a null key */
     int32_t serialized_value_size; /* -1 for a null value */
-    uint64_t record_seq;      /* the producer-wide sequence kp_produce gave the record (1..) */
-    int64_t latency_us;       /* from kp_produce to completion, on the producer's clock */
+    uint64_t record_seq;           /* the producer-wide sequence kp_produce gave the record (1..) */
+    int64_t latency_us;            /* from kp_produce to completion, on the producer's clock */
 } kp_record_metadata;
 
 /* Delivery report: err == KW_ERR_NONE and md filled on success, or the error (Kafka's code
@@ -89,8 +89,8 @@ typedef void (*kp_delivery_cb)(const kp_record_metadata *md, kw_err err, void *o
  * KW_ERR_NONE or an error (kp_produce then fails with KW_ERR__SERIALIZATION). It may be
  * called from several application threads at once.                                           */
 
-typedef kw_err (*kp_serializer_fn)(void *opaque, const char *topic, const void *data,
-                                   int32_t len, kw_wbuf *out, bool *is_null);
+typedef kw_err (*kp_serializer_fn)(void *opaque, const char *topic, const void *data, int32_t len,
+                                   kw_wbuf *out, bool *is_null);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Interceptors (Java's ProducerInterceptor). Any callback may be NULL. Failures are logged,
@@ -114,30 +114,32 @@ typedef struct kp_interceptor {
 /* Events: what the view and the trace see inside the pipeline.                                */
 
 typedef enum kp_event_kind {
-    KP_EV_RECORD_SENT = 0,     /* kp_produce entered (record_seq, topic) */
-    KP_EV_RECORD_INTERCEPTED,  /* on_send interceptors done */
-    KP_EV_RECORD_SERIALIZED,   /* key/value serialized (bytes = key+value bytes) */
-    KP_EV_RECORD_PARTITIONED,  /* partition chosen (partition) */
-    KP_EV_RECORD_APPENDED,     /* in a batch (batch_id, record_count = records in the batch) */
-    KP_EV_RECORD_FAILED,       /* kp_produce failed (err) — the record never got in */
-    KP_EV_BATCH_CREATED,       /* new batch (batch_id, partition, bytes = capacity) */
-    KP_EV_BATCH_SEALED,        /* batch closed for appends (full, or drained) */
-    KP_EV_BATCH_DRAINED,       /* taken for a request (node, base_sequence, attempt) */
-    KP_EV_BATCH_COMPLETED,     /* acknowledged or failed for good (err, base_offset) */
-    KP_EV_BATCH_RETRIED,       /* re-enqueued after a retriable error (err, attempt, duration_us = backoff) */
-    KP_EV_BATCH_EXPIRED,       /* delivery.timeout.ms passed */
-    KP_EV_BATCH_SPLIT,         /* MESSAGE_TOO_LARGE: split into smaller batches (batch_count) */
-    KP_EV_REQUEST_SENT,        /* ProduceRequest written (node, correlation_id, batch_count, bytes) */
-    KP_EV_RESPONSE_RECEIVED,   /* its response (node, correlation_id, duration_us = latency, err) */
-    KP_EV_REQUEST_TIMED_OUT,   /* request.timeout.ms passed: connection closed (node, correlation_id) */
-    KP_EV_BUFFER_WAIT,         /* kp_produce blocked on buffer.memory (bytes wanted) */
-    KP_EV_BUFFER_WAIT_DONE,    /* ... and got it or gave up (duration_us, err) */
-    KP_EV_METADATA_REQUESTED,  /* Metadata request sent (node, correlation_id) */
-    KP_EV_METADATA_UPDATED,    /* new metadata applied (record_count = partitions known) */
-    KP_EV_CONNECTION_UP,       /* connected and versions negotiated (node) */
-    KP_EV_CONNECTION_DOWN,     /* connection closed or failed (node, err) */
-    KP_EV_PRODUCER_ID,         /* InitProducerId answered (producer_id, producer_epoch, err) */
-    KP_EV_INTERCEPTOR_ERROR,   /* an interceptor failed (detail names it) */
+    KP_EV_RECORD_SENT = 0,    /* kp_produce entered (record_seq, topic) */
+    KP_EV_RECORD_INTERCEPTED, /* on_send interceptors done */
+    KP_EV_RECORD_SERIALIZED,  /* key/value serialized (bytes = key+value bytes) */
+    KP_EV_RECORD_PARTITIONED, /* partition chosen (partition) */
+    KP_EV_RECORD_APPENDED,    /* in a batch (batch_id, record_count = records in the batch) */
+    KP_EV_RECORD_FAILED,      /* kp_produce failed (err) — the record never got in */
+    KP_EV_BATCH_CREATED,      /* new batch (batch_id, partition, bytes = capacity) */
+    KP_EV_BATCH_SEALED,       /* batch closed for appends (full, or drained) */
+    KP_EV_BATCH_DRAINED,      /* taken for a request (node, base_sequence, attempt) */
+    KP_EV_BATCH_COMPLETED,    /* acknowledged or failed for good (err, base_offset) */
+    KP_EV_BATCH_RETRIED,      /* re-enqueued after a retriable error (err, attempt, duration_us =
+                                 backoff) */
+    KP_EV_BATCH_EXPIRED,      /* delivery.timeout.ms passed */
+    KP_EV_BATCH_SPLIT,        /* MESSAGE_TOO_LARGE: split into smaller batches (batch_count) */
+    KP_EV_REQUEST_SENT,      /* ProduceRequest written (node, correlation_id, batch_count, bytes) */
+    KP_EV_RESPONSE_RECEIVED, /* its response (node, correlation_id, duration_us = latency, err) */
+    KP_EV_REQUEST_TIMED_OUT, /* request.timeout.ms passed: connection closed (node, correlation_id)
+                              */
+    KP_EV_BUFFER_WAIT,       /* kp_produce blocked on buffer.memory (bytes wanted) */
+    KP_EV_BUFFER_WAIT_DONE,  /* ... and got it or gave up (duration_us, err) */
+    KP_EV_METADATA_REQUESTED, /* Metadata request sent (node, correlation_id) */
+    KP_EV_METADATA_UPDATED,   /* new metadata applied (record_count = partitions known) */
+    KP_EV_CONNECTION_UP,      /* connected and versions negotiated (node) */
+    KP_EV_CONNECTION_DOWN,    /* connection closed or failed (node, err) */
+    KP_EV_PRODUCER_ID,        /* InitProducerId answered (producer_id, producer_epoch, err) */
+    KP_EV_INTERCEPTOR_ERROR,  /* an interceptor failed (detail names it) */
     KP_EV__COUNT
 } kp_event_kind;
 
@@ -148,27 +150,27 @@ const char *kp_event_kind_name(kp_event_kind kind);
  * sink call. */
 typedef struct kp_event {
     kp_event_kind kind;
-    int64_t time_us;          /* the producer's clock */
-    uint64_t record_seq;      /* 0 = none */
-    uint64_t batch_id;        /* 0 = none */
-    const char *topic;        /* NULL = none */
-    int32_t partition;        /* -1 = none */
-    int32_t node_id;          /* -1 = none */
-    int32_t correlation_id;   /* -1 = none */
-    int64_t bytes;            /* 0 = none */
-    int32_t record_count;     /* 0 = none */
-    int32_t batch_count;      /* 0 = none */
-    int32_t attempt;          /* 1 = first try */
-    int64_t base_offset;      /* -1 = none */
-    int32_t base_sequence;    /* -1 = none */
-    int64_t producer_id;      /* -1 = none */
-    int16_t producer_epoch;   /* -1 = none */
-    int64_t duration_us;      /* 0 = none */
-    kw_err err;               /* KW_ERR_NONE = none */
-    const char *detail;       /* NULL or a short human sentence; record.partitioned of a keyed
-                                 record says "key=<key>" (printable, at most 40 characters) */
-    const void *key;          /* record.serialized/partitioned/appended: the serialized key */
-    int32_t key_len;          /* -1 = null key / none */
+    int64_t time_us;        /* the producer's clock */
+    uint64_t record_seq;    /* 0 = none */
+    uint64_t batch_id;      /* 0 = none */
+    const char *topic;      /* NULL = none */
+    int32_t partition;      /* -1 = none */
+    int32_t node_id;        /* -1 = none */
+    int32_t correlation_id; /* -1 = none */
+    int64_t bytes;          /* 0 = none */
+    int32_t record_count;   /* 0 = none */
+    int32_t batch_count;    /* 0 = none */
+    int32_t attempt;        /* 1 = first try */
+    int64_t base_offset;    /* -1 = none */
+    int32_t base_sequence;  /* -1 = none */
+    int64_t producer_id;    /* -1 = none */
+    int16_t producer_epoch; /* -1 = none */
+    int64_t duration_us;    /* 0 = none */
+    kw_err err;             /* KW_ERR_NONE = none */
+    const char *detail;     /* NULL or a short human sentence; record.partitioned of a keyed
+                               record says "key=<key>" (printable, at most 40 characters) */
+    const void *key;        /* record.serialized/partitioned/appended: the serialized key */
+    int32_t key_len;        /* -1 = null key / none */
 } kp_event;
 
 /* An event sink. Called from the producing threads and the sender thread, never with a
@@ -197,8 +199,7 @@ void kp_conf_destroy(kp_conf *conf);
 kp_conf *kp_conf_dup(const kp_conf *conf);
 /* Sets one key. Returns KW_ERR__INVALID_ARG with errbuf naming the key ("linger.ms: 'abc' is
  * not an integer", "no such configuration key 'lingr.ms'"). */
-kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errbuf,
-                   size_t errsize);
+kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errbuf, size_t errsize);
 /* The value of a key as a string (defaults included). KW_ERR__INVALID_ARG for unknown keys. */
 kw_err kp_conf_get(const kp_conf *conf, const char *key, char *buf, size_t bufsize);
 /* Checks the settings together ("enable.idempotence requires acks=all", "delivery.timeout.ms
@@ -255,18 +256,18 @@ int64_t kp_outstanding(kp_producer *p);
 /* Metrics with Java's names (producer-metrics group).                                          */
 
 typedef struct kp_metrics {
-    double record_send_rate;        /* records/s over the last 30 s window */
+    double record_send_rate; /* records/s over the last 30 s window */
     double record_send_total;
     double record_error_rate;
     double record_error_total;
     double record_retry_rate;
     double record_retry_total;
-    double batch_size_avg;          /* bytes */
+    double batch_size_avg; /* bytes */
     double batch_size_max;
     double records_per_request_avg;
-    double record_queue_time_avg;   /* ms from append to drain */
+    double record_queue_time_avg; /* ms from append to drain */
     double record_queue_time_max;
-    double request_latency_avg;     /* ms */
+    double request_latency_avg; /* ms */
     double request_latency_max;
     double request_rate;
     double request_total;
@@ -277,7 +278,7 @@ typedef struct kp_metrics {
     double bufferpool_wait_time_ns_total;
     double waiting_threads;
     double batch_split_total;
-    double metadata_age;            /* s since the last metadata update */
+    double metadata_age; /* s since the last metadata update */
     double outgoing_byte_total;
     double incoming_byte_total;
 } kp_metrics;
@@ -285,8 +286,8 @@ typedef struct kp_metrics {
 /* Fills *out with a consistent-enough view of the metrics (each counter atomic). */
 void kp_metrics_get(kp_producer *p, kp_metrics *out);
 /* Calls fn for each metric with its Java name ("record-send-rate", ...); returns the count. */
-int kp_metrics_foreach(const kp_metrics *m, void (*fn)(const char *name, double value, void *opaque),
-                       void *opaque);
+int kp_metrics_foreach(const kp_metrics *m,
+                       void (*fn)(const char *name, double value, void *opaque), void *opaque);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Snapshot: a consistent copy of the pipeline for the view. Each section is copied under its
@@ -309,12 +310,12 @@ typedef struct kp_snap_batch {
 typedef struct kp_snap_partition {
     char topic[128];
     int32_t partition;
-    int32_t leader;          /* -1 = unknown */
-    bool muted;              /* max.in.flight=1: a batch is in flight */
-    int32_t in_flight;       /* batches of this partition in flight */
-    int32_t next_sequence;   /* idempotence: next sequence to give */
+    int32_t leader;        /* -1 = unknown */
+    bool muted;            /* max.in.flight=1: a batch is in flight */
+    int32_t in_flight;     /* batches of this partition in flight */
+    int32_t next_sequence; /* idempotence: next sequence to give */
     int32_t n_batches;
-    kp_snap_batch *batches;  /* head (oldest) first */
+    kp_snap_batch *batches; /* head (oldest) first */
 } kp_snap_partition;
 
 typedef struct kp_snap_request {
@@ -329,7 +330,7 @@ typedef struct kp_snap_node {
     int32_t node_id;
     char host[128];
     int32_t port;
-    int state;               /* 0 disconnected, 1 connecting, 2 negotiating, 3 ready */
+    int state; /* 0 disconnected, 1 connecting, 2 negotiating, 3 ready */
     int32_t n_in_flight;
     kp_snap_request *in_flight; /* oldest first */
 } kp_snap_node;
@@ -349,8 +350,8 @@ typedef struct kp_snapshot {
     int64_t time_us;
     int32_t n_partitions;
     kp_snap_partition *partitions;
-    int64_t buffer_total;    /* buffer.memory */
-    int64_t buffer_used;     /* allocated to batches */
+    int64_t buffer_total;       /* buffer.memory */
+    int64_t buffer_used;        /* allocated to batches */
     int64_t buffer_pooled_free; /* free batch.size buffers kept for reuse */
     int32_t buffer_waiters;
     int32_t n_nodes;

@@ -157,19 +157,19 @@ typedef struct kp_batch {
     uint8_t *buf;
     int32_t cap;
     kw_batch_writer w;
-    size_t size;     /* closed size (valid when closed) */
-    bool sealed;     /* no more appends */
+    size_t size;          /* closed size (valid when closed) */
+    bool sealed;          /* no more appends */
     bool sealed_at_drain; /* it was still open when drained (linger, flush) */
-    bool closed;     /* header written */
+    bool closed;          /* header written */
     kp_thunk *thunks;
     int32_t n_thunks, cap_thunks;
     int64_t created_ms;
     int64_t last_attempt_ms;
     int64_t drained_ms;
-    int32_t attempts;     /* sends so far */
-    bool retry;           /* re-enqueued after an error */
-    int64_t backoff_ms;   /* the backoff that applies while retry is set */
-    int32_t base_seq;     /* -1 until stamped */
+    int32_t attempts;   /* sends so far */
+    bool retry;         /* re-enqueued after an error */
+    int64_t backoff_ms; /* the backoff that applies while retry is set */
+    int32_t base_seq;   /* -1 until stamped */
     int64_t producer_id;
     int16_t producer_epoch;
     bool done;
@@ -260,14 +260,14 @@ kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition);
 
 typedef struct kp_append_result {
     kw_err err;
-    kp_batch *batch;      /* the batch the record went into (do not touch after return) */
+    kp_batch *batch; /* the batch the record went into (do not touch after return) */
     uint64_t batch_id;
     int32_t batch_records;
-    bool new_batch;       /* a new batch was created */
-    bool batch_full;      /* the tail is full (wake the sender) */
+    bool new_batch;             /* a new batch was created */
+    bool batch_full;            /* the tail is full (wake the sender) */
     bool aborted_for_new_batch; /* abort_on_new_batch and a new batch was needed */
     uint64_t sealed_batch_id;   /* a batch that got sealed by this append (0 = none) */
-    bool waited;          /* blocked on buffer memory */
+    bool waited;                /* blocked on buffer memory */
     int64_t waited_us;
 } kp_append_result;
 
@@ -342,14 +342,14 @@ typedef struct kp_metadata {
     pthread_mutex_t lock;
     pthread_cond_t cv; /* broadcast on every update */
     kp_cluster *cur;
-    char **wanted;     /* topics the producer uses */
+    char **wanted; /* topics the producer uses */
     int32_t n_wanted, cap_wanted;
     _Atomic bool need_update;
-    int64_t last_update_ms;       /* sender thread */
-    int64_t last_attempt_ms;      /* sender thread */
-    bool request_in_flight;       /* sender thread */
+    int64_t last_update_ms;  /* sender thread */
+    int64_t last_attempt_ms; /* sender thread */
+    bool request_in_flight;  /* sender thread */
     _Atomic int64_t version;
-    _Atomic bool closed;          /* producer closing: waiters give up */
+    _Atomic bool closed; /* producer closing: waiters give up */
     const kw_clock *clock;
 } kp_metadata;
 
@@ -499,14 +499,14 @@ struct kp_producer {
     kp_stats stats;
     pthread_t sender;
     bool sender_started;
-    _Atomic bool closing;       /* no more kp_produce */
+    _Atomic bool closing; /* no more kp_produce */
     _Atomic bool force_close;
     _Atomic bool sender_done;
     _Atomic uint64_t next_record_seq;
     _Atomic int64_t outstanding;
     pthread_mutex_t close_lock;
     pthread_cond_t close_cv;
-    bool closed;           /* close_lock: kp_close finished */
+    bool closed;            /* close_lock: kp_close finished */
     bool close_in_progress; /* close_lock: a kp_close is running (others wait for it) */
     /* idempotence (sender thread writes, others read) */
     _Atomic int64_t producer_id;
@@ -517,8 +517,8 @@ struct kp_producer {
     uint64_t rng;
     int64_t cluster_version_seen; /* sender: leaders refreshed for this version */
     int32_t tps_seen;
-    kw_wbuf sbuf;                 /* sender: request body scratch */
-    kw_arena *arena;              /* sender: response decoding */
+    kw_wbuf sbuf;    /* sender: request body scratch */
+    kw_arena *arena; /* sender: response decoding */
 };
 
 /* Emits an event if a sink is set. ev fields not set by the caller: use kp_ev(). */

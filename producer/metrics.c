@@ -102,7 +102,8 @@ void kp_metrics_get(kp_producer *p, kp_metrics *m) {
     m->batch_size_avg = avg(atomic_load(&s->batch_bytes), batches);
     m->batch_size_max = (double)atomic_load(&s->batch_bytes_max);
     m->records_per_request_avg = avg(atomic_load(&s->request_records), req);
-    m->record_queue_time_avg = avg(atomic_load(&s->queue_time_ms_sum), atomic_load(&s->queue_samples));
+    m->record_queue_time_avg =
+        avg(atomic_load(&s->queue_time_ms_sum), atomic_load(&s->queue_samples));
     m->record_queue_time_max = (double)atomic_load(&s->queue_time_ms_max);
     int64_t resp = atomic_load(&s->responses);
     m->request_latency_avg = avg(atomic_load(&s->latency_ms_sum), resp);
@@ -126,8 +127,8 @@ void kp_metrics_get(kp_producer *p, kp_metrics *m) {
     m->incoming_byte_total = (double)p->net.bytes_in;
 }
 
-int kp_metrics_foreach(const kp_metrics *m, void (*fn)(const char *name, double value, void *opaque),
-                       void *opaque) {
+int kp_metrics_foreach(const kp_metrics *m,
+                       void (*fn)(const char *name, double value, void *opaque), void *opaque) {
     struct {
         const char *name;
         double v;

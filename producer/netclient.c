@@ -156,7 +156,8 @@ static void conn_close(kp_net *n, kp_conn *c, kw_err err, const char *why) {
     /* Whatever closed the connection (a bad frame, a correlation id out of order, a reset),
      * its requests failed in transit, as Java's NetworkClient reports a disconnect: retriable.
      * Only a request timeout and a forced close keep their own codes. */
-    kw_err req_err = (err == KW_ERR__TIMED_OUT || err == KW_ERR__INTERRUPTED) ? err : KW_ERR__TRANSPORT;
+    kw_err req_err =
+        (err == KW_ERR__TIMED_OUT || err == KW_ERR__INTERRUPTED) ? err : KW_ERR__TRANSPORT;
     while (r) {
         kp_req *nx = r->next;
         if (r->handler)
@@ -289,8 +290,7 @@ static void send_api_versions(kp_net *n, kp_conn *c) {
     kw_wbuf_init(&body);
     kw_api_versions_req req = {KW_SLICE_NULL, KW_SLICE_NULL};
     kw_api_versions_req_encode(&body, 0, &req);
-    queue_request(n, c, KW_API_API_VERSIONS, 0, &body, true, on_api_versions, c,
-                  kp_now_ms(n->p));
+    queue_request(n, c, KW_API_API_VERSIONS, 0, &body, true, on_api_versions, c, kp_now_ms(n->p));
     kw_wbuf_free(&body);
     conn_write(n, c);
 }
@@ -442,8 +442,8 @@ static void conn_read(kp_net *n, kp_conn *c) {
     while (c->fd >= 0) {
         int32_t flen;
         char errbuf[160];
-        int rc = kw_frame_peek(c->in + off, c->in_len - off, KP_MAX_FRAME, &flen, errbuf,
-                               sizeof errbuf);
+        int rc =
+            kw_frame_peek(c->in + off, c->in_len - off, KP_MAX_FRAME, &flen, errbuf, sizeof errbuf);
         if (rc < 0) {
             conn_close(n, c, (kw_err)rc, errbuf);
             return;
@@ -667,7 +667,8 @@ kw_err kp_net_snapshot(kp_net *n, kp_snap *out, int64_t now_ms) {
         snprintf(sn->host, sizeof sn->host, "%s", c->host);
         sn->port = c->port;
         sn->state = c->state;
-        sn->in_flight = calloc((size_t)(c->n_in_flight ? c->n_in_flight : 1), sizeof *sn->in_flight);
+        sn->in_flight =
+            calloc((size_t)(c->n_in_flight ? c->n_in_flight : 1), sizeof *sn->in_flight);
         if (!sn->in_flight)
             continue;
         for (kp_req *r = c->head; r && sn->n_in_flight < c->n_in_flight; r = r->next) {

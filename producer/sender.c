@@ -145,7 +145,8 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
         if (err == KW_ERR__NO_SPACE) {
             /* Pieces of half the rejected batch (at least one record), so that splitting
              * always makes progress, even when batch.size itself is over the broker's limit. */
-            size_t upper = kw_batch_size_upper_bound(rec.key, rec.value, rec.headers, rec.n_headers);
+            size_t upper =
+                kw_batch_size_upper_bound(rec.key, rec.value, rec.headers, rec.n_headers);
             int32_t size = (int32_t)(b->size / 2);
             if (size > p->conf.batch_size)
                 size = p->conf.batch_size;
@@ -237,9 +238,9 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
     if (retriable && b->attempts <= p->conf.retries && in_time) {
         if (is_invalid_metadata(err))
             atomic_store(&p->md.need_update, true);
-        int64_t backoff = kp_retry_backoff_ms(b->attempts, p->conf.retry_backoff_ms,
-                                              p->conf.retry_backoff_max_ms,
-                                              (double)(sender_rand(p) >> 11) / 9007199254740992.0);
+        int64_t backoff =
+            kp_retry_backoff_ms(b->attempts, p->conf.retry_backoff_ms, p->conf.retry_backoff_max_ms,
+                                (double)(sender_rand(p) >> 11) / 9007199254740992.0);
         kp_accum_reenqueue(&p->accum, b, backoff, now);
         kp_stats_record_retry(p, b->n_thunks);
         emit_batch(p, KP_EV_BATCH_RETRIED, b, err, backoff * 1000);
@@ -340,8 +341,9 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
         kp_batch *b = d->batches[i];
         ctx->batches[i] = b;
         records += b->n_thunks;
-        if (nt == 0 || strcmp(topics[nt - 1].name.p ? (const char *)topics[nt - 1].name.p : "",
-                              b->tp->topic) != 0 ||
+        if (nt == 0 ||
+            strcmp(topics[nt - 1].name.p ? (const char *)topics[nt - 1].name.p : "",
+                   b->tp->topic) != 0 ||
             (size_t)topics[nt - 1].name.len != strlen(b->tp->topic)) {
             topics[nt].name = kw_slice_str(b->tp->topic);
             topics[nt].partitions = &parts[i];
@@ -455,7 +457,8 @@ static void maybe_update_metadata(struct kp_producer *p, int64_t now) {
     kp_metadata *md = &p->md;
     if (md->request_in_flight)
         return;
-    bool due = atomic_load(&md->need_update) || now - md->last_update_ms >= p->conf.metadata_max_age_ms;
+    bool due =
+        atomic_load(&md->need_update) || now - md->last_update_ms >= p->conf.metadata_max_age_ms;
     if (!due || now - md->last_attempt_ms < p->conf.retry_backoff_ms)
         return;
     kp_conn *c = kp_net_least_loaded(&p->net, now);

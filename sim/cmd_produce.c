@@ -21,20 +21,19 @@
 #include <time.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: courier produce -b HOST:PORT[,...] -t TOPIC [-k KEYDELIM] [-p PARTITION]\n"
-            "                       [-X key=value]... [-n COUNT] [--stats]\n"
-            "  Reads one message per stdin line and produces it (kcat -P style).\n"
-            "  -b SERVERS     bootstrap.servers\n"
-            "  -t TOPIC       topic to produce to\n"
-            "  -k DELIM       split each line at the first DELIM into key and value\n"
-            "  -p PARTITION   explicit partition (default: the partitioner chooses)\n"
-            "  -X key=value   any producer setting with Kafka's name, e.g. -X acks=1\n"
-            "                 -X linger.ms=20 -X enable.idempotence=false (repeatable)\n"
-            "  -n COUNT       stop after COUNT messages\n"
-            "  --stats        print the producer's metrics (Java's names) at exit\n"
-            "Prints failures per message to stderr and a summary line at exit; exit status 0\n"
-            "only when every message was acknowledged.\n");
+    fprintf(f, "usage: courier produce -b HOST:PORT[,...] -t TOPIC [-k KEYDELIM] [-p PARTITION]\n"
+               "                       [-X key=value]... [-n COUNT] [--stats]\n"
+               "  Reads one message per stdin line and produces it (kcat -P style).\n"
+               "  -b SERVERS     bootstrap.servers\n"
+               "  -t TOPIC       topic to produce to\n"
+               "  -k DELIM       split each line at the first DELIM into key and value\n"
+               "  -p PARTITION   explicit partition (default: the partitioner chooses)\n"
+               "  -X key=value   any producer setting with Kafka's name, e.g. -X acks=1\n"
+               "                 -X linger.ms=20 -X enable.idempotence=false (repeatable)\n"
+               "  -n COUNT       stop after COUNT messages\n"
+               "  --stats        print the producer's metrics (Java's names) at exit\n"
+               "Prints failures per message to stderr and a summary line at exit; exit status 0\n"
+               "only when every message was acknowledged.\n");
 }
 
 typedef struct cli_state {
@@ -207,8 +206,10 @@ int sim_cmd_produce(int argc, char **argv) {
             refused++;
             continue;
         }
-        kp_record rec = {.topic = topic, .partition = (int32_t)partition,
-                         .value = line, .value_len = (int32_t)len,
+        kp_record rec = {.topic = topic,
+                         .partition = (int32_t)partition,
+                         .value = line,
+                         .value_len = (int32_t)len,
                          .timestamp_ms = KP_TIMESTAMP_NOW};
         if (delim) {
             char *d = strstr(line, delim);

@@ -4,8 +4,8 @@
 #include "producer/kp_int.h"
 #include "tests/tu.h"
 
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct room {
@@ -14,7 +14,8 @@ typedef struct room {
     kp_accum a;
 } room;
 
-static void room_init(room *r, int32_t batch_size, int64_t memory, int64_t linger, int32_t in_flight) {
+static void room_init(room *r, int32_t batch_size, int64_t memory, int64_t linger,
+                      int32_t in_flight) {
     kp_conf *c = kp_conf_new();
     char err[256];
     kp_conf_set(c, "bootstrap.servers", "127.0.0.1:1", err, sizeof err);

@@ -102,8 +102,8 @@ static void test_cli_failures_exit_1_and_name_the_error(void) {
         return;
     }
     char out[4096], err[4096];
-    int rc = run_produce("-b 127.0.0.1:1 -t nowhere -X max.block.ms=100", "a\nb\n", out,
-                         sizeof out, err, sizeof err);
+    int rc = run_produce("-b 127.0.0.1:1 -t nowhere -X max.block.ms=100", "a\nb\n", out, sizeof out,
+                         err, sizeof err);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "METADATA_TIMEOUT"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "line 2"));
@@ -118,15 +118,13 @@ static void test_cli_bad_usage_exits_2(void) {
     char out[4096], err[4096];
     CU_ASSERT_EQUAL(run_produce("-t t", "", out, sizeof out, err, sizeof err), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "-b"));
-    CU_ASSERT_EQUAL(run_produce("-b 127.0.0.1:9 -t t -X acks=7", "", out, sizeof out, err,
-                                sizeof err),
-                    2);
+    CU_ASSERT_EQUAL(
+        run_produce("-b 127.0.0.1:9 -t t -X acks=7", "", out, sizeof out, err, sizeof err), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "acks"));
-    CU_ASSERT_EQUAL(run_produce("-b 127.0.0.1:9 -t t --bogus", "", out, sizeof out, err,
-                                sizeof err),
-                    2);
-    CU_ASSERT_EQUAL(run_produce("-b 127.0.0.1:9 -t t -X enable.idempotence=true -X acks=1", "",
-                                out, sizeof out, err, sizeof err),
+    CU_ASSERT_EQUAL(
+        run_produce("-b 127.0.0.1:9 -t t --bogus", "", out, sizeof out, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(run_produce("-b 127.0.0.1:9 -t t -X enable.idempotence=true -X acks=1", "", out,
+                                sizeof out, err, sizeof err),
                     2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "acks=all"));
     CU_ASSERT_EQUAL(run_produce("--help", "", out, sizeof out, err, sizeof err), 0);

@@ -10,7 +10,7 @@
 typedef struct run {
     tdeliv d;
     int64_t n;
-    int32_t *part;     /* partition per record index, from the delivery report */
+    int32_t *part; /* partition per record index, from the delivery report */
     _Atomic int64_t acked_out_of_order;
     /* per-key: last acked counter (for in-order acknowledgement per key) */
     pthread_mutex_t lock;
@@ -106,8 +106,8 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     }
 
     static const kw_err first[] = {KW_ERR_NOT_LEADER_OR_FOLLOWER, KW_ERR_REQUEST_TIMED_OUT,
-                                   KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_NOT_LEADER_OR_FOLLOWER,
-                                   KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_REQUEST_TIMED_OUT};
+                                   KW_ERR_NOT_ENOUGH_REPLICAS,    KW_ERR_NOT_LEADER_OR_FOLLOWER,
+                                   KW_ERR_NOT_ENOUGH_REPLICAS,    KW_ERR_REQUEST_TIMED_OUT};
     static const kw_err later[] = {KW_ERR_NOT_ENOUGH_REPLICAS, KW_ERR_REQUEST_TIMED_OUT,
                                    KW_ERR_NOT_LEADER_OR_FOLLOWER, KW_ERR_NOT_ENOUGH_REPLICAS};
     if (faults)
@@ -122,8 +122,13 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
         int vl = snprintf(val, sizeof val, "key-%04d:%06d:", key, counter);
         val[vl] = 'x';
         ctx[i] = (rec_ctx){r, i};
-        kp_record rec = {.topic = topic, .partition = KP_PARTITION_ANY, .key = k, .key_len = kl,
-                         .value = val, .value_len = 100, .timestamp_ms = KP_TIMESTAMP_NOW};
+        kp_record rec = {.topic = topic,
+                         .partition = KP_PARTITION_ANY,
+                         .key = k,
+                         .key_len = kl,
+                         .value = val,
+                         .value_len = 100,
+                         .timestamp_ms = KP_TIMESTAMP_NOW};
         kw_err e = kp_produce(p, &rec, on_delivery, &ctx[i], NULL);
         CU_ASSERT_EQUAL(e, KW_ERR_NONE);
         if (e != KW_ERR_NONE)
@@ -168,8 +173,8 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     CU_ASSERT_EQUAL(lost, 0);
     if (got != n || r->dup || r->gap || lost)
         fprintf(stderr, "\nread %lld of %lld: dup %lld gap %lld lost %lld bad partition %lld\n",
-                (long long)got, (long long)n, (long long)r->dup, (long long)r->gap,
-                (long long)lost, (long long)r->bad_partition);
+                (long long)got, (long long)n, (long long)r->dup, (long long)r->gap, (long long)lost,
+                (long long)r->bad_partition);
     pthread_mutex_destroy(&r->lock);
     free(r->part);
     free(r->read_part_of_key);
@@ -213,8 +218,13 @@ static void test_produce_small_run_all_acknowledged(void) {
         char key[32], val[64];
         snprintf(key, sizeof key, "k%d", i % 17);
         snprintf(val, sizeof val, "value-%d", i);
-        kp_record r = {.topic = "smoke", .partition = KP_PARTITION_ANY, .key = key, .key_len = -1,
-                       .value = val, .value_len = -1, .timestamp_ms = KP_TIMESTAMP_NOW};
+        kp_record r = {.topic = "smoke",
+                       .partition = KP_PARTITION_ANY,
+                       .key = key,
+                       .key_len = -1,
+                       .value = val,
+                       .value_len = -1,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     }
     CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);

@@ -7,8 +7,13 @@
 
 static kp_record rec_of(const char *topic, int32_t partition, const char *key, const void *value,
                         int32_t value_len) {
-    kp_record r = {.topic = topic, .partition = partition, .key = key, .key_len = -1,
-                   .value = value, .value_len = value_len, .timestamp_ms = KP_TIMESTAMP_NOW};
+    kp_record r = {.topic = topic,
+                   .partition = partition,
+                   .key = key,
+                   .key_len = -1,
+                   .value = value,
+                   .value_len = value_len,
+                   .timestamp_ms = KP_TIMESTAMP_NOW};
     return r;
 }
 
@@ -362,11 +367,11 @@ static void test_events_cover_the_pipeline(void) {
     pthread_mutex_unlock(&l.lock);
     kp_producer_destroy(p);
     static const kp_event_kind must[] = {
-        KP_EV_RECORD_SENT,      KP_EV_RECORD_INTERCEPTED, KP_EV_RECORD_SERIALIZED,
-        KP_EV_RECORD_PARTITIONED, KP_EV_RECORD_APPENDED, KP_EV_BATCH_CREATED,
-        KP_EV_BATCH_DRAINED,    KP_EV_BATCH_COMPLETED,    KP_EV_REQUEST_SENT,
-        KP_EV_RESPONSE_RECEIVED, KP_EV_METADATA_REQUESTED, KP_EV_METADATA_UPDATED,
-        KP_EV_CONNECTION_UP,    KP_EV_PRODUCER_ID};
+        KP_EV_RECORD_SENT,        KP_EV_RECORD_INTERCEPTED, KP_EV_RECORD_SERIALIZED,
+        KP_EV_RECORD_PARTITIONED, KP_EV_RECORD_APPENDED,    KP_EV_BATCH_CREATED,
+        KP_EV_BATCH_DRAINED,      KP_EV_BATCH_COMPLETED,    KP_EV_REQUEST_SENT,
+        KP_EV_RESPONSE_RECEIVED,  KP_EV_METADATA_REQUESTED, KP_EV_METADATA_UPDATED,
+        KP_EV_CONNECTION_UP,      KP_EV_PRODUCER_ID};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         if (l.counts[must[i]] == 0)
             fprintf(stderr, "no %s event\n", kp_event_kind_name(must[i]));

@@ -11,8 +11,7 @@ static void test_murmur2_matches_java_vectors(void) {
     CU_ASSERT_EQUAL(kp_murmur2("a-little-bit-long-string", 24), -985981536);
     /* more of Java's UtilsTest vectors */
     CU_ASSERT_EQUAL(kp_murmur2("a-little-bit-longer-string", 26), -1486304829);
-    CU_ASSERT_EQUAL(kp_murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", 48),
-                    -58897971);
+    CU_ASSERT_EQUAL(kp_murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", 48), -58897971);
 }
 
 static void test_keyed_partition_is_positive_murmur2_mod_n(void) {
@@ -75,8 +74,9 @@ static void test_builtin_serializers(void) {
     CU_ASSERT_EQUAL(kp_serialize_builtin(KP_SER_INT64, &v64, 8, scratch, &out, err, sizeof err),
                     KW_ERR_NONE);
     CU_ASSERT(out.len == 8 && out.p[0] == 0xff && out.p[7] == 0xfe);
-    CU_ASSERT_EQUAL(kp_serialize_builtin(KP_SER_STRING, "hello", -1, scratch, &out, err, sizeof err),
-                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(
+        kp_serialize_builtin(KP_SER_STRING, "hello", -1, scratch, &out, err, sizeof err),
+        KW_ERR_NONE);
     CU_ASSERT_EQUAL(out.len, 5);
     CU_ASSERT_EQUAL(kp_serialize_builtin(KP_SER_STRING, NULL, -1, scratch, &out, err, sizeof err),
                     KW_ERR_NONE);
@@ -91,7 +91,8 @@ void suite_producer_partitioner(void) {
     tu_test("test_murmur2_matches_java_vectors", test_murmur2_matches_java_vectors);
     tu_test("test_keyed_partition_is_positive_murmur2_mod_n",
             test_keyed_partition_is_positive_murmur2_mod_n);
-    tu_test("test_sticky_partition_stays_until_switched", test_sticky_partition_stays_until_switched);
+    tu_test("test_sticky_partition_stays_until_switched",
+            test_sticky_partition_stays_until_switched);
     tu_test("test_sticky_switches_spread_over_partitions",
             test_sticky_switches_spread_over_partitions);
     tu_test("test_round_robin_cycles", test_round_robin_cycles);

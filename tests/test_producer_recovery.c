@@ -69,7 +69,10 @@ static void test_too_large_batch_is_split_until_accepted(void) {
     for (int i = 0; i < 300; i++) {
         int n = snprintf(val, sizeof val, "%06d", i);
         memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 100,
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = 100,
                        .timestamp_ms = KP_TIMESTAMP_NOW};
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     }
@@ -121,7 +124,10 @@ static void test_fatal_batch_error_resets_producer_id_and_keeps_order(void) {
     for (int i = 0; i < N; i++) {
         int n = snprintf(val, sizeof val, "%06d", i);
         memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 60,
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = 60,
                        .timestamp_ms = KP_TIMESTAMP_NOW};
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
         if (i == N / 2) {
@@ -170,7 +176,10 @@ static void test_lost_responses_are_retried_without_duplicates(void) {
         }
         int n = snprintf(val, sizeof val, "%06d", i);
         memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = 50,
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = 50,
                        .timestamp_ms = KP_TIMESTAMP_NOW};
         CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     }
@@ -214,7 +223,10 @@ static void test_acks_0_completes_without_responses(void) {
     char val[16];
     for (int i = 0; i < 500; i++) {
         snprintf(val, sizeof val, "%06d", i);
-        kp_record r = {.topic = "r", .partition = 0, .value = val, .value_len = -1,
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = -1,
                        .timestamp_ms = KP_TIMESTAMP_NOW};
         CU_ASSERT_EQUAL(kp_produce(p, &r, note_offset, &os, NULL), KW_ERR_NONE);
     }
