@@ -239,11 +239,16 @@ static void draw_help(int rows, int cols, sim_view_lang lang) {
                 sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ", sim_vt_label_text(lang, SIM_L_HELP));
             else
                 sim_vt_line_add(&l, SIM_ST_TITLE, "+");
+            l.limit = w - 1;
             sim_vt_line_fill(&l, SIM_ST_TITLE, '-');
+            l.limit = w;
+            sim_vt_line_add(&l, SIM_ST_TITLE, "+");
         } else {
             sim_vt_line_add(&l, SIM_ST_TITLE, "| ");
             sim_vt_line_add(&l, SIM_ST_TITLE, "%s", h[i - 1]);
-            sim_vt_line_fill(&l, SIM_ST_TITLE, ' ');
+            if (w - 1 > l.cols)
+                sim_vt_line_add(&l, SIM_ST_TITLE, "%*s", w - 1 - l.cols, "");
+            sim_vt_line_add(&l, SIM_ST_TITLE, "|");
         }
         draw_line(y0 + i, x0, &l);
     }
