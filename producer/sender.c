@@ -246,6 +246,11 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
         emit_batch(p, KP_EV_BATCH_RETRIED, b, err, backoff * 1000);
         return;
     }
+    if (retriable && !in_time && b->attempts <= p->conf.retries) {
+        /* It could have been retried, but its delivery.timeout.ms ran out: say so. */
+        emit_batch(p, KP_EV_BATCH_EXPIRED, b, err, 0);
+        err = KW_ERR__DELIVERY_TIMEOUT;
+    }
     if (p->conf.enable_idempotence && b->base_seq >= 0)
         p->pid_reset_needed = true; /* its sequences are lost: start over with a new id */
     kp_sender_complete(p, b, err, -1, -1, now);
