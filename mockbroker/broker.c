@@ -338,11 +338,18 @@ static int64_t conn_flush(mb_broker *b, mb_conn *cn, int64_t now, mb_evbuf *eb) 
                 due = s->ready_us + rtt;
                 break;
             }
-            int left = atomic_load(&b->drop_next);
-            bool drop = false;
-            while (left > 0 && !(drop = atomic_compare_exchange_weak(&b->drop_next, &left,
-                                                                     left - 1)))
-                ;
+            /* A dropped response stalls its connection: TCP delivers in order, so nothing
+             * sent after it may reach the client. As with a real lost answer, the client
+             * sees silence until request.timeout.ms, then reconnects. The requests are
+             * still processed (appended), which is what makes retries duplicate. */
+            bool drop = cn->stalled;
+            if (!drop) {
+                int left = atomic_load(&b->drop_next);
+                while (left > 0 && !(drop = atomic_compare_exchange_weak(&b->drop_next, &left,
+                                                                         left - 1)))
+                    ;
+                cn->stalled = drop;
+            }
             mb_event *ev = mb_ev_add(b->c, eb, drop ? MB_EV_RESPONSE_DROPPED : MB_EV_RESPONSE_SENT,
                                      b->id);
             if (ev) {

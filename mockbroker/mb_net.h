@@ -46,6 +46,8 @@ struct mb_conn {
     size_t out_pos;
     kw_arena *arena; /* per-request decode arena, reset for each frame */
     bool dead;
+    bool stalled; /* a response was dropped: later ones cannot overtake it on TCP, so the
+                     connection stays silent until the client gives up and reconnects */
     char dead_reason[320];
 };
 

@@ -251,8 +251,20 @@ static void test_rtt_delays_every_response_by_the_clock(void) {
     mb_cluster_destroy(c);
 }
 
-static void test_dropped_responses_are_swallowed_but_processed(void) {
-    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+static _Atomic int dropped_events;
+static void count_dropped(const mb_event *ev, void *opaque) {
+    (void)opaque;
+    if (ev->kind == MB_EV_RESPONSE_DROPPED)
+        atomic_fetch_add(&dropped_events, 1);
+}
+static bool two_dropped(void *arg) {
+    (void)arg;
+    return atomic_load(&dropped_events) >= 2;
+}
+
+static void test_dropped_response_stalls_connection_but_batches_are_appended(void) {
+    atomic_store(&dropped_events, 0);
+    mb_cluster *c = tc_cluster(NULL, 0, 0, count_dropped, NULL);
     CU_ASSERT_FATAL(c != NULL);
     CU_ASSERT_EQUAL(mb_broker_drop_responses(c, 1, 1), MB_OK);
     int fd = tc_connect(mb_broker_port(c, 1));
@@ -260,9 +272,16 @@ static void test_dropped_responses_are_swallowed_but_processed(void) {
     uint8_t *b = tc_make_batch(3, "drop", -1, -1, -1, &blen);
     CU_ASSERT_TRUE(tc_produce_send(fd, 1, "t", 0, 1, 5000, b, blen));
     CU_ASSERT_TRUE(tc_produce_send(fd, 2, "t", 0, 1, 5000, b, blen));
-    tc_produce_result r = tc_produce_recv(fd, 2, 5000); /* the first answer never comes */
+    /* The first answer is dropped; the second cannot overtake it on the same connection. */
+    CU_ASSERT_TRUE(tu_wait_until(two_dropped, NULL, 5000));
+    uint8_t byte;
+    CU_ASSERT_EQUAL(recv(fd, &byte, 1, MSG_DONTWAIT), -1); /* nothing was sent */
+    CU_ASSERT_EQUAL(tc_info(c, "t", 0).log_end_offset, 6); /* ...but both were appended */
+    /* Only one response was to be dropped: a new connection is answered normally. */
+    tc_produce_result r = tc_produce(c, 1, "t", 0, 1, 1, "after", -1, -1, -1);
     CU_ASSERT_TRUE(r.answered);
-    CU_ASSERT_EQUAL(r.base_offset, 3); /* ...but its batch was appended */
+    CU_ASSERT_EQUAL(r.error, 0);
+    CU_ASSERT_EQUAL(r.base_offset, 6);
     free(b);
     close(fd);
     mb_cluster_destroy(c);
@@ -464,8 +483,8 @@ void suite_mockbroker_faults(void) {
             test_broker_down_closes_sockets_elects_and_up_serves_again);
     tu_test("test_rtt_delays_every_response_by_the_clock",
             test_rtt_delays_every_response_by_the_clock);
-    tu_test("test_dropped_responses_are_swallowed_but_processed",
-            test_dropped_responses_are_swallowed_but_processed);
+    tu_test("test_dropped_response_stalls_connection_but_batches_are_appended",
+            test_dropped_response_stalls_connection_but_batches_are_appended);
     tu_test("test_pushed_errors_fail_next_requests_in_order",
             test_pushed_errors_fail_next_requests_in_order);
     tu_test("test_move_leader_bumps_epoch_and_redirects_produce",
