@@ -197,10 +197,9 @@ int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadl
     for (;;) {
         const kp_mtopic *t = kp_cluster_topic(md->cur, topic);
         if (t && t->n_parts > 0) {
+            /* Known: it is in the wanted set already (Metadata asks for wanted topics only). */
             int32_t n = t->n_parts;
             pthread_mutex_unlock(&md->lock);
-            if (!asked)
-                kp_metadata_add_topic(md, topic);
             return n;
         }
         if (t)
