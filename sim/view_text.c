@@ -739,6 +739,28 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r)
     sim_vt_line_add(l, base, "%s %s", L(SIM_L_HW), hw);
 }
 
+/* The audit so far: sent, acknowledged, failed, retries, and lost/duplicated once known. */
+static void footer_audit(sim_vt_line *l, sim_view_lang lang, const sim_vm_footer *f) {
+    char a[16];
+    sim_vt_num(a, sizeof a, f->sent);
+    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s", L(SIM_L_SENT), a);
+    sim_vt_num(a, sizeof a, f->acked);
+    sim_vt_line_add(l, SIM_ST_OK, " %s %s", L(SIM_L_ACKED), a);
+    sim_vt_num(a, sizeof a, f->failed);
+    sim_vt_line_add(l, f->failed ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_FAILED), a);
+    if (f->lost >= 0) {
+        sim_vt_num(a, sizeof a, f->lost);
+        sim_vt_line_add(l, f->lost ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_LOST), a);
+    }
+    if (f->duplicated >= 0) {
+        sim_vt_num(a, sizeof a, f->duplicated);
+        sim_vt_line_add(l, f->duplicated ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_DUPLICATED),
+                        a);
+    }
+    sim_vt_num(a, sizeof a, f->retries);
+    sim_vt_line_add(l, f->retries ? SIM_ST_WARN : SIM_ST_NORMAL, " %s %s", L(SIM_L_RETRIES), a);
+}
+
 void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
     sim_view_lang lang = m->lang;
     const sim_vm_footer *f = &m->footer;
@@ -746,25 +768,15 @@ void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
     sim_vt_rate(a, sizeof a, f->records_per_s);
     sim_vt_rate(b, sizeof b, f->requests_per_s);
     snprintf(c, sizeof c, "%.1f", f->records_per_request > 0 ? f->records_per_request : 0.0);
-    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s  %s %s  %s %s |", L(SIM_L_RATE_REC), a,
+    if (m->status.finished) {
+        /* Over: the outcome first (lost and duplicated are known now), rates are history. */
+        footer_audit(l, lang, f);
+        sim_vt_line_add(l, SIM_ST_NORMAL, " | %s %s", L(SIM_L_REC_PER_REQ), c);
+        return;
+    }
+    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s  %s %s  %s %s | ", L(SIM_L_RATE_REC), a,
                     L(SIM_L_RATE_REQ), b, L(SIM_L_REC_PER_REQ), c);
-    sim_vt_num(a, sizeof a, f->sent);
-    sim_vt_line_add(l, SIM_ST_NORMAL, " %s %s", L(SIM_L_SENT), a);
-    sim_vt_num(a, sizeof a, f->acked);
-    sim_vt_line_add(l, SIM_ST_OK, " %s %s", L(SIM_L_ACKED), a);
-    sim_vt_num(a, sizeof a, f->failed);
-    sim_vt_line_add(l, f->failed ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_FAILED), a);
-    sim_vt_num(a, sizeof a, f->retries);
-    sim_vt_line_add(l, f->retries ? SIM_ST_WARN : SIM_ST_NORMAL, " %s %s", L(SIM_L_RETRIES), a);
-    if (f->lost >= 0) {
-        sim_vt_num(a, sizeof a, f->lost);
-        sim_vt_line_add(l, f->lost ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_LOST), a);
-    }
-    if (f->duplicated >= 0) {
-        sim_vt_num(a, sizeof a, f->duplicated);
-        sim_vt_line_add(l, f->duplicated ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s",
-                        L(SIM_L_DUPLICATED), a);
-    }
+    footer_audit(l, lang, f);
 }
 
 void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m) {

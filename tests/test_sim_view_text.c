@@ -373,6 +373,17 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 retries 7"));
     CU_ASSERT_PTR_NULL(strstr(l.text, "lost")); /* not known yet */
+    /* Once the run is over the outcome comes first and fits 80 columns. */
+    m->status.finished = true;
+    m->footer.lost = 0;
+    m->footer.duplicated = 2;
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_footer(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 lost 0 dup 2 retries 7"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "dup") - l.text)),
+                    SIM_ST_ERR);
+    m->status.finished = false;
 
     sim_vt_line_init(&l, 80);
     sim_vt_row_keys(&l, m);

@@ -203,6 +203,8 @@ static bool broker_down_and_moved(const char *screen, void *arg) {
 
 /* ---- tests ------------------------------------------------------------------------------- */
 
+static void check_clean(const char *screen, int cols, int rows);
+
 static bool four_rooms(const char *screen, void *arg) {
     (void)arg;
     return strstr(screen, "Front desk") && strstr(screen, "Sorting room") &&
@@ -423,6 +425,29 @@ static void test_space_pauses_and_resumes_the_simulation_clock(void) {
     free(t);
 }
 
+static bool run_over(const char *screen, void *arg) {
+    (void)arg;
+    return strstr(screen, "DONE") && strstr(screen, " lost ") && strstr(screen, " dup ");
+}
+
+static void test_run_end_shows_the_outcome_and_stays_until_q(void) {
+    tmx *t = calloc(1, sizeof *t);
+    /* The default scenario is 45 simulated seconds: at x20 it is over in a few. */
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "--speed 20", NULL));
+    bool ok = tmx_wait(t, run_over, NULL, START_MS + 30000);
+    if (!ok)
+        fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
+    CU_ASSERT_TRUE(ok);
+    /* The demo scenario expects nothing lost and nothing duplicated. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "lost 0 dup 0"));
+    check_clean(t->screen, 80, 24);
+    CU_ASSERT_EQUAL(tmx_exit_code(t, 300), -1); /* still there: the class reads the outcome */
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS), 0);
+    tmx_stop(t);
+    free(t);
+}
+
 static void test_quit_restores_the_terminal_and_prints_the_audit(void) {
     tmx *t = calloc(1, sizeof *t);
     CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
@@ -548,6 +573,8 @@ void suite_sim_view_tmux(void) {
     tu_test("test_step_mode_advances_one_event_per_key", test_step_mode_advances_one_event_per_key);
     tu_test("test_space_pauses_and_resumes_the_simulation_clock",
             test_space_pauses_and_resumes_the_simulation_clock);
+    tu_test("test_run_end_shows_the_outcome_and_stays_until_q",
+            test_run_end_shows_the_outcome_and_stays_until_q);
     tu_test("test_quit_restores_the_terminal_and_prints_the_audit",
             test_quit_restores_the_terminal_and_prints_the_audit);
     tu_test("test_lang_zh_shows_chinese_labels_within_80_columns",
