@@ -259,7 +259,7 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     memset(&res, 0, sizeof res);
     int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_now_ms(p);
     if (err == KW_ERR_NONE) {
-        kp_thunk th = {cb, opaque, seq, ts, ksize, vsize, t0_us};
+        kp_thunk th = {cb, opaque, seq, t0_us};
         int64_t now = kp_now_ms(p);
         int64_t left = deadline - now;
         if (left < 0)

@@ -138,14 +138,22 @@ void kp_bufpool_stats(kp_bufpool *bp, int64_t *available, int64_t *pooled_free, 
 /* ------------------------------------------------------------------------------------------ */
 /* batch.c — a crate: ProducerBatch over kw_batch_writer in pooled memory.                      */
 
+/* What the front desk hands over with each record. */
 typedef struct kp_thunk {
     kp_delivery_cb cb;
     void *opaque;
     uint64_t seq;
-    int64_t timestamp_ms;
-    int32_t key_size, value_size;
     int64_t produced_us;
 } kp_thunk;
+
+/* What a batch keeps per record until completion: 24 bytes, outside buffer.memory (as Java's
+ * Thunk). Timestamps and sizes are read back from the batch itself at completion. */
+typedef struct kp_thunk_slot {
+    kp_delivery_cb cb;
+    void *opaque;
+    int32_t seq_delta; /* record seq - batch seq_base */
+    int32_t age_us;    /* produced_us - batch base_us (clamped) */
+} kp_thunk_slot;
 
 struct kp_tp;
 
@@ -161,8 +169,10 @@ typedef struct kp_batch {
     bool sealed;          /* no more appends */
     bool sealed_at_drain; /* it was still open when drained (linger, flush) */
     bool closed;          /* header written */
-    kp_thunk *thunks;
+    kp_thunk_slot *thunks;
     int32_t n_thunks, cap_thunks;
+    uint64_t seq_base; /* the first record's seq */
+    int64_t base_us;   /* the first record's kp_produce time */
     int64_t created_ms;
     int64_t last_attempt_ms;
     int64_t drained_ms;
@@ -181,6 +191,12 @@ kp_batch *kp_batch_new(struct kp_tp *tp, uint64_t id, uint8_t *buf, int32_t cap,
 /* Appends a record; KW_ERR__NO_SPACE when it does not fit (then seal). The thunk is copied. */
 kw_err kp_batch_append(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
                        const kw_header *headers, int32_t n_headers, const kp_thunk *thunk);
+/* The same with a slot taken from another batch with the same seq_base/base_us (split). */
+kw_err kp_batch_append_slot(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
+                            const kw_header *headers, int32_t n_headers, const kp_thunk_slot *slot);
+/* The record seq and kp_produce time (µs) of record i. */
+uint64_t kp_batch_record_seq(const kp_batch *b, int32_t i);
+int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i);
 /* Writes the header with the producer id/sequence (once); later calls restamp the producer
  * fields when they changed. */
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq);
@@ -517,8 +533,9 @@ struct kp_producer {
     uint64_t rng;
     int64_t cluster_version_seen; /* sender: leaders refreshed for this version */
     int32_t tps_seen;
-    kw_wbuf sbuf;    /* sender: request body scratch */
-    kw_arena *arena; /* sender: response decoding */
+    kw_wbuf sbuf;        /* sender: request body scratch */
+    kw_arena *arena;     /* sender: response decoding */
+    kw_arena *rec_arena; /* sender: reading records back at completion */
 };
 
 /* Emits an event if a sink is set. ev fields not set by the caller: use kp_ev(). */

@@ -161,12 +161,14 @@ kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) 
     }
     kp_bufpool_init(&p->pool, p->conf.buffer_memory, p->conf.batch_size, p->clock);
     if (kp_accum_init(&p->accum, &p->conf, &p->pool) != KW_ERR_NONE ||
-        kp_net_init(&p->net, p) != KW_ERR_NONE || !(p->arena = kw_arena_new())) {
+        kp_net_init(&p->net, p) != KW_ERR_NONE || !(p->arena = kw_arena_new()) ||
+        !(p->rec_arena = kw_arena_new())) {
         snprintf(errbuf, errsize, "out of resources creating the producer");
         kp_accum_destroy(&p->accum);
         kp_bufpool_destroy(&p->pool);
         kp_net_destroy(&p->net);
         kw_arena_destroy(p->arena);
+        kw_arena_destroy(p->rec_arena);
         free(p);
         return NULL;
     }
@@ -299,6 +301,7 @@ void kp_producer_destroy(kp_producer *p) {
     kp_stats_destroy(&p->stats);
     kw_wbuf_free(&p->sbuf);
     kw_arena_destroy(p->arena);
+    kw_arena_destroy(p->rec_arena);
     pthread_mutex_destroy(&p->close_lock);
     pthread_cond_destroy(&p->close_cv);
     free(p);

@@ -48,17 +48,37 @@ void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t 
         return;
     b->done = true;
     int64_t now_us = kp_now_us(p);
+    /* Timestamps and sizes are read back from the batch (the slots keep only callbacks). */
+    if (!b->closed)
+        kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
+    kw_batch pb;
+    size_t used;
+    char eb[160];
+    bool parsed = kw_batch_parse(b->buf, b->size, false, &pb, &used, eb, sizeof eb) == KW_ERR_NONE;
+    kw_record_iter it;
+    if (parsed)
+        kw_record_iter_init(&it, &pb);
     for (int32_t i = 0; i < b->n_thunks; i++) {
-        const kp_thunk *t = &b->thunks[i];
+        const kp_thunk_slot *t = &b->thunks[i];
+        kw_record rec;
+        int64_t ts = -1;
+        int32_t ks = -1, vs = -1;
+        if (parsed && kw_record_next(&it, p->rec_arena, &rec) == 1) {
+            ts = rec.timestamp;
+            ks = rec.key.len;
+            vs = rec.value.len;
+        } else {
+            parsed = false;
+        }
         kp_record_metadata md = {
             .topic = b->tp->topic,
             .partition = b->tp->partition,
             .offset = (err == KW_ERR_NONE && base_offset >= 0) ? base_offset + i : -1,
-            .timestamp_ms = log_append_time >= 0 ? log_append_time : t->timestamp_ms,
-            .serialized_key_size = t->key_size,
-            .serialized_value_size = t->value_size,
-            .record_seq = t->seq,
-            .latency_us = now_us - t->produced_us,
+            .timestamp_ms = log_append_time >= 0 ? log_append_time : ts,
+            .serialized_key_size = ks,
+            .serialized_value_size = vs,
+            .record_seq = kp_batch_record_seq(b, i),
+            .latency_us = now_us - kp_batch_record_produced_us(b, i),
         };
         for (int k = 0; k < p->conf.n_interceptors; k++)
             if (p->conf.interceptors[k].on_acknowledgement)
@@ -67,6 +87,7 @@ void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t 
         if (t->cb)
             t->cb(&md, err, t->opaque);
     }
+    kw_arena_reset(p->rec_arena);
     if (err != KW_ERR_NONE)
         kp_stats_record_error(p, b->n_thunks);
     if (kp_has_sink(p)) {
@@ -139,8 +160,8 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
             ok = false;
             break;
         }
-        kw_err err = cur ? kp_batch_append(cur, rec.timestamp, rec.key, rec.value, rec.headers,
-                                           rec.n_headers, &b->thunks[idx])
+        kw_err err = cur ? kp_batch_append_slot(cur, rec.timestamp, rec.key, rec.value, rec.headers,
+                                                rec.n_headers, &b->thunks[idx])
                          : KW_ERR__NO_SPACE;
         if (err == KW_ERR__NO_SPACE) {
             /* Pieces of half the rejected batch (at least one record), so that splitting
@@ -160,6 +181,10 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
             }
             cur = kp_batch_new(b->tp, atomic_fetch_add(&p->accum.next_batch_id, 1), buf, size,
                                b->created_ms);
+            if (cur) {
+                cur->seq_base = b->seq_base;
+                cur->base_us = b->base_us;
+            }
             if (!cur) {
                 kp_bufpool_deallocate(&p->pool, buf, size);
                 ok = false;
@@ -173,8 +198,8 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
                 cur->producer_epoch = b->producer_epoch;
             }
             pieces[np++] = cur;
-            err = kp_batch_append(cur, rec.timestamp, rec.key, rec.value, rec.headers,
-                                  rec.n_headers, &b->thunks[idx]);
+            err = kp_batch_append_slot(cur, rec.timestamp, rec.key, rec.value, rec.headers,
+                                       rec.n_headers, &b->thunks[idx]);
         }
         if (err != KW_ERR_NONE)
             ok = false;

@@ -705,6 +705,60 @@ static void test_user_serializer_and_key_in_events(void) {
     tcl_stop(&m);
 }
 
+typedef struct md_copy {
+    pthread_mutex_t lock;
+    int n;
+    kp_record_metadata md[2];
+    char topic[32];
+} md_copy;
+
+static void copy_md(const kp_record_metadata *md, kw_err err, void *opaque) {
+    md_copy *c = opaque;
+    pthread_mutex_lock(&c->lock);
+    if (err == KW_ERR_NONE && c->n < 2) {
+        c->md[c->n++] = *md;
+        snprintf(c->topic, sizeof c->topic, "%s", md->topic);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Against Courier's mock broker: librdkafka 2.0.2's mock answers every Produce with
+ * log_append_time 1234, which (as in Java's RecordMetadata) would replace CreateTime. */
+static void test_delivery_report_carries_record_metadata(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "md", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    char err[256];
+    kp_producer *p = kp_producer_new(c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    md_copy mc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    kp_record r = rec_of("md", 0, "abc", "hello", -1);
+    r.timestamp_ms = 1234567;
+    uint64_t seq1 = 0, seq2 = 0;
+    CU_ASSERT_EQUAL(kp_produce(p, &r, copy_md, &mc, &seq1), KW_ERR_NONE);
+    kp_record r2 = rec_of("md", 0, NULL, "x", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r2, copy_md, &mc, &seq2), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    pthread_mutex_lock(&mc.lock);
+    CU_ASSERT_EQUAL_FATAL(mc.n, 2);
+    CU_ASSERT_STRING_EQUAL(mc.topic, "md");
+    CU_ASSERT_EQUAL(mc.md[0].partition, 0);
+    CU_ASSERT(mc.md[0].offset >= 0);
+    CU_ASSERT_EQUAL(mc.md[1].offset, mc.md[0].offset + 1);
+    CU_ASSERT_EQUAL(mc.md[0].timestamp_ms, 1234567);
+    CU_ASSERT(mc.md[1].timestamp_ms > 1234567);
+    CU_ASSERT_EQUAL(mc.md[0].serialized_key_size, 3);
+    CU_ASSERT_EQUAL(mc.md[0].serialized_value_size, 5);
+    CU_ASSERT_EQUAL(mc.md[1].serialized_key_size, -1);
+    CU_ASSERT_EQUAL(mc.md[0].record_seq, seq1);
+    CU_ASSERT_EQUAL(mc.md[1].record_seq, seq2);
+    CU_ASSERT(mc.md[0].latency_us >= 0 && mc.md[0].latency_us < 10000000);
+    pthread_mutex_unlock(&mc.lock);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 void suite_producer_limits(void);
 void suite_producer_limits(void) {
     tu_suite("producer_limits");
@@ -732,4 +786,6 @@ void suite_producer_limits(void) {
     tu_test("test_sink_may_block_the_sender_without_stalling_others",
             test_sink_may_block_the_sender_without_stalling_others);
     tu_test("test_user_serializer_and_key_in_events", test_user_serializer_and_key_in_events);
+    tu_test("test_delivery_report_carries_record_metadata",
+            test_delivery_report_carries_record_metadata);
 }
