@@ -18,7 +18,7 @@
 #define SIM_VM_MAX_DESK 12      /* front-desk rows kept (most recent first) */
 #define SIM_VM_MAX_PARTS 48     /* topic-partitions shown (sorting room and map) */
 #define SIM_VM_MAX_BATCHES 6    /* batch boxes shown per partition deque */
-#define SIM_VM_MAX_NODES 8      /* broker lanes */
+#define SIM_VM_MAX_NODES 16     /* broker lanes (every broker a scenario may have) */
 #define SIM_VM_MAX_INFLIGHT 6   /* requests shown per lane */
 #define SIM_VM_MAX_REPLICAS 8   /* replicas / ISR members per partition */
 #define SIM_VM_MAX_TRACE 64     /* trace pane lines kept (most recent last) */

@@ -230,8 +230,9 @@ static void test_demo_shows_the_four_rooms(void) {
 static void test_broker_down_moves_its_leaders(void) {
     tmx *t = calloc(1, sizeof *t);
     down_check *dc = calloc(1, sizeof *dc);
-    /* Tall enough that every partition of the default scenario has its map row. */
-    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 48, "", NULL));
+    /* Tall enough that every partition of the default scenario has its map row; plain
+     * characters (no colours) so that mode is driven too. */
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 48, "--no-color", NULL));
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, map_ready, &dc->mv, START_MS));
     /* Take down the leader of the first partition shown. */
     dc->broker = dc->mv.leader[0];
