@@ -9,11 +9,10 @@
 
 #include "protocol/kw.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* The dotted path of the field being read, built as the decoder descends. Pushing costs a
- * memcpy (or one snprintf for an index), so paths are cheap enough to build on every read. */
+ * memcpy and a hand-formatted index, so paths are cheap enough to build on every read. */
 typedef struct kw_path {
     char buf[200];
     size_t len;
@@ -28,19 +27,37 @@ static inline void kw_path_init(kw_path *p, const char *root) {
     p->len = n;
 }
 
+/* Writes ".name" (and "[index]" when index >= 0) at p->buf + at, truncating at the end of the
+ * buffer; returns the new end. Formats by hand: this runs for every array element decoded. */
+static inline size_t kw_path_put(kw_path *p, size_t at, const char *name, int32_t index) {
+    char tmp[16];
+    size_t end = sizeof p->buf - 1, k = 0;
+    if (at < end)
+        p->buf[at++] = '.';
+    for (const char *c = name; *c && at < end; c++)
+        p->buf[at++] = *c;
+    if (index >= 0) {
+        uint32_t v = (uint32_t)index;
+        do {
+            tmp[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v && k < sizeof tmp);
+        if (at < end)
+            p->buf[at++] = '[';
+        while (k && at < end)
+            p->buf[at++] = tmp[--k];
+        if (at < end)
+            p->buf[at++] = ']';
+    }
+    p->buf[at] = '\0';
+    return at;
+}
+
 /* Appends `.name` (or `.name[index]` when index >= 0) and returns the previous length, to be
  * handed back to kw_path_pop(). Truncates silently when the path gets too long. */
 static inline size_t kw_path_push(kw_path *p, const char *name, int32_t index) {
     size_t old = p->len;
-    int n;
-    if (index >= 0)
-        n = snprintf(p->buf + p->len, sizeof p->buf - p->len, ".%s[%d]", name, (int)index);
-    else
-        n = snprintf(p->buf + p->len, sizeof p->buf - p->len, ".%s", name);
-    if (n > 0)
-        p->len += (size_t)n;
-    if (p->len >= sizeof p->buf)
-        p->len = sizeof p->buf - 1;
+    p->len = kw_path_put(p, p->len, name, index);
     return old;
 }
 
@@ -51,20 +68,13 @@ static inline void kw_path_pop(kw_path *p, size_t old) {
 
 /* The full name of a leaf field under the current path; valid until the next path call. */
 static inline const char *kw_path_leaf(kw_path *p, const char *leaf) {
-    size_t n = strlen(leaf);
-    size_t room = sizeof p->buf - p->len;
-    if (room > 1) {
-        p->buf[p->len] = '.';
-        size_t k = n < room - 2 ? n : room - 2;
-        memcpy(p->buf + p->len + 1, leaf, k);
-        p->buf[p->len + 1 + k] = '\0';
-    }
+    kw_path_put(p, p->len, leaf, -1);
     return p->buf;
 }
 
 /* Same as kw_path_leaf, with an element index: `.leaf[index]`. */
 static inline const char *kw_path_leaf_index(kw_path *p, const char *leaf, int32_t index) {
-    snprintf(p->buf + p->len, sizeof p->buf - p->len, ".%s[%d]", leaf, (int)index);
+    kw_path_put(p, p->len, leaf, index);
     return p->buf;
 }
 

@@ -837,6 +837,28 @@ static void test_error_names_the_nested_field_path(void) {
     kw_arena_destroy(a);
 }
 
+/* Indices of several digits are named right (the path formats them by hand). */
+static void test_error_path_names_multi_digit_indices(void) {
+    static kw_produce_req_partition parts[120];
+    for (int i = 0; i < 120; i++)
+        parts[i] = (kw_produce_req_partition){i, KW_SLICE_NULL};
+    parts[119].records = kw_slice_str("0123456789");
+    kw_produce_req_topic t = {kw_slice_str("t"), 120, parts};
+    kw_produce_req r = {KW_SLICE_NULL, 1, 1000, 1, &t};
+    kw_wbuf wb;
+    kw_wbuf_init(&wb);
+    kw_produce_req_encode(&wb, 3, &r);
+    kw_arena *a = kw_arena_new();
+    kw_rbuf rb;
+    kw_produce_req m;
+    /* cut inside the records of the last partition (the array count check still passes) */
+    kw_rbuf_init(&rb, wb.p, wb.len - 2, "test");
+    CU_ASSERT_EQUAL(kw_produce_req_decode(&rb, 3, a, &m), KW_ERR__TRUNCATED);
+    CU_ASSERT(strstr(rb.errmsg, "Produce.topic_data[0].partition_data[119].records") != NULL);
+    kw_arena_destroy(a);
+    kw_wbuf_free(&wb);
+}
+
 static void test_hostile_array_count_fails_without_allocating(void) {
     kw_arena *a = kw_arena_new();
     /* Produce response v8: 1 topic "t", then a partition count of 0x7fffffff */
@@ -884,6 +906,7 @@ void suite_protocol_messages(void) {
     tu_test("test_fetch_response_null_aborted_transactions_survive",
             test_fetch_response_null_aborted_transactions_survive);
     tu_test("test_error_names_the_nested_field_path", test_error_names_the_nested_field_path);
+    tu_test("test_error_path_names_multi_digit_indices", test_error_path_names_multi_digit_indices);
     tu_test("test_hostile_array_count_fails_without_allocating",
             test_hostile_array_count_fails_without_allocating);
 }
