@@ -156,9 +156,13 @@ static void draw_sorting(const sim_vt_rect *r, const sim_view_model *m) {
         return;
     }
     int rows = list_rows(r, m->n_parts_total, m->lang);
+    int cols = 0;
+    for (int i = 0; i < m->n_parts && i < rows; i++)
+        if (sim_vt_tp_cols(m->parts[i].topic, m->parts[i].partition) > cols)
+            cols = sim_vt_tp_cols(m->parts[i].topic, m->parts[i].partition);
     for (int i = 0; i < m->n_parts && i < rows; i++) {
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_partition(&l, m->lang, &m->parts[i], m->batch_size);
+        sim_vt_row_partition(&l, m->lang, &m->parts[i], m->batch_size, cols + 1);
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }
@@ -192,9 +196,13 @@ static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
         return;
     }
     int rows = list_rows(r, m->n_map_total, m->lang);
+    int cols = 0;
+    for (int i = 0; i < m->n_map && i < rows; i++)
+        if (sim_vt_tp_cols(m->map[i].topic, m->map[i].partition) > cols)
+            cols = sim_vt_tp_cols(m->map[i].topic, m->map[i].partition);
     for (int i = 0; i < m->n_map && i < rows; i++) {
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_map(&l, m->lang, &m->map[i]);
+        sim_vt_row_map(&l, m->lang, &m->map[i], cols + 1);
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }

@@ -627,11 +627,32 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
         sim_vt_line_add(l, SIM_ST_ERR, " %s", r->err_name[0] ? r->err_name : L(SIM_L_FAILED));
 }
 
+/* "topic-partition" with the topic cut to 10 columns. */
+static void tp_label(char *dst, size_t size, const char *topic, int32_t partition) {
+    char name[48];
+    sim_vt_clip(name, sizeof name, topic, 10, true);
+    snprintf(dst, size, "%s-%d", name, (int)partition);
+}
+
+int sim_vt_tp_cols(const char *topic, int32_t partition) {
+    char label[64];
+    tp_label(label, sizeof label, topic, partition);
+    return sim_vt_width(label);
+}
+
+/* Appends a topic-partition label padded to `cols` columns (at least its own width + 1). */
+static void add_tp(sim_vt_line *l, sim_vt_style st, const char *topic, int32_t partition,
+                   int cols, char mark) {
+    char label[64];
+    tp_label(label, sizeof label, topic, partition);
+    int w = sim_vt_width(label);
+    int pad = cols > w ? cols - w : 0;
+    sim_vt_line_add(l, st, "%s%*s%c", label, pad, "", mark);
+}
+
 void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_partition *p,
-                          int64_t batch_size) {
-    char name[24];
-    sim_vt_clip(name, sizeof name, p->topic, 10, true);
-    sim_vt_line_add(l, SIM_ST_NORMAL, "%s-%-3d", name, (int)p->partition);
+                          int64_t batch_size, int label_cols) {
+    add_tp(l, SIM_ST_NORMAL, p->topic, p->partition, label_cols, ' ');
     if (p->leader >= 0)
         sim_vt_line_add(l, SIM_ST_NORMAL, "%s%-2d ", L(SIM_L_LEADER), (int)p->leader);
     else
@@ -718,13 +739,13 @@ void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n) {
     }
 }
 
-void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r) {
-    char name[24], ids[64], hw[16];
+void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
+                    int label_cols) {
+    char ids[64], hw[16];
     bool hot = r->changed_ago_ms >= 0 && r->changed_ago_ms < 3000;
     sim_vt_style base = hot ? SIM_ST_HILITE : SIM_ST_NORMAL;
-    sim_vt_clip(name, sizeof name, r->topic, 10, true);
     /* '*' marks a row that just changed, for screens (and captures) without colour. */
-    sim_vt_line_add(l, base, "%s-%-3d%c", name, (int)r->partition, hot ? '*' : ' ');
+    add_tp(l, base, r->topic, r->partition, label_cols, hot ? '*' : ' ');
     if (r->leader >= 0)
         sim_vt_line_add(l, base, "%s%-2d ", L(SIM_L_LEADER), (int)r->leader);
     else

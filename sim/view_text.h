@@ -176,13 +176,17 @@ void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *
 /* One partition deque: "orders-3 L1 <2 [20r 16K/16K S][12r 8.0K/16K 3ms]" — leader, batches
  * on the road ("<2"), then the deque from its head (oldest) to its tail (filling). */
 void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_partition *p,
-                          int64_t batch_size);
+                          int64_t batch_size, int label_cols);
 /* The buffer pool gauge: "pool [###-----] 1.2M/32M  waiting 2". */
 void sim_vt_row_pool(sim_vt_line *l, sim_view_lang lang, const sim_vm_pool *pool);
 /* One broker lane: "node 1 UP  #45 3b 48K 12ms | #46 ... | last #44 OK". */
 void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n);
-/* One map row: "orders-3 leader 1 epoch 2 replicas 1,2,0 isr 1,2 hw 1234". */
-void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r);
+/* One map row: "orders-3   L1  e2   R 1,2,0   ISR 1,2     HW 1.2k". */
+void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
+                    int label_cols);
+/* Columns of a row's "topic-partition" label (topic cut to 10 columns): the widest label of
+ * a panel, passed as label_cols to the two functions around, lines its columns up. */
+int sim_vt_tp_cols(const char *topic, int32_t partition);
 /* Footer line 1: rates and the audit so far. */
 void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m);
 /* Footer line 2: the message if there is one, else the key help. */

@@ -314,16 +314,16 @@ static void test_rows_read_as_the_rooms_say(void) {
                     SIM_ST_ERR);
 
     sim_vt_line_init(&l, 80);
-    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[2], m->batch_size);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[2], m->batch_size, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "L2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "[10r 3.9K/16K S][11r 7.8K/16K 2ms]"));
     sim_vt_line_init(&l, 80);
-    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[0], m->batch_size);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[0], m->batch_size, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "(empty)"));
     m->parts[1].in_flight = 2;
     sim_vt_line_init(&l, 80);
-    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[1], m->batch_size);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &m->parts[1], m->batch_size, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "<2 [10r"));
     /* Too many boxes for the width: the rest is counted, never overflows. */
     sim_vm_partition full = m->parts[2];
@@ -332,7 +332,7 @@ static void test_rows_read_as_the_rooms_say(void) {
     for (int j = 0; j < full.n_batches; j++)
         full.batches[j] = (sim_vm_batch){.records = 100, .bytes = 16000, .sealed = true};
     sim_vt_line_init(&l, 60);
-    sim_vt_row_partition(&l, SIM_LANG_EN, &full, 16384);
+    sim_vt_row_partition(&l, SIM_LANG_EN, &full, 16384, 0);
     CU_ASSERT(l.cols <= 60);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "+34 "));
     CU_ASSERT(l.text[strlen(l.text) - 2] == '+' || l.text[strlen(l.text) - 3] == '+');
@@ -354,7 +354,7 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "last #39 NOT_LEADER_OR_FOLLOWER"));
 
     sim_vt_line_init(&l, 80);
-    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[0]);
+    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[0], 10);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "L0"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "R 0,1,2"));
@@ -362,10 +362,25 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_HILITE); /* changed 0.5 s ago */
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0  *L0"));
     sim_vt_line_init(&l, 80);
-    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1]);
+    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1], 10);
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_NORMAL);
     CU_ASSERT_PTR_NULL(strchr(l.text, '*'));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1.2k"));
+
+    /* Rows of a panel line up when given the panel's widest label. */
+    sim_vm_map_row longer = m->map[1];
+    snprintf(longer.topic, sizeof longer.topic, "a-very-long-topic");
+    longer.partition = 11;
+    int cols = sim_vt_tp_cols(longer.topic, longer.partition);
+    CU_ASSERT_EQUAL(cols, 13); /* "a-very-lo~-11" */
+    CU_ASSERT(sim_vt_tp_cols(m->map[1].topic, m->map[1].partition) < cols);
+    sim_vt_line l2;
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1], cols + 1);
+    sim_vt_line_init(&l2, 80);
+    sim_vt_row_map(&l2, SIM_LANG_EN, &longer, cols + 1);
+    CU_ASSERT_EQUAL(strstr(l.text, " L1 ") - l.text, strstr(l2.text, " L1 ") - l2.text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l2.text, "a-very-lo~-11"));
 
     sim_vt_line_init(&l, 200);
     sim_vt_row_footer(&l, m);
@@ -408,7 +423,7 @@ static void test_rows_in_chinese_fit_their_width(void) {
         sim_vt_row_node(&l, SIM_LANG_ZH, &m->nodes[1]);
         CU_ASSERT(sim_vt_width(l.text) <= w);
         sim_vt_line_init(&l, w);
-        sim_vt_row_map(&l, SIM_LANG_ZH, &m->map[0]);
+        sim_vt_row_map(&l, SIM_LANG_ZH, &m->map[0], 10);
         CU_ASSERT(sim_vt_width(l.text) <= w);
         sim_vt_line_init(&l, w);
         sim_vt_row_title(&l, m);
