@@ -11,7 +11,7 @@ import sys
 
 RANGES = {"api_versions": 0, "metadata": 0, "produce": 3, "init_pid": 0, "list_offsets": 1,
           "fetch": 4}
-NAME = re.compile(r"^(?:[a-z]+_)?(api_versions|metadata|produce|init_pid|list_offsets|fetch)"
+NAME = re.compile(r"^(?:[a-z0-9]+_)?(api_versions|metadata|produce|init_pid|list_offsets|fetch)"
                   r"_v(\d+)_(request|response)\.hex$")
 
 

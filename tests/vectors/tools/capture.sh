@@ -2,20 +2,24 @@
 # Records golden Kafka frames: real clients (kcat = librdkafka 2.0.2, and kafka-python 2.0)
 # talking to librdkafka 2.0.2's mock cluster, captured with tshark on lo, split into frames by
 # extract_frames.py. Run as root from the repository root:
-#   sh tests/vectors/tools/capture.sh [OUTDIR]
+#   sh tests/vectors/tools/capture.sh [OUTDIR [RUN...]]
+# RUN names which runs to make (default, mid, low, quirk, kpy, kpy20); all when none given.
 # See tests/vectors/README.md for what comes out and why the versions are capped.
 set -eu
 OUT=${1:-tests/vectors/golden}
+[ $# -gt 0 ] && shift
+RUNS=${*:-default mid low quirk kpy kpy20}
 WORK=$(mktemp -d /tmp/courier-capture.XXXXXX)
 TOOLS=$(dirname "$0")
 mkdir -p "$OUT"
 
 gcc -std=c11 -O1 -o "$WORK/mock_cluster" "$TOOLS/mock_cluster.c" -lrdkafka
 
-# run PREFIX CLIENT MOCK_ARGS...: one mock cluster, one capture, one client session.
+# run NAME PREFIX CLIENT MOCK_ARGS...: one mock cluster, one capture, one client session.
 run() {
-    prefix=$1 client=$2
-    shift 2
+    name=$1 prefix=$2 client=$3
+    shift 3
+    case " $RUNS " in *" $name "*) ;; *) return 0 ;; esac
     rm -f "$WORK/hold" "$WORK/bootstrap"
     mkfifo "$WORK/hold"
     "$WORK/mock_cluster" -b 1 -t golden:1 "$@" <"$WORK/hold" >"$WORK/bootstrap" &
@@ -44,6 +48,9 @@ run() {
     kafka-python)
         timeout 60 /usr/bin/python3 "$TOOLS/kafka_python_session.py" "$bs" || true
         ;;
+    kafka-python-2.0)
+        timeout 60 /usr/bin/python3 "$TOOLS/kafka_python_session.py" "$bs" 2.0 || true
+        ;;
     esac
 
     sleep 0.5
@@ -57,16 +64,18 @@ run() {
 
 # 1. kcat at the versions it picks when the mock advertises everything it implements within
 #    Courier's ranges (Metadata capped at 8, InitProducerId at 1).
-run "" kcat -a 3:0:8 -a 22:0:1
+run default "" kcat -a 3:0:8 -a 22:0:1
 # 2. kcat with the mock capped lower: Produce 4, Fetch 7, ListOffsets 1, Metadata 2,
 #    InitProducerId 0.
-run mid_ kcat -a 0:0:4 -a 1:0:7 -a 2:0:1 -a 3:0:2 -a 22:0:0
+run mid mid_ kcat -a 0:0:4 -a 1:0:7 -a 2:0:1 -a 3:0:2 -a 22:0:0
 # 3. kcat at the lowest versions librdkafka accepts for record batches: Produce 3, Fetch 4.
-run low_ kcat -a 0:0:3 -a 1:0:4 -a 2:0:1 -a 3:0:1 -a 22:0:0
+run low low_ kcat -a 0:0:3 -a 1:0:4 -a 2:0:1 -a 3:0:1 -a 22:0:0
 # 4. Produce v5 alone: the mock omits log_start_offset from its v5 response (a mock bug that
 #    makes librdkafka fail the delivery with "Read underflow"); kept as a quirk vector.
-run quirk_ kcat-produce-only -a 0:0:5 -a 3:0:8 -a 22:0:1
+run quirk quirk_ kcat-produce-only -a 0:0:5 -a 3:0:8 -a 22:0:1
 # 5. kafka-python (another client implementation) against the default mock.
-run kpy_ kafka-python -a 3:0:8 -a 22:0:1
+run kpy kpy_ kafka-python -a 3:0:8 -a 22:0:1
+# 6. kafka-python pinned to broker 2.0: Produce v6 (which the mock answers correctly).
+run kpy20 kpy20_ kafka-python-2.0 -a 3:0:8 -a 22:0:1
 
 rm -rf "$WORK"
