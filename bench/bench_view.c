@@ -28,13 +28,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define SCENARIO_FMT                                                                           \
-    "{\"name\": \"bench-view\","                                                          \
-    " \"description\": \"headless vs view throughput\","                                   \
-    " \"cluster\": {\"brokers\": 3,"                                                      \
-    "   \"topics\": [{\"name\": \"bench\", \"partitions\": 6, \"replication\": 3}]},"        \
-    " \"producer\": {\"acks\": 1, \"enable.idempotence\": false, \"linger.ms\": 5},"        \
-    " \"workload\": {\"messages\": %lld, \"rate\": \"unthrottled\", \"keys\": 100,"        \
+#define SCENARIO_FMT                                                                               \
+    "{\"name\": \"bench-view\","                                                                   \
+    " \"description\": \"headless vs view throughput\","                                           \
+    " \"cluster\": {\"brokers\": 3,"                                                               \
+    "   \"topics\": [{\"name\": \"bench\", \"partitions\": 6, \"replication\": 3}]},"              \
+    " \"producer\": {\"acks\": 1, \"enable.idempotence\": false, \"linger.ms\": 5},"               \
+    " \"workload\": {\"messages\": %lld, \"rate\": \"unthrottled\", \"keys\": 100,"                \
     "   \"value_size\": 100, \"seed\": 1}}"
 
 typedef struct pty_sink {

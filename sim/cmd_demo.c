@@ -16,11 +16,12 @@
 #include <unistd.h>
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: courier demo [--lang en|zh] [--speed X] [--seed N] [--fps N] [--no-color]\n"
-                 "\n"
-                 "Opens the live view on the built-in default scenario and runs until q.\n"
-                 "Keys: space pause, s step, +/- speed, k/u broker down/up, l move leader,\n"
-                 "e inject error, d drop responses, r add RTT, t trace, ? help, q quit.\n");
+    fprintf(out,
+            "usage: courier demo [--lang en|zh] [--speed X] [--seed N] [--fps N] [--no-color]\n"
+            "\n"
+            "Opens the live view on the built-in default scenario and runs until q.\n"
+            "Keys: space pause, s step, +/- speed, k/u broker down/up, l move leader,\n"
+            "e inject error, d drop responses, r add RTT, t trace, ? help, q quit.\n");
 }
 
 static int parse_double(const char *flag, const char *s, double lo, double hi, double *out) {

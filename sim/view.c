@@ -19,17 +19,17 @@
 #include "sim/view_text.h"
 
 #include <curses.h>
-#include <stdarg.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MESSAGE_MS 6000   /* how long a message stays in the footer */
-#define FAULT_COUNT 3     /* requests / responses an `e` or `d` key affects */
+#define MESSAGE_MS 6000 /* how long a message stays in the footer */
+#define FAULT_COUNT 3   /* requests / responses an `e` or `d` key affects */
 #define QUIT_WAIT_MS 30000
 
 static volatile sig_atomic_t g_quit_signal;
@@ -276,7 +276,8 @@ static void draw_frame(const sim_view_model *m) {
         draw_line(0, 0, &l);
         if (rows > 1) {
             sim_vt_line_init(&l, cols);
-            sim_vt_line_add(&l, SIM_ST_NORMAL, "%s %llu  q", sim_vt_label_text(m->lang, SIM_L_EVENTS),
+            sim_vt_line_add(&l, SIM_ST_NORMAL, "%s %llu  q",
+                            sim_vt_label_text(m->lang, SIM_L_EVENTS),
                             (unsigned long long)m->status.events);
             draw_line(1, 0, &l);
         }

@@ -28,13 +28,13 @@
 #define SIM_VIEW_RING_CAPACITY 4096
 
 typedef struct sim_view_opts {
-    sim_view_lang lang;   /* labels: SIM_LANG_EN (default) or SIM_LANG_ZH (needs UTF-8) */
-    int fps;              /* frames per second, 1..20 (0 = 20) */
-    bool no_color;        /* plain characters and attributes even when colours exist */
-    bool exit_when_done;  /* leave the loop when the run is done (bench, scripted runs);
-                             default: stay until `q` */
-    FILE *term_in;        /* terminal to draw on: NULL = stdin/stdout (the real tty); the */
-    FILE *term_out;       /* bench hands in a pseudo-terminal */
+    sim_view_lang lang;  /* labels: SIM_LANG_EN (default) or SIM_LANG_ZH (needs UTF-8) */
+    int fps;             /* frames per second, 1..20 (0 = 20) */
+    bool no_color;       /* plain characters and attributes even when colours exist */
+    bool exit_when_done; /* leave the loop when the run is done (bench, scripted runs);
+                            default: stay until `q` */
+    FILE *term_in;       /* terminal to draw on: NULL = stdin/stdout (the real tty); the */
+    FILE *term_out;      /* bench hands in a pseudo-terminal */
 } sim_view_opts;
 
 /* Runs the view on a started runner (sim_runner_start() done; created with

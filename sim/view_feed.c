@@ -29,10 +29,10 @@
 typedef struct node_state {
     bool has_last;
     sim_vm_response last;
-    int64_t last_wall_ms;  /* when `last` arrived (wall) */
-    int64_t errors;        /* error responses seen by the producer */
-    int32_t rtt_ms;        /* from rtt faults */
-    int32_t drop_pending;  /* drop_responses faults minus response.dropped events */
+    int64_t last_wall_ms; /* when `last` arrived (wall) */
+    int64_t errors;       /* error responses seen by the producer */
+    int32_t rtt_ms;       /* from rtt faults */
+    int32_t drop_pending; /* drop_responses faults minus response.dropped events */
 } node_state;
 
 typedef struct map_state {
@@ -247,13 +247,13 @@ void sim_view_feed_event(sim_view_feed *f, const sim_event *e) {
 void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size) {
     char tmp[SIM_VM_LINE + 64];
     size_t off = 0;
-#define PUT(...)                                                                               \
-    do {                                                                                       \
-        if (off < sizeof tmp) {                                                                \
-            int k_ = snprintf(tmp + off, sizeof tmp - off, __VA_ARGS__);                       \
-            if (k_ > 0)                                                                        \
-                off += (size_t)k_;                                                             \
-        }                                                                                      \
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        if (off < sizeof tmp) {                                                                    \
+            int k_ = snprintf(tmp + off, sizeof tmp - off, __VA_ARGS__);                           \
+            if (k_ > 0)                                                                            \
+                off += (size_t)k_;                                                                 \
+        }                                                                                          \
     } while (0)
     PUT("%8.3f %-18s", (double)e->t_us / 1e6, e->kind);
     if (e->topic[0])
@@ -362,8 +362,8 @@ static void fill_sorting(sim_view_feed *f, sim_view_model *m, kp_snap *snap) {
     free(meta);
 }
 
-static void fill_nodes(sim_view_feed *f, sim_view_model *m, const kp_snap *snap,
-                       mb_cluster *c, int brokers) {
+static void fill_nodes(sim_view_feed *f, sim_view_model *m, const kp_snap *snap, mb_cluster *c,
+                       int brokers) {
     m->n_nodes = 0;
     for (int id = 1; id <= brokers && id < NODE_IDS && m->n_nodes < SIM_VM_MAX_NODES; id++) {
         sim_vm_node *n = &m->nodes[m->n_nodes++];
@@ -430,16 +430,16 @@ static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const s
             row->leader = info.leader;
             row->epoch = info.leader_epoch;
             row->high_watermark = info.high_watermark;
-            row->n_replicas = info.n_replicas < SIM_VM_MAX_REPLICAS ? info.n_replicas
-                                                                    : SIM_VM_MAX_REPLICAS;
+            row->n_replicas =
+                info.n_replicas < SIM_VM_MAX_REPLICAS ? info.n_replicas : SIM_VM_MAX_REPLICAS;
             memcpy(row->replicas, info.replicas, (size_t)row->n_replicas * sizeof(int32_t));
             row->n_isr = info.n_isr < SIM_VM_MAX_REPLICAS ? info.n_isr : SIM_VM_MAX_REPLICAS;
             memcpy(row->isr, info.isr, (size_t)row->n_isr * sizeof(int32_t));
             /* A change in leader, epoch or ISR lights the row up for a few seconds. */
             map_state *ms = &f->map[idx];
             uint64_t sig = isr_signature(info.isr, info.n_isr);
-            if (ms->seen && (ms->leader != info.leader || ms->epoch != info.leader_epoch ||
-                             ms->isr_sig != sig))
+            if (ms->seen &&
+                (ms->leader != info.leader || ms->epoch != info.leader_epoch || ms->isr_sig != sig))
                 ms->changed_wall_ms = f->wall_ms;
             ms->seen = true;
             ms->leader = info.leader;
@@ -477,9 +477,8 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     /* 1. Events: drain what the ring holds now (bounded, so a flood cannot hold the view). */
     if (bus) {
         size_t budget = SIM_VIEW_FEED_MAX_EVENTS_PER_SAMPLE, got;
-        while (budget > 0 &&
-               (got = sim_bus_ring_read(bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) >
-                   0) {
+        while (budget > 0 && (got = sim_bus_ring_read(
+                                  bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) > 0) {
             for (size_t i = 0; i < got; i++)
                 fold(f, &f->chunk[i]);
             /* Only the newest events can stay in the trace tail: copy just those. */

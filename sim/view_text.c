@@ -268,8 +268,7 @@ int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t b
     /* Long forms first, shorter ones when the panel is narrow. */
     bool open = !b->sealed && !b->backing_off && b->attempts == 0;
     if (open || (b->sealed && !b->backing_off && b->attempts == 0))
-        snprintf(candidate, sizeof candidate, "[%dr %s/%s %s]", (int)b->records, bytes, cap,
-                 state);
+        snprintf(candidate, sizeof candidate, "[%dr %s/%s %s]", (int)b->records, bytes, cap, state);
     else
         snprintf(candidate, sizeof candidate, "[%dr %s %s]", (int)b->records, bytes, state);
     int w = sim_vt_width(candidate);
@@ -417,8 +416,8 @@ const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label) {
 
 static const char *const stages_en[SIM_STAGE__COUNT] = {"sent", "intercepted", "serialized",
                                                         "partitioned", "appended"};
-static const char *const stages_zh[SIM_STAGE__COUNT] = {"已收件", "已拦截", "已序列化",
-                                                        "已分区", "已入批"};
+static const char *const stages_zh[SIM_STAGE__COUNT] = {"已收件", "已拦截", "已序列化", "已分区",
+                                                        "已入批"};
 
 const char *sim_vt_stage_text(sim_view_lang lang, sim_vm_stage stage) {
     if ((int)stage < 0 || stage >= SIM_STAGE__COUNT)
@@ -546,7 +545,7 @@ void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
     if (s->scenario[0])
         sim_vt_line_add(l, SIM_ST_TITLE, "| %s ", s->scenario);
     sim_vt_line_add(l, SIM_ST_TITLE, "| ");
-    sim_vt_label state = s->finished ? SIM_L_FINISHED
+    sim_vt_label state = s->finished   ? SIM_L_FINISHED
                          : s->stepping ? SIM_L_STEP
                          : s->paused   ? SIM_L_PAUSED
                                        : SIM_L_RUNNING;
@@ -565,8 +564,7 @@ void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
                         (unsigned long long)s->events_dropped);
     sim_vt_line_pad(l, l->limit);
     /* The whole bar is in the title style except the state word. */
-    if (l->n_spans < SIM_VT_MAX_SPANS && l->n_spans > 0 &&
-        l->spans[l->n_spans - 1].end < l->len) {
+    if (l->n_spans < SIM_VT_MAX_SPANS && l->n_spans > 0 && l->spans[l->n_spans - 1].end < l->len) {
         l->spans[l->n_spans].start = l->spans[l->n_spans - 1].end;
         l->spans[l->n_spans].end = l->len;
         l->spans[l->n_spans].style = SIM_ST_TITLE;
@@ -641,8 +639,8 @@ int sim_vt_tp_cols(const char *topic, int32_t partition) {
 }
 
 /* Appends a topic-partition label padded to `cols` columns (at least its own width + 1). */
-static void add_tp(sim_vt_line *l, sim_vt_style st, const char *topic, int32_t partition,
-                   int cols, char mark) {
+static void add_tp(sim_vt_line *l, sim_vt_style st, const char *topic, int32_t partition, int cols,
+                   char mark) {
     char label[64];
     tp_label(label, sizeof label, topic, partition);
     int w = sim_vt_width(label);
@@ -680,8 +678,8 @@ void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_parti
             break;
         }
         sim_vt_style st = (b->backing_off || b->attempts > 0) ? SIM_ST_WARN
-                          : b->sealed                          ? SIM_ST_BOX
-                                                               : SIM_ST_NORMAL;
+                          : b->sealed                         ? SIM_ST_BOX
+                                                              : SIM_ST_NORMAL;
         sim_vt_line_add(l, st, "%s", box);
     }
 }
@@ -739,8 +737,7 @@ void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n) {
     }
 }
 
-void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
-                    int label_cols) {
+void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols) {
     char ids[64], hw[16];
     bool hot = r->changed_ago_ms >= 0 && r->changed_ago_ms < 3000;
     sim_vt_style base = hot ? SIM_ST_HILITE : SIM_ST_NORMAL;

@@ -59,13 +59,13 @@ int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t b
 /* ---- labels ------------------------------------------------------------------------------ */
 
 typedef enum sim_vt_label {
-    SIM_L_APP,          /* "Courier" */
-    SIM_L_DESK,         /* Front desk / 收件员 */
-    SIM_L_SORTING,      /* Sorting room / 分拣员 */
-    SIM_L_TRUCKS,       /* Trucks / 运输车 */
-    SIM_L_MAP,          /* Dispatcher's map / 调度员 */
-    SIM_L_TRACE,        /* Trace / 事件日志 */
-    SIM_L_HELP,         /* Keys / 按键 */
+    SIM_L_APP,     /* "Courier" */
+    SIM_L_DESK,    /* Front desk / 收件员 */
+    SIM_L_SORTING, /* Sorting room / 分拣员 */
+    SIM_L_TRUCKS,  /* Trucks / 运输车 */
+    SIM_L_MAP,     /* Dispatcher's map / 调度员 */
+    SIM_L_TRACE,   /* Trace / 事件日志 */
+    SIM_L_HELP,    /* Keys / 按键 */
     SIM_L_RUNNING,
     SIM_L_PAUSED,
     SIM_L_STEP,
@@ -73,9 +73,9 @@ typedef enum sim_vt_label {
     SIM_L_SPEED,
     SIM_L_EVENTS,
     SIM_L_DROPPED,
-    SIM_L_POOL,         /* buffer pool */
-    SIM_L_WAITING,      /* threads waiting for memory */
-    SIM_L_HELD,         /* events held at the step gate */
+    SIM_L_POOL,    /* buffer pool */
+    SIM_L_WAITING, /* threads waiting for memory */
+    SIM_L_HELD,    /* events held at the step gate */
     SIM_L_PARTITION,
     SIM_L_KEY,
     SIM_L_SIZE,
@@ -94,23 +94,23 @@ typedef enum sim_vt_label {
     SIM_L_RTT,
     SIM_L_DROP,
     SIM_L_INJECT,
-    SIM_L_LAST,         /* last response */
+    SIM_L_LAST, /* last response */
     SIM_L_OK,
-    SIM_L_EMPTY,        /* an empty deque */
-    SIM_L_MORE,         /* "+%d more" prefix word */
-    SIM_L_RATE_REC,     /* records/s */
-    SIM_L_RATE_REQ,     /* requests/s */
-    SIM_L_REC_PER_REQ,  /* records/request */
+    SIM_L_EMPTY,       /* an empty deque */
+    SIM_L_MORE,        /* "+%d more" prefix word */
+    SIM_L_RATE_REC,    /* records/s */
+    SIM_L_RATE_REQ,    /* requests/s */
+    SIM_L_REC_PER_REQ, /* records/request */
     SIM_L_SENT,
     SIM_L_ACKED,
     SIM_L_FAILED,
     SIM_L_RETRIES,
     SIM_L_LOST,
     SIM_L_DUPLICATED,
-    SIM_L_KEYS_SHORT,   /* the one-line key help in the footer */
-    SIM_L_NO_PARTS,     /* "no partitions yet (waiting for metadata)" */
-    SIM_L_NO_RECORDS,   /* "no records yet" */
-    SIM_L_TOO_SMALL,    /* "terminal too small: need 80x24" */
+    SIM_L_KEYS_SHORT, /* the one-line key help in the footer */
+    SIM_L_NO_PARTS,   /* "no partitions yet (waiting for metadata)" */
+    SIM_L_NO_RECORDS, /* "no records yet" */
+    SIM_L_TOO_SMALL,  /* "terminal too small: need 80x24" */
     SIM_L__COUNT
 } sim_vt_label;
 
@@ -125,14 +125,14 @@ const char *const *sim_vt_help_lines(sim_view_lang lang);
 
 typedef enum sim_vt_style {
     SIM_ST_NORMAL = 0,
-    SIM_ST_TITLE,   /* the top bar */
-    SIM_ST_HEADER,  /* a panel's title */
-    SIM_ST_DIM,     /* greyed: a broker that is down, an empty deque */
-    SIM_ST_OK,      /* acknowledged, up */
-    SIM_ST_WARN,    /* retries, paused, waiting threads */
-    SIM_ST_ERR,     /* errors, down */
-    SIM_ST_HILITE,  /* a map row that just changed */
-    SIM_ST_BOX,     /* batch boxes */
+    SIM_ST_TITLE,  /* the top bar */
+    SIM_ST_HEADER, /* a panel's title */
+    SIM_ST_DIM,    /* greyed: a broker that is down, an empty deque */
+    SIM_ST_OK,     /* acknowledged, up */
+    SIM_ST_WARN,   /* retries, paused, waiting threads */
+    SIM_ST_ERR,    /* errors, down */
+    SIM_ST_HILITE, /* a map row that just changed */
+    SIM_ST_BOX,    /* batch boxes */
     SIM_ST__COUNT
 } sim_vt_style;
 
@@ -143,9 +143,9 @@ typedef enum sim_vt_style {
  * (text outside every span is SIM_ST_NORMAL). */
 typedef struct sim_vt_line {
     char text[SIM_VT_LINE_BYTES];
-    size_t len;   /* bytes in text */
-    int cols;     /* display columns used */
-    int limit;    /* columns available */
+    size_t len; /* bytes in text */
+    int cols;   /* display columns used */
+    int limit;  /* columns available */
     int n_spans;
     struct {
         size_t start, end; /* byte offsets into text, start < end */
@@ -182,8 +182,7 @@ void sim_vt_row_pool(sim_vt_line *l, sim_view_lang lang, const sim_vm_pool *pool
 /* One broker lane: "node 1 UP  #45 3b 48K 12ms | #46 ... | last #44 OK". */
 void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n);
 /* One map row: "orders-3   L1  e2   R 1,2,0   ISR 1,2     HW 1.2k". */
-void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
-                    int label_cols);
+void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols);
 /* Columns of a row's "topic-partition" label (topic cut to 10 columns): the widest label of
  * a panel, passed as label_cols to the two functions around, lines its columns up. */
 int sim_vt_tp_cols(const char *topic, int32_t partition);
@@ -199,7 +198,7 @@ typedef struct sim_vt_rect {
 } sim_vt_rect;
 
 typedef struct sim_vt_layout {
-    bool too_small;      /* below 80x24: only a message is drawn */
+    bool too_small; /* below 80x24: only a message is drawn */
     sim_vt_rect title, desk, sorting, trucks, map, trace, footer;
 } sim_vt_layout;
 

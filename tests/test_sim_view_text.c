@@ -128,8 +128,8 @@ static void test_batch_box_shows_fill_linger_seal_and_retries(void) {
     sim_vm_batch sealed = {.records = 20, .bytes = 16384, .sealed = true};
     sim_vt_batch_box(b, sizeof b, &sealed, 16384, 40);
     CU_ASSERT_STRING_EQUAL(b, "[20r 16K/16K S]");
-    sim_vm_batch retry = {.records = 3, .bytes = 300, .sealed = true, .attempts = 2,
-                          .backing_off = true};
+    sim_vm_batch retry = {
+        .records = 3, .bytes = 300, .sealed = true, .attempts = 2, .backing_off = true};
     sim_vt_batch_box(b, sizeof b, &retry, 16384, 40);
     CU_ASSERT_STRING_EQUAL(b, "[3r 300B R!!]");
     retry.attempts = 7;
@@ -219,12 +219,15 @@ static sim_view_model *sample_model(void) {
     m.status.sim_ms = 12500;
     snprintf(m.status.scenario, sizeof m.status.scenario, "acks1-leader-crash");
     m.n_desk = 2;
-    m.desk[0] = (sim_vm_desk_row){.record_id = 77, .partition = 3, .size = 120,
-                                  .stage = SIM_STAGE_APPENDED};
+    m.desk[0] = (sim_vm_desk_row){
+        .record_id = 77, .partition = 3, .size = 120, .stage = SIM_STAGE_APPENDED};
     snprintf(m.desk[0].topic, sizeof m.desk[0].topic, "orders");
     snprintf(m.desk[0].key, sizeof m.desk[0].key, "k17");
-    m.desk[1] = (sim_vm_desk_row){.record_id = 78, .partition = -1, .size = -1,
-                                  .stage = SIM_STAGE_SERIALIZED, .failed = true};
+    m.desk[1] = (sim_vm_desk_row){.record_id = 78,
+                                  .partition = -1,
+                                  .size = -1,
+                                  .stage = SIM_STAGE_SERIALIZED,
+                                  .failed = true};
     snprintf(m.desk[1].topic, sizeof m.desk[1].topic, "orders");
     snprintf(m.desk[1].err_name, sizeof m.desk[1].err_name, "BUFFER_EXHAUSTED");
     m.batch_size = 16384;
@@ -237,8 +240,8 @@ static sim_view_model *sample_model(void) {
         p->leader = i % 3;
         p->n_batches = p->n_batches_total = i % 3;
         for (int j = 0; j < p->n_batches; j++)
-            p->batches[j] = (sim_vm_batch){.records = 10 + j, .bytes = 4000 * (j + 1),
-                                           .sealed = j == 0, .linger_left_ms = 2};
+            p->batches[j] = (sim_vm_batch){
+                .records = 10 + j, .bytes = 4000 * (j + 1), .sealed = j == 0, .linger_left_ms = 2};
     }
     m.pool = (sim_vm_pool){.used = 1 << 20, .total = 32 << 20, .waiters = 2};
     m.n_nodes = 3;
@@ -249,8 +252,8 @@ static sim_view_model *sample_model(void) {
         n->requests_total = 1500 * i;
         n->n_inflight = n->n_inflight_total = i == 1 ? 0 : 2;
         for (int j = 0; j < n->n_inflight; j++)
-            n->inflight[j] = (sim_vm_request){.correlation_id = 40 + j, .batches = 3,
-                                              .bytes = 48000, .age_ms = 12};
+            n->inflight[j] = (sim_vm_request){
+                .correlation_id = 40 + j, .batches = 3, .bytes = 48000, .age_ms = 12};
         n->has_last = true;
         n->last.correlation_id = 39;
         if (i == 2) {
@@ -272,9 +275,15 @@ static sim_view_model *sample_model(void) {
             r->replicas[j] = r->isr[j] = (i + j) % 3;
         r->changed_ago_ms = i == 0 ? 500 : -1;
     }
-    m.footer = (sim_vm_footer){.records_per_s = 12345, .requests_per_s = 450,
-                               .records_per_request = 27.4, .sent = 100000, .acked = 99000,
-                               .failed = 3, .retries = 7, .lost = -1, .duplicated = -1};
+    m.footer = (sim_vm_footer){.records_per_s = 12345,
+                               .requests_per_s = 450,
+                               .records_per_request = 27.4,
+                               .sent = 100000,
+                               .acked = 99000,
+                               .failed = 3,
+                               .retries = 7,
+                               .lost = -1,
+                               .duplicated = -1};
     return &m;
 }
 
@@ -396,8 +405,7 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_row_footer(&l, m);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 lost 0 dup 2 retries 7"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
-    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "dup") - l.text)),
-                    SIM_ST_ERR);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "dup") - l.text)), SIM_ST_ERR);
     m->status.finished = false;
 
     sim_vt_line_init(&l, 80);
@@ -454,8 +462,8 @@ static void check_layout(const sim_view_model *m, int rows, int cols) {
     sim_vt_layout lay;
     sim_vt_layout_compute(&lay, rows, cols, m);
     CU_ASSERT_FALSE_FATAL(lay.too_small);
-    const sim_vt_rect *r[] = {&lay.title,  &lay.desk,  &lay.sorting, &lay.trucks,
-                              &lay.map,    &lay.trace, &lay.footer};
+    const sim_vt_rect *r[] = {&lay.title, &lay.desk,  &lay.sorting, &lay.trucks,
+                              &lay.map,   &lay.trace, &lay.footer};
     for (int i = 0; i < 7; i++) {
         CU_ASSERT(rect_inside(r[i], rows, cols));
         for (int j = i + 1; j < 7; j++)
@@ -505,7 +513,6 @@ static void test_layout_fits_80x24_and_grows(void) {
     sim_vt_layout_compute(&lay, 24, 79, m);
     CU_ASSERT_TRUE(lay.too_small);
 }
-
 
 /* ---- the feed: events folded into what the rooms show (no run needed) ------------------- */
 

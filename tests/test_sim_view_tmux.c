@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SCREEN_BYTES 65536
@@ -322,7 +322,7 @@ static void test_fault_keys_reach_the_cluster_through_the_runner(void) {
 
 typedef struct stable_arg {
     long long last;
-    int same;  /* consecutive captures with the same counter */
+    int same; /* consecutive captures with the same counter */
     int need;
 } stable_arg;
 
