@@ -459,8 +459,9 @@ kp_conn *kp_net_find(kp_net *n, int32_t node_id);
 bool kp_net_ready(kp_net *n, kp_conn *c, int64_t now_ms);
 /* The negotiated version of an API on a ready connection, or -1. */
 int16_t kp_net_version(const kp_conn *c, int16_t api_key);
-/* Queues a request: body is the encoded body (header added here). Returns the kp_req (owned
- * by the connection until its handler ran) or NULL on failure. */
+/* Queues a request: body is the encoded body (header added here); the next kp_net_poll writes
+ * it. Returns the kp_req (owned by the connection until its handler ran) or NULL on failure.
+ * The handler never runs inside this call. */
 kp_req *kp_net_send(kp_net *n, kp_conn *c, int16_t api_key, int16_t version, const kw_wbuf *body,
                     bool expect_response, kp_resp_handler h, void *ctx, int64_t now_ms);
 /* Polls sockets for up to timeout_ms of producer time; runs handlers; expires requests older

@@ -354,10 +354,11 @@ kp_req *kp_net_send(kp_net *n, kp_conn *c, int16_t api_key, int16_t version, con
     if (c->state != KP_CONN_READY)
         return NULL;
     kp_req *r = queue_request(n, c, api_key, version, body, expect_response, h, ctx, now_ms);
-    if (r) {
+    /* Written by the next kp_net_poll (at once: the sender polls without waiting after it
+     * sent something). Writing here could close the connection and run the request's handler
+     * while the caller still holds its context. */
+    if (r)
         n->bytes_out += (int64_t)body->len;
-        conn_write(n, c);
-    }
     return r;
 }
 
