@@ -19,6 +19,7 @@
 #include "sim/view_text.h"
 
 #include <curses.h>
+#include <term.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -649,6 +650,18 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
         return 2;
     }
     set_term(scr);
+    /* A terminal that cannot place the cursor (TERM=dumb) would get a smear, not a screen. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (const char *)-1) {
+        endwin();
+        delscreen(scr);
+        fprintf(stderr, "courier: this terminal (TERM=%s) cannot place the cursor; the view needs "
+                        "one (e.g. TERM=xterm), or use --headless\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        free(m);
+        sim_view_feed_destroy(feed);
+        return 2;
+    }
     cbreak();
     noecho();
     nonl();

@@ -562,10 +562,21 @@ static void test_bad_option_is_refused_with_exit_2(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "needs a terminal"));
 }
 
+static void test_terminal_without_cursor_addressing_is_refused(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", "TERM=dumb"));
+    CU_ASSERT_EQUAL(tmx_exit_code(t, START_MS), 2);
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"cannot place the cursor", WAIT_MS));
+    tmx_stop(t);
+    free(t);
+}
+
 void suite_sim_view_tmux(void);
 void suite_sim_view_tmux(void) {
     tu_suite("sim_view_tmux");
     tu_test("test_bad_option_is_refused_with_exit_2", test_bad_option_is_refused_with_exit_2);
+    tu_test("test_terminal_without_cursor_addressing_is_refused",
+            test_terminal_without_cursor_addressing_is_refused);
     tu_test("test_demo_shows_the_four_rooms", test_demo_shows_the_four_rooms);
     tu_test("test_80x24_shows_no_garbage", test_80x24_shows_no_garbage);
     tu_test("test_broker_down_moves_its_leaders", test_broker_down_moves_its_leaders);
