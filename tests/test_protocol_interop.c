@@ -1,8 +1,10 @@
 /* Real clients accept what our encoders write. A minimal responder on a loopback socket (port
  * 0), built only from the codec, answers ApiVersions (at the version asked, v3 flexible for
- * librdkafka) and Metadata (any version 0-8) for one broker and one topic; kcat -L (librdkafka
- * 2.0.2) and kafka-python must list that topic. Not a broker: any other API closes the
- * connection, and the test counts what was asked. */
+ * librdkafka), Metadata (any version 0-8) for one broker and one topic, InitProducerId and
+ * Produce (offsets counted per partition, records checked with kw_batch_parse). kcat
+ * (librdkafka 2.0.2) and kafka-python must list the topic and get their records acknowledged.
+ * Not a broker: it keeps no log, any other API closes the connection, and the test counts
+ * what was asked. */
 #include "protocol/kw.h"
 #include "tests/tu.h"
 
@@ -34,6 +36,11 @@ typedef struct responder {
     /* counts by the responder thread, read after join */
     int api_versions[4];   /* by version */
     int metadata[9];       /* by version */
+    int init_pid[2];       /* by version */
+    int produce[9];        /* by version */
+    int records;           /* records received in valid batches */
+    int64_t last_pid;      /* producer id on the last batch */
+    int64_t next_offset[8];
     int other;             /* requests for APIs we do not answer */
     int bad;               /* requests we could not decode */
     char last_error[200];
@@ -104,6 +111,49 @@ static bool answer(responder *r, int fd, const uint8_t *frame, size_t len) {
                                  .cluster_authorized_operations = INT32_MIN};
         kw_response_header_encode(&wb, &rh, kw_response_header_version(h.api_key, h.api_version));
         kw_metadata_resp_encode(&wb, h.api_version, &resp);
+    } else if (h.api_key == KW_API_INIT_PRODUCER_ID && h.api_version >= 0 && h.api_version <= 1) {
+        kw_init_pid_req req;
+        ok = kw_init_pid_req_decode(&rb, h.api_version, a, &req) == KW_ERR_NONE;
+        r->init_pid[h.api_version]++;
+        kw_init_pid_resp resp = {0, 0, 4242, 0};
+        kw_response_header_encode(&wb, &rh, kw_response_header_version(h.api_key, h.api_version));
+        kw_init_pid_resp_encode(&wb, h.api_version, &resp);
+    } else if (h.api_key == KW_API_PRODUCE && h.api_version >= 3 && h.api_version <= 8) {
+        kw_produce_req req;
+        ok = kw_produce_req_decode(&rb, h.api_version, a, &req) == KW_ERR_NONE && req.n_topics == 1;
+        r->produce[h.api_version]++;
+        kw_produce_resp_partition rp[8];
+        int32_t np = ok ? req.topics[0].n_partitions : 0;
+        for (int32_t i = 0; ok && i < np && i < 8; i++) {
+            const kw_produce_req_partition *p = &req.topics[0].partitions[i];
+            int32_t idx = p->index & 7, count = 0;
+            size_t off = 0, used;
+            kw_batch b;
+            char eb[160];
+            while (p->records.len > 0 && off < (size_t)p->records.len) {
+                if (kw_batch_parse(p->records.p + off, (size_t)p->records.len - off, true, &b,
+                                   &used, eb, sizeof eb) != KW_ERR_NONE) {
+                    snprintf(r->last_error, sizeof r->last_error, "%s", eb);
+                    r->bad++;
+                    break;
+                }
+                count += b.record_count;
+                r->last_pid = b.producer_id;
+                off += used;
+            }
+            rp[i] = (kw_produce_resp_partition){.index = p->index, .error_code = 0,
+                                                .base_offset = r->next_offset[idx],
+                                                .log_append_time_ms = -1, .log_start_offset = 0,
+                                                .error_message = KW_SLICE_NULL};
+            r->next_offset[idx] += count;
+            r->records += count;
+        }
+        kw_produce_resp_topic rt = {ok ? req.topics[0].name : KW_SLICE_NULL, np < 8 ? np : 8, rp};
+        kw_produce_resp resp = {1, &rt, 0};
+        if (ok && req.acks == 0)
+            ok = false; /* acks=0: no response; not expected from these clients */
+        kw_response_header_encode(&wb, &rh, kw_response_header_version(h.api_key, h.api_version));
+        kw_produce_resp_encode(&wb, h.api_version, &resp);
     } else {
         r->other++;
         ok = false;
@@ -271,6 +321,59 @@ static void test_kafka_python_lists_a_topic_from_our_v0_answers(void) {
     free(r);
 }
 
+static void test_kcat_gets_its_idempotent_records_acknowledged(void) {
+    responder *r = responder_start();
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "printf 'one\\ntwo\\nthree\\n' | timeout 30 kcat -P -b 127.0.0.1:%d -t " TOPIC
+             " -p 0 -X enable.idempotence=true -X acks=all -X message.timeout.ms=10000 "
+             "-X client.id=courier-interop 2>&1",
+             r->port);
+    int status;
+    char *out = run(cmd, &status);
+    responder_stop(r);
+    int produce = 0;
+    for (int v = 0; v <= 8; v++)
+        produce += r->produce[v];
+    if (status != 0 || strstr(out, "Delivery failed") || r->records != 3)
+        fprintf(stderr, "\nkcat said (%d records, %d Produce requests):\n%s\n", r->records,
+                produce, out);
+    CU_ASSERT_EQUAL(status, 0);
+    CU_ASSERT(strstr(out, "Delivery failed") == NULL);
+    CU_ASSERT(strstr(out, "underflow") == NULL);
+    CU_ASSERT(r->init_pid[0] + r->init_pid[1] >= 1);
+    CU_ASSERT(produce >= 1);
+    CU_ASSERT_EQUAL(r->records, 3);
+    CU_ASSERT_EQUAL(r->last_pid, 4242); /* the producer id our InitProducerId answer gave */
+    CU_ASSERT_EQUAL(r->bad, 0);
+    free(out);
+    free(r);
+}
+
+static void test_kafka_python_gets_offsets_from_our_produce_answers(void) {
+    responder *r = responder_start();
+    char cmd[768];
+    snprintf(cmd, sizeof cmd,
+             "timeout 40 /usr/bin/python3 -c \"from kafka import KafkaProducer; "
+             "p = KafkaProducer(bootstrap_servers='127.0.0.1:%d', acks='all', "
+             "client_id='courier-interop', request_timeout_ms=10000, "
+             "api_version_auto_timeout_ms=10000); "
+             "fs = [p.send('" TOPIC "', value=v, partition=1) for v in (b'a', b'b', b'c')]; "
+             "print('offsets:', [f.get(timeout=20).offset for f in fs]); p.close()\" 2>&1",
+             r->port);
+    int status;
+    char *out = run(cmd, &status);
+    responder_stop(r);
+    if (status != 0 || !strstr(out, "offsets: [0, 1, 2]"))
+        fprintf(stderr, "\nkafka-python said:\n%s\n", out);
+    CU_ASSERT_EQUAL(status, 0);
+    CU_ASSERT(strstr(out, "offsets: [0, 1, 2]") != NULL);
+    CU_ASSERT_EQUAL(r->records, 3);
+    CU_ASSERT_EQUAL(r->bad, 0);
+    free(out);
+    free(r);
+}
+
 void suite_protocol_interop(void);
 void suite_protocol_interop(void) {
     tu_suite("protocol_interop");
@@ -278,4 +381,8 @@ void suite_protocol_interop(void) {
             test_kcat_lists_a_topic_from_our_api_versions_v3_and_metadata);
     tu_test("test_kafka_python_lists_a_topic_from_our_v0_answers",
             test_kafka_python_lists_a_topic_from_our_v0_answers);
+    tu_test("test_kcat_gets_its_idempotent_records_acknowledged",
+            test_kcat_gets_its_idempotent_records_acknowledged);
+    tu_test("test_kafka_python_gets_offsets_from_our_produce_answers",
+            test_kafka_python_gets_offsets_from_our_produce_answers);
 }
