@@ -1,5 +1,7 @@
 /* The live view's words and numbers (sim/view_text.c): widths, clipping, numbers, gauges,
  * batch boxes, labels, panel rows and the layout, checked without a terminal. */
+#include "sim/runner.h"
+#include "sim/view.h"
 #include "sim/view_feed.h"
 #include "sim/view_text.h"
 #include "tests/tu.h"
@@ -8,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void test_width_counts_cjk_as_two_columns(void) {
     CU_ASSERT_EQUAL(sim_vt_width(""), 0);
@@ -663,6 +666,130 @@ static void test_feed_formats_events_as_clean_lines(void) {
     CU_ASSERT_EQUAL(strlen(tiny), 7u);
 }
 
+/* ---- the feed on a live run (in process, no terminal) ------------------------------------ */
+
+typedef bool (*model_pred)(const sim_view_model *m, void *arg);
+
+/* Samples the run every 20 ms until pred holds or timeout_ms passes. */
+static bool sample_until(sim_view_feed *f, sim_view_model *m, model_pred pred, void *arg,
+                         int timeout_ms) {
+    int64_t end = tu_now_ms() + timeout_ms;
+    for (;;) {
+        sim_view_feed_sample(f, m, tu_now_ms());
+        if (pred(m, arg))
+            return true;
+        if (tu_now_ms() >= end)
+            return false;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static bool model_full(const sim_view_model *m, void *arg) {
+    const sim_scenario *s = arg;
+    if (m->n_nodes != s->cluster.brokers || m->n_map_total != s->cluster.topics[0].partitions ||
+        m->n_parts_total != s->cluster.topics[0].partitions || m->footer.acked <= 0 ||
+        m->n_desk == 0)
+        return false;
+    for (int i = 0; i < m->n_map; i++)
+        if (m->map[i].leader <= 0)
+            return false;
+    return true;
+}
+
+typedef struct down_arg {
+    int broker, partition, old_leader;
+} down_arg;
+
+static bool broker_down_seen(const sim_view_model *m, void *arg) {
+    const down_arg *d = arg;
+    bool down = false;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].id == d->broker)
+            down = !m->nodes[i].up;
+    for (int i = 0; i < m->n_map; i++)
+        if (m->map[i].partition == d->partition)
+            return down && m->map[i].leader > 0 && m->map[i].leader != d->old_leader &&
+                   m->map[i].changed_ago_ms >= 0;
+    return false;
+}
+
+static bool run_finished(const sim_view_model *m, void *arg) {
+    (void)arg;
+    return m->status.finished && m->footer.lost >= 0;
+}
+
+static void test_feed_samples_a_live_run(void) {
+    char err[512];
+    sim_scenario *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(sim_default_scenario_json,
+                                             strlen(sim_default_scenario_json), "default", &s,
+                                             err, sizeof err),
+                          0);
+    sim_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.speed = 2.0;
+    o.ring_capacity = SIM_VIEW_RING_CAPACITY;
+    o.stop_grace_ms = 2000;
+    sim_runner *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(sim_runner_new(s, &o, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_runner_start(r, err, sizeof err), 0);
+    sim_view_feed *f = sim_view_feed_new(r);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+
+    /* Every room filled from the run: lanes, map, deques, desk, footer. */
+    bool full = sample_until(f, &m, model_full, s, 20000);
+    CU_ASSERT_TRUE(full);
+    CU_ASSERT_STRING_EQUAL(m.status.scenario, s->name);
+    CU_ASSERT_EQUAL(m.pool.total, 32 << 20); /* buffer.memory's default */
+    CU_ASSERT_EQUAL(m.batch_size, 4096);     /* the demo's batch.size */
+    CU_ASSERT_EQUAL(m.linger_ms, 20);
+    CU_ASSERT_DOUBLE_EQUAL(m.status.speed, 2.0, 1e-9);
+    CU_ASSERT(m.status.events > 0);
+    for (int i = 0; i < m.n_map; i++) {
+        const sim_vm_map_row *row = &m.map[i];
+        bool leader_is_replica = false;
+        for (int j = 0; j < row->n_replicas; j++)
+            leader_is_replica |= row->replicas[j] == row->leader;
+        CU_ASSERT_TRUE(leader_is_replica);
+        CU_ASSERT(row->n_isr >= 1 && row->n_isr <= row->n_replicas);
+        CU_ASSERT(row->high_watermark >= 0);
+    }
+    int64_t requests = 0;
+    for (int i = 0; i < m.n_nodes; i++) {
+        CU_ASSERT_TRUE(m.nodes[i].up);
+        CU_ASSERT_EQUAL(m.nodes[i].id, i + 1);
+        requests += m.nodes[i].requests_total;
+    }
+    CU_ASSERT(requests > 0);
+    CU_ASSERT(m.desk[0].record_id > 0);
+    CU_ASSERT_STRING_EQUAL(m.desk[0].topic, "parcels");
+
+    /* A broker down through the runner: its lane goes down, its partition gets a new leader,
+     * and the map row is marked as just changed. */
+    if (full) {
+        down_arg d = {m.map[0].leader, m.map[0].partition, m.map[0].leader};
+        sim_fault fault;
+        memset(&fault, 0, sizeof fault);
+        fault.kind = SIM_FAULT_BROKER_DOWN;
+        fault.broker = d.broker;
+        fault.partition = -1;
+        CU_ASSERT_EQUAL(sim_runner_fault(r, &fault, err, sizeof err), 0);
+        CU_ASSERT_TRUE(sample_until(f, &m, broker_down_seen, &d, 15000));
+    }
+
+    /* Stopped: the run ends and the footer gets lost/duplicated from the logs. */
+    sim_runner_stop(r);
+    CU_ASSERT_TRUE(sample_until(f, &m, run_finished, NULL, 30000));
+    CU_ASSERT_EQUAL(m.footer.lost, 0); /* acks=all with idempotence */
+    CU_ASSERT_EQUAL(m.footer.duplicated, 0);
+    sim_view_feed_destroy(f);
+    sim_runner_destroy(r);
+    sim_scenario_free(s);
+}
+
 void suite_sim_view_text(void);
 void suite_sim_view_text(void) {
     tu_suite("sim_view_text");
@@ -683,4 +810,5 @@ void suite_sim_view_text(void) {
             test_feed_builds_front_desk_rows_from_record_events);
     tu_test("test_feed_tracks_lanes_faults_and_trace", test_feed_tracks_lanes_faults_and_trace);
     tu_test("test_feed_formats_events_as_clean_lines", test_feed_formats_events_as_clean_lines);
+    tu_test("test_feed_samples_a_live_run", test_feed_samples_a_live_run);
 }

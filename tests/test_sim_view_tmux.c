@@ -491,6 +491,17 @@ static void check_clean(const char *screen, int cols, int rows) {
     CU_ASSERT(lines <= rows);
 }
 
+/* The four rooms, laid out for a screen `*arg` columns wide: one column up to 139, two from
+ * 140 (the trucks then share the front desk's header row); headers ('=' to the edge) span the
+ * whole width. */
+static bool laid_out_for(const char *screen, void *arg) {
+    int cols = *(int *)arg;
+    char first[1024];
+    if (!four_rooms(screen, NULL) || !find_line(screen, "Front desk", first, sizeof first))
+        return false;
+    return sim_vt_width(first) == cols && (strstr(first, "Trucks") != NULL) == (cols >= 140);
+}
+
 static void test_80x24_shows_no_garbage(void) {
     tmx *t = calloc(1, sizeof *t);
     CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
@@ -512,9 +523,19 @@ static void test_80x24_shows_no_garbage(void) {
     run("tmux -L %s resize-window -t %s -x 60 -y 20 >/dev/null 2>&1", t->sock, t->name);
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"terminal too small", WAIT_MS));
     check_clean(t->screen, 60, 20);
-    run("tmux -L %s resize-window -t %s -x 80 -y 24 >/dev/null 2>&1", t->sock, t->name);
-    CU_ASSERT_TRUE(tmx_wait(t, four_rooms, NULL, WAIT_MS));
-    check_clean(t->screen, 80, 24);
+    /* Bigger screens: one column up to 139, two from 140; every size clean. */
+    static const int sizes[][2] = {{100, 30}, {139, 40}, {140, 40}, {200, 60}, {80, 24}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        run("tmux -L %s resize-window -t %s -x %d -y %d >/dev/null 2>&1", t->sock, t->name,
+            sizes[i][0], sizes[i][1]);
+        int want = sizes[i][0];
+        bool ok = tmx_wait(t, laid_out_for, &want, WAIT_MS);
+        if (!ok)
+            fprintf(stderr, "\n--- screen at %dx%d ---\n%s\n", sizes[i][0], sizes[i][1],
+                    t->screen);
+        CU_ASSERT_TRUE(ok);
+        check_clean(t->screen, sizes[i][0], sizes[i][1]);
+    }
     tmx_keys(t, "q");
     CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
     tmx_stop(t);
