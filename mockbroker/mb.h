@@ -196,7 +196,9 @@ bool mb_broker_is_up(const mb_cluster *c, int32_t node_id);
 /* Adds rtt_ms of delay (cluster clock) before each response of this broker is sent. 0 = none. */
 int mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms);
 /* The next n responses this broker would send are swallowed (the requests are still
- * processed: appended batches stay appended). The client sees a request timeout. */
+ * processed: appended batches stay appended). A connection that lost an answer stays silent
+ * afterwards (TCP order: nothing may overtake the lost answer), so the client sees a request
+ * timeout and reconnects; its later answers are dropped too (response.dropped events). */
 int mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n);
 /* The next requests of api_key get these errors, one per request, in order. With topic NULL
  * the whole request fails (every partition, or the top-level error for Metadata,
