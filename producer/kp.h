@@ -20,7 +20,8 @@
  * - Threads: kp_produce, kp_flush, kp_metrics and kp_snapshot may be called from any number
  *   of application threads. Delivery callbacks, on_acknowledgement interceptors and most
  *   events run on the producer's sender thread; never call kp_close/kp_producer_destroy from
- *   a delivery callback.
+ *   a delivery callback (and kp_produce from one may block the sender for up to max.block.ms
+ *   when memory is short, as in Java).
  */
 #ifndef COURIER_PRODUCER_KP_H
 #define COURIER_PRODUCER_KP_H
@@ -236,7 +237,7 @@ kw_err kp_produce(kp_producer *p, const kp_record *rec, kp_delivery_cb cb, void 
 
 /* Makes every buffered record ready at once and waits until all records produced before the
  * call are complete (acknowledged or failed). timeout_ms < 0 waits without limit. Returns
- * KW_ERR__TIMED_OUT when the time ran out first. */
+ * KW_ERR__TIMED_OUT when the time ran out first, KW_ERR__STATE when the producer is closed. */
 kw_err kp_flush(kp_producer *p, int64_t timeout_ms);
 
 /* Java's close(timeout): stops accepting records (kp_produce then returns KW_ERR__STATE),
