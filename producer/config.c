@@ -130,6 +130,11 @@ static void mark_set(kp_conf *c, const char *key) {
 
 kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errbuf,
                    size_t errsize) {
+    char scratch[256];
+    if (!errbuf || errsize == 0) { /* callers may pass no buffer: errors still return a code */
+        errbuf = scratch;
+        errsize = sizeof scratch;
+    }
     if (!conf || !key || !value) {
         snprintf(errbuf, errsize, "kp_conf_set: NULL %s", !conf ? "conf" : !key ? "key" : "value");
         return KW_ERR__INVALID_ARG;
@@ -314,6 +319,15 @@ kw_err kp_conf_resolve(const kp_conf *in, kp_conf *out, char *errbuf, size_t err
 }
 
 kw_err kp_conf_validate(const kp_conf *conf, char *errbuf, size_t errsize) {
+    char scratch[256];
+    if (!errbuf || errsize == 0) {
+        errbuf = scratch;
+        errsize = sizeof scratch;
+    }
+    if (!conf) {
+        snprintf(errbuf, errsize, "kp_conf_validate: NULL conf");
+        return KW_ERR__INVALID_ARG;
+    }
     kp_conf tmp;
     return kp_conf_resolve(conf, &tmp, errbuf, errsize);
 }

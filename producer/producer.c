@@ -111,6 +111,11 @@ void kp_cond_wait_until(const kw_clock *clock, pthread_cond_t *cv, pthread_mutex
 }
 
 kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) {
+    char scratch[256];
+    if (!errbuf || errsize == 0) {
+        errbuf = scratch;
+        errsize = sizeof scratch;
+    }
     if (!conf) {
         snprintf(errbuf, errsize, "kp_producer_new: NULL conf");
         return NULL;
