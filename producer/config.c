@@ -228,8 +228,10 @@ kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errb
 }
 
 kw_err kp_conf_get(const kp_conf *conf, const char *key, char *buf, size_t bufsize) {
+    if (!conf || !key || !buf || bufsize == 0)
+        return KW_ERR__INVALID_ARG;
     const key_def *k = find_key(key);
-    if (!k || !conf)
+    if (!k)
         return KW_ERR__INVALID_ARG;
     const char *base = (const char *)conf;
     switch (k->type) {
