@@ -471,6 +471,8 @@ void kp_net_poll(kp_net *n, int64_t timeout_ms);
  * NULL (then a connection attempt is started towards some node). */
 kp_conn *kp_net_least_loaded(kp_net *n, int64_t now_ms);
 int32_t kp_net_in_flight(kp_net *n);
+/* Requests of one API in flight. */
+int32_t kp_net_in_flight_api(kp_net *n, int16_t api_key);
 /* Copies the connections and their in-flight requests (any thread). */
 kw_err kp_net_snapshot(kp_net *n, kp_snap *out, int64_t now_ms);
 /* Closes every connection, failing its in-flight requests with err. */

@@ -638,6 +638,16 @@ kp_conn *kp_net_least_loaded(kp_net *n, int64_t now_ms) {
     return NULL;
 }
 
+int32_t kp_net_in_flight_api(kp_net *n, int16_t api_key) {
+    pthread_mutex_lock(&n->lock);
+    int32_t t = 0;
+    for (int32_t i = 0; i < n->n_conns; i++)
+        for (kp_req *r = n->conns[i]->head; r; r = r->next)
+            t += r->api_key == api_key;
+    pthread_mutex_unlock(&n->lock);
+    return t;
+}
+
 int32_t kp_net_in_flight(kp_net *n) {
     pthread_mutex_lock(&n->lock);
     int32_t t = 0;

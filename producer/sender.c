@@ -567,15 +567,27 @@ static void expire_batches(struct kp_producer *p, int64_t now) {
 }
 
 /* One round of the dispatcher (Java's Sender.runOnce / sendProducerData). */
+static int64_t incomplete_batches(struct kp_producer *p) {
+    pthread_mutex_lock(&p->accum.inc_lock);
+    int64_t left = p->accum.n_incomplete;
+    pthread_mutex_unlock(&p->accum.inc_lock);
+    return left;
+}
+
 static void run_once(struct kp_producer *p) {
     int64_t now = kp_now_ms(p);
+    /* Closing with nothing left to deliver: no new Metadata or InitProducerId requests, only
+     * the answers still on their way. */
+    bool winding_down = atomic_load(&p->closing) && incomplete_batches(p) == 0;
     refresh_leaders(p);
-    maybe_update_metadata(p, now);
+    if (!winding_down)
+        maybe_update_metadata(p, now);
     int64_t pid = -1;
     int16_t epoch = -1;
     bool can_drain = true;
     if (p->conf.enable_idempotence) {
-        kp_idem_maybe_init_pid(p, now);
+        if (!winding_down)
+            kp_idem_maybe_init_pid(p, now);
         if (kp_idem_has_pid(p)) {
             pid = atomic_load(&p->producer_id);
             epoch = atomic_load(&p->producer_epoch);
@@ -657,10 +669,9 @@ void *kp_sender_main(void *arg) {
         run_once(p);
     /* Closing: send what is left (Java's Sender.run after running=false). */
     while (!atomic_load(&p->force_close)) {
-        pthread_mutex_lock(&p->accum.inc_lock);
-        int64_t left = p->accum.n_incomplete;
-        pthread_mutex_unlock(&p->accum.inc_lock);
-        if (left == 0 && kp_net_in_flight(&p->net) == 0)
+        /* Done when every batch is complete and no ProduceRequest is out (a Metadata or
+         * InitProducerId answer no longer matters). */
+        if (incomplete_batches(p) == 0 && kp_net_in_flight_api(&p->net, KW_API_PRODUCE) == 0)
             break;
         run_once(p);
     }
