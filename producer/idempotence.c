@@ -96,15 +96,20 @@ void kp_idem_maybe_init_pid(struct kp_producer *p, int64_t now_ms) {
 }
 
 bool kp_idem_retriable(struct kp_producer *p, kp_batch *b, kw_err err) {
-    (void)p;
     if (err == KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER) {
         /* A gap the broker saw because an earlier batch of ours failed: retry in order. If
          * this batch is the very next one after the last acknowledged, the broker lost state
          * we cannot repair: not retriable (Java: unresolved sequence). */
         return b->base_seq != b->tp->last_acked_seq + 1;
     }
-    if (err == KW_ERR_UNKNOWN_PRODUCER_ID || err == KW_ERR_INVALID_PRODUCER_EPOCH ||
-        err == KW_ERR_INVALID_PRODUCER_ID_MAPPING || err == KW_ERR_PRODUCER_FENCED)
+    if (err == KW_ERR_UNKNOWN_PRODUCER_ID) {
+        /* The broker forgot this producer (log truncated or state expired): as Java since
+         * KIP-360, start over under a new producer id and send the batch again. */
+        p->pid_reset_needed = true;
+        return true;
+    }
+    if (err == KW_ERR_INVALID_PRODUCER_EPOCH || err == KW_ERR_INVALID_PRODUCER_ID_MAPPING ||
+        err == KW_ERR_PRODUCER_FENCED)
         return false;
     return kw_err_is_retriable(err);
 }

@@ -248,6 +248,50 @@ static void test_acks_0_completes_without_responses(void) {
     mb_cluster_destroy(c);
 }
 
+/* The broker forgets the producer id (UNKNOWN_PRODUCER_ID): the producer takes a new id,
+ * renumbers and sends again; everything is acknowledged once and in order. */
+static void test_unknown_producer_id_is_retried_under_a_new_id(void) {
+    mb_cluster *c = start_mb(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    kp_conf *conf = tconf(mb_cluster_bootstrap(c));
+    tset(conf, "linger.ms", "1");
+    tset(conf, "batch.size", "1024");
+    tset(conf, "retry.backoff.ms", "10");
+    pid_events pe = {0};
+    kp_conf_set_event_sink(conf, count_pids, &pe);
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    char val[64];
+    const int N = 2000;
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(val, sizeof val, "%06d", i);
+        memset(val + n, '.', sizeof val - (size_t)n);
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = 40,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+        if (i == N / 2) {
+            static const kw_err lost[] = {KW_ERR_UNKNOWN_PRODUCER_ID};
+            mb_push_request_errors(c, 0, NULL, -1, lost, 1);
+        }
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), N);
+    CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
+    CU_ASSERT(atomic_load(&pe.pids) >= 2);
+    kp_producer_destroy(p);
+    order_check o = {0};
+    CU_ASSERT_EQUAL(read_all(c, &o, NULL), N);
+    CU_ASSERT_EQUAL(o.dup, 0);
+    CU_ASSERT_EQUAL(o.gap, 0);
+    kp_conf_destroy(conf);
+    mb_cluster_destroy(c);
+}
+
 void suite_producer_recovery(void);
 void suite_producer_recovery(void) {
     tu_suite("producer_recovery");
@@ -258,4 +302,6 @@ void suite_producer_recovery(void) {
     tu_test("test_lost_responses_are_retried_without_duplicates",
             test_lost_responses_are_retried_without_duplicates);
     tu_test("test_acks_0_completes_without_responses", test_acks_0_completes_without_responses);
+    tu_test("test_unknown_producer_id_is_retried_under_a_new_id",
+            test_unknown_producer_id_is_retried_under_a_new_id);
 }
