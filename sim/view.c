@@ -19,13 +19,13 @@
 #include "sim/view_text.h"
 
 #include <curses.h>
-#include <term.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -631,6 +631,24 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
         fprintf(stderr, "courier: --lang zh needs a UTF-8 locale (try LANG=C.UTF-8)\n");
         return 2;
     }
+    /* A terminal that cannot place the cursor (TERM=dumb) would get a smear, not a screen:
+     * ask its terminfo entry first, before anything is drawn. */
+    int terr = 0;
+    if (setupterm(NULL, fileno(out), &terr) != OK) {
+        fprintf(stderr, "courier: no terminfo entry for this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        return 2;
+    }
+    const char *cup = tigetstr("cup");
+    bool addressable = cup && cup != (const char *)-1;
+    del_curterm(cur_term);
+    if (!addressable) {
+        fprintf(stderr,
+                "courier: this terminal (TERM=%s) cannot place the cursor; the view needs "
+                "one (e.g. TERM=xterm), or use --headless\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        return 2;
+    }
     sim_view_model *m = calloc(1, sizeof *m);
     sim_view_feed *feed = sim_view_feed_new(r);
     if (!m || !feed) {
@@ -650,18 +668,6 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
         return 2;
     }
     set_term(scr);
-    /* A terminal that cannot place the cursor (TERM=dumb) would get a smear, not a screen. */
-    const char *cup = tigetstr("cup");
-    if (!cup || cup == (const char *)-1) {
-        endwin();
-        delscreen(scr);
-        fprintf(stderr, "courier: this terminal (TERM=%s) cannot place the cursor; the view needs "
-                        "one (e.g. TERM=xterm), or use --headless\n",
-                getenv("TERM") ? getenv("TERM") : "unset");
-        free(m);
-        sim_view_feed_destroy(feed);
-        return 2;
-    }
     cbreak();
     noecho();
     nonl();
