@@ -188,7 +188,7 @@ static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
     if (r->h == 0)
         return;
     sim_vt_line_init(&l, r->w);
-    sim_vt_row_header(&l, m->lang, SIM_L_MAP, NULL);
+    sim_vt_row_map_header(&l, m->lang, m->nodes, m->n_nodes);
     draw_line(r->y, r->x, &l);
     if (m->n_map_total == 0) {
         sim_vt_line_init(&l, r->w);

@@ -579,6 +579,20 @@ void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, co
     sim_vt_line_fill(l, SIM_ST_HEADER, '=');
 }
 
+void sim_vt_row_map_header(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
+                           int n_nodes) {
+    sim_vt_line_add(l, SIM_ST_HEADER, "== %s ", L(SIM_L_MAP));
+    if (n_nodes > 0)
+        sim_vt_line_add(l, SIM_ST_HEADER, "%s", L(SIM_L_NODE));
+    for (int i = 0; i < n_nodes; i++) {
+        sim_vt_line_add(l, SIM_ST_HEADER, " %d:", (int)nodes[i].id);
+        sim_vt_line_add(l, nodes[i].up ? SIM_ST_OK : SIM_ST_ERR, "%s",
+                        L(nodes[i].up ? SIM_L_UP : SIM_L_DOWN));
+    }
+    sim_vt_line_add(l, SIM_ST_HEADER, " ");
+    sim_vt_line_fill(l, SIM_ST_HEADER, '=');
+}
+
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r) {
     static const struct {
         sim_vm_stage stage;

@@ -171,6 +171,9 @@ sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at);
 void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m);
 /* A panel header: "== Front desk <extra> =====" filled to the width (extra may be NULL). */
 void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, const char *extra);
+/* The map's header, with the cluster's nodes: "== Dispatcher's map node 1:UP 2:DOWN ===". */
+void sim_vt_row_map_header(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
+                           int n_nodes);
 /* One front-desk record: "#1234 orders key=k17 → p3  120B  appended". */
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r);
 /* One partition deque: "orders-3 L1 <2 [20r 16K/16K S][12r 8.0K/16K 3ms]" — leader, batches

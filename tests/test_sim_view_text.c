@@ -379,6 +379,14 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_PTR_NULL(strchr(l.text, '*'));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1.2k"));
 
+    /* The map's header names the nodes and which are down. */
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_map_header(&l, SIM_LANG_EN, m->nodes, m->n_nodes);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "== Dispatcher's map node 0:UP 1:DOWN 2:UP ="));
+    CU_ASSERT_EQUAL(l.cols, 80);
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "DOWN") - l.text)),
+                    SIM_ST_ERR);
+
     /* Rows of a panel line up when given the panel's widest label. */
     sim_vm_map_row longer = m->map[1];
     snprintf(longer.topic, sizeof longer.topic, "a-very-long-topic");
@@ -723,8 +731,8 @@ static void test_feed_samples_a_live_run(void) {
     char err[512];
     sim_scenario *s = NULL;
     CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(sim_default_scenario_json,
-                                             strlen(sim_default_scenario_json), "default", &s,
-                                             err, sizeof err),
+                                             strlen(sim_default_scenario_json), "default", &s, err,
+                                             sizeof err),
                           0);
     sim_run_opts o;
     memset(&o, 0, sizeof o);
