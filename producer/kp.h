@@ -130,7 +130,8 @@ typedef enum kp_event_kind {
     KP_EV_BATCH_EXPIRED,      /* delivery.timeout.ms passed */
     KP_EV_BATCH_SPLIT,        /* MESSAGE_TOO_LARGE: split into smaller batches (batch_count) */
     KP_EV_REQUEST_SENT,      /* ProduceRequest written (node, correlation_id, batch_count, bytes) */
-    KP_EV_RESPONSE_RECEIVED, /* its response (node, correlation_id, duration_us = latency, err) */
+    KP_EV_RESPONSE_RECEIVED, /* its response (node, correlation_id, duration_us = latency; err =
+                                the transport error, else the first partition error) */
     KP_EV_REQUEST_TIMED_OUT, /* request.timeout.ms passed: connection closed (node, correlation_id)
                               */
     KP_EV_BUFFER_WAIT,       /* kp_produce blocked on buffer.memory (bytes wanted) */

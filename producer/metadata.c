@@ -192,7 +192,7 @@ int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t
 int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadline_ms,
                                void (*wake)(void *arg), void *wake_arg, int16_t *topic_err) {
     *topic_err = 0;
-    bool asked = false;
+    bool asked = false, waited = false;
     pthread_mutex_lock(&md->lock);
     for (;;) {
         const kp_mtopic *t = kp_cluster_topic(md->cur, topic);
@@ -214,16 +214,20 @@ int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadl
             pthread_mutex_lock(&md->lock);
             continue;
         }
+        if (waited) {
+            /* re-ask after every answer that did not have it (topic being created); an
+             * answer that has it returns above without asking for one more */
+            atomic_store(&md->need_update, true);
+            if (wake) {
+                pthread_mutex_unlock(&md->lock);
+                wake(wake_arg);
+                pthread_mutex_lock(&md->lock);
+            }
+        }
         if (kw_clock_now_ms(md->clock) >= deadline_ms || atomic_load(&md->closed))
             break;
         kp_cond_wait_until(md->clock, &md->cv, &md->lock, deadline_ms);
-        /* re-ask after every answer that did not have it (topic being created) */
-        atomic_store(&md->need_update, true);
-        if (wake) {
-            pthread_mutex_unlock(&md->lock);
-            wake(wake_arg);
-            pthread_mutex_lock(&md->lock);
-        }
+        waited = true;
     }
     pthread_mutex_unlock(&md->lock);
     return 0;

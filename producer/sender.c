@@ -6,6 +6,7 @@
  * @locality sender thread */
 #include "producer/kp_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,13 +257,15 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
     if ((err == KW_ERR_MESSAGE_TOO_LARGE || err == KW_ERR_RECORD_LIST_TOO_LARGE) &&
         split_batch(p, b, now))
         return;
+    /* As Sender.completeBatch(): a leader error asks for new metadata whether or not the
+     * batch is retried, or later batches would keep going to the old leader. */
+    if (is_invalid_metadata(err))
+        atomic_store(&p->md.need_update, true);
     bool retriable = kw_err_is_retriable(err);
     if (p->conf.enable_idempotence && b->base_seq >= 0)
         retriable = kp_idem_retriable(p, b, err);
     bool in_time = now - b->created_ms < p->conf.delivery_timeout_ms;
     if (retriable && b->attempts <= p->conf.retries && in_time) {
-        if (is_invalid_metadata(err))
-            atomic_store(&p->md.need_update, true);
         int64_t backoff =
             kp_retry_backoff_ms(b->attempts, p->conf.retry_backoff_ms, p->conf.retry_backoff_max_ms,
                                 (double)(sender_rand(p) >> 11) / 9007199254740992.0);
@@ -281,20 +284,46 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
     kp_sender_complete(p, b, err, -1, -1, now);
 }
 
+/* Finds the answer for batch b in a decoded Produce response, or NULL. */
+static const kw_produce_resp_partition *find_partition(const kw_produce_resp *resp,
+                                                       const kp_batch *b) {
+    for (int32_t t = 0; t < resp->n_topics; t++) {
+        if (!kw_slice_eq(resp->topics[t].name, b->tp->topic))
+            continue;
+        for (int32_t k = 0; k < resp->topics[t].n_partitions; k++)
+            if (resp->topics[t].partitions[k].index == b->tp->partition)
+                return &resp->topics[t].partitions[k];
+    }
+    return NULL;
+}
+
+/* Tells the view a truck came back: err is the transport error, or else the first
+ * partition error in the answer (so a lane can show NOT_ENOUGH_REPLICAS in red). */
+static void emit_response(struct kp_producer *p, const kp_req *req, int32_t n_batches, kw_err err,
+                          int32_t n_failed, int64_t latency_us) {
+    if (!kp_has_sink(p))
+        return;
+    char detail[96];
+    kp_event ev = kp_ev(p, KP_EV_RESPONSE_RECEIVED);
+    ev.node_id = req->node_id;
+    ev.correlation_id = req->correlation_id;
+    ev.batch_count = n_batches;
+    ev.bytes = req->bytes;
+    ev.duration_us = latency_us;
+    ev.err = err;
+    if (n_failed > 0) {
+        snprintf(detail, sizeof detail, "%d of %d partitions failed: %s", (int)n_failed,
+                 (int)n_batches, kw_err_name(err));
+        ev.detail = detail;
+    }
+    kp_emit(p, &ev);
+}
+
 static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *body, int64_t now) {
     produce_ctx *ctx = req->ctx;
     int64_t latency_us = kp_now_us(p) - req->sent_us;
-    if (kp_has_sink(p)) {
-        kp_event ev = kp_ev(p, KP_EV_RESPONSE_RECEIVED);
-        ev.node_id = req->node_id;
-        ev.correlation_id = req->correlation_id;
-        ev.batch_count = ctx->n;
-        ev.bytes = req->bytes;
-        ev.duration_us = latency_us;
-        ev.err = err;
-        kp_emit(p, &ev);
-    }
     if (err != KW_ERR_NONE || !body) {
+        emit_response(p, req, ctx->n, err, 0, latency_us);
         for (int32_t i = 0; i < ctx->n; i++) {
             kp_batch *b = ctx->batches[i];
             batch_left_flight(p, b);
@@ -313,30 +342,37 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
     kw_err derr = kw_produce_resp_decode(body, req->api_version, p->arena, &resp);
     if (derr != KW_ERR_NONE)
         kp_log(p, 4, "bad Produce response from node %d: %s", (int)req->node_id, body->errmsg);
+    /* Match every batch with its answer first, so the event can name the first error. */
+    const kw_produce_resp_partition **answers = calloc((size_t)ctx->n + 1, sizeof *answers);
+    kw_err first_err = KW_ERR_NONE;
+    int32_t n_failed = 0;
+    for (int32_t i = 0; i < ctx->n; i++) {
+        const kw_produce_resp_partition *pr =
+            derr == KW_ERR_NONE && answers ? find_partition(&resp, ctx->batches[i]) : NULL;
+        if (answers)
+            answers[i] = pr;
+        kw_err e = pr ? (kw_err)pr->error_code : KW_ERR_NETWORK_EXCEPTION;
+        if (e != KW_ERR_NONE) {
+            n_failed++;
+            if (first_err == KW_ERR_NONE)
+                first_err = e;
+        }
+    }
+    emit_response(p, req, ctx->n, first_err, n_failed, latency_us);
     for (int32_t i = 0; i < ctx->n; i++) {
         kp_batch *b = ctx->batches[i];
         batch_left_flight(p, b);
-        const kw_produce_resp_partition *pr = NULL;
-        for (int32_t t = 0; derr == KW_ERR_NONE && t < resp.n_topics && !pr; t++) {
-            if (!kw_slice_eq(resp.topics[t].name, b->tp->topic))
-                continue;
-            for (int32_t k = 0; k < resp.topics[t].n_partitions; k++)
-                if (resp.topics[t].partitions[k].index == b->tp->partition) {
-                    pr = &resp.topics[t].partitions[k];
-                    break;
-                }
-        }
-        if (!pr) {
+        const kw_produce_resp_partition *pr = answers ? answers[i] : NULL;
+        if (!pr)
             batch_failed(p, b, KW_ERR_NETWORK_EXCEPTION, now);
-            continue;
-        }
-        if (pr->error_code == 0) {
+        else if (pr->error_code == 0) {
             kp_idem_on_success(p, b);
             kp_sender_complete(p, b, KW_ERR_NONE, pr->base_offset, pr->log_append_time_ms, now);
         } else {
             batch_failed(p, b, (kw_err)pr->error_code, now);
         }
     }
+    free(answers);
     free(ctx);
 }
 

@@ -292,6 +292,46 @@ static void test_unknown_producer_id_is_retried_under_a_new_id(void) {
     mb_cluster_destroy(c);
 }
 
+/* A leader error asks for new metadata even when the batch is not retried (retries=0), as
+ * Java's Sender.completeBatch() does: the next records find the new leader instead of failing
+ * against the old one until metadata.max.age.ms. */
+static void test_leader_error_refreshes_metadata_without_retries(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 2, "m", 1, 2));
+    kp_conf *conf = tconf(m.bootstraps);
+    tset(conf, "retries", "0");
+    tset(conf, "enable.idempotence", "false");
+    tset(conf, "acks", "1");
+    tset(conf, "linger.ms", "0");
+    char err[256];
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    tdeliv d = {0};
+    kp_record r = {.topic = "m", .partition = 0, .value = "x", .value_len = 1,
+                   .timestamp_ms = KP_TIMESTAMP_NOW};
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    mb_partition_info info;
+    CU_ASSERT_EQUAL_FATAL(mb_partition_info_get(m.mb, "m", 0, &info), MB_OK);
+    int32_t other = info.leader == 1 ? 2 : 1;
+    CU_ASSERT_EQUAL_FATAL(mb_partition_move_leader(m.mb, "m", 0, other), MB_OK);
+    /* The first record after the move meets the old leader and fails for good; with the
+     * refresh (after at most retry.backoff.ms) later ones reach the new leader. Without it
+     * every record would fail until metadata.max.age.ms (300 s), far past this deadline. */
+    int64_t deadline = tu_now_ms() + 5000;
+    while (atomic_load(&d.acked) < 2 && tu_now_ms() < deadline) {
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+        CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    }
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 2);
+    CU_ASSERT(atomic_load(&d.failed) >= 1);
+    CU_ASSERT_EQUAL(atomic_load(&d.last_err), KW_ERR_NOT_LEADER_OR_FOLLOWER);
+    kp_producer_destroy(p);
+    kp_conf_destroy(conf);
+    tcl_stop(&m);
+}
+
 void suite_producer_recovery(void);
 void suite_producer_recovery(void) {
     tu_suite("producer_recovery");
@@ -302,6 +342,8 @@ void suite_producer_recovery(void) {
     tu_test("test_lost_responses_are_retried_without_duplicates",
             test_lost_responses_are_retried_without_duplicates);
     tu_test("test_acks_0_completes_without_responses", test_acks_0_completes_without_responses);
+    tu_test("test_leader_error_refreshes_metadata_without_retries",
+            test_leader_error_refreshes_metadata_without_retries);
     tu_test("test_unknown_producer_id_is_retried_under_a_new_id",
             test_unknown_producer_id_is_retried_under_a_new_id);
 }
