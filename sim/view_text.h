@@ -136,7 +136,7 @@ typedef enum sim_vt_style {
     SIM_ST__COUNT
 } sim_vt_style;
 
-#define SIM_VT_LINE_BYTES 640
+#define SIM_VT_LINE_BYTES 2048
 #define SIM_VT_MAX_SPANS 32
 
 /* One screen row: UTF-8 text no wider than `limit` columns, and style spans over byte ranges
