@@ -7,8 +7,8 @@
  * records per wall second of the run; the best round of each mode is compared, since on a
  * shared machine noise only ever slows a round down. Target: the view costs < 5%.
  *
- * CPU per message (all threads of the process) is printed too: it is steadier than wall
- * throughput when other work shares the machine.
+ * CPU per message (all threads of the process) is printed too, and the view thread's own CPU:
+ * they are steadier than wall throughput when other work shares the machine.
  *
  *   bench_view [MESSAGES] [ROUNDS] [both|headless|view]   (defaults 500000, 3, both; one
  *                                                          mode alone is for profiling)
@@ -59,17 +59,25 @@ static void *drain_pty(void *arg) {
     return NULL;
 }
 
-static double cpu_seconds(void) {
+static double rusage_seconds(int who) {
     struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+    getrusage(who, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static double cpu_seconds(void) {
+    return rusage_seconds(RUSAGE_SELF);
+}
+
+static double thread_cpu_seconds(void) {
+    return rusage_seconds(RUSAGE_THREAD);
 }
 
 /* One run; returns acknowledged records per wall second, or -1 on error. *cpu gets the
  * process CPU seconds the run took (every thread: workload, sender, brokers, view). */
 static double one_run(const sim_scenario *s, bool view, long long *acked, long long *tty_bytes,
-                      double *cpu) {
+                      double *cpu, double *view_cpu) {
     double cpu0 = cpu_seconds();
     char err[512];
     sim_run_opts ro;
@@ -110,8 +118,11 @@ static double one_run(const sim_scenario *s, bool view, long long *acked, long l
     }
     if (view) {
         sim_view_opts vo = {.fps = 20, .exit_when_done = true, .term_in = tin, .term_out = tout};
+        /* The view runs on this thread: its own CPU is this thread's during the call. */
+        double t0 = thread_cpu_seconds();
         if (sim_view_main(r, &vo) != 0)
             fprintf(stderr, "bench_view: the view did not run\n");
+        *view_cpu = thread_cpu_seconds() - t0;
     }
     while (!sim_runner_wait(r, 200)) {
     }
@@ -154,8 +165,8 @@ int main(int argc, char **argv) {
             if ((v == 0 && !strcmp(mode, "view")) || (v == 1 && !strcmp(mode, "headless")))
                 continue;
             long long acked = 0, tty = 0;
-            double cpu = 0;
-            double rate = one_run(s, v == 1, &acked, &tty, &cpu);
+            double cpu = 0, view_cpu = 0;
+            double rate = one_run(s, v == 1, &acked, &tty, &cpu, &view_cpu);
             if (rate < 0 || acked != messages) {
                 fprintf(stderr, "bench_view: %s round %d: %lld of %lld acknowledged\n",
                         v ? "view" : "headless", i + 1, acked, messages);
@@ -166,7 +177,8 @@ int main(int argc, char **argv) {
             printf("bench_view: round %d %-8s %9.0f msgs/s  %.2f CPU us/msg", i + 1,
                    v ? "view" : "headless", rate, us_per_msg);
             if (v)
-                printf("  (%lld bytes drawn)", tty);
+                printf("  (view thread %.3f s CPU = %.1f%% of the run's; %lld bytes drawn)",
+                       view_cpu, cpu > 0 ? view_cpu * 100.0 / cpu : 0.0, tty);
             printf("\n");
             fflush(stdout);
             if (rate > best[v])
