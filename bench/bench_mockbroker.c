@@ -181,8 +181,8 @@ int main(int argc, char **argv) {
         }
         printf("  %-22s ours %10.0f msgs/s   librdkafka mock %10.0f msgs/s   ratio %.2f %s\n",
                loads[k].name, mo, mt, mo / mt, mo / mt >= 0.8 ? "(>= 0.8 ok)" : "(below 0.8)");
-        printf("  %-22s rounds: ours %.0f %.0f %.0f; librdkafka mock %.0f %.0f %.0f\n", "",
-               ours[0], ours[1], ours[2], theirs[0], theirs[1], theirs[2]);
+        printf("  %-22s rounds: ours %.0f %.0f %.0f; librdkafka mock %.0f %.0f %.0f\n", "", ours[0],
+               ours[1], ours[2], theirs[0], theirs[1], theirs[2]);
         fflush(stdout);
     }
     return rc;

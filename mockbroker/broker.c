@@ -276,8 +276,8 @@ static void conn_read(mb_broker *b, mb_conn *cn, mb_evbuf *eb) {
         while (!cn->dead && atomic_load(&b->want_up)) {
             int32_t flen;
             char err[160];
-            int rc = kw_frame_peek(cn->in + pos, cn->in_len - pos, max_frame, &flen, err,
-                                   sizeof err);
+            int rc =
+                kw_frame_peek(cn->in + pos, cn->in_len - pos, max_frame, &flen, err, sizeof err);
             if (rc < 0) {
                 conn_kill(b, cn, 0, err);
                 break;
@@ -285,9 +285,9 @@ static void conn_read(mb_broker *b, mb_conn *cn, mb_evbuf *eb) {
             if (rc == 0) {
                 /* Make room for a large frame in one piece. */
                 if (cn->in_len - pos >= 4) {
-                    size_t need = 4 + (size_t)(uint32_t)((cn->in[pos] << 24) |
-                                                         (cn->in[pos + 1] << 16) |
-                                                         (cn->in[pos + 2] << 8) | cn->in[pos + 3]);
+                    size_t need =
+                        4 + (size_t)(uint32_t)((cn->in[pos] << 24) | (cn->in[pos + 1] << 16) |
+                                               (cn->in[pos + 2] << 8) | cn->in[pos + 3]);
                     if (need > cn->in_cap) {
                         memmove(cn->in, cn->in + pos, cn->in_len - pos);
                         cn->in_len -= pos;
@@ -345,13 +345,13 @@ static int64_t conn_flush(mb_broker *b, mb_conn *cn, int64_t now, mb_evbuf *eb) 
             bool drop = cn->stalled;
             if (!drop) {
                 int left = atomic_load(&b->drop_next);
-                while (left > 0 && !(drop = atomic_compare_exchange_weak(&b->drop_next, &left,
-                                                                         left - 1)))
+                while (left > 0 &&
+                       !(drop = atomic_compare_exchange_weak(&b->drop_next, &left, left - 1)))
                     ;
                 cn->stalled = drop;
             }
-            mb_event *ev = mb_ev_add(b->c, eb, drop ? MB_EV_RESPONSE_DROPPED : MB_EV_RESPONSE_SENT,
-                                     b->id);
+            mb_event *ev =
+                mb_ev_add(b->c, eb, drop ? MB_EV_RESPONSE_DROPPED : MB_EV_RESPONSE_SENT, b->id);
             if (ev) {
                 ev->api_key = s->api_key;
                 ev->api_version = s->api_version;

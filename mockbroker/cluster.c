@@ -13,18 +13,30 @@
 
 const char *mb_err_name(int err) {
     switch (err) {
-    case MB_OK: return "OK";
-    case MB_ERR_INVALID_ARG: return "INVALID_ARG";
-    case MB_ERR_UNKNOWN_BROKER: return "UNKNOWN_BROKER";
-    case MB_ERR_UNKNOWN_TOPIC: return "UNKNOWN_TOPIC";
-    case MB_ERR_UNKNOWN_PARTITION: return "UNKNOWN_PARTITION";
-    case MB_ERR_TOPIC_EXISTS: return "TOPIC_EXISTS";
-    case MB_ERR_NOT_IN_ISR: return "NOT_IN_ISR";
-    case MB_ERR_STATE: return "STATE";
-    case MB_ERR_NO_MEMORY: return "NO_MEMORY";
-    case MB_ERR_IO: return "IO";
-    case MB_ERR_END: return "END";
-    default: return "UNKNOWN_MB_ERROR";
+    case MB_OK:
+        return "OK";
+    case MB_ERR_INVALID_ARG:
+        return "INVALID_ARG";
+    case MB_ERR_UNKNOWN_BROKER:
+        return "UNKNOWN_BROKER";
+    case MB_ERR_UNKNOWN_TOPIC:
+        return "UNKNOWN_TOPIC";
+    case MB_ERR_UNKNOWN_PARTITION:
+        return "UNKNOWN_PARTITION";
+    case MB_ERR_TOPIC_EXISTS:
+        return "TOPIC_EXISTS";
+    case MB_ERR_NOT_IN_ISR:
+        return "NOT_IN_ISR";
+    case MB_ERR_STATE:
+        return "STATE";
+    case MB_ERR_NO_MEMORY:
+        return "NO_MEMORY";
+    case MB_ERR_IO:
+        return "IO";
+    case MB_ERR_END:
+        return "END";
+    default:
+        return "UNKNOWN_MB_ERROR";
     }
 }
 
@@ -291,10 +303,10 @@ int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t
         mb_config_init(&def);
         conf = &def;
     }
-#define BAD(...)                                                                                \
-    do {                                                                                        \
-        snprintf(errbuf, errsize, __VA_ARGS__);                                                 \
-        return MB_ERR_INVALID_ARG;                                                              \
+#define BAD(...)                                                                                   \
+    do {                                                                                           \
+        snprintf(errbuf, errsize, __VA_ARGS__);                                                    \
+        return MB_ERR_INVALID_ARG;                                                                 \
     } while (0)
     if (conf->brokers < 1 || conf->brokers > MB_MAX_BROKERS)
         BAD("brokers: %d is out of range 1..%d", conf->brokers, MB_MAX_BROKERS);
@@ -326,8 +338,8 @@ int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t
         if (t->partitions < 1 || t->partitions > 10000)
             BAD("topic %s: partitions %d is out of range 1..10000", t->name, t->partitions);
         if (t->replication_factor < 1 || t->replication_factor > conf->brokers)
-            BAD("topic %s: replication factor %d is out of range 1..%d (the broker count)",
-                t->name, t->replication_factor, conf->brokers);
+            BAD("topic %s: replication factor %d is out of range 1..%d (the broker count)", t->name,
+                t->replication_factor, conf->brokers);
         if (t->min_insync_replicas < 0 || t->min_insync_replicas > t->replication_factor)
             BAD("topic %s: min.insync.replicas %d is out of range 0..%d", t->name,
                 t->min_insync_replicas, t->replication_factor);
@@ -477,8 +489,8 @@ int mb_broker_port(const mb_cluster *c, int32_t node_id) {
     return c->brokers[node_id - 1].port;
 }
 
-int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions,
-                    int16_t replication_factor, int16_t min_insync_replicas) {
+int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions, int16_t replication_factor,
+                    int16_t min_insync_replicas) {
     mb_evbuf eb;
     mb_evbuf_init(&eb);
     pthread_mutex_lock(&c->lock);

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAULT_BEGIN(c)                                                                          \
-    mb_evbuf eb;                                                                                \
-    mb_evbuf_init(&eb);                                                                         \
+#define FAULT_BEGIN(c)                                                                             \
+    mb_evbuf eb;                                                                                   \
+    mb_evbuf_init(&eb);                                                                            \
     pthread_mutex_lock(&(c)->lock)
 
-#define FAULT_END(c)                                                                            \
-    pthread_mutex_unlock(&(c)->lock);                                                           \
-    mb_evbuf_flush((c), &eb);                                                                   \
+#define FAULT_END(c)                                                                               \
+    pthread_mutex_unlock(&(c)->lock);                                                              \
+    mb_evbuf_flush((c), &eb);                                                                      \
     mb_evbuf_free(&eb)
 
 static mb_event *fault_event(mb_cluster *c, mb_evbuf *eb, int32_t node) {
@@ -173,8 +173,7 @@ kw_err mb_inject_take(mb_cluster *c, int16_t api_key, const char *topic, int32_t
         mb_inject *in = *pp;
         if (in->api_key != api_key)
             continue;
-        if (topic ? (strcmp(in->topic, topic) ||
-                     (in->partition >= 0 && in->partition != partition))
+        if (topic ? (strcmp(in->topic, topic) || (in->partition >= 0 && in->partition != partition))
                   : in->topic[0] != '\0')
             continue;
         kw_err e = in->errors[in->pos++];
@@ -199,8 +198,7 @@ void mb_inject_free_all(mb_cluster *c) {
     c->has_injects = false;
 }
 
-int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition,
-                             int32_t node_id) {
+int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition, int32_t node_id) {
     if (!topic)
         return MB_ERR_INVALID_ARG;
     if (!mb_broker_get(c, node_id))
@@ -210,8 +208,8 @@ int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition
     mb_partition *p = mb_partition_find(c, kw_slice_str(topic), partition);
     mb_replica *r = p ? mb_partition_replica(p, node_id) : NULL;
     if (!p)
-        rc = mb_topic_find(c, kw_slice_str(topic)) ? MB_ERR_UNKNOWN_PARTITION
-                                                   : MB_ERR_UNKNOWN_TOPIC;
+        rc =
+            mb_topic_find(c, kw_slice_str(topic)) ? MB_ERR_UNKNOWN_PARTITION : MB_ERR_UNKNOWN_TOPIC;
     else if (!r || !r->in_isr || !mb_broker_get(c, node_id)->up)
         rc = MB_ERR_NOT_IN_ISR;
     else if (p->leader != node_id) {

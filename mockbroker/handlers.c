@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_NEW(a, type, n) ((type *)kw_arena_alloc((a), sizeof(type) * (size_t)((n) > 0 ? (n) : 1)))
+#define ARENA_NEW(a, type, n)                                                                      \
+    ((type *)kw_arena_alloc((a), sizeof(type) * (size_t)((n) > 0 ? (n) : 1)))
 
 static int decode_failed(mb_req *r, char *errbuf, size_t errsize) {
     snprintf(errbuf, errsize, "malformed %s v%d request: %s", kw_api_name(r->hdr.api_key),
@@ -119,8 +120,8 @@ static int h_metadata(mb_req *r, char *errbuf, size_t errsize) {
         }
         mt->name = req.topics[i];
         mb_topic *t = mb_topic_find(c, req.topics[i]);
-        bool auto_ok = (v < 4 || req.allow_auto_topic_creation) &&
-                       c->conf.auto_create_topics_enable;
+        bool auto_ok =
+            (v < 4 || req.allow_auto_topic_creation) && c->conf.auto_create_topics_enable;
         if (!t && auto_ok) {
             char name[MB_MAX_TOPIC_NAME + 2];
             if (req.topics[i].len > 0 && req.topics[i].len <= MB_MAX_TOPIC_NAME) {
@@ -574,8 +575,8 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
             op->offset = -1;
             op->leader_epoch = -1;
             mb_partition *p = mb_partition_find(c, rt->name, rp->partition_index);
-            kw_err e = whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname,
-                                                      rp->partition_index);
+            kw_err e =
+                whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname, rp->partition_index);
             if (!e && !p)
                 e = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             if (!e && p->leader != r->b->id)
@@ -628,8 +629,8 @@ static void pend_fetch_free(void *arg) {
  * first one always included (KIP-74), then while partition_max_bytes and max_bytes allow.
  * Returns the bytes of records found, or -1 on a decode or memory error. The answer goes into
  * slot->out only when records were found, an error is reported, or `final`. */
-static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t len,
-                           kw_arena *a, int64_t now, bool final, char *errbuf, size_t errsize) {
+static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t len, kw_arena *a,
+                           int64_t now, bool final, char *errbuf, size_t errsize) {
     mb_cluster *c = b->c;
     kw_rbuf rb;
     char ctx[48];
@@ -831,12 +832,9 @@ static void handlers_init(void) {
         int16_t key;
         mb_handler_fn fn;
     } fns[] = {
-        {KW_API_PRODUCE, h_produce},
-        {KW_API_FETCH, h_fetch},
-        {KW_API_LIST_OFFSETS, h_list_offsets},
-        {KW_API_METADATA, h_metadata},
-        {KW_API_API_VERSIONS, h_api_versions},
-        {KW_API_INIT_PRODUCER_ID, h_init_pid},
+        {KW_API_PRODUCE, h_produce},           {KW_API_FETCH, h_fetch},
+        {KW_API_LIST_OFFSETS, h_list_offsets}, {KW_API_METADATA, h_metadata},
+        {KW_API_API_VERSIONS, h_api_versions}, {KW_API_INIT_PRODUCER_ID, h_init_pid},
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         const kw_api_range *rg = kw_api_supported(fns[i].key);

@@ -28,7 +28,7 @@
 
 #include "protocol/kw.h"
 
-#define MB_MAX_BROKERS 16   /* brokers in one cluster */
+#define MB_MAX_BROKERS 16     /* brokers in one cluster */
 #define MB_MAX_TOPIC_NAME 249 /* Kafka's topic name limit */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -36,16 +36,16 @@
 
 typedef enum mb_err {
     MB_OK = 0,
-    MB_ERR_INVALID_ARG = -1,     /* bad argument or config value (errbuf says which) */
-    MB_ERR_UNKNOWN_BROKER = -2,  /* no broker with that node id */
-    MB_ERR_UNKNOWN_TOPIC = -3,   /* no such topic */
+    MB_ERR_INVALID_ARG = -1,    /* bad argument or config value (errbuf says which) */
+    MB_ERR_UNKNOWN_BROKER = -2, /* no broker with that node id */
+    MB_ERR_UNKNOWN_TOPIC = -3,  /* no such topic */
     MB_ERR_UNKNOWN_PARTITION = -4,
     MB_ERR_TOPIC_EXISTS = -5,
-    MB_ERR_NOT_IN_ISR = -6,      /* leader move to a replica that is not in sync or is down */
-    MB_ERR_STATE = -7,           /* not allowed now (not started, already started, ...) */
+    MB_ERR_NOT_IN_ISR = -6, /* leader move to a replica that is not in sync or is down */
+    MB_ERR_STATE = -7,      /* not allowed now (not started, already started, ...) */
     MB_ERR_NO_MEMORY = -8,
-    MB_ERR_IO = -9,              /* socket/thread creation failed (errbuf says why) */
-    MB_ERR_END = -10,            /* iterator: no more records */
+    MB_ERR_IO = -9,   /* socket/thread creation failed (errbuf says why) */
+    MB_ERR_END = -10, /* iterator: no more records */
 } mb_err;
 
 /* "INVALID_ARG", "UNKNOWN_BROKER", ...; never NULL. */
@@ -55,29 +55,29 @@ const char *mb_err_name(int err);
 /* Events.                                                                                     */
 
 typedef enum mb_event_kind {
-    MB_EV_REQUEST_RECEIVED,   /* a request frame decoded: api_key/version, correlation_id, bytes */
-    MB_EV_RESPONSE_SENT,      /* a response written to the socket: correlation_id, bytes, error */
-    MB_EV_RESPONSE_DROPPED,   /* fault: a response swallowed (drop_responses) */
-    MB_EV_RECORDS_APPENDED,   /* leader appended a batch: topic/partition, offset..offset_end-1,
-                                 count, bytes, producer_id, sequence */
-    MB_EV_DUPLICATE_BATCH,    /* idempotence: a repeat answered with the original offset */
-    MB_EV_PRODUCE_REJECTED,   /* a partition's batch refused: error says why */
-    MB_EV_REPLICA_FETCHED,    /* follower node_id copied offset..offset_end-1 from the leader
-                                 (peer_node_id), bytes */
-    MB_EV_HW_ADVANCED,        /* high watermark moved: offset = old, offset_end = new */
-    MB_EV_ISR_CHANGED,        /* ISR shrank or expanded: isr[]/n_isr is the new set; peer_node_id
-                                 the replica that left (error set) or joined (error 0) */
-    MB_EV_LEADER_CHANGED,     /* node_id = new leader (-1 none), peer_node_id = old,
-                                 leader_epoch = new epoch */
-    MB_EV_LOG_TRUNCATED,      /* replica node_id's log cut: offset = new end, offset_end = old end */
+    MB_EV_REQUEST_RECEIVED, /* a request frame decoded: api_key/version, correlation_id, bytes */
+    MB_EV_RESPONSE_SENT,    /* a response written to the socket: correlation_id, bytes, error */
+    MB_EV_RESPONSE_DROPPED, /* fault: a response swallowed (drop_responses) */
+    MB_EV_RECORDS_APPENDED, /* leader appended a batch: topic/partition, offset..offset_end-1,
+                               count, bytes, producer_id, sequence */
+    MB_EV_DUPLICATE_BATCH,  /* idempotence: a repeat answered with the original offset */
+    MB_EV_PRODUCE_REJECTED, /* a partition's batch refused: error says why */
+    MB_EV_REPLICA_FETCHED,  /* follower node_id copied offset..offset_end-1 from the leader
+                               (peer_node_id), bytes */
+    MB_EV_HW_ADVANCED,      /* high watermark moved: offset = old, offset_end = new */
+    MB_EV_ISR_CHANGED,      /* ISR shrank or expanded: isr[]/n_isr is the new set; peer_node_id
+                               the replica that left (error set) or joined (error 0) */
+    MB_EV_LEADER_CHANGED,   /* node_id = new leader (-1 none), peer_node_id = old,
+                               leader_epoch = new epoch */
+    MB_EV_LOG_TRUNCATED,    /* replica node_id's log cut: offset = new end, offset_end = old end */
     MB_EV_BROKER_DOWN,
     MB_EV_BROKER_UP,
     MB_EV_BROKER_ISOLATED,
     MB_EV_BROKER_HEALED,
-    MB_EV_FAULT_INJECTED,     /* any fault call: detail describes it */
-    MB_EV_CONNECTION_OPENED,  /* a client connected to node_id: detail "127.0.0.1:port" */
-    MB_EV_CONNECTION_CLOSED,  /* detail gives the reason (malformed frame, broker down, EOF) */
-    MB_EV_TOPIC_CREATED,      /* partition = partition count */
+    MB_EV_FAULT_INJECTED,       /* any fault call: detail describes it */
+    MB_EV_CONNECTION_OPENED,    /* a client connected to node_id: detail "127.0.0.1:port" */
+    MB_EV_CONNECTION_CLOSED,    /* detail gives the reason (malformed frame, broker down, EOF) */
+    MB_EV_TOPIC_CREATED,        /* partition = partition count */
     MB_EV_PRODUCER_ID_ASSIGNED, /* InitProducerId: producer_id, producer_epoch */
     MB_EV__COUNT
 } mb_event_kind;
@@ -90,26 +90,26 @@ const char *mb_event_kind_name(mb_event_kind kind);
  * Fields a kind does not use are -1 (ids, offsets) or 0 (counts, bytes) or NULL. */
 typedef struct mb_event {
     mb_event_kind kind;
-    int64_t time_us;        /* cluster clock, microseconds */
-    int32_t node_id;        /* the broker acting (receiving, replicating, going down) */
-    int32_t peer_node_id;   /* the other broker, when there is one (leader fetched from, ...) */
-    const char *topic;      /* NULL when not about a partition */
+    int64_t time_us;      /* cluster clock, microseconds */
+    int32_t node_id;      /* the broker acting (receiving, replicating, going down) */
+    int32_t peer_node_id; /* the other broker, when there is one (leader fetched from, ...) */
+    const char *topic;    /* NULL when not about a partition */
     int32_t partition;
     int32_t correlation_id;
-    int16_t api_key;        /* -1 when not about a request */
+    int16_t api_key; /* -1 when not about a request */
     int16_t api_version;
-    int16_t error;          /* a kw_err wire code (0 = none) */
+    int16_t error; /* a kw_err wire code (0 = none) */
     int16_t producer_epoch;
     int32_t leader_epoch;
-    int64_t offset;         /* see the kind */
-    int64_t offset_end;     /* see the kind */
+    int64_t offset;     /* see the kind */
+    int64_t offset_end; /* see the kind */
     int64_t producer_id;
-    int32_t sequence;       /* base sequence of a batch */
-    int32_t count;          /* records */
+    int32_t sequence; /* base sequence of a batch */
+    int32_t count;    /* records */
     int64_t bytes;
     int32_t n_isr;
     int32_t isr[MB_MAX_BROKERS];
-    const char *detail;     /* human-readable, may be NULL */
+    const char *detail; /* human-readable, may be NULL */
 } mb_event;
 
 typedef void (*mb_event_cb)(const mb_event *ev, void *opaque);
@@ -129,25 +129,25 @@ typedef struct mb_topic_config {
 } mb_topic_config;
 
 typedef struct mb_config {
-    int32_t brokers;            /* number of brokers, node ids 1..brokers (default 3) */
-    int port;                   /* base port: broker i listens on port+i-1; 0 = ephemeral */
+    int32_t brokers;               /* number of brokers, node ids 1..brokers (default 3) */
+    int port;                      /* base port: broker i listens on port+i-1; 0 = ephemeral */
     const mb_topic_config *topics; /* created at mb_cluster_new; the array is copied */
     size_t n_topics;
-    bool auto_create_topics_enable; /* auto.create.topics.enable (default true) */
-    int32_t num_partitions;         /* num.partitions for auto-created topics (default 1) */
+    bool auto_create_topics_enable;     /* auto.create.topics.enable (default true) */
+    int32_t num_partitions;             /* num.partitions for auto-created topics (default 1) */
     int16_t default_replication_factor; /* default.replication.factor (default 1; capped at
                                            the number of brokers) */
-    int16_t min_insync_replicas;     /* min.insync.replicas (default 1) */
-    int64_t replica_lag_time_max_ms; /* replica.lag.time.max.ms (default 30000) */
+    int16_t min_insync_replicas;        /* min.insync.replicas (default 1) */
+    int64_t replica_lag_time_max_ms;    /* replica.lag.time.max.ms (default 30000) */
     int64_t follower_lag_ms[MB_MAX_BROKERS]; /* per broker (index node_id-1): how long after
                                         the leader's append this broker, as a follower, copies
                                         a batch (default 0 = at the controller's next tick) */
-    int32_t socket_request_max_bytes; /* socket.request.max.bytes (default 104857600) */
-    int32_t message_max_bytes;        /* message.max.bytes per batch (default 1048588) */
-    const kw_clock *clock;           /* NULL = kw_clock_monotonic(); must outlive the cluster */
-    mb_event_cb event_cb;            /* NULL = no events (zero cost) */
+    int32_t socket_request_max_bytes;        /* socket.request.max.bytes (default 104857600) */
+    int32_t message_max_bytes;               /* message.max.bytes per batch (default 1048588) */
+    const kw_clock *clock; /* NULL = kw_clock_monotonic(); must outlive the cluster */
+    mb_event_cb event_cb;  /* NULL = no events (zero cost) */
     void *event_opaque;
-    mb_log_cb log_cb;                /* NULL = stderr */
+    mb_log_cb log_cb; /* NULL = stderr */
     void *log_opaque;
 } mb_config;
 
@@ -176,8 +176,8 @@ int mb_broker_port(const mb_cluster *c, int32_t node_id);
 
 /* Creates a topic (replicas assigned round-robin from broker (partition % brokers) + 1,
  * leaders the first replica). min_insync_replicas 0 = cluster default. */
-int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions,
-                    int16_t replication_factor, int16_t min_insync_replicas);
+int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions, int16_t replication_factor,
+                    int16_t min_insync_replicas);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Fault injection. Each call emits MB_EV_FAULT_INJECTED (and the kind-specific events).     */
@@ -209,8 +209,7 @@ int mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, in
 /* Moves a partition's leadership to node_id, which must be an up ISR member (MB_ERR_NOT_IN_ISR
  * otherwise): epoch + 1; what the old leader had beyond the new leader's log end is truncated;
  * pending acks=all requests on the old leader get NOT_LEADER_OR_FOLLOWER. */
-int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition,
-                             int32_t node_id);
+int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition, int32_t node_id);
 /* Sets how long after the leader's append this broker copies a batch as a follower. A lag
  * above replica.lag.time.max.ms takes the broker out of the ISR of its partitions. */
 int mb_broker_set_follower_lag(mb_cluster *c, int32_t node_id, int64_t lag_ms);
@@ -225,7 +224,7 @@ int mb_broker_heal(mb_cluster *c, int32_t node_id);
 
 typedef struct mb_partition_info {
     int32_t partition;
-    int32_t leader;          /* -1 when none */
+    int32_t leader; /* -1 when none */
     int32_t leader_epoch;
     int16_t min_insync_replicas;
     int32_t n_replicas;
@@ -233,11 +232,11 @@ typedef struct mb_partition_info {
     int32_t n_isr;
     int32_t isr[MB_MAX_BROKERS];
     int64_t log_start_offset;
-    int64_t log_end_offset;  /* the leader's (or the last leader's) */
+    int64_t log_end_offset; /* the leader's (or the last leader's) */
     int64_t high_watermark;
     int64_t replica_log_end[MB_MAX_BROKERS]; /* per replicas[i] */
-    int64_t batches;         /* batches in the leader's log */
-    int64_t bytes;           /* bytes in the leader's log */
+    int64_t batches;                         /* batches in the leader's log */
+    int64_t bytes;                           /* bytes in the leader's log */
 } mb_partition_info;
 
 /* Number of partitions of a topic, or a negative mb_err. */
@@ -255,10 +254,10 @@ typedef struct mb_record {
     int32_t key_len;
     const uint8_t *value;
     int32_t value_len;
-    int64_t producer_id;    /* -1 when not idempotent */
+    int64_t producer_id; /* -1 when not idempotent */
     int16_t producer_epoch;
-    int32_t sequence;       /* base sequence + offset delta; -1 when not idempotent */
-    int32_t leader_epoch;   /* epoch of the leader that appended the batch */
+    int32_t sequence;     /* base sequence + offset delta; -1 when not idempotent */
+    int32_t leader_epoch; /* epoch of the leader that appended the batch */
 } mb_record;
 
 typedef struct mb_record_iter mb_record_iter;

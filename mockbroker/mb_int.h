@@ -67,7 +67,7 @@ typedef struct mb_pid_batch {
 typedef struct mb_pid_entry {
     int64_t producer_id;
     int16_t epoch;
-    int n;                          /* batches kept (<= 5), oldest first */
+    int n; /* batches kept (<= 5), oldest first */
     mb_pid_batch b[MB_PID_BATCHES];
 } mb_pid_entry;
 
@@ -133,8 +133,8 @@ typedef struct mb_broker {
     struct mb_cluster *c;
     int32_t id;
     int port;
-    int listen_fd;   /* broker thread after start */
-    int wake_fd;     /* eventfd: anyone writes, the broker thread reads */
+    int listen_fd; /* broker thread after start */
+    int wake_fd;   /* eventfd: anyone writes, the broker thread reads */
     pthread_t thread;
     bool thread_started;
     /* under c->lock */
@@ -146,9 +146,9 @@ typedef struct mb_broker {
     atomic_int n_conns;
     atomic_llong req_count[64];
     atomic_llong req_total;
-    atomic_llong rtt_us;   /* fault: delay before each response */
-    atomic_int drop_next;  /* fault: responses still to swallow */
-    atomic_int n_pending;  /* slots waiting (acks=all, fetch wait): wake when HW moves */
+    atomic_llong rtt_us;  /* fault: delay before each response */
+    atomic_int drop_next; /* fault: responses still to swallow */
+    atomic_int n_pending; /* slots waiting (acks=all, fetch wait): wake when HW moves */
     /* broker thread only */
     mb_conn *conns;
     bool listening;
@@ -211,8 +211,8 @@ void mb_logf(struct mb_cluster *c, int level, const char *fmt, ...)
 /* @locks c->lock MUST be held. */
 mb_topic *mb_topic_find(struct mb_cluster *c, kw_slice name);
 mb_partition *mb_partition_find(struct mb_cluster *c, kw_slice topic, int32_t partition);
-int mb_topic_create_locked(struct mb_cluster *c, const char *name, int32_t partitions,
-                           int16_t rf, int16_t min_isr, mb_evbuf *eb, mb_topic **out);
+int mb_topic_create_locked(struct mb_cluster *c, const char *name, int32_t partitions, int16_t rf,
+                           int16_t min_isr, mb_evbuf *eb, mb_topic **out);
 mb_replica *mb_partition_replica(mb_partition *p, int32_t node);
 int32_t mb_partition_isr_count(const mb_partition *p);
 void mb_partition_fill_isr(const mb_partition *p, int32_t *n, int32_t *isr);

@@ -81,8 +81,8 @@ int64_t mb_partition_tick(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf 
                 ev->error = KW_ERR_REPLICA_NOT_AVAILABLE;
                 ev->offset = r->log.end;
                 mb_partition_fill_isr(p, &ev->n_isr, ev->isr);
-                mb_ev_detail(eb, ev, "broker %d left the ISR: not caught up for %lld ms",
-                             r->node, (long long)((now - r->caught_up_us) / 1000));
+                mb_ev_detail(eb, ev, "broker %d left the ISR: not caught up for %lld ms", r->node,
+                             (long long)((now - r->caught_up_us) / 1000));
             }
             /* Requests waiting for this replica may now complete or fail. */
             if (atomic_load(&lb->n_pending) > 0)

@@ -30,25 +30,25 @@
 
 typedef enum kw_err {
     /* local errors (never on the wire) */
-    KW_ERR__TRUNCATED = -200,        /* input ended inside a field */
-    KW_ERR__MALFORMED = -199,        /* a field holds an impossible value */
-    KW_ERR__TOO_LARGE = -198,        /* a frame or field is larger than allowed */
-    KW_ERR__UNSUPPORTED_API = -197,  /* API key or version we do not speak */
-    KW_ERR__NO_SPACE = -196,         /* a fixed buffer (batch writer) is full */
-    KW_ERR__NO_MEMORY = -195,        /* allocation failed */
-    KW_ERR__BAD_CRC = -194,          /* RecordBatch CRC-32C mismatch */
-    KW_ERR__TRANSPORT = -193,        /* connection failed or closed */
-    KW_ERR__TIMED_OUT = -192,        /* local timeout (request.timeout.ms) */
-    KW_ERR__BUFFER_EXHAUSTED = -191, /* producer: no buffer memory within max.block.ms */
-    KW_ERR__DELIVERY_TIMEOUT = -190, /* producer: delivery.timeout.ms passed */
-    KW_ERR__RECORD_TOO_LARGE = -189, /* producer: record larger than max.request.size */
-    KW_ERR__INVALID_ARG = -188,      /* bad argument or config value */
-    KW_ERR__STATE = -187,            /* call not allowed in this state (closed producer) */
-    KW_ERR__METADATA_TIMEOUT = -186, /* producer: topic metadata not available in max.block.ms */
-    KW_ERR__UNKNOWN_PARTITION = -185,/* producer: partition outside the topic's partitions */
-    KW_ERR__FATAL = -184,            /* producer: fatal idempotence error, producer unusable */
-    KW_ERR__SERIALIZATION = -183,    /* producer: a serializer failed */
-    KW_ERR__INTERRUPTED = -182,      /* producer: closed while waiting */
+    KW_ERR__TRUNCATED = -200,         /* input ended inside a field */
+    KW_ERR__MALFORMED = -199,         /* a field holds an impossible value */
+    KW_ERR__TOO_LARGE = -198,         /* a frame or field is larger than allowed */
+    KW_ERR__UNSUPPORTED_API = -197,   /* API key or version we do not speak */
+    KW_ERR__NO_SPACE = -196,          /* a fixed buffer (batch writer) is full */
+    KW_ERR__NO_MEMORY = -195,         /* allocation failed */
+    KW_ERR__BAD_CRC = -194,           /* RecordBatch CRC-32C mismatch */
+    KW_ERR__TRANSPORT = -193,         /* connection failed or closed */
+    KW_ERR__TIMED_OUT = -192,         /* local timeout (request.timeout.ms) */
+    KW_ERR__BUFFER_EXHAUSTED = -191,  /* producer: no buffer memory within max.block.ms */
+    KW_ERR__DELIVERY_TIMEOUT = -190,  /* producer: delivery.timeout.ms passed */
+    KW_ERR__RECORD_TOO_LARGE = -189,  /* producer: record larger than max.request.size */
+    KW_ERR__INVALID_ARG = -188,       /* bad argument or config value */
+    KW_ERR__STATE = -187,             /* call not allowed in this state (closed producer) */
+    KW_ERR__METADATA_TIMEOUT = -186,  /* producer: topic metadata not available in max.block.ms */
+    KW_ERR__UNKNOWN_PARTITION = -185, /* producer: partition outside the topic's partitions */
+    KW_ERR__FATAL = -184,             /* producer: fatal idempotence error, producer unusable */
+    KW_ERR__SERIALIZATION = -183,     /* producer: a serializer failed */
+    KW_ERR__INTERRUPTED = -182,       /* producer: closed while waiting */
 
     /* Kafka's protocol error codes (subset we use; names as in Kafka's Errors.java) */
     KW_ERR_UNKNOWN_SERVER_ERROR = -1,
@@ -171,9 +171,9 @@ int32_t kw_read_i32(kw_rbuf *rb, const char *field);
 int64_t kw_read_i64(kw_rbuf *rb, const char *field);
 uint32_t kw_read_u32(kw_rbuf *rb, const char *field);
 bool kw_read_bool(kw_rbuf *rb, const char *field);
-int32_t kw_read_varint(kw_rbuf *rb, const char *field);   /* zigzag */
-int64_t kw_read_varlong(kw_rbuf *rb, const char *field);  /* zigzag */
-uint32_t kw_read_uvarint(kw_rbuf *rb, const char *field); /* unsigned varint */
+int32_t kw_read_varint(kw_rbuf *rb, const char *field);           /* zigzag */
+int64_t kw_read_varlong(kw_rbuf *rb, const char *field);          /* zigzag */
+uint32_t kw_read_uvarint(kw_rbuf *rb, const char *field);         /* unsigned varint */
 kw_slice kw_read_string(kw_rbuf *rb, const char *field);          /* int16 length, non-null */
 kw_slice kw_read_nullable_string(kw_rbuf *rb, const char *field); /* int16 length, -1 = null */
 kw_slice kw_read_bytes(kw_rbuf *rb, const char *field);           /* int32 length, non-null */
@@ -215,11 +215,11 @@ void kw_write_bool(kw_wbuf *wb, bool v);
 void kw_write_varint(kw_wbuf *wb, int32_t v);
 void kw_write_varlong(kw_wbuf *wb, int64_t v);
 void kw_write_uvarint(kw_wbuf *wb, uint32_t v);
-void kw_write_string(kw_wbuf *wb, kw_slice s);          /* null slice written as "" */
+void kw_write_string(kw_wbuf *wb, kw_slice s); /* null slice written as "" */
 void kw_write_nullable_string(kw_wbuf *wb, kw_slice s);
 void kw_write_bytes(kw_wbuf *wb, kw_slice s);
 void kw_write_nullable_bytes(kw_wbuf *wb, kw_slice s);
-void kw_write_compact_string(kw_wbuf *wb, kw_slice s);  /* null slice → 0 */
+void kw_write_compact_string(kw_wbuf *wb, kw_slice s); /* null slice → 0 */
 void kw_write_compact_bytes(kw_wbuf *wb, kw_slice s);
 void kw_write_raw(kw_wbuf *wb, const void *p, size_t n);
 void kw_write_array_len(kw_wbuf *wb, int32_t n);         /* -1 = null */
@@ -322,7 +322,7 @@ typedef struct kw_api_versions_resp {
 typedef struct kw_metadata_req {
     int32_t n_topics; /* -1 = all topics (v1+); v0 uses 0 for all */
     kw_slice *topics;
-    bool allow_auto_topic_creation;            /* v4+, default true */
+    bool allow_auto_topic_creation;             /* v4+, default true */
     bool include_cluster_authorized_operations; /* v8+ */
     bool include_topic_authorized_operations;   /* v8+ */
 } kw_metadata_req;
@@ -552,16 +552,20 @@ void kw_fetch_resp_encode(kw_wbuf *wb, int16_t version, const kw_fetch_resp *m);
 
 /* Decoders read a whole body (after the header) and fail on trailing bytes. An unsupported
  * version fails with KW_ERR__UNSUPPORTED_API. Arrays come from `arena`. */
-kw_err kw_api_versions_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_api_versions_req *m);
-kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_api_versions_resp *m);
+kw_err kw_api_versions_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                  kw_api_versions_req *m);
+kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                   kw_api_versions_resp *m);
 kw_err kw_metadata_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_metadata_req *m);
 kw_err kw_metadata_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_metadata_resp *m);
 kw_err kw_produce_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produce_req *m);
 kw_err kw_produce_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produce_resp *m);
 kw_err kw_init_pid_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_init_pid_req *m);
 kw_err kw_init_pid_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_init_pid_resp *m);
-kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_list_offsets_req *m);
-kw_err kw_list_offsets_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_list_offsets_resp *m);
+kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                  kw_list_offsets_req *m);
+kw_err kw_list_offsets_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
+                                   kw_list_offsets_resp *m);
 kw_err kw_fetch_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_req *m);
 kw_err kw_fetch_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_resp *m);
 
@@ -571,9 +575,9 @@ kw_err kw_fetch_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_
  * baseTimestamp i64, maxTimestamp i64, producerId i64, producerEpoch i16, baseSequence i32,
  * records count i32, records.                                                                  */
 
-#define KW_BATCH_HEADER_SIZE 61   /* bytes before the first record */
-#define KW_BATCH_CRC_OFFSET 17    /* where the crc field starts */
-#define KW_BATCH_ATTR_OFFSET 21   /* CRC covers from here to the end */
+#define KW_BATCH_HEADER_SIZE 61 /* bytes before the first record */
+#define KW_BATCH_CRC_OFFSET 17  /* where the crc field starts */
+#define KW_BATCH_ATTR_OFFSET 21 /* CRC covers from here to the end */
 #define KW_NO_PRODUCER_ID (-1LL)
 #define KW_NO_SEQUENCE (-1)
 

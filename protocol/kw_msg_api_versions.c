@@ -32,12 +32,10 @@ kw_err kw_api_versions_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     m->client_software_version = kw_slice_str("");
     if (rb->err)
         return rb->err;
-    if (!kw_msg_version_ok(rb, "ApiVersions request", version, API_VERSIONS_MIN,
-                           API_VERSIONS_MAX))
+    if (!kw_msg_version_ok(rb, "ApiVersions request", version, API_VERSIONS_MIN, API_VERSIONS_MAX))
         return rb->err;
     if (version >= API_VERSIONS_FLEX) {
-        m->client_software_name =
-            kw_read_compact_string(rb, "ApiVersions.client_software_name");
+        m->client_software_name = kw_read_compact_string(rb, "ApiVersions.client_software_name");
         m->client_software_version =
             kw_read_compact_string(rb, "ApiVersions.client_software_version");
         if (!rb->err && (m->client_software_name.len < 0 || m->client_software_version.len < 0))
@@ -115,16 +113,14 @@ kw_err kw_api_versions_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     *m = (kw_api_versions_resp){0};
     if (rb->err)
         return rb->err;
-    if (!kw_msg_version_ok(rb, "ApiVersions response", version, API_VERSIONS_MIN,
-                           API_VERSIONS_MAX))
+    if (!kw_msg_version_ok(rb, "ApiVersions response", version, API_VERSIONS_MIN, API_VERSIONS_MAX))
         return rb->err;
     kw_rbuf start = *rb;
     if (decode_resp_body(rb, version, a, m) == KW_ERR_NONE || version < API_VERSIONS_FLEX)
         return rb->err;
     kw_rbuf first = *rb;
     *rb = start;
-    if (decode_resp_body(rb, 0, a, m) == KW_ERR_NONE &&
-        m->error_code == KW_ERR_UNSUPPORTED_VERSION)
+    if (decode_resp_body(rb, 0, a, m) == KW_ERR_NONE && m->error_code == KW_ERR_UNSUPPORTED_VERSION)
         return KW_ERR_NONE;
     *rb = first;
     kw_rbuf lead = start;

@@ -42,8 +42,7 @@ kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     *m = (kw_list_offsets_req){0};
     if (rb->err)
         return rb->err;
-    if (!kw_msg_version_ok(rb, "ListOffsets request", version, LIST_OFFSETS_MIN,
-                           LIST_OFFSETS_MAX))
+    if (!kw_msg_version_ok(rb, "ListOffsets request", version, LIST_OFFSETS_MIN, LIST_OFFSETS_MAX))
         return rb->err;
     kw_path path;
     kw_path_init(&path, "ListOffsets");
@@ -106,8 +105,7 @@ kw_err kw_list_offsets_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     *m = (kw_list_offsets_resp){0};
     if (rb->err)
         return rb->err;
-    if (!kw_msg_version_ok(rb, "ListOffsets response", version, LIST_OFFSETS_MIN,
-                           LIST_OFFSETS_MAX))
+    if (!kw_msg_version_ok(rb, "ListOffsets response", version, LIST_OFFSETS_MIN, LIST_OFFSETS_MAX))
         return rb->err;
     kw_path path;
     kw_path_init(&path, "ListOffsets");

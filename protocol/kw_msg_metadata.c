@@ -175,8 +175,8 @@ kw_err kw_metadata_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_met
         b->node_id = kw_read_i32(rb, kw_path_leaf(&path, "node_id"));
         b->host = kw_read_string(rb, kw_path_leaf(&path, "host"));
         b->port = kw_read_i32(rb, kw_path_leaf(&path, "port"));
-        b->rack = version >= 1 ? kw_read_nullable_string(rb, kw_path_leaf(&path, "rack"))
-                               : KW_SLICE_NULL;
+        b->rack =
+            version >= 1 ? kw_read_nullable_string(rb, kw_path_leaf(&path, "rack")) : KW_SLICE_NULL;
         kw_path_pop(&path, mark);
     }
     if (version >= 2)

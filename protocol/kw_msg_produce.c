@@ -147,8 +147,7 @@ kw_err kw_produce_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_prod
         kw_produce_resp_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "responses", i);
         t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
-        int32_t np =
-            kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partition_responses"));
+        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partition_responses"));
         t->partitions = kw_msg_alloc(rb, a, np, sizeof *t->partitions,
                                      kw_path_leaf(&path, "partition_responses"));
         t->n_partitions = rb->err ? 0 : np;

@@ -97,8 +97,7 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
         int rc = mb_record_iter_new(r->cluster, w->topic, p, 0, &it);
         if (rc != MB_OK) {
             a->log_read_error = true;
-            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p,
-                     mb_err_name(rc));
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p, mb_err_name(rc));
             continue;
         }
         mb_record rec;
@@ -120,8 +119,7 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
         }
         if (rc != MB_ERR_END) {
             a->log_read_error = true;
-            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p,
-                     mb_err_name(rc));
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p, mb_err_name(rc));
         }
         mb_record_iter_destroy(it);
     }
@@ -312,8 +310,8 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
     fprintf(out, "  batch-size-avg          %8.1f bytes\n", a->batch_size_avg);
     fprintf(out, "  request-latency-avg     %8.2f ms   p99 %.2f ms   max %.2f ms\n",
             a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms);
-    fprintf(out, "  produce requests        %8lld   record retries %lld\n",
-            (long long)a->requests, (long long)a->retries);
+    fprintf(out, "  produce requests        %8lld   record retries %lld\n", (long long)a->requests,
+            (long long)a->retries);
     fprintf(out, "  requests per broker    ");
     for (int b = 0; b < a->n_brokers; b++)
         fprintf(out, " %d:%lld", b + 1, (long long)a->requests_per_broker[b]);

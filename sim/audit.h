@@ -52,8 +52,8 @@ typedef struct sim_audit {
     int n_brokers;
     int64_t requests_per_broker[SIM_MAX_BROKERS];
 
-    int faults_applied;  /* timeline entries and view keys that took effect */
-    int faults_failed;   /* ... that the cluster refused (the trace's "fault" event says why) */
+    int faults_applied; /* timeline entries and view keys that took effect */
+    int faults_failed;  /* ... that the cluster refused (the trace's "fault" event says why) */
 
     int64_t elapsed_ms;  /* simulated ms from start to the end of the run */
     double wall_s;       /* wall-clock seconds */

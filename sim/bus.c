@@ -44,7 +44,7 @@ struct sim_bus {
     uint64_t next_ticket; /* ticket of the next emitter to arrive at the gate */
     uint64_t allowed;     /* emitters with ticket < allowed may pass */
     int waiting;
-    void (*hook_run)(void *);  /* step hooks (sim_bus_set_step_hooks), immutable once running */
+    void (*hook_run)(void *); /* step hooks (sim_bus_set_step_hooks), immutable once running */
     void (*hook_hold)(void *);
     void *hook_opaque;
 };
@@ -256,8 +256,7 @@ int sim_bus_step_waiting(sim_bus *b) {
     return n;
 }
 
-void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *),
-                            void *opaque) {
+void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *), void *opaque) {
     pthread_mutex_lock(&b->gate_lock);
     b->hook_run = run;
     b->hook_hold = hold;

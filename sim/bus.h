@@ -22,23 +22,23 @@ typedef enum sim_source {
 
 /* One event. Fields that do not apply are -1 (ids, numbers) or "" (strings). */
 typedef struct sim_event {
-    uint64_t seq;        /* bus sequence number, 1, 2, ... in emission order (set by the bus) */
-    int64_t t_us;        /* simulated µs (the sim clock), read by the emitter just before it
-                            emitted: across threads it may be a few µs out of seq order */
+    uint64_t seq; /* bus sequence number, 1, 2, ... in emission order (set by the bus) */
+    int64_t t_us; /* simulated µs (the sim clock), read by the emitter just before it
+                     emitted: across threads it may be a few µs out of seq order */
     sim_source source;
-    char kind[32];       /* "record.appended", "request.sent", "broker.down", "fault", ... */
+    char kind[32]; /* "record.appended", "request.sent", "broker.down", "fault", ... */
     char topic[64];
     int32_t partition;
-    int32_t node;        /* broker id (the one concerned: leader, sender target, emitter) */
-    int64_t record_id;   /* producer-assigned record number */
+    int32_t node;      /* broker id (the one concerned: leader, sender target, emitter) */
+    int64_t record_id; /* producer-assigned record number */
     int64_t batch_id;
-    int32_t corr_id;     /* request correlation id */
-    int32_t count;       /* records in a batch, batches in a request, ... */
+    int32_t corr_id; /* request correlation id */
+    int32_t count;   /* records in a batch, batches in a request, ... */
     int64_t bytes;
-    int64_t offset;      /* base offset, high watermark, ... */
-    int32_t err;         /* kw_err, 0 = none */
-    int16_t api;         /* API key of request/response events (KW_API_*), -1 = none */
-    char detail[128];    /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
+    int64_t offset;   /* base offset, high watermark, ... */
+    int32_t err;      /* kw_err, 0 = none */
+    int16_t api;      /* API key of request/response events (KW_API_*), -1 = none */
+    char detail[128]; /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
 } sim_event;
 
 /* Fills e with "not applicable" values (-1 / "") and the given source and kind. */
@@ -99,8 +99,7 @@ int sim_bus_step_waiting(sim_bus *b);
 /* Hooks called under the gate lock (they must not call the bus): `hold` when step mode starts
  * and whenever an emitter has to wait at the gate; `run` on each step and when step mode
  * ends. The runner pauses and resumes the simulation clock with them. Set before the run. */
-void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *),
-                            void *opaque);
+void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *), void *opaque);
 /* Marks the calling thread exempt from step waits (the view thread and the runner's control
  * paths, so that a key press that injects a fault never blocks the view). */
 void sim_bus_exempt_thread(bool exempt);

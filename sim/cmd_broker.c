@@ -36,19 +36,22 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: courier broker [--brokers N] [--port PORT] [--topic NAME:PARTITIONS:REPLICATION]...\n"
-            "                      [--config FILE.json]\n"
-            "  Runs the mock Kafka cluster until SIGINT/SIGTERM and prints its bootstrap servers.\n"
-            "  --brokers N    number of brokers, node ids 1..N (default 3, at most %d)\n"
-            "  --port PORT    broker i listens on PORT+i-1 (default 0: ephemeral ports)\n"
-            "  --topic T:P:R  create topic T with P partitions and replication factor R (repeatable)\n"
-            "  --config FILE  JSON: {\"brokers\":3, \"port\":9092, \"topics\":[{\"name\":\"t\",\n"
-            "                 \"partitions\":3, \"replication.factor\":3, \"min.insync.replicas\":2}],\n"
-            "                 \"auto.create.topics.enable\":true, \"num.partitions\":1,\n"
-            "                 \"default.replication.factor\":1, \"min.insync.replicas\":1,\n"
-            "                 \"replica.lag.time.max.ms\":30000, \"follower.lag.ms\":[0,0,0]}\n",
-            MB_MAX_BROKERS);
+    fprintf(
+        f,
+        "usage: courier broker [--brokers N] [--port PORT] [--topic "
+        "NAME:PARTITIONS:REPLICATION]...\n"
+        "                      [--config FILE.json]\n"
+        "  Runs the mock Kafka cluster until SIGINT/SIGTERM and prints its bootstrap servers.\n"
+        "  --brokers N    number of brokers, node ids 1..N (default 3, at most %d)\n"
+        "  --port PORT    broker i listens on PORT+i-1 (default 0: ephemeral ports)\n"
+        "  --topic T:P:R  create topic T with P partitions and replication factor R (repeatable)\n"
+        "  --config FILE  JSON: {\"brokers\":3, \"port\":9092, \"topics\":[{\"name\":\"t\",\n"
+        "                 \"partitions\":3, \"replication.factor\":3, "
+        "\"min.insync.replicas\":2}],\n"
+        "                 \"auto.create.topics.enable\":true, \"num.partitions\":1,\n"
+        "                 \"default.replication.factor\":1, \"min.insync.replicas\":1,\n"
+        "                 \"replica.lag.time.max.ms\":30000, \"follower.lag.ms\":[0,0,0]}\n",
+        MB_MAX_BROKERS);
 }
 
 /* Parses a whole decimal number in [lo, hi]. */
@@ -91,8 +94,9 @@ static int parse_topic_flag(broker_opts *o, const char *arg) {
     }
     *c1 = *c2 = '\0';
     if (!parse_int(c1 + 1, 1, 10000, &parts)) {
-        fprintf(stderr, "courier broker: --topic %s: partitions \"%s\" is not a number in 1..10000\n",
-                arg, c1 + 1);
+        fprintf(stderr,
+                "courier broker: --topic %s: partitions \"%s\" is not a number in 1..10000\n", arg,
+                c1 + 1);
         return 2;
     }
     if (!parse_int(c2 + 1, 1, MB_MAX_BROKERS, &rf)) {
@@ -118,8 +122,9 @@ static void line_col(const char *text, size_t off, int *line, int *col) {
 }
 
 static bool json_int(const cJSON *v, long lo, long hi, long *out) {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
-        v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
+        v->valuedouble > (double)hi)
         return false;
     *out = (long)v->valuedouble;
     return true;
@@ -177,10 +182,16 @@ static int load_config(broker_opts *o, const char *path) {
         fprintf(stderr, "courier broker: %s: the top level must be an object\n", path);
         rc = 2;
     }
-    static const char *const known[] = {"brokers", "port", "topics", "auto.create.topics.enable",
-                                        "num.partitions", "default.replication.factor",
-                                        "min.insync.replicas", "replica.lag.time.max.ms",
-                                        "follower.lag.ms", NULL};
+    static const char *const known[] = {"brokers",
+                                        "port",
+                                        "topics",
+                                        "auto.create.topics.enable",
+                                        "num.partitions",
+                                        "default.replication.factor",
+                                        "min.insync.replicas",
+                                        "replica.lag.time.max.ms",
+                                        "follower.lag.ms",
+                                        NULL};
     for (const cJSON *it = rc ? NULL : root->child; it && !rc; it = it->next) {
         bool ok = false;
         for (int k = 0; known[k]; k++)
@@ -240,16 +251,20 @@ static int load_config(broker_opts *o, const char *path) {
                 int i = 0;
                 for (const cJSON *e = it->child; e; e = e->next, i++) {
                     if (!json_int(e, 0, INT_MAX, &v)) {
-                        fprintf(stderr, "courier broker: %s: follower.lag.ms[%d] must be a whole "
-                                "number of milliseconds >= 0\n", path, i);
+                        fprintf(stderr,
+                                "courier broker: %s: follower.lag.ms[%d] must be a whole "
+                                "number of milliseconds >= 0\n",
+                                path, i);
                         rc = 2;
                         break;
                     }
                     o->conf.follower_lag_ms[i] = v;
                 }
             } else {
-                fprintf(stderr, "courier broker: %s: \"follower.lag.ms\" must be a number or an "
-                        "array of at most %d numbers\n", path, MB_MAX_BROKERS);
+                fprintf(stderr,
+                        "courier broker: %s: \"follower.lag.ms\" must be a number or an "
+                        "array of at most %d numbers\n",
+                        path, MB_MAX_BROKERS);
                 rc = 2;
             }
         } else if (!strcmp(k, "topics")) {
@@ -269,8 +284,8 @@ static int load_config(broker_opts *o, const char *path) {
                     break;
                 }
                 for (const cJSON *f2 = t->child; f2 && !rc; f2 = f2->next) {
-                    long *dst = !strcmp(f2->string, "partitions") ? &parts
-                                : !strcmp(f2->string, "replication.factor") ? &rf
+                    long *dst = !strcmp(f2->string, "partitions")            ? &parts
+                                : !strcmp(f2->string, "replication.factor")  ? &rf
                                 : !strcmp(f2->string, "min.insync.replicas") ? &mi
                                                                              : NULL;
                     if (!strcmp(f2->string, "name"))
@@ -280,8 +295,10 @@ static int load_config(broker_opts *o, const char *path) {
                                 path, i, f2->string);
                         rc = 2;
                     } else if (!json_int(f2, dst == &mi ? 0 : 1, 10000, dst)) {
-                        fprintf(stderr, "courier broker: %s: topics[%d].%s must be a whole "
-                                "number in range\n", path, i, f2->string);
+                        fprintf(stderr,
+                                "courier broker: %s: topics[%d].%s must be a whole "
+                                "number in range\n",
+                                path, i, f2->string);
                         rc = 2;
                     }
                 }

@@ -70,8 +70,7 @@ static void progress_line(sim_runner *r) {
     char eta[32] = "";
     if (p.eta_s >= 0)
         snprintf(eta, sizeof eta, "  ETA %.0f s", p.eta_s);
-    fprintf(stdout,
-            "\r[%s] sent %lld%s  acked %lld  failed %lld  %.0f rec/s  %.1f s%s%s\033[K",
+    fprintf(stdout, "\r[%s] sent %lld%s  acked %lld  failed %lld  %.0f rec/s  %.1f s%s%s\033[K",
             p.stopping ? "stopping" : state_name(p.state), (long long)p.sent, total,
             (long long)p.acknowledged, (long long)p.failed, p.ack_rate,
             (double)p.elapsed_ms / 1000.0, eta, p.paused ? "  (paused)" : "");

@@ -5,16 +5,15 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: courier <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  demo                 the live view on the built-in default scenario\n"
-            "  run SCENARIO.json    play a scenario (view or --headless) and print the audit\n"
-            "  broker               run the mock Kafka cluster for third-party clients\n"
-            "  produce              produce stdin lines to a Kafka cluster (kcat -P style)\n"
-            "\n"
-            "`courier <command> --help` describes each command. Docs: docs/README.md\n");
+    fprintf(out, "usage: courier <command> [options]\n"
+                 "\n"
+                 "commands:\n"
+                 "  demo                 the live view on the built-in default scenario\n"
+                 "  run SCENARIO.json    play a scenario (view or --headless) and print the audit\n"
+                 "  broker               run the mock Kafka cluster for third-party clients\n"
+                 "  produce              produce stdin lines to a Kafka cluster (kcat -P style)\n"
+                 "\n"
+                 "`courier <command> --help` describes each command. Docs: docs/README.md\n");
 }
 
 int main(int argc, char **argv) {

@@ -62,8 +62,8 @@ static void on_kp_event(const kp_event *ev, void *opaque) {
         snprintf(e.detail, sizeof e.detail, "attempt %d, base sequence %d", ev->attempt,
                  ev->base_sequence);
     else if (ev->kind == KP_EV_PRODUCER_ID)
-        snprintf(e.detail, sizeof e.detail, "producer id %lld epoch %d",
-                 (long long)ev->producer_id, ev->producer_epoch);
+        snprintf(e.detail, sizeof e.detail, "producer id %lld epoch %d", (long long)ev->producer_id,
+                 ev->producer_epoch);
     if (ev->kind == KP_EV_RESPONSE_RECEIVED && ev->duration_us > 0) {
         sim_latency *l = &r->lat;
         pthread_mutex_lock(&l->lock);
@@ -203,8 +203,10 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         r->max_records = (int64_t)(w->rate * (double)w->duration_ms / 1000.0) + 1;
     if (r->max_records > 10000000) {
         sim_runner_destroy(r);
-        return fail(errbuf, errsize, "workload: %lld records planned (rate x duration); at most "
-                                     "10000000", (long long)r->max_records);
+        return fail(errbuf, errsize,
+                    "workload: %lld records planned (rate x duration); at most "
+                    "10000000",
+                    (long long)r->max_records);
     }
     r->recs = calloc((size_t)r->max_records, sizeof *r->recs);
     r->clock = sim_clock_new(r->o.speed);
@@ -356,7 +358,9 @@ static void *supervisor_main(void *arg) {
     sim_event_init(&e, SIM_SRC_SIM, "run.ended");
     e.count = (int32_t)atomic_load(&r->sent);
     snprintf(e.detail, sizeof e.detail, "%s",
-             timed_out ? "drain timeout" : atomic_load(&r->interrupted) ? "stopped" : "complete");
+             timed_out                      ? "drain timeout"
+             : atomic_load(&r->interrupted) ? "stopped"
+                                            : "complete");
     sim_runner_emit(r, &e);
     finish(r);
     return NULL;
@@ -500,8 +504,8 @@ void sim_runner_destroy(sim_runner *r) {
     if (r->clock)
         sim_clock_resume(r->clock);
     if (r->threads_started) {
-        atomic_store(&r->interrupted, atomic_load(&r->interrupted) ||
-                                          atomic_load(&r->state) != SIM_RUN_DONE);
+        atomic_store(&r->interrupted,
+                     atomic_load(&r->interrupted) || atomic_load(&r->state) != SIM_RUN_DONE);
         atomic_store(&r->stop, true);
         sim_runner_wait(r, -1);
     }

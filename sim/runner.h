@@ -28,12 +28,12 @@
 typedef struct sim_runner sim_runner;
 
 typedef struct sim_run_opts {
-    double speed;             /* initial clock speed (default 1.0 when 0) */
-    bool seed_set;            /* override the workload seed with `seed` */
+    double speed;  /* initial clock speed (default 1.0 when 0) */
+    bool seed_set; /* override the workload seed with `seed` */
     uint64_t seed;
-    const char *trace_path;   /* JSONL trace file, or NULL */
-    size_t ring_capacity;     /* view ring size in events; 0 = no ring (headless) */
-    int64_t stop_grace_ms;    /* after a stop: wall ms to let in-flight work finish (def. 3000) */
+    const char *trace_path; /* JSONL trace file, or NULL */
+    size_t ring_capacity;   /* view ring size in events; 0 = no ring (headless) */
+    int64_t stop_grace_ms;  /* after a stop: wall ms to let in-flight work finish (def. 3000) */
 } sim_run_opts;
 
 typedef enum sim_run_state {
@@ -45,19 +45,19 @@ typedef enum sim_run_state {
 
 typedef struct sim_progress {
     sim_run_state state;
-    int64_t planned;      /* records the workload will send (-1 when bounded by duration) */
-    int64_t sent;         /* kp_produce() calls so far */
+    int64_t planned; /* records the workload will send (-1 when bounded by duration) */
+    int64_t sent;    /* kp_produce() calls so far */
     int64_t acknowledged;
     int64_t failed;
-    int64_t elapsed_ms;   /* simulated ms since start */
-    int64_t duration_ms;  /* planned simulated ms (-1 when bounded by count) */
-    double ack_rate;      /* acknowledged records per simulated second (recent) */
-    double eta_s;         /* wall seconds left (estimate; -1 unknown) */
-    bool paused;          /* paused by sim_runner_pause (step mode holds time on its own) */
+    int64_t elapsed_ms;  /* simulated ms since start */
+    int64_t duration_ms; /* planned simulated ms (-1 when bounded by count) */
+    double ack_rate;     /* acknowledged records per simulated second (recent) */
+    double eta_s;        /* wall seconds left (estimate; -1 unknown) */
+    bool paused;         /* paused by sim_runner_pause (step mode holds time on its own) */
     double speed;
     bool stepping;
-    bool stopping;        /* a stop was requested */
-    int next_fault;       /* index of the next timeline entry, n_timeline when all played */
+    bool stopping;  /* a stop was requested */
+    int next_fault; /* index of the next timeline entry, n_timeline when all played */
 } sim_progress;
 
 /* Creates the run: validates the producer config against the producer, builds the cluster

@@ -19,9 +19,9 @@ enum { REC_UNSENT = 0, REC_PENDING = 1, REC_ACKED = 2, REC_FAILED = 3 };
 typedef struct sim_rec {
     struct sim_runner *r; /* so the delivery callback (opaque = the sim_rec) finds its run */
     _Atomic uint8_t state;
-    uint8_t thread;  /* producing thread index */
-    int32_t key;     /* key index, -1 = keyless */
-    int32_t err;     /* kw_err when failed */
+    uint8_t thread; /* producing thread index */
+    int32_t key;    /* key index, -1 = keyless */
+    int32_t err;    /* kw_err when failed */
     int32_t partition;
     int64_t offset;
 } sim_rec;
@@ -38,8 +38,8 @@ struct sim_runner {
     uint64_t seed;
     sim_clock *clock;
     sim_bus *bus;
-    FILE *trace; /* NULL when no trace */
-    bool footer_written; /* control thread only */
+    FILE *trace;                /* NULL when no trace */
+    bool footer_written;        /* control thread only */
     pthread_mutex_t trace_lock; /* guards the trace file and the two fields below */
     uint64_t trace_last_seq;    /* seq of the last event line written */
     bool trace_closed;          /* the summary is written: later events are left out */
@@ -51,14 +51,14 @@ struct sim_runner {
     /* the records: ids 0..max_records-1 */
     sim_rec *recs;
     int64_t max_records;
-    atomic_int_fast64_t next_id;  /* next id a workload thread takes */
-    atomic_int_fast64_t sent;     /* ids handed to kp_produce */
+    atomic_int_fast64_t next_id; /* next id a workload thread takes */
+    atomic_int_fast64_t sent;    /* ids handed to kp_produce */
     atomic_int_fast64_t acked;
     atomic_int_fast64_t failed;
 
     int64_t start_us; /* sim time of the start */
     int64_t start_wall_us;
-    int64_t end_us;   /* sim time of the end (DONE) */
+    int64_t end_us; /* sim time of the end (DONE) */
     int64_t end_wall_us;
 
     pthread_t workers[16];
@@ -74,10 +74,10 @@ struct sim_runner {
     atomic_int faults_applied, faults_failed;
 
     atomic_bool user_paused; /* sim_runner_pause (space); step mode pauses the clock too */
-    atomic_bool stop;      /* Ctrl-C / sim_runner_stop: workload stops */
-    atomic_bool end;       /* the run is over: timeline and waits stop */
+    atomic_bool stop;        /* Ctrl-C / sim_runner_stop: workload stops */
+    atomic_bool end;         /* the run is over: timeline and waits stop */
     atomic_bool interrupted;
-    atomic_int state;      /* sim_run_state */
+    atomic_int state; /* sim_run_state */
     pthread_mutex_t done_lock;
     pthread_cond_t done_cond;
 

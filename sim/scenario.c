@@ -25,7 +25,8 @@ typedef struct ctx {
     kp_conf *conf; /* scratch producer config, to validate producer keys */
 } ctx;
 
-static int fail(ctx *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(ctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(ctx *c, const char *path, const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -78,8 +79,7 @@ static int check_keys(ctx *c, const cJSON *obj, const char *path, const char *co
             char list[400] = "";
             size_t n = 0;
             for (int i = 0; allowed[i] && n < sizeof list - 1; i++)
-                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
-                                      allowed[i]);
+                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", allowed[i]);
             return fail(c, p, "unknown key (expected one of: %s)", list);
         }
         for (const cJSON *e = obj->child; e != k; e = e->next)
@@ -159,8 +159,8 @@ static int check_broker(ctx *c, const char *path, int64_t id, int brokers) {
 }
 
 /* "follower_lag_ms": 200 (every broker) or {"2": 500, "3": 0} (per broker id). */
-static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char *key,
-                          int brokers, int64_t hi, int64_t out[SIM_MAX_BROKERS]) {
+static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char *key, int brokers,
+                          int64_t hi, int64_t out[SIM_MAX_BROKERS]) {
     char p[256];
     join(p, sizeof p, path, key);
     const cJSON *j = get(obj, key);
@@ -200,15 +200,15 @@ static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char
 
 /* ------------------------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"name",     "description", "cluster", "producer",
-                                       "workload", "timeline",    "expect",  "drain_timeout_ms",
-                                       NULL};
-static const char *const cluster_keys[] = {"brokers", "topics", "follower_lag_ms", "rtt_ms",
-                                           "replica.lag.time.max.ms", NULL};
-static const char *const topic_keys[] = {"name", "partitions", "replication",
-                                         "min.insync.replicas", NULL};
-static const char *const workload_keys[] = {"topic", "messages", "duration_ms", "rate", "keys",
-                                            "value_size", "threads", "seed", NULL};
+static const char *const top_keys[] = {"name",     "description",      "cluster",
+                                       "producer", "workload",         "timeline",
+                                       "expect",   "drain_timeout_ms", NULL};
+static const char *const cluster_keys[] = {
+    "brokers", "topics", "follower_lag_ms", "rtt_ms", "replica.lag.time.max.ms", NULL};
+static const char *const topic_keys[] = {"name", "partitions", "replication", "min.insync.replicas",
+                                         NULL};
+static const char *const workload_keys[] = {"topic",      "messages", "duration_ms", "rate", "keys",
+                                            "value_size", "threads",  "seed",        NULL};
 static const char *const size_keys[] = {"min", "max", NULL};
 
 static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
@@ -250,14 +250,16 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
         if (!ts->name[0])
             return fail(c, np, "empty topic name");
         for (const char *s = ts->name; *s; s++)
-            if (!(((*s | 32) >= 'a' && (*s | 32) <= 'z') || (*s >= '0' && *s <= '9') ||
-                  *s == '.' || *s == '_' || *s == '-'))
-                return fail(c, np, "'%s': a topic name may hold only letters, digits, '.', '_' "
-                                   "and '-'", ts->name);
+            if (!(((*s | 32) >= 'a' && (*s | 32) <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+                  *s == '_' || *s == '-'))
+                return fail(c, np,
+                            "'%s': a topic name may hold only letters, digits, '.', '_' "
+                            "and '-'",
+                            ts->name);
         for (int k = 0; k < i; k++)
             if (!strcmp(cl->topics[k].name, ts->name))
-                return fail(c, np, "topic '%s' is already defined at cluster.topics[%d]",
-                            ts->name, k);
+                return fail(c, np, "topic '%s' is already defined at cluster.topics[%d]", ts->name,
+                            k);
         if (get_int(c, t, p, "partitions", false, 1, SIM_MAX_PARTITIONS, 1, &v))
             return -1;
         ts->partitions = (int)v;
@@ -403,8 +405,8 @@ static int parse_workload(ctx *c, const cJSON *j, sim_scenario *s) {
 /* Timeline.                                                                                   */
 
 static const char *const fault_names[SIM_FAULT__COUNT] = {
-    "broker_down",  "broker_up",   "rtt",           "drop_responses", "inject_error",
-    "move_leader",  "follower_lag", "isolate_broker", "heal",
+    "broker_down",  "broker_up",      "rtt",  "drop_responses", "inject_error", "move_leader",
+    "follower_lag", "isolate_broker", "heal",
 };
 
 /* The fields each fault kind takes besides at_ms and fault. */
@@ -464,7 +466,7 @@ static const struct {
     const char *name;
     int16_t key;
 } api_names[] = {
-    {"Produce", KW_API_PRODUCE},         {"Fetch", KW_API_FETCH},
+    {"Produce", KW_API_PRODUCE},          {"Fetch", KW_API_FETCH},
     {"ListOffsets", KW_API_LIST_OFFSETS}, {"Metadata", KW_API_METADATA},
     {"ApiVersions", KW_API_API_VERSIONS}, {"InitProducerId", KW_API_INIT_PRODUCER_ID},
 };
@@ -490,8 +492,10 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     if (k < 0) {
         char p[256];
         join(p, sizeof p, path, "fault");
-        return fail(c, p, "unknown fault '%s' (broker_down, broker_up, rtt, drop_responses, "
-                          "inject_error, move_leader, follower_lag, isolate_broker, heal)", kind);
+        return fail(c, p,
+                    "unknown fault '%s' (broker_down, broker_up, rtt, drop_responses, "
+                    "inject_error, move_leader, follower_lag, isolate_broker, heal)",
+                    kind);
     }
     f->kind = (sim_fault_kind)k;
     f->broker = -1;
@@ -552,8 +556,10 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
                 if (!strcmp(api_names[i].name, api->valuestring))
                     found = api_names[i].key;
             if (found < 0)
-                return fail(c, p, "unknown API '%s' (Produce, Metadata, InitProducerId, "
-                                  "ApiVersions, ListOffsets, Fetch)", api->valuestring);
+                return fail(c, p,
+                            "unknown API '%s' (Produce, Metadata, InitProducerId, "
+                            "ApiVersions, ListOffsets, Fetch)",
+                            api->valuestring);
             f->api = (int16_t)found;
         } else {
             if (get_int(c, j, path, "api", true, 0, 100, 0, &v))
@@ -662,16 +668,28 @@ static int parse_timeline(ctx *c, const cJSON *j, sim_scenario *s) {
 /* Expectations.                                                                               */
 
 const char *const sim_expect_metrics[] = {
-    "sent",          "acknowledged",           "failed",         "pending",
-    "in_log",        "lost",                   "duplicated",     "reordered",
-    "failed_in_log", "records_per_request_avg", "batch_size_avg", "request_latency_avg_ms",
-    "request_latency_p99_ms", "retries",       "requests",       NULL,
+    "sent",
+    "acknowledged",
+    "failed",
+    "pending",
+    "in_log",
+    "lost",
+    "duplicated",
+    "reordered",
+    "failed_in_log",
+    "records_per_request_avg",
+    "batch_size_avg",
+    "request_latency_avg_ms",
+    "request_latency_p99_ms",
+    "retries",
+    "requests",
+    NULL,
 };
 
 static const char *const cmp_text[] = {"==", "!=", "<", "<=", ">", ">="};
 
-static int parse_condition(ctx *c, const cJSON *v, const char *path, const char *metric,
-                           int group, sim_expect *out) {
+static int parse_condition(ctx *c, const cJSON *v, const char *path, const char *metric, int group,
+                           sim_expect *out) {
     bool known = false;
     for (int i = 0; sim_expect_metrics[i]; i++)
         if (!strcmp(sim_expect_metrics[i], metric))
@@ -679,15 +697,18 @@ static int parse_condition(ctx *c, const cJSON *v, const char *path, const char 
     if (!strncmp(metric, "failed.", 7)) {
         kw_err e;
         if (!kw_err_from_name(metric + 7, &e))
-            return fail(c, path, "'%s' is not an error name (failed.<ERROR_NAME>, e.g. "
-                                 "failed.NOT_ENOUGH_REPLICAS)", metric + 7);
+            return fail(c, path,
+                        "'%s' is not an error name (failed.<ERROR_NAME>, e.g. "
+                        "failed.NOT_ENOUGH_REPLICAS)",
+                        metric + 7);
         known = true;
     }
     if (!known)
-        return fail(c, path, "unknown metric (sent, acknowledged, failed, failed.<ERROR>, "
-                             "pending, in_log, lost, duplicated, reordered, failed_in_log, "
-                             "records_per_request_avg, batch_size_avg, request_latency_avg_ms, "
-                             "request_latency_p99_ms, retries, requests)");
+        return fail(c, path,
+                    "unknown metric (sent, acknowledged, failed, failed.<ERROR>, "
+                    "pending, in_log, lost, duplicated, reordered, failed_in_log, "
+                    "records_per_request_avg, batch_size_avg, request_latency_avg_ms, "
+                    "request_latency_p99_ms, retries, requests)");
     if (strlen(metric) >= sizeof out->metric)
         return fail(c, path, "metric name too long");
     snprintf(out->metric, sizeof out->metric, "%s", metric);
@@ -717,8 +738,10 @@ static int parse_condition(ctx *c, const cJSON *v, const char *path, const char 
         while (*end == ' ')
             end++;
         if (end == p || *end || errno || !isfinite(out->value))
-            return fail(c, path, "'%s' is not a condition (a number, or \">0\", \">=10\", "
-                                 "\"<5\", \"<=5\", \"==0\", \"!=0\")", v->valuestring);
+            return fail(c, path,
+                        "'%s' is not a condition (a number, or \">0\", \">=10\", "
+                        "\"<5\", \"<=5\", \"==0\", \"!=0\")",
+                        v->valuestring);
     } else {
         return fail(c, path, "expected a number or a condition string like \">0\", got %s",
                     type_name(v));
@@ -851,8 +874,10 @@ int sim_scenario_parse(const char *text, size_t len, const char *source, sim_sce
         if (p < text + len && *p) {
             int line, col;
             line_col(text, p, &line, &col);
-            snprintf(errbuf, errsize, "%s:%d:%d: JSON syntax error: text after the end of the "
-                                      "scenario object", c.source, line, col);
+            snprintf(errbuf, errsize,
+                     "%s:%d:%d: JSON syntax error: text after the end of the "
+                     "scenario object",
+                     c.source, line, col);
             cJSON_Delete(root);
             return -1;
         }

@@ -83,7 +83,14 @@ const char *sim_fault_kind_name(sim_fault_kind k);
 /* One line describing the fault ("broker_down broker=1"), for traces and the view. */
 void sim_fault_describe(const sim_fault *f, char *buf, size_t size);
 
-typedef enum sim_cmp { SIM_CMP_EQ, SIM_CMP_NE, SIM_CMP_LT, SIM_CMP_LE, SIM_CMP_GT, SIM_CMP_GE } sim_cmp;
+typedef enum sim_cmp {
+    SIM_CMP_EQ,
+    SIM_CMP_NE,
+    SIM_CMP_LT,
+    SIM_CMP_LE,
+    SIM_CMP_GT,
+    SIM_CMP_GE
+} sim_cmp;
 
 /* One expectation: metric op value. Conditions with group 0 must all hold; conditions with
  * the same group g > 0 come from one "any_of" list: at least one of them must hold. */

@@ -108,8 +108,8 @@ void sim_trace_write_header(sim_runner *r) {
     fprintf(f, "{\"type\":\"header\",\"schema\":\"courier-trace\",\"version\":%d,\"scenario\":",
             TRACE_VERSION);
     put_str(f, r->s->name);
-    fprintf(f, ",\"seed\":%llu,\"speed\":%g,\"brokers\":%d,\"topic\":",
-            (unsigned long long)r->seed, r->o.speed, r->s->cluster.brokers);
+    fprintf(f, ",\"seed\":%llu,\"speed\":%g,\"brokers\":%d,\"topic\":", (unsigned long long)r->seed,
+            r->o.speed, r->s->cluster.brokers);
     put_str(f, r->s->workload.topic);
     fputs("}\n", f);
     pthread_mutex_unlock(&r->trace_lock);
@@ -122,10 +122,10 @@ void sim_trace_write_footer(sim_runner *r, const sim_audit *a) {
             "{\"type\":\"summary\",\"events\":%llu,\"sent\":%lld,\"acknowledged\":%lld,"
             "\"failed\":%lld,\"pending\":%lld,\"in_log\":%lld,\"lost\":%lld,\"duplicated\":%lld,"
             "\"reordered\":%lld,\"elapsed_ms\":%lld,\"interrupted\":%s}\n",
-            (unsigned long long)r->trace_last_seq, (long long)a->sent,
-            (long long)a->acknowledged, (long long)a->failed, (long long)a->pending,
-            (long long)a->in_log, (long long)a->lost, (long long)a->duplicated,
-            (long long)a->reordered, (long long)a->elapsed_ms, a->interrupted ? "true" : "false");
+            (unsigned long long)r->trace_last_seq, (long long)a->sent, (long long)a->acknowledged,
+            (long long)a->failed, (long long)a->pending, (long long)a->in_log, (long long)a->lost,
+            (long long)a->duplicated, (long long)a->reordered, (long long)a->elapsed_ms,
+            a->interrupted ? "true" : "false");
     r->trace_closed = true;
     fflush(f);
     pthread_mutex_unlock(&r->trace_lock);

@@ -183,9 +183,8 @@ static TC_UNUSED tc_produce_result tc_produce_recv(int fd, int32_t corr, int tim
 
 /* Connects to a broker, produces n records and waits for the answer. */
 static TC_UNUSED tc_produce_result tc_produce(mb_cluster *c, int32_t node, const char *topic,
-                                              int32_t part, int16_t acks, int n,
-                                              const char *prefix, int64_t pid, int16_t epoch,
-                                              int32_t seq) {
+                                              int32_t part, int16_t acks, int n, const char *prefix,
+                                              int64_t pid, int16_t epoch, int32_t seq) {
     tc_produce_result res = {-1, -1, false};
     int fd = tc_connect(mb_broker_port(c, node));
     if (fd < 0)
@@ -262,8 +261,8 @@ static TC_UNUSED void tc_quiet_log(int level, const char *line, void *opaque) {
 
 /* Starts a cluster: 3 brokers, topic "t" (3 partitions, replication 3, min ISR min_isr),
  * on the given clock (NULL = monotonic). */
-static TC_UNUSED mb_cluster *tc_cluster(const kw_clock *clk, int16_t min_isr,
-                                        int64_t lag_max_ms, mb_event_cb cb, void *opaque) {
+static TC_UNUSED mb_cluster *tc_cluster(const kw_clock *clk, int16_t min_isr, int64_t lag_max_ms,
+                                        mb_event_cb cb, void *opaque) {
     mb_config conf;
     mb_config_init(&conf);
     static mb_topic_config topics[1];

@@ -240,7 +240,7 @@ static void test_idempotent_duplicate_gets_original_offset_gap_is_out_of_order(v
     CU_ASSERT_EQUAL(r.error, 0);
     CU_ASSERT_EQUAL(r.base_offset, 0);
     CU_ASSERT_EQUAL(tc_info(c, "t", 0).log_end_offset, 3); /* appended once */
-    r = tc_produce(c, 1, "t", 0, -1, 2, "i", pid, 0, 5); /* 3, 4 missing */
+    r = tc_produce(c, 1, "t", 0, -1, 2, "i", pid, 0, 5);   /* 3, 4 missing */
     CU_ASSERT_EQUAL(r.error, KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
     r = tc_produce(c, 1, "t", 0, -1, 2, "i", pid, 0, 3);
     CU_ASSERT_EQUAL(r.error, 0);
@@ -358,9 +358,9 @@ static void test_list_offsets_and_fetch_read_back_to_high_watermark(void) {
     kw_batch kb;
     size_t used;
     char eb[128];
-    CU_ASSERT_EQUAL(kw_batch_parse(p->records.p, (size_t)p->records.len, true, &kb, &used, eb,
-                                   sizeof eb),
-                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(
+        kw_batch_parse(p->records.p, (size_t)p->records.len, true, &kb, &used, eb, sizeof eb),
+        KW_ERR_NONE);
     CU_ASSERT_EQUAL(kb.base_offset, 0);
     CU_ASSERT_EQUAL(kb.record_count, 4);
     CU_ASSERT_EQUAL(used, (size_t)p->records.len); /* only the committed batch */
@@ -432,8 +432,10 @@ void suite_mockbroker_cluster(void) {
     tu_suite("mockbroker_cluster");
     tu_test("test_acks1_answers_after_leader_append_followers_copy_after_lag",
             test_acks1_answers_after_leader_append_followers_copy_after_lag);
-    tu_test("test_acks_all_answers_only_when_isr_has_it", test_acks_all_answers_only_when_isr_has_it);
-    tu_test("test_acks_all_times_out_at_request_timeout", test_acks_all_times_out_at_request_timeout);
+    tu_test("test_acks_all_answers_only_when_isr_has_it",
+            test_acks_all_answers_only_when_isr_has_it);
+    tu_test("test_acks_all_times_out_at_request_timeout",
+            test_acks_all_times_out_at_request_timeout);
     tu_test("test_pending_acks_all_fails_over_when_leader_moves",
             test_pending_acks_all_fails_over_when_leader_moves);
     tu_test("test_isr_falling_below_min_after_append_answers_after_append_error",

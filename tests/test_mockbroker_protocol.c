@@ -104,8 +104,8 @@ static bool decode_response(int16_t key, int16_t v, kw_rbuf *rb, kw_arena *a) {
     case KW_API_FETCH: {
         kw_fetch_resp m;
         e = kw_fetch_resp_decode(rb, v, a, &m);
-        if (!e && (m.topics[0].partitions[0].error_code ||
-                   m.topics[0].partitions[0].records.len <= 0))
+        if (!e &&
+            (m.topics[0].partitions[0].error_code || m.topics[0].partitions[0].records.len <= 0))
             e = KW_ERR__MALFORMED;
         break;
     }
@@ -149,8 +149,7 @@ static void test_every_advertised_version_of_every_api_is_served(void) {
             if (h.correlation_id == corr && decode_response(r->api_key, v, &rb, a))
                 served++;
             else
-                fprintf(stderr, "%s v%d: bad answer (%s)\n", kw_api_name(r->api_key), v,
-                        rb.errmsg);
+                fprintf(stderr, "%s v%d: bad answer (%s)\n", kw_api_name(r->api_key), v, rb.errmsg);
             kw_arena_destroy(a);
             free(buf);
         }

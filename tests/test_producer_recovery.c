@@ -307,7 +307,10 @@ static void test_leader_error_refreshes_metadata_without_retries(void) {
     kp_producer *p = kp_producer_new(conf, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     tdeliv d = {0};
-    kp_record r = {.topic = "m", .partition = 0, .value = "x", .value_len = 1,
+    kp_record r = {.topic = "m",
+                   .partition = 0,
+                   .value = "x",
+                   .value_len = 1,
                    .timestamp_ms = KP_TIMESTAMP_NOW};
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
     CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);

@@ -110,8 +110,9 @@ static uint8_t *read_hex(const char *path, size_t *len) {
 static int load_all(golden *out, int max) {
     DIR *d = opendir(vectors_dir());
     if (!d) {
-        fprintf(stderr, "\ncannot open %s (run from the repository root or set "
-                        "COURIER_VECTORS)\n",
+        fprintf(stderr,
+                "\ncannot open %s (run from the repository root or set "
+                "COURIER_VECTORS)\n",
                 vectors_dir());
         return 0;
     }
@@ -196,13 +197,15 @@ static void encode_body(const golden *g, kw_wbuf *wb, const any_msg *m) {
                    : kw_api_versions_resp_encode(wb, v, &m->avr);
         break;
     case KW_API_METADATA:
-        g->request ? kw_metadata_req_encode(wb, v, &m->mdq) : kw_metadata_resp_encode(wb, v, &m->mdr);
+        g->request ? kw_metadata_req_encode(wb, v, &m->mdq)
+                   : kw_metadata_resp_encode(wb, v, &m->mdr);
         break;
     case KW_API_PRODUCE:
         g->request ? kw_produce_req_encode(wb, v, &m->prq) : kw_produce_resp_encode(wb, v, &m->prr);
         break;
     case KW_API_INIT_PRODUCER_ID:
-        g->request ? kw_init_pid_req_encode(wb, v, &m->ipq) : kw_init_pid_resp_encode(wb, v, &m->ipr);
+        g->request ? kw_init_pid_req_encode(wb, v, &m->ipq)
+                   : kw_init_pid_resp_encode(wb, v, &m->ipr);
         break;
     case KW_API_LIST_OFFSETS:
         g->request ? kw_list_offsets_req_encode(wb, v, &m->loq)
@@ -240,8 +243,8 @@ static void decode_frame(const golden *g, kw_arena *a, decoded *d) {
     memset(d, 0, sizeof *d);
     int32_t flen = 0;
     char eb[160];
-    CU_ASSERT_EQUAL_FATAL(kw_frame_peek(g->bytes, g->len, KW_DEFAULT_MAX_FRAME, &flen, eb,
-                                        sizeof eb), 1);
+    CU_ASSERT_EQUAL_FATAL(
+        kw_frame_peek(g->bytes, g->len, KW_DEFAULT_MAX_FRAME, &flen, eb, sizeof eb), 1);
     CU_ASSERT_EQUAL_FATAL((size_t)flen + 4, g->len);
     kw_rbuf rb;
     kw_rbuf_init(&rb, g->bytes + 4, (size_t)flen, g->file);
@@ -292,8 +295,8 @@ static void test_every_golden_frame_decodes_and_reencodes_to_the_same_bytes(void
         CU_ASSERT_FATAL(!wb.oom);
         bool same = wb.len == g[i].len && memcmp(wb.p, g[i].bytes, wb.len) == 0;
         if (!same)
-            fprintf(stderr, "\n%s: re-encoded %zu bytes differ from the %zu captured\n",
-                    g[i].file, wb.len, g[i].len);
+            fprintf(stderr, "\n%s: re-encoded %zu bytes differ from the %zu captured\n", g[i].file,
+                    wb.len, g[i].len);
         CU_ASSERT(same);
         exact += same;
         for (size_t k = 0; k < N_APIS; k++)
@@ -354,8 +357,8 @@ static void expect_three_records(kw_slice records, int64_t want_pid, bool null_t
     size_t off = 0;
     CU_ASSERT_FATAL(records.len > 0);
     while (off < (size_t)records.len) {
-        kw_err err = kw_batch_parse(records.p + off, (size_t)records.len - off, true, &b, &used,
-                                    eb, sizeof eb);
+        kw_err err = kw_batch_parse(records.p + off, (size_t)records.len - off, true, &b, &used, eb,
+                                    sizeof eb);
         if (err)
             fprintf(stderr, "\nbatch: %s\n", eb);
         CU_ASSERT_EQUAL_FATAL(err, KW_ERR_NONE);

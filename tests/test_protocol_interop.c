@@ -34,15 +34,15 @@ typedef struct responder {
     atomic_int stop;
     pthread_t thread;
     /* counts by the responder thread, read after join */
-    int api_versions[4];   /* by version */
-    int metadata[9];       /* by version */
-    int init_pid[2];       /* by version */
-    int produce[9];        /* by version */
-    int records;           /* records received in valid batches */
-    int64_t last_pid;      /* producer id on the last batch */
+    int api_versions[4]; /* by version */
+    int metadata[9];     /* by version */
+    int init_pid[2];     /* by version */
+    int produce[9];      /* by version */
+    int records;         /* records received in valid batches */
+    int64_t last_pid;    /* producer id on the last batch */
     int64_t next_offset[8];
-    int other;             /* requests for APIs we do not answer */
-    int bad;               /* requests we could not decode */
+    int other; /* requests for APIs we do not answer */
+    int bad;   /* requests we could not decode */
     char last_error[200];
     conn conns[MAX_CONNS];
 } responder;
@@ -105,9 +105,12 @@ static bool answer(responder *r, int fd, const uint8_t *frame, size_t len) {
                                           {0, 1, 1, 0, 1, reps, 1, reps, 0, NULL}};
         kw_metadata_topic topic = {0, kw_slice_str(TOPIC), false, 2, parts, INT32_MIN};
         kw_metadata_broker broker = {1, kw_slice_str("127.0.0.1"), r->port, KW_SLICE_NULL};
-        kw_metadata_resp resp = {.n_brokers = 1, .brokers = &broker,
+        kw_metadata_resp resp = {.n_brokers = 1,
+                                 .brokers = &broker,
                                  .cluster_id = kw_slice_str("courier-interop-cluster"),
-                                 .controller_id = 1, .n_topics = 1, .topics = &topic,
+                                 .controller_id = 1,
+                                 .n_topics = 1,
+                                 .topics = &topic,
                                  .cluster_authorized_operations = INT32_MIN};
         kw_response_header_encode(&wb, &rh, kw_response_header_version(h.api_key, h.api_version));
         kw_metadata_resp_encode(&wb, h.api_version, &resp);
@@ -141,9 +144,11 @@ static bool answer(responder *r, int fd, const uint8_t *frame, size_t len) {
                 r->last_pid = b.producer_id;
                 off += used;
             }
-            rp[i] = (kw_produce_resp_partition){.index = p->index, .error_code = 0,
+            rp[i] = (kw_produce_resp_partition){.index = p->index,
+                                                .error_code = 0,
                                                 .base_offset = r->next_offset[idx],
-                                                .log_append_time_ms = -1, .log_start_offset = 0,
+                                                .log_append_time_ms = -1,
+                                                .log_start_offset = 0,
                                                 .error_message = KW_SLICE_NULL};
             r->next_offset[idx] += count;
             r->records += count;
@@ -276,8 +281,7 @@ static void test_kcat_lists_a_topic_from_our_api_versions_v3_and_metadata(void) 
     responder *r = responder_start();
     char cmd[256];
     snprintf(cmd, sizeof cmd,
-             "timeout 30 kcat -L -b 127.0.0.1:%d -m 10 -X client.id=courier-interop 2>&1",
-             r->port);
+             "timeout 30 kcat -L -b 127.0.0.1:%d -m 10 -X client.id=courier-interop 2>&1", r->port);
     int status;
     char *out = run(cmd, &status);
     responder_stop(r);
@@ -336,8 +340,8 @@ static void test_kcat_gets_its_idempotent_records_acknowledged(void) {
     for (int v = 0; v <= 8; v++)
         produce += r->produce[v];
     if (status != 0 || strstr(out, "Delivery failed") || r->records != 3)
-        fprintf(stderr, "\nkcat said (%d records, %d Produce requests):\n%s\n", r->records,
-                produce, out);
+        fprintf(stderr, "\nkcat said (%d records, %d Produce requests):\n%s\n", r->records, produce,
+                out);
     CU_ASSERT_EQUAL(status, 0);
     CU_ASSERT(strstr(out, "Delivery failed") == NULL);
     CU_ASSERT(strstr(out, "underflow") == NULL);

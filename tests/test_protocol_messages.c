@@ -37,12 +37,12 @@ typedef struct codec {
     void (*check)(int16_t v, const any_msg *want, const any_msg *got);
 } codec;
 
-#define WRAP(fn, field)                                                                       \
-    static void enc_##fn(kw_wbuf *wb, int16_t v, const any_msg *m) {                          \
-        kw_##fn##_encode(wb, v, &m->field);                                                   \
-    }                                                                                         \
-    static kw_err dec_##fn(kw_rbuf *rb, int16_t v, kw_arena *a, any_msg *m) {                 \
-        return kw_##fn##_decode(rb, v, a, &m->field);                                         \
+#define WRAP(fn, field)                                                                            \
+    static void enc_##fn(kw_wbuf *wb, int16_t v, const any_msg *m) {                               \
+        kw_##fn##_encode(wb, v, &m->field);                                                        \
+    }                                                                                              \
+    static kw_err dec_##fn(kw_rbuf *rb, int16_t v, kw_arena *a, any_msg *m) {                      \
+        return kw_##fn##_decode(rb, v, a, &m->field);                                              \
     }
 
 WRAP(api_versions_req, avq)
@@ -79,8 +79,8 @@ static void check_api_versions_req(int16_t v, const any_msg *w, const any_msg *g
 
 static kw_api_range av_keys[] = {{0, 3, 8}, {1, 4, 11}, {3, 0, 8}, {18, 0, 3}, {22, 0, 1}};
 static void fill_api_versions_resp(any_msg *m) {
-    m->avr = (kw_api_versions_resp){.error_code = 35, .n_api_keys = 5, .api_keys = av_keys,
-                                    .throttle_time_ms = 1234};
+    m->avr = (kw_api_versions_resp){
+        .error_code = 35, .n_api_keys = 5, .api_keys = av_keys, .throttle_time_ms = 1234};
 }
 static void check_api_versions_resp(int16_t v, const any_msg *w, const any_msg *g) {
     CU_ASSERT_EQUAL(g->avr.error_code, w->avr.error_code);
@@ -100,7 +100,8 @@ static void fill_metadata_req(any_msg *m) {
     md_topics[0] = kw_slice_str("orders");
     md_topics[1] = kw_slice_str("payments");
     md_topics[2] = kw_slice_str("");
-    m->mdq = (kw_metadata_req){.n_topics = 3, .topics = md_topics,
+    m->mdq = (kw_metadata_req){.n_topics = 3,
+                               .topics = md_topics,
                                .allow_auto_topic_creation = false,
                                .include_cluster_authorized_operations = true,
                                .include_topic_authorized_operations = true};
@@ -129,12 +130,16 @@ static void fill_metadata_resp(any_msg *m) {
     md_parts[1] = (kw_metadata_partition){9, 1, -1, 4, 3, md_rep, 0, NULL, 0, NULL};
     md_parts1[0] = (kw_metadata_partition){0, 0, 2, 11, 2, md_rep, 2, md_isr, 0, NULL};
     md_tops[0] = (kw_metadata_topic){0, kw_slice_str("orders"), false, 2, md_parts, 0x0f};
-    md_tops[1] = (kw_metadata_topic){0, kw_slice_str("__consumer_offsets"), true, 1, md_parts1,
-                                     0x1f};
+    md_tops[1] =
+        (kw_metadata_topic){0, kw_slice_str("__consumer_offsets"), true, 1, md_parts1, 0x1f};
     md_tops[2] = (kw_metadata_topic){3, kw_slice_str("missing"), false, 0, NULL, INT32_MIN};
-    m->mdr = (kw_metadata_resp){.throttle_time_ms = 77, .n_brokers = 2, .brokers = md_brokers,
+    m->mdr = (kw_metadata_resp){.throttle_time_ms = 77,
+                                .n_brokers = 2,
+                                .brokers = md_brokers,
                                 .cluster_id = kw_slice_str("courier-cluster"),
-                                .controller_id = 2, .n_topics = 3, .topics = md_tops,
+                                .controller_id = 2,
+                                .n_topics = 3,
+                                .topics = md_tops,
                                 .cluster_authorized_operations = 0x7ff};
 }
 static void check_i32_array(int32_t gn, const int32_t *g, int32_t wn, const int32_t *w) {
@@ -218,10 +223,10 @@ static kw_produce_resp_topic prr_tops[1];
 static void fill_produce_resp(any_msg *m) {
     pr_errs[0] = (kw_produce_record_error){3, kw_slice_str("bad key")};
     pr_errs[1] = (kw_produce_record_error){4, KW_SLICE_NULL};
-    prr_parts[0] = (kw_produce_resp_partition){0, 0, 1000, 1700000000000LL, 12, 0, NULL,
-                                               KW_SLICE_NULL};
-    prr_parts[1] = (kw_produce_resp_partition){1, 87, -1, -1, 5, 2, pr_errs,
-                                               kw_slice_str("invalid record")};
+    prr_parts[0] =
+        (kw_produce_resp_partition){0, 0, 1000, 1700000000000LL, 12, 0, NULL, KW_SLICE_NULL};
+    prr_parts[1] =
+        (kw_produce_resp_partition){1, 87, -1, -1, 5, 2, pr_errs, kw_slice_str("invalid record")};
     prr_tops[0] = (kw_produce_resp_topic){kw_slice_str("orders"), 2, prr_parts};
     m->prr = (kw_produce_resp){1, prr_tops, 250};
 }
@@ -337,10 +342,17 @@ static void fill_fetch_req(any_msg *m) {
     ft_tops[1] = (kw_fetch_req_topic){kw_slice_str("none"), 0, NULL};
     ft_forgot[0] = (kw_fetch_forgotten_topic){kw_slice_str("old"), 3, ft_forgot_parts};
     ft_forgot[1] = (kw_fetch_forgotten_topic){kw_slice_str("older"), 0, NULL};
-    m->ftq = (kw_fetch_req){.replica_id = -1, .max_wait_ms = 500, .min_bytes = 1,
-                            .max_bytes = 52428800, .isolation_level = 1, .session_id = 99,
-                            .session_epoch = 3, .n_topics = 2, .topics = ft_tops,
-                            .n_forgotten = 2, .forgotten = ft_forgot,
+    m->ftq = (kw_fetch_req){.replica_id = -1,
+                            .max_wait_ms = 500,
+                            .min_bytes = 1,
+                            .max_bytes = 52428800,
+                            .isolation_level = 1,
+                            .session_id = 99,
+                            .session_epoch = 3,
+                            .n_topics = 2,
+                            .topics = ft_tops,
+                            .n_forgotten = 2,
+                            .forgotten = ft_forgot,
                             .rack_id = kw_slice_str("rack-a")};
 }
 static void check_fetch_req(int16_t v, const any_msg *w, const any_msg *g) {
@@ -379,13 +391,16 @@ static kw_fetch_aborted_txn ftr_aborted[2] = {{1000, 5}, {1001, 17}};
 static kw_fetch_resp_partition ftr_parts[3];
 static kw_fetch_resp_topic ftr_tops[1];
 static void fill_fetch_resp(any_msg *m) {
-    ftr_parts[0] = (kw_fetch_resp_partition){0, 0, 120, 118, 3, 2, ftr_aborted, 2,
-                                             {(const uint8_t *)"records-bytes", 13}};
+    ftr_parts[0] = (kw_fetch_resp_partition){
+        0, 0, 120, 118, 3, 2, ftr_aborted, 2, {(const uint8_t *)"records-bytes", 13}};
     ftr_parts[1] = (kw_fetch_resp_partition){1, 1, 50, 50, 0, -1, NULL, -1, KW_SLICE_NULL};
     ftr_parts[2] = (kw_fetch_resp_partition){2, 0, 0, 0, 0, 0, NULL, -1, EMPTY};
     ftr_tops[0] = (kw_fetch_resp_topic){kw_slice_str("orders"), 3, ftr_parts};
-    m->ftr = (kw_fetch_resp){.throttle_time_ms = 9, .error_code = 0, .session_id = 1234,
-                             .n_topics = 1, .topics = ftr_tops};
+    m->ftr = (kw_fetch_resp){.throttle_time_ms = 9,
+                             .error_code = 0,
+                             .session_id = 1234,
+                             .n_topics = 1,
+                             .topics = ftr_tops};
 }
 static void check_fetch_resp(int16_t v, const any_msg *w, const any_msg *g) {
     const kw_fetch_resp *a = &w->ftr, *b = &g->ftr;
@@ -409,15 +424,14 @@ static void check_fetch_resp(int16_t v, const any_msg *w, const any_msg *g) {
                 CU_ASSERT_EQUAL(pb->aborted[k].producer_id, pa->aborted[k].producer_id);
                 CU_ASSERT_EQUAL(pb->aborted[k].first_offset, pa->aborted[k].first_offset);
             }
-            CU_ASSERT_EQUAL(pb->preferred_read_replica,
-                            v >= 11 ? pa->preferred_read_replica : -1);
+            CU_ASSERT_EQUAL(pb->preferred_read_replica, v >= 11 ? pa->preferred_read_replica : -1);
             CHECK_SLICE(pb->records, pa->records);
         }
     }
 }
 
-#define CODEC(label, dir, fn, lo, hi)                                                         \
-    {label, dir, lo, hi, enc_##fn, dec_##fn, fill_##fn, check_##fn}
+#define CODEC(label, dir, fn, lo, hi)                                                              \
+    { label, dir, lo, hi, enc_##fn, dec_##fn, fill_##fn, check_##fn }
 
 static const codec codecs[] = {
     CODEC("ApiVersions", "request", api_versions_req, 0, 3),
@@ -507,30 +521,32 @@ static void test_versions_that_add_fields_grow_the_encoding(void) {
         int16_t v;
         long delta; /* len(v) - len(v-1) */
     } steps[] = {
-        {1, 1, 4},                    /* ApiVersions resp v1: throttle_time_ms */
-        {2, 4, 1},                    /* Metadata req v4: allow_auto_topic_creation */
-        {2, 8, 2},                    /* Metadata req v8: two include_* flags */
-        {3, 1, (2 + 4) + 4 + 3},      /* Metadata resp v1: racks (null, "r2"), controller, is_internal x3 */
-        {3, 2, 2 + 15},               /* v2: cluster_id */
-        {3, 3, 4},                    /* v3: throttle */
-        {3, 4, 0},                    /* v4: same as v3 */
-        {3, 5, 3 * 4 + 4},            /* v5: offline_replicas arrays x3 + one element */
+        {1, 1, 4}, /* ApiVersions resp v1: throttle_time_ms */
+        {2, 4, 1}, /* Metadata req v4: allow_auto_topic_creation */
+        {2, 8, 2}, /* Metadata req v8: two include_* flags */
+        {3, 1,
+         (2 + 4) + 4 + 3}, /* Metadata resp v1: racks (null, "r2"), controller, is_internal x3 */
+        {3, 2, 2 + 15},    /* v2: cluster_id */
+        {3, 3, 4},         /* v3: throttle */
+        {3, 4, 0},         /* v4: same as v3 */
+        {3, 5, 3 * 4 + 4}, /* v5: offline_replicas arrays x3 + one element */
         {3, 6, 0},
-        {3, 7, 3 * 4},                /* v7: leader_epoch x3 partitions */
-        {3, 8, 3 * 4 + 4},            /* v8: topic ops x3 + cluster ops */
-        {5, 5, 2 * 8},                /* Produce resp v5: log_start_offset x2 */
-        {5, 8, (4 + 2) + 4 + (4 + 2 + 7) + (4 + 2) + (2 + 14)}, /* v8 record_errors, error_message */
-        {8, 2, 1},                    /* ListOffsets req v2: isolation_level */
-        {8, 4, 2 * 4},                /* v4: current_leader_epoch x2 */
-        {9, 2, 4},                    /* ListOffsets resp v2: throttle */
-        {9, 4, 2 * 4},                /* v4: leader_epoch x2 */
-        {10, 5, 2 * 8},               /* Fetch req v5: log_start_offset x2 */
-        {10, 7, 8 + 4 + (2 + 3 + 4 + 12) + (2 + 5 + 4)}, /* v7: session + forgotten */
-        {10, 9, 2 * 4},               /* v9: current_leader_epoch */
-        {10, 11, 2 + 6},              /* v11: rack_id */
-        {11, 5, 3 * 8},               /* Fetch resp v5: log_start_offset x3 */
-        {11, 7, 2 + 4},               /* v7: error_code + session_id */
-        {11, 11, 3 * 4},              /* v11: preferred_read_replica x3 */
+        {3, 7, 3 * 4},     /* v7: leader_epoch x3 partitions */
+        {3, 8, 3 * 4 + 4}, /* v8: topic ops x3 + cluster ops */
+        {5, 5, 2 * 8},     /* Produce resp v5: log_start_offset x2 */
+        {5, 8,
+         (4 + 2) + 4 + (4 + 2 + 7) + (4 + 2) + (2 + 14)}, /* v8 record_errors, error_message */
+        {8, 2, 1},                                        /* ListOffsets req v2: isolation_level */
+        {8, 4, 2 * 4},                                    /* v4: current_leader_epoch x2 */
+        {9, 2, 4},                                        /* ListOffsets resp v2: throttle */
+        {9, 4, 2 * 4},                                    /* v4: leader_epoch x2 */
+        {10, 5, 2 * 8},                                   /* Fetch req v5: log_start_offset x2 */
+        {10, 7, 8 + 4 + (2 + 3 + 4 + 12) + (2 + 5 + 4)},  /* v7: session + forgotten */
+        {10, 9, 2 * 4},                                   /* v9: current_leader_epoch */
+        {10, 11, 2 + 6},                                  /* v11: rack_id */
+        {11, 5, 3 * 8},                                   /* Fetch resp v5: log_start_offset x3 */
+        {11, 7, 2 + 4},                                   /* v7: error_code + session_id */
+        {11, 11, 3 * 4},                                  /* v11: preferred_read_replica x3 */
         {0, 3, (1 + 7) + (1 + 10) + 1}, /* ApiVersions req v3: compact strings + tags */
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -540,8 +556,8 @@ static void test_versions_that_add_fields_grow_the_encoding(void) {
         encode_sample(c, steps[i].v, &wb);
         long delta = (long)wb.len - (long)before;
         if (delta != steps[i].delta)
-            fprintf(stderr, "\n%s %s v%d grew by %ld, expected %ld\n", c->name, c->dir,
-                    steps[i].v, delta, steps[i].delta);
+            fprintf(stderr, "\n%s %s v%d grew by %ld, expected %ld\n", c->name, c->dir, steps[i].v,
+                    delta, steps[i].delta);
         CU_ASSERT_EQUAL(delta, steps[i].delta);
     }
     kw_wbuf_free(&wb);
@@ -688,8 +704,8 @@ static void test_api_versions_v3_is_flexible_and_v0_is_not(void) {
     expect_bytes(&wb, (const uint8_t[]){2, 'a', 2, '1', 0}, 5);
 
     kw_api_range k[] = {{18, 0, 3}};
-    kw_api_versions_resp r = {.error_code = 0, .n_api_keys = 1, .api_keys = k,
-                              .throttle_time_ms = 0};
+    kw_api_versions_resp r = {
+        .error_code = 0, .n_api_keys = 1, .api_keys = k, .throttle_time_ms = 0};
     kw_wbuf_reset(&wb);
     kw_api_versions_resp_encode(&wb, 3, &r);
     expect_bytes(&wb, (const uint8_t[]){0, 0, 2, 0, 18, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0}, 15);
@@ -698,8 +714,8 @@ static void test_api_versions_v3_is_flexible_and_v0_is_not(void) {
     expect_bytes(&wb, (const uint8_t[]){0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3}, 12);
 
     /* a v3 response with unknown tagged fields (as a newer broker sends) still decodes */
-    const uint8_t tagged[] = {0, 0, 2, 0, 18, 0, 0, 0, 3, 0, 0, 0, 0, 0,
-                              1, 0, 2, 0xaa, 0xbb}; /* one tag: 0, size 2 */
+    const uint8_t tagged[] = {0, 0, 2, 0, 18, 0, 0, 0,    3,   0,
+                              0, 0, 0, 0, 1,  0, 2, 0xaa, 0xbb}; /* one tag: 0, size 2 */
     kw_arena *a = kw_arena_new();
     kw_rbuf rb;
     kw_rbuf_init(&rb, tagged, sizeof tagged, "test");
@@ -720,17 +736,21 @@ static void test_api_versions_v3_is_flexible_and_v0_is_not(void) {
 static void test_produce_response_v5_carries_log_start_offset_before_throttle(void) {
     kw_wbuf wb;
     kw_wbuf_init(&wb);
-    kw_produce_resp_partition p = {.index = 1, .error_code = 0, .base_offset = 2,
-                                   .log_append_time_ms = -1, .log_start_offset = 0};
+    kw_produce_resp_partition p = {.index = 1,
+                                   .error_code = 0,
+                                   .base_offset = 2,
+                                   .log_append_time_ms = -1,
+                                   .log_start_offset = 0};
     kw_produce_resp_topic t = {kw_slice_str("t"), 1, &p};
     kw_produce_resp r = {1, &t, 7};
     kw_produce_resp_encode(&wb, 5, &r);
-    const uint8_t want[] = {0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1, /* topic "t", 1 partition */
-                            0, 0, 0, 1, 0, 0,                   /* index 1, error 0 */
-                            0, 0, 0, 0, 0, 0, 0, 2,             /* base_offset 2 */
+    const uint8_t want[] = {0,    0,    0,    1,    0,    1,    't',  0,
+                            0,    0,    1,                   /* topic "t", 1 partition */
+                            0,    0,    0,    1,    0,    0, /* index 1, error 0 */
+                            0,    0,    0,    0,    0,    0,    0,    2,    /* base_offset 2 */
                             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* append time -1 */
-                            0, 0, 0, 0, 0, 0, 0, 0,             /* log_start_offset 0 */
-                            0, 0, 0, 7};                        /* throttle 7 */
+                            0,    0,    0,    0,    0,    0,    0,    0,    /* log_start_offset 0 */
+                            0,    0,    0,    7};                           /* throttle 7 */
     expect_bytes(&wb, want, sizeof want);
     kw_wbuf_free(&wb);
 }
@@ -738,18 +758,20 @@ static void test_produce_response_v5_carries_log_start_offset_before_throttle(vo
 static void test_list_offsets_v1_has_no_isolation_level_and_v2_does(void) {
     kw_wbuf wb;
     kw_wbuf_init(&wb);
-    kw_list_offsets_req_partition p = {.partition_index = 0, .current_leader_epoch = 5,
-                                       .timestamp = -2};
+    kw_list_offsets_req_partition p = {
+        .partition_index = 0, .current_leader_epoch = 5, .timestamp = -2};
     kw_list_offsets_req_topic t = {kw_slice_str("t"), 1, &p};
     kw_list_offsets_req r = {-1, 0, 1, &t};
     kw_list_offsets_req_encode(&wb, 1, &r);
-    const uint8_t v1[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,
-                          0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    const uint8_t v1[] = {0xff, 0xff, 0xff, 0xff, 0,    0,    0,    1,    0,
+                          1,    't',  0,    0,    0,    1,    0,    0,    0,
+                          0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
     expect_bytes(&wb, v1, sizeof v1);
     kw_wbuf_reset(&wb);
     kw_list_offsets_req_encode(&wb, 2, &r);
-    const uint8_t v2[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,
-                          0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    const uint8_t v2[] = {0xff, 0xff, 0xff, 0xff, 0,    0,    0,    0,   1, 0,
+                          1,    't',  0,    0,    0,    1,    0,    0,   0, 0,
+                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
     expect_bytes(&wb, v2, sizeof v2);
     kw_wbuf_free(&wb);
 }
@@ -757,17 +779,21 @@ static void test_list_offsets_v1_has_no_isolation_level_and_v2_does(void) {
 static void test_fetch_response_null_aborted_transactions_survive(void) {
     kw_wbuf wb;
     kw_wbuf_init(&wb);
-    kw_fetch_resp_partition p = {.partition_index = 0, .high_watermark = 1,
-                                 .last_stable_offset = 1, .log_start_offset = 0,
-                                 .n_aborted = -1, .preferred_read_replica = -1,
+    kw_fetch_resp_partition p = {.partition_index = 0,
+                                 .high_watermark = 1,
+                                 .last_stable_offset = 1,
+                                 .log_start_offset = 0,
+                                 .n_aborted = -1,
+                                 .preferred_read_replica = -1,
                                  .records = KW_SLICE_NULL};
     kw_fetch_resp_topic t = {kw_slice_str("t"), 1, &p};
     kw_fetch_resp r = {.n_topics = 1, .topics = &t};
     kw_fetch_resp_encode(&wb, 4, &r);
-    const uint8_t want[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                            0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1,
-                            0xff, 0xff, 0xff, 0xff,  /* aborted: null */
-                            0xff, 0xff, 0xff, 0xff}; /* records: null */
+    const uint8_t
+        want[] = {0,    0,    0,    0,   0, 0, 0, 1, 0, 1,    't',  0,    0,    0,
+                  1,    0,    0,    0,   0, 0, 0, 0, 0, 0,    0,    0,    0,    0,
+                  1,    0,    0,    0,   0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, /* aborted: null */
+                  0xff, 0xff, 0xff, 0xff};                                      /* records: null */
     expect_bytes(&wb, want, sizeof want);
     kw_arena *a = kw_arena_new();
     kw_rbuf rb;

@@ -204,44 +204,44 @@ static void check_api_versions_resp(int16_t v, const kw_api_versions_resp *m) {
 }
 
 /* Decodes file <api>_v<v>_<dir>.hex with decode into T, checks, re-encodes and compares. */
-#define ORACLE_CASE(api, dir, T, lo, hi)                                                      \
-    static int oracle_##api##_##dir(void) {                                                   \
-        int done = 0;                                                                         \
-        kw_arena *a = kw_arena_new();                                                         \
-        kw_wbuf wb;                                                                           \
-        kw_wbuf_init(&wb);                                                                    \
-        for (int16_t v = lo; v <= hi; v++) {                                                  \
-            char file[128];                                                                   \
-            snprintf(file, sizeof file, "%s_v%d_%s.hex", #api, v,                             \
-                     !strcmp(#dir, "req") ? "request" : "response");                          \
-            size_t len;                                                                       \
-            uint8_t *b = load_hex(file, &len);                                                \
-            CU_ASSERT_PTR_NOT_NULL(b);                                                        \
-            if (!b)                                                                           \
-                continue;                                                                     \
-            kw_rbuf rb;                                                                       \
-            kw_rbuf_init(&rb, b, len, file);                                                  \
-            T m;                                                                              \
-            kw_err err = kw_##api##_##dir##_decode(&rb, v, a, &m);                            \
-            if (err)                                                                          \
-                fprintf(stderr, "\n%s\n", rb.errmsg);                                         \
-            CU_ASSERT_EQUAL(err, KW_ERR_NONE);                                                \
-            if (!err) {                                                                       \
-                check_##api##_##dir(v, &m);                                                   \
-                kw_wbuf_reset(&wb);                                                           \
-                kw_##api##_##dir##_encode(&wb, v, &m);                                        \
-                bool same = wb.len == len && memcmp(wb.p, b, len) == 0;                       \
-                if (!same)                                                                    \
-                    fprintf(stderr, "\n%s: our encoding differs from kafka-python's\n", file); \
-                CU_ASSERT(same);                                                              \
-                done += same;                                                                 \
-            }                                                                                 \
-            free(b);                                                                          \
-            kw_arena_reset(a);                                                                \
-        }                                                                                     \
-        kw_wbuf_free(&wb);                                                                    \
-        kw_arena_destroy(a);                                                                  \
-        return done;                                                                          \
+#define ORACLE_CASE(api, dir, T, lo, hi)                                                           \
+    static int oracle_##api##_##dir(void) {                                                        \
+        int done = 0;                                                                              \
+        kw_arena *a = kw_arena_new();                                                              \
+        kw_wbuf wb;                                                                                \
+        kw_wbuf_init(&wb);                                                                         \
+        for (int16_t v = lo; v <= hi; v++) {                                                       \
+            char file[128];                                                                        \
+            snprintf(file, sizeof file, "%s_v%d_%s.hex", #api, v,                                  \
+                     !strcmp(#dir, "req") ? "request" : "response");                               \
+            size_t len;                                                                            \
+            uint8_t *b = load_hex(file, &len);                                                     \
+            CU_ASSERT_PTR_NOT_NULL(b);                                                             \
+            if (!b)                                                                                \
+                continue;                                                                          \
+            kw_rbuf rb;                                                                            \
+            kw_rbuf_init(&rb, b, len, file);                                                       \
+            T m;                                                                                   \
+            kw_err err = kw_##api##_##dir##_decode(&rb, v, a, &m);                                 \
+            if (err)                                                                               \
+                fprintf(stderr, "\n%s\n", rb.errmsg);                                              \
+            CU_ASSERT_EQUAL(err, KW_ERR_NONE);                                                     \
+            if (!err) {                                                                            \
+                check_##api##_##dir(v, &m);                                                        \
+                kw_wbuf_reset(&wb);                                                                \
+                kw_##api##_##dir##_encode(&wb, v, &m);                                             \
+                bool same = wb.len == len && memcmp(wb.p, b, len) == 0;                            \
+                if (!same)                                                                         \
+                    fprintf(stderr, "\n%s: our encoding differs from kafka-python's\n", file);     \
+                CU_ASSERT(same);                                                                   \
+                done += same;                                                                      \
+            }                                                                                      \
+            free(b);                                                                               \
+            kw_arena_reset(a);                                                                     \
+        }                                                                                          \
+        kw_wbuf_free(&wb);                                                                         \
+        kw_arena_destroy(a);                                                                       \
+        return done;                                                                               \
     }
 
 ORACLE_CASE(metadata, req, kw_metadata_req, 0, 5)

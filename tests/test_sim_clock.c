@@ -234,7 +234,8 @@ void suite_sim_clock(void) {
     tu_test("test_clock_never_goes_backwards", test_clock_never_goes_backwards);
     tu_test("test_clock_paused_sleep_does_not_expire", test_clock_paused_sleep_does_not_expire);
     tu_test("test_clock_sleep_can_be_cancelled", test_clock_sleep_can_be_cancelled);
-    tu_test("test_bus_ring_keeps_order_and_counts_drops", test_bus_ring_keeps_order_and_counts_drops);
+    tu_test("test_bus_ring_keeps_order_and_counts_drops",
+            test_bus_ring_keeps_order_and_counts_drops);
     tu_test("test_bus_sinks_see_every_event_without_a_ring",
             test_bus_sinks_see_every_event_without_a_ring);
     tu_test("test_bus_step_mode_advances_one_event_per_step",

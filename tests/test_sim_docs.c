@@ -456,7 +456,8 @@ static void test_help_lists_the_commands_and_options_readme_documents(void) {
         for (int k = 0; k < n; k++)
             found = found || !strcmp(cmds[k], help_cmds.v[i]);
         if (!found)
-            fprintf(stderr, "\n    README.md: command %s (in courier --help) missing", help_cmds.v[i]);
+            fprintf(stderr, "\n    README.md: command %s (in courier --help) missing",
+                    help_cmds.v[i]);
         CU_ASSERT_TRUE(found);
     }
 
@@ -525,8 +526,8 @@ static void test_doc_command_lines_use_real_options(void) {
         help_options(out, &help[k]);
     }
     glob_t g;
-    const char *pats[] = {"README.md", "docs/README.md", "docs/tour*.md", "docs/config.md",
-                          "docs/architecture.md", "docs/labs/*.md"};
+    const char *pats[] = {"README.md",      "docs/README.md",       "docs/tour*.md",
+                          "docs/config.md", "docs/architecture.md", "docs/labs/*.md"};
     int flags = 0, used = 0;
     for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
         if (glob(pats[i], flags, NULL, &g) == 0)
@@ -615,8 +616,8 @@ static bool defined_in_sources(const char *name) {
  * placeholders (`protocol/kw_msg_<name>.c`) and globs are not paths. */
 static void test_cited_functions_and_files_exist(void) {
     glob_t g;
-    const char *pats[] = {"README.md", "docs/README.md", "docs/tour*.md", "docs/config.md",
-                          "docs/architecture.md", "docs/labs/*.md"};
+    const char *pats[] = {"README.md",      "docs/README.md",       "docs/tour*.md",
+                          "docs/config.md", "docs/architecture.md", "docs/labs/*.md"};
     int flags = 0;
     for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++)
         if (glob(pats[i], flags, NULL, &g) == 0)
@@ -644,8 +645,8 @@ static void test_cited_functions_and_files_exist(void) {
                     fprintf(stderr, "\n    %s: `%s()` is not in the sources", g.gl_pathv[i], tok);
                 CU_ASSERT_TRUE(defined_in_sources(tok));
             } else {
-                const char *rooms[] = {"protocol/", "producer/", "mockbroker/", "sim/", "tests/",
-                                       "scenarios/", "bench/"};
+                const char *rooms[] = {"protocol/", "producer/",  "mockbroker/", "sim/",
+                                       "tests/",    "scenarios/", "bench/"};
                 for (size_t k = 0; k < sizeof rooms / sizeof rooms[0]; k++) {
                     if (strncmp(tok, rooms[k], strlen(rooms[k])) || strchr(tok, ' ') ||
                         strchr(tok, '*') || strchr(tok, '<') || !strchr(tok, '.'))
@@ -668,7 +669,8 @@ static void test_cited_functions_and_files_exist(void) {
 void suite_sim_docs(void);
 void suite_sim_docs(void) {
     tu_suite("sim_docs");
-    tu_test("test_config_producer_table_matches_kp_conf", test_config_producer_table_matches_kp_conf);
+    tu_test("test_config_producer_table_matches_kp_conf",
+            test_config_producer_table_matches_kp_conf);
     tu_test("test_config_unknown_key_is_refused", test_config_unknown_key_is_refused);
     tu_test("test_config_cluster_and_workload_keys_are_loader_keys",
             test_config_cluster_and_workload_keys_are_loader_keys);

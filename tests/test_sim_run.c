@@ -74,8 +74,8 @@ static void test_builtin_scenarios_meet_their_expect(void) {
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *path = g.gl_pathv[i];
         const char *speed = strstr(path, "demo") ? DEMO_SPEED : SCENARIO_SPEED;
-        char *argv[] = {"courier", "run", (char *)path, "--headless", "--speed", (char *)speed,
-                        "--report", "json", NULL};
+        char *argv[] = {"courier",     "run",      (char *)path, "--headless", "--speed",
+                        (char *)speed, "--report", "json",       NULL};
         static char out[65536], err[65536];
         int64_t t0 = tu_now_ms();
         int rc = run(argv, out, sizeof out, err, sizeof err, -1);
@@ -152,8 +152,10 @@ static void test_trace_parses_and_matches_the_audit(void) {
     int fd = mkstemp(tpath);
     CU_ASSERT_TRUE_FATAL(fd >= 0);
     close(fd);
-    char *argv[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--speed", "10",
-                    "--trace", tpath, "--report", "json", NULL};
+    char *argv[] = {"courier",    "run",     "scenarios/min-isr.json",
+                    "--headless", "--speed", "10",
+                    "--trace",    tpath,     "--report",
+                    "json",       NULL};
     static char out[65536], err[65536];
     CU_ASSERT_EQUAL_FATAL(run(argv, out, sizeof out, err, sizeof err, -1), 0);
     cJSON *audit = cJSON_Parse(out);
@@ -193,8 +195,7 @@ static void test_trace_parses_and_matches_the_audit(void) {
     CU_ASSERT_TRUE(seq_ordered); /* one line per event, in seq order, none missing */
     /* header first, summary last */
     CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[0], "type")->valuestring, "header");
-    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[0], "schema")->valuestring,
-                           "courier-trace");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[0], "schema")->valuestring, "courier-trace");
     CU_ASSERT_EQUAL(num(lines[0], "version"), 1);
     CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(lines[n - 1], "type")->valuestring, "summary");
     CU_ASSERT_EQUAL(num(lines[n - 1], "events"), last_seq);

@@ -61,8 +61,7 @@ static void test_valid_base_parses(void) {
                             " \"expect\": {\"lost\": 0, \"failed.NOT_ENOUGH_REPLICAS\": \">=2\","
                             " \"any_of\": [{\"reordered\": \">0\"}, {\"duplicated\": \">0\"}]}",
                             buf, sizeof buf);
-    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(text, strlen(text), "t.json", &s, err, sizeof err),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(text, strlen(text), "t.json", &s, err, sizeof err), 0);
     CU_ASSERT_STRING_EQUAL(s->workload.topic, "orders");
     CU_ASSERT_EQUAL(s->cluster.brokers, 3);
     CU_ASSERT_EQUAL(s->n_producer, 1);
@@ -89,8 +88,8 @@ static void test_syntax_error_gives_line_and_column(void) {
 static void test_unknown_and_duplicate_keys_are_named(void) {
     CU_ASSERT_TRUE(frag_fails_with(", \"lingr\": 5", "t.json: lingr: unknown key"));
     CU_ASSERT_TRUE(fails_with("{\"name\": \"a\", \"name\": \"b\"}", "name: duplicate key"));
-    CU_ASSERT_TRUE(frag_fails_with(", \"expect\": {\"lost\": 0, \"lost\": 1}",
-                                   "expect.lost: duplicate key"));
+    CU_ASSERT_TRUE(
+        frag_fails_with(", \"expect\": {\"lost\": 0, \"lost\": 1}", "expect.lost: duplicate key"));
     CU_ASSERT_TRUE(fails_with("{\"name\":\"t\",\"cluster\":{\"brokers\":3,\"brokers\":2}}",
                               "cluster.brokers: duplicate key"));
     CU_ASSERT_TRUE(frag_fails_with(", \"timeline\": [{\"at_ms\": 1, \"fault\": \"broker_down\","
@@ -163,7 +162,8 @@ static void test_producer_keys_are_checked_by_the_producer(void) {
 }
 
 static void test_expectations_are_validated(void) {
-    CU_ASSERT_TRUE(frag_fails_with(", \"expect\": {\"lossed\": 0}", "expect.lossed: unknown metric"));
+    CU_ASSERT_TRUE(
+        frag_fails_with(", \"expect\": {\"lossed\": 0}", "expect.lossed: unknown metric"));
     CU_ASSERT_TRUE(frag_fails_with(", \"expect\": {\"lost\": \">>0\"}",
                                    "expect.lost: '>>0' is not a condition"));
     CU_ASSERT_TRUE(frag_fails_with(", \"expect\": {\"failed.NOPE\": 1}",
@@ -247,11 +247,12 @@ static void test_courier_run_bad_files_exit_2(void) {
     char buf[4096];
     expect_exit2("{\n \"name\": \"x\",,\n}", "JSON syntax error");
     expect_exit2(with(", \"lingr\": 5", buf, sizeof buf), "lingr: unknown key");
-    expect_exit2(with(", \"timeline\": [{\"at_ms\": 1, \"fault\": \"rtt\", \"broker\": 1, \"ms\": 1},"
-                      " {\"at_ms\": 1, \"fault\": \"rtt\", \"broker\": 1, \"ms\": 1},"
-                      " {\"at_ms\": 3, \"fault\": \"broker_down\", \"broker\": 7}]",
-                      buf, sizeof buf),
-                 "timeline[2].broker: 7 is not a broker id (1..3)");
+    expect_exit2(
+        with(", \"timeline\": [{\"at_ms\": 1, \"fault\": \"rtt\", \"broker\": 1, \"ms\": 1},"
+             " {\"at_ms\": 1, \"fault\": \"rtt\", \"broker\": 1, \"ms\": 1},"
+             " {\"at_ms\": 3, \"fault\": \"broker_down\", \"broker\": 7}]",
+             buf, sizeof buf),
+        "timeline[2].broker: 7 is not a broker id (1..3)");
     expect_exit2("{\"name\":\"t\",\"name\":\"u\"}", "name: duplicate key");
     expect_exit2(with(", \"expect\": {\"lost\": \"lots\"}", buf, sizeof buf),
                  "expect.lost: 'lots' is not a condition");
@@ -293,15 +294,15 @@ static void test_courier_run_help_and_bad_options(void) {
     CU_ASSERT_EQUAL(run_args(none, out, sizeof out), 2);
     char *unknown[] = {"courier", "run", "scenarios/min-isr.json", "--fast", NULL};
     CU_ASSERT_EQUAL(run_args(unknown, out, sizeof out), 2);
-    char *report[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--report", "xml",
-                      NULL};
+    char *report[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--report",
+                      "xml",     NULL};
     CU_ASSERT_EQUAL(run_args(report, out, sizeof out), 2);
     char *both[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--view", NULL};
     CU_ASSERT_EQUAL(run_args(both, out, sizeof out), 2);
     char *seed[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--seed", "-4", NULL};
     CU_ASSERT_EQUAL(run_args(seed, out, sizeof out), 2);
-    char *speed[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--speed", "5000",
-                     NULL};
+    char *speed[] = {"courier", "run", "scenarios/min-isr.json", "--headless", "--speed",
+                     "5000",    NULL};
     CU_ASSERT_EQUAL(run_args(speed, out, sizeof out), 2);
     /* the view needs a terminal: with stdout on a pipe it refuses, exit 2 */
     char *view[] = {"courier", "run", "scenarios/min-isr.json", NULL};
@@ -351,9 +352,8 @@ static void test_default_scenario_is_demo_json(void) {
                 "its header)");
     char err[512];
     sim_scenario *s = NULL;
-    CU_ASSERT_EQUAL(sim_scenario_parse(sim_default_scenario_json,
-                                       strlen(sim_default_scenario_json), "(built-in)", &s, err,
-                                       sizeof err),
+    CU_ASSERT_EQUAL(sim_scenario_parse(sim_default_scenario_json, strlen(sim_default_scenario_json),
+                                       "(built-in)", &s, err, sizeof err),
                     0);
     sim_scenario_free(s);
 }

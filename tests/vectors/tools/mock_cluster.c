@@ -6,8 +6,8 @@
  * (it must not exceed what the mock implements); the golden captures use it to keep every
  * exchange inside the versions Courier speaks.
  *
- * Build: gcc -std=c11 -O1 -o build/vectors/mock_cluster tests/vectors/tools/mock_cluster.c -lrdkafka
- * A test tool, not part of any room; see tests/vectors/README.md.
+ * Build: gcc -std=c11 -O1 -o build/vectors/mock_cluster tests/vectors/tools/mock_cluster.c
+ * -lrdkafka A test tool, not part of any room; see tests/vectors/README.md.
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
