@@ -1,6 +1,7 @@
 /* RecordBatch v2: writer against an independent oracle (kafka-python), parse, iterate, CRC,
  * in-place stamping, and hostile input at every byte. */
 #include "protocol/kw.h"
+#include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
 #include <stdio.h>
@@ -21,16 +22,6 @@ static const char oracle_hex[] =
     "0000000000000000000000590000000002005b07290000000000020000018bcfe568000000018bcfe5680500"
     "000000000003e800030000002a000000031a000000046b310a68656c6c6f0024000a02010a776f726c640402"
     "680276026e010c001304000100";
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
-    size_t n = 0;
-    for (; hex[0] && hex[1] && n < cap; hex += 2) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 /* Writes the oracle's three records with our writer. */
 static size_t write_oracle_batch(uint8_t *buf, size_t cap) {

@@ -4,6 +4,7 @@
  * did (three records "hello", "world", "no-key" to topic "golden" partition 0). Frames in
  * which the mock deviates from the protocol are listed below and tested for what they are. */
 #include "protocol/kw.h"
+#include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
 #include <dirent.h>
@@ -148,21 +149,6 @@ static const golden *find(const golden *g, int n, const char *file) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-
-typedef union any_msg {
-    kw_api_versions_req avq;
-    kw_api_versions_resp avr;
-    kw_metadata_req mdq;
-    kw_metadata_resp mdr;
-    kw_produce_req prq;
-    kw_produce_resp prr;
-    kw_init_pid_req ipq;
-    kw_init_pid_resp ipr;
-    kw_list_offsets_req loq;
-    kw_list_offsets_resp lor;
-    kw_fetch_req ftq;
-    kw_fetch_resp ftr;
-} any_msg;
 
 static kw_err decode_body(const golden *g, kw_rbuf *rb, kw_arena *a, any_msg *m) {
     int16_t v = g->version;

@@ -6,6 +6,7 @@
  * - kafka-python 2.0.2 (Debian python3-kafka): `KafkaClient(bootstrap_servers=...)`, which
  *   pipelines ApiVersions v0 and Metadata v0 on the new connection. */
 #include "protocol/kw.h"
+#include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
 #include <stdio.h>
@@ -18,16 +19,6 @@ static const char kafka_python_api_versions_v0_hex[] =
     "0000001c001200000000000100126b61666b612d707974686f6e2d322e302e32";
 static const char kafka_python_metadata_v0_hex[] =
     "00000020000300000000000200126b61666b612d707974686f6e2d322e302e3200000000";
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
-    size_t n = 0;
-    for (; hex[0] && hex[1] && n < cap; hex += 2) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 static void test_supported_api_ranges(void) {
     CU_ASSERT_EQUAL(kw_supported_api_count, 6);

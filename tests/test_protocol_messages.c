@@ -3,6 +3,7 @@
  * cleanly; trailing bytes and unsupported versions are rejected; a few hand-computed byte
  * layouts pin the version boundaries independently of the encoder. */
 #include "protocol/kw.h"
+#include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
 #include <stdio.h>
@@ -11,21 +12,6 @@
 
 /* ------------------------------------------------------------------------------------------ */
 /* A table of codecs so every test walks every API, direction and version the same way.        */
-
-typedef union any_msg {
-    kw_api_versions_req avq;
-    kw_api_versions_resp avr;
-    kw_metadata_req mdq;
-    kw_metadata_resp mdr;
-    kw_produce_req prq;
-    kw_produce_resp prr;
-    kw_init_pid_req ipq;
-    kw_init_pid_resp ipr;
-    kw_list_offsets_req loq;
-    kw_list_offsets_resp lor;
-    kw_fetch_req ftq;
-    kw_fetch_resp ftr;
-} any_msg;
 
 typedef struct codec {
     const char *name; /* also the root of field paths in error messages */
