@@ -1,5 +1,5 @@
-/* The front desk (前台): Java's KafkaProducer.send()/doSend(). A parcel is looked over by the
- * interceptors, waits for the route map to know its topic (max.block.ms), is wrapped
+/* The front desk (收件员): Java's KafkaProducer.send()/doSend(). A parcel is looked over by the
+ * interceptors, waits for the dispatcher's map to know its topic (max.block.ms), is wrapped
  * (serializers), addressed (partitioner), measured (max.request.size) and handed to the
  * sorting room, which may make the caller wait for crate space (buffer.memory). Every step
  * emits an event when a sink listens. Runs on the application's threads. */

@@ -2,9 +2,10 @@
  *
  * The courier company's front office. An application hands parcels (records) to the front
  * desk (kp_produce); the sorting room (accumulator) packs them into crates (batches) per
- * destination (topic-partition); a dispatcher (the sender thread) loads the crates that are
- * ready onto trucks (ProduceRequests, one per broker) and drives them down the road (the
- * network client); receipts (responses) come back and each sender gets its delivery report.
+ * destination (topic-partition); the trucks (the sender thread) carry the crates that are
+ * ready, one ProduceRequest per broker, down the road (the network client) to the broker the
+ * dispatcher's map (metadata) names as each partition's leader; receipts (responses) come
+ * back and each sender gets its delivery report.
  *
  * This header is the whole contract. Everything under producer/ besides it is private.
  *

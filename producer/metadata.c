@@ -1,6 +1,7 @@
-/* The route map: which broker leads which partition. A kp_cluster is an immutable picture,
- * replaced whole on every Metadata response (so readers keep a consistent one without
- * holding a lock); the producing threads wait here for topics they have not seen yet. */
+/* The dispatcher's map (调度员): which broker leads which partition. A kp_cluster is an
+ * immutable picture, replaced whole on every Metadata response (so readers keep a consistent
+ * one without holding a lock); the producing threads wait here for topics they have not seen
+ * yet. */
 #include "producer/kp_int.h"
 
 #include <stdlib.h>

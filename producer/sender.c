@@ -1,4 +1,4 @@
-/* The dispatcher (调度员): Java's Sender thread. Each round: keep the route map fresh, get a
+/* The trucks (运输车): Java's Sender thread. Each round: keep the dispatcher's map fresh, get a
  * producer id (idempotence), ask the sorting room which brokers have crates ready, drain one
  * ProduceRequest per broker, expire crates past delivery.timeout.ms, then poll the road for
  * answers. Answers complete batches (callbacks run here, with no lock held) or put them back
@@ -602,7 +602,7 @@ static void expire_batches(struct kp_producer *p, int64_t now) {
     free(exp);
 }
 
-/* One round of the dispatcher (Java's Sender.runOnce / sendProducerData). */
+/* Batches appended and not yet completed (in a deque or in flight). */
 static int64_t incomplete_batches(struct kp_producer *p) {
     pthread_mutex_lock(&p->accum.inc_lock);
     int64_t left = p->accum.n_incomplete;
@@ -610,6 +610,7 @@ static int64_t incomplete_batches(struct kp_producer *p) {
     return left;
 }
 
+/* One round of the trucks (Java's Sender.runOnce / sendProducerData). */
 static void run_once(struct kp_producer *p) {
     int64_t now = kp_now_ms(p);
     /* Closing with nothing left to deliver: no new Metadata or InitProducerId requests, only

@@ -73,7 +73,7 @@ kw_err kp_snapshot(kp_producer *p, kp_snap *out) {
         return KW_ERR__NO_MEMORY;
     }
 
-    /* the route map */
+    /* the dispatcher's map */
     kp_cluster *c = kp_metadata_cluster(&p->md);
     int32_t np = 0;
     for (int32_t t = 0; t < c->n_topics; t++)
