@@ -17,6 +17,7 @@
  * stamps producer id / epoch / sequence at drain time.
  */
 #include "protocol/kw.h"
+#include "protocol/kw_bytes.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -45,27 +46,6 @@ static_assert(OFF_RECORD_COUNT + 4 == KW_BATCH_HEADER_SIZE, "batch header layout
 static_assert(OFF_CRC == KW_BATCH_CRC_OFFSET, "crc offset");
 static_assert(OFF_ATTRIBUTES == KW_BATCH_ATTR_OFFSET, "attributes offset");
 
-static inline uint32_t be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-static inline uint64_t be64(const uint8_t *p) {
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-static inline void put16(uint8_t *d, uint16_t v) {
-    d[0] = (uint8_t)(v >> 8);
-    d[1] = (uint8_t)v;
-}
-static inline void put32(uint8_t *d, uint32_t v) {
-    d[0] = (uint8_t)(v >> 24);
-    d[1] = (uint8_t)(v >> 16);
-    d[2] = (uint8_t)(v >> 8);
-    d[3] = (uint8_t)v;
-}
-static inline void put64(uint8_t *d, uint64_t v) {
-    put32(d, (uint32_t)(v >> 32));
-    put32(d + 4, (uint32_t)v);
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Parsing.                                                                                     */
 
@@ -91,7 +71,7 @@ kw_err kw_batch_parse(const uint8_t *p, size_t len, bool check_crc, kw_batch *b,
         return batch_fail(errbuf, errsize, KW_ERR__TRUNCATED,
                           "truncated baseOffset/batchLength (%zu bytes, need %d)", p ? len : 0,
                           LOG_OVERHEAD);
-    int32_t batch_length = (int32_t)be32(p + OFF_BATCH_LENGTH);
+    int32_t batch_length = (int32_t)load_be32(p + OFF_BATCH_LENGTH);
     if (len > OFF_MAGIC && p[OFF_MAGIC] != 2)
         return batch_fail(errbuf, errsize, KW_ERR__MALFORMED,
                           "magic %d is not supported (only RecordBatch v2, magic 2)",
@@ -108,20 +88,19 @@ kw_err kw_batch_parse(const uint8_t *p, size_t len, bool check_crc, kw_batch *b,
         return batch_fail(errbuf, errsize, KW_ERR__TRUNCATED,
                           "batchLength %d needs %zu bytes, only %zu present", batch_length, whole,
                           len);
-    b->base_offset = (int64_t)be64(p + OFF_BASE_OFFSET);
+    b->base_offset = (int64_t)load_be64(p + OFF_BASE_OFFSET);
     b->batch_length = batch_length;
-    b->partition_leader_epoch = (int32_t)be32(p + OFF_LEADER_EPOCH);
+    b->partition_leader_epoch = (int32_t)load_be32(p + OFF_LEADER_EPOCH);
     b->magic = (int8_t)p[OFF_MAGIC];
-    b->crc = be32(p + OFF_CRC);
-    b->attributes = (int16_t)(uint16_t)((unsigned)p[OFF_ATTRIBUTES] << 8 | p[OFF_ATTRIBUTES + 1]);
-    b->last_offset_delta = (int32_t)be32(p + OFF_LAST_OFFSET_DELTA);
-    b->base_timestamp = (int64_t)be64(p + OFF_BASE_TIMESTAMP);
-    b->max_timestamp = (int64_t)be64(p + OFF_MAX_TIMESTAMP);
-    b->producer_id = (int64_t)be64(p + OFF_PRODUCER_ID);
-    b->producer_epoch =
-        (int16_t)(uint16_t)((unsigned)p[OFF_PRODUCER_EPOCH] << 8 | p[OFF_PRODUCER_EPOCH + 1]);
-    b->base_sequence = (int32_t)be32(p + OFF_BASE_SEQUENCE);
-    b->record_count = (int32_t)be32(p + OFF_RECORD_COUNT);
+    b->crc = load_be32(p + OFF_CRC);
+    b->attributes = (int16_t)load_be16(p + OFF_ATTRIBUTES);
+    b->last_offset_delta = (int32_t)load_be32(p + OFF_LAST_OFFSET_DELTA);
+    b->base_timestamp = (int64_t)load_be64(p + OFF_BASE_TIMESTAMP);
+    b->max_timestamp = (int64_t)load_be64(p + OFF_MAX_TIMESTAMP);
+    b->producer_id = (int64_t)load_be64(p + OFF_PRODUCER_ID);
+    b->producer_epoch = (int16_t)load_be16(p + OFF_PRODUCER_EPOCH);
+    b->base_sequence = (int32_t)load_be32(p + OFF_BASE_SEQUENCE);
+    b->record_count = (int32_t)load_be32(p + OFF_RECORD_COUNT);
     b->records = (kw_slice){p + KW_BATCH_HEADER_SIZE, (int32_t)(whole - KW_BATCH_HEADER_SIZE)};
     b->whole = (kw_slice){p, (int32_t)whole};
     if (check_crc) {
@@ -261,32 +240,6 @@ int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
 /* ------------------------------------------------------------------------------------------ */
 /* Writer.                                                                                      */
 
-/* Zigzag without shifting a negative number: 0, -1, 1, -2 ... → 0, 1, 2, 3 ... */
-static inline uint32_t zigzag32(int32_t v) {
-    return ((uint32_t)v << 1) ^ (v < 0 ? UINT32_MAX : 0u);
-}
-static inline uint64_t zigzag64(int64_t v) {
-    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0u);
-}
-
-static inline size_t uleb_size(uint64_t u) {
-    size_t n = 1;
-    while (u >= 0x80) {
-        u >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static inline uint8_t *put_uleb(uint8_t *d, uint64_t u) {
-    while (u >= 0x80) {
-        *d++ = (uint8_t)(u | 0x80);
-        u >>= 7;
-    }
-    *d++ = (uint8_t)u;
-    return d;
-}
-
 static inline uint8_t *put_varint(uint8_t *d, int32_t v) {
     return put_uleb(d, zigzag32(v));
 }
@@ -399,19 +352,19 @@ size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t pr
     if (w->count == 0 || w->len > w->cap)
         return 0;
     uint8_t *p = w->buf;
-    put64(p + OFF_BASE_OFFSET, 0);
-    put32(p + OFF_BATCH_LENGTH, (uint32_t)(w->len - LOG_OVERHEAD));
-    put32(p + OFF_LEADER_EPOCH, (uint32_t)-1);
+    store_be64(p + OFF_BASE_OFFSET, 0);
+    store_be32(p + OFF_BATCH_LENGTH, (uint32_t)(w->len - LOG_OVERHEAD));
+    store_be32(p + OFF_LEADER_EPOCH, (uint32_t)-1);
     p[OFF_MAGIC] = 2;
-    put16(p + OFF_ATTRIBUTES, 0);
-    put32(p + OFF_LAST_OFFSET_DELTA, (uint32_t)(w->count - 1));
-    put64(p + OFF_BASE_TIMESTAMP, (uint64_t)w->base_timestamp);
-    put64(p + OFF_MAX_TIMESTAMP, (uint64_t)w->max_timestamp);
-    put64(p + OFF_PRODUCER_ID, (uint64_t)producer_id);
-    put16(p + OFF_PRODUCER_EPOCH, (uint16_t)producer_epoch);
-    put32(p + OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
-    put32(p + OFF_RECORD_COUNT, (uint32_t)w->count);
-    put32(p + OFF_CRC, kw_crc32c(0, p + OFF_ATTRIBUTES, w->len - OFF_ATTRIBUTES));
+    store_be16(p + OFF_ATTRIBUTES, 0);
+    store_be32(p + OFF_LAST_OFFSET_DELTA, (uint32_t)(w->count - 1));
+    store_be64(p + OFF_BASE_TIMESTAMP, (uint64_t)w->base_timestamp);
+    store_be64(p + OFF_MAX_TIMESTAMP, (uint64_t)w->max_timestamp);
+    store_be64(p + OFF_PRODUCER_ID, (uint64_t)producer_id);
+    store_be16(p + OFF_PRODUCER_EPOCH, (uint16_t)producer_epoch);
+    store_be32(p + OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+    store_be32(p + OFF_RECORD_COUNT, (uint32_t)w->count);
+    store_be32(p + OFF_CRC, kw_crc32c(0, p + OFF_ATTRIBUTES, w->len - OFF_ATTRIBUTES));
     return w->len;
 }
 
@@ -420,16 +373,16 @@ void kw_batch_set_producer(uint8_t *batch, size_t len, int64_t producer_id, int1
     assert(batch && len >= KW_BATCH_HEADER_SIZE);
     if (!batch || len < KW_BATCH_HEADER_SIZE)
         return;
-    put64(batch + OFF_PRODUCER_ID, (uint64_t)producer_id);
-    put16(batch + OFF_PRODUCER_EPOCH, (uint16_t)producer_epoch);
-    put32(batch + OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
-    put32(batch + OFF_CRC, kw_crc32c(0, batch + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
+    store_be64(batch + OFF_PRODUCER_ID, (uint64_t)producer_id);
+    store_be16(batch + OFF_PRODUCER_EPOCH, (uint16_t)producer_epoch);
+    store_be32(batch + OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+    store_be32(batch + OFF_CRC, kw_crc32c(0, batch + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
 }
 
 void kw_batch_set_base_offset(uint8_t *batch, int64_t base_offset) {
-    put64(batch + OFF_BASE_OFFSET, (uint64_t)base_offset);
+    store_be64(batch + OFF_BASE_OFFSET, (uint64_t)base_offset);
 }
 
 void kw_batch_set_leader_epoch(uint8_t *batch, int32_t epoch) {
-    put32(batch + OFF_LEADER_EPOCH, (uint32_t)epoch);
+    store_be32(batch + OFF_LEADER_EPOCH, (uint32_t)epoch);
 }

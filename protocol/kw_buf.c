@@ -9,6 +9,7 @@
  * encodings.
  */
 #include "protocol/kw.h"
+#include "protocol/kw_bytes.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -196,16 +197,6 @@ static inline bool need(kw_rbuf *rb, size_t n, const char *field, const char *wh
         return false;
     }
     return true;
-}
-
-static inline uint16_t load_be16(const uint8_t *p) {
-    return (uint16_t)((unsigned)p[0] << 8 | (unsigned)p[1]);
-}
-static inline uint32_t load_be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-static inline uint64_t load_be64(const uint8_t *p) {
-    return (uint64_t)load_be32(p) << 32 | (uint64_t)load_be32(p + 4);
 }
 
 int8_t kw_read_i8(kw_rbuf *rb, const char *field) {
@@ -506,21 +497,6 @@ static inline uint8_t *grow(kw_wbuf *wb, size_t n) {
     return d;
 }
 
-static inline void store_be16(uint8_t *d, uint16_t v) {
-    d[0] = (uint8_t)(v >> 8);
-    d[1] = (uint8_t)v;
-}
-static inline void store_be32(uint8_t *d, uint32_t v) {
-    d[0] = (uint8_t)(v >> 24);
-    d[1] = (uint8_t)(v >> 16);
-    d[2] = (uint8_t)(v >> 8);
-    d[3] = (uint8_t)v;
-}
-static inline void store_be64(uint8_t *d, uint64_t v) {
-    store_be32(d, (uint32_t)(v >> 32));
-    store_be32(d + 4, (uint32_t)v);
-}
-
 void kw_write_i8(kw_wbuf *wb, int8_t v) {
     uint8_t *d = grow(wb, 1);
     if (d)
@@ -555,22 +531,9 @@ void kw_write_bool(kw_wbuf *wb, bool v) {
     kw_write_i8(wb, v ? 1 : 0);
 }
 
-/* Zigzag without shifting a negative number: 0, -1, 1, -2 ... → 0, 1, 2, 3 ... */
-static inline uint32_t zigzag32(int32_t v) {
-    return ((uint32_t)v << 1) ^ (v < 0 ? UINT32_MAX : 0u);
-}
-static inline uint64_t zigzag64(int64_t v) {
-    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0u);
-}
-
 static void write_uleb(kw_wbuf *wb, uint64_t u) {
     uint8_t tmp[10];
-    size_t n = 0;
-    while (u >= 0x80) {
-        tmp[n++] = (uint8_t)(u | 0x80);
-        u >>= 7;
-    }
-    tmp[n++] = (uint8_t)u;
+    size_t n = (size_t)(put_uleb(tmp, u) - tmp);
     uint8_t *d = grow(wb, n);
     if (d)
         memcpy(d, tmp, n);
@@ -674,15 +637,6 @@ void kw_wbuf_put_i32_at(kw_wbuf *wb, size_t offset, int32_t v) {
         return;
     }
     store_be32(wb->p + offset, (uint32_t)v);
-}
-
-static inline size_t uleb_size(uint64_t u) {
-    size_t n = 1;
-    while (u >= 0x80) {
-        u >>= 7;
-        n++;
-    }
-    return n;
 }
 
 size_t kw_varint_size(int32_t v) {
