@@ -187,6 +187,27 @@ static int h_init_pid(mb_req *r, char *errbuf, size_t errsize) {
     return 0;
 }
 
+/* The error this broker gives for one partition of a Produce, ListOffsets or Fetch request,
+ * first match wins: an injected fault, an unknown partition, a broker that is not its leader,
+ * then a stale or future leader epoch from the client (-1 = not sent: Produce, old versions).
+ * @locks c->lock MUST be held. */
+static kw_err partition_error(const mb_partition *p, int32_t node_id, kw_err injected,
+                              int32_t current_leader_epoch) {
+    if (injected)
+        return injected;
+    if (!p)
+        return KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (p->leader != node_id)
+        return KW_ERR_NOT_LEADER_OR_FOLLOWER;
+    if (current_leader_epoch < 0)
+        return KW_ERR_NONE;
+    if (current_leader_epoch < p->leader_epoch)
+        return KW_ERR_FENCED_LEADER_EPOCH;
+    if (current_leader_epoch > p->leader_epoch)
+        return KW_ERR_UNKNOWN_LEADER_EPOCH;
+    return KW_ERR_NONE;
+}
+
 /* ---- Produce ----------------------------------------------------------------------------- */
 
 typedef struct pend_part {
@@ -382,13 +403,10 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 return 0; /* a dead broker answers nothing */
             }
             mb_partition *p = mb_partition_find(c, rt->name, rp->index);
-            kw_err inj = mb_inject_take(c, KW_API_PRODUCE, tname, rp->index);
-            if (inj)
-                perr = inj;
-            else if (!p)
-                perr = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            else if (p->leader != b->id)
-                perr = KW_ERR_NOT_LEADER_OR_FOLLOWER;
+            kw_err serr =
+                partition_error(p, b->id, mb_inject_take(c, KW_API_PRODUCE, tname, rp->index), -1);
+            if (serr)
+                perr = serr;
             else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
                 perr = KW_ERR_NOT_ENOUGH_REPLICAS;
             int64_t first_offset = -1, dup_offset = -1;
@@ -531,16 +549,6 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
 
 /* ---- ListOffsets ------------------------------------------------------------------------- */
 
-static kw_err check_leader_epoch(const mb_partition *p, int32_t current_leader_epoch) {
-    if (current_leader_epoch < 0)
-        return KW_ERR_NONE;
-    if (current_leader_epoch < p->leader_epoch)
-        return KW_ERR_FENCED_LEADER_EPOCH;
-    if (current_leader_epoch > p->leader_epoch)
-        return KW_ERR_UNKNOWN_LEADER_EPOCH;
-    return KW_ERR_NONE;
-}
-
 static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
     kw_list_offsets_req req;
     int16_t v = r->hdr.api_version;
@@ -575,14 +583,9 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
             op->offset = -1;
             op->leader_epoch = -1;
             mb_partition *p = mb_partition_find(c, rt->name, rp->partition_index);
-            kw_err e =
+            kw_err inj =
                 whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname, rp->partition_index);
-            if (!e && !p)
-                e = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            if (!e && p->leader != r->b->id)
-                e = KW_ERR_NOT_LEADER_OR_FOLLOWER;
-            if (!e)
-                e = check_leader_epoch(p, rp->current_leader_epoch);
+            kw_err e = partition_error(p, r->b->id, inj, rp->current_leader_epoch);
             op->error_code = (int16_t)e;
             if (e)
                 continue;
@@ -687,15 +690,10 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t
             op->preferred_read_replica = -1;
             op->records = (kw_slice){(const uint8_t *)"", 0}; /* clients want 0, not null */
             mb_partition *p = mb_partition_find(c, rt->topic, rp->partition);
-            kw_err e = whole;
-            if (!e && final)
-                e = mb_inject_take(c, KW_API_FETCH, tname, rp->partition);
-            if (!e && !p)
-                e = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            if (!e && p->leader != b->id)
-                e = KW_ERR_NOT_LEADER_OR_FOLLOWER;
-            if (!e)
-                e = check_leader_epoch(p, rp->current_leader_epoch);
+            kw_err inj = whole;
+            if (!inj && final)
+                inj = mb_inject_take(c, KW_API_FETCH, tname, rp->partition);
+            kw_err e = partition_error(p, b->id, inj, rp->current_leader_epoch);
             const mb_log *l = p ? &p->rep[p->last_leader].log : NULL;
             if (!e && (rp->fetch_offset < l->start || rp->fetch_offset > l->end))
                 e = KW_ERR_OFFSET_OUT_OF_RANGE;
