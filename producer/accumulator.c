@@ -493,15 +493,16 @@ static void unlink_batch(kp_tp *tp, kp_batch *b) {
     tp->n_batches--;
 }
 
-int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
+/* Takes, from the head of every deque, the batches created at or before created_by_ms, sealed,
+ * into *out (malloc'd array); returns how many. */
+static int32_t take_heads(kp_accum *a, int64_t created_by_ms, kp_batch ***out) {
     int32_t n = 0, cap = 0;
     *out = NULL;
-    int64_t dt = a->conf->delivery_timeout_ms;
     pthread_rwlock_rdlock(&a->map_lock);
     for (int32_t i = 0; i < a->n_all; i++) {
         kp_tp *tp = a->all[i];
         pthread_mutex_lock(&tp->lock);
-        while (tp->head && now_ms - tp->head->created_ms >= dt) {
+        while (tp->head && tp->head->created_ms <= created_by_ms) {
             kp_batch *b = tp->head;
             if (!out_add(out, &n, &cap, b))
                 break;
@@ -514,24 +515,12 @@ int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
     return n;
 }
 
+int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
+    return take_heads(a, now_ms - a->conf->delivery_timeout_ms, out);
+}
+
 int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out) {
-    int32_t n = 0, cap = 0;
-    *out = NULL;
-    pthread_rwlock_rdlock(&a->map_lock);
-    for (int32_t i = 0; i < a->n_all; i++) {
-        kp_tp *tp = a->all[i];
-        pthread_mutex_lock(&tp->lock);
-        while (tp->head) {
-            kp_batch *b = tp->head;
-            if (!out_add(out, &n, &cap, b))
-                break;
-            unlink_batch(tp, b);
-            b->sealed = true;
-        }
-        pthread_mutex_unlock(&tp->lock);
-    }
-    pthread_rwlock_unlock(&a->map_lock);
-    return n;
+    return take_heads(a, INT64_MAX, out);
 }
 
 bool kp_accum_has_undrained(kp_accum *a) {
