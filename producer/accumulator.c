@@ -310,16 +310,17 @@ static kp_node_parts *node_parts(kp_accum *a, int32_t node) {
     return &a->nodes[a->n_nodes++];
 }
 
-static bool drained_add(kp_drained *d, kp_batch *b) {
-    if (d->n == d->cap) {
-        int32_t nc = d->cap ? d->cap * 2 : 16;
-        kp_batch **nb = realloc(d->batches, (size_t)nc * sizeof *nb);
+/* Appends b to a growing array of batches; false when out of memory. */
+static bool out_add(kp_batch ***out, int32_t *n, int32_t *cap, kp_batch *b) {
+    if (*n == *cap) {
+        int32_t nc = *cap ? *cap * 2 : 16;
+        kp_batch **nb = realloc(*out, (size_t)nc * sizeof *nb);
         if (!nb)
             return false;
-        d->batches = nb;
-        d->cap = nc;
+        *out = nb;
+        *cap = nc;
     }
-    d->batches[d->n++] = b;
+    (*out)[(*n)++] = b;
     return true;
 }
 
@@ -415,7 +416,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             }
             b->drained_ms = now_ms;
             b->attempts++;
-            if (!drained_add(d, b)) {
+            if (!out_add(&d->batches, &d->n, &d->cap, b)) {
                 /* cannot happen in practice; put it back at the head */
                 kp_accum_reenqueue(a, b, 0, now_ms);
                 break;
@@ -465,19 +466,6 @@ void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t no
     }
     tp->n_batches++;
     pthread_mutex_unlock(&tp->lock);
-}
-
-static bool out_add(kp_batch ***out, int32_t *n, int32_t *cap, kp_batch *b) {
-    if (*n == *cap) {
-        int32_t nc = *cap ? *cap * 2 : 16;
-        kp_batch **nb = realloc(*out, (size_t)nc * sizeof *nb);
-        if (!nb)
-            return false;
-        *out = nb;
-        *cap = nc;
-    }
-    (*out)[(*n)++] = b;
-    return true;
 }
 
 static void unlink_batch(kp_tp *tp, kp_batch *b) {
