@@ -620,10 +620,8 @@ int mb_record_iter_next(mb_record_iter *it, mb_record *rec) {
         rec->value_len = r.value.len;
         rec->producer_id = it->batch.producer_id;
         rec->producer_epoch = it->batch.producer_epoch;
-        rec->sequence = it->batch.base_sequence < 0
-                            ? -1
-                            : (int32_t)(((int64_t)it->batch.base_sequence + r.offset_delta) %
-                                        ((int64_t)INT32_MAX + 1));
+        rec->sequence =
+            it->batch.base_sequence < 0 ? -1 : mb_seq_add(it->batch.base_sequence, r.offset_delta);
         rec->leader_epoch = it->batch.partition_leader_epoch;
         return MB_OK;
     }

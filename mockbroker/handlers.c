@@ -414,10 +414,7 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
             for (int k = 0; !perr && k < nb; k++) {
                 mb_batch *mb = bs[k].b;
                 if (mb->producer_id >= 0) {
-                    int32_t last_seq = (int32_t)(((int64_t)mb->base_sequence + mb->count - 1) %
-                                                 ((int64_t)INT32_MAX + 1));
-                    perr = mb_pid_check(&p->pids, mb->producer_id, mb->producer_epoch,
-                                        mb->base_sequence, last_seq, &dup_offset);
+                    perr = mb_pid_check(&p->pids, mb, &dup_offset);
                     if (perr)
                         break;
                     if (dup_offset >= 0) {

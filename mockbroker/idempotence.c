@@ -16,15 +16,11 @@ static mb_pid_entry *pid_find(const mb_pid_state *s, int64_t pid) {
     return NULL;
 }
 
-/* Sequences wrap at INT32_MAX to 0, as DefaultRecordBatch.incrementSequence. */
-static int32_t seq_next(int32_t seq) {
-    return seq == INT32_MAX ? 0 : seq + 1;
-}
-
-kw_err mb_pid_check(const mb_pid_state *s, int64_t pid, int16_t epoch, int32_t first_seq,
-                    int32_t last_seq, int64_t *dup_offset) {
+kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, int64_t *dup_offset) {
+    int16_t epoch = b->producer_epoch;
+    int32_t first_seq = b->base_sequence, last_seq = mb_seq_add(first_seq, b->count - 1);
     *dup_offset = -1;
-    const mb_pid_entry *e = pid_find(s, pid);
+    const mb_pid_entry *e = pid_find(s, b->producer_id);
     if (!e || e->n == 0) {
         /* A producer (or epoch) this partition has never seen must start at 0. */
         if (e && epoch < e->epoch)
@@ -41,7 +37,7 @@ kw_err mb_pid_check(const mb_pid_state *s, int64_t pid, int16_t epoch, int32_t f
             return KW_ERR_NONE;
         }
     }
-    if (first_seq != seq_next(e->b[e->n - 1].last_seq))
+    if (first_seq != mb_seq_add(e->b[e->n - 1].last_seq, 1))
         return KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     return KW_ERR_NONE;
 }
@@ -72,8 +68,8 @@ bool mb_pid_record(mb_pid_state *s, const mb_batch *b) {
         memmove(&e->b[0], &e->b[1], (MB_PID_BATCHES - 1) * sizeof e->b[0]);
         e->n--;
     }
-    int32_t last = (int32_t)(((int64_t)b->base_sequence + b->count - 1) % ((int64_t)INT32_MAX + 1));
-    e->b[e->n++] = (mb_pid_batch){b->base_sequence, last, b->base_offset, b->last_offset};
+    e->b[e->n++] = (mb_pid_batch){b->base_sequence, mb_seq_add(b->base_sequence, b->count - 1),
+                                  b->base_offset, b->last_offset};
     return true;
 }
 

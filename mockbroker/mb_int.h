@@ -76,11 +76,16 @@ typedef struct mb_pid_state {
     size_t n, cap;
 } mb_pid_state;
 
-/* Checks an idempotent batch against the partition's producer state. Returns KW_ERR_NONE
- * (append it), or an error; *dup_offset >= 0 when it is a duplicate of a stored batch (answer
- * success with that base offset, append nothing). */
-kw_err mb_pid_check(const mb_pid_state *s, int64_t pid, int16_t epoch, int32_t first_seq,
-                    int32_t last_seq, int64_t *dup_offset);
+/* The sequence number `delta` places after seq, wrapping at INT32_MAX to 0 as Kafka's
+ * DefaultRecordBatch.incrementSequence. */
+static inline int32_t mb_seq_add(int32_t seq, int32_t delta) {
+    return (int32_t)(((int64_t)seq + delta) % ((int64_t)INT32_MAX + 1));
+}
+
+/* Checks an idempotent batch (producer_id >= 0) against the partition's producer state.
+ * Returns KW_ERR_NONE (append it), or an error; *dup_offset >= 0 when it is a duplicate of a
+ * stored batch (answer success with that base offset, append nothing). */
+kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, int64_t *dup_offset);
 /* Records an appended batch. */
 bool mb_pid_record(mb_pid_state *s, const mb_batch *b);
 /* Rebuilds the state from a log (after a leader change truncated history). */
