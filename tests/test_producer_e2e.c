@@ -82,9 +82,7 @@ static void keyed_run(const char *topic, int64_t n, bool faults, const char *max
     tset(c, "retry.backoff.ms", "20");
     tset(c, "retry.backoff.max.ms", "200");
     tset(c, "max.in.flight.requests.per.connection", max_in_flight);
-    char errbuf[256];
-    kp_producer *p = kp_producer_new(c, errbuf, sizeof errbuf);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
 
     run *r = calloc(1, sizeof *r);
     r->n = n;
@@ -210,9 +208,7 @@ static void test_produce_small_run_all_acknowledged(void) {
     tcl m;
     CU_ASSERT_FATAL(tcl_start(&m, false, 3, "smoke", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
-    char errbuf[256];
-    kp_producer *p = kp_producer_new(c, errbuf, sizeof errbuf);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     for (int i = 0; i < 1000; i++) {
         char key[32], val[64];

@@ -63,9 +63,7 @@ static void test_buffer_exhaustion_blocks_then_fails_after_max_block(void) {
     tset(c, "linger.ms", "0");
     evlog l = {.lock = PTHREAD_MUTEX_INITIALIZER};
     kp_conf_set_event_sink(c, ev_sink, &l);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     pthread_mutex_lock(&l.lock);
     l.p = p;
     pthread_mutex_unlock(&l.lock);
@@ -116,9 +114,7 @@ static void test_record_over_max_request_size_fails_before_accumulator(void) {
     CU_ASSERT_FATAL(tcl_start(&m, false, 1, "big", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "max.request.size", "1000");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     static char val[2000];
     memset(val, 'b', sizeof val);
@@ -151,9 +147,7 @@ static void test_down_cluster_fails_records_with_delivery_timeout(void) {
     tset(c, "linger.ms", "0");
     tset(c, "request.timeout.ms", "500");
     tset(c, "delivery.timeout.ms", "1500");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("down", KP_PARTITION_ANY, "k", "v", 1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -182,9 +176,7 @@ static void test_down_cluster_fails_records_with_delivery_timeout(void) {
 static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
     kp_conf *c = tconf("127.0.0.1:1"); /* nothing listens on port 1 */
     tset(c, "max.block.ms", "200");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     kp_record r = rec_of("nowhere", KP_PARTITION_ANY, NULL, "v", 1);
     int64_t t0 = tu_now_ms();
     CU_ASSERT_EQUAL(kp_produce(p, &r, NULL, NULL, NULL), KW_ERR__METADATA_TIMEOUT);
@@ -200,9 +192,7 @@ static void test_flush_sends_at_once_despite_long_linger(void) {
     CU_ASSERT_FATAL(tcl_start(&m, false, 3, "flush", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     for (int i = 0; i < 500; i++) {
         char key[16];
@@ -226,9 +216,7 @@ static void test_close_delivers_everything_then_refuses(void) {
     CU_ASSERT_FATAL(tcl_start(&m, false, 3, "close", 6, 3));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     for (int i = 0; i < 300; i++) {
         kp_record r = rec_of("close", KP_PARTITION_ANY, NULL, "value", -1);
@@ -251,9 +239,7 @@ static void test_close_with_zero_timeout_aborts_pending(void) {
     CU_ASSERT_FATAL(tcl_start(&m, false, 1, "abort", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "linger.ms", "60000");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("abort", KP_PARTITION_ANY, NULL, "v", -1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -295,9 +281,7 @@ static void test_keyless_records_stick_to_a_partition_until_its_batch_fills(void
     kp_conf *c = tconf(m.bootstraps);
     tset(c, "batch.size", "1100");
     tset(c, "linger.ms", "60000");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     part_log l = {.lock = PTHREAD_MUTEX_INITIALIZER};
     static char val[100];
     memset(val, 's', sizeof val);
@@ -341,9 +325,7 @@ static void test_events_cover_the_pipeline(void) {
     kp_conf *c = tconf(m.bootstraps);
     evlog l = {.lock = PTHREAD_MUTEX_INITIALIZER};
     kp_conf_set_event_sink(c, ev_sink, &l);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     pthread_mutex_lock(&l.lock);
     l.p = p;
     pthread_mutex_unlock(&l.lock);
@@ -409,9 +391,7 @@ static void test_paused_clock_stops_linger(void) {
     kp_conf *c = tconf(m.bootstraps);
     kp_conf_set_clock(c, &clk);
     tset(c, "linger.ms", "100");
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("clock", 0, NULL, "v", -1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -474,9 +454,7 @@ static void test_interceptors_see_sends_and_acks(void) {
     kp_interceptor ic = {"test", ic_on_send, ic_on_ack, ic_on_close, &st};
     CU_ASSERT_EQUAL(kp_conf_add_interceptor(c, &ic), KW_ERR_NONE);
     kp_conf_set_log_cb(c, quiet_log, NULL);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     for (int i = 0; i < 10; i++) {
         kp_record r = rec_of("ic", KP_PARTITION_ANY, NULL, "original", -1);
@@ -496,9 +474,7 @@ static void test_bad_records_are_refused_with_reasons(void) {
     tcl m;
     CU_ASSERT_FATAL(tcl_start(&m, false, 1, "bad", 2, 1));
     kp_conf *c = tconf(m.bootstraps);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("bad", KP_PARTITION_ANY, "k", "v", -1);
     kp_header h[2] = {{"trace", "abc", 3}, {NULL, "x", 1}};
@@ -539,9 +515,7 @@ static void test_concurrent_close_is_safe(void) {
     tcl m;
     CU_ASSERT_FATAL(tcl_start(&m, false, 1, "cc", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     for (int i = 0; i < 100; i++) {
         kp_record r = rec_of("cc", KP_PARTITION_ANY, NULL, "v", -1);
@@ -595,9 +569,7 @@ static void test_sink_may_block_the_sender_without_stalling_others(void) {
     kp_conf *c = tconf(m.bootstraps);
     gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     kp_conf_set_event_sink(c, gate_sink, &g);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("gate", 0, NULL, "first", -1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -683,9 +655,7 @@ static void test_user_serializer_and_key_in_events(void) {
     kp_conf_set_value_serializer(c, upper_ser, NULL);
     key_seen ks = {.lock = PTHREAD_MUTEX_INITIALIZER};
     kp_conf_set_event_sink(c, key_sink, &ks);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     tdeliv d = {0};
     kp_record r = rec_of("ser", KP_PARTITION_ANY, "k-1", "hello", -1);
     CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
@@ -728,9 +698,7 @@ static void test_delivery_report_carries_record_metadata(void) {
     tcl m;
     CU_ASSERT_FATAL(tcl_start(&m, true, 1, "md", 1, 1));
     kp_conf *c = tconf(m.bootstraps);
-    char err[256];
-    kp_producer *p = kp_producer_new(c, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(c);
     md_copy mc = {.lock = PTHREAD_MUTEX_INITIALIZER};
     kp_record r = rec_of("md", 0, "abc", "hello", -1);
     r.timestamp_ms = 1234567;

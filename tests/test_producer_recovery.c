@@ -61,9 +61,7 @@ static void test_too_large_batch_is_split_until_accepted(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     kp_conf *conf = tconf(mb_cluster_bootstrap(c));
     tset(conf, "linger.ms", "100");
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     tdeliv d = {0};
     char val[128];
     for (int i = 0; i < 300; i++) {
@@ -115,9 +113,7 @@ static void test_fatal_batch_error_resets_producer_id_and_keeps_order(void) {
     tset(conf, "batch.size", "1024");
     pid_events pe = {0};
     kp_conf_set_event_sink(conf, count_pids, &pe);
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     tdeliv d = {0};
     char val[128];
     const int N = 3000;
@@ -162,9 +158,7 @@ static void test_lost_responses_are_retried_without_duplicates(void) {
     tset(conf, "request.timeout.ms", "400");
     tset(conf, "linger.ms", "2");
     tset(conf, "batch.size", "2048");
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     tdeliv d = {0};
     char val[64];
     const int N = 600;
@@ -216,9 +210,7 @@ static void test_acks_0_completes_without_responses(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     kp_conf *conf = tconf(mb_cluster_bootstrap(c));
     tset(conf, "acks", "0");
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     offsets_seen os = {0};
     char val[16];
     for (int i = 0; i < 500; i++) {
@@ -259,9 +251,7 @@ static void test_unknown_producer_id_is_retried_under_a_new_id(void) {
     tset(conf, "retry.backoff.ms", "10");
     pid_events pe = {0};
     kp_conf_set_event_sink(conf, count_pids, &pe);
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     tdeliv d = {0};
     char val[64];
     const int N = 2000;
@@ -303,9 +293,7 @@ static void test_leader_error_refreshes_metadata_without_retries(void) {
     tset(conf, "enable.idempotence", "false");
     tset(conf, "acks", "1");
     tset(conf, "linger.ms", "0");
-    char err[256];
-    kp_producer *p = kp_producer_new(conf, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    kp_producer *p = tproducer(conf);
     tdeliv d = {0};
     kp_record r = {.topic = "m",
                    .partition = 0,

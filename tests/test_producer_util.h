@@ -246,6 +246,17 @@ static inline kp_conf *tconf(const char *bootstraps) {
     return c;
 }
 
+/* A producer made from c; when kp_producer_new fails, the test stops (fatal) after printing
+ * its reason. */
+static inline kp_producer *tproducer(const kp_conf *c) {
+    char errbuf[256];
+    kp_producer *p = kp_producer_new(c, errbuf, sizeof errbuf);
+    if (!p)
+        fprintf(stderr, "kp_producer_new: %s\n", errbuf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    return p;
+}
+
 static inline void tset(kp_conf *c, const char *k, const char *v) {
     char errbuf[256];
     kw_err e = kp_conf_set(c, k, v, errbuf, sizeof errbuf);
