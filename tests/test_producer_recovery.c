@@ -56,6 +56,23 @@ static int64_t read_all(mb_cluster *c, order_check *o, int64_t *max_batch_bytes)
     return n;
 }
 
+/* Produces records from..to-1 to partition 0 of "r": each value is the record's number as six
+ * digits padded with '.' to value_len bytes, so check_order can read the order back. */
+static void produce_numbered(kp_producer *p, tdeliv *d, int from, int to, int32_t value_len) {
+    char val[128];
+    CU_ASSERT_FATAL(value_len > 6 && value_len <= (int32_t)sizeof val);
+    for (int i = from; i < to; i++) {
+        int n = snprintf(val, sizeof val, "%06d", i);
+        memset(val + n, '.', sizeof val - (size_t)n);
+        kp_record r = {.topic = "r",
+                       .partition = 0,
+                       .value = val,
+                       .value_len = value_len,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, d, NULL), KW_ERR_NONE);
+    }
+}
+
 static void test_too_large_batch_is_split_until_accepted(void) {
     mb_cluster *c = start_mb(2000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -63,20 +80,8 @@ static void test_too_large_batch_is_split_until_accepted(void) {
     tset(conf, "linger.ms", "100");
     kp_producer *p = tproducer(conf);
     tdeliv d = {0};
-    char val[128];
-    for (int i = 0; i < 300; i++) {
-        int n = snprintf(val, sizeof val, "%06d", i);
-        memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r",
-                       .partition = 0,
-                       .value = val,
-                       .value_len = 100,
-                       .timestamp_ms = KP_TIMESTAMP_NOW};
-        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
-    }
+    produce_numbered(p, &d, 0, 300, 100);
     CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
-    void *unused = NULL;
-    (void)unused;
     int64_t t0 = tu_now_ms();
     while (atomic_load(&d.acked) + atomic_load(&d.failed) < 300 && tu_now_ms() - t0 < 20000)
         kp_flush(p, 1000);
@@ -115,22 +120,11 @@ static void test_fatal_batch_error_resets_producer_id_and_keeps_order(void) {
     kp_conf_set_event_sink(conf, count_pids, &pe);
     kp_producer *p = tproducer(conf);
     tdeliv d = {0};
-    char val[128];
     const int N = 3000;
-    for (int i = 0; i < N; i++) {
-        int n = snprintf(val, sizeof val, "%06d", i);
-        memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r",
-                       .partition = 0,
-                       .value = val,
-                       .value_len = 60,
-                       .timestamp_ms = KP_TIMESTAMP_NOW};
-        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
-        if (i == N / 2) {
-            static const kw_err fatal[] = {KW_ERR_INVALID_REQUIRED_ACKS};
-            mb_push_request_errors(c, 0, NULL, -1, fatal, 1);
-        }
-    }
+    produce_numbered(p, &d, 0, N / 2 + 1, 60);
+    static const kw_err fatal[] = {KW_ERR_INVALID_REQUIRED_ACKS};
+    mb_push_request_errors(c, 0, NULL, -1, fatal, 1);
+    produce_numbered(p, &d, N / 2 + 1, N, 60);
     int64_t t0 = tu_now_ms();
     while (atomic_load(&d.acked) + atomic_load(&d.failed) < N && tu_now_ms() - t0 < 20000)
         kp_flush(p, 1000);
@@ -160,23 +154,12 @@ static void test_lost_responses_are_retried_without_duplicates(void) {
     tset(conf, "batch.size", "2048");
     kp_producer *p = tproducer(conf);
     tdeliv d = {0};
-    char val[64];
     const int N = 600;
-    for (int i = 0; i < N; i++) {
-        if (i == 100) {
-            /* connections and producer id are settled: now lose three Produce answers */
-            CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
-            mb_broker_drop_responses(c, 1, 3);
-        }
-        int n = snprintf(val, sizeof val, "%06d", i);
-        memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r",
-                       .partition = 0,
-                       .value = val,
-                       .value_len = 50,
-                       .timestamp_ms = KP_TIMESTAMP_NOW};
-        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
-    }
+    produce_numbered(p, &d, 0, 100, 50);
+    /* connections and producer id are settled: now lose three Produce answers */
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    mb_broker_drop_responses(c, 1, 3);
+    produce_numbered(p, &d, 100, N, 50);
     CU_ASSERT_EQUAL(kp_flush(p, 30000), KW_ERR_NONE);
     CU_ASSERT_EQUAL(atomic_load(&d.acked), N);
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
@@ -253,22 +236,11 @@ static void test_unknown_producer_id_is_retried_under_a_new_id(void) {
     kp_conf_set_event_sink(conf, count_pids, &pe);
     kp_producer *p = tproducer(conf);
     tdeliv d = {0};
-    char val[64];
     const int N = 2000;
-    for (int i = 0; i < N; i++) {
-        int n = snprintf(val, sizeof val, "%06d", i);
-        memset(val + n, '.', sizeof val - (size_t)n);
-        kp_record r = {.topic = "r",
-                       .partition = 0,
-                       .value = val,
-                       .value_len = 40,
-                       .timestamp_ms = KP_TIMESTAMP_NOW};
-        CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
-        if (i == N / 2) {
-            static const kw_err lost[] = {KW_ERR_UNKNOWN_PRODUCER_ID};
-            mb_push_request_errors(c, 0, NULL, -1, lost, 1);
-        }
-    }
+    produce_numbered(p, &d, 0, N / 2 + 1, 40);
+    static const kw_err lost[] = {KW_ERR_UNKNOWN_PRODUCER_ID};
+    mb_push_request_errors(c, 0, NULL, -1, lost, 1);
+    produce_numbered(p, &d, N / 2 + 1, N, 40);
     CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
     CU_ASSERT_EQUAL(atomic_load(&d.acked), N);
     CU_ASSERT_EQUAL(atomic_load(&d.failed), 0);
