@@ -283,11 +283,10 @@ static void conn_read(mb_broker *b, mb_conn *cn, mb_evbuf *eb) {
                 break;
             }
             if (rc == 0) {
-                /* Make room for a large frame in one piece. */
+                /* Make room for a large frame in one piece: once its 4 size bytes are in,
+                 * kw_frame_peek has told its size. */
                 if (cn->in_len - pos >= 4) {
-                    size_t need =
-                        4 + (size_t)(uint32_t)((cn->in[pos] << 24) | (cn->in[pos + 1] << 16) |
-                                               (cn->in[pos + 2] << 8) | cn->in[pos + 3]);
+                    size_t need = 4 + (size_t)flen;
                     if (need > cn->in_cap) {
                         memmove(cn->in, cn->in + pos, cn->in_len - pos);
                         cn->in_len -= pos;

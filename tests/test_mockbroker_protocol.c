@@ -1,6 +1,7 @@
 /* Every version we advertise is served (a client may pick any of them), and Fetch long-polls
  * on the cluster clock: it waits up to max_wait_ms for data, answers early when the high
- * watermark moves, and a paused clock makes it wait indefinitely. */
+ * watermark moves, and a paused clock makes it wait indefinitely. A frame larger than the
+ * receive buffer is read whole. */
 #include "tests/test_mockbroker_client.h"
 
 /* Encodes a minimal valid request of api_key at version v into body. */
@@ -226,6 +227,19 @@ static void test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data(void) {
     mb_cluster_destroy(c);
 }
 
+/* A frame several times the 64 KiB receive chunk arrives in many reads: the broker sizes its
+ * buffer from the frame's length prefix and serves it whole. */
+static void test_frame_larger_than_the_receive_buffer_is_served(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    tc_produce_result r = tc_produce(c, 1, "t", 0, 1, 30000, "big", -1, -1, -1);
+    CU_ASSERT_TRUE(r.answered);
+    CU_ASSERT_EQUAL(r.error, 0);
+    CU_ASSERT_EQUAL(r.base_offset, 0);
+    CU_ASSERT_EQUAL(tc_info(c, "t", 0).log_end_offset, 30000);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_protocol(void);
 void suite_mockbroker_protocol(void) {
     tu_suite("mockbroker_protocol");
@@ -233,4 +247,6 @@ void suite_mockbroker_protocol(void) {
             test_every_advertised_version_of_every_api_is_served);
     tu_test("test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data",
             test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data);
+    tu_test("test_frame_larger_than_the_receive_buffer_is_served",
+            test_frame_larger_than_the_receive_buffer_is_served);
 }
