@@ -112,7 +112,7 @@ static int tmx_exit_code(tmx *t, int timeout_ms) {
     return -1;
 }
 
-/* The screen line that starts with `prefix` after skipping spaces, or NULL; copied to out. */
+/* Copies to out the screen line that contains `contains`; false when there is none. */
 static bool find_line(const char *screen, const char *contains, char *out, size_t size) {
     const char *p = strstr(screen, contains);
     if (!p)
@@ -429,6 +429,84 @@ static void test_space_pauses_and_resumes_the_simulation_clock(void) {
     free(t);
 }
 
+typedef struct tick_arg {
+    long long after; /* wait for the simulated time to pass this (ms) */
+    long long t;     /* the time shown when it did */
+    int64_t wall_ms; /* and when that screen was captured */
+} tick_arg;
+
+/* The simulated time shown has moved past `after`: notes the value and the wall time. Waiting
+ * for the first screen past a value catches the display at the edge where it changes, so two
+ * such edges measure the clock's rate without the display's rounding. */
+static bool clock_ticked_past(const char *screen, void *arg) {
+    tick_arg *a = arg;
+    long long t = sim_time_ms(screen);
+    if (t <= a->after)
+        return false;
+    a->t = t;
+    a->wall_ms = tu_now_ms();
+    return true;
+}
+
+/* Simulated ms per wall ms over about `span_ms` of simulated time, from edge to edge. */
+static double clock_rate(tmx *t, long long span_ms) {
+    tick_arg a = {.after = sim_time_ms(t->screen)};
+    if (!tmx_wait(t, clock_ticked_past, &a, WAIT_MS))
+        return -1;
+    tick_arg b = {.after = a.t + span_ms - 1};
+    if (!tmx_wait(t, clock_ticked_past, &b, WAIT_MS))
+        return -1;
+    return (double)(b.t - a.t) / (double)(b.wall_ms - a.wall_ms);
+}
+
+static void test_plus_and_minus_change_the_clock_speed(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)" x1 t=", WAIT_MS));
+    double at_x1 = clock_rate(t, 4000);
+    tmx_keys(t, "+");
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)" x2 t=", WAIT_MS));
+    double at_x2 = clock_rate(t, 4000);
+    /* Twice as fast against the wall clock (bounds wide for a loaded machine). */
+    if (at_x1 <= 0 || at_x2 < 1.4 * at_x1 || at_x2 > 2.8 * at_x1)
+        fprintf(stderr, "\nsimulated ms per wall ms: x1 %.3f, x2 %.3f\n", at_x1, at_x2);
+    CU_ASSERT(at_x1 > 0.5 && at_x1 < 1.5);
+    CU_ASSERT(at_x2 >= 1.4 * at_x1 && at_x2 <= 2.8 * at_x1);
+    /* - halves it again, below the starting speed too. */
+    tmx_keys(t, "-");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)" x1 t=", WAIT_MS));
+    tmx_keys(t, "-");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)" x0.5 t=", WAIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
+static void test_esc_cancels_a_fault_prompt(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    tmx_keys(t, "k");
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)"which id", WAIT_MS));
+    tmx_keys(t, "Escape");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"cancelled", WAIT_MS));
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "which id"));
+    /* The digit after Esc is no answer: no broker goes down. The trace pane, opened by the
+     * next key, shows that the digit has been read by then. */
+    tmx_keys(t, "1");
+    tmx_keys(t, "t");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"== Trace", WAIT_MS));
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "node 1 DOWN"));
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "broker_down broker=1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "node 1 UP"));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    tmx_stop(t);
+    free(t);
+}
+
 static bool run_over(const char *screen, void *arg) {
     (void)arg;
     return strstr(screen, "DONE") && strstr(screen, " lost ") && strstr(screen, " dup ");
@@ -611,6 +689,9 @@ void suite_sim_view_tmux(void) {
     tu_test("test_step_mode_advances_one_event_per_key", test_step_mode_advances_one_event_per_key);
     tu_test("test_space_pauses_and_resumes_the_simulation_clock",
             test_space_pauses_and_resumes_the_simulation_clock);
+    tu_test("test_plus_and_minus_change_the_clock_speed",
+            test_plus_and_minus_change_the_clock_speed);
+    tu_test("test_esc_cancels_a_fault_prompt", test_esc_cancels_a_fault_prompt);
     tu_test("test_run_end_shows_the_outcome_and_stays_until_q",
             test_run_end_shows_the_outcome_and_stays_until_q);
     tu_test("test_quit_restores_the_terminal_and_prints_the_audit",
