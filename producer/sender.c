@@ -23,10 +23,8 @@ static uint64_t sender_rand(struct kp_producer *p) {
     return p->rng * 0x2545F4914F6CDD1DULL;
 }
 
-static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch *b, kw_err err,
-                       int64_t extra_us) {
-    if (!kp_has_sink(p))
-        return;
+/* An event about batch b with the fields every batch event carries. */
+static kp_event batch_ev(struct kp_producer *p, kp_event_kind kind, const kp_batch *b) {
     kp_event ev = kp_ev(p, kind);
     ev.batch_id = b->id;
     ev.topic = b->tp->topic;
@@ -35,6 +33,14 @@ static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch
     ev.bytes = b->closed ? (int64_t)b->size : (int64_t)b->w.len;
     ev.attempt = b->attempts;
     ev.base_sequence = b->base_seq;
+    return ev;
+}
+
+static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch *b, kw_err err,
+                       int64_t extra_us) {
+    if (!kp_has_sink(p))
+        return;
+    kp_event ev = batch_ev(p, kind, b);
     ev.producer_id = b->producer_id;
     ev.producer_epoch = b->producer_epoch;
     ev.err = err;
@@ -92,15 +98,8 @@ void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t 
     if (err != KW_ERR_NONE)
         kp_stats_record_error(p, b->n_thunks);
     if (kp_has_sink(p)) {
-        kp_event ev = kp_ev(p, KP_EV_BATCH_COMPLETED);
-        ev.batch_id = b->id;
-        ev.topic = b->tp->topic;
-        ev.partition = b->tp->partition;
-        ev.record_count = b->n_thunks;
-        ev.bytes = (int64_t)b->size;
-        ev.attempt = b->attempts;
+        kp_event ev = batch_ev(p, KP_EV_BATCH_COMPLETED, b);
         ev.base_offset = err == KW_ERR_NONE ? base_offset : -1;
-        ev.base_sequence = b->base_seq;
         ev.err = err;
         kp_emit(p, &ev);
     }
@@ -456,16 +455,9 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
                 b->sealed_at_drain = false;
                 emit_batch(p, KP_EV_BATCH_SEALED, b, KW_ERR_NONE, 0);
             }
-            kp_event ev = kp_ev(p, KP_EV_BATCH_DRAINED);
-            ev.batch_id = b->id;
-            ev.topic = b->tp->topic;
-            ev.partition = b->tp->partition;
+            kp_event ev = batch_ev(p, KP_EV_BATCH_DRAINED, b);
             ev.node_id = c->node_id;
             ev.correlation_id = r->correlation_id;
-            ev.record_count = b->n_thunks;
-            ev.bytes = (int64_t)b->size;
-            ev.attempt = b->attempts;
-            ev.base_sequence = b->base_seq;
             ev.producer_id = b->producer_id;
             ev.producer_epoch = b->producer_epoch;
             ev.duration_us = (now - b->created_ms) * 1000;
