@@ -406,10 +406,7 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
         kp_batch *b = d->batches[i];
         ctx->batches[i] = b;
         records += b->n_thunks;
-        if (nt == 0 ||
-            strcmp(topics[nt - 1].name.p ? (const char *)topics[nt - 1].name.p : "",
-                   b->tp->topic) != 0 ||
-            (size_t)topics[nt - 1].name.len != strlen(b->tp->topic)) {
+        if (i == 0 || strcmp(d->batches[i - 1]->tp->topic, b->tp->topic) != 0) {
             topics[nt].name = kw_slice_str(b->tp->topic);
             topics[nt].partitions = &parts[i];
             topics[nt].n_partitions = 0;
