@@ -78,9 +78,8 @@ static kw_err decode_resp_body(kw_rbuf *rb, int16_t version, kw_arena *a, kw_api
     kw_path_init(&path, "ApiVersions");
 
     m->error_code = kw_read_i16(rb, kw_path_leaf(&path, "error_code"));
-    int32_t n = kw_msg_read_count(rb, flex, flex ? 7 : 6, kw_path_leaf(&path, "api_keys"));
-    m->api_keys = kw_msg_alloc(rb, a, n, sizeof *m->api_keys, kw_path_leaf(&path, "api_keys"));
-    m->n_api_keys = rb->err ? 0 : n;
+    m->api_keys = kw_msg_read_array(rb, a, flex, flex ? 7 : 6, sizeof *m->api_keys, &path,
+                                    "api_keys", &m->n_api_keys);
     for (int32_t i = 0; i < m->n_api_keys && !rb->err; i++) {
         kw_api_range *k = &m->api_keys[i];
         size_t mark = kw_path_push(&path, "api_keys", i);

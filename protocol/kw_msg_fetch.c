@@ -78,20 +78,17 @@ kw_err kw_fetch_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_r
         m->session_id = kw_read_i32(rb, kw_path_leaf(&path, "session_id"));
         m->session_epoch = kw_read_i32(rb, kw_path_leaf(&path, "session_epoch"));
     }
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topics"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
-    m->n_topics = rb->err ? 0 : nt;
+    m->topics =
+        kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "topics", &m->n_topics);
     /* partition, fetch_offset, partition_max_bytes (+ leader epoch, log start offset) */
     size_t pmin = 4 + 8 + 4 + (version >= 9 ? 4u : 0u) + (version >= 5 ? 8u : 0u);
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_fetch_req_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "topics", i);
         t->topic = kw_read_string(rb, kw_path_leaf(&path, "topic"));
-        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
-        t->partitions =
-            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, pmin, sizeof *t->partitions, &path,
+                                          "partitions", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             kw_fetch_req_partition *p = &t->partitions[j];
             size_t mark2 = kw_path_push(&path, "partitions", j);
             p->partition = kw_read_i32(rb, kw_path_leaf(&path, "partition"));
@@ -106,12 +103,9 @@ kw_err kw_fetch_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_r
         kw_path_pop(&path, mark);
     }
     if (version >= 7) {
-        int32_t nf =
-            kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "forgotten_topics_data"));
-        m->forgotten = kw_msg_alloc(rb, a, nf, sizeof *m->forgotten,
-                                    kw_path_leaf(&path, "forgotten_topics_data"));
-        m->n_forgotten = rb->err ? 0 : nf;
-        for (int32_t i = 0; i < nf && !rb->err; i++) {
+        m->forgotten = kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->forgotten, &path,
+                                         "forgotten_topics_data", &m->n_forgotten);
+        for (int32_t i = 0; i < m->n_forgotten && !rb->err; i++) {
             kw_fetch_forgotten_topic *f = &m->forgotten[i];
             size_t mark = kw_path_push(&path, "forgotten_topics_data", i);
             f->topic = kw_read_string(rb, kw_path_leaf(&path, "topic"));
@@ -199,21 +193,18 @@ kw_err kw_fetch_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_
         m->error_code = kw_read_i16(rb, kw_path_leaf(&path, "error_code"));
         m->session_id = kw_read_i32(rb, kw_path_leaf(&path, "session_id"));
     }
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "responses"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "responses"));
-    m->n_topics = rb->err ? 0 : nt;
+    m->topics =
+        kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "responses", &m->n_topics);
     /* partition_index, error_code, high_watermark, last_stable_offset, aborted, records
      * (+ log_start_offset, preferred_read_replica) */
     size_t pmin = 4 + 2 + 8 + 8 + 4 + 4 + (version >= 5 ? 8u : 0u) + (version >= 11 ? 4u : 0u);
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_fetch_resp_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "responses", i);
         t->topic = kw_read_string(rb, kw_path_leaf(&path, "topic"));
-        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
-        t->partitions =
-            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, pmin, sizeof *t->partitions, &path,
+                                          "partitions", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             size_t mark2 = kw_path_push(&path, "partitions", j);
             read_resp_partition(rb, version, a, &path, &t->partitions[j]);
             kw_path_pop(&path, mark2);

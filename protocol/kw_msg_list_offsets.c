@@ -50,19 +50,16 @@ kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
     m->replica_id = kw_read_i32(rb, kw_path_leaf(&path, "replica_id"));
     if (version >= 2)
         m->isolation_level = kw_read_i8(rb, kw_path_leaf(&path, "isolation_level"));
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topics"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
-    m->n_topics = rb->err ? 0 : nt;
+    m->topics =
+        kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "topics", &m->n_topics);
     size_t pmin = 4 + 8 + (version >= 4 ? 4u : 0u);
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_list_offsets_req_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "topics", i);
         t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
-        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
-        t->partitions =
-            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, pmin, sizeof *t->partitions, &path,
+                                          "partitions", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             kw_list_offsets_req_partition *p = &t->partitions[j];
             size_t mark2 = kw_path_push(&path, "partitions", j);
             p->partition_index = kw_read_i32(rb, kw_path_leaf(&path, "partition_index"));
@@ -112,19 +109,16 @@ kw_err kw_list_offsets_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a,
 
     if (version >= 2)
         m->throttle_time_ms = kw_read_i32(rb, kw_path_leaf(&path, "throttle_time_ms"));
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topics"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
-    m->n_topics = rb->err ? 0 : nt;
+    m->topics =
+        kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "topics", &m->n_topics);
     size_t pmin = 4 + 2 + 8 + 8 + (version >= 4 ? 4u : 0u);
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_list_offsets_resp_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "topics", i);
         t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
-        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partitions"));
-        t->partitions =
-            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partitions"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, pmin, sizeof *t->partitions, &path,
+                                          "partitions", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             kw_list_offsets_resp_partition *p = &t->partitions[j];
             size_t mark2 = kw_path_push(&path, "partitions", j);
             p->partition_index = kw_read_i32(rb, kw_path_leaf(&path, "partition_index"));

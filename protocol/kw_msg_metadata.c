@@ -137,10 +137,9 @@ static void read_topic(kw_rbuf *rb, int16_t version, kw_arena *a, kw_path *path,
         t->is_internal = kw_read_bool(rb, kw_path_leaf(path, "is_internal"));
     /* error_code, partition_index, leader_id, replica_nodes, isr_nodes (+ epoch, offline) */
     size_t min = 2 + 4 + 4 + 4 + 4 + (version >= 7 ? 4u : 0u) + (version >= 5 ? 4u : 0u);
-    int32_t n = kw_msg_read_count(rb, false, min, kw_path_leaf(path, "partitions"));
-    t->partitions = kw_msg_alloc(rb, a, n, sizeof *t->partitions, kw_path_leaf(path, "partitions"));
-    t->n_partitions = rb->err ? 0 : n;
-    for (int32_t j = 0; j < n && !rb->err; j++) {
+    t->partitions = kw_msg_read_array(rb, a, false, min, sizeof *t->partitions, path, "partitions",
+                                      &t->n_partitions);
+    for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
         size_t mark = kw_path_push(path, "partitions", j);
         read_partition(rb, version, a, path, &t->partitions[j]);
         kw_path_pop(path, mark);
@@ -165,11 +164,9 @@ kw_err kw_metadata_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_met
         m->throttle_time_ms = kw_read_i32(rb, kw_path_leaf(&path, "throttle_time_ms"));
 
     /* node_id, host, port (+ rack) */
-    int32_t nb = kw_msg_read_count(rb, false, 4 + 2 + 4 + (version >= 1 ? 2u : 0u),
-                                   kw_path_leaf(&path, "brokers"));
-    m->brokers = kw_msg_alloc(rb, a, nb, sizeof *m->brokers, kw_path_leaf(&path, "brokers"));
-    m->n_brokers = rb->err ? 0 : nb;
-    for (int32_t i = 0; i < nb && !rb->err; i++) {
+    m->brokers = kw_msg_read_array(rb, a, false, 4 + 2 + 4 + (version >= 1 ? 2u : 0u),
+                                   sizeof *m->brokers, &path, "brokers", &m->n_brokers);
+    for (int32_t i = 0; i < m->n_brokers && !rb->err; i++) {
         kw_metadata_broker *b = &m->brokers[i];
         size_t mark = kw_path_push(&path, "brokers", i);
         b->node_id = kw_read_i32(rb, kw_path_leaf(&path, "node_id"));
@@ -186,10 +183,9 @@ kw_err kw_metadata_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_met
 
     /* error_code, name, partitions (+ is_internal, authorized operations) */
     size_t tmin = 2 + 2 + 4 + (version >= 1 ? 1u : 0u) + (version >= 8 ? 4u : 0u);
-    int32_t nt = kw_msg_read_count(rb, false, tmin, kw_path_leaf(&path, "topics"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topics"));
-    m->n_topics = rb->err ? 0 : nt;
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    m->topics =
+        kw_msg_read_array(rb, a, false, tmin, sizeof *m->topics, &path, "topics", &m->n_topics);
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         size_t mark = kw_path_push(&path, "topics", i);
         read_topic(rb, version, a, &path, &m->topics[i]);
         kw_path_pop(&path, mark);

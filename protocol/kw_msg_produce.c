@@ -50,18 +50,15 @@ kw_err kw_produce_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produ
     m->transactional_id = kw_read_nullable_string(rb, kw_path_leaf(&path, "transactional_id"));
     m->acks = kw_read_i16(rb, kw_path_leaf(&path, "acks"));
     m->timeout_ms = kw_read_i32(rb, kw_path_leaf(&path, "timeout_ms"));
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "topic_data"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "topic_data"));
-    m->n_topics = rb->err ? 0 : nt;
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    m->topics = kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "topic_data",
+                                  &m->n_topics);
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_produce_req_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "topic_data", i);
         t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
-        int32_t np = kw_msg_read_count(rb, false, 4 + 4, kw_path_leaf(&path, "partition_data"));
-        t->partitions =
-            kw_msg_alloc(rb, a, np, sizeof *t->partitions, kw_path_leaf(&path, "partition_data"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, 4 + 4, sizeof *t->partitions, &path,
+                                          "partition_data", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             size_t mark2 = kw_path_push(&path, "partition_data", j);
             t->partitions[j].index = kw_read_i32(rb, kw_path_leaf(&path, "index"));
             t->partitions[j].records = kw_read_nullable_bytes(rb, kw_path_leaf(&path, "records"));
@@ -115,11 +112,9 @@ static void read_resp_partition(kw_rbuf *rb, int16_t version, kw_arena *a, kw_pa
     p->error_message = KW_SLICE_NULL;
     if (version < 8)
         return;
-    int32_t ne = kw_msg_read_count(rb, false, 4 + 2, kw_path_leaf(path, "record_errors"));
-    p->record_errors =
-        kw_msg_alloc(rb, a, ne, sizeof *p->record_errors, kw_path_leaf(path, "record_errors"));
-    p->n_record_errors = rb->err ? 0 : ne;
-    for (int32_t k = 0; k < ne && !rb->err; k++) {
+    p->record_errors = kw_msg_read_array(rb, a, false, 4 + 2, sizeof *p->record_errors, path,
+                                         "record_errors", &p->n_record_errors);
+    for (int32_t k = 0; k < p->n_record_errors && !rb->err; k++) {
         size_t mark = kw_path_push(path, "record_errors", k);
         p->record_errors[k].batch_index = kw_read_i32(rb, kw_path_leaf(path, "batch_index"));
         p->record_errors[k].message =
@@ -138,20 +133,17 @@ kw_err kw_produce_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_prod
     kw_path path;
     kw_path_init(&path, "Produce");
 
-    int32_t nt = kw_msg_read_count(rb, false, 2 + 4, kw_path_leaf(&path, "responses"));
-    m->topics = kw_msg_alloc(rb, a, nt, sizeof *m->topics, kw_path_leaf(&path, "responses"));
-    m->n_topics = rb->err ? 0 : nt;
+    m->topics =
+        kw_msg_read_array(rb, a, false, 2 + 4, sizeof *m->topics, &path, "responses", &m->n_topics);
     /* index, error_code, base_offset, log_append_time (+ log_start_offset, v8 extras) */
     size_t pmin = 4 + 2 + 8 + 8 + (version >= 5 ? 8u : 0u) + (version >= 8 ? 6u : 0u);
-    for (int32_t i = 0; i < nt && !rb->err; i++) {
+    for (int32_t i = 0; i < m->n_topics && !rb->err; i++) {
         kw_produce_resp_topic *t = &m->topics[i];
         size_t mark = kw_path_push(&path, "responses", i);
         t->name = kw_read_string(rb, kw_path_leaf(&path, "name"));
-        int32_t np = kw_msg_read_count(rb, false, pmin, kw_path_leaf(&path, "partition_responses"));
-        t->partitions = kw_msg_alloc(rb, a, np, sizeof *t->partitions,
-                                     kw_path_leaf(&path, "partition_responses"));
-        t->n_partitions = rb->err ? 0 : np;
-        for (int32_t j = 0; j < np && !rb->err; j++) {
+        t->partitions = kw_msg_read_array(rb, a, false, pmin, sizeof *t->partitions, &path,
+                                          "partition_responses", &t->n_partitions);
+        for (int32_t j = 0; j < t->n_partitions && !rb->err; j++) {
             size_t mark2 = kw_path_push(&path, "partition_responses", j);
             read_resp_partition(rb, version, a, &path, &t->partitions[j]);
             kw_path_pop(&path, mark2);

@@ -117,13 +117,25 @@ static inline void *kw_msg_alloc(kw_rbuf *rb, kw_arena *a, int32_t n, size_t siz
     return p;
 }
 
+/* Reads the count of the non-nullable array `name` under path and allocates its elements
+ * (kw_msg_read_count, then kw_msg_alloc). Returns the elements (NULL when empty or after an
+ * error) and sets *n_out to the count, 0 after an error, so the caller's fill loop runs
+ * `for (i = 0; i < *n_out && !rb->err; i++)`. */
+static inline void *kw_msg_read_array(kw_rbuf *rb, kw_arena *a, bool flexible, size_t min_elem_size,
+                                      size_t elem_size, kw_path *path, const char *name,
+                                      int32_t *n_out) {
+    const char *field = kw_path_leaf(path, name);
+    int32_t n = kw_msg_read_count(rb, flexible, min_elem_size, field);
+    void *v = kw_msg_alloc(rb, a, n, elem_size, field);
+    *n_out = rb->err ? 0 : n;
+    return v;
+}
+
 /* Reads an int32 array (non-nullable) into arena memory. */
 static inline int32_t *kw_msg_read_i32_array(kw_rbuf *rb, kw_arena *a, kw_path *path,
                                              const char *name, int32_t *n_out) {
-    int32_t n = kw_msg_read_count(rb, false, 4, kw_path_leaf(path, name));
-    int32_t *v = kw_msg_alloc(rb, a, n, sizeof *v, kw_path_leaf(path, name));
-    *n_out = rb->err ? 0 : n;
-    for (int32_t i = 0; i < n && !rb->err; i++)
+    int32_t *v = kw_msg_read_array(rb, a, false, 4, sizeof *v, path, name, n_out);
+    for (int32_t i = 0; i < *n_out && !rb->err; i++)
         v[i] = kw_read_i32(rb, kw_path_leaf_index(path, name, i));
     return v;
 }
