@@ -66,25 +66,42 @@ static void join(char *out, size_t size, const char *path, const char *key) {
     out[n] = '\0';
 }
 
+/* True when a member before k in obj has k's name (cJSON keeps both). */
+static bool seen_before(const cJSON *obj, const cJSON *k) {
+    for (const cJSON *e = obj->child; e != k; e = e->next)
+        if (!strcmp(e->string, k->string))
+            return true;
+    return false;
+}
+
+/* True when name is one of `names` (NULL-terminated). */
+static bool in_list(const char *const *names, const char *name) {
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(names[i], name))
+            return true;
+    return false;
+}
+
+/* out = the names joined with ", ", truncated to size. */
+static void list_names(char *out, size_t size, const char *const *names) {
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; names[i] && n < size - 1; i++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s", i ? ", " : "", names[i]);
+}
+
 /* Rejects keys not in `allowed` (NULL-terminated) and keys that appear twice. */
 static int check_keys(ctx *c, const cJSON *obj, const char *path, const char *const *allowed) {
     for (const cJSON *k = obj->child; k; k = k->next) {
         char p[256];
         join(p, sizeof p, path, k->string);
-        bool ok = false;
-        for (int i = 0; allowed[i]; i++)
-            if (!strcmp(allowed[i], k->string))
-                ok = true;
-        if (!ok) {
-            char list[400] = "";
-            size_t n = 0;
-            for (int i = 0; allowed[i] && n < sizeof list - 1; i++)
-                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", allowed[i]);
+        if (!in_list(allowed, k->string)) {
+            char list[400];
+            list_names(list, sizeof list, allowed);
             return fail(c, p, "unknown key (expected one of: %s)", list);
         }
-        for (const cJSON *e = obj->child; e != k; e = e->next)
-            if (!strcmp(e->string, k->string))
-                return fail(c, p, "duplicate key");
+        if (seen_before(obj, k))
+            return fail(c, p, "duplicate key");
     }
     return 0;
 }
@@ -180,9 +197,8 @@ static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char
     for (const cJSON *k = j->child; k; k = k->next) {
         char kp[256];
         join(kp, sizeof kp, p, k->string);
-        for (const cJSON *e = j->child; e != k; e = e->next)
-            if (!strcmp(e->string, k->string))
-                return fail(c, kp, "duplicate key");
+        if (seen_before(j, k))
+            return fail(c, kp, "duplicate key");
         char *end;
         errno = 0;
         long id = strtol(k->string, &end, 10);
@@ -295,9 +311,8 @@ static int parse_producer(ctx *c, const cJSON *j, sim_scenario *s) {
     for (const cJSON *k = j->child; k; k = k->next) {
         char p[256];
         join(p, sizeof p, "producer", k->string);
-        for (const cJSON *e = j->child; e != k; e = e->next)
-            if (!strcmp(e->string, k->string))
-                return fail(c, p, "duplicate key");
+        if (seen_before(j, k))
+            return fail(c, p, "duplicate key");
         if (!strcmp(k->string, "bootstrap.servers"))
             return fail(c, p, "set by the simulator (the mock cluster's addresses); remove it");
         sim_kv *kv = &s->producer[s->n_producer];
@@ -505,21 +520,13 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     for (const cJSON *e = j->child; e; e = e->next) {
         char p[256];
         join(p, sizeof p, path, e->string);
-        bool ok = false;
-        for (int i = 0; fault_fields[k][i]; i++)
-            if (!strcmp(fault_fields[k][i], e->string))
-                ok = true;
-        if (!ok) {
-            char list[200] = "";
-            size_t n = 0;
-            for (int i = 0; fault_fields[k][i]; i++)
-                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "",
-                                      fault_fields[k][i]);
+        if (!in_list(fault_fields[k], e->string)) {
+            char list[200];
+            list_names(list, sizeof list, fault_fields[k]);
             return fail(c, p, "not a field of %s (fields: %s)", kind, list);
         }
-        for (const cJSON *d = j->child; d != e; d = d->next)
-            if (!strcmp(d->string, e->string))
-                return fail(c, p, "duplicate key");
+        if (seen_before(j, e))
+            return fail(c, p, "duplicate key");
     }
     int64_t v;
     if (get_int(c, j, path, "at_ms", true, 0, 86400000, 0, &f->at_ms))
@@ -767,9 +774,8 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
     for (const cJSON *k = j->child; k; k = k->next) {
         char p[256];
         join(p, sizeof p, "expect", k->string);
-        for (const cJSON *e = j->child; e != k; e = e->next)
-            if (!strcmp(e->string, k->string))
-                return fail(c, p, "duplicate key");
+        if (seen_before(j, k))
+            return fail(c, p, "duplicate key");
         if (!strcmp(k->string, "any_of")) {
             if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) < 1)
                 return fail(c, p, "expected a non-empty array of objects");
@@ -783,9 +789,8 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
                 for (const cJSON *m = o->child; m; m = m->next) {
                     char mp[256];
                     join(mp, sizeof mp, ip, m->string);
-                    for (const cJSON *e = o->child; e != m; e = e->next)
-                        if (!strcmp(e->string, m->string))
-                            return fail(c, mp, "duplicate key");
+                    if (seen_before(o, m))
+                        return fail(c, mp, "duplicate key");
                     if (parse_condition(c, m, mp, m->string, group, &s->expect[s->n_expect]))
                         return -1;
                     s->n_expect++;
