@@ -118,6 +118,43 @@ static TC_UNUSED ssize_t tc_recv_frame(int fd, uint8_t **buf, int timeout_ms) {
     return (ssize_t)n;
 }
 
+/* Receives one response frame of API `key` at version `ver` and decodes its header: *buf is
+ * the malloc'd frame (caller frees), *rb reads the body that follows the header. Returns the
+ * frame size, 0 on EOF, -1 on timeout (then *buf is NULL and nothing is decoded). */
+static TC_UNUSED ssize_t tc_recv_response(int fd, int16_t key, int16_t ver, int timeout_ms,
+                                          uint8_t **buf, kw_rbuf *rb, kw_response_header *h) {
+    ssize_t n = tc_recv_frame(fd, buf, timeout_ms);
+    if (n <= 0)
+        return n;
+    kw_rbuf_init(rb, *buf, (size_t)n, "test");
+    kw_response_header_decode(rb, h, kw_response_header_version(key, ver));
+    return n;
+}
+
+/* A Fetch request (max_bytes 1 MiB, no session, v11 rack "") for one partition of topic "t"
+ * from `offset`, waiting up to max_wait_ms for min_bytes 1. Fill with tc_fetch_init; send
+ * f.req. The struct points into itself: do not copy it. */
+typedef struct tc_fetch {
+    kw_fetch_req_partition part;
+    kw_fetch_req_topic topic;
+    kw_fetch_req req;
+} tc_fetch;
+
+static TC_UNUSED void tc_fetch_init(tc_fetch *f, int32_t partition, int64_t offset,
+                                    int32_t max_wait_ms) {
+    f->part = (kw_fetch_req_partition){partition, -1, offset, -1, 1 << 20};
+    f->topic = (kw_fetch_req_topic){kw_slice_str("t"), 1, &f->part};
+    f->req = (kw_fetch_req){0};
+    f->req.replica_id = -1;
+    f->req.max_wait_ms = max_wait_ms;
+    f->req.min_bytes = 1;
+    f->req.max_bytes = 1 << 20;
+    f->req.session_epoch = -1;
+    f->req.n_topics = 1;
+    f->req.topics = &f->topic;
+    f->req.rack_id = kw_slice_str("");
+}
+
 /* ---- batches ---- */
 /* Builds a batch of n records "key-<i>"/"value-<i>" into a malloc'd buffer. */
 static TC_UNUSED uint8_t *tc_make_batch(int n, const char *prefix, int64_t pid, int16_t epoch,
@@ -161,13 +198,10 @@ static TC_UNUSED bool tc_produce_send(int fd, int32_t corr, const char *topic, i
 static TC_UNUSED tc_produce_result tc_produce_recv(int fd, int32_t corr, int timeout_ms) {
     tc_produce_result res = {-1, -1, false};
     uint8_t *buf;
-    ssize_t n = tc_recv_frame(fd, &buf, timeout_ms);
-    if (n <= 0)
-        return res;
     kw_rbuf rb;
-    kw_rbuf_init(&rb, buf, (size_t)n, "test");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, 0);
+    if (tc_recv_response(fd, KW_API_PRODUCE, 7, timeout_ms, &buf, &rb, &h) <= 0)
+        return res;
     kw_arena *a = kw_arena_new();
     kw_produce_resp resp;
     if (kw_produce_resp_decode(&rb, 7, a, &resp) == KW_ERR_NONE && h.correlation_id == corr &&
@@ -208,13 +242,10 @@ static TC_UNUSED int64_t tc_init_pid(mb_cluster *c, int32_t node) {
     tc_send_request(fd, KW_API_INIT_PRODUCER_ID, 1, 7, &body);
     kw_wbuf_free(&body);
     uint8_t *buf;
-    ssize_t n = tc_recv_frame(fd, &buf, 5000);
+    kw_rbuf rb;
+    kw_response_header h;
     int64_t pid = -1;
-    if (n > 0) {
-        kw_rbuf rb;
-        kw_rbuf_init(&rb, buf, (size_t)n, "test");
-        kw_response_header h;
-        kw_response_header_decode(&rb, &h, 0);
+    if (tc_recv_response(fd, KW_API_INIT_PRODUCER_ID, 1, 5000, &buf, &rb, &h) > 0) {
         kw_init_pid_resp resp;
         kw_arena *a = kw_arena_new();
         if (kw_init_pid_resp_decode(&rb, 1, a, &resp) == KW_ERR_NONE && !resp.error_code)

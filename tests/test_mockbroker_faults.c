@@ -16,13 +16,10 @@ static int api_versions(int fd, int16_t ver, int32_t corr, int timeout_ms, int32
     if (!ok)
         return -1;
     uint8_t *buf;
-    ssize_t n = tc_recv_frame(fd, &buf, timeout_ms);
-    if (n <= 0)
-        return -1;
     kw_rbuf rb;
-    kw_rbuf_init(&rb, buf, (size_t)n, "t");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, 0);
+    if (tc_recv_response(fd, KW_API_API_VERSIONS, ver, timeout_ms, &buf, &rb, &h) <= 0)
+        return -1;
     int rc = -1;
     kw_arena *a = kw_arena_new();
     kw_api_versions_resp resp;

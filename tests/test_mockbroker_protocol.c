@@ -42,20 +42,9 @@ static void minimal_request(int16_t key, int16_t v, kw_wbuf *body, uint8_t *batc
         break;
     }
     case KW_API_FETCH: {
-        static kw_fetch_req_partition fp;
-        static kw_fetch_req_topic ft;
-        fp = (kw_fetch_req_partition){0, -1, 0, -1, 1 << 20};
-        ft = (kw_fetch_req_topic){kw_slice_str("t"), 1, &fp};
-        kw_fetch_req r = {0};
-        r.replica_id = -1;
-        r.max_wait_ms = 0;
-        r.min_bytes = 1;
-        r.max_bytes = 1 << 20;
-        r.session_epoch = -1;
-        r.n_topics = 1;
-        r.topics = &ft;
-        r.rack_id = kw_slice_str("");
-        kw_fetch_req_encode(body, v, &r);
+        tc_fetch f;
+        tc_fetch_init(&f, 0, 0, 0);
+        kw_fetch_req_encode(body, v, &f.req);
         break;
     }
     default:
@@ -135,17 +124,14 @@ static void test_every_advertised_version_of_every_api_is_served(void) {
             CU_ASSERT_TRUE(tc_send_request(fd, r->api_key, v, corr, &body));
             kw_wbuf_free(&body);
             uint8_t *buf;
-            ssize_t n = tc_recv_frame(fd, &buf, 5000);
-            if (n <= 0) {
+            kw_rbuf rb;
+            kw_response_header h;
+            if (tc_recv_response(fd, r->api_key, v, 5000, &buf, &rb, &h) <= 0) {
                 fprintf(stderr, "%s v%d: no answer\n", kw_api_name(r->api_key), v);
                 close(fd);
                 fd = tc_connect(mb_broker_port(c, 1));
                 continue;
             }
-            kw_rbuf rb;
-            kw_rbuf_init(&rb, buf, (size_t)n, "test");
-            kw_response_header h;
-            kw_response_header_decode(&rb, &h, kw_response_header_version(r->api_key, v));
             kw_arena *a = kw_arena_new();
             if (h.correlation_id == corr && decode_response(r->api_key, v, &rb, a))
                 served++;
@@ -164,20 +150,11 @@ static void test_every_advertised_version_of_every_api_is_served(void) {
 
 /* Sends a Fetch v11 for t-0 from `offset` with max_wait_ms. */
 static void send_fetch(int fd, int32_t corr, int64_t offset, int32_t max_wait) {
-    kw_fetch_req_partition fp = {0, -1, offset, -1, 1 << 20};
-    kw_fetch_req_topic ft = {kw_slice_str("t"), 1, &fp};
-    kw_fetch_req r = {0};
-    r.replica_id = -1;
-    r.max_wait_ms = max_wait;
-    r.min_bytes = 1;
-    r.max_bytes = 1 << 20;
-    r.session_epoch = -1;
-    r.n_topics = 1;
-    r.topics = &ft;
-    r.rack_id = kw_slice_str("");
+    tc_fetch f;
+    tc_fetch_init(&f, 0, offset, max_wait);
     kw_wbuf body;
     kw_wbuf_init(&body);
-    kw_fetch_req_encode(&body, 11, &r);
+    kw_fetch_req_encode(&body, 11, &f.req);
     tc_send_request(fd, KW_API_FETCH, 11, corr, &body);
     kw_wbuf_free(&body);
 }
@@ -185,13 +162,10 @@ static void send_fetch(int fd, int32_t corr, int64_t offset, int32_t max_wait) {
 /* Receives a Fetch v11 answer; returns the records' byte count (-1: none came). */
 static int32_t recv_fetch(int fd, int32_t corr, int timeout_ms) {
     uint8_t *buf;
-    ssize_t n = tc_recv_frame(fd, &buf, timeout_ms);
-    if (n <= 0)
-        return -1;
     kw_rbuf rb;
-    kw_rbuf_init(&rb, buf, (size_t)n, "t");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, kw_response_header_version(KW_API_FETCH, 11));
+    if (tc_recv_response(fd, KW_API_FETCH, 11, timeout_ms, &buf, &rb, &h) <= 0)
+        return -1;
     kw_arena *a = kw_arena_new();
     kw_fetch_resp m;
     int32_t len = -2;
