@@ -301,18 +301,24 @@ static kw_slice take(kw_rbuf *rb, size_t n, const char *field, const char *what)
     return s;
 }
 
-static kw_slice read_str16(kw_rbuf *rb, const char *field, bool nullable) {
-    int16_t n = kw_read_i16(rb, field);
+/* Takes the body of a string or bytes field whose length n was just read (-1 = null when
+ * nullable; any other negative length is malformed). */
+static kw_slice take_sized(kw_rbuf *rb, int32_t n, const char *field, bool nullable,
+                           const char *what) {
     if (rb->err != KW_ERR_NONE)
         return KW_SLICE_NULL;
     if (n == -1 && nullable)
         return KW_SLICE_NULL;
     if (n < 0) {
-        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: invalid %sstring length %d", field ? field : "?",
-                     nullable ? "nullable " : "", n);
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: invalid %s%s length %d", field ? field : "?",
+                     nullable ? "nullable " : "", what, n);
         return KW_SLICE_NULL;
     }
-    return take(rb, (size_t)n, field, "string");
+    return take(rb, (size_t)n, field, what);
+}
+
+static kw_slice read_str16(kw_rbuf *rb, const char *field, bool nullable) {
+    return take_sized(rb, kw_read_i16(rb, field), field, nullable, "string");
 }
 
 kw_slice kw_read_string(kw_rbuf *rb, const char *field) {
@@ -324,17 +330,7 @@ kw_slice kw_read_nullable_string(kw_rbuf *rb, const char *field) {
 }
 
 static kw_slice read_bytes32(kw_rbuf *rb, const char *field, bool nullable) {
-    int32_t n = kw_read_i32(rb, field);
-    if (rb->err != KW_ERR_NONE)
-        return KW_SLICE_NULL;
-    if (n == -1 && nullable)
-        return KW_SLICE_NULL;
-    if (n < 0) {
-        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: invalid %sbytes length %d", field ? field : "?",
-                     nullable ? "nullable " : "", n);
-        return KW_SLICE_NULL;
-    }
-    return take(rb, (size_t)n, field, "bytes");
+    return take_sized(rb, kw_read_i32(rb, field), field, nullable, "bytes");
 }
 
 kw_slice kw_read_bytes(kw_rbuf *rb, const char *field) {
