@@ -516,6 +516,14 @@ static void prompt_key(ui *u, int ch) {
     }
 }
 
+/* Multiplies the simulation speed by factor (the clock keeps it within its bounds) and says
+ * the speed it now runs at. */
+static void change_speed(ui *u, double factor) {
+    sim_clock *c = sim_runner_clock(u->r);
+    sim_runner_set_speed(u->r, sim_clock_speed(c) * factor);
+    say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(c));
+}
+
 static void key(ui *u, int ch) {
     if (u->m->show_help) { /* any key closes the help */
         u->m->show_help = false;
@@ -552,13 +560,11 @@ static void key(ui *u, int ch) {
         break;
     case '+':
     case '=':
-        sim_runner_set_speed(u->r, sim_clock_speed(sim_runner_clock(u->r)) * 2.0);
-        say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(sim_runner_clock(u->r)));
+        change_speed(u, 2.0);
         break;
     case '-':
     case '_':
-        sim_runner_set_speed(u->r, sim_clock_speed(sim_runner_clock(u->r)) / 2.0);
-        say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(sim_runner_clock(u->r)));
+        change_speed(u, 0.5);
         break;
     case 'k':
         ask(u, PROMPT_DOWN);
