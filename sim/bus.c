@@ -112,23 +112,26 @@ static unsigned kind_hash(const char *s) {
     return h;
 }
 
+/* The slot that holds `kind`, or the empty slot where it would go (the table always keeps one
+ * empty slot, so the probe ends).
+ * @locks b->lock MUST be held. */
+static kind_count *kind_slot_locked(sim_bus *b, const char *kind) {
+    unsigned h = kind_hash(kind) % KIND_SLOTS;
+    kind_count *k = &b->kinds[h];
+    for (unsigned i = 1; k->kind[0] && strcmp(k->kind, kind); i++)
+        k = &b->kinds[(h + i) % KIND_SLOTS];
+    return k;
+}
+
 /* @locks b->lock MUST be held. */
 static void count_kind_locked(sim_bus *b, const char *kind) {
-    unsigned h = kind_hash(kind) % KIND_SLOTS;
-    for (unsigned i = 0; i < KIND_SLOTS; i++) {
-        kind_count *k = &b->kinds[(h + i) % KIND_SLOTS];
-        if (k->kind[0] == '\0') {
-            if (b->n_kinds >= KIND_SLOTS - 1)
-                break;
-            snprintf(k->kind, sizeof k->kind, "%s", kind);
-            k->order = b->n_kinds++;
-            k->n = 1;
-            return;
-        }
-        if (!strcmp(k->kind, kind)) {
-            k->n++;
-            return;
-        }
+    kind_count *k = kind_slot_locked(b, kind);
+    if (k->kind[0]) {
+        k->n++;
+    } else if (b->n_kinds < KIND_SLOTS - 1) {
+        snprintf(k->kind, sizeof k->kind, "%s", kind);
+        k->order = b->n_kinds++;
+        k->n = 1;
     }
 }
 
@@ -188,18 +191,9 @@ uint64_t sim_bus_total(sim_bus *b) {
 }
 
 uint64_t sim_bus_count(sim_bus *b, const char *kind) {
-    uint64_t n = 0;
     pthread_mutex_lock(&b->lock);
-    unsigned h = kind_hash(kind) % KIND_SLOTS;
-    for (unsigned i = 0; i < KIND_SLOTS; i++) {
-        const kind_count *k = &b->kinds[(h + i) % KIND_SLOTS];
-        if (k->kind[0] == '\0')
-            break;
-        if (!strcmp(k->kind, kind)) {
-            n = k->n;
-            break;
-        }
-    }
+    const kind_count *k = kind_slot_locked(b, kind);
+    uint64_t n = k->kind[0] ? k->n : 0;
     pthread_mutex_unlock(&b->lock);
     return n;
 }
