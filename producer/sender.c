@@ -48,11 +48,11 @@ static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch
     kp_emit(p, &ev);
 }
 
-void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
-                        int64_t log_append_time, int64_t now_ms) {
-    (void)now_ms;
-    if (b->done)
-        return;
+/* Reports a batch's outcome, once: callbacks, interceptors, metrics, the completed event; its
+ * memory goes back to the pool. The struct stays for the caller to free (a request that
+ * carries the batch may still be in flight). */
+static void batch_report(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
+                         int64_t log_append_time) {
     b->done = true;
     int64_t now_us = kp_now_us(p);
     /* Timestamps and sizes are read back from the batch (the slots keep only callbacks). */
@@ -106,6 +106,15 @@ void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t 
     atomic_fetch_sub(&p->outstanding, b->n_thunks);
     kp_accum_incomplete_remove(&p->accum, b);
     kp_bufpool_deallocate(&p->pool, b->buf, b->cap);
+    b->buf = NULL;
+}
+
+void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
+                        int64_t log_append_time, int64_t now_ms) {
+    (void)now_ms;
+    if (b->done)
+        return;
+    batch_report(p, b, err, base_offset, log_append_time);
     kp_batch_free(b);
 }
 
@@ -326,7 +335,9 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
         for (int32_t i = 0; i < ctx->n; i++) {
             kp_batch *b = ctx->batches[i];
             batch_left_flight(p, b);
-            if (err == KW_ERR_NONE) /* acks=0: done once written */
+            if (b->done) /* expired in flight: reported already */
+                kp_batch_free(b);
+            else if (err == KW_ERR_NONE) /* acks=0: done once written */
                 kp_sender_complete(p, b, KW_ERR_NONE, -1, -1, now);
             else
                 batch_failed(p, b, err, now);
@@ -362,7 +373,9 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
         kp_batch *b = ctx->batches[i];
         batch_left_flight(p, b);
         const kw_produce_resp_partition *pr = answers ? answers[i] : NULL;
-        if (!pr)
+        if (b->done) /* expired in flight: reported already, whatever the answer says */
+            kp_batch_free(b);
+        else if (!pr)
             batch_failed(p, b, KW_ERR_NETWORK_EXCEPTION, now);
         else if (pr->error_code == 0) {
             kp_idem_on_success(p, b);
@@ -578,17 +591,39 @@ static void refresh_leaders(struct kp_producer *p) {
     kp_cluster_release(c);
 }
 
+/* A batch past delivery.timeout.ms fails with DELIVERY_TIMEOUT; with idempotence its sequence
+ * range is lost, so the producer starts numbering again. The caller frees the struct. */
+static void batch_expire(struct kp_producer *p, kp_batch *b) {
+    emit_batch(p, KP_EV_BATCH_EXPIRED, b, KW_ERR__DELIVERY_TIMEOUT, 0);
+    if (p->conf.enable_idempotence && b->base_seq >= 0)
+        p->pid_reset_needed = true;
+    batch_report(p, b, KW_ERR__DELIVERY_TIMEOUT, -1, -1);
+}
+
+/* Expires batches past delivery.timeout.ms: those waiting in the deques (Java's
+ * RecordAccumulator.expiredBatches) and those in flight (Sender.getExpiredInflightBatches),
+ * which fail now instead of when their request times out; on_produce frees those when their
+ * request ends. */
 static void expire_batches(struct kp_producer *p, int64_t now) {
     kp_batch **exp;
     int32_t n = kp_accum_expire(&p->accum, now, &exp);
     for (int32_t i = 0; i < n; i++) {
-        kp_batch *b = exp[i];
-        emit_batch(p, KP_EV_BATCH_EXPIRED, b, KW_ERR__DELIVERY_TIMEOUT, 0);
-        if (p->conf.enable_idempotence && b->base_seq >= 0)
-            p->pid_reset_needed = true;
-        kp_sender_complete(p, b, KW_ERR__DELIVERY_TIMEOUT, -1, -1, now);
+        batch_expire(p, exp[i]);
+        kp_batch_free(exp[i]);
     }
     free(exp);
+    /* The request lists change only on this thread: no lock needed to read them here. */
+    for (int32_t i = 0; i < p->net.n_conns; i++)
+        for (kp_req *r = p->net.conns[i]->head; r; r = r->next) {
+            if (r->handler != on_produce)
+                continue;
+            produce_ctx *ctx = r->ctx;
+            for (int32_t k = 0; k < ctx->n; k++) {
+                kp_batch *b = ctx->batches[k];
+                if (!b->done && now - b->created_ms >= p->conf.delivery_timeout_ms)
+                    batch_expire(p, b);
+            }
+        }
 }
 
 /* Batches appended and not yet completed (in a deque or in flight). */

@@ -173,6 +173,89 @@ static void test_down_cluster_fails_records_with_delivery_timeout(void) {
     tcl_stop(&m);
 }
 
+typedef struct timed_deliv {
+    _Atomic int retried;
+    _Atomic int64_t failed_at_ms; /* 0 until the first failure */
+    _Atomic int first_err, failures, acked;
+} timed_deliv;
+
+static void timed_cb(const kp_record_metadata *md, kw_err err, void *opaque) {
+    timed_deliv *t = opaque;
+    (void)md;
+    if (err == KW_ERR_NONE) {
+        atomic_fetch_add(&t->acked, 1);
+        return;
+    }
+    if (atomic_fetch_add(&t->failures, 1) == 0) {
+        atomic_store(&t->first_err, (int)err);
+        atomic_store(&t->failed_at_ms, tu_now_ms());
+    }
+}
+
+static void note_retry(const kp_event *ev, void *opaque) {
+    if (ev->kind == KP_EV_BATCH_RETRIED)
+        atomic_store(&((timed_deliv *)opaque)->retried, 1);
+}
+
+static bool was_retried(void *arg) {
+    return atomic_load(&((timed_deliv *)arg)->retried) != 0;
+}
+
+static bool has_failed(void *arg) {
+    return atomic_load(&((timed_deliv *)arg)->failures) > 0;
+}
+
+static bool acked_twice(void *arg) {
+    return atomic_load(&((timed_deliv *)arg)->acked) >= 2;
+}
+
+/* A batch whose retry is in flight when delivery.timeout.ms passes fails then, as Java's
+ * Sender.getExpiredInflightBatches, not only when its request times out later; the late end
+ * of that request neither calls back again nor disturbs the next records. */
+static void test_in_flight_batch_expires_at_delivery_timeout(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "late", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "linger.ms", "0");
+    tset(c, "request.timeout.ms", "1000");
+    tset(c, "delivery.timeout.ms", "1000");
+    tset(c, "retry.backoff.ms", "600");
+    tset(c, "retry.backoff.max.ms", "600");
+    tset(c, "enable.idempotence", "false");
+    timed_deliv t = {0};
+    kp_conf_set_event_sink(c, note_retry, &t);
+    kp_producer *p = tproducer(c);
+    kp_record r = rec_of("late", 0, NULL, "v", 1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, timed_cb, &t, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE); /* connection and metadata settled */
+    CU_ASSERT_EQUAL(atomic_load(&t.acked), 1);
+    /* The first attempt fails at once (retriable); the retry, 480..720 ms later, meets a
+     * broker that answers after 5 s, so its request would time out only at 1480..1720 ms. */
+    static const kw_err nes[] = {KW_ERR_NOT_ENOUGH_REPLICAS};
+    tcl_push_produce_errors(&m, nes, 1);
+    int64_t t0 = tu_now_ms();
+    CU_ASSERT_EQUAL(kp_produce(p, &r, timed_cb, &t, NULL), KW_ERR_NONE);
+    CU_ASSERT_FATAL(tu_wait_until(was_retried, &t, 5000));
+    tcl_set_rtt(&m, 1, 5000);
+    CU_ASSERT(tu_wait_until(has_failed, &t, 10000));
+    int64_t took = atomic_load(&t.failed_at_ms) - t0;
+    CU_ASSERT_EQUAL(atomic_load(&t.first_err), KW_ERR__DELIVERY_TIMEOUT);
+    CU_ASSERT(took >= 950);
+    CU_ASSERT(took < 1400);
+    /* The expired batch's request ends later (timed out); the producer carries on. */
+    tcl_set_rtt(&m, 1, 0);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, timed_cb, &t, NULL), KW_ERR_NONE);
+    CU_ASSERT(tu_wait_until(acked_twice, &t, 15000));
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&t.failures), 1);
+    CU_ASSERT_EQUAL(kp_close(p, 10000), KW_ERR_NONE);
+    kp_producer_destroy(p);
+    CU_ASSERT_EQUAL(atomic_load(&t.failures), 1);
+    CU_ASSERT_EQUAL(atomic_load(&t.acked), 2);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
     kp_conf *c = tconf("127.0.0.1:1"); /* nothing listens on port 1 */
     tset(c, "max.block.ms", "200");
@@ -736,6 +819,8 @@ void suite_producer_limits(void) {
             test_record_over_max_request_size_fails_before_accumulator);
     tu_test("test_down_cluster_fails_records_with_delivery_timeout",
             test_down_cluster_fails_records_with_delivery_timeout);
+    tu_test("test_in_flight_batch_expires_at_delivery_timeout",
+            test_in_flight_batch_expires_at_delivery_timeout);
     tu_test("test_unreachable_cluster_fails_with_metadata_timeout",
             test_unreachable_cluster_fails_with_metadata_timeout);
     tu_test("test_flush_sends_at_once_despite_long_linger",
