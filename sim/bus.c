@@ -15,7 +15,9 @@
 #include <string.h>
 
 #define MAX_SINKS 8
-#define KIND_SLOTS 256 /* open-addressing table of event kinds; more kinds are counted as "?" */
+/* Open-addressing table of event kinds: it counts the first KIND_SLOTS - 1 kinds seen; a kind
+ * after those has no count of its own (it is still in sim_bus_total()). */
+#define KIND_SLOTS 256
 
 typedef struct kind_count {
     char kind[32];

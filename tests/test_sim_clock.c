@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 static int64_t fake_wall_us;
@@ -148,6 +149,43 @@ static void test_bus_ring_keeps_order_and_counts_drops(void) {
     sim_bus_destroy(b);
 }
 
+typedef struct kinds_seen {
+    int n;
+    bool in_order;
+} kinds_seen;
+
+static void note_kind(const char *kind, uint64_t n, void *opaque) {
+    kinds_seen *ks = opaque;
+    char want[32];
+    snprintf(want, sizeof want, "kind-%d", ks->n);
+    if (strcmp(kind, want) || n != 2)
+        ks->in_order = false;
+    ks->n++;
+}
+
+/* The per-kind table holds 255 kinds; later kinds go uncounted per kind, never lost from the
+ * total, and neither counting nor looking up loops over a full table. */
+static void test_bus_counts_255_kinds_and_the_total_beyond(void) {
+    sim_bus *b = sim_bus_new(0);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            char kind[32];
+            snprintf(kind, sizeof kind, "kind-%d", i);
+            emit_kind(b, kind);
+        }
+    CU_ASSERT_EQUAL(sim_bus_total(b), 600);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "kind-0"), 2);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "kind-254"), 2);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "kind-255"), 0);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "kind-299"), 0);
+    CU_ASSERT_EQUAL(sim_bus_count(b, "never"), 0);
+    kinds_seen ks = {0, true};
+    sim_bus_each_count(b, note_kind, &ks);
+    CU_ASSERT_EQUAL(ks.n, 255);
+    CU_ASSERT_TRUE(ks.in_order);
+    sim_bus_destroy(b);
+}
+
 static int sink_calls;
 static void counting_sink(const sim_event *e, void *opaque) {
     (void)e;
@@ -236,6 +274,8 @@ void suite_sim_clock(void) {
     tu_test("test_clock_sleep_can_be_cancelled", test_clock_sleep_can_be_cancelled);
     tu_test("test_bus_ring_keeps_order_and_counts_drops",
             test_bus_ring_keeps_order_and_counts_drops);
+    tu_test("test_bus_counts_255_kinds_and_the_total_beyond",
+            test_bus_counts_255_kinds_and_the_total_beyond);
     tu_test("test_bus_sinks_see_every_event_without_a_ring",
             test_bus_sinks_see_every_event_without_a_ring);
     tu_test("test_bus_step_mode_advances_one_event_per_step",
