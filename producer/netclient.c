@@ -362,27 +362,36 @@ kp_req *kp_net_send(kp_net *n, kp_conn *c, int16_t api_key, int16_t version, con
     return r;
 }
 
+/* Takes request r (after prev, or the head) off the connection's in-flight list. */
+static void req_unlink(kp_net *n, kp_conn *c, kp_req *prev, kp_req *r) {
+    pthread_mutex_lock(&n->lock);
+    if (prev)
+        prev->next = r->next;
+    else
+        c->head = r->next;
+    if (c->tail == r)
+        c->tail = prev;
+    c->n_in_flight--;
+    if (!r->expect_response)
+        c->n_noresp--;
+    pthread_mutex_unlock(&n->lock);
+}
+
 /* Completes requests that expect no response (acks=0) once fully written. */
 static void complete_written(kp_net *n, kp_conn *c) {
-    kp_req **pp = &c->head;
     kp_req *prev = NULL;
-    while (*pp) {
-        kp_req *r = *pp;
-        if (!r->expect_response && r->end_offset <= c->out_pos) {
-            pthread_mutex_lock(&n->lock);
-            *pp = r->next;
-            if (c->tail == r)
-                c->tail = prev;
-            c->n_in_flight--;
-            c->n_noresp--;
-            pthread_mutex_unlock(&n->lock);
-            if (r->handler)
-                r->handler(n->p, r, KW_ERR_NONE, NULL, kp_now_ms(n->p));
-            free(r);
+    kp_req *r = c->head;
+    while (r) {
+        if (r->expect_response || r->end_offset > c->out_pos) {
+            prev = r;
+            r = r->next;
             continue;
         }
-        prev = r;
-        pp = &r->next;
+        req_unlink(n, c, prev, r);
+        if (r->handler)
+            r->handler(n->p, r, KW_ERR_NONE, NULL, kp_now_ms(n->p));
+        free(r);
+        r = prev ? prev->next : c->head; /* read after the handler, which may queue more */
     }
 }
 
@@ -473,15 +482,7 @@ static void conn_read(kp_net *n, kp_conn *c) {
             conn_close(n, c, KW_ERR__MALFORMED, why);
             return;
         }
-        pthread_mutex_lock(&n->lock);
-        if (prev)
-            prev->next = r->next;
-        else
-            c->head = r->next;
-        if (c->tail == r)
-            c->tail = prev;
-        c->n_in_flight--;
-        pthread_mutex_unlock(&n->lock);
+        req_unlink(n, c, prev, r);
         off += 4 + (size_t)flen;
         if (r->handler)
             r->handler(n->p, r, KW_ERR_NONE, &rb, kp_now_ms(n->p));
