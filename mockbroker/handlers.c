@@ -365,6 +365,8 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
     pthread_mutex_unlock(&c->lock);
     if (inj_whole && !whole)
         whole = inj_whole;
+    if (whole)
+        r->slot->error = (int16_t)whole; /* every partition carries it */
 
     for (int32_t t = 0; t < req.n_topics; t++) {
         kw_produce_req_topic *rt = &req.topics[t];
@@ -584,8 +586,10 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
                 whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname, rp->partition_index);
             kw_err e = partition_error(p, r->b->id, inj, rp->current_leader_epoch);
             op->error_code = (int16_t)e;
-            if (e)
+            if (e) {
+                r->slot->error = (int16_t)e;
                 continue;
+            }
             const mb_log *l = &p->rep[p->last_leader].log;
             op->leader_epoch = p->leader_epoch;
             if (rp->timestamp == -1) { /* latest: the high watermark (read_uncommitted) */
@@ -697,6 +701,7 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t
             op->error_code = (int16_t)e;
             if (e) {
                 any_error = true;
+                s->error = (int16_t)e;
                 continue;
             }
             op->high_watermark = p->hw;

@@ -56,7 +56,8 @@ const char *mb_err_name(int err);
 
 typedef enum mb_event_kind {
     MB_EV_REQUEST_RECEIVED, /* a request frame decoded: api_key/version, correlation_id, bytes */
-    MB_EV_RESPONSE_SENT,    /* a response written to the socket: correlation_id, bytes, error */
+    MB_EV_RESPONSE_SENT,    /* a response written to the socket: correlation_id, bytes, error
+                               (the answer's top-level error, else a partition's; 0 = none) */
     MB_EV_RESPONSE_DROPPED, /* fault: a response swallowed (drop_responses) */
     MB_EV_RECORDS_APPENDED, /* leader appended a batch: topic/partition, offset..offset_end-1,
                                count, bytes, producer_id, sequence */

@@ -26,7 +26,7 @@ struct mb_slot {
     mb_slot_state state;
     int32_t correlation_id;
     int16_t api_key, api_version;
-    int16_t error;       /* for the response.sent event */
+    int16_t error;       /* for the response.sent event: the answer's error, else a partition's */
     kw_wbuf out;         /* size prefix, header, body */
     int64_t ready_us;    /* when it became READY (RTT counts from here) */
     int64_t deadline_us; /* PENDING: when to give up waiting */

@@ -467,6 +467,71 @@ static void test_random_bodies_for_every_api_never_crash_the_broker(void) {
     mb_cluster_destroy(c);
 }
 
+static _Atomic int last_sent_error[64];
+static void record_sent_errors(const mb_event *ev, void *opaque) {
+    (void)opaque;
+    if (ev->kind == MB_EV_RESPONSE_SENT && ev->api_key >= 0 && ev->api_key < 64)
+        atomic_store(&last_sent_error[ev->api_key], ev->error);
+}
+
+/* Receives a ListOffsets v5 or Fetch v11 answer for one partition; returns its error code. */
+static int16_t recv_partition_error(int fd, int16_t key, int16_t ver) {
+    uint8_t *buf;
+    kw_rbuf rb;
+    kw_response_header h;
+    if (tc_recv_response(fd, key, ver, 5000, &buf, &rb, &h) <= 0)
+        return -1;
+    kw_arena *a = kw_arena_new();
+    int16_t e = -1;
+    if (key == KW_API_LIST_OFFSETS) {
+        kw_list_offsets_resp m;
+        if (kw_list_offsets_resp_decode(&rb, ver, a, &m) == KW_ERR_NONE)
+            e = m.topics[0].partitions[0].error_code;
+    } else {
+        kw_fetch_resp m;
+        if (kw_fetch_resp_decode(&rb, ver, a, &m) == KW_ERR_NONE)
+            e = m.topics[0].partitions[0].error_code;
+    }
+    kw_arena_destroy(a);
+    free(buf);
+    return e;
+}
+
+/* The response.sent event carries the error its answer carries: a whole-request Produce error
+ * (every partition has it) and a partition's error in ListOffsets and Fetch. */
+static void test_response_sent_event_carries_the_answers_error(void) {
+    for (int i = 0; i < 64; i++)
+        atomic_store(&last_sent_error[i], -1);
+    mb_cluster *c = tc_cluster(NULL, 0, 0, record_sent_errors, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    kw_err ner = KW_ERR_NOT_ENOUGH_REPLICAS, kse = KW_ERR_KAFKA_STORAGE_ERROR;
+    CU_ASSERT_EQUAL(mb_push_request_errors(c, KW_API_PRODUCE, NULL, -1, &ner, 1), MB_OK);
+    CU_ASSERT_EQUAL(tc_produce(c, 1, "t", 0, 1, 1, "e", -1, -1, -1).error, ner);
+    CU_ASSERT_EQUAL(atomic_load(&last_sent_error[KW_API_PRODUCE]), ner);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    CU_ASSERT_EQUAL(mb_push_request_errors(c, KW_API_LIST_OFFSETS, "t", 0, &kse, 1), MB_OK);
+    kw_list_offsets_req_partition lp = {0, -1, -1};
+    kw_list_offsets_req_topic lt = {kw_slice_str("t"), 1, &lp};
+    kw_list_offsets_req lreq = {-1, 0, 1, &lt};
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_list_offsets_req_encode(&body, 5, &lreq);
+    CU_ASSERT_TRUE(tc_send_request(fd, KW_API_LIST_OFFSETS, 5, 1, &body));
+    CU_ASSERT_EQUAL(recv_partition_error(fd, KW_API_LIST_OFFSETS, 5), kse);
+    CU_ASSERT_EQUAL(atomic_load(&last_sent_error[KW_API_LIST_OFFSETS]), kse);
+    CU_ASSERT_EQUAL(mb_push_request_errors(c, KW_API_FETCH, "t", 0, &kse, 1), MB_OK);
+    tc_fetch f;
+    tc_fetch_init(&f, 0, 0, 0);
+    kw_wbuf_reset(&body);
+    kw_fetch_req_encode(&body, 11, &f.req);
+    CU_ASSERT_TRUE(tc_send_request(fd, KW_API_FETCH, 11, 2, &body));
+    CU_ASSERT_EQUAL(recv_partition_error(fd, KW_API_FETCH, 11), kse);
+    CU_ASSERT_EQUAL(atomic_load(&last_sent_error[KW_API_FETCH]), kse);
+    kw_wbuf_free(&body);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_faults(void);
 void suite_mockbroker_faults(void) {
     tu_suite("mockbroker_faults");
@@ -492,4 +557,6 @@ void suite_mockbroker_faults(void) {
             test_random_bodies_for_every_api_never_crash_the_broker);
     tu_test("test_events_reach_the_sink_without_locks_held",
             test_events_reach_the_sink_without_locks_held);
+    tu_test("test_response_sent_event_carries_the_answers_error",
+            test_response_sent_event_carries_the_answers_error);
 }
