@@ -46,7 +46,7 @@ int64_t mb_partition_tick(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf 
             }
             if (k < lr->log.n) {
                 int64_t due = lr->log.v[k]->append_time_us + fb->follower_lag_us;
-                if (linked && due < next)
+                if (due < next)
                     next = due;
             }
             if (n > 0) {
