@@ -141,7 +141,7 @@ static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
         res->batch = t;
         res->batch_id = t->id;
         res->batch_records = t->n_thunks;
-        res->batch_full = res->batch_full || kp_batch_is_full(t, 0) || tp->n_batches > 1;
+        res->batch_full = res->batch_full || kp_batch_is_full(t) || tp->n_batches > 1;
         return true;
     }
     /* No room (or out of memory for the thunk): seal it, a new batch takes the record. */
@@ -228,7 +228,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
     res->batch_id = b->id;
     res->batch_records = 1;
     res->new_batch = true;
-    res->batch_full = res->batch_full || kp_batch_is_full(b, 0) || tp->n_batches > 1;
+    res->batch_full = res->batch_full || kp_batch_is_full(b) || tp->n_batches > 1;
     pthread_mutex_unlock(&tp->lock);
 }
 
@@ -276,7 +276,7 @@ void kp_accum_ready(kp_accum *a, int64_t now_ms, kp_ready *r) {
             int64_t waited = now_ms - b->last_attempt_ms;
             bool backing_off = b->retry && waited < b->backoff_ms;
             int64_t time_to_wait = backing_off ? b->backoff_ms : linger;
-            bool full = tp->n_batches > 1 || kp_batch_is_full(b, a->conf->batch_size);
+            bool full = tp->n_batches > 1 || kp_batch_is_full(b);
             bool expired = waited >= time_to_wait;
             bool sendable = full || expired || exhausted || flushing;
             if (sendable && !backing_off) {

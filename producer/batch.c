@@ -102,8 +102,7 @@ void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
     b->base_seq = base_seq;
 }
 
-bool kp_batch_is_full(const kp_batch *b, int32_t batch_size) {
-    (void)batch_size;
+bool kp_batch_is_full(const kp_batch *b) {
     /* Java's MemoryRecordsBuilder.isFull(): closed for appends, or no room left for even a
      * tiny record. */
     return b->sealed || b->w.len + 16 > b->w.cap;

@@ -200,7 +200,8 @@ int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i);
 /* Writes the header with the producer id/sequence (once); later calls restamp the producer
  * fields when they changed. */
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq);
-bool kp_batch_is_full(const kp_batch *b, int32_t batch_size);
+/* Sealed, or no room left for even a tiny record (its buffer is batch.size or the record). */
+bool kp_batch_is_full(const kp_batch *b);
 /* Frees the thunks and the batch struct (not the buffer). */
 void kp_batch_free(kp_batch *b);
 
