@@ -570,12 +570,6 @@ static void test_librdkafka_batch_parses_and_rewrites_identically(void) {
     kw_arena_destroy(a);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Measures (and prints) writer and reader speed: 100-byte values with 8-byte keys in 16 KiB
  * batches (batch.size's default). The asserted floor is loose so sanitizer builds pass. */
 static void test_batch_write_and_read_throughput(void) {

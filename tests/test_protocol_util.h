@@ -1,12 +1,14 @@
 /* Helpers shared by the protocol's test files (header-only, static inline): hex text into
- * bytes, and one union that holds any message we speak, so a table of codecs or of golden
- * frames can decode into the same slot whatever the API. */
+ * bytes, a monotonic clock in seconds for the throughput tests, and one union that holds any
+ * message we speak, so a table of codecs or of golden frames can decode into the same slot
+ * whatever the API. */
 #ifndef COURIER_TESTS_PROTOCOL_UTIL_H
 #define COURIER_TESTS_PROTOCOL_UTIL_H
 
 #include "protocol/kw.h"
 
 #include <stdio.h>
+#include <time.h>
 
 /* Converts pairs of hex digits into bytes, at most cap of them; returns how many. */
 static inline size_t unhex(const char *hex, uint8_t *out, size_t cap) {
@@ -17,6 +19,13 @@ static inline size_t unhex(const char *hex, uint8_t *out, size_t cap) {
         out[n++] = (uint8_t)v;
     }
     return n;
+}
+
+/* Monotonic seconds, for the throughput measurements. */
+static inline double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 typedef union any_msg {
