@@ -414,7 +414,6 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             } else {
                 kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
             }
-            b->drained_ms = now_ms;
             b->attempts++;
             if (!out_add(&d->batches, &d->n, &d->cap, b)) {
                 /* cannot happen in practice; put it back at the head */
@@ -509,16 +508,4 @@ int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
 
 int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out) {
     return take_heads(a, INT64_MAX, out);
-}
-
-bool kp_accum_has_undrained(kp_accum *a) {
-    bool any = false;
-    pthread_rwlock_rdlock(&a->map_lock);
-    for (int32_t i = 0; i < a->n_all && !any; i++) {
-        pthread_mutex_lock(&a->all[i]->lock);
-        any = a->all[i]->head != NULL;
-        pthread_mutex_unlock(&a->all[i]->lock);
-    }
-    pthread_rwlock_unlock(&a->map_lock);
-    return any;
 }

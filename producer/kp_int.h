@@ -175,7 +175,6 @@ typedef struct kp_batch {
     int64_t base_us;   /* the first record's kp_produce time */
     int64_t created_ms;
     int64_t last_attempt_ms;
-    int64_t drained_ms;
     int32_t attempts;   /* sends so far */
     bool retry;         /* re-enqueued after an error */
     int64_t backoff_ms; /* the backoff that applies while retry is set */
@@ -313,7 +312,6 @@ void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t no
 int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out);
 /* Takes every batch out of the deques (forced close). */
 int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out);
-bool kp_accum_has_undrained(kp_accum *a);
 /* Incomplete-batch tracking for flush. */
 void kp_accum_incomplete_add(kp_accum *a, kp_batch *b);
 void kp_accum_incomplete_remove(kp_accum *a, kp_batch *b);
@@ -481,12 +479,6 @@ void kp_net_close_all(kp_net *n, kw_err err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* metrics.c                                                                                    */
-
-typedef struct kp_rate {
-    _Atomic int64_t total;
-    int64_t win_start_ms, win_start_total; /* guarded by the metrics lock */
-    int64_t prev_rate_x1000;
-} kp_rate;
 
 typedef struct kp_stats {
     pthread_mutex_t lock;
