@@ -197,10 +197,10 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         err = KW_ERR__INVALID_ARG;
     } else if (p->conf.partitioner == KP_PART_ROUND_ROBIN) {
         partition = kp_round_robin_partition(&p->sticky, rec.topic, n_parts);
-    } else if (key.len >= 0 && key.p && !p->conf.partitioner_ignore_keys &&
-               p->conf.partitioner != KP_PART_STICKY) {
-        partition = kp_partition_for_key(key.p, (size_t)key.len, n_parts);
-    } else if (key.len >= 0 && key.p && p->conf.partitioner == KP_PART_MURMUR2) {
+    } else if (key.len >= 0 && key.p &&
+               (p->conf.partitioner == KP_PART_MURMUR2 ||
+                (p->conf.partitioner != KP_PART_STICKY && !p->conf.partitioner_ignore_keys))) {
+        /* keyed: murmur2 always hashes a key; the default unless told to ignore keys */
         partition = kp_partition_for_key(key.p, (size_t)key.len, n_parts);
     } else {
         partition = kp_sticky_partition(&p->sticky, rec.topic, n_parts);
