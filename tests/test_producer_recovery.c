@@ -4,8 +4,6 @@
  * and nothing after it is lost, duplicated or reordered. */
 #include "tests/test_producer_util.h"
 
-#include <time.h>
-
 typedef struct order_check {
     int64_t next, dup, gap, n;
 } order_check;
@@ -187,6 +185,18 @@ static void note_offset(const kp_record_metadata *md, kw_err err, void *opaque) 
         atomic_fetch_add(&o->other, 1);
 }
 
+typedef struct log_end_wait {
+    mb_cluster *c;
+    int64_t end;
+    mb_partition_info info; /* the last one read */
+} log_end_wait;
+
+static bool log_end_reached(void *arg) {
+    log_end_wait *w = arg;
+    return mb_partition_info_get(w->c, "r", 0, &w->info) == MB_OK &&
+           w->info.log_end_offset >= w->end;
+}
+
 /* acks=0: no responses expected; batches complete once written, offsets unknown (-1). */
 static void test_acks_0_completes_without_responses(void) {
     mb_cluster *c = start_mb(0);
@@ -210,15 +220,9 @@ static void test_acks_0_completes_without_responses(void) {
     CU_ASSERT_EQUAL(atomic_load(&os.other), 0);
     kp_producer_destroy(p);
     /* the records did arrive (the broker may need a moment after the last write) */
-    int64_t t0 = tu_now_ms();
-    mb_partition_info info = {0};
-    while (tu_now_ms() - t0 < 5000) {
-        if (mb_partition_info_get(c, "r", 0, &info) == MB_OK && info.log_end_offset >= 500)
-            break;
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
-    CU_ASSERT_EQUAL(info.log_end_offset, 500);
+    log_end_wait w = {c, 500, {0}};
+    tu_wait_until(log_end_reached, &w, 5000);
+    CU_ASSERT_EQUAL(w.info.log_end_offset, 500);
     kp_conf_destroy(conf);
     mb_cluster_destroy(c);
 }
