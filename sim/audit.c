@@ -323,23 +323,9 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
             a->wall_s);
 }
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if ((unsigned char)*s < 0x20) {
-            fprintf(f, "\\u%04x", (unsigned char)*s);
-            continue;
-        }
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) {
     fprintf(out, "{\"scenario\":");
-    json_str(out, s->name);
+    sim_json_str(out, s->name);
     fprintf(out,
             ",\"interrupted\":%s,\"sent\":%lld,\"acknowledged\":%lld,\"failed\":%lld,"
             "\"pending\":%lld,\"failed_by\":{",
@@ -347,7 +333,7 @@ void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) 
             (long long)a->failed, (long long)a->pending);
     for (int i = 0; i < a->n_failed_by; i++) {
         fprintf(out, "%s", i ? "," : "");
-        json_str(out, a->failed_by[i].name);
+        sim_json_str(out, a->failed_by[i].name);
         fprintf(out, ":%lld", (long long)a->failed_by[i].count);
     }
     fprintf(out,

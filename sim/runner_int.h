@@ -107,6 +107,8 @@ void sim_runner_emit(sim_runner *r, sim_event *e);
 void sim_trace_sink(const sim_event *e, void *opaque);
 void sim_trace_write_header(sim_runner *r);
 void sim_trace_write_footer(sim_runner *r, const sim_audit *a);
+/* Writes s as a JSON string, quotes included (the trace's and the JSON report's one escaper). */
+void sim_json_str(FILE *f, const char *s);
 /* audit.c: compute the audit from the logs and the runner's records. */
 int sim_audit_compute(sim_runner *r, sim_audit *out);
 

@@ -13,8 +13,7 @@
 
 #define TRACE_VERSION 1
 
-/* Writes s as a JSON string (quotes included). */
-static void put_str(FILE *f, const char *s) {
+void sim_json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
@@ -65,10 +64,10 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
     r->trace_last_seq = e->seq;
     fprintf(f, "{\"type\":\"event\",\"seq\":%llu,\"t_us\":%lld,\"src\":\"%s\",\"kind\":",
             (unsigned long long)e->seq, (long long)(e->t_us - r->start_us), src_name(e->source));
-    put_str(f, e->kind);
+    sim_json_str(f, e->kind);
     if (e->topic[0]) {
         fputs(",\"topic\":", f);
-        put_str(f, e->topic);
+        sim_json_str(f, e->topic);
     }
     if (e->partition >= 0)
         fprintf(f, ",\"partition\":%d", e->partition);
@@ -82,7 +81,7 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
         fprintf(f, ",\"corr\":%d", e->corr_id);
     if (e->api >= 0) {
         fputs(",\"api\":", f);
-        put_str(f, kw_api_name(e->api));
+        sim_json_str(f, kw_api_name(e->api));
     }
     if (e->count >= 0)
         fprintf(f, ",\"count\":%d", e->count);
@@ -92,11 +91,11 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
         fprintf(f, ",\"offset\":%lld", (long long)e->offset);
     if (e->err) {
         fprintf(f, ",\"err\":%d,\"err_name\":", e->err);
-        put_str(f, kw_err_name((kw_err)e->err));
+        sim_json_str(f, kw_err_name((kw_err)e->err));
     }
     if (e->detail[0]) {
         fputs(",\"detail\":", f);
-        put_str(f, e->detail);
+        sim_json_str(f, e->detail);
     }
     fputs("}\n", f);
     pthread_mutex_unlock(&r->trace_lock);
@@ -107,10 +106,10 @@ void sim_trace_write_header(sim_runner *r) {
     pthread_mutex_lock(&r->trace_lock);
     fprintf(f, "{\"type\":\"header\",\"schema\":\"courier-trace\",\"version\":%d,\"scenario\":",
             TRACE_VERSION);
-    put_str(f, r->s->name);
+    sim_json_str(f, r->s->name);
     fprintf(f, ",\"seed\":%llu,\"speed\":%g,\"brokers\":%d,\"topic\":", (unsigned long long)r->seed,
             r->o.speed, r->s->cluster.brokers);
-    put_str(f, r->s->workload.topic);
+    sim_json_str(f, r->s->workload.topic);
     fputs("}\n", f);
     pthread_mutex_unlock(&r->trace_lock);
 }
