@@ -360,6 +360,7 @@ typedef struct kp_metadata {
     char **wanted; /* topics the producer uses */
     int32_t n_wanted, cap_wanted;
     _Atomic bool need_update;
+    _Atomic bool new_topics; /* a topic joined the wanted set: ask without the backoff */
     int64_t last_update_ms;  /* sender thread */
     int64_t last_attempt_ms; /* sender thread */
     bool request_in_flight;  /* sender thread */

@@ -36,6 +36,7 @@ void kp_metadata_init(kp_metadata *md, const kw_clock *clock) {
     md->cur = cluster_empty();
     md->clock = clock;
     atomic_init(&md->need_update, true);
+    atomic_init(&md->new_topics, false);
     atomic_init(&md->version, 0);
     atomic_init(&md->closed, false);
     md->last_update_ms = INT64_MIN / 2;
@@ -89,6 +90,7 @@ bool kp_metadata_add_topic(kp_metadata *md, const char *topic) {
     if (md->wanted[md->n_wanted]) {
         md->n_wanted++;
         added = true;
+        atomic_store(&md->new_topics, true);
         atomic_store(&md->need_update, true);
     }
 out:

@@ -527,11 +527,16 @@ static void maybe_update_metadata(struct kp_producer *p, int64_t now) {
         return;
     bool due =
         atomic_load(&md->need_update) || now - md->last_update_ms >= p->conf.metadata_max_age_ms;
-    if (!due || now - md->last_attempt_ms < p->conf.retry_backoff_ms)
+    /* A topic new to the producer is asked for at once, as Java's requestUpdateForNewTopics
+     * resets the refresh backoff; other updates wait retry.backoff.ms after the last attempt. */
+    bool new_topics = atomic_load(&md->new_topics);
+    if (!due || (!new_topics && now - md->last_attempt_ms < p->conf.retry_backoff_ms))
         return;
     kp_conn *c = kp_net_least_loaded(&p->net, now);
     if (!c)
         return;
+    /* cleared before the wanted set is read: a topic added after that raises it again */
+    atomic_store(&md->new_topics, false);
     char **names;
     int32_t n = kp_metadata_wanted(md, &names);
     kw_slice *ts = calloc((size_t)(n ? n : 1), sizeof *ts);

@@ -256,6 +256,41 @@ static void test_in_flight_batch_expires_at_delivery_timeout(void) {
     tcl_stop(&m);
 }
 
+static void count_metadata(const kp_event *ev, void *opaque) {
+    if (ev->kind == KP_EV_METADATA_UPDATED)
+        atomic_fetch_add((_Atomic int *)opaque, 1);
+}
+
+static bool metadata_seen(void *arg) {
+    return atomic_load((_Atomic int *)arg) > 0;
+}
+
+/* A topic new to the producer is asked for at once, even right after a Metadata request (as
+ * Java's requestUpdateForNewTopics resets the refresh backoff): the first record does not
+ * wait retry.backoff.ms, and a paused clock cannot hold it forever. */
+static void test_new_topic_metadata_skips_the_retry_backoff(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "fresh", 1, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    tset(c, "retry.backoff.ms", "5000");
+    tset(c, "max.block.ms", "2000");
+    _Atomic int updates = 0;
+    kp_conf_set_event_sink(c, count_metadata, &updates);
+    kp_producer *p = tproducer(c);
+    /* the producer's first Metadata request (no topics yet) has been answered */
+    CU_ASSERT_FATAL(tu_wait_until(metadata_seen, &updates, 10000));
+    tdeliv d = {0};
+    kp_record r = rec_of("fresh", KP_PARTITION_ANY, NULL, "v", 1);
+    int64_t t0 = tu_now_ms();
+    CU_ASSERT_EQUAL(kp_produce(p, &r, tdeliv_cb, &d, NULL), KW_ERR_NONE);
+    CU_ASSERT(tu_now_ms() - t0 < 1500);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&d.acked), 1);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 static void test_unreachable_cluster_fails_with_metadata_timeout(void) {
     kp_conf *c = tconf("127.0.0.1:1"); /* nothing listens on port 1 */
     tset(c, "max.block.ms", "200");
@@ -821,6 +856,8 @@ void suite_producer_limits(void) {
             test_down_cluster_fails_records_with_delivery_timeout);
     tu_test("test_in_flight_batch_expires_at_delivery_timeout",
             test_in_flight_batch_expires_at_delivery_timeout);
+    tu_test("test_new_topic_metadata_skips_the_retry_backoff",
+            test_new_topic_metadata_skips_the_retry_backoff);
     tu_test("test_unreachable_cluster_fails_with_metadata_timeout",
             test_unreachable_cluster_fails_with_metadata_timeout);
     tu_test("test_flush_sends_at_once_despite_long_linger",
