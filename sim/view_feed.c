@@ -301,8 +301,7 @@ static int part_cmp(const void *a, const void *b) {
     return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-static void fill_sorting(sim_view_feed *f, sim_view_model *m, kp_snap *snap) {
-    (void)f;
+static void fill_sorting(sim_view_model *m, const kp_snap *snap) {
     m->n_parts = m->n_parts_total = 0;
     m->pool.used = snap->buffer_used;
     m->pool.total = snap->buffer_total;
@@ -527,7 +526,7 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     memset(&snap, 0, sizeof snap);
     bool have_snap = p && kp_snapshot(p, &snap) == KW_ERR_NONE;
     if (have_snap)
-        fill_sorting(f, m, &snap);
+        fill_sorting(m, &snap);
     fill_nodes(f, m, have_snap ? &snap : NULL, c, s->cluster.brokers);
     if (have_snap)
         kp_snapshot_free(&snap);
