@@ -11,6 +11,7 @@
  * Docs are read relative to the repository root (the runner runs from there). */
 #include "producer/kp.h"
 #include "sim/scenario.h"
+#include "tests/test_sim_util.h"
 #include "tests/tu.h"
 
 #include <ctype.h>
@@ -50,29 +51,6 @@ static char *slurp(const char *path) {
     if (buf)
         buf[n] = '\0';
     return buf;
-}
-
-/* Runs courier with argv (NULL-terminated; argv[0] ignored), stdout+stderr into out.
- * Returns the exit code (-1 on a signal, -100 when it could not run). */
-static int run_courier(char *const argv[], char *out, size_t outsize) {
-    char path[] = "/tmp/courier-docs-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -100;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(tu_courier_path(), argv);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    ssize_t n = pread(fd, out, outsize - 1, 0);
-    out[n > 0 ? n : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* A small set of strings. */
@@ -429,7 +407,7 @@ static void test_help_lists_the_commands_and_options_readme_documents(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(readme);
     static char out[65536];
     char *top[] = {"courier", "--help", NULL};
-    CU_ASSERT_EQUAL_FATAL(run_courier(top, out, sizeof out), 0);
+    CU_ASSERT_EQUAL_FATAL(ts_run_courier(top, out, sizeof out, NULL, 0, -1), 0);
 
     /* courier --help: the "commands:" block, one "  name ..." line each. */
     strset help_cmds = {0};
@@ -465,7 +443,7 @@ static void test_help_lists_the_commands_and_options_readme_documents(void) {
     for (int k = 0; k < n; k++) {
         CU_ASSERT_TRUE(set_has(&help_cmds, cmds[k]));
         char *argv[] = {"courier", cmds[k], "--help", NULL};
-        int rc = run_courier(argv, out, sizeof out);
+        int rc = ts_run_courier(argv, out, sizeof out, NULL, 0, -1);
         CU_ASSERT_EQUAL(rc, 0);
         strset h = {0};
         help_options(out, &h);
@@ -494,7 +472,7 @@ static void test_run_help_has_the_options_scenarios_md_lists(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     static char out[65536];
     char *argv[] = {"courier", "run", "--help", NULL};
-    CU_ASSERT_EQUAL_FATAL(run_courier(argv, out, sizeof out), 0);
+    CU_ASSERT_EQUAL_FATAL(ts_run_courier(argv, out, sizeof out, NULL, 0, -1), 0);
     strset h = {0};
     help_options(out, &h);
     int rows = 0;
@@ -521,7 +499,7 @@ static void test_doc_command_lines_use_real_options(void) {
     static char out[65536];
     for (int k = 0; k < 4; k++) {
         char *argv[] = {"courier", (char *)cmds[k], "--help", NULL};
-        CU_ASSERT_EQUAL(run_courier(argv, out, sizeof out), 0);
+        CU_ASSERT_EQUAL(ts_run_courier(argv, out, sizeof out, NULL, 0, -1), 0);
         memset(&help[k], 0, sizeof help[k]);
         help_options(out, &help[k]);
     }

@@ -1,6 +1,7 @@
 /* `courier run` end to end: every built-in scenario runs headless with the clock sped up and
  * meets its own `expect` (the real binary, real loopback sockets); the JSONL trace of a run
  * parses line by line and its counts match the audit; Ctrl-C gives a partial audit. */
+#include "tests/test_sim_util.h"
 #include "tests/tu.h"
 
 #include <cjson/cJSON.h>
@@ -12,46 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Runs courier with argv (NULL-terminated, argv[0] ignored); stdout into out (may be NULL),
- * stderr into err. Returns the exit code, -1 on a signal. If sigint_after_ms >= 0, sends
- * SIGINT once that many ms have passed (after the child printed nothing yet is fine). */
-static int run(char *const argv[], char *out, size_t outsize, char *err, size_t errsize,
-               int sigint_after_ms) {
-    char opath[] = "/tmp/courier-run-out-XXXXXX", epath[] = "/tmp/courier-run-err-XXXXXX";
-    int ofd = mkstemp(opath), efd = mkstemp(epath);
-    if (ofd < 0 || efd < 0)
-        return -100;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(ofd, 1);
-        dup2(efd, 2);
-        execv(tu_courier_path(), argv);
-        _exit(127);
-    }
-    int st = 0;
-    if (sigint_after_ms >= 0) {
-        int64_t t = tu_now_ms() + sigint_after_ms;
-        while (tu_now_ms() < t && waitpid(pid, &st, WNOHANG) == 0)
-            usleep(2000);
-        kill(pid, SIGINT);
-    }
-    waitpid(pid, &st, 0);
-    char *bufs[2] = {out, err};
-    size_t sizes[2] = {outsize, errsize};
-    int fds[2] = {ofd, efd};
-    for (int i = 0; i < 2; i++) {
-        if (!bufs[i])
-            continue;
-        ssize_t n = pread(fds[i], bufs[i], sizes[i] - 1, 0);
-        bufs[i][n > 0 ? n : 0] = '\0';
-    }
-    close(ofd);
-    close(efd);
-    unlink(opath);
-    unlink(epath);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Speed-up for the scenario runs. Simulated time scales, CPU time does not: under a
  * sanitizer every wall millisecond of work costs `speed` simulated ones, which would skew
@@ -78,7 +39,7 @@ static void test_builtin_scenarios_meet_their_expect(void) {
                         (char *)speed, "--report", "json",       NULL};
         static char out[65536], err[65536];
         int64_t t0 = tu_now_ms();
-        int rc = run(argv, out, sizeof out, err, sizeof err, -1);
+        int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
         int64_t ms = tu_now_ms() - t0;
         fprintf(stderr, "\n    %-36s rc=%d %5.2f s", path, rc, (double)ms / 1000.0);
         if (rc != 0)
@@ -111,7 +72,7 @@ static void test_unmet_expect_exits_1_and_says_which(void) {
     close(fd);
     char *argv[] = {"courier", "run", path, "--headless", "--speed", "10", NULL};
     static char out[65536], err[65536];
-    int rc = run(argv, out, sizeof out, err, sizeof err, -1);
+    int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "expect lost > 0: unmet, got lost = 0"));
     CU_ASSERT_PTR_NULL(strstr(err, "acknowledged == 50")); /* met lines are not printed */
@@ -157,7 +118,7 @@ static void test_trace_parses_and_matches_the_audit(void) {
                     "--trace",    tpath,     "--report",
                     "json",       NULL};
     static char out[65536], err[65536];
-    CU_ASSERT_EQUAL_FATAL(run(argv, out, sizeof out, err, sizeof err, -1), 0);
+    CU_ASSERT_EQUAL_FATAL(ts_run_courier(argv, out, sizeof out, err, sizeof err, -1), 0);
     cJSON *audit = cJSON_Parse(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(audit);
 
@@ -242,7 +203,7 @@ static void test_ctrl_c_prints_a_partial_audit(void) {
     char *argv[] = {"courier", "run", "scenarios/demo.json", "--headless", NULL};
     static char out[65536], err[65536];
     int64_t t0 = tu_now_ms();
-    int rc = run(argv, out, sizeof out, err, sizeof err, 1500);
+    int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, 1500);
     int64_t ms = tu_now_ms() - t0;
     CU_ASSERT_TRUE(rc == 0 || rc == 1);
     CU_ASSERT_TRUE(ms < 1500 + 6000);

@@ -2,6 +2,7 @@
  * reason) — through the parser and through the real `courier run`, which exits 2 —, every
  * built-in scenario loads, and the embedded default is scenarios/demo.json. */
 #include "sim/scenario.h"
+#include "tests/test_sim_util.h"
 #include "tests/tu.h"
 
 #include <fcntl.h>
@@ -195,28 +196,8 @@ static void test_workload_is_validated(void) {
 /* Runs `courier run FILE --headless`, capturing stderr; returns the exit code (-1 on
  * a signal). */
 static int run_courier(const char *file, char *err, size_t errsize) {
-    int fds[2];
-    if (pipe(fds))
-        return -100;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        close(fds[0]);
-        execl(tu_courier_path(), "courier", "run", file, "--headless", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    ssize_t k;
-    while ((k = read(fds[0], err + n, errsize - 1 - n)) > 0)
-        n += (size_t)k;
-    err[n] = '\0';
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char *argv[] = {"courier", "run", (char *)file, "--headless", NULL};
+    return ts_run_courier(argv, NULL, 0, err, errsize, -1);
 }
 
 static const char *write_temp(const char *text, char *path, size_t size) {
