@@ -175,8 +175,6 @@ static bool handle_frame(mb_broker *b, mb_conn *cn, const uint8_t *p, size_t len
     r.conn = cn;
     r.eb = eb;
     r.now = mb_now(b->c);
-    r.frame = p;
-    r.frame_len = len;
     r.arena = cn->arena;
     kw_arena_reset(cn->arena);
     kw_rbuf_init(&r.rb, p, len, "request header");

@@ -617,40 +617,35 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* A waiting Fetch keeps its request decoded once: req's slices point into body, its arrays
+ * into arena. */
 typedef struct pend_fetch {
-    uint8_t *frame;
-    size_t len;
-    size_t hdr_len;
+    uint8_t *body;
+    kw_arena *arena;
+    kw_fetch_req req;
 } pend_fetch;
 
 static void pend_fetch_free(void *arg) {
     pend_fetch *pf = arg;
-    free(pf->frame);
+    free(pf->body);
+    if (pf->arena)
+        kw_arena_destroy(pf->arena);
     free(pf);
 }
 
 /* Builds the Fetch answer from the leader's log up to the high watermark: whole batches, the
  * first one always included (KIP-74), then while partition_max_bytes and max_bytes allow.
- * Returns the bytes of records found, or -1 on a decode or memory error. The answer goes into
+ * Returns the bytes of records found, or -1 on a memory error. The answer goes into
  * slot->out only when records were found, an error is reported, or `final`. */
-static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t len, kw_arena *a,
+static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw_arena *a,
                            int64_t now, bool final, char *errbuf, size_t errsize) {
     mb_cluster *c = b->c;
-    kw_rbuf rb;
-    char ctx[48];
-    snprintf(ctx, sizeof ctx, "Fetch v%d request", s->api_version);
-    kw_rbuf_init(&rb, body, len, ctx);
-    kw_fetch_req req;
-    if (kw_fetch_req_decode(&rb, s->api_version, a, &req) != KW_ERR_NONE) {
-        snprintf(errbuf, errsize, "malformed Fetch v%d request: %s", s->api_version, rb.errmsg);
-        return -1;
-    }
     kw_fetch_resp resp = {0};
-    resp.n_topics = req.n_topics;
-    resp.topics = ARENA_NEW(a, kw_fetch_resp_topic, req.n_topics);
+    resp.n_topics = req->n_topics;
+    resp.topics = ARENA_NEW(a, kw_fetch_resp_topic, req->n_topics);
     int total = 0;
-    for (int32_t t = 0; t < req.n_topics; t++)
-        total += req.topics[t].n_partitions;
+    for (int32_t t = 0; t < req->n_topics; t++)
+        total += req->topics[t].n_partitions;
     /* batch references per partition, copied out after the lock is released */
     typedef struct {
         mb_batch **v;
@@ -664,12 +659,12 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const uint8_t *body, size_t
     }
     int64_t found = 0;
     bool any_error = false;
-    int64_t max_bytes = req.max_bytes > 0 ? req.max_bytes : INT32_MAX;
+    int64_t max_bytes = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
     int ri = 0;
     pthread_mutex_lock(&c->lock);
     kw_err whole = mb_inject_take(c, KW_API_FETCH, NULL, -1);
-    for (int32_t t = 0; t < req.n_topics; t++) {
-        kw_fetch_req_topic *rt = &req.topics[t];
+    for (int32_t t = 0; t < req->n_topics; t++) {
+        kw_fetch_req_topic *rt = &req->topics[t];
         kw_fetch_resp_topic *ot = &resp.topics[t];
         ot->topic = rt->topic;
         ot->partitions = ARENA_NEW(a, kw_fetch_resp_partition, rt->n_partitions);
@@ -783,41 +778,37 @@ static void resume_fetch(mb_broker *b, mb_slot *s, int64_t now, mb_evbuf *eb) {
     if (!a)
         return;
     bool final = now >= s->deadline_us;
-    int64_t rc = fetch_build(b, s, pf->frame + pf->hdr_len, pf->len - pf->hdr_len, a, now, final,
-                             err, sizeof err);
+    int64_t rc = fetch_build(b, s, &pf->req, a, now, final, err, sizeof err);
     kw_arena_destroy(a);
-    if (rc < 0) /* decoded fine the first time: only memory can fail here */
+    if (rc < 0) /* only memory can fail here */
         s->state = MB_SLOT_NONE;
 }
 
 static int h_fetch(mb_req *r, char *errbuf, size_t errsize) {
-    size_t hdr_len = (size_t)(r->rb.p - r->frame);
-    /* Peek at max_wait_ms and min_bytes: replica_id i32, max_wait_ms i32, min_bytes i32. */
-    int32_t max_wait = 0, min_bytes = 0;
-    {
-        kw_rbuf pk;
-        kw_rbuf_init(&pk, r->rb.p, r->rb.len, "Fetch");
-        (void)kw_read_i32(&pk, "replica_id");
-        max_wait = kw_read_i32(&pk, "max_wait_ms");
-        min_bytes = kw_read_i32(&pk, "min_bytes");
-    }
-    bool can_wait = max_wait > 0 && min_bytes > 0;
-    int64_t found = fetch_build(r->b, r->slot, r->rb.p, r->rb.len, r->arena, r->now, !can_wait,
-                                errbuf, errsize);
-    if (found < 0)
+    int16_t v = r->hdr.api_version;
+    kw_fetch_req req;
+    if (kw_fetch_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    bool can_wait = req.max_wait_ms > 0 && req.min_bytes > 0;
+    if (fetch_build(r->b, r->slot, &req, r->arena, r->now, !can_wait, errbuf, errsize) < 0)
         return -1;
     if (r->slot->state == MB_SLOT_READY)
         return 0;
+    /* Wait: keep a copy of the body and its decoding, which outlive this frame. */
+    size_t len = r->rb.len;
     pend_fetch *pf = calloc(1, sizeof *pf);
-    if (!pf || !(pf->frame = malloc(r->frame_len))) {
-        free(pf);
+    kw_rbuf rb;
+    if (pf && (pf->body = malloc(len ? len : 1)) && (pf->arena = kw_arena_new())) {
+        memcpy(pf->body, r->rb.p, len);
+        kw_rbuf_init(&rb, pf->body, len, NULL);
+    }
+    if (!pf || !pf->arena || kw_fetch_req_decode(&rb, v, pf->arena, &pf->req) != KW_ERR_NONE) {
+        if (pf)
+            pend_fetch_free(pf);
         snprintf(errbuf, errsize, "out of memory");
         return -1;
     }
-    memcpy(pf->frame, r->frame, r->frame_len);
-    pf->len = r->frame_len;
-    pf->hdr_len = hdr_len;
-    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)max_wait * 1000, resume_fetch, pf,
+    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)req.max_wait_ms * 1000, resume_fetch, pf,
                          pend_fetch_free);
     return 0;
 }

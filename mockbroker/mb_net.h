@@ -61,8 +61,6 @@ struct mb_req {
     kw_arena *arena;
     mb_evbuf *eb;
     int64_t now;
-    const uint8_t *frame; /* the whole frame payload (after the size) */
-    size_t frame_len;
 };
 
 /* A handler fills r->slot (READY, PENDING or NONE) and returns 0, or returns -1 after
