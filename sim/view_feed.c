@@ -29,7 +29,6 @@
 typedef struct node_state {
     bool has_last;
     sim_vm_response last;
-    int64_t last_wall_ms; /* when `last` arrived (wall) */
     int64_t errors;       /* error responses seen by the producer */
     int32_t rtt_ms;       /* from rtt faults */
     int32_t drop_pending; /* drop_responses faults minus response.dropped events */
@@ -224,7 +223,6 @@ static void fold(sim_view_feed *f, const sim_event *e) {
             n->last.err_name[0] = '\0';
             if (err)
                 snprintf(n->last.err_name, sizeof n->last.err_name, "%s", err_name(err));
-            n->last_wall_ms = f->wall_ms;
             if (err)
                 n->errors++;
         }
@@ -376,11 +374,8 @@ static void fill_nodes(sim_view_feed *f, sim_view_model *m, const kp_snap *snap,
         n->errors_total = st->errors;
         n->rtt_ms = st->rtt_ms;
         n->drop_pending = st->drop_pending;
-        if (st->has_last) {
-            n->has_last = true;
-            n->last = st->last;
-            n->last.age_ms = f->wall_ms - st->last_wall_ms;
-        }
+        n->has_last = st->has_last;
+        n->last = st->last;
         for (int j = 0; snap && j < snap->n_nodes; j++) {
             const kp_snap_node *sn = &snap->nodes[j];
             if (sn->node_id != id)

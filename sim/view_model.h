@@ -83,12 +83,11 @@ typedef struct sim_vm_request {
     int64_t age_ms;
 } sim_vm_request;
 
-/* A response that came back recently (shown for a few seconds). */
+/* A lane's most recent response (shown until the next one comes back). */
 typedef struct sim_vm_response {
     int32_t correlation_id;
     int32_t err;                /* kw_err; 0 = ok */
     char err_name[SIM_VM_NAME]; /* "" when ok */
-    int64_t age_ms;             /* since it arrived */
 } sim_vm_response;
 
 /* One lane per broker node. */
