@@ -210,21 +210,20 @@ static void fold(sim_view_feed *f, const sim_event *e) {
                 memcpy(row->key, kp + 4, n);
                 row->key[n] = '\0';
             }
-        } else if (!strcmp(k, "response.received") || !strcmp(k, "request.timed_out")) {
+        } else if (!strcmp(k, "response.received")) {
+            /* Every Produce request ends here, a timed-out one too (its request.timed_out is
+             * followed by this event with err TIMED_OUT), so a lane counts each request once. */
             if (e->node <= 0 || e->node >= NODE_IDS)
                 return;
             node_state *n = &f->node[e->node];
-            int32_t err = e->err;
-            if (!strcmp(k, "request.timed_out") && err == 0)
-                err = KW_ERR_REQUEST_TIMED_OUT;
             n->has_last = true;
             n->last.correlation_id = e->corr_id;
-            n->last.err = err;
+            n->last.err = e->err;
             n->last.err_name[0] = '\0';
-            if (err)
-                snprintf(n->last.err_name, sizeof n->last.err_name, "%s", err_name(err));
-            if (err)
+            if (e->err) {
+                snprintf(n->last.err_name, sizeof n->last.err_name, "%s", err_name(e->err));
                 n->errors++;
+            }
         }
     } else if (e->source == SIM_SRC_BROKER) {
         if (!strcmp(k, "response.dropped") && e->node > 0 && e->node < NODE_IDS) {

@@ -650,6 +650,36 @@ static void test_feed_tracks_lanes_faults_and_trace(void) {
     sim_view_feed_destroy(f);
 }
 
+/* A request that times out is reported twice by the producer: request.timed_out, then the
+ * response.received its failure produces (err TIMED_OUT). The lane counts it once, as every
+ * other request in flight on the closed connection. */
+static void test_feed_counts_a_timed_out_request_once(void) {
+    sim_view_feed *f = sim_view_feed_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    m.n_nodes = 2;
+    sim_event e = ev(SIM_SRC_PRODUCER, "request.timed_out");
+    e.node = 2;
+    e.corr_id = 559;
+    e.err = KW_ERR__TIMED_OUT;
+    sim_view_feed_event(f, &e);
+    e = ev(SIM_SRC_PRODUCER, "response.received");
+    e.node = 2;
+    e.corr_id = 559;
+    e.err = KW_ERR__TIMED_OUT;
+    sim_view_feed_event(f, &e);
+    e.corr_id = 560; /* the next request in flight on that connection fails with it */
+    sim_view_feed_event(f, &e);
+    sim_view_feed_sample(f, &m, 1000);
+    CU_ASSERT_EQUAL_FATAL(m.n_nodes, 2);
+    CU_ASSERT_EQUAL(m.nodes[1].errors_total, 2);
+    CU_ASSERT_TRUE(m.nodes[1].has_last);
+    CU_ASSERT_EQUAL(m.nodes[1].last.correlation_id, 560);
+    CU_ASSERT_STRING_EQUAL(m.nodes[1].last.err_name, "TIMED_OUT");
+    sim_view_feed_destroy(f);
+}
+
 static void test_feed_formats_events_as_clean_lines(void) {
     char line[SIM_VM_LINE];
     sim_event e = ev(SIM_SRC_PRODUCER, "request.sent");
@@ -817,6 +847,7 @@ void suite_sim_view_text(void) {
     tu_test("test_feed_builds_front_desk_rows_from_record_events",
             test_feed_builds_front_desk_rows_from_record_events);
     tu_test("test_feed_tracks_lanes_faults_and_trace", test_feed_tracks_lanes_faults_and_trace);
+    tu_test("test_feed_counts_a_timed_out_request_once", test_feed_counts_a_timed_out_request_once);
     tu_test("test_feed_formats_events_as_clean_lines", test_feed_formats_events_as_clean_lines);
     tu_test("test_feed_samples_a_live_run", test_feed_samples_a_live_run);
 }
