@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a ProduceRequest carries: its batches, in the order they were written. */
 typedef struct produce_ctx {
     int32_t n;
-    int16_t acks;
     kp_batch *batches[];
 } produce_ctx;
 
@@ -412,7 +412,6 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
     }
     qsort(d->batches, (size_t)n, sizeof *d->batches, cmp_batch_topic);
     ctx->n = n;
-    ctx->acks = (int16_t)p->conf.acks;
     int32_t nt = 0;
     int32_t records = 0;
     for (int32_t i = 0; i < n; i++) {
