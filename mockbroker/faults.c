@@ -158,7 +158,6 @@ int mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, in
     while (*pp)
         pp = &(*pp)->next;
     *pp = in;
-    c->has_injects = true;
     mb_ev_detail(&eb, fault_event(c, &eb, -1), "next %zu %s requests%s%s fail (first %s)", n,
                  kw_api_name(api_key), topic ? " for " : "", topic ? topic : "",
                  kw_err_name(errors[0]));
@@ -167,8 +166,6 @@ int mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, in
 }
 
 kw_err mb_inject_take(mb_cluster *c, int16_t api_key, const char *topic, int32_t partition) {
-    if (!c->has_injects)
-        return KW_ERR_NONE;
     for (mb_inject **pp = &c->injects; *pp; pp = &(*pp)->next) {
         mb_inject *in = *pp;
         if (in->api_key != api_key)
@@ -181,7 +178,6 @@ kw_err mb_inject_take(mb_cluster *c, int16_t api_key, const char *topic, int32_t
             *pp = in->next;
             free(in->errors);
             free(in);
-            c->has_injects = c->injects != NULL;
         }
         return e;
     }
@@ -195,7 +191,6 @@ void mb_inject_free_all(mb_cluster *c) {
         free(in->errors);
         free(in);
     }
-    c->has_injects = false;
 }
 
 int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition, int32_t node_id) {

@@ -177,7 +177,6 @@ struct mb_cluster {
     size_t n_topics, cap_topics;
     int64_t next_pid;
     mb_inject *injects;
-    bool has_injects;
 };
 
 static inline int64_t mb_now(const struct mb_cluster *c) {
