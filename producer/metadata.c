@@ -182,13 +182,12 @@ int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t
     pthread_mutex_lock(&md->lock);
     kp_cluster *old = md->cur;
     c->version = old->version + 1;
-    kp_cluster *prev = old;
     md->cur = c;
     md->last_update_ms = now_ms;
     atomic_store(&md->version, c->version);
     pthread_cond_broadcast(&md->cv);
     pthread_mutex_unlock(&md->lock);
-    kp_cluster_release(prev);
+    kp_cluster_release(old); /* freed here, or by the last reader still holding it */
     return n_parts;
 }
 
