@@ -49,7 +49,6 @@ int mb_broker_listen(mb_broker *b, char *errbuf, size_t errsize) {
     if (b->port != ntohs(sa.sin_port))
         b->port = ntohs(sa.sin_port); /* only at creation: the port never changes after */
     b->listen_fd = fd;
-    b->listening = true;
     return MB_OK;
 }
 
@@ -445,12 +444,12 @@ void *mb_broker_main(void *arg) {
     bool listen_failing = false;
     while (!atomic_load(&c->stopping)) {
         bool want_up = atomic_load(&b->want_up);
-        if (!want_up && b->listening) {
+        bool listening = b->listen_fd >= 0;
+        if (!want_up && listening) {
             close_all(b, "broker down", &eb);
             close(b->listen_fd);
             b->listen_fd = -1;
-            b->listening = false;
-        } else if (want_up && !b->listening) {
+        } else if (want_up && !listening) {
             char err[200];
             if (mb_broker_listen(b, err, sizeof err) != MB_OK) {
                 if (!listen_failing)
@@ -480,7 +479,7 @@ void *mb_broker_main(void *arg) {
             }
         }
         pfd[n++] = (struct pollfd){.fd = b->wake_fd, .events = POLLIN};
-        if (b->listening)
+        if (b->listen_fd >= 0)
             pfd[n++] = (struct pollfd){.fd = b->listen_fd, .events = POLLIN};
         size_t first_conn = n;
         for (mb_conn *cn = b->conns; cn; cn = cn->next) {
@@ -513,7 +512,7 @@ void *mb_broker_main(void *arg) {
             break;
         if (!atomic_load(&b->want_up))
             continue; /* closes everything at the top of the loop */
-        if (pr > 0 && b->listening && first_conn == 2 && (pfd[1].revents & POLLIN))
+        if (pr > 0 && first_conn == 2 && (pfd[1].revents & POLLIN)) /* pfd[1]: the listener */
             accept_all(b, &eb);
         for (size_t i = first_conn; pr > 0 && i < n; i++) {
             if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))

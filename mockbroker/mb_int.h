@@ -138,7 +138,7 @@ typedef struct mb_broker {
     struct mb_cluster *c;
     int32_t id;
     int port;
-    int listen_fd; /* broker thread after start */
+    int listen_fd; /* -1 while not listening; broker thread after start */
     int wake_fd;   /* eventfd: anyone writes, the broker thread reads */
     pthread_t thread;
     bool thread_started;
@@ -156,7 +156,6 @@ typedef struct mb_broker {
     atomic_int n_pending; /* slots waiting (acks=all, fetch wait): wake when HW moves */
     /* broker thread only */
     mb_conn *conns;
-    bool listening;
 } mb_broker;
 
 struct mb_cluster {
