@@ -129,6 +129,36 @@ void kp_accum_incomplete_remove(kp_accum *a, kp_batch *b) {
     pthread_mutex_unlock(&a->inc_lock);
 }
 
+/* Puts b into the deque before at, or at the tail when at is NULL. @locks tp->lock MUST be
+ * held. */
+static void link_batch(kp_tp *tp, kp_batch *at, kp_batch *b) {
+    b->next = at;
+    b->prev = at ? at->prev : tp->tail;
+    if (b->prev)
+        b->prev->next = b;
+    else
+        tp->head = b;
+    if (at)
+        at->prev = b;
+    else
+        tp->tail = b;
+    tp->n_batches++;
+}
+
+/* Takes b out of the deque. @locks tp->lock MUST be held. */
+static void unlink_batch(kp_tp *tp, kp_batch *b) {
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        tp->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        tp->tail = b->prev;
+    b->next = b->prev = NULL;
+    tp->n_batches--;
+}
+
 /* Appends to the tail batch if it is open and has room. @locks tp->lock MUST be held. */
 static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
                             const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
@@ -215,14 +245,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
         res->err = err == KW_ERR__NO_SPACE ? KW_ERR__RECORD_TOO_LARGE : err;
         return;
     }
-    b->prev = tp->tail;
-    b->next = NULL;
-    if (tp->tail)
-        tp->tail->next = b;
-    else
-        tp->head = b;
-    tp->tail = b;
-    tp->n_batches++;
+    link_batch(tp, NULL, b);
     kp_accum_incomplete_add(a, b);
     res->batch = b;
     res->batch_id = b->id;
@@ -392,13 +415,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
                 pthread_mutex_unlock(&tp->lock);
                 continue;
             }
-            tp->head = b->next;
-            if (tp->head)
-                tp->head->prev = NULL;
-            else
-                tp->tail = NULL;
-            tp->n_batches--;
-            b->next = b->prev = NULL;
+            unlink_batch(tp, b);
             b->sealed_at_drain = !b->sealed;
             b->sealed = true;
             pthread_mutex_unlock(&tp->lock);
@@ -446,38 +463,8 @@ void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t no
         while (at && at->base_seq >= 0 && at->base_seq < b->base_seq)
             at = at->next;
     }
-    if (at) {
-        b->next = at;
-        b->prev = at->prev;
-        if (at->prev)
-            at->prev->next = b;
-        else
-            tp->head = b;
-        at->prev = b;
-    } else {
-        b->next = NULL;
-        b->prev = tp->tail;
-        if (tp->tail)
-            tp->tail->next = b;
-        else
-            tp->head = b;
-        tp->tail = b;
-    }
-    tp->n_batches++;
+    link_batch(tp, at, b);
     pthread_mutex_unlock(&tp->lock);
-}
-
-static void unlink_batch(kp_tp *tp, kp_batch *b) {
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        tp->head = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    else
-        tp->tail = b->prev;
-    b->next = b->prev = NULL;
-    tp->n_batches--;
 }
 
 /* Takes, from the head of every deque, the batches created at or before created_by_ms, sealed,
