@@ -15,6 +15,7 @@
 #define SCREEN_BYTES 65536
 #define START_MS 20000 /* the cluster and producer start, first frames drawn */
 #define WAIT_MS 15000
+#define QUIT_MS (WAIT_MS + 30000) /* q stops a live run: in-flight work may finish first */
 
 typedef struct tmx {
     char sock[64];
@@ -110,6 +111,13 @@ static int tmx_exit_code(tmx *t, int timeout_ms) {
         pause_ms(20);
     } while (tu_now_ms() < end);
     return -1;
+}
+
+/* q: the view exits with code 0 within timeout_ms; then the session goes. */
+static void tmx_quit(tmx *t, int timeout_ms) {
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, timeout_ms), 0);
+    tmx_stop(t);
 }
 
 /* Copies to out the screen line that contains `contains`; false when there is none. */
@@ -224,9 +232,7 @@ static void test_demo_shows_the_four_rooms(void) {
     CU_ASSERT_TRUE(ok);
     /* The pipeline is really running: records get acknowledged. */
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acked", WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -260,9 +266,7 @@ static void test_broker_down_moves_its_leaders(void) {
     tmx_keys(t, keys);
     snprintf(keys, sizeof keys, "node %d UP", dc->broker);
     CU_ASSERT_TRUE(tmx_wait(t, has_text, keys, WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(dc);
     free(t);
 }
@@ -316,9 +320,7 @@ static void test_fault_keys_reach_the_cluster_through_the_runner(void) {
     tmx_keys(t, "k");
     tmx_keys(t, "9");
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"fault refused", WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(la);
     free(t);
 }
@@ -369,9 +371,7 @@ static void test_step_mode_advances_one_event_per_key(void) {
     long long held = st.last;
     tmx_keys(t, "Space");
     CU_ASSERT_TRUE(tmx_wait(t, counter_moved, &held, WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -423,9 +423,7 @@ static void test_space_pauses_and_resumes_the_simulation_clock(void) {
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, clock_frozen, &f, WAIT_MS));
     tmx_keys(t, "Space");
     CU_ASSERT_TRUE(tmx_wait(t, clock_past, &f.t, WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -478,9 +476,7 @@ static void test_plus_and_minus_change_the_clock_speed(void) {
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)" x1 t=", WAIT_MS));
     tmx_keys(t, "-");
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)" x0.5 t=", WAIT_MS));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -501,9 +497,7 @@ static void test_esc_cancels_a_fault_prompt(void) {
     CU_ASSERT_PTR_NULL(strstr(t->screen, "node 1 DOWN"));
     CU_ASSERT_PTR_NULL(strstr(t->screen, "broker_down broker=1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "node 1 UP"));
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -524,9 +518,7 @@ static void test_run_end_shows_the_outcome_and_stays_until_q(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "lost 0 dup 0"));
     check_clean(t->screen, 80, 24);
     CU_ASSERT_EQUAL(tmx_exit_code(t, 300), -1); /* still there: the class reads the outcome */
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS), 0);
-    tmx_stop(t);
+    tmx_quit(t, WAIT_MS);
     free(t);
 }
 
@@ -535,7 +527,7 @@ static void test_quit_restores_the_terminal_and_prints_the_audit(void) {
     CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "", NULL));
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
     tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
+    CU_ASSERT_EQUAL(tmx_exit_code(t, QUIT_MS), 0);
     /* The pane (kept after exit) shows the normal screen again with the audit, not the view. */
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acknowledged", WAIT_MS));
     CU_ASSERT_PTR_NULL(strstr(t->screen, "Sorting room"));
@@ -616,9 +608,7 @@ static void test_80x24_shows_no_garbage(void) {
         CU_ASSERT_TRUE(ok);
         check_clean(t->screen, sizes[i][0], sizes[i][1]);
     }
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
@@ -636,9 +626,7 @@ static void test_lang_zh_shows_chinese_labels_within_80_columns(void) {
         fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
     CU_ASSERT_TRUE(ok);
     check_clean(t->screen, 80, 24);
-    tmx_keys(t, "q");
-    CU_ASSERT_EQUAL(tmx_exit_code(t, WAIT_MS + 30000), 0);
-    tmx_stop(t);
+    tmx_quit(t, QUIT_MS);
     free(t);
 }
 
