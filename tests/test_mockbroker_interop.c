@@ -7,6 +7,21 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+/* Writes n lines "<key_prefix><i>:<value_prefix><i>" (kcat -K: input) to a new file made from
+ * tmpl by mkstemp. Returns false when the file cannot be written. */
+static bool write_keyed_lines(char *tmpl, int n, const char *key_prefix, const char *value_prefix) {
+    int fd = mkstemp(tmpl);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%d:%s%d\n", key_prefix, i, value_prefix, i);
+    return fclose(f) == 0;
+}
+
 static mb_cluster *interop_cluster(const char *topic, int32_t parts) {
     mb_config conf;
     mb_config_init(&conf);
@@ -60,12 +75,7 @@ static void test_kcat_idempotent_produce_then_consume_reads_exactly_10000(void) 
     mb_cluster *c = interop_cluster("kc", P);
     CU_ASSERT_FATAL(c != NULL);
     char in[] = "/tmp/mb-kcat-in-XXXXXX";
-    int fd = mkstemp(in);
-    CU_ASSERT_FATAL(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    for (int i = 0; i < N; i++)
-        fprintf(f, "key-%d:value-%d\n", i, i);
-    fclose(f);
+    CU_ASSERT_FATAL(write_keyed_lines(in, N, "key-", "value-"));
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "timeout 60 kcat -q -b %s -P -t kc -K: -X acks=all -X enable.idempotence=true -l %s",
@@ -269,12 +279,7 @@ static void test_librdkafka_leader_moves_mid_produce_nothing_lost(void) {
     rd_kafka_destroy(rk);
 #else
     char in[] = "/tmp/mb-lm-in-XXXXXX";
-    int fd = mkstemp(in);
-    CU_ASSERT_FATAL(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    for (int i = 0; i < N; i++)
-        fprintf(f, "k%d:val-%d\n", i, i);
-    fclose(f);
+    CU_ASSERT_FATAL(write_keyed_lines(in, N, "k", "val-"));
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "timeout 60 kcat -q -b %s -P -t lm -K: -X acks=all -X enable.idempotence=true "
