@@ -570,6 +570,7 @@ int mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int6
         it->n = l->n - first;
         it->v = it->n ? malloc(it->n * sizeof *it->v) : NULL;
         if (it->n && !it->v) {
+            it->n = 0; /* nothing to release in mb_record_iter_destroy() */
             err = MB_ERR_NO_MEMORY;
         } else {
             for (size_t k = 0; k < it->n; k++) {

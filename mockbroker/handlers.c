@@ -446,7 +446,11 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                     perr = KW_ERR_KAFKA_STORAGE_ERROR;
                     break;
                 }
-                mb_pid_record(&p->pids, mb);
+                if (!mb_pid_record(&p->pids, mb))
+                    mb_logf(c, 3,
+                            "%s-%d: out of memory recording producer %lld's sequences; a retry "
+                            "of this batch will not be recognised as a duplicate",
+                            p->topic->name, (int)p->id, (long long)mb->producer_id);
                 appended++;
                 if (first_offset < 0)
                     first_offset = mb->base_offset;
