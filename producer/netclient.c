@@ -25,11 +25,11 @@
 kw_err kp_net_init(kp_net *n, struct kp_producer *p) {
     memset(n, 0, sizeof *n);
     n->p = p;
+    n->next_corr = 1;
+    pthread_mutex_init(&n->lock, NULL); /* first: kp_net_destroy() may follow a failure */
     n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (n->wake_fd < 0)
         return KW_ERR__TRANSPORT;
-    n->next_corr = 1;
-    pthread_mutex_init(&n->lock, NULL);
     return KW_ERR_NONE;
 }
 
@@ -77,8 +77,11 @@ kp_conn *kp_net_conn(kp_net *n, int32_t node_id, const char *host, int32_t port)
     kp_conn *c = kp_net_find(n, node_id);
     if (c) {
         if (c->state == KP_CONN_DOWN && (strcmp(c->host, host) || c->port != port)) {
+            /* kp_net_snapshot() reads host and port from other threads under the lock */
+            pthread_mutex_lock(&n->lock);
             snprintf(c->host, sizeof c->host, "%s", host);
             c->port = port;
+            pthread_mutex_unlock(&n->lock);
         }
         return c;
     }

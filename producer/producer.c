@@ -165,6 +165,7 @@ kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) 
         return NULL;
     }
     kp_bufpool_init(&p->pool, p->conf.buffer_memory, p->conf.batch_size, p->clock);
+    p->net.wake_fd = -1; /* so a failure before kp_net_init() closes no one's fd 0 */
     if (kp_accum_init(&p->accum, &p->conf, &p->pool) != KW_ERR_NONE ||
         kp_net_init(&p->net, p) != KW_ERR_NONE || !(p->arena = kw_arena_new()) ||
         !(p->rec_arena = kw_arena_new())) {
