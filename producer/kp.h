@@ -174,6 +174,8 @@ typedef struct kp_event {
                                record says "key=<key>" (printable, at most 40 characters) */
     const void *key;        /* record.serialized/partitioned/appended: the serialized key */
     int32_t key_len;        /* -1 = null key / none */
+    int16_t api_key;        /* request.sent, response.received, request.timed_out,
+                               metadata.requested: the request's ApiKey; -1 = none */
 } kp_event;
 
 /* An event sink. Called from the producing threads and the sender thread, never with a

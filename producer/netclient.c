@@ -599,6 +599,7 @@ void kp_net_poll(kp_net *n, int64_t timeout_ms) {
         if (r && now - r->sent_ms >= p->conf.request_timeout_ms) {
             if (kp_has_sink(p)) {
                 kp_event ev = kp_ev(p, KP_EV_REQUEST_TIMED_OUT);
+                ev.api_key = r->api_key;
                 ev.node_id = c->node_id;
                 ev.correlation_id = r->correlation_id;
                 ev.err = KW_ERR__TIMED_OUT;

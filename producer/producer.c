@@ -63,6 +63,7 @@ kp_event kp_ev(const struct kp_producer *p, kp_event_kind kind) {
     ev.producer_id = -1;
     ev.producer_epoch = -1;
     ev.key_len = -1;
+    ev.api_key = -1;
     return ev;
 }
 

@@ -313,6 +313,7 @@ static void emit_response(struct kp_producer *p, const kp_req *req, int32_t n_ba
         return;
     char detail[96];
     kp_event ev = kp_ev(p, KP_EV_RESPONSE_RECEIVED);
+    ev.api_key = KW_API_PRODUCE;
     ev.node_id = req->node_id;
     ev.correlation_id = req->correlation_id;
     ev.batch_count = n_batches;
@@ -475,6 +476,7 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
     }
     if (kp_has_sink(p)) {
         kp_event ev = kp_ev(p, KP_EV_REQUEST_SENT);
+        ev.api_key = KW_API_PRODUCE;
         ev.node_id = c->node_id;
         ev.correlation_id = r->correlation_id;
         ev.batch_count = n;
@@ -559,6 +561,7 @@ static void maybe_update_metadata(struct kp_producer *p, int64_t now) {
     atomic_store(&md->need_update, false);
     if (kp_has_sink(p)) {
         kp_event ev = kp_ev(p, KP_EV_METADATA_REQUESTED);
+        ev.api_key = KW_API_METADATA;
         ev.node_id = c->node_id;
         ev.correlation_id = r->correlation_id;
         kp_emit(p, &ev);

@@ -46,11 +46,8 @@ static void on_kp_event(const kp_event *ev, void *opaque) {
         e.bytes = ev->bytes;
     e.offset = ev->base_offset;
     e.err = ev->err;
-    if (ev->kind == KP_EV_REQUEST_SENT || ev->kind == KP_EV_RESPONSE_RECEIVED ||
-        ev->kind == KP_EV_REQUEST_TIMED_OUT)
-        e.api = KW_API_PRODUCE;
-    else if (ev->kind == KP_EV_METADATA_REQUESTED)
-        e.api = KW_API_METADATA;
+    if (ev->api_key >= 0)
+        e.api = ev->api_key;
     if (ev->detail)
         sim_copy(e.detail, sizeof e.detail, ev->detail);
     else if (ev->kind == KP_EV_RESPONSE_RECEIVED || ev->kind == KP_EV_BUFFER_WAIT_DONE)

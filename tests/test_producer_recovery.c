@@ -299,6 +299,38 @@ static void test_leader_error_refreshes_metadata_without_retries(void) {
     tcl_stop(&m);
 }
 
+static _Atomic int timed_out_api = -2;
+static void note_timeout(const kp_event *ev, void *opaque) {
+    (void)opaque;
+    int none = -2;
+    if (ev->kind == KP_EV_REQUEST_TIMED_OUT)
+        atomic_compare_exchange_strong(&timed_out_api, &none, (int)ev->api_key);
+}
+static bool timeout_seen(void *arg) {
+    (void)arg;
+    return atomic_load(&timed_out_api) != -2;
+}
+
+/* request.timed_out names the API of the request that timed out: here the connection's first
+ * request (ApiVersions) or the first Metadata, never a Produce, since nothing is produced. */
+static void test_timed_out_event_names_the_request_api(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "t", 1, 1));
+    mb_broker_set_rtt(m.mb, 1, 5000);
+    atomic_store(&timed_out_api, -2);
+    kp_conf *conf = tconf(m.bootstraps);
+    tset(conf, "request.timeout.ms", "300");
+    kp_conf_set_event_sink(conf, note_timeout, NULL);
+    kp_producer *p = tproducer(conf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_TRUE(tu_wait_until(timeout_seen, NULL, 10000));
+    int api = atomic_load(&timed_out_api);
+    CU_ASSERT(api == KW_API_API_VERSIONS || api == KW_API_METADATA);
+    kp_producer_destroy(p);
+    kp_conf_destroy(conf);
+    tcl_stop(&m);
+}
+
 void suite_producer_recovery(void);
 void suite_producer_recovery(void) {
     tu_suite("producer_recovery");
@@ -309,6 +341,8 @@ void suite_producer_recovery(void) {
     tu_test("test_lost_responses_are_retried_without_duplicates",
             test_lost_responses_are_retried_without_duplicates);
     tu_test("test_acks_0_completes_without_responses", test_acks_0_completes_without_responses);
+    tu_test("test_timed_out_event_names_the_request_api",
+            test_timed_out_event_names_the_request_api);
     tu_test("test_leader_error_refreshes_metadata_without_retries",
             test_leader_error_refreshes_metadata_without_retries);
     tu_test("test_unknown_producer_id_is_retried_under_a_new_id",
