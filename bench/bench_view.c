@@ -142,6 +142,11 @@ static double one_run(const sim_scenario *s, bool view, long long *acked, long l
     return a.wall_s > 0 ? (double)a.acknowledged / a.wall_s : -1;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv) {
     long long messages = argc > 1 ? atoll(argv[1]) : 500000;
     int rounds = argc > 2 ? atoi(argv[2]) : 3;
@@ -160,6 +165,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     double best[2] = {0, 0}, best_cpu[2] = {1e9, 1e9};
+    /* Per-round cost of the view against the headless run just before it (paired rounds). */
+    double *paired = calloc((size_t)rounds, sizeof *paired);
+    double round_rate[2] = {0, 0};
+    if (!paired) {
+        sim_scenario_free(s);
+        return 1;
+    }
     for (int i = 0; i < rounds; i++) {
         for (int v = 0; v < 2; v++) {
             if ((v == 0 && !strcmp(mode, "view")) || (v == 1 && !strcmp(mode, "headless")))
@@ -171,8 +183,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_view: %s round %d: %lld of %lld acknowledged\n",
                         v ? "view" : "headless", i + 1, acked, messages);
                 sim_scenario_free(s);
+                free(paired);
                 return 1;
             }
+            round_rate[v] = rate;
             double us_per_msg = cpu * 1e6 / (double)acked;
             printf("bench_view: round %d %-8s %9.0f msgs/s  %.2f CPU us/msg", i + 1,
                    v ? "view" : "headless", rate, us_per_msg);
@@ -186,11 +200,19 @@ int main(int argc, char **argv) {
             if (us_per_msg < best_cpu[v])
                 best_cpu[v] = us_per_msg;
         }
+        paired[i] = (round_rate[0] - round_rate[1]) / round_rate[0] * 100.0;
     }
     if (strcmp(mode, "both")) {
         sim_scenario_free(s);
+        free(paired);
         return 0;
     }
+    qsort(paired, (size_t)rounds, sizeof *paired, cmp_double);
+    printf("bench_view: paired rounds (view vs the headless run before it): median cost %.1f%%, "
+           "range %.1f%% .. %.1f%% — the spread is this machine's noise\n",
+           rounds % 2 ? paired[rounds / 2] : (paired[rounds / 2 - 1] + paired[rounds / 2]) / 2,
+           paired[0], paired[rounds - 1]);
+    free(paired);
     double cost = (best[0] - best[1]) / best[0] * 100.0;
     double cpu_cost = (best_cpu[1] - best_cpu[0]) / best_cpu[0] * 100.0;
     printf("bench_view: %lld msgs x %d rounds, best: headless %.0f msgs/s, view %.0f msgs/s; "
