@@ -9,6 +9,7 @@
  * command line override the config file's values; --topic adds to the file's topics. */
 #include "mockbroker/mb.h"
 #include "sim/cmd.h"
+#include "sim/json_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -107,20 +108,6 @@ static int parse_topic_flag(broker_opts *o, const char *arg) {
     return add_topic(o, buf, parts, rf, 0, "--topic");
 }
 
-/* Line and column of a byte offset, for error messages. */
-static void line_col(const char *text, size_t off, int *line, int *col) {
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && text[i]; i++) {
-        if (text[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
 static bool json_int(const cJSON *v, long lo, long hi, long *out) {
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
         v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
@@ -132,52 +119,16 @@ static bool json_int(const cJSON *v, long lo, long hi, long *out) {
 
 /* Reads the config file into o. Returns 0 or 2 (after printing one line). */
 static int load_config(broker_opts *o, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "courier broker: --config %s: %s\n", path, strerror(errno));
+    char err[512];
+    size_t len;
+    char *text = sim_read_text_file(path, (size_t)1 << 20, "broker config", &len, err, sizeof err);
+    cJSON *root = text ? sim_json_parse(text, len, path, "config object", err, sizeof err) : NULL;
+    free(text);
+    if (!root) {
+        fprintf(stderr, "courier broker: --config: %s\n", err);
         return 2;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *n = realloc(text, cap);
-            if (!n) {
-                free(text);
-                fclose(f);
-                fprintf(stderr, "courier broker: --config %s: out of memory\n", path);
-                return 2;
-            }
-            text = n;
-        }
-        size_t got = fread(text + len, 1, 4096, f);
-        len += got;
-        if (got < 4096)
-            break;
-        if (len > 1 << 20) {
-            free(text);
-            fclose(f);
-            fprintf(stderr, "courier broker: --config %s: larger than 1 MiB\n", path);
-            return 2;
-        }
-    }
-    fclose(f);
-    text[len] = '\0';
-    const char *endp = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &endp, true);
     int rc = 0;
-    if (!root || strlen(text) != len) {
-        if (root) {
-            cJSON_Delete(root);
-            endp = text + strlen(text);
-        }
-        int line, col;
-        line_col(text, endp ? (size_t)(endp - text) : 0, &line, &col);
-        fprintf(stderr, "courier broker: %s:%d:%d: invalid JSON\n", path, line, col);
-        free(text);
-        return 2;
-    }
     if (!cJSON_IsObject(root)) {
         fprintf(stderr, "courier broker: %s: the top level must be an object\n", path);
         rc = 2;
@@ -315,7 +266,6 @@ static int load_config(broker_opts *o, const char *path) {
         rc = 2;
     }
     cJSON_Delete(root);
-    free(text);
     return rc;
 }
 

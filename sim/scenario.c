@@ -6,6 +6,7 @@
  * name them. Integers are checked on valuedouble (whole, in range), as valueint saturates.
  * Every error names the file, the JSON path and the reason (docs/scenarios.md). */
 #include "sim/scenario.h"
+#include "sim/json_file.h"
 
 #include "producer/kp.h"
 #include "protocol/kw.h"
@@ -807,19 +808,6 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
 
 /* ------------------------------------------------------------------------------------------ */
 
-static void line_col(const char *text, const char *at, int *line, int *col) {
-    *line = 1;
-    *col = 1;
-    for (const char *p = text; p < at; p++) {
-        if (*p == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
 static int parse_root(ctx *c, const cJSON *root, sim_scenario *s) {
     if (!cJSON_IsObject(root))
         return fail(c, "(top level)", "expected an object, got %s", type_name(root));
@@ -851,42 +839,9 @@ int sim_scenario_parse(const char *text, size_t len, const char *source, sim_sce
                        char *errbuf, size_t errsize) {
     ctx c = {source ? source : "(scenario)", errbuf, errsize, NULL};
     *out = NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    if (!root) {
-        int line, col;
-        const char *at = end && end >= text && end <= text + len ? end : text;
-        line_col(text, at, &line, &col);
-        if ((size_t)(at - text) >= len)
-            snprintf(errbuf, errsize, "%s:%d:%d: JSON syntax error: unexpected end of file",
-                     c.source, line, col);
-        else
-            snprintf(errbuf, errsize, "%s:%d:%d: JSON syntax error near '%.12s'", c.source, line,
-                     col, at);
-        /* cut the excerpt at the first newline */
-        char *nl = strchr(errbuf, '\n');
-        if (nl) {
-            *nl = '\'';
-            nl[1] = '\0';
-        }
+    cJSON *root = sim_json_parse(text, len, c.source, "scenario object", errbuf, errsize);
+    if (!root)
         return -1;
-    }
-    /* trailing garbage after the value */
-    if (end) {
-        const char *p = end;
-        while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-            p++;
-        if (p < text + len && *p) {
-            int line, col;
-            line_col(text, p, &line, &col);
-            snprintf(errbuf, errsize,
-                     "%s:%d:%d: JSON syntax error: text after the end of the "
-                     "scenario object",
-                     c.source, line, col);
-            cJSON_Delete(root);
-            return -1;
-        }
-    }
     sim_scenario *s = calloc(1, sizeof *s);
     c.conf = kp_conf_new();
     if (!s || !c.conf) {
@@ -909,46 +864,10 @@ int sim_scenario_parse(const char *text, size_t len, const char *source, sim_sce
 
 int sim_scenario_load(const char *path, sim_scenario **out, char *errbuf, size_t errsize) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(errbuf, errsize, "cannot read %s: %s", path, strerror(errno));
+    size_t len;
+    char *buf = sim_read_text_file(path, (size_t)16 << 20, "scenario", &len, errbuf, errsize);
+    if (!buf)
         return -1;
-    }
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len < cap)
-            break;
-        if (cap >= (size_t)16 << 20) {
-            snprintf(errbuf, errsize, "%s: larger than 16 MiB, not a scenario", path);
-            free(buf);
-            fclose(f);
-            return -1;
-        }
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-    }
-    bool rerr = ferror(f);
-    fclose(f);
-    if (!buf || rerr) {
-        snprintf(errbuf, errsize, "cannot read %s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return -1;
-    }
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        snprintf(errbuf, errsize, "%s: holds a NUL byte, not a JSON text file", path);
-        free(buf);
-        return -1;
-    }
     int rc = sim_scenario_parse(buf, len, path, out, errbuf, errsize);
     free(buf);
     return rc;

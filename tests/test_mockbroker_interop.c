@@ -3,6 +3,7 @@
  * broker` command. Over real loopback sockets; clients run as subprocesses or in-process. */
 #include "tests/test_mockbroker_client.h"
 
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -360,6 +361,13 @@ static void test_courier_broker_serves_kcat_and_exits_on_sigterm(void) {
     snprintf(cmd, sizeof cmd, "%s broker --config %s", courier, cfg);
     CU_ASSERT_EQUAL(run_capture_err(cmd, line, sizeof line), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(line, "bogus"));
+    /* A syntax error names the line and column. */
+    cfd = open(cfg, O_WRONLY | O_TRUNC);
+    CU_ASSERT_FATAL(cfd >= 0);
+    CU_ASSERT_TRUE(write(cfd, "{\"brokers\": 2,\n \"port\": }", 25) == 25);
+    close(cfd);
+    CU_ASSERT_EQUAL(run_capture_err(cmd, line, sizeof line), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, ":2:10: JSON syntax error"));
     unlink(cfg);
 
     /* A real run: start, read the bootstrap line, list metadata with kcat, SIGTERM. */
