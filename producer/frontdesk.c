@@ -257,7 +257,7 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     /* 6. the accumulator (may block on buffer memory for what is left of max.block.ms) */
     kp_append_result res;
     memset(&res, 0, sizeof res);
-    int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_now_ms(p);
+    int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_epoch_ms(p); /* CreateTime */
     if (err == KW_ERR_NONE) {
         kp_thunk th = {cb, opaque, seq, t0_us};
         int64_t now = kp_now_ms(p);

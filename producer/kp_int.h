@@ -545,6 +545,9 @@ void kp_log(const struct kp_producer *p, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t kp_now_ms(const struct kp_producer *p);
 int64_t kp_now_us(const struct kp_producer *p);
+/* Milliseconds since the Unix epoch on the producer's clock: CreateTime for records that ask
+ * for "now" (durations use kp_now_ms). */
+int64_t kp_epoch_ms(const struct kp_producer *p);
 /* Waits on cv (with mutex m held) until deadline_ms on the producer's clock, in wall-time
  * slices the clock chooses; returns when signalled or the slice passed (callers re-check). */
 void kp_cond_wait_until(const kw_clock *clock, pthread_cond_t *cv, pthread_mutex_t *m,

@@ -46,6 +46,10 @@ int64_t kp_now_ms(const struct kp_producer *p) {
     return kw_clock_now_ms(p->clock);
 }
 
+int64_t kp_epoch_ms(const struct kp_producer *p) {
+    return kw_clock_epoch_ms(p->clock);
+}
+
 int64_t kp_now_us(const struct kp_producer *p) {
     return kw_clock_now_us(p->clock);
 }

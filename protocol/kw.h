@@ -690,15 +690,26 @@ typedef struct kw_clock {
      * speed; while paused return a short poll interval, e.g. 20 ms, so waiters re-check). */
     int64_t (*wall_us)(void *opaque, int64_t sim_us);
     void *opaque;
+    /* Microseconds since the Unix epoch at the current simulated instant: the source of record
+     * timestamps (CreateTime, LogAppendTime), never of durations. NULL means the system's
+     * real-time clock (CLOCK_REALTIME), so a clock that fakes a small monotonic time still
+     * stamps records with today's date. */
+    int64_t (*epoch_us)(void *opaque);
 } kw_clock;
 
-/* The default clock: CLOCK_MONOTONIC, speed 1. */
+/* The default clock: CLOCK_MONOTONIC for durations, CLOCK_REALTIME for timestamps, speed 1. */
 const kw_clock *kw_clock_monotonic(void);
 static inline int64_t kw_clock_now_us(const kw_clock *c) {
     return c->now_us(c->opaque);
 }
 static inline int64_t kw_clock_now_ms(const kw_clock *c) {
     return c->now_us(c->opaque) / 1000;
+}
+/* The system's real-time clock in microseconds since the Unix epoch. */
+int64_t kw_realtime_us(void);
+/* Milliseconds since the Unix epoch at the clock's current instant (Kafka's timestamps). */
+static inline int64_t kw_clock_epoch_ms(const kw_clock *c) {
+    return (c->epoch_us ? c->epoch_us(c->opaque) : kw_realtime_us()) / 1000;
 }
 
 #endif /* COURIER_PROTOCOL_KW_H */

@@ -20,6 +20,7 @@ struct sim_clock {
     int64_t base_wall_us;
     int64_t base_sim_us;
     int64_t last_sim_us; /* monotonic guard: now never goes backwards */
+    int64_t epoch_base_us; /* immutable: the real-time clock when simulated time was 0 */
 };
 
 static int64_t monotonic_wall_us(void *opaque) {
@@ -45,6 +46,10 @@ static int64_t kw_wall_cb(void *opaque, int64_t sim_us) {
     return sim_clock_wall_us(opaque, sim_us);
 }
 
+static int64_t kw_epoch_cb(void *opaque) {
+    return sim_clock_epoch_us(opaque);
+}
+
 sim_clock *sim_clock_new_with_wall(double speed, sim_wall_fn wall, void *wall_opaque) {
     sim_clock *c = calloc(1, sizeof *c);
     if (!c)
@@ -56,7 +61,9 @@ sim_clock *sim_clock_new_with_wall(double speed, sim_wall_fn wall, void *wall_op
     c->base_wall_us = c->wall(c->wall_opaque);
     c->kw.now_us = kw_now_cb;
     c->kw.wall_us = kw_wall_cb;
+    c->kw.epoch_us = kw_epoch_cb;
     c->kw.opaque = c;
+    c->epoch_base_us = kw_realtime_us();
     return c;
 }
 
@@ -100,6 +107,10 @@ int64_t sim_clock_now_us(sim_clock *c) {
     int64_t t = now_locked(c);
     pthread_mutex_unlock(&c->lock);
     return t;
+}
+
+int64_t sim_clock_epoch_us(sim_clock *c) {
+    return c->epoch_base_us + sim_clock_now_us(c);
 }
 
 int64_t sim_clock_wall_us(sim_clock *c, int64_t sim_us) {

@@ -40,6 +40,10 @@ const kw_clock *sim_clock_kw(sim_clock *c);
 
 /* Simulated microseconds since the clock was created (pauses excluded, scaled by speed). */
 int64_t sim_clock_now_us(sim_clock *c);
+/* Microseconds since the Unix epoch at the current simulated instant: the real-time clock at
+ * the clock's creation plus simulated time, so a paused or scaled run still stamps records
+ * with plausible dates that advance with simulated time (CreateTime, LogAppendTime). */
+int64_t sim_clock_epoch_us(sim_clock *c);
 /* Wall microseconds to wait for `sim_us` simulated microseconds (SIM_CLOCK_PAUSED_POLL_US
  * while paused; 0 for sim_us <= 0). */
 int64_t sim_clock_wall_us(sim_clock *c, int64_t sim_us);

@@ -30,7 +30,7 @@ static TC_UNUSED int64_t tc_fake_wall(void *o, int64_t sim) {
     (void)sim;
     return 2000; /* re-check every 2 ms of wall time */
 }
-static TC_UNUSED const kw_clock tc_fake_clock = {tc_fake_now, tc_fake_wall, NULL};
+static TC_UNUSED const kw_clock tc_fake_clock = {tc_fake_now, tc_fake_wall, NULL, NULL};
 static TC_UNUSED void tc_advance_ms(int64_t ms) {
     atomic_fetch_add(&tc_fake_now_us, ms * 1000);
 }

@@ -5,6 +5,9 @@
 #include "producer/kp_int.h"
 #include "tests/test_producer_util.h"
 
+#include <stdlib.h>
+#include <time.h>
+
 static kp_record rec_of(const char *topic, int32_t partition, const char *key, const void *value,
                         int32_t value_len) {
     kp_record r = {.topic = topic,
@@ -505,7 +508,7 @@ static void test_paused_clock_stops_linger(void) {
     CU_ASSERT_FATAL(tcl_start(&m, false, 1, "clock", 1, 1));
     manual_clock mc;
     atomic_init(&mc.now_us, 1000000000);
-    kw_clock clk = {mc_now, mc_wall, &mc};
+    kw_clock clk = {mc_now, mc_wall, &mc, NULL};
     kp_conf *c = tconf(m.bootstraps);
     kp_conf_set_clock(c, &clk);
     tset(c, "linger.ms", "100");
@@ -832,7 +835,8 @@ static void test_delivery_report_carries_record_metadata(void) {
     CU_ASSERT(mc.md[0].offset >= 0);
     CU_ASSERT_EQUAL(mc.md[1].offset, mc.md[0].offset + 1);
     CU_ASSERT_EQUAL(mc.md[0].timestamp_ms, 1234567);
-    CU_ASSERT(mc.md[1].timestamp_ms > 1234567);
+    /* "now" is CreateTime: epoch milliseconds, whatever the machine's uptime. */
+    CU_ASSERT(llabs(mc.md[1].timestamp_ms - (int64_t)time(NULL) * 1000) < 60000);
     CU_ASSERT_EQUAL(mc.md[0].serialized_key_size, 3);
     CU_ASSERT_EQUAL(mc.md[0].serialized_value_size, 5);
     CU_ASSERT_EQUAL(mc.md[1].serialized_key_size, -1);
@@ -840,6 +844,39 @@ static void test_delivery_report_carries_record_metadata(void) {
     CU_ASSERT_EQUAL(mc.md[1].record_seq, seq2);
     CU_ASSERT(mc.md[0].latency_us >= 0 && mc.md[0].latency_us < 10000000);
     pthread_mutex_unlock(&mc.lock);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
+/* A machine booted a minute ago: the producer's (monotonic) clock reads 60 s, yet a record
+ * that asks for "now" carries today's epoch milliseconds as CreateTime, in the batch the broker
+ * stores and in the delivery report. */
+static void test_create_time_is_epoch_ms_on_a_freshly_booted_clock(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "boot", 1, 1));
+    manual_clock mc;
+    atomic_init(&mc.now_us, 60 * 1000000);
+    kw_clock clk = {mc_now, mc_wall, &mc, NULL};
+    kp_conf *c = tconf(m.bootstraps);
+    kp_conf_set_clock(c, &clk);
+    tset(c, "linger.ms", "0");
+    kp_producer *p = tproducer(c);
+    md_copy got = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    kp_record r = rec_of("boot", 0, NULL, "v", -1);
+    CU_ASSERT_EQUAL(kp_produce(p, &r, copy_md, &got, NULL), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kp_flush(p, 10000), KW_ERR_NONE);
+    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    pthread_mutex_lock(&got.lock);
+    CU_ASSERT_EQUAL_FATAL(got.n, 1);
+    CU_ASSERT(llabs(got.md[0].timestamp_ms - now_ms) < 60000);
+    pthread_mutex_unlock(&got.lock);
+    mb_record_iter *it = NULL;
+    CU_ASSERT_EQUAL_FATAL(mb_record_iter_new(m.mb, "boot", 0, 0, &it), MB_OK);
+    mb_record rec;
+    CU_ASSERT_EQUAL(mb_record_iter_next(it, &rec), MB_OK);
+    CU_ASSERT(llabs(rec.timestamp - now_ms) < 60000);
+    mb_record_iter_destroy(it);
     kp_producer_destroy(p);
     kp_conf_destroy(c);
     tcl_stop(&m);
@@ -878,4 +915,6 @@ void suite_producer_limits(void) {
     tu_test("test_user_serializer_and_key_in_events", test_user_serializer_and_key_in_events);
     tu_test("test_delivery_report_carries_record_metadata",
             test_delivery_report_carries_record_metadata);
+    tu_test("test_create_time_is_epoch_ms_on_a_freshly_booted_clock",
+            test_create_time_is_epoch_ms_on_a_freshly_booted_clock);
 }

@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int64_t fake_wall_us;
 static int64_t fake_wall(void *opaque) {
@@ -42,6 +44,23 @@ static void test_clock_pause_stops_time(void) {
     CU_ASSERT_EQUAL(sim_clock_now_us(c), 5000); /* no jump on resume */
     fake_wall_us += 1000;
     CU_ASSERT_EQUAL(sim_clock_now_us(c), 6000);
+    sim_clock_destroy(c);
+}
+
+/* Record timestamps come from the epoch, not from the machine's uptime: the clock maps simulated
+ * time onto the real-time clock at its creation, so they advance with simulated time, stand
+ * still while paused and look like today's date on a machine booted a minute ago. */
+static void test_clock_epoch_follows_simulated_time(void) {
+    fake_wall_us = 60 * 1000000; /* a monotonic clock that has run for a minute */
+    sim_clock *c = sim_clock_new_with_wall(2.0, fake_wall, NULL);
+    const kw_clock *k = sim_clock_kw(c);
+    int64_t e0 = kw_clock_epoch_ms(k);
+    CU_ASSERT(llabs(e0 - (int64_t)time(NULL) * 1000) < 60000);
+    fake_wall_us += 1000000; /* one wall second at speed 2 */
+    CU_ASSERT_EQUAL(kw_clock_epoch_ms(k) - e0, 2000);
+    sim_clock_pause(c);
+    fake_wall_us += 600000000;
+    CU_ASSERT_EQUAL(kw_clock_epoch_ms(k) - e0, 2000);
     sim_clock_destroy(c);
 }
 
@@ -269,6 +288,7 @@ void suite_sim_clock(void) {
     tu_test("test_clock_runs_at_speed", test_clock_runs_at_speed);
     tu_test("test_clock_pause_stops_time", test_clock_pause_stops_time);
     tu_test("test_clock_speed_change_is_continuous", test_clock_speed_change_is_continuous);
+    tu_test("test_clock_epoch_follows_simulated_time", test_clock_epoch_follows_simulated_time);
     tu_test("test_clock_never_goes_backwards", test_clock_never_goes_backwards);
     tu_test("test_clock_paused_sleep_does_not_expire", test_clock_paused_sleep_does_not_expire);
     tu_test("test_clock_sleep_can_be_cancelled", test_clock_sleep_can_be_cancelled);
