@@ -102,7 +102,7 @@ $(BUILD)/tests/mockbroker_tests: $(call obj,$(call room_tests,mockbroker) $(TEST
 	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(RDKAFKA) $(LIBS)
 $(BUILD)/tests/sim_tests: $(call obj,$(call room_tests,sim) $(TESTLIB_SRC)) \
 		$(BUILD)/tests/reg_sim.o $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW) $(COURIER)
-	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(PKGS_LIBS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out $(COURIER),$^) $(CUNIT) $(PKGS_LIBS) $(RDKAFKA) $(LIBS)
 
 # One room's runner: `make test-protocol` (TEST=name runs one suite).
 $(foreach r,$(ROOMS),test-$(r)): test-%: deps $(BUILD)/tests/%_tests
