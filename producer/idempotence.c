@@ -87,7 +87,7 @@ void kp_idem_maybe_init_pid(struct kp_producer *p, int64_t now_ms) {
                (int)c->node_id);
         return;
     }
-    kw_init_pid_req req = {KW_SLICE_NULL, -1};
+    kw_init_pid_req req = {KW_SLICE_NULL, -1, -1, -1};
     kw_wbuf_reset(&p->sbuf);
     kw_init_pid_req_encode(&p->sbuf, v, &req);
     if (kp_net_send(&p->net, c, KW_API_INIT_PRODUCER_ID, v, &p->sbuf, true, on_init_pid, NULL,

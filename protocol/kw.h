@@ -415,10 +415,12 @@ typedef struct kw_produce_resp {
     int32_t throttle_time_ms; /* v1+ */
 } kw_produce_resp;
 
-/* InitProducerId 0–1 */
+/* InitProducerId 0–5 (flexible from v2) */
 typedef struct kw_init_pid_req {
     kw_slice transactional_id; /* nullable */
     int32_t transaction_timeout_ms;
+    int64_t producer_id;    /* v3+: the producer's current id, -1 when it has none */
+    int16_t producer_epoch; /* v3+: its current epoch, -1 when it has none */
 } kw_init_pid_req;
 
 typedef struct kw_init_pid_resp {

@@ -13,7 +13,7 @@
 /* The ranges both sides advertise and accept (DESIGN.md "Wire protocol we speak"). */
 const kw_api_range kw_supported_apis[] = {
     {KW_API_PRODUCE, 3, 8},  {KW_API_FETCH, 4, 11},       {KW_API_LIST_OFFSETS, 1, 5},
-    {KW_API_METADATA, 0, 8}, {KW_API_API_VERSIONS, 0, 3}, {KW_API_INIT_PRODUCER_ID, 0, 1},
+    {KW_API_METADATA, 0, 8}, {KW_API_API_VERSIONS, 0, 3}, {KW_API_INIT_PRODUCER_ID, 0, 5},
 };
 const size_t kw_supported_api_count = sizeof kw_supported_apis / sizeof kw_supported_apis[0];
 

@@ -237,7 +237,7 @@ static TC_UNUSED int64_t tc_init_pid(mb_cluster *c, int32_t node) {
     int fd = tc_connect(mb_broker_port(c, node));
     kw_wbuf body;
     kw_wbuf_init(&body);
-    kw_init_pid_req req = {KW_SLICE_NULL, 60000};
+    kw_init_pid_req req = {KW_SLICE_NULL, 60000, -1, -1};
     kw_init_pid_req_encode(&body, 1, &req);
     tc_send_request(fd, KW_API_INIT_PRODUCER_ID, 1, 7, &body);
     kw_wbuf_free(&body);

@@ -28,7 +28,7 @@ static void minimal_request(int16_t key, int16_t v, kw_wbuf *body, uint8_t *batc
         break;
     }
     case KW_API_INIT_PRODUCER_ID: {
-        kw_init_pid_req r = {KW_SLICE_NULL, 60000};
+        kw_init_pid_req r = {KW_SLICE_NULL, 60000, -1, -1};
         kw_init_pid_req_encode(body, v, &r);
         break;
     }

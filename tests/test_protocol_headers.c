@@ -26,7 +26,7 @@ static void test_supported_api_ranges(void) {
         int16_t key, min, max;
         const char *name;
     } want[] = {{0, 3, 8, "Produce"},  {1, 4, 11, "Fetch"},       {2, 1, 5, "ListOffsets"},
-                {3, 0, 8, "Metadata"}, {18, 0, 3, "ApiVersions"}, {22, 0, 1, "InitProducerId"}};
+                {3, 0, 8, "Metadata"}, {18, 0, 3, "ApiVersions"}, {22, 0, 5, "InitProducerId"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const kw_api_range *r = kw_api_supported(want[i].key);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -42,14 +42,16 @@ static void test_supported_api_ranges(void) {
 }
 
 static void test_header_versions_follow_flexible_versions(void) {
-    /* In our ranges only ApiVersions v3 is flexible. */
+    /* In our ranges ApiVersions v3 and InitProducerId v2+ are flexible. */
     for (size_t i = 0; i < kw_supported_api_count; i++) {
         const kw_api_range *r = &kw_supported_apis[i];
         for (int16_t v = r->min_version; v <= r->max_version; v++) {
-            bool flex = r->api_key == KW_API_API_VERSIONS && v == 3;
+            bool flex = (r->api_key == KW_API_API_VERSIONS && v == 3) ||
+                        (r->api_key == KW_API_INIT_PRODUCER_ID && v >= 2);
             CU_ASSERT_EQUAL(kw_api_is_flexible(r->api_key, v), flex);
             CU_ASSERT_EQUAL(kw_request_header_version(r->api_key, v), flex ? 2 : 1);
-            CU_ASSERT_EQUAL(kw_response_header_version(r->api_key, v), 0);
+            CU_ASSERT_EQUAL(kw_response_header_version(r->api_key, v),
+                            flex && r->api_key != KW_API_API_VERSIONS ? 1 : 0);
         }
     }
     /* Above our ranges, Kafka's own thresholds (so a header is still read right). */

@@ -243,12 +243,13 @@ static void check_produce_resp(int16_t v, const any_msg *w, const any_msg *g) {
 /* ---- InitProducerId ---- */
 
 static void fill_init_pid_req(any_msg *m) {
-    m->ipq = (kw_init_pid_req){kw_slice_str("txn-7"), 60000};
+    m->ipq = (kw_init_pid_req){kw_slice_str("txn-7"), 60000, 0x1122334455LL, 7};
 }
 static void check_init_pid_req(int16_t v, const any_msg *w, const any_msg *g) {
-    (void)v;
     CHECK_SLICE(g->ipq.transactional_id, w->ipq.transactional_id);
     CU_ASSERT_EQUAL(g->ipq.transaction_timeout_ms, w->ipq.transaction_timeout_ms);
+    CU_ASSERT_EQUAL(g->ipq.producer_id, v >= 3 ? w->ipq.producer_id : -1);
+    CU_ASSERT_EQUAL(g->ipq.producer_epoch, v >= 3 ? w->ipq.producer_epoch : -1);
 }
 static void fill_init_pid_resp(any_msg *m) {
     m->ipr = (kw_init_pid_resp){15, 0, 0x123456789abLL, 3};
@@ -426,8 +427,8 @@ static const codec codecs[] = {
     CODEC("Metadata", "response", metadata_resp, 0, 8),
     CODEC("Produce", "request", produce_req, 3, 8),
     CODEC("Produce", "response", produce_resp, 3, 8),
-    CODEC("InitProducerId", "request", init_pid_req, 0, 1),
-    CODEC("InitProducerId", "response", init_pid_resp, 0, 1),
+    CODEC("InitProducerId", "request", init_pid_req, 0, 5),
+    CODEC("InitProducerId", "response", init_pid_resp, 0, 5),
     CODEC("ListOffsets", "request", list_offsets_req, 1, 5),
     CODEC("ListOffsets", "response", list_offsets_resp, 1, 5),
     CODEC("Fetch", "request", fetch_req, 4, 11),
@@ -489,8 +490,8 @@ static void test_every_message_round_trips_at_every_version(void) {
             checked++;
         }
     }
-    /* 4 + 4 + 9 + 9 + 6 + 6 + 2 + 2 + 5 + 5 + 8 + 8 versions */
-    CU_ASSERT_EQUAL(checked, 68);
+    /* 4 + 4 + 9 + 9 + 6 + 6 + 6 + 6 + 5 + 5 + 8 + 8 versions */
+    CU_ASSERT_EQUAL(checked, 76);
     kw_wbuf_free(&wb1);
     kw_wbuf_free(&wb2);
     kw_arena_destroy(a);

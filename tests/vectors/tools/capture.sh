@@ -77,5 +77,8 @@ run quirk quirk_ kcat-produce-only -a 0:0:5 -a 3:0:8 -a 22:0:1
 run kpy kpy_ kafka-python -a 3:0:8 -a 22:0:1
 # 6. kafka-python pinned to broker 2.0: Produce v6 (which the mock answers correctly).
 run kpy20 kpy20_ kafka-python-2.0 -a 3:0:8 -a 22:0:1
+# 7. InitProducerId v4 (flexible, with the KIP-360 producer id/epoch fields): kcat producing
+#    with the mock's InitProducerId left at its 0-4.
+run pid4 pid4_ kcat-produce-only -a 3:0:8 -a 22:0:4
 
 rm -rf "$WORK"
