@@ -7,5 +7,6 @@ int sim_cmd_broker(int argc, char **argv);  /* sim/cmd_broker.c: standalone mock
 int sim_cmd_produce(int argc, char **argv); /* sim/cmd_produce.c: kcat -P style producer */
 int sim_cmd_run(int argc, char **argv);     /* sim/cmd_run.c: play a scenario */
 int sim_cmd_demo(int argc, char **argv);    /* sim/cmd_demo.c: live view, default scenario */
+int sim_cmd_proxy(int argc, char **argv);   /* sim/cmd_proxy.c: fault proxy for any cluster */
 
 #endif

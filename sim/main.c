@@ -12,6 +12,7 @@ static void usage(FILE *out) {
                  "  run SCENARIO.json    play a scenario (view or --headless) and print the audit\n"
                  "  broker               run the mock Kafka cluster for third-party clients\n"
                  "  produce              produce stdin lines to a Kafka cluster (kcat -P style)\n"
+                 "  proxy                a fault-injecting TCP proxy in front of any Kafka cluster\n"
                  "\n"
                  "`courier <command> --help` describes each command. Docs: docs/README.md\n");
 }
@@ -34,6 +35,8 @@ int main(int argc, char **argv) {
         return sim_cmd_broker(argc - 1, argv + 1);
     if (!strcmp(cmd, "produce"))
         return sim_cmd_produce(argc - 1, argv + 1);
+    if (!strcmp(cmd, "proxy"))
+        return sim_cmd_proxy(argc - 1, argv + 1);
     fprintf(stderr, "courier: unknown command '%s' (try courier --help)\n", cmd);
     return 2;
 }

@@ -1,0 +1,251 @@
+/* One blocking Kafka connection (see sim/kconn.h): the simulator's own short questions to a
+ * cluster, each with a deadline, one request in flight at a time. */
+#include "sim/kconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sim_kconn {
+    int fd;
+    int32_t next_corr;
+    char peer[300];
+    uint8_t *in; /* the last response frame */
+    size_t in_cap;
+};
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sim_kconn_split(const char *addr, char *host, size_t hostsize, int *port, char *errbuf,
+                    size_t errsize) {
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1]) {
+        snprintf(errbuf, errsize, "'%.100s' is not HOST:PORT", addr);
+        return -1;
+    }
+    const char *h = addr;
+    size_t hl = (size_t)(colon - addr);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || errno || p < 1 || p > 65535) {
+        snprintf(errbuf, errsize, "'%.100s': the port is not a number in 1..65535", addr);
+        return -1;
+    }
+    if (hl == 0 || hl >= hostsize) {
+        snprintf(errbuf, errsize, "'%.100s': bad host", addr);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+/* Waits for fd to be ready for `events` until deadline (monotonic ms); 0 ready, -1 timeout. */
+static int wait_fd(int fd, short events, int64_t deadline) {
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd pf = {.fd = fd, .events = events};
+        int n = poll(&pf, 1, (int)(left > 1000 ? 1000 : left));
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **out, char *errbuf,
+                        size_t errsize) {
+    *out = NULL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int gai = getaddrinfo(host, ps, &hints, &res);
+    if (gai) {
+        snprintf(errbuf, errsize, "cannot resolve %.100s: %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int64_t deadline = mono_ms() + timeout_ms;
+    int fd = -1, last_err = ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            last_err = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+            last_err = errno;
+        } else if (wait_fd(fd, POLLOUT, deadline) < 0) {
+            last_err = ETIMEDOUT;
+        } else {
+            int e = 0;
+            socklen_t el = sizeof e;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+            if (!e)
+                break;
+            last_err = e;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(errbuf, errsize, "cannot connect to %.100s:%d: %s", host, port,
+                 strerror(last_err));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sim_kconn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    c->fd = fd;
+    c->next_corr = 1;
+    snprintf(c->peer, sizeof c->peer, "%.255s:%d", host, port);
+    *out = c;
+    return 0;
+}
+
+int sim_kconn_open(const char *bootstrap, int timeout_ms, sim_kconn **out, char *errbuf,
+                   size_t errsize) {
+    *out = NULL;
+    char list[1024];
+    snprintf(list, sizeof list, "%s", bootstrap ? bootstrap : "");
+    char *save = NULL;
+    int tried = 0;
+    for (char *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        while (*a == ' ')
+            a++;
+        char host[256];
+        int port;
+        if (sim_kconn_split(a, host, sizeof host, &port, errbuf, errsize))
+            return -1;
+        tried++;
+        if (sim_kconn_open_host(host, port, timeout_ms, out, errbuf, errsize) == 0)
+            return 0;
+    }
+    if (!tried)
+        snprintf(errbuf, errsize, "an empty bootstrap list");
+    return -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, int64_t deadline) {
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(fd, POLLOUT, deadline) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t n, int64_t deadline) {
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r > 0) {
+            p += r;
+            n -= (size_t)r;
+        } else if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(fd, POLLIN, deadline) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_wbuf *body,
+                   int timeout_ms, kw_rbuf *rb, char *errbuf, size_t errsize) {
+    int64_t deadline = mono_ms() + timeout_ms;
+    kw_wbuf wb;
+    kw_wbuf_init(&wb);
+    size_t start = kw_frame_begin(&wb);
+    kw_request_header h = {api_key, api_version, c->next_corr++, kw_slice_str("courier-sim")};
+    kw_request_header_encode(&wb, &h);
+    kw_write_raw(&wb, body->p, body->len);
+    kw_frame_end(&wb, start);
+    int rc = wb.oom ? -1 : write_all(c->fd, wb.p, wb.len, deadline);
+    kw_wbuf_free(&wb);
+    if (rc) {
+        snprintf(errbuf, errsize, "%s: cannot send %s: %s", c->peer, kw_api_name(api_key),
+                 errno ? strerror(errno) : "timed out");
+        return -1;
+    }
+    uint8_t sz[4];
+    if (read_all(c->fd, sz, 4, deadline)) {
+        snprintf(errbuf, errsize, "%s: no answer to %s v%d within %d ms", c->peer,
+                 kw_api_name(api_key), api_version, timeout_ms);
+        return -1;
+    }
+    int32_t len;
+    char ferr[160];
+    if (kw_frame_peek(sz, 4, KW_DEFAULT_MAX_FRAME, &len, ferr, sizeof ferr) < 0) {
+        snprintf(errbuf, errsize, "%s: %s", c->peer, ferr);
+        return -1;
+    }
+    if ((size_t)len > c->in_cap) {
+        uint8_t *n = realloc(c->in, (size_t)len);
+        if (!n) {
+            snprintf(errbuf, errsize, "out of memory");
+            return -1;
+        }
+        c->in = n;
+        c->in_cap = (size_t)len;
+    }
+    if (read_all(c->fd, c->in, (size_t)len, deadline)) {
+        snprintf(errbuf, errsize, "%s: the answer to %s was cut short", c->peer,
+                 kw_api_name(api_key));
+        return -1;
+    }
+    kw_rbuf_init(rb, c->in, (size_t)len, kw_api_name(api_key));
+    kw_response_header rh;
+    kw_response_header_decode(rb, &rh, kw_response_header_version(api_key, api_version));
+    if (rb->err || rh.correlation_id != h.correlation_id) {
+        snprintf(errbuf, errsize, "%s: the answer to %s has correlation id %d, not %d", c->peer,
+                 kw_api_name(api_key), (int)rh.correlation_id, (int)h.correlation_id);
+        return -1;
+    }
+    return 0;
+}
+
+const char *sim_kconn_peer(const sim_kconn *c) {
+    return c->peer;
+}
+
+void sim_kconn_close(sim_kconn *c) {
+    if (!c)
+        return;
+    close(c->fd);
+    free(c->in);
+    free(c);
+}

@@ -1,0 +1,44 @@
+/* sim/kconn.h — one blocking Kafka connection for the simulator's own questions to a cluster
+ * it does not own (the proxy's broker discovery, the foreign cluster's map): connect, send
+ * one request, wait for its answer, with a deadline. Not for the pipeline: the producer has
+ * its own non-blocking network client.
+ *
+ * Threads: a connection belongs to the thread that opened it. */
+#ifndef COURIER_SIM_KCONN_H
+#define COURIER_SIM_KCONN_H
+
+#include "protocol/kw.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sim_kconn sim_kconn;
+
+/* Splits "HOST:PORT" (the last ':' separates; "[v6]:port" accepted) into host and port.
+ * Returns 0, or -1 with errbuf naming the bad address. */
+int sim_kconn_split(const char *addr, char *host, size_t hostsize, int *port, char *errbuf,
+                    size_t errsize);
+
+/* Connects to the first reachable address of a comma-separated bootstrap list, each attempt
+ * bounded by timeout_ms. Returns 0 and *out, or -1 with errbuf ("cannot connect to
+ * h:p: Connection refused"). */
+int sim_kconn_open(const char *bootstrap, int timeout_ms, sim_kconn **out, char *errbuf,
+                   size_t errsize);
+/* Connects to one host and port. */
+int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **out, char *errbuf,
+                        size_t errsize);
+
+/* Sends one request (the body already encoded in `body` at api/version) and waits up to
+ * timeout_ms for its answer. On success returns 0 and *rb reads the response body (after the
+ * response header); it stays valid until the next call on this connection. Returns -1 with
+ * errbuf on a socket error, a timeout or a mismatched correlation id (the connection is then
+ * unusable: close it). */
+int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_wbuf *body,
+                   int timeout_ms, kw_rbuf *rb, char *errbuf, size_t errsize);
+
+/* The address this connection reached, "host:port". */
+const char *sim_kconn_peer(const sim_kconn *c);
+
+void sim_kconn_close(sim_kconn *c);
+
+#endif

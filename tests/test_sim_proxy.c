@@ -1,0 +1,303 @@
+/* courier proxy between kcat and courier broker (both started as separate processes): the
+ * proxied bootstrap, an added RTT that kcat feels, dropped answers that kcat's idempotent
+ * producer survives with every record exactly once, and a cut connection. */
+#include "tests/test_sim_util.h"
+#include "tests/tu.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct child {
+    pid_t pid;
+    FILE *in;  /* its stdin (NULL when not piped) */
+    FILE *out; /* its stdout */
+} child;
+
+/* Starts argv with stdin and stdout piped (stderr to /dev/null unless keep_err). */
+static bool spawn(child *ch, char *const argv[], bool pipe_in) {
+    int in[2] = {-1, -1}, out[2];
+    if ((pipe_in && pipe(in)) || pipe(out))
+        return false;
+    ch->pid = fork();
+    if (ch->pid < 0)
+        return false;
+    if (ch->pid == 0) {
+        if (pipe_in) {
+            dup2(in[0], 0);
+            close(in[0]);
+            close(in[1]);
+        }
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (pipe_in) {
+        close(in[0]);
+        ch->in = fdopen(in[1], "w");
+    } else {
+        ch->in = NULL;
+    }
+    close(out[1]);
+    ch->out = fdopen(out[0], "r");
+    return ch->out != NULL;
+}
+
+static int finish(child *ch, int sig) {
+    if (ch->in)
+        fclose(ch->in);
+    ch->in = NULL;
+    if (sig)
+        kill(ch->pid, sig);
+    int st = 0;
+    waitpid(ch->pid, &st, 0);
+    if (ch->out)
+        fclose(ch->out);
+    ch->out = NULL;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Reads "bootstrap: LIST" from a child's first line into boot. */
+static bool read_bootstrap(child *ch, char *boot, size_t size) {
+    char line[512];
+    if (!fgets(line, sizeof line, ch->out) || strncmp(line, "bootstrap: ", 11))
+        return false;
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(boot, size, "%s", line + 11);
+    return true;
+}
+
+/* Sends one command line to the proxy and reads its one-line answer. */
+static bool proxy_cmd(child *px, const char *cmd, char *reply, size_t size) {
+    fprintf(px->in, "%s\n", cmd);
+    fflush(px->in);
+    if (!fgets(reply, (int)size, px->out))
+        return false;
+    reply[strcspn(reply, "\n")] = '\0';
+    return !strncmp(reply, "ok:", 3);
+}
+
+typedef struct rig {
+    child broker, proxy;
+    char broker_boot[512], proxy_boot[512];
+} rig;
+
+static bool rig_start(rig *r, const char *topic_spec) {
+    memset(r, 0, sizeof *r);
+    const char *courier = tu_courier_path();
+    if (access(courier, X_OK) != 0) {
+        fprintf(stderr, "\n    NOT RUN: %s is not built (run `make test`)\n", courier);
+        return false;
+    }
+    char *bargv[] = {(char *)courier, "broker", "--brokers", "3", "--topic", (char *)topic_spec,
+                     NULL};
+    if (!spawn(&r->broker, bargv, false) ||
+        !read_bootstrap(&r->broker, r->broker_boot, sizeof r->broker_boot))
+        return false;
+    char *pargv[] = {(char *)courier, "proxy", "--upstream", r->broker_boot, NULL};
+    if (!spawn(&r->proxy, pargv, true) ||
+        !read_bootstrap(&r->proxy, r->proxy_boot, sizeof r->proxy_boot))
+        return false;
+    return true;
+}
+
+static void rig_stop(rig *r) {
+    if (r->proxy.pid > 0) {
+        /* SIGTERM is a clean stop: exit code 0 */
+        CU_ASSERT_EQUAL(finish(&r->proxy, SIGTERM), 0);
+    }
+    if (r->broker.pid > 0)
+        finish(&r->broker, SIGTERM);
+}
+
+/* Wall ms kcat takes to produce one record through bootstrap (linger 0, acks=all). */
+static int64_t kcat_produce_ms(const char *boot, const char *topic) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "echo k:v | timeout 60 kcat -q -P -b %s -t %s -K: -X linger.ms=0 -X acks=all", boot,
+             topic);
+    int64_t t0 = tu_now_ms();
+    int rc = system(cmd);
+    int64_t ms = tu_now_ms() - t0;
+    return rc == 0 ? ms : -1;
+}
+
+/* Counts records of topic (values "v-<i>", i < n) read back by kcat -C; seen[i] gets each
+ * value's copies. Returns the number of lines read. */
+static int kcat_read_back(const char *boot, const char *topic, int n, unsigned char *seen) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "timeout 60 kcat -q -C -b %s -t %s -e -o beginning -f '%%s\\n'",
+             boot, topic);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    memset(seen, 0, (size_t)n);
+    int lines = 0;
+    char line[128];
+    while (fgets(line, sizeof line, p)) {
+        int i;
+        if (sscanf(line, "v-%d", &i) == 1 && i >= 0 && i < n && seen[i] < 255)
+            seen[i]++;
+        lines++;
+    }
+    pclose(p);
+    return lines;
+}
+
+static void test_proxy_rewrites_broker_addresses_for_kcat(void) {
+    rig r;
+    if (!rig_start(&r, "px:3:3")) {
+        rig_stop(&r);
+        return;
+    }
+    /* every broker the client learns is one of the proxy's ports */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "timeout 30 kcat -L -b %s -t px", r.proxy_boot);
+    FILE *k = popen(cmd, "r");
+    CU_ASSERT_FATAL(k != NULL);
+    int brokers = 0, proxied = 0;
+    char line[512];
+    while (fgets(line, sizeof line, k)) {
+        char addr[128];
+        int id;
+        if (sscanf(line, " broker %d at %127s", &id, &addr[0]) == 2) {
+            brokers++;
+            if (strstr(r.proxy_boot, addr) && !strstr(r.broker_boot, addr))
+                proxied++;
+        }
+    }
+    pclose(k);
+    CU_ASSERT_EQUAL(brokers, 3);
+    CU_ASSERT_EQUAL(proxied, 3);
+    char reply[2048];
+    CU_ASSERT_FALSE(proxy_cmd(&r.proxy, "rtt 9 10", reply, sizeof reply)); /* no broker 9 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(reply, "no broker 9"));
+    CU_ASSERT_FALSE(proxy_cmd(&r.proxy, "bogus\x01 1", reply, sizeof reply));
+    CU_ASSERT_PTR_NOT_NULL(strstr(reply, "unknown command 'bogus?'"));
+    CU_ASSERT_FALSE(proxy_cmd(&r.proxy, "rtt 1 -5", reply, sizeof reply));
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "status", reply, sizeof reply));
+    CU_ASSERT_PTR_NOT_NULL(strstr(reply, "broker 3"));
+    rig_stop(&r);
+}
+
+/* 200 ms of added RTT: kcat's produce (several round trips, each at least 200 ms longer)
+ * takes at least 150 ms more. Only a lower bound: a loaded machine may be slower still. */
+static void test_proxy_rtt_slows_kcat_produce(void) {
+    rig r;
+    if (!rig_start(&r, "rt:3:3")) {
+        rig_stop(&r);
+        return;
+    }
+    int64_t base = kcat_produce_ms(r.proxy_boot, "rt");
+    CU_ASSERT_TRUE(base >= 0);
+    char reply[512];
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "rtt all 200", reply, sizeof reply));
+    int64_t slow = kcat_produce_ms(r.proxy_boot, "rt");
+    CU_ASSERT_TRUE(slow >= 0);
+    fprintf(stderr, "\n    kcat produce: %lld ms direct-through-proxy, %lld ms with rtt 200\n",
+            (long long)base, (long long)slow);
+    CU_ASSERT_TRUE(slow - base >= 150);
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "heal", reply, sizeof reply));
+    rig_stop(&r);
+}
+
+/* Requests the proxy has forwarded so far (from its status line). */
+static long long proxy_requests(child *px) {
+    char reply[2048];
+    long long n = -1;
+    if (proxy_cmd(px, "status", reply, sizeof reply))
+        sscanf(reply, "ok: connections %*d requests %lld", &n);
+    return n;
+}
+
+typedef struct mid_ctx {
+    child *px;
+    long long target;
+    pid_t kcat;
+} mid_ctx;
+
+static bool mid_stream(void *arg) {
+    mid_ctx *m = arg;
+    return proxy_requests(m->px) >= m->target || waitpid(m->kcat, NULL, WNOHANG) != 0;
+}
+
+/* kcat -P (idempotent, acks=all, small batches, short timeouts) sends N records from a file
+ * through the proxy, which adds 10 ms of RTT so the run lasts a while; once 40 requests have
+ * gone through, `fault` hits. kcat must still deliver everything (exit 0) and kcat -C must
+ * read every record exactly once. (kcat reads a piped stdin in large blocks, so a file and
+ * the proxy's request count mark "mid-stream". The fault hits one broker: kcat gives up by
+ * design when all its brokers are down at once.) */
+static void produce_across_fault(const char *fault) {
+    enum { N = 20000 };
+    rig r;
+    if (!rig_start(&r, "fx:3:3")) {
+        rig_stop(&r);
+        return;
+    }
+    char in[] = "/tmp/courier-proxy-in-XXXXXX";
+    int fd = mkstemp(in);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < N; i++)
+        fprintf(f, "v-%d\n", i);
+    fclose(f);
+    char reply[2048];
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "rtt all 10", reply, sizeof reply));
+    long long before = proxy_requests(&r.proxy);
+    char *kargv[] = {"kcat", "-q", "-P", "-b", r.proxy_boot, "-t", "fx", "-l", in, "-X",
+                     "linger.ms=0", "-X", "batch.num.messages=20", "-X", "acks=all", "-X",
+                     "enable.idempotence=true", "-X", "request.timeout.ms=1500", "-X",
+                     "socket.timeout.ms=3000", NULL};
+    child kc;
+    CU_ASSERT_FATAL(spawn(&kc, kargv, false));
+    mid_ctx m = {&r.proxy, before + 40, kc.pid};
+    CU_ASSERT_TRUE(tu_wait_until(mid_stream, &m, 30000));
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, fault, reply, sizeof reply));
+    long long at_fault = proxy_requests(&r.proxy);
+    CU_ASSERT_EQUAL(finish(&kc, 0), 0); /* every record delivered */
+    unlink(in);
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "heal", reply, sizeof reply));
+    static unsigned char seen[N];
+    int lines = kcat_read_back(r.proxy_boot, "fx", N, seen);
+    int once = 0;
+    for (int i = 0; i < N; i++)
+        once += seen[i] == 1;
+    CU_ASSERT_EQUAL(lines, N);
+    CU_ASSERT_EQUAL(once, N);
+    CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "status", reply, sizeof reply));
+    fprintf(stderr, "\n    %s after %lld requests: %d lines, %d exactly once; proxy %.90s\n",
+            fault, at_fault - before, lines, once, reply);
+    if (!strncmp(fault, "drop", 4))
+        CU_ASSERT_PTR_NULL(strstr(reply, "dropped 0;"));
+    if (!strncmp(fault, "cut", 3))
+        CU_ASSERT_PTR_NULL(strstr(reply, "cuts 0;"));
+    rig_stop(&r);
+}
+
+static void test_proxy_dropped_answers_kcat_retries_each_record_once(void) {
+    produce_across_fault("drop 1 2");
+}
+
+static void test_proxy_cut_connections_kcat_survives(void) {
+    produce_across_fault("cut 1");
+}
+
+void suite_sim_proxy(void);
+void suite_sim_proxy(void) {
+    tu_suite("sim_proxy");
+    tu_test("test_proxy_rewrites_broker_addresses_for_kcat",
+            test_proxy_rewrites_broker_addresses_for_kcat);
+    tu_test("test_proxy_rtt_slows_kcat_produce", test_proxy_rtt_slows_kcat_produce);
+    tu_test("test_proxy_dropped_answers_kcat_retries_each_record_once",
+            test_proxy_dropped_answers_kcat_retries_each_record_once);
+    tu_test("test_proxy_cut_connections_kcat_survives", test_proxy_cut_connections_kcat_survives);
+}
