@@ -20,6 +20,10 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -MMD -MP -I.
 LDFLAGS += $(SANFLAGS)
 LIBS     = -lpthread -lm
+# The RecordBatch codecs (protocol/kw_compress.c): gzip, lz4, zstd through pkg-config; snappy
+# has no .pc file in Debian.
+COMPRESS_LIBS = $(shell pkg-config --libs zlib liblz4 libzstd 2>/dev/null || echo -lz -llz4 -lzstd) -lsnappy
+LIBS    += $(COMPRESS_LIBS)
 
 PKGS_LIBS = $(shell pkg-config --libs libcjson ncursesw 2>/dev/null || echo -lcjson -lncursesw)
 CUNIT     = -lcunit
@@ -133,7 +137,7 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefin
 
 build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(wildcard protocol/*.h tests/fuzz/*.h)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC)
+	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC) $(COMPRESS_LIBS)
 
 fuzz: $(FUZZ_BIN)
 	@echo "fuzz targets in build/fuzz/; run one: build/fuzz/fuzz_frame -max_total_time=60 tests/fuzz/corpus/frame"

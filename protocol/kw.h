@@ -105,6 +105,7 @@ typedef enum kw_err {
     KW_ERR_PREFERRED_LEADER_NOT_AVAILABLE = 80,
     KW_ERR_THROTTLING_QUOTA_EXCEEDED = 89,
     KW_ERR_PRODUCER_FENCED = 90,
+    KW_ERR_INVALID_RECORD = 87,
 } kw_err;
 
 /* Kafka's name of the error ("NOT_LEADER_OR_FOLLOWER"; local ones without the underscores,
@@ -572,6 +573,38 @@ kw_err kw_fetch_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_r
 kw_err kw_fetch_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_fetch_resp *m);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Compression (kw_compress.c): the codecs of RecordBatch v2 attributes bits 0-2, in the byte
+ * formats Kafka's Java client writes (gzip; snappy in xerial framing, raw snappy also read;
+ * lz4 frame with 64 KiB independent blocks; zstd frames).                                      */
+
+typedef enum kw_codec {
+    KW_CODEC_NONE = 0,
+    KW_CODEC_GZIP = 1,
+    KW_CODEC_SNAPPY = 2,
+    KW_CODEC_LZ4 = 3,
+    KW_CODEC_ZSTD = 4,
+} kw_codec;
+#define KW_CODEC_MASK 0x07 /* attributes bits 0-2; ids 5-7 are not defined by Kafka */
+
+/* "none", "gzip", "snappy", "lz4", "zstd" (Kafka's compression.type names); "unknown" else. */
+const char *kw_codec_name(int codec);
+/* Looks a codec up by its compression.type name; false when unknown. */
+bool kw_codec_from_name(const char *name, kw_codec *out);
+/* The most bytes kw_compress() may write for n input bytes. */
+size_t kw_compress_bound(kw_codec c, size_t n);
+/* Compresses src[0..n) into dst (cap bytes, kw_compress_bound() is always enough) at level
+ * (Kafka's compression.gzip.level -1 or 1..9, compression.lz4.level 1..17,
+ * compression.zstd.level; ignored for snappy). *out_len gets the compressed size. */
+kw_err kw_compress(kw_codec c, int level, const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                   size_t *out_len, char *errbuf, size_t errsize);
+/* Decompresses src[0..n) into a new buffer (*out, malloc'd: the caller frees it) of *out_len
+ * bytes, never more than max_out: a larger output fails with KW_ERR__TOO_LARGE and a message
+ * naming the codec and the bound. Corrupt input: KW_ERR__MALFORMED or KW_ERR__TRUNCATED with
+ * a message naming the codec and where. On error *out is NULL. */
+kw_err kw_decompress(kw_codec c, const uint8_t *src, size_t n, size_t max_out, uint8_t **out,
+                     size_t *out_len, char *errbuf, size_t errsize);
+
+/* ------------------------------------------------------------------------------------------ */
 /* RecordBatch v2 (magic 2). Layout: baseOffset i64, batchLength i32, partitionLeaderEpoch i32,
  * magic i8, crc u32 (CRC-32C over attributes..end), attributes i16, lastOffsetDelta i32,
  * baseTimestamp i64, maxTimestamp i64, producerId i64, producerEpoch i16, baseSequence i32,
@@ -611,7 +644,8 @@ typedef struct kw_batch {
     int32_t partition_leader_epoch;
     int8_t magic;
     uint32_t crc;
-    int16_t attributes; /* bits 0-2 compression, 3 timestamp type, 4 transactional, 5 control */
+    int16_t attributes; /* bits 0-2 compression, 3 timestamp type, 4 transactional, 5 control,
+                           6 delete horizon set (KIP-534) */
     int32_t last_offset_delta;
     int64_t base_timestamp;
     int64_t max_timestamp;
@@ -633,20 +667,31 @@ typedef struct kw_record_iter {
     kw_rbuf rb;
     const kw_batch *batch;
     int32_t index;
+    uint8_t *raw;    /* the decompressed records of a compressed batch (owned), or NULL */
+    size_t raw_len;  /* bytes of records after decompression (== records.len uncompressed) */
 } kw_record_iter;
 
-/* Iterates the records of an uncompressed batch. kw_record_next returns 1 with *rec filled,
- * 0 at the end, or a negative value on error; the error is always in it->rb.err (with
- * it->rb.errmsg naming the record and field) and the return equals it for local codes.
- * Compressed batches set it->rb.err = KW_ERR_UNSUPPORTED_COMPRESSION_TYPE (Kafka's code,
- * positive on the wire) and return KW_ERR__MALFORMED, so `rc < 0` is always the error test.
- * Errors stick: later calls return the same. With a NULL arena, headers are checked and
- * counted (n_headers) but not returned (headers == NULL). */
+/* Iterates the records of a batch. A compressed batch (attributes bits 0-2: gzip, snappy,
+ * lz4, zstd) is decompressed once, at init, into memory the iterator owns, never more than
+ * KW_DECOMPRESS_MAX_DEFAULT bytes (kw_record_iter_init_bounded() takes another bound):
+ * past it the iterator fails with KW_ERR__TOO_LARGE and a message naming the codec and the
+ * bound. kw_record_next returns 1 with *rec filled (slices point into the batch or the
+ * iterator's memory), 0 at the end, or a negative value on error; the error is always in
+ * it->rb.err (with it->rb.errmsg naming the record and field) and the return equals it for
+ * local codes. Codec ids 5-7 set it->rb.err = KW_ERR_UNSUPPORTED_COMPRESSION_TYPE (Kafka's
+ * code, positive on the wire) and return KW_ERR__MALFORMED, so `rc < 0` is always the error
+ * test. Errors stick: later calls return the same. With a NULL arena, headers are checked and
+ * counted (n_headers) but not returned (headers == NULL). Call kw_record_iter_release() when
+ * done (it frees the decompressed records; records read stay valid until then). */
+#define KW_DECOMPRESS_MAX_DEFAULT ((size_t)64 << 20)
 void kw_record_iter_init(kw_record_iter *it, const kw_batch *b);
+void kw_record_iter_init_bounded(kw_record_iter *it, const kw_batch *b, size_t max_raw);
 int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec);
+void kw_record_iter_release(kw_record_iter *it);
 
 /* Writer of one RecordBatch v2 into a fixed caller-owned buffer (the producer's pooled
- * memory). Append until KW_ERR__NO_SPACE, then close. The writer does not own buf. */
+ * memory). Append until KW_ERR__NO_SPACE, then close. The writer does not own buf; a caller
+ * that wants more room copies buf[0..len) into a larger buffer and sets buf and cap. */
 typedef struct kw_batch_writer {
     uint8_t *buf;
     size_t cap;
@@ -672,6 +717,19 @@ kw_err kw_batch_writer_append(kw_batch_writer *w, int64_t timestamp, kw_slice ke
  * the batch size in bytes. Call once, after the last append. */
 size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t producer_epoch,
                              int32_t base_sequence);
+/* Closes the batch compressed with codec at level (Kafka's compression.<codec>.level value;
+ * ignored for snappy and none): writes the header with attributes = codec into dst and the
+ * compressed records after it, and the CRC over the compressed bytes, as Kafka. dst (not the
+ * writer's buffer) needs KW_BATCH_HEADER_SIZE + kw_compress_bound(codec, raw records) bytes.
+ * *out_len gets the batch size. The writer's records stay as they were (raw). */
+kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int level,
+                                        int64_t producer_id, int16_t producer_epoch,
+                                        int32_t base_sequence, uint8_t *dst, size_t dst_cap,
+                                        size_t *out_len, char *errbuf, size_t errsize);
+/* Bytes of raw records written so far (the batch minus its header). */
+static inline size_t kw_batch_writer_records_size(const kw_batch_writer *w) {
+    return w->len > KW_BATCH_HEADER_SIZE ? w->len - KW_BATCH_HEADER_SIZE : 0;
+}
 /* Rewrites producer id, epoch and base sequence of a closed batch in place and recomputes the
  * CRC (the producer stamps sequences at drain time). */
 void kw_batch_set_producer(uint8_t *batch, size_t len, int64_t producer_id, int16_t producer_epoch,

@@ -22,6 +22,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OFF_BASE_OFFSET 0
@@ -128,10 +129,45 @@ kw_err kw_batch_parse(const uint8_t *p, size_t len, bool check_crc, kw_batch *b,
 /* Record iterator.                                                                             */
 
 void kw_record_iter_init(kw_record_iter *it, const kw_batch *b) {
-    kw_rbuf_init(&it->rb, b->records.p, b->records.len > 0 ? (size_t)b->records.len : 0,
-                 "RecordBatch");
+    kw_record_iter_init_bounded(it, b, KW_DECOMPRESS_MAX_DEFAULT);
+}
+
+/* A compressed batch is decompressed here, once; an error (unknown codec, corrupt data, past
+ * the bound) sticks in it->rb and the first kw_record_next() returns it. */
+void kw_record_iter_init_bounded(kw_record_iter *it, const kw_batch *b, size_t max_raw) {
+    size_t n = b->records.len > 0 ? (size_t)b->records.len : 0;
     it->batch = b;
     it->index = 0;
+    it->raw = NULL;
+    it->raw_len = n;
+    int codec = b->attributes & COMPRESSION_MASK;
+    if (codec == KW_CODEC_NONE) {
+        kw_rbuf_init(&it->rb, b->records.p, n, "RecordBatch");
+        return;
+    }
+    kw_rbuf_init(&it->rb, NULL, 0, "RecordBatch");
+    if (codec > KW_CODEC_ZSTD) {
+        kw_rbuf_fail(&it->rb, KW_ERR_UNSUPPORTED_COMPRESSION_TYPE,
+                     "compression type %d in attributes is not defined (0-4: none, gzip, "
+                     "snappy, lz4, zstd)",
+                     codec);
+        return;
+    }
+    char why[sizeof it->rb.errmsg - 16];
+    size_t out_len = 0;
+    kw_err err =
+        kw_decompress((kw_codec)codec, b->records.p, n, max_raw, &it->raw, &out_len, why, sizeof why);
+    if (err != KW_ERR_NONE) {
+        kw_rbuf_fail(&it->rb, err, "%s", why);
+        return;
+    }
+    it->raw_len = out_len;
+    kw_rbuf_init(&it->rb, it->raw, out_len, "RecordBatch");
+}
+
+void kw_record_iter_release(kw_record_iter *it) {
+    free(it->raw);
+    it->raw = NULL;
 }
 
 /* Reads a varint length of a nullable field (-1 null) and takes that many bytes. */
@@ -190,12 +226,6 @@ int kw_record_next(kw_record_iter *it, kw_arena *a, kw_record *rec) {
     if (rb->err != KW_ERR_NONE)
         return rb->err < 0 ? rb->err : KW_ERR__MALFORMED;
     const kw_batch *b = it->batch;
-    if (b->attributes & COMPRESSION_MASK) {
-        kw_rbuf_fail(rb, KW_ERR_UNSUPPORTED_COMPRESSION_TYPE,
-                     "compression type %d is not supported (uncompressed only)",
-                     b->attributes & COMPRESSION_MASK);
-        return KW_ERR__MALFORMED;
-    }
     if (it->index >= b->record_count) {
         if (kw_rbuf_remaining(rb))
             return kw_rbuf_fail(rb, KW_ERR__MALFORMED,
@@ -345,18 +375,14 @@ kw_err kw_batch_writer_append(kw_batch_writer *w, int64_t timestamp, kw_slice ke
     return KW_ERR_NONE;
 }
 
-/* An empty batch is not written (as Java's MemoryRecordsBuilder builds no batch for zero
- * records): the result is 0. */
-size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t producer_epoch,
-                             int32_t base_sequence) {
-    if (w->count == 0 || w->len > w->cap)
-        return 0;
-    uint8_t *p = w->buf;
+/* Writes the header of a batch of len bytes at p (records already after it) and its CRC. */
+static void write_header(const kw_batch_writer *w, uint8_t *p, size_t len, int16_t attributes,
+                         int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
     store_be64(p + OFF_BASE_OFFSET, 0);
-    store_be32(p + OFF_BATCH_LENGTH, (uint32_t)(w->len - LOG_OVERHEAD));
+    store_be32(p + OFF_BATCH_LENGTH, (uint32_t)(len - LOG_OVERHEAD));
     store_be32(p + OFF_LEADER_EPOCH, (uint32_t)-1);
     p[OFF_MAGIC] = 2;
-    store_be16(p + OFF_ATTRIBUTES, 0);
+    store_be16(p + OFF_ATTRIBUTES, (uint16_t)attributes);
     store_be32(p + OFF_LAST_OFFSET_DELTA, (uint32_t)(w->count - 1));
     store_be64(p + OFF_BASE_TIMESTAMP, (uint64_t)w->base_timestamp);
     store_be64(p + OFF_MAX_TIMESTAMP, (uint64_t)w->max_timestamp);
@@ -364,8 +390,39 @@ size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t pr
     store_be16(p + OFF_PRODUCER_EPOCH, (uint16_t)producer_epoch);
     store_be32(p + OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
     store_be32(p + OFF_RECORD_COUNT, (uint32_t)w->count);
-    store_be32(p + OFF_CRC, kw_crc32c(0, p + OFF_ATTRIBUTES, w->len - OFF_ATTRIBUTES));
+    store_be32(p + OFF_CRC, kw_crc32c(0, p + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
+}
+
+/* An empty batch is not written (as Java's MemoryRecordsBuilder builds no batch for zero
+ * records): the result is 0. */
+size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t producer_epoch,
+                             int32_t base_sequence) {
+    if (w->count == 0 || w->len > w->cap)
+        return 0;
+    write_header(w, w->buf, w->len, 0, producer_id, producer_epoch, base_sequence);
     return w->len;
+}
+
+kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int level,
+                                        int64_t producer_id, int16_t producer_epoch,
+                                        int32_t base_sequence, uint8_t *dst, size_t dst_cap,
+                                        size_t *out_len, char *errbuf, size_t errsize) {
+    *out_len = 0;
+    if (w->count == 0 || w->len > w->cap || !dst || dst_cap < KW_BATCH_HEADER_SIZE)
+        return batch_fail(errbuf, errsize, KW_ERR__INVALID_ARG,
+                          "cannot close: %d records, %zu bytes of room", w->count, dst_cap);
+    size_t clen = 0;
+    kw_err err = kw_compress(codec, level, w->buf + KW_BATCH_HEADER_SIZE,
+                             w->len - KW_BATCH_HEADER_SIZE, dst + KW_BATCH_HEADER_SIZE,
+                             dst_cap - KW_BATCH_HEADER_SIZE, &clen, errbuf, errsize);
+    if (err != KW_ERR_NONE)
+        return err;
+    if (clen > (size_t)INT32_MAX - KW_BATCH_HEADER_SIZE)
+        return batch_fail(errbuf, errsize, KW_ERR__TOO_LARGE, "compressed batch too large");
+    write_header(w, dst, KW_BATCH_HEADER_SIZE + clen, (int16_t)codec, producer_id,
+                 producer_epoch, base_sequence);
+    *out_len = KW_BATCH_HEADER_SIZE + clen;
+    return KW_ERR_NONE;
 }
 
 void kw_batch_set_producer(uint8_t *batch, size_t len, int64_t producer_id, int16_t producer_epoch,

@@ -159,6 +159,9 @@ static const kw_err_desc err_table[] = {
      "The throttling quota has been exceeded."},
     {KW_ERR_PRODUCER_FENCED, "PRODUCER_FENCED", false,
      "There is a newer producer with the same transactionalId which fences the current one."},
+    /* InvalidRecordException extends ApiException, not RetriableException. */
+    {KW_ERR_INVALID_RECORD, "INVALID_RECORD", false,
+     "This record has failed the validation on broker and hence will be rejected."},
 };
 
 #define ERR_COUNT (sizeof err_table / sizeof err_table[0])

@@ -35,16 +35,18 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
         return;
     kw_record_iter it;
     kw_record r;
-    kw_record_iter_init(&it, b);
+    kw_record_iter_init_bounded(&it, b, (size_t)1 << 20);
     int32_t n = 0;
     int rc;
     bool canonical = b->attributes == 0;
+    /* Records point into the batch, or into the iterator's decompressed copy. */
+    const uint8_t *lo = it.raw ? it.raw : p, *hi = it.raw ? it.raw + it.raw_len : p + len;
     while ((rc = kw_record_next(&it, a, &r)) == 1) {
         if (n >= b->record_count)
             abort();
-        if (r.key.len > 0 && (r.key.p < p || r.key.p + r.key.len > p + len))
+        if (r.key.len > 0 && (r.key.p < lo || r.key.p + r.key.len > hi))
             abort();
-        if (r.value.len > 0 && (r.value.p < p || r.value.p + r.value.len > p + len))
+        if (r.value.len > 0 && (r.value.p < lo || r.value.p + r.value.len > hi))
             abort();
         recs[n] = (saved_record){r.timestamp, r.key, r.value, r.n_headers, r.headers, true};
         if (r.attributes != 0 || r.offset_delta != n ||
@@ -55,6 +57,7 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
     if (rc < 0) {
         if (it.rb.err == KW_ERR_NONE || it.rb.errmsg[0] == '\0')
             abort();
+        kw_record_iter_release(&it);
         free(recs);
         return;
     }
@@ -62,8 +65,11 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
         abort();
     /* Rewrite. */
     size_t cap = len + 64;
+    if (it.raw_len > len) /* the rewrite is uncompressed */
+        cap = it.raw_len + KW_BATCH_HEADER_SIZE + 64;
     uint8_t *out = malloc(cap);
     if (!out) {
+        kw_record_iter_release(&it);
         free(recs);
         return;
     }
@@ -111,6 +117,7 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
     }
     if (kw_record_next(&it2, a, &r) != 0)
         abort();
+    kw_record_iter_release(&it2);
     if (canonical && out_len == len &&
         memcmp(out + KW_BATCH_HEADER_SIZE, p + KW_BATCH_HEADER_SIZE, len - KW_BATCH_HEADER_SIZE))
         abort();
@@ -122,6 +129,7 @@ static void check_batch(const uint8_t *p, size_t len, const kw_batch *b, kw_aren
         b2.producer_id != 42 || b2.base_sequence != 7 || b2.base_offset != 1000)
         abort();
 done:
+    kw_record_iter_release(&it);
     free(out);
     free(recs);
 }

@@ -4,7 +4,7 @@
  *
  * Build and run from the repository root (see tests/vectors/README.md, "Fuzz seeds"):
  *   cc -std=c11 -D_GNU_SOURCE -I. -o /tmp/make_seeds tests/fuzz/tools/make_seeds.c \
- *      tests/tu.c protocol/*.c -lcunit && /tmp/make_seeds tests/fuzz/corpus
+ *      tests/tu.c protocol/*.c -lcunit -lz -llz4 -lzstd -lsnappy && /tmp/make_seeds tests/fuzz/corpus
  * It includes the test file itself so the samples are the very ones the tests check. */
 #include "tests/test_protocol_messages.c"
 
