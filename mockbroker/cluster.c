@@ -608,6 +608,7 @@ int mb_record_iter_next(mb_record_iter *it, mb_record *rec) {
         if (rc < 0)
             return MB_ERR_INVALID_ARG;
         if (rc == 0) {
+            kw_record_iter_release(&it->rit); /* a compressed batch's records */
             it->in_batch = false;
             continue;
         }
@@ -631,6 +632,8 @@ int mb_record_iter_next(mb_record_iter *it, mb_record *rec) {
 void mb_record_iter_destroy(mb_record_iter *it) {
     if (!it)
         return;
+    if (it->in_batch)
+        kw_record_iter_release(&it->rit);
     for (size_t k = 0; k < it->n; k++)
         mb_batch_unref(it->v[k]);
     free(it->v);

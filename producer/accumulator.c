@@ -28,7 +28,70 @@ kw_err kp_accum_init(kp_accum *a, const kp_conf *conf, kp_bufpool *pool) {
     atomic_init(&a->next_batch_id, 1);
     pthread_mutex_init(&a->inc_lock, NULL);
     kp_cond_init(&a->inc_cv);
+    pthread_mutex_init(&a->ratio_lock, NULL);
     return KW_ERR_NONE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Java's CompressionRatioEstimator: per topic (the producer has one codec), starting at 1.0,
+ * moved after every compressed batch: up quickly (by at least 0.05) when compression got
+ * worse, down slowly (by at most 0.005) when it got better, so batches rarely overshoot. */
+
+#define RATIO_IMPROVING_STEP 0.005f
+#define RATIO_DETERIORATE_STEP 0.05f
+
+struct kp_ratio {
+    struct kp_ratio *next;
+    float ratio;
+    char topic[]; /* NUL-terminated */
+};
+
+/* @locks ratio_lock MUST be held. Creates the entry (at 1.0) when missing; NULL when out of
+ * memory. */
+static struct kp_ratio *ratio_find(kp_accum *a, const char *topic) {
+    for (struct kp_ratio *r = a->ratios; r; r = r->next)
+        if (!strcmp(r->topic, topic))
+            return r;
+    size_t n = strlen(topic) + 1;
+    struct kp_ratio *r = malloc(sizeof *r + n);
+    if (!r)
+        return NULL;
+    r->ratio = 1.0f;
+    memcpy(r->topic, topic, n);
+    r->next = a->ratios;
+    a->ratios = r;
+    return r;
+}
+
+float kp_accum_ratio_get(kp_accum *a, const char *topic) {
+    pthread_mutex_lock(&a->ratio_lock);
+    struct kp_ratio *r = ratio_find(a, topic);
+    float v = r ? r->ratio : 1.0f;
+    pthread_mutex_unlock(&a->ratio_lock);
+    return v;
+}
+
+void kp_accum_ratio_update(kp_accum *a, const char *topic, float observed) {
+    pthread_mutex_lock(&a->ratio_lock);
+    struct kp_ratio *r = ratio_find(a, topic);
+    if (r) {
+        float cur = r->ratio;
+        if (observed > cur)
+            r->ratio = cur + RATIO_DETERIORATE_STEP > observed ? cur + RATIO_DETERIORATE_STEP
+                                                                : observed;
+        else if (observed < cur)
+            r->ratio = cur - RATIO_IMPROVING_STEP > observed ? cur - RATIO_IMPROVING_STEP
+                                                              : observed;
+    }
+    pthread_mutex_unlock(&a->ratio_lock);
+}
+
+void kp_accum_ratio_set(kp_accum *a, const char *topic, float ratio) {
+    pthread_mutex_lock(&a->ratio_lock);
+    struct kp_ratio *r = ratio_find(a, topic);
+    if (r)
+        r->ratio = ratio;
+    pthread_mutex_unlock(&a->ratio_lock);
 }
 
 void kp_accum_destroy(kp_accum *a) {
@@ -50,6 +113,12 @@ void kp_accum_destroy(kp_accum *a) {
     free(a->nodes);
     pthread_rwlock_destroy(&a->map_lock);
     pthread_mutex_destroy(&a->inc_lock);
+    while (a->ratios) {
+        struct kp_ratio *r = a->ratios;
+        a->ratios = r->next;
+        free(r);
+    }
+    pthread_mutex_destroy(&a->ratio_lock);
     pthread_cond_destroy(&a->inc_cv);
 }
 
@@ -236,6 +305,9 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
     }
     uint64_t id = atomic_fetch_add(&a->next_batch_id, 1);
     kp_batch *b = kp_batch_new(tp, id, buf, size, now_ms);
+    if (b && a->conf->compression != KW_CODEC_NONE)
+        kp_batch_set_compression(b, a->conf->compression, kp_conf_codec_level(a->conf),
+                                 kp_accum_ratio_get(a, tp->topic));
     kw_err err = b ? kp_batch_append(b, timestamp_ms, key, value, headers, n_headers, thunk)
                    : KW_ERR__NO_MEMORY;
     if (err != KW_ERR_NONE) {
@@ -402,7 +474,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
                 pthread_mutex_unlock(&tp->lock);
                 continue;
             }
-            int64_t est = b->closed ? (int64_t)b->size : (int64_t)b->w.len;
+            int64_t est = (int64_t)kp_batch_estimated_size(b);
             if (d->bytes + est > max_request_size && d->n > 0) {
                 pthread_mutex_unlock(&tp->lock);
                 break; /* as Java: this request is full; the rest waits for the next one */
@@ -420,6 +492,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             b->sealed = true;
             pthread_mutex_unlock(&tp->lock);
 
+            bool first_close = !b->closed;
             if (pid >= 0) {
                 if (b->base_seq < 0 || b->producer_id != pid || b->producer_epoch != epoch) {
                     int32_t seq = atomic_load(&tp->next_seq);
@@ -431,6 +504,8 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             } else {
                 kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
             }
+            if (first_close && b->wire) /* as ProducerBatch.close(): update the estimate */
+                kp_accum_ratio_update(a, tp->topic, kp_batch_observed_ratio(b));
             b->attempts++;
             if (!out_add(&d->batches, &d->n, &d->cap, b)) {
                 /* cannot happen in practice; put it back at the head */

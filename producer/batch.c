@@ -1,10 +1,22 @@
 /* A crate: Java's ProducerBatch. Records are written straight into RecordBatch v2 form in a
  * buffer from the pool (kw_batch_writer); each record's delivery callback rides along as a
- * thunk. The header (producer id, sequence, CRC) is written when the batch is drained. */
+ * thunk. The header (producer id, sequence, CRC) is written when the batch is drained.
+ *
+ * With compression.type set, the crate is vacuum-packed when it leaves: the records are
+ * written raw, the batch counts as full when its *estimated* compressed size reaches
+ * batch.size (Java's MemoryRecordsBuilder: header + raw bytes x the topic's estimated ratio x
+ * 1.05), so a batch of compressible records holds more than batch.size raw bytes; the raw
+ * records then spill from the pool buffer into heap memory that grows, outside buffer.memory,
+ * as Java's ByteBufferOutputStream does. At drain the records are compressed into the wire
+ * batch (header attributes = codec, CRC over the compressed bytes); the raw batch is kept
+ * for the delivery reports and for a split, so neither has to decompress. */
 #include "producer/kp_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Java's MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR. */
+#define COMPRESSION_RATE_ESTIMATION_FACTOR 1.05f
 
 kp_batch *kp_batch_new(struct kp_tp *tp, uint64_t id, uint8_t *buf, int32_t cap, int64_t now_ms) {
     kp_batch *b = calloc(1, sizeof *b);
@@ -20,7 +32,69 @@ kp_batch *kp_batch_new(struct kp_tp *tp, uint64_t id, uint8_t *buf, int32_t cap,
     b->base_seq = -1;
     b->producer_id = KW_NO_PRODUCER_ID;
     b->producer_epoch = -1;
+    b->codec = KW_CODEC_NONE;
+    b->est_ratio = 1.0f;
     return b;
+}
+
+void kp_batch_set_compression(kp_batch *b, kw_codec codec, int32_t level, float ratio) {
+    b->codec = codec;
+    b->level = level;
+    b->est_ratio = ratio > 0 ? ratio : 1.0f;
+}
+
+/* Java's estimatedBytesWritten(): header + raw records, scaled by the estimate when
+ * compressed. */
+static size_t estimated_written(const kp_batch *b) {
+    size_t raw = kw_batch_writer_records_size(&b->w);
+    if (b->codec == KW_CODEC_NONE)
+        return KW_BATCH_HEADER_SIZE + raw;
+    return KW_BATCH_HEADER_SIZE +
+           (size_t)((float)raw * b->est_ratio * COMPRESSION_RATE_ESTIMATION_FACTOR);
+}
+
+size_t kp_batch_estimated_size(const kp_batch *b) {
+    return b->closed ? b->size : estimated_written(b);
+}
+
+float kp_batch_observed_ratio(const kp_batch *b) {
+    if (!b->closed || !b->wire || b->raw_size <= KW_BATCH_HEADER_SIZE)
+        return 1.0f;
+    return (float)(b->size - KW_BATCH_HEADER_SIZE) / (float)(b->raw_size - KW_BATCH_HEADER_SIZE);
+}
+
+/* A compressed batch whose estimate still has room but whose raw records fill their buffer:
+ * moves them to a larger heap buffer (the pool buffer stays, for buffer.memory's count). */
+static kw_err grow_raw(kp_batch *b, size_t need) {
+    size_t nc = b->w.cap * 2;
+    if (nc < b->w.len + need)
+        nc = b->w.len + need;
+    if (nc > INT32_MAX)
+        return KW_ERR__NO_SPACE;
+    uint8_t *np = malloc(nc);
+    if (!np)
+        return KW_ERR__NO_MEMORY;
+    memcpy(np, b->w.buf, b->w.len);
+    free(b->raw_heap);
+    b->raw_heap = np;
+    b->w.buf = np;
+    b->w.cap = nc;
+    return KW_ERR_NONE;
+}
+
+/* Java's MemoryRecordsBuilder.hasRoomFor() for a compressed batch: the first record always
+ * fits; later ones when the estimated size plus the record's raw size stays within the
+ * capacity. Grows the raw buffer when the estimate says yes but the bytes do not fit. */
+static kw_err compressed_room(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
+                              const kw_header *headers, int32_t n_headers) {
+    int64_t delta = b->w.count ? (int64_t)((uint64_t)timestamp_ms - (uint64_t)b->w.base_timestamp)
+                               : 0;
+    size_t rec = kw_record_size(b->w.count, delta, key, value, headers, n_headers);
+    if (b->w.count > 0 && (size_t)b->cap < estimated_written(b) + rec)
+        return KW_ERR__NO_SPACE;
+    if (b->w.len + rec > b->w.cap)
+        return grow_raw(b, rec);
+    return KW_ERR_NONE;
 }
 
 /* Makes room for one more slot: the first allocation is sized from the first record, so a
@@ -51,7 +125,12 @@ kw_err kp_batch_append_slot(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_
                             const kp_thunk_slot *slot) {
     if (b->sealed)
         return KW_ERR__NO_SPACE;
-    kw_err err = reserve_slot(b, key, value, headers, n_headers);
+    kw_err err = KW_ERR_NONE;
+    if (b->codec != KW_CODEC_NONE)
+        err = compressed_room(b, timestamp_ms, key, value, headers, n_headers);
+    if (err != KW_ERR_NONE)
+        return err;
+    err = reserve_slot(b, key, value, headers, n_headers);
     if (err != KW_ERR_NONE)
         return err;
     err = kw_batch_writer_append(&b->w, timestamp_ms, key, value, headers, n_headers);
@@ -89,13 +168,32 @@ int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i) {
     return b->base_us + b->thunks[i].age_us;
 }
 
+/* Compresses the closed raw batch into b->wire; on failure (out of memory) the batch goes
+ * uncompressed, which every broker accepts. */
+static void compress_batch(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
+    size_t cap = KW_BATCH_HEADER_SIZE + kw_compress_bound(b->codec, b->raw_size - KW_BATCH_HEADER_SIZE);
+    uint8_t *wire = malloc(cap);
+    size_t n = 0;
+    char err[128];
+    if (wire && kw_batch_writer_close_compressed(&b->w, b->codec, b->level, pid, epoch, base_seq,
+                                                 wire, cap, &n, err, sizeof err) == KW_ERR_NONE) {
+        b->wire = wire;
+        b->size = n;
+        return;
+    }
+    free(wire);
+}
+
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
     if (!b->closed) {
         b->sealed = true;
         b->size = kw_batch_writer_close(&b->w, pid, epoch, base_seq);
+        b->raw_size = b->size;
+        if (b->codec != KW_CODEC_NONE && b->size > 0)
+            compress_batch(b, pid, epoch, base_seq);
         b->closed = true;
     } else if (b->producer_id != pid || b->producer_epoch != epoch || b->base_seq != base_seq) {
-        kw_batch_set_producer(b->buf, b->size, pid, epoch, base_seq);
+        kw_batch_set_producer(b->wire ? b->wire : b->w.buf, b->size, pid, epoch, base_seq);
     }
     b->producer_id = pid;
     b->producer_epoch = epoch;
@@ -105,6 +203,8 @@ void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
 bool kp_batch_is_full(const kp_batch *b) {
     /* Java's MemoryRecordsBuilder.isFull(): closed for appends, or no room left for even a
      * tiny record. */
+    if (b->codec != KW_CODEC_NONE)
+        return b->sealed || (b->w.count > 0 && (size_t)b->cap <= estimated_written(b));
     return b->sealed || b->w.len + 16 > b->w.cap;
 }
 
@@ -112,6 +212,8 @@ void kp_batch_free(kp_batch *b) {
     if (!b)
         return;
     free(b->thunks);
+    free(b->raw_heap);
+    free(b->wire);
     free(b);
 }
 

@@ -53,6 +53,12 @@ static const key_def keys[] = {
     {"key.serializer", T_SERIALIZER, 0, 0, F(key_ser), 0},
     {"value.serializer", T_SERIALIZER, 0, 0, F(value_ser), 0},
     {"compression.type", T_COMPRESSION, 0, 0, 0, 0},
+    /* KIP-390 (Kafka 3.8+): GzipCompression MIN_LEVEL 1..MAX_LEVEL 9 or DEFAULT_LEVEL -1;
+     * Lz4Compression 1..17, default 9; ZstdCompression -131072 (zstd's minCLevel)..22,
+     * default 3. */
+    {"compression.gzip.level", T_INT, -1, 9, F(gzip_level), 0},
+    {"compression.lz4.level", T_INT, 1, 17, F(lz4_level), 0},
+    {"compression.zstd.level", T_INT, -131072, 22, F(zstd_level), 0},
 };
 #undef F
 
@@ -82,6 +88,10 @@ kp_conf *kp_conf_new(void) {
     c->partitioner = KP_PART_DEFAULT;
     c->key_ser = KP_SER_STRING;
     c->value_ser = KP_SER_STRING;
+    c->compression = KW_CODEC_NONE;
+    c->gzip_level = -1;
+    c->lz4_level = 9;
+    c->zstd_level = 3;
     return c;
 }
 
@@ -153,6 +163,11 @@ kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errb
             snprintf(errbuf, errsize, "%s: '%s' is not an integer", key, value);
             return KW_ERR__INVALID_ARG;
         }
+        if (x == 0 && !strcmp(key, "compression.gzip.level")) {
+            snprintf(errbuf, errsize, "%s: 0 is not a valid level (1..9, or -1 for the default)",
+                     key);
+            return KW_ERR__INVALID_ARG;
+        }
         if (x < k->min || x > k->max) {
             snprintf(errbuf, errsize, "%s: %s is out of range [%" PRId64 "..%" PRId64 "]", key,
                      value, k->min, k->max);
@@ -216,12 +231,16 @@ kw_err kp_conf_set(kp_conf *conf, const char *key, const char *value, char *errb
         *(kp_ser_kind *)(base + k->off) = s;
         break;
     }
-    case T_COMPRESSION:
-        if (strcmp(value, "none")) {
-            snprintf(errbuf, errsize, "compression.type: '%s' is not supported (only none)", value);
+    case T_COMPRESSION: {
+        kw_codec codec;
+        if (!kw_codec_from_name(value, &codec)) {
+            snprintf(errbuf, errsize,
+                     "compression.type: '%s' is not one of none, gzip, snappy, lz4, zstd", value);
             return KW_ERR__INVALID_ARG;
         }
+        conf->compression = codec;
         break;
+    }
     }
     mark_set(conf, key);
     return KW_ERR_NONE;
@@ -257,10 +276,23 @@ kw_err kp_conf_get(const kp_conf *conf, const char *key, char *buf, size_t bufsi
         snprintf(buf, bufsize, "%s", kp_ser_kind_name(*(const kp_ser_kind *)(base + k->off)));
         break;
     case T_COMPRESSION:
-        snprintf(buf, bufsize, "none");
+        snprintf(buf, bufsize, "%s", kw_codec_name(conf->compression));
         break;
     }
     return KW_ERR_NONE;
+}
+
+int32_t kp_conf_codec_level(const kp_conf *c) {
+    switch (c->compression) {
+    case KW_CODEC_GZIP:
+        return c->gzip_level;
+    case KW_CODEC_LZ4:
+        return c->lz4_level;
+    case KW_CODEC_ZSTD:
+        return c->zstd_level;
+    default:
+        return 0;
+    }
 }
 
 /* Java's ProducerConfig.postProcessParsedConfig + KafkaProducer's checks: conflicts with an

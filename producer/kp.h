@@ -176,6 +176,8 @@ typedef struct kp_event {
     int32_t key_len;        /* -1 = null key / none */
     int16_t api_key;        /* request.sent, response.received, request.timed_out,
                                metadata.requested: the request's ApiKey; -1 = none */
+    int64_t raw_bytes;      /* batch events: the batch's bytes before compression (0 = none);
+                               bytes is then its size on the wire (estimated while open) */
 } kp_event;
 
 /* An event sink. Called from the producing threads and the sender thread, never with a
@@ -196,7 +198,9 @@ typedef void (*kp_log_cb)(int level, const char *msg, void *opaque);
  * max.in.flight.requests.per.connection (5), enable.idempotence (true),
  * metadata.max.age.ms (300000), reconnect.backoff.ms (50), reconnect.backoff.max.ms (1000),
  * partitioner (default|sticky|round_robin|murmur2), partitioner.ignore.keys (false),
- * key.serializer / value.serializer (string|bytes|int32|int64), compression.type (none).   */
+ * key.serializer / value.serializer (string|bytes|int32|int64), compression.type
+ * (none|gzip|snappy|lz4|zstd), compression.gzip.level (-1 = 6, or 1..9), compression.lz4.level
+ * (9, 1..17), compression.zstd.level (3, -131072..22).                                        */
 
 kp_conf *kp_conf_new(void);
 void kp_conf_destroy(kp_conf *conf);
@@ -310,6 +314,10 @@ typedef struct kp_snap_batch {
     bool in_retry;           /* waiting for its retry backoff */
     int64_t backoff_left_ms; /* > 0 while backing off */
     int32_t base_sequence;   /* -1 until drained with idempotence */
+    int32_t raw_bytes;       /* bytes before compression (== bytes when not compressed) */
+    int8_t codec;            /* kw_codec: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd; with a
+                                codec, bytes is the estimated compressed size until the batch
+                                is closed (drained), then the compressed size */
 } kp_snap_batch;
 
 typedef struct kp_snap_partition {

@@ -46,6 +46,10 @@ struct kp_conf {
     kp_part_kind partitioner;
     bool partitioner_ignore_keys;
     kp_ser_kind key_ser, value_ser;
+    kw_codec compression;    /* compression.type */
+    int32_t gzip_level;      /* compression.gzip.level: -1 (zlib's default, 6) or 1..9 */
+    int32_t lz4_level;       /* compression.lz4.level: 1..17, default 9 */
+    int32_t zstd_level;      /* compression.zstd.level: -131072..22, default 3 */
     /* which keys the user set explicitly (Java resolves some conflicts only for defaults) */
     bool set_acks, set_idempotence, set_max_in_flight, set_delivery_timeout, set_retries;
 
@@ -63,6 +67,8 @@ struct kp_conf {
 /* The effective settings after conflict resolution (Java's postProcessParsedConfig):
  * idempotence quietly off when acks/in-flight/retries conflict and it was not set. */
 kw_err kp_conf_resolve(const kp_conf *in, kp_conf *out, char *errbuf, size_t errsize);
+/* The level of the configured codec (compression.<codec>.level; 0 for none and snappy). */
+int32_t kp_conf_codec_level(const kp_conf *c);
 
 /* ------------------------------------------------------------------------------------------ */
 /* partitioner.c                                                                                */
@@ -164,8 +170,15 @@ typedef struct kp_batch {
     struct kp_tp *tp;
     uint8_t *buf;
     int32_t cap;
-    kw_batch_writer w;
-    size_t size;          /* closed size (valid when closed) */
+    kw_batch_writer w;    /* raw records: in buf, or in raw_heap once they outgrow it */
+    size_t size;          /* closed size on the wire (valid when closed) */
+    kw_codec codec;       /* compression.type when the batch was created */
+    int32_t level;        /* the codec's level */
+    float est_ratio;      /* Java's estimatedCompressionRatio, fixed at creation */
+    uint8_t *raw_heap;    /* a compressed batch's raw records past buf's room (outside
+                             buffer.memory, as Java's ByteBufferOutputStream expansion), or NULL */
+    uint8_t *wire;        /* a compressed batch, closed: its bytes (malloc'd), else NULL */
+    size_t raw_size;      /* closed: the uncompressed batch size (== size when not compressed) */
     bool sealed;          /* no more appends */
     bool sealed_at_drain; /* it was still open when drained (linger, flush) */
     bool closed;          /* header written */
@@ -199,8 +212,27 @@ int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i);
 /* Writes the header with the producer id/sequence (once); later calls restamp the producer
  * fields when they changed. */
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq);
-/* Sealed, or no room left for even a tiny record (its buffer is batch.size or the record). */
+/* Sealed, or no room left for even a tiny record (its buffer is batch.size or the record).
+ * Compressed: the estimated size has reached the capacity (Java's MemoryRecordsBuilder
+ * isFull(): writeLimit <= estimatedBytesWritten()). */
 bool kp_batch_is_full(const kp_batch *b);
+/* Compress this batch with codec at level; ratio is the topic's estimated compression ratio
+ * (CompressionRatioEstimator). Call right after kp_batch_new, before the first append. */
+void kp_batch_set_compression(kp_batch *b, kw_codec codec, int32_t level, float ratio);
+/* Java's MemoryRecordsBuilder.estimatedSizeInBytes(): the closed size, or for an open batch
+ * header + raw records (times ratio x 1.05 when compressed). */
+size_t kp_batch_estimated_size(const kp_batch *b);
+/* The bytes that go on the wire (valid when closed): b->size of them. */
+static inline const uint8_t *kp_batch_wire(const kp_batch *b) {
+    return b->wire ? b->wire : b->w.buf;
+}
+/* The uncompressed batch (valid when closed): b->raw_size bytes, a valid RecordBatch with
+ * no compression (delivery reports and splits read the records here, not by decompressing). */
+static inline const uint8_t *kp_batch_raw(const kp_batch *b) {
+    return b->w.buf;
+}
+/* The compression ratio of a closed compressed batch (compressed / raw records), else 1. */
+float kp_batch_observed_ratio(const kp_batch *b);
 /* Frees the thunks and the batch struct (not the buffer). */
 void kp_batch_free(kp_batch *b);
 
@@ -267,7 +299,20 @@ typedef struct kp_accum {
     /* sender thread only: per-node drain index */
     kp_node_parts *nodes;
     int32_t n_nodes, cap_nodes;
+    /* Java's CompressionRatioEstimator: one estimate per topic (the codec is the producer's);
+     * ratio_lock guards the list, read at batch creation, updated at drain. */
+    pthread_mutex_t ratio_lock;
+    struct kp_ratio *ratios;
 } kp_accum;
+
+/* The topic's estimated compression ratio (1.0 until a batch was compressed). @locks
+ * ratio_lock (taken inside). */
+float kp_accum_ratio_get(kp_accum *a, const char *topic);
+/* Java's CompressionRatioEstimator.updateEstimation: a worse observed ratio raises the
+ * estimate by at least 0.05, a better one lowers it by at most 0.005. */
+void kp_accum_ratio_update(kp_accum *a, const char *topic, float observed);
+/* Java's setEstimation (after a split: max(1.0, observed)). */
+void kp_accum_ratio_set(kp_accum *a, const char *topic, float ratio);
 
 kw_err kp_accum_init(kp_accum *a, const kp_conf *conf, kp_bufpool *pool);
 void kp_accum_destroy(kp_accum *a);

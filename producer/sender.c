@@ -30,7 +30,8 @@ static kp_event batch_ev(struct kp_producer *p, kp_event_kind kind, const kp_bat
     ev.topic = b->tp->topic;
     ev.partition = b->tp->partition;
     ev.record_count = b->n_thunks;
-    ev.bytes = b->closed ? (int64_t)b->size : (int64_t)b->w.len;
+    ev.bytes = (int64_t)kp_batch_estimated_size(b);
+    ev.raw_bytes = b->closed ? (int64_t)b->raw_size : (int64_t)b->w.len;
     ev.attempt = b->attempts;
     ev.base_sequence = b->base_seq;
     return ev;
@@ -61,7 +62,8 @@ static void batch_report(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
     kw_batch pb;
     size_t used;
     char eb[160];
-    bool parsed = kw_batch_parse(b->buf, b->size, false, &pb, &used, eb, sizeof eb) == KW_ERR_NONE;
+    bool parsed = kw_batch_parse(kp_batch_raw(b), b->raw_size, false, &pb, &used, eb,
+                                 sizeof eb) == KW_ERR_NONE;
     kw_record_iter it;
     if (parsed)
         kw_record_iter_init(&it, &pb);
@@ -94,6 +96,8 @@ static void batch_report(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
         if (t->cb)
             t->cb(&md, err, t->opaque);
     }
+    if (parsed)
+        kw_record_iter_release(&it);
     kw_arena_reset(p->rec_arena);
     if (err != KW_ERR_NONE)
         kp_stats_record_error(p, b->n_thunks);
@@ -150,9 +154,15 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
     kw_batch pb;
     size_t consumed;
     char errbuf[160];
-    if (kw_batch_parse(b->buf, b->size, false, &pb, &consumed, errbuf, sizeof errbuf) !=
-        KW_ERR_NONE)
+    if (kw_batch_parse(kp_batch_raw(b), b->raw_size, false, &pb, &consumed, errbuf,
+                       sizeof errbuf) != KW_ERR_NONE)
         return false;
+    /* As ProducerBatch.split(): the topic's estimate restarts at max(1.0, observed), so the
+     * pieces hold no more raw bytes than their size. */
+    if (b->codec != KW_CODEC_NONE) {
+        float r = kp_batch_observed_ratio(b);
+        kp_accum_ratio_set(&p->accum, b->tp->topic, r > 1.0f ? r : 1.0f);
+    }
     kw_arena *a = kw_arena_new();
     if (!a)
         return false;
@@ -193,6 +203,9 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
             if (cur) {
                 cur->seq_base = b->seq_base;
                 cur->base_us = b->base_us;
+                if (b->codec != KW_CODEC_NONE) /* the pieces are compressed as their parent */
+                    kp_batch_set_compression(cur, b->codec, b->level,
+                                             kp_accum_ratio_get(&p->accum, b->tp->topic));
             }
             if (!cur) {
                 kp_bufpool_deallocate(&p->pool, buf, size);
@@ -215,6 +228,7 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
         idx++;
         kw_arena_reset(a);
     }
+    kw_record_iter_release(&it);
     kw_arena_destroy(a);
     if (!ok || idx != b->n_thunks) {
         for (int32_t i = 0; i < np; i++) {
@@ -426,7 +440,7 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
             nt++;
         }
         parts[i].index = b->tp->partition;
-        parts[i].records = (kw_slice){b->buf, (int32_t)b->size};
+        parts[i].records = (kw_slice){kp_batch_wire(b), (int32_t)b->size};
         topics[nt - 1].n_partitions++;
     }
     kw_produce_req req = {

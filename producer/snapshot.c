@@ -43,7 +43,9 @@ kw_err kp_snapshot(kp_producer *p, kp_snap *out) {
             kp_snap_batch *sb = &sp->batches[sp->n_batches++];
             sb->batch_id = b->id;
             sb->record_count = b->n_thunks;
-            sb->bytes = (int32_t)(b->closed ? b->size : b->w.len);
+            sb->bytes = (int32_t)kp_batch_estimated_size(b);
+            sb->raw_bytes = (int32_t)(b->closed ? b->raw_size : b->w.len);
+            sb->codec = (int8_t)b->codec;
             sb->capacity = b->cap;
             sb->age_ms = now - b->created_ms;
             sb->linger_ms = p->conf.linger_ms;

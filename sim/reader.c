@@ -727,6 +727,7 @@ static int deliver_batches(sim_reader *r, fetch_ctx *f, kw_slice records) {
                     break;
                 }
             }
+            kw_record_iter_release(&it); /* a compressed batch's records */
             if (n < 0)
                 return fail(r, it.rb.err, "partition %d: batch at offset %lld: %s",
                             (int)f->partition, (long long)b.base_offset, it.rb.errmsg);

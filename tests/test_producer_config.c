@@ -52,11 +52,50 @@ static void test_bad_values_are_named(void) {
     CU_ASSERT_EQUAL(kp_conf_set(c, "partitioner", "random", err, sizeof err), KW_ERR__INVALID_ARG);
     CU_ASSERT_EQUAL(kp_conf_set(c, "max.in.flight.requests.per.connection", "0", err, sizeof err),
                     KW_ERR__INVALID_ARG);
-    CU_ASSERT_EQUAL(kp_conf_set(c, "compression.type", "gzip", err, sizeof err),
+    CU_ASSERT_EQUAL(kp_conf_set(c, "compression.type", "brotli", err, sizeof err),
                     KW_ERR__INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "compression.type"));
     CU_ASSERT_EQUAL(kp_conf_set(c, "value.serializer", "int64", err, sizeof err), KW_ERR_NONE);
     CU_ASSERT_EQUAL(kp_conf_set(c, "acks", "-1", err, sizeof err), KW_ERR_NONE);
     expect_get(c, "acks", "all");
+    kp_conf_destroy(c);
+}
+
+/* compression.type and the KIP-390 levels: Kafka 4.0's names, ranges and defaults. */
+static void test_compression_keys_have_kafkas_ranges_and_defaults(void) {
+    kp_conf *c = kp_conf_new();
+    char err[256];
+    expect_get(c, "compression.type", "none");
+    expect_get(c, "compression.gzip.level", "-1");
+    expect_get(c, "compression.lz4.level", "9");
+    expect_get(c, "compression.zstd.level", "3");
+    static const char *const codecs[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(kp_conf_set(c, "compression.type", codecs[i], err, sizeof err),
+                        KW_ERR_NONE);
+        expect_get(c, "compression.type", codecs[i]);
+    }
+    static const struct {
+        const char *key, *value;
+        bool ok;
+    } cases[] = {
+        {"compression.gzip.level", "-1", true},  {"compression.gzip.level", "1", true},
+        {"compression.gzip.level", "9", true},   {"compression.gzip.level", "0", false},
+        {"compression.gzip.level", "10", false}, {"compression.gzip.level", "-2", false},
+        {"compression.lz4.level", "1", true},    {"compression.lz4.level", "17", true},
+        {"compression.lz4.level", "0", false},   {"compression.lz4.level", "18", false},
+        {"compression.zstd.level", "-131072", true}, {"compression.zstd.level", "22", true},
+        {"compression.zstd.level", "23", false}, {"compression.zstd.level", "-131073", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kw_err e = kp_conf_set(c, cases[i].key, cases[i].value, err, sizeof err);
+        CU_ASSERT_EQUAL(e, cases[i].ok ? KW_ERR_NONE : KW_ERR__INVALID_ARG);
+        if (!cases[i].ok) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].key));
+        } else {
+            expect_get(c, cases[i].key, cases[i].value);
+        }
+    }
     kp_conf_destroy(c);
 }
 
@@ -129,6 +168,8 @@ void suite_producer_config(void) {
     tu_test("test_defaults_are_kafka_4_0", test_defaults_are_kafka_4_0);
     tu_test("test_unknown_key_is_named", test_unknown_key_is_named);
     tu_test("test_bad_values_are_named", test_bad_values_are_named);
+    tu_test("test_compression_keys_have_kafkas_ranges_and_defaults",
+            test_compression_keys_have_kafkas_ranges_and_defaults);
     tu_test("test_idempotence_with_acks_1_is_an_error_when_explicit",
             test_idempotence_with_acks_1_is_an_error_when_explicit);
     tu_test("test_idempotence_default_yields_to_acks_1", test_idempotence_default_yields_to_acks_1);
