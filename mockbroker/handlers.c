@@ -275,55 +275,116 @@ typedef struct batch_in {
     char why[128];
 } batch_in;
 
-/* Parses and copies every batch of one partition's records (outside the lock): one CRC check
- * per batch, no per-record work. */
-static kw_err take_batches(mb_cluster *c, kw_slice recs, batch_in **out, int *n_out, char *why,
-                           size_t whysize) {
+/* Decompresses (bounded) and reads every record of a compressed batch, as Kafka's
+ * LogValidator does before it appends one: the codec must be defined, the data must expand
+ * to no more than KW_DECOMPRESS_MAX_DEFAULT bytes (a decompression bomb gets INVALID_RECORD
+ * with a message naming codec and bound, and the broker goes on), the records must parse and
+ * their count must match the header. *raw_len gets the size of the records decompressed. */
+static kw_err validate_compressed(const kw_batch *kb, size_t *raw_len, char *why, size_t whysize) {
+    kw_record_iter it;
+    kw_record_iter_init(&it, kb);
+    kw_record rec;
+    int rc;
+    int32_t n = 0;
+    while ((rc = kw_record_next(&it, NULL, &rec)) == 1)
+        n++;
+    kw_err err = KW_ERR_NONE;
+    if (rc < 0) {
+        snprintf(why, whysize, "%s", it.rb.errmsg);
+        err = it.rb.err == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE ? KW_ERR_UNSUPPORTED_COMPRESSION_TYPE
+              : it.rb.err == KW_ERR__TOO_LARGE                 ? KW_ERR_INVALID_RECORD
+                                                               : KW_ERR_CORRUPT_MESSAGE;
+    } else if (n != kb->record_count) {
+        snprintf(why, whysize, "%s batch holds %d records, its header says %d",
+                 kw_codec_name(kb->attributes & KW_CODEC_MASK), n, kb->record_count);
+        err = KW_ERR_CORRUPT_MESSAGE;
+    }
+    *raw_len = it.raw_len;
+    kw_record_iter_release(&it);
+    return err;
+}
+
+/* Produce validation as Kafka's ProduceRequest.validateRecords (v3+) and LogValidator: one
+ * partition's records must be exactly one RecordBatch v2 (none, or more than one, or another
+ * magic: INVALID_RECORD), with a codec Kafka defines (ids 5-7: UNSUPPORTED_COMPRESSION_TYPE),
+ * zstd only from Produce v7 (KIP-110: UNSUPPORTED_COMPRESSION_TYPE below), a good CRC
+ * (CORRUPT_MESSAGE), within message.max.bytes (MESSAGE_TOO_LARGE); a compressed batch is
+ * decompressed, bounded, and its records read. The batch is copied as the client sent it
+ * (compressed batches are stored and served compressed). */
+static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice recs,
+                                       batch_in **out, int *n_out, char *why, size_t whysize) {
     *out = NULL;
     *n_out = 0;
     if (recs.len <= 0) {
-        snprintf(why, whysize, "empty records");
+        snprintf(why, whysize,
+                 "Produce requests with version %d must have at least one record batch per "
+                 "partition",
+                 version);
+        return KW_ERR_INVALID_RECORD;
+    }
+    size_t len = (size_t)recs.len;
+    if (len > 16 && recs.p[16] != 2) {
+        snprintf(why, whysize,
+                 "Produce requests with version %d are only allowed to contain record batches "
+                 "with magic version 2 (got magic %d)",
+                 version, (int8_t)recs.p[16]);
+        return KW_ERR_INVALID_RECORD;
+    }
+    kw_batch kb;
+    size_t used;
+    kw_err e = kw_batch_parse(recs.p, len, true, &kb, &used, why, whysize);
+    if (e != KW_ERR_NONE)
+        return KW_ERR_CORRUPT_MESSAGE;
+    if (used < len) {
+        snprintf(why, whysize,
+                 "Produce requests with version %d are only allowed to contain exactly one "
+                 "record batch per partition (%zu bytes follow the first batch)",
+                 version, len - used);
+        return KW_ERR_INVALID_RECORD;
+    }
+    int codec = kb.attributes & KW_CODEC_MASK;
+    if (codec > KW_CODEC_ZSTD) {
+        snprintf(why, whysize, "compression type %d in the batch attributes is not defined",
+                 codec);
+        return KW_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    if (codec == KW_CODEC_ZSTD && version < 7) {
+        snprintf(why, whysize,
+                 "Produce requests with version %d are not allowed to use ZStandard compression "
+                 "(v7 or later)",
+                 version);
+        return KW_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    if (used > (size_t)c->conf.message_max_bytes) {
+        snprintf(why, whysize, "batch of %zu bytes exceeds message.max.bytes %d", used,
+                 c->conf.message_max_bytes);
+        return KW_ERR_MESSAGE_TOO_LARGE;
+    }
+    if (kb.record_count <= 0 || kb.last_offset_delta != kb.record_count - 1) {
+        snprintf(why, whysize, "batch has %d records but lastOffsetDelta %d", kb.record_count,
+                 kb.last_offset_delta);
         return KW_ERR_CORRUPT_MESSAGE;
     }
-    size_t pos = 0, len = (size_t)recs.len;
-    int cap = 0;
-    while (pos < len) {
-        kw_batch kb;
-        size_t used;
-        kw_err e = kw_batch_parse(recs.p + pos, len - pos, true, &kb, &used, why, whysize);
-        if (e != KW_ERR_NONE) {
-            if (e == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE)
-                return e;
-            return KW_ERR_CORRUPT_MESSAGE;
-        }
-        if (used > (size_t)c->conf.message_max_bytes) {
-            snprintf(why, whysize, "batch of %zu bytes exceeds message.max.bytes %d", used,
-                     c->conf.message_max_bytes);
-            return KW_ERR_MESSAGE_TOO_LARGE;
-        }
-        if (kb.record_count <= 0 || kb.last_offset_delta != kb.record_count - 1) {
-            snprintf(why, whysize, "batch has %d records but lastOffsetDelta %d", kb.record_count,
-                     kb.last_offset_delta);
-            return KW_ERR_CORRUPT_MESSAGE;
-        }
-        if (*n_out == cap) {
-            cap = cap ? cap * 2 : 2;
-            batch_in *nv = realloc(*out, (size_t)cap * sizeof *nv);
-            if (!nv)
-                return KW_ERR_UNKNOWN_SERVER_ERROR;
-            *out = nv;
-        }
-        mb_batch *mb = mb_batch_new(recs.p + pos, used);
-        if (!mb)
-            return KW_ERR_UNKNOWN_SERVER_ERROR;
-        mb->count = kb.record_count;
-        mb->max_timestamp = kb.max_timestamp;
-        mb->producer_id = kb.producer_id;
-        mb->producer_epoch = kb.producer_epoch;
-        mb->base_sequence = kb.base_sequence;
-        (*out)[(*n_out)++] = (batch_in){mb, KW_ERR_NONE, ""};
-        pos += used;
+    size_t raw_len = (size_t)kb.records.len;
+    if (codec != KW_CODEC_NONE && (e = validate_compressed(&kb, &raw_len, why, whysize)))
+        return e;
+    *out = malloc(sizeof **out);
+    mb_batch *mb = *out ? mb_batch_new(recs.p, used) : NULL;
+    if (!mb) {
+        free(*out);
+        *out = NULL;
+        snprintf(why, whysize, "out of memory");
+        return KW_ERR_UNKNOWN_SERVER_ERROR;
     }
+    mb->count = kb.record_count;
+    mb->max_timestamp = kb.max_timestamp;
+    mb->producer_id = kb.producer_id;
+    mb->producer_epoch = kb.producer_epoch;
+    mb->base_sequence = kb.base_sequence;
+    mb->codec = (int8_t)codec;
+    mb->raw_len = KW_BATCH_HEADER_SIZE + raw_len;
+    (*out)[0] = (batch_in){mb, KW_ERR_NONE, ""};
+    *n_out = 1;
     return KW_ERR_NONE;
 }
 
@@ -395,7 +456,7 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
             batch_in *bs = NULL;
             int nb = 0;
             char why[160] = "";
-            kw_err perr = take_batches(c, rp->records, &bs, &nb, why, sizeof why);
+            kw_err perr = validate_produce_records(c, v, rp->records, &bs, &nb, why, sizeof why);
             pthread_mutex_lock(&c->lock);
             if (!b->up) {
                 pthread_mutex_unlock(&c->lock);
@@ -486,6 +547,9 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 }
             } else if (perr) {
                 op->error_code = (int16_t)perr;
+                if (perr == KW_ERR_INVALID_RECORD || perr == KW_ERR_CORRUPT_MESSAGE ||
+                    perr == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE) /* v8+ says why, as Kafka */
+                    op->error_message = arena_strdup(a, kw_slice_str(why));
                 mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCE_REJECTED, b->id);
                 if (ev) {
                     ev->topic = p ? p->topic->name : NULL;
@@ -537,6 +601,9 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
             continue;
         }
         memcpy(dt->partitions, st->partitions, (size_t)st->n_partitions * sizeof *dt->partitions);
+        for (int32_t k = 0; k < st->n_partitions; k++)
+            if (st->partitions[k].error_message.len > 0)
+                dt->partitions[k].error_message = arena_strdup(pa, st->partitions[k].error_message);
         for (int k = 0; k < n_waits; k++) {
             ptrdiff_t idx = waits[k].out - st->partitions;
             if (idx >= 0 && idx < st->n_partitions)

@@ -28,8 +28,10 @@ typedef struct mb_batch {
     int32_t base_sequence;
     int32_t count;
     int32_t leader_epoch;
+    int8_t codec;   /* attributes bits 0-2: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
+    size_t raw_len; /* the batch's size with its records decompressed (== len uncompressed) */
     size_t len;
-    uint8_t data[]; /* the whole batch, baseOffset rewritten */
+    uint8_t data[]; /* the whole batch as the client sent it, baseOffset rewritten */
 } mb_batch;
 
 /* Allocates a batch holding a copy of p[0..len). refcnt 1. NULL when out of memory. */

@@ -290,6 +290,9 @@ typedef struct kp_metrics {
     double metadata_age; /* s since the last metadata update */
     double outgoing_byte_total;
     double incoming_byte_total;
+    double compression_rate_avg; /* compressed / uncompressed size per batch, averaged (Java) */
+    double batch_byte_total;     /* Courier's: bytes of the batches drained, as sent */
+    double batch_raw_byte_total; /* Courier's: the same batches before compression */
 } kp_metrics;
 
 /* Fills *out with a consistent-enough view of the metrics (each counter atomic). */

@@ -530,6 +530,8 @@ typedef struct kp_stats {
     pthread_mutex_t lock;
     _Atomic int64_t record_send_total, record_error_total, record_retry_total;
     _Atomic int64_t batches, batch_bytes, batch_bytes_max;
+    _Atomic int64_t batch_raw_bytes;        /* the same batches before compression */
+    _Atomic int64_t compression_ratio_ppm;  /* sum of per-batch ratios, in millionths */
     _Atomic int64_t requests, responses, request_records;
     _Atomic int64_t queue_time_ms_sum, queue_time_ms_max, queue_samples;
     _Atomic int64_t latency_ms_sum, latency_ms_max;

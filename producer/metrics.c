@@ -39,6 +39,11 @@ void kp_stats_batch_drained(struct kp_producer *p, const kp_batch *b, int64_t no
     atomic_fetch_add_explicit(&s->batches, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->batch_bytes, (int64_t)b->size, memory_order_relaxed);
     atomic_max(&s->batch_bytes_max, (int64_t)b->size);
+    atomic_fetch_add_explicit(&s->batch_raw_bytes, (int64_t)b->raw_size, memory_order_relaxed);
+    /* Java's Sender records batch.compressionRatio() (1.0 uncompressed) per drained batch. */
+    atomic_fetch_add_explicit(&s->compression_ratio_ppm,
+                              (int64_t)(kp_batch_observed_ratio(b) * 1e6f + 0.5f),
+                              memory_order_relaxed);
     if (b->attempts == 1) {
         int64_t q = now_ms - b->created_ms;
         atomic_fetch_add_explicit(&s->queue_time_ms_sum, q, memory_order_relaxed);
@@ -101,6 +106,10 @@ void kp_metrics_get(kp_producer *p, kp_metrics *m) {
     int64_t batches = atomic_load(&s->batches);
     m->batch_size_avg = avg(atomic_load(&s->batch_bytes), batches);
     m->batch_size_max = (double)atomic_load(&s->batch_bytes_max);
+    m->compression_rate_avg =
+        batches ? (double)atomic_load(&s->compression_ratio_ppm) / 1e6 / (double)batches : 0;
+    m->batch_byte_total = (double)atomic_load(&s->batch_bytes);
+    m->batch_raw_byte_total = (double)atomic_load(&s->batch_raw_bytes);
     m->records_per_request_avg = avg(atomic_load(&s->request_records), req);
     m->record_queue_time_avg =
         avg(atomic_load(&s->queue_time_ms_sum), atomic_load(&s->queue_samples));
@@ -158,6 +167,9 @@ int kp_metrics_foreach(const kp_metrics *m,
         {"metadata-age", m->metadata_age},
         {"outgoing-byte-total", m->outgoing_byte_total},
         {"incoming-byte-total", m->incoming_byte_total},
+        {"compression-rate-avg", m->compression_rate_avg},
+        {"batch-byte-total", m->batch_byte_total},
+        {"batch-raw-byte-total", m->batch_raw_byte_total},
     };
     int n = (int)(sizeof rows / sizeof rows[0]);
     for (int i = 0; i < n; i++)
