@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,14 @@
 /* Open-addressing table of event kinds: it counts the first KIND_SLOTS - 1 kinds seen; a kind
  * after those has no count of its own (it is still in sim_bus_total()). */
 #define KIND_SLOTS 256
+
+/* An event held at the step gate, on its emitter's stack while the emitter waits. */
+typedef struct held_event {
+    sim_event ev;
+    uint64_t ticket;
+    bool released;
+    struct held_event *next;
+} held_event;
 
 typedef struct kind_count {
     char kind[32];
@@ -43,9 +52,16 @@ struct sim_bus {
     pthread_mutex_t gate_lock; /* guards the gate fields */
     pthread_cond_t gate_cond;
     bool step;
-    uint64_t next_ticket; /* ticket of the next emitter to arrive at the gate */
-    uint64_t allowed;     /* emitters with ticket < allowed may pass */
-    int waiting;
+    uint64_t next_ticket; /* arrival order of held events */
+    held_event *held;     /* events waiting at the gate (unordered list) */
+    int waiting;          /* length of `held` */
+    int64_t credit;       /* events the gate may still let through (steps not yet served) */
+    uint64_t steps;       /* steps and run-tos since step mode started */
+    uint64_t released;    /* events let through by steps, ever */
+    uint64_t last_released; /* seq of the last of them */
+    bool (*run_to)(const sim_event *e, void *opaque); /* run-to condition, NULL = none */
+    void *run_to_opaque;
+    uint64_t run_to_met; /* seq of the event that met the last run-to condition */
     void (*hook_run)(void *); /* step hooks (sim_bus_set_step_hooks), immutable once running */
     void (*hook_hold)(void *);
     void *hook_opaque;
@@ -66,7 +82,26 @@ void sim_event_init(sim_event *e, sim_source src, const char *kind) {
     e->count = -1;
     e->bytes = -1;
     e->offset = -1;
+    e->offset_end = -1;
     e->api = -1;
+}
+
+static bool has_prefix(const char *s, const char *p) {
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+sim_room sim_event_room(const sim_event *e) {
+    const char *k = e->kind;
+    if (e->source == SIM_SRC_SIM)
+        return SIM_ROOM_SIM;
+    if (e->source == SIM_SRC_BROKER)
+        return SIM_ROOM_MAP;
+    if (has_prefix(k, "record."))
+        return SIM_ROOM_DESK;
+    if (has_prefix(k, "buffer.") || !strcmp(k, "batch.created") || !strcmp(k, "batch.sealed") ||
+        !strcmp(k, "batch.retried") || !strcmp(k, "batch.expired") || !strcmp(k, "batch.split"))
+        return SIM_ROOM_SORTING;
+    return SIM_ROOM_TRUCKS;
 }
 
 sim_bus *sim_bus_new(size_t ring_capacity) {
@@ -137,21 +172,8 @@ static void count_kind_locked(sim_bus *b, const char *kind) {
     }
 }
 
-static void gate(sim_bus *b) {
-    pthread_mutex_lock(&b->gate_lock);
-    if (b->step) {
-        uint64_t ticket = b->next_ticket++;
-        if (ticket >= b->allowed && b->hook_hold)
-            b->hook_hold(b->hook_opaque); /* the step's work is done: time stands still */
-        b->waiting++;
-        while (b->step && ticket >= b->allowed)
-            pthread_cond_wait(&b->gate_cond, &b->gate_lock);
-        b->waiting--;
-    }
-    pthread_mutex_unlock(&b->gate_lock);
-}
-
-void sim_bus_emit(sim_bus *b, sim_event *e) {
+/* Stamps, counts, hands to the sinks and to the ring. @locks b->lock (taken here). */
+static void publish(sim_bus *b, sim_event *e) {
     pthread_mutex_lock(&b->lock);
     e->seq = atomic_fetch_add(&b->seq, 1) + 1;
     count_kind_locked(b, e->kind);
@@ -166,10 +188,90 @@ void sim_bus_emit(sim_bus *b, sim_event *e) {
     for (int i = 0; i < b->n_sinks; i++)
         b->sinks[i](e, b->sink_opaque[i]);
     pthread_mutex_unlock(&b->lock);
-    /* Publish first, hold after: the thread stops right after the stage its event describes,
-     * so the screen (events and snapshots) shows the true state between steps. */
-    if (!thread_exempt)
-        gate(b);
+}
+
+/* One event let through by the gate: published, counted as a step, checked against the
+ * run-to condition (which, once met, closes the gate again). @locks b->gate_lock MUST be held. */
+static void publish_released_locked(sim_bus *b, sim_event *e) {
+    e->stepped = true;
+    publish(b, e);
+    b->released++;
+    b->last_released = e->seq;
+    if (b->credit > 0)
+        b->credit--;
+    if (b->run_to && b->run_to(e, b->run_to_opaque)) {
+        b->credit = 0;
+        b->run_to = NULL;
+        b->run_to_met = e->seq;
+    }
+}
+
+/* Lets held emitters go while there is credit, earliest event first (by simulated time,
+ * then arrival), then sets the clock: it stands still while anything is held or no credit
+ * is left, and runs only when credit waits for an event that nobody has emitted yet (every
+ * thread is waiting on a timer or a socket: time must pass for the next event to happen).
+ * @locks b->gate_lock MUST be held. */
+static void release_locked(sim_bus *b) {
+    while (b->credit > 0 && b->held) {
+        held_event **best = &b->held;
+        for (held_event **h = &b->held->next; *h; h = &(*h)->next)
+            if ((*h)->ev.t_us < (*best)->ev.t_us ||
+                ((*h)->ev.t_us == (*best)->ev.t_us && (*h)->ticket < (*best)->ticket))
+                best = h;
+        held_event *go = *best;
+        *best = go->next;
+        b->waiting--;
+        publish_released_locked(b, &go->ev);
+        go->released = true;
+        pthread_cond_broadcast(&b->gate_cond);
+    }
+    if (b->credit > 0 && !b->held) {
+        if (b->hook_run)
+            b->hook_run(b->hook_opaque);
+    } else if (b->hook_hold) {
+        b->hook_hold(b->hook_opaque);
+    }
+}
+
+/* The gate (step mode): the event waits here, unpublished, until a step lets it through.
+ * Returns false when the gate is open (the caller publishes as usual). */
+static bool gate(sim_bus *b, sim_event *e) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (!b->step) {
+        pthread_mutex_unlock(&b->gate_lock);
+        return false;
+    }
+    if (b->credit > 0 && !b->held) {
+        /* A step is waiting for exactly this event: it goes through at once. */
+        publish_released_locked(b, e);
+        if (b->credit == 0 && b->hook_hold)
+            b->hook_hold(b->hook_opaque); /* the step's event happened: time stands still */
+        pthread_mutex_unlock(&b->gate_lock);
+        return true;
+    }
+    held_event me;
+    me.ev = *e;
+    me.ticket = b->next_ticket++;
+    me.released = false;
+    me.next = b->held;
+    b->held = &me;
+    b->waiting++;
+    if (b->hook_hold)
+        b->hook_hold(b->hook_opaque); /* something is held: time stands still */
+    while (!me.released)
+        pthread_cond_wait(&b->gate_cond, &b->gate_lock);
+    pthread_mutex_unlock(&b->gate_lock);
+    e->seq = me.ev.seq;
+    e->stepped = me.ev.stepped;
+    return true;
+}
+
+void sim_bus_emit(sim_bus *b, sim_event *e) {
+    /* Step mode holds the event itself, before anyone sees it: a step publishes exactly one
+     * event, and the screen never shows an event the class has not stepped to. */
+    if (!thread_exempt && gate(b, e))
+        return;
+    publish(b, e);
 }
 
 size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {
@@ -216,13 +318,22 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
 void sim_bus_set_step(sim_bus *b, bool on) {
     pthread_mutex_lock(&b->gate_lock);
     if (on && !b->step) {
-        b->allowed = b->next_ticket; /* no credit carried over from an earlier step session */
+        b->step = true;
+        b->credit = 0;
+        b->steps = 0;
+        b->run_to = NULL;
         if (b->hook_hold)
             b->hook_hold(b->hook_opaque);
-    } else if (!on && b->step && b->hook_run) {
-        b->hook_run(b->hook_opaque);
+    } else if (!on && b->step) {
+        /* Everything held goes out in order, then the gate opens and time runs. */
+        b->credit = INT64_MAX;
+        b->run_to = NULL;
+        release_locked(b);
+        b->step = false;
+        b->credit = 0;
+        if (b->hook_run)
+            b->hook_run(b->hook_opaque);
     }
-    b->step = on;
     pthread_cond_broadcast(&b->gate_cond);
     pthread_mutex_unlock(&b->gate_lock);
 }
@@ -237,11 +348,43 @@ bool sim_bus_stepping(sim_bus *b) {
 void sim_bus_step_once(sim_bus *b) {
     pthread_mutex_lock(&b->gate_lock);
     if (b->step) {
-        b->allowed++;
-        if (b->hook_run)
-            b->hook_run(b->hook_opaque);
-        pthread_cond_broadcast(&b->gate_cond);
+        b->steps++;
+        b->run_to = NULL;
+        b->credit = 1;
+        release_locked(b);
     }
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+void sim_bus_run_to(sim_bus *b, bool (*until)(const sim_event *e, void *opaque), void *opaque) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (b->step && until) {
+        b->steps++;
+        b->run_to = until;
+        b->run_to_opaque = opaque;
+        b->credit = INT64_MAX;
+        release_locked(b);
+    }
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+bool sim_bus_running_to(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    bool on = b->step && b->run_to != NULL;
+    pthread_mutex_unlock(&b->gate_lock);
+    return on;
+}
+
+void sim_bus_step_state(sim_bus *b, sim_bus_step_info *out) {
+    pthread_mutex_lock(&b->gate_lock);
+    out->on = b->step;
+    out->steps = b->steps;
+    out->held = b->waiting;
+    out->released = b->released;
+    out->last_released = b->last_released;
+    out->running_to = b->step && b->run_to != NULL;
+    out->run_to_met = b->run_to_met;
+    out->credit = b->credit;
     pthread_mutex_unlock(&b->gate_lock);
 }
 

@@ -39,7 +39,22 @@ typedef struct sim_event {
     int32_t err;      /* kw_err, 0 = none */
     int16_t api;      /* API key of request/response events (KW_API_*), -1 = none */
     char detail[128]; /* free text: "leader 1 -> 2", "broker_down broker=1", ... */
+    int64_t offset_end; /* end of an offset range [offset, offset_end) (appends, truncations:
+                           the removed range), new HW of hw.advanced; -1 = none */
+    bool stepped;       /* let through the step gate by a step (set by the bus) */
 } sim_event;
+
+/* The room of the courier company an event belongs to (the view's panels). */
+typedef enum sim_room {
+    SIM_ROOM_DESK = 0, /* record.*: the front desk */
+    SIM_ROOM_SORTING,  /* batch.created/sealed/retried/expired/split, buffer.*: sorting room */
+    SIM_ROOM_TRUCKS,   /* batch.drained/completed, request.*, response.*, connection.*,
+                          metadata.*: the trucks and the road */
+    SIM_ROOM_MAP,      /* the cluster: appends, replication, HW, ISR, leaders, brokers */
+    SIM_ROOM_SIM,      /* the simulator: faults, clock, run start/end */
+    SIM_ROOM__COUNT
+} sim_room;
+sim_room sim_event_room(const sim_event *e);
 
 /* Fills e with "not applicable" values (-1 / "") and the given source and kind. */
 void sim_event_init(sim_event *e, sim_source src, const char *kind);
@@ -58,8 +73,9 @@ void sim_bus_destroy(sim_bus *b);
 /* Adds a sink (at most 8). Call before the run starts (not thread-safe against emit). */
 int sim_bus_add_sink(sim_bus *b, sim_sink_fn fn, void *opaque);
 
-/* Publishes an event: stamps seq, counts it, calls the sinks, pushes it on the ring, then —
- * in step mode, unless this thread is exempt — waits until sim_bus_step_once() lets it go. */
+/* Publishes an event: stamps seq, counts it, calls the sinks, pushes it on the ring. In step
+ * mode (unless this thread is exempt) the event is first held at the gate and the thread
+ * waits until a step publishes it. */
 void sim_bus_emit(sim_bus *b, sim_event *e);
 
 /* --- the view's ring -------------------------------------------------------------------- */
@@ -79,26 +95,48 @@ void sim_bus_each_count(sim_bus *b, void (*fn)(const char *kind, uint64_t n, voi
                         void *opaque);
 
 /* --- step mode -------------------------------------------------------------------------- */
-/* Step mode on: every emitting thread (except exempt ones) publishes its event and then waits
- * at the gate, so each thread stops right after the stage its event describes. Each
- * sim_bus_step_once() lets exactly one waiter (the oldest) go on to its next event:
- * sim_bus_total() - sim_bus_step_waiting() grows by exactly one per step (other threads that
- * wake up publish their own first event and wait too, adding one to both). Off: releases
- * every waiter. Producer and broker code must not hold a lock that kp_snapshot()/mb
- * inspection take while emitting, or the view would stall (both promise they do not).
- * With step hooks set (the runner sets them), simulated time advances only between a step
- * and the moment an emitter has to wait again, so holding the pipeline for minutes causes no
- * timeout, and a step when nobody waits runs time on until the next event. */
+/* Step mode (DESIGN.md "Time": discrete-event stepping). On: an emitting thread (unless
+ * exempt) hands its event to the gate and waits; the event is not published — not counted,
+ * not traced, not on the ring — until a step lets it through. Each step publishes exactly
+ * one event: the held one with the earliest simulated time (then the earliest to arrive),
+ * and lets its thread go on; when nothing is held, the step waits for the next event to be
+ * emitted and publishes that one. Simulated time stands still while anything is held or no
+ * step is pending; it runs (at the clock's speed) only while a step waits for an event that
+ * nobody has emitted yet — every thread waits on a timer or a socket, so time must reach the
+ * earliest deadline for anything to happen. Wall time spent looking at the screen never
+ * becomes simulated time. Off: every held event is published in that order, time runs.
+ * Producer and broker code must not hold a lock that kp_snapshot()/mb inspection take while
+ * emitting, or the view would stall (both promise they do not). */
 void sim_bus_set_step(sim_bus *b, bool on);
 bool sim_bus_stepping(sim_bus *b);
-/* Lets one waiting emitter (the oldest) continue. If none is waiting, the next one to arrive
- * passes. Returns immediately. */
+/* Lets exactly one event through (see above). No effect when step mode is off. Returns at
+ * once; the event may be published later (by the thread that emits it). */
 void sim_bus_step_once(sim_bus *b);
-/* Number of emitters waiting at the gate now. */
+/* Lets events through one by one, as steps would, until one satisfies `until` (called under
+ * the gate lock in the emitting thread: quick, no bus calls); that event is published and the
+ * gate holds again. A step or sim_bus_set_step cancels it. */
+void sim_bus_run_to(sim_bus *b, bool (*until)(const sim_event *e, void *opaque), void *opaque);
+bool sim_bus_running_to(sim_bus *b);
+/* Number of events held at the gate now. */
 int sim_bus_step_waiting(sim_bus *b);
-/* Hooks called under the gate lock (they must not call the bus): `hold` when step mode starts
- * and whenever an emitter has to wait at the gate; `run` on each step and when step mode
- * ends. The runner pauses and resumes the simulation clock with them. Set before the run. */
+
+typedef struct sim_bus_step_info {
+    bool on;                /* step mode */
+    uint64_t steps;         /* steps (and run-tos) asked since step mode went on */
+    int held;               /* events held now */
+    uint64_t released;      /* events published by steps, ever */
+    uint64_t last_released; /* seq of the last event a step published (0 = none) */
+    bool running_to;        /* a run-to is under way */
+    uint64_t run_to_met;    /* seq of the event that ended the last run-to (0 = none) */
+    int64_t credit;         /* events still to let through (a step waiting for its event) */
+} sim_bus_step_info;
+/* The gate's state, consistently. */
+void sim_bus_step_state(sim_bus *b, sim_bus_step_info *out);
+
+/* Hooks called under the gate lock (they must not call the bus): `hold` whenever time must
+ * stand still (step mode on, an event held, the step's event published), `run` when a step
+ * waits for an event nobody has emitted yet and when step mode ends. The runner pauses and
+ * resumes the simulation clock with them. Set before the run. */
 void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *), void *opaque);
 /* Marks the calling thread exempt from step waits (the view thread and the runner's control
  * paths, so that a key press that injects a fault never blocks the view). */

@@ -110,9 +110,19 @@ static void on_mb_event(const mb_event *ev, void *opaque) {
             break;
         case MB_EV_RECORDS_APPENDED:
         case MB_EV_REPLICA_FETCHED:
-        case MB_EV_HW_ADVANCED:
         case MB_EV_LOG_TRUNCATED:
-            snprintf(e.detail, sizeof e.detail, "offsets %lld..%lld", (long long)ev->offset,
+            /* [offset, offset_end): shown inclusive, as the class counts records */
+            e.offset_end = ev->offset_end;
+            if (ev->offset_end - ev->offset == 1)
+                snprintf(e.detail, sizeof e.detail, "offset %lld", (long long)ev->offset);
+            else if (ev->offset_end > ev->offset)
+                snprintf(e.detail, sizeof e.detail, "offsets %lld..%lld", (long long)ev->offset,
+                         (long long)ev->offset_end - 1);
+            break;
+        case MB_EV_HW_ADVANCED:
+            /* the event carries the new HW in `offset`; the old one is in the detail */
+            e.offset = ev->offset_end;
+            snprintf(e.detail, sizeof e.detail, "HW %lld -> %lld", (long long)ev->offset,
                      (long long)ev->offset_end);
             break;
         case MB_EV_ISR_CHANGED: {
@@ -148,12 +158,13 @@ static void on_mb_log(int level, const char *line, void *opaque) {
     sim_runner_emit(r, &e);
 }
 
-/* Step mode and time: simulated time runs only between a step and the next held event (see
- * sim_bus_set_step_hooks), unless the user paused it. */
+/* Step mode and time (sim/bus.h): the gate stops the clock whenever an event is held or no
+ * step is pending, and lets it run only while a step waits for an event nobody has emitted
+ * yet. Pause is the same gate with no step pending, so a paused run and a stepped run obey
+ * one rule: simulated time moves only to the next event. */
 static void step_run(void *opaque) {
     sim_runner *r = opaque;
-    if (!atomic_load(&r->user_paused))
-        sim_clock_resume(r->clock);
+    sim_clock_resume(r->clock);
 }
 
 static void step_hold(void *opaque) {
@@ -458,10 +469,17 @@ void sim_runner_progress(sim_runner *r, sim_progress *p) {
     p->acknowledged = atomic_load(&r->acked);
     p->failed = atomic_load(&r->failed);
     int64_t now = p->state == SIM_RUN_DONE ? r->end_us : sim_clock_now_us(r->clock);
-    p->elapsed_ms = p->state == SIM_RUN_NEW ? 0 : (now - r->start_us) / 1000;
-    p->paused = atomic_load(&r->user_paused);
+    p->elapsed_us = p->state == SIM_RUN_NEW ? 0 : now - r->start_us;
+    p->start_us = r->start_us;
+    p->elapsed_ms = p->elapsed_us / 1000;
+    sim_bus_step_info gi;
+    sim_bus_step_state(r->bus, &gi);
+    p->stepping = gi.on;
+    p->paused = gi.on && gi.steps == 0; /* held, and no step taken since */
     p->speed = sim_clock_speed(r->clock);
-    p->stepping = sim_bus_stepping(r->bus);
+    p->steps = gi.steps;
+    p->held = gi.held;
+    p->running_to = gi.running_to;
     p->stopping = atomic_load(&r->stop);
     p->next_fault = atomic_load(&r->next_fault);
     double el_s = (double)p->elapsed_ms / 1000.0;
@@ -527,7 +545,7 @@ void sim_runner_destroy(sim_runner *r) {
 void sim_runner_pause(sim_runner *r) {
     sim_bus_exempt_thread(true);
     atomic_store(&r->user_paused, true);
-    sim_clock_pause(r->clock);
+    sim_bus_set_step(r->bus, true); /* the gate holds every event; the clock stands still */
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "clock.paused");
     sim_runner_emit(r, &e);
@@ -536,8 +554,7 @@ void sim_runner_pause(sim_runner *r) {
 void sim_runner_resume(sim_runner *r) {
     sim_bus_exempt_thread(true);
     atomic_store(&r->user_paused, false);
-    if (!sim_bus_stepping(r->bus)) /* in step mode, steps decide when time runs */
-        sim_clock_resume(r->clock);
+    sim_bus_set_step(r->bus, false);
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "clock.resumed");
     sim_runner_emit(r, &e);
@@ -554,12 +571,40 @@ void sim_runner_set_speed(sim_runner *r, double speed) {
 
 void sim_runner_set_step(sim_runner *r, bool on) {
     sim_bus_exempt_thread(true);
+    atomic_store(&r->user_paused, on);
     sim_bus_set_step(r->bus, on);
 }
 
 void sim_runner_step_once(sim_runner *r) {
     sim_bus_exempt_thread(true);
+    if (!sim_bus_stepping(r->bus))
+        sim_runner_set_step(r, true);
     sim_bus_step_once(r->bus);
+}
+
+static bool run_to_match(const sim_event *e, void *opaque) {
+    const sim_run_to *rt = opaque;
+    switch (rt->what) {
+    case SIM_RUN_TO_FAULT:
+        return !strcmp(e->kind, "fault") || !strcmp(e->kind, "broker.down") ||
+               !strcmp(e->kind, "broker.isolated") || !strcmp(e->kind, "leader.changed");
+    case SIM_RUN_TO_ERROR:
+        return e->err != 0;
+    case SIM_RUN_TO_LOSS:
+        return !strcmp(e->kind, "log.truncated");
+    case SIM_RUN_TO_ROOM:
+        return (int)sim_event_room(e) == rt->room;
+    }
+    return true;
+}
+
+void sim_runner_run_to(sim_runner *r, sim_run_to_what what, int room) {
+    sim_bus_exempt_thread(true);
+    if (!sim_bus_stepping(r->bus))
+        sim_runner_set_step(r, true);
+    r->run_to.what = what;
+    r->run_to.room = room;
+    sim_bus_run_to(r->bus, run_to_match, &r->run_to);
 }
 
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {

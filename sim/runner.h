@@ -50,12 +50,18 @@ typedef struct sim_progress {
     int64_t acknowledged;
     int64_t failed;
     int64_t elapsed_ms;  /* simulated ms since start */
+    int64_t elapsed_us;  /* the same in µs */
+    int64_t start_us;    /* the simulation clock at the start (events' t_us - start_us =
+                            run time) */
     int64_t duration_ms; /* planned simulated ms (-1 when bounded by count) */
     double ack_rate;     /* acknowledged records per simulated second (recent) */
     double eta_s;        /* wall seconds left (estimate; -1 unknown) */
-    bool paused;         /* paused by sim_runner_pause (step mode holds time on its own) */
+    bool paused;         /* held at the step gate with no step taken since the pause */
     double speed;
     bool stepping;
+    uint64_t steps;  /* steps (and run-tos) since the run was paused */
+    int held;        /* events held at the step gate now */
+    bool running_to; /* a run-to (n/f/x/T) is letting events through */
     bool stopping;  /* a stop was requested */
     int next_fault; /* index of the next timeline entry, n_timeline when all played */
 } sim_progress;
@@ -84,6 +90,8 @@ int sim_runner_audit(sim_runner *r, sim_audit *out);
 void sim_runner_destroy(sim_runner *r);
 
 /* --- control (view keys) ---------------------------------------------------------------- */
+/* Pause = step mode with no step pending: every event is held at the gate, simulated time
+ * stands still. Resume opens the gate (held events go out in time order). */
 void sim_runner_pause(sim_runner *r);
 void sim_runner_resume(sim_runner *r);
 void sim_runner_set_speed(sim_runner *r, double speed);
@@ -91,7 +99,19 @@ void sim_runner_set_speed(sim_runner *r, double speed);
  * one event; simulated time runs only from a step until an emitter has to wait again, so
  * no linger, timeout or lag advances while the class looks at the screen. */
 void sim_runner_set_step(sim_runner *r, bool on);
+/* Lets exactly one event through (pausing the run first if it was running). */
 void sim_runner_step_once(sim_runner *r);
+
+typedef enum sim_run_to_what {
+    SIM_RUN_TO_ROOM,  /* the next event of one room (sim_event_room) */
+    SIM_RUN_TO_FAULT, /* the next fault: a "fault" line, a broker down or isolated, a leader
+                         change */
+    SIM_RUN_TO_ERROR, /* the next event carrying an error code */
+    SIM_RUN_TO_LOSS,  /* the next log truncation (acknowledged records may go with it) */
+} sim_run_to_what;
+/* Lets events through, one by one as steps would, until one matches; then holds again
+ * (pausing the run first if it was running). `room` is a sim_room for SIM_RUN_TO_ROOM. */
+void sim_runner_run_to(sim_runner *r, sim_run_to_what what, int room);
 /* Applies a fault now (at_ms ignored) exactly as a timeline entry would: the same checks,
  * the same "fault" event in the trace. Returns 0, or -1 with errbuf. */
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize);

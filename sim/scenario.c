@@ -521,10 +521,10 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     for (const cJSON *e = j->child; e; e = e->next) {
         char p[256];
         join(p, sizeof p, path, e->string);
-        if (!in_list(fault_fields[k], e->string)) {
+        if (!in_list(fault_fields[k], e->string) && strcmp(e->string, "pause")) {
             char list[200];
             list_names(list, sizeof list, fault_fields[k]);
-            return fail(c, p, "not a field of %s (fields: %s)", kind, list);
+            return fail(c, p, "not a field of %s (fields: %s, pause)", kind, list);
         }
         if (seen_before(j, e))
             return fail(c, p, "duplicate key");
@@ -532,6 +532,14 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     int64_t v;
     if (get_int(c, j, path, "at_ms", true, 0, 86400000, 0, &f->at_ms))
         return -1;
+    const cJSON *pause = get(j, "pause");
+    if (pause) {
+        char p[256];
+        join(p, sizeof p, path, "pause");
+        if (!cJSON_IsBool(pause))
+            return fail(c, p, "expected true or false, got %s", type_name(pause));
+        f->pause = cJSON_IsTrue(pause);
+    }
     bool needs_broker = f->kind != SIM_FAULT_INJECT_ERROR && f->kind != SIM_FAULT_HEAL;
     if (get(j, "broker") || needs_broker) {
         char p[256];

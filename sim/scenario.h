@@ -76,6 +76,8 @@ typedef struct sim_fault {
     int32_t code;             /* inject_error: kw_err */
     char topic[SIM_NAME_MAX]; /* inject_error, move_leader ("" = the workload topic) */
     int partition;            /* inject_error (-1 = any), move_leader */
+    bool pause;               /* timeline: pause the run when this fault is applied, so the
+                                 class can step through its effects ("pause": true) */
 } sim_fault;
 
 /* "broker_down", ...; NULL for an out-of-range kind. */

@@ -52,6 +52,9 @@ static int apply(sim_runner *r, const sim_fault *f) {
     }
 }
 
+/* The "fault" event goes out first, then the cluster is changed: the trace (and a class
+ * stepping through it) reads the cause before its effects. A fault the cluster refuses is
+ * followed by a "fault.failed" event naming why. */
 int sim_fault_apply(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {
     char desc[200];
     if ((unsigned)f->kind >= SIM_FAULT__COUNT) {
@@ -59,7 +62,6 @@ int sim_fault_apply(sim_runner *r, const sim_fault *f, char *errbuf, size_t errs
         return -1;
     }
     sim_fault_describe(f, desc, sizeof desc);
-    int rc = apply(r, f);
     sim_event e;
     sim_event_init(&e, SIM_SRC_SIM, "fault");
     e.node = f->broker;
@@ -71,13 +73,20 @@ int sim_fault_apply(sim_runner *r, const sim_fault *f, char *errbuf, size_t errs
         e.err = f->code;
         e.count = f->count;
     }
-    if (rc == MB_OK)
-        sim_copy(e.detail, sizeof e.detail, desc);
-    else
-        snprintf(e.detail, sizeof e.detail, "%.90s FAILED: %.20s", desc, mb_err_name(rc));
-    atomic_fetch_add(rc == MB_OK ? &r->faults_applied : &r->faults_failed, 1);
+    sim_copy(e.detail, sizeof e.detail, desc);
     sim_runner_emit(r, &e);
+    if (f->pause) {
+        /* the class looks at the fault's effects one step at a time */
+        atomic_store(&r->user_paused, true);
+        sim_bus_set_step(r->bus, true);
+    }
+    int rc = apply(r, f);
+    atomic_fetch_add(rc == MB_OK ? &r->faults_applied : &r->faults_failed, 1);
     if (rc != MB_OK) {
+        sim_event_init(&e, SIM_SRC_SIM, "fault.failed");
+        e.node = f->broker;
+        snprintf(e.detail, sizeof e.detail, "%.90s FAILED: %.20s", desc, mb_err_name(rc));
+        sim_runner_emit(r, &e);
         snprintf(errbuf, errsize, "%s: %s", desc, mb_err_name(rc));
         return -1;
     }

@@ -104,6 +104,54 @@ static void draw_line(int y, int x, const sim_vt_line *l) {
 
 /* ---- panels: each draws itself from the model into its rectangle ------------------------- */
 
+/* The row the last step touched: the whole line in the highlight style. */
+static void hilite(sim_vt_line *l) {
+    l->n_spans = 1;
+    l->spans[0].start = 0;
+    l->spans[0].end = l->len;
+    l->spans[0].style = SIM_ST_HILITE;
+}
+
+/* The event of the last step, when the class is stepping (its row is highlighted). */
+static const sim_event *step_event(const sim_view_model *m) {
+    if (!m->has_step_event || !(m->status.stepping || m->status.paused) || m->status.finished)
+        return NULL;
+    return &m->step_event;
+}
+
+static bool same_tp(const sim_event *e, const char *topic, int32_t partition) {
+    return e && e->partition == partition && e->topic[0] && !strcmp(e->topic, topic);
+}
+
+/* The followed parcel's mark: ">#12" plus what this room knows of it. */
+static void parcel_mark(sim_vt_line *l, const sim_vm_parcel *pc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void parcel_mark(sim_vt_line *l, const sim_vm_parcel *pc, const char *fmt, ...) {
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    bool bad = pc->lost || pc->duplicated || pc->err;
+    char tail[192];
+    snprintf(tail, sizeof tail, " >#%lld%s", (long long)pc->record_id, buf);
+    /* the mark goes at the end of the row, over the least useful columns if need be */
+    int w = sim_vt_width(tail);
+    if (l->cols + w > l->limit) {
+        int keep = l->limit - w;
+        if (keep < 0)
+            keep = 0;
+        char cut[SIM_VT_LINE_BYTES];
+        sim_vt_clip(cut, sizeof cut, l->text, keep, false);
+        l->len = strlen(cut);
+        l->cols = sim_vt_width(cut);
+        for (int i = 0; i < l->n_spans; i++)
+            if (l->spans[i].end > l->len)
+                l->spans[i].end = l->len;
+    }
+    sim_vt_line_add(l, bad ? SIM_ST_ERR : SIM_ST_HILITE, "%s", tail);
+}
+
 /* Draws "+N more" on the last row when a list has more items than rows. Returns the rows
  * left for items. */
 static int list_rows(const sim_vt_rect *r, int items, sim_view_lang lang) {
@@ -132,9 +180,16 @@ static void draw_desk(const sim_vt_rect *r, const sim_view_model *m) {
         draw_line(r->y + 1, r->x, &l);
         return;
     }
+    const sim_event *se = step_event(m);
+    const sim_vm_parcel *pc = &m->parcel;
     for (int i = 0; i < m->n_desk && i < r->h - 1; i++) {
+        const sim_vm_desk_row *d = &m->desk[i];
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_desk(&l, m->lang, &m->desk[i]);
+        sim_vt_row_desk(&l, m->lang, d);
+        if (se && se->record_id >= 0 && (uint64_t)se->record_id == d->record_id)
+            hilite(&l);
+        if (pc->active && pc->record_id >= 0 && (uint64_t)pc->record_id == d->record_id)
+            parcel_mark(&l, pc, "%s", pc->err ? " !" : "");
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }
@@ -161,9 +216,19 @@ static void draw_sorting(const sim_vt_rect *r, const sim_view_model *m) {
     for (int i = 0; i < m->n_parts && i < rows; i++)
         if (sim_vt_tp_cols(m->parts[i].topic, m->parts[i].partition) > cols)
             cols = sim_vt_tp_cols(m->parts[i].topic, m->parts[i].partition);
+    const sim_event *se = step_event(m);
+    if (se && sim_event_room(se) != SIM_ROOM_SORTING && sim_event_room(se) != SIM_ROOM_DESK)
+        se = NULL;
+    const sim_vm_parcel *pc = &m->parcel;
     for (int i = 0; i < m->n_parts && i < rows; i++) {
+        const sim_vm_partition *p = &m->parts[i];
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_partition(&l, m->lang, &m->parts[i], m->batch_size, cols + 1);
+        sim_vt_row_partition(&l, m->lang, p, m->batch_size, cols + 1);
+        if (se && same_tp(se, p->topic, p->partition))
+            hilite(&l);
+        if (pc->active && pc->batch_id >= 0 && pc->partition == p->partition &&
+            !strcmp(pc->topic, p->topic))
+            parcel_mark(&l, pc, " b%lld:%d", (long long)pc->batch_id, (int)pc->batch_pos + 1);
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }
@@ -176,9 +241,19 @@ static void draw_trucks(const sim_vt_rect *r, const sim_view_model *m) {
     sim_vt_row_header(&l, m->lang, SIM_L_TRUCKS, NULL);
     draw_line(r->y, r->x, &l);
     int rows = list_rows(r, m->n_nodes, m->lang);
+    const sim_event *se = step_event(m);
+    if (se && sim_event_room(se) != SIM_ROOM_TRUCKS)
+        se = NULL;
+    const sim_vm_parcel *pc = &m->parcel;
     for (int i = 0; i < m->n_nodes && i < rows; i++) {
+        const sim_vm_node *n = &m->nodes[i];
+        bool mine = pc->active && pc->corr_id >= 0 && pc->node == n->id;
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_node(&l, m->lang, &m->nodes[i]);
+        sim_vt_row_node_mark(&l, m->lang, n, mine ? pc->corr_id : -1);
+        if (se && se->node == n->id)
+            hilite(&l);
+        if (mine)
+            parcel_mark(&l, pc, "@#%d%s", (int)pc->corr_id, pc->acked ? " ok" : "");
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }
@@ -201,9 +276,24 @@ static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
     for (int i = 0; i < m->n_map && i < rows; i++)
         if (sim_vt_tp_cols(m->map[i].topic, m->map[i].partition) > cols)
             cols = sim_vt_tp_cols(m->map[i].topic, m->map[i].partition);
+    const sim_event *se = step_event(m);
+    if (se && sim_event_room(se) != SIM_ROOM_MAP)
+        se = NULL;
+    const sim_vm_parcel *pc = &m->parcel;
     for (int i = 0; i < m->n_map && i < rows; i++) {
+        const sim_vm_map_row *mr = &m->map[i];
         sim_vt_line_init(&l, r->w);
-        sim_vt_row_map(&l, m->lang, &m->map[i], cols + 1);
+        sim_vt_row_map(&l, m->lang, mr, cols + 1);
+        if (se && same_tp(se, mr->topic, mr->partition))
+            hilite(&l);
+        if (pc->active && pc->offset >= 0 && pc->partition == mr->partition &&
+            !strcmp(pc->topic, mr->topic)) {
+            char to[48];
+            sim_vt_ids(to, sizeof to, pc->replicated, pc->n_replicated);
+            parcel_mark(&l, pc, "@%lld+%s%s%s", (long long)pc->offset, to,
+                        pc->lost ? (m->lang == SIM_LANG_ZH ? " 丢失" : " LOST") : "",
+                        pc->duplicated ? (m->lang == SIM_LANG_ZH ? " 重复" : " DUP") : "");
+        }
         draw_line(r->y + 1 + i, r->x, &l);
     }
 }
@@ -219,20 +309,73 @@ static void draw_trace(const sim_vt_rect *r, const sim_view_model *m) {
     int first = m->n_trace > rows ? m->n_trace - rows : 0;
     for (int i = first; i < m->n_trace; i++) {
         sim_vt_line_init(&l, r->w);
+        /* the event the last step let through is marked: the class sees which line moved */
+        bool released = m->status.last_released && m->trace_seq[i] == m->status.last_released;
         bool bad = strstr(m->trace[i], "down") || strstr(m->trace[i], "fault") ||
                    strstr(m->trace[i], "_ERROR") || strstr(m->trace[i], "NOT_") ||
-                   strstr(m->trace[i], "TIMED_OUT");
-        sim_vt_line_add(&l, bad ? SIM_ST_WARN : SIM_ST_NORMAL, "%s", m->trace[i]);
+                   strstr(m->trace[i], "TIMED_OUT") || strstr(m->trace[i], "truncated");
+        sim_vt_line_add(&l, released ? SIM_ST_HILITE : SIM_ST_DIM, "%s", released ? ">" : " ");
+        sim_vt_line_add(&l, released ? SIM_ST_HILITE : bad ? SIM_ST_WARN : SIM_ST_NORMAL, "%s",
+                        m->trace[i]);
         draw_line(r->y + 1 + (i - first), r->x, &l);
     }
 }
 
-static void draw_help(int rows, int cols, sim_view_lang lang) {
-    const char *const *h = sim_vt_help_lines(lang);
-    int n = 0, w = 0;
-    for (; h[n]; n++)
-        if (sim_vt_width(h[n]) > w)
-            w = sim_vt_width(h[n]);
+/* The followed parcel's history: each stop with its simulated time, loss in red. */
+static void draw_history(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_line l;
+    const sim_vm_parcel *pc = &m->parcel;
+    if (r->h == 0)
+        return;
+    char title[96];
+    if (pc->record_id >= 0)
+        snprintf(title, sizeof title, "#%lld%s%s", (long long)pc->record_id,
+                 pc->key[0] ? " " : "", pc->key);
+    else
+        snprintf(title, sizeof title, "%s", pc->key);
+    sim_vt_line_init(&l, r->w);
+    sim_vt_line_add(&l, SIM_ST_HEADER, "== %s %s %s ", sim_vt_label_text(m->lang, SIM_L_HISTORY),
+                    sim_vt_label_text(m->lang, SIM_L_FOLLOW), title);
+    sim_vt_line_fill(&l, SIM_ST_HEADER, '=');
+    draw_line(r->y, r->x, &l);
+    int rows = r->h - 1;
+    int first = pc->n_history > rows ? pc->n_history - rows : 0;
+    for (int i = first; i < pc->n_history; i++) {
+        const sim_event *e = &pc->history[i];
+        char text[SIM_VT_LINE_BYTES];
+        sim_vt_explain(text, sizeof text, m->lang, e);
+        bool bad = e->err || !strcmp(e->kind, "log.truncated");
+        sim_vt_line_init(&l, r->w);
+        sim_vt_line_add(&l, SIM_ST_DIM, "%8.3f ", (double)e->t_us / 1e6);
+        sim_vt_add_cut(&l, bad ? SIM_ST_ERR : SIM_ST_NORMAL, text);
+        draw_line(r->y + 1 + (i - first), r->x, &l);
+    }
+}
+
+/* The help box: page 1 the keys, page 2 the legend of every symbol and the errors. */
+static void draw_help(int rows, int cols, sim_view_lang lang, int page) {
+    const char *rows_text[64];
+    char errs[24][SIM_VT_LINE_BYTES / 4];
+    int n = 0;
+    const char *const *h = page == 2 ? sim_vt_legend_lines(lang) : sim_vt_help_lines(lang);
+    for (; h[n] && n < 32; n++)
+        rows_text[n] = h[n];
+    if (page == 2) {
+        for (int i = 0; i < sim_vt_error_count() && i < 24 && n < 63; i++) {
+            int32_t code = sim_vt_error_code(i);
+            const char *name = kw_err_name((kw_err)code);
+            snprintf(errs[i], sizeof errs[i], "%s: %s", name ? name : "?",
+                     sim_vt_error_text(lang, code));
+            rows_text[n++] = errs[i];
+        }
+    }
+    /* what does not fit the screen is left out (the box keeps its frame) */
+    if (n > rows - 2)
+        n = rows - 2 > 0 ? rows - 2 : 0;
+    int w = 0;
+    for (int i = 0; i < n; i++)
+        if (sim_vt_width(rows_text[i]) > w)
+            w = sim_vt_width(rows_text[i]);
     w += 4;
     if (w > cols)
         w = cols;
@@ -245,7 +388,8 @@ static void draw_help(int rows, int cols, sim_view_lang lang) {
         sim_vt_line_init(&l, w);
         if (i == 0 || i == hh - 1) {
             if (i == 0)
-                sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ", sim_vt_label_text(lang, SIM_L_HELP));
+                sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ",
+                                sim_vt_label_text(lang, page == 2 ? SIM_L_LEGEND : SIM_L_HELP));
             else
                 sim_vt_line_add(&l, SIM_ST_TITLE, "+");
             l.limit = w - 1;
@@ -254,7 +398,9 @@ static void draw_help(int rows, int cols, sim_view_lang lang) {
             sim_vt_line_add(&l, SIM_ST_TITLE, "+");
         } else {
             sim_vt_line_add(&l, SIM_ST_TITLE, "| ");
-            sim_vt_line_add(&l, SIM_ST_TITLE, "%s", h[i - 1]);
+            l.limit = w - 1;
+            sim_vt_add_cut(&l, SIM_ST_TITLE, rows_text[i - 1]);
+            l.limit = w;
             if (w - 1 > l.cols)
                 sim_vt_line_add(&l, SIM_ST_TITLE, "%*s", w - 1 - l.cols, "");
             sim_vt_line_add(&l, SIM_ST_TITLE, "|");
@@ -292,7 +438,10 @@ static void draw_frame(const sim_view_model *m) {
     draw_sorting(&lay.sorting, m);
     draw_trucks(&lay.trucks, m);
     draw_map(&lay.map, m);
-    draw_trace(&lay.trace, m);
+    if (m->parcel.active)
+        draw_history(&lay.trace, m);
+    else
+        draw_trace(&lay.trace, m);
     sim_vt_line_init(&l, lay.footer.w);
     sim_vt_row_footer(&l, m);
     draw_line(lay.footer.y, 0, &l);
@@ -301,7 +450,7 @@ static void draw_frame(const sim_view_model *m) {
     sim_vt_row_keys(&l, m);
     draw_line(lay.footer.y + 1, 0, &l);
     if (m->show_help)
-        draw_help(rows, cols, m->lang);
+        draw_help(rows, cols, m->lang, m->show_help);
     refresh();
 }
 
@@ -316,14 +465,17 @@ typedef enum prompt_kind {
     PROMPT_ERROR,         /* e: which error */
     PROMPT_DROP,          /* d: broker id */
     PROMPT_RTT,           /* r: broker id */
+    PROMPT_FOLLOW,        /* /: a parcel number or key, then Enter */
 } prompt_kind;
 
 typedef struct ui {
     sim_runner *r;
+    sim_view_feed *feed;
     const sim_scenario *s;
     sim_view_model *m;
     prompt_kind prompt;
-    char input[12];
+    char input[SIM_VM_NAME];
+    int room; /* the selected room (sim_room): `n` runs to its next event */
     int leader_partition;
     int64_t message_until; /* wall ms; 0 = the message is a prompt and stays */
     bool quit;
@@ -359,7 +511,17 @@ static void say(ui *u, int64_t for_ms, const char *fmt, ...) {
     vsnprintf(u->m->message, sizeof u->m->message, fmt, ap);
     va_end(ap);
     u->message_until = for_ms > 0 ? wall_ms() + for_ms : 0;
+    u->m->message_is_prompt = for_ms <= 0;
 }
+
+/* say() in the class's language: both formats take the same arguments in the same order. */
+#define SAY(u, ms, en, zh, ...)                                                                    \
+    do {                                                                                           \
+        if ((u)->m->lang == SIM_LANG_ZH)                                                           \
+            say(u, ms, zh, __VA_ARGS__);                                                           \
+        else                                                                                       \
+            say(u, ms, en, __VA_ARGS__);                                                           \
+    } while (0)
 
 static void ask(ui *u, prompt_kind p) {
     int brokers = u->s->cluster.brokers;
@@ -367,29 +529,39 @@ static void ask(ui *u, prompt_kind p) {
     u->input[0] = '\0';
     switch (p) {
     case PROMPT_DOWN:
-        say(u, 0, "broker DOWN: which id (1..%d)? [Esc cancels]", brokers);
+        SAY(u, 0, "broker DOWN: which id (1..%d)? [Esc cancels]",
+            "让 broker 宕机: 编号 (1..%d)? [Esc 取消]", brokers);
         break;
     case PROMPT_UP:
-        say(u, 0, "broker UP: which id (1..%d)? [Esc cancels]", brokers);
+        SAY(u, 0, "broker UP: which id (1..%d)? [Esc cancels]", "恢复 broker: 编号 (1..%d)? [Esc 取消]",
+            brokers);
         break;
     case PROMPT_LEADER_PART:
-        say(u, 0, "move leader: partition of %s (0..%d)%s? [Esc cancels]", workload_topic(u),
+        SAY(u, 0, "move leader: partition of %s (0..%d)%s? [Esc cancels]",
+            "移动首领: %s 的分区 (0..%d)%s? [Esc 取消]", workload_topic(u),
             topic_partitions(u) - 1, topic_partitions(u) > 10 ? " + Enter" : "");
         break;
     case PROMPT_LEADER_BROKER:
-        say(u, 0, "move leader of %s-%d to broker (1..%d)? [Esc cancels]", workload_topic(u),
+        SAY(u, 0, "move leader of %s-%d to broker (1..%d)? [Esc cancels]",
+            "把 %s-%d 的首领移到 broker (1..%d)? [Esc 取消]", workload_topic(u),
             u->leader_partition, brokers);
         break;
     case PROMPT_ERROR:
-        say(u, 0, "error for the next %d Produce: 1 %s 2 %s 3 %s", FAULT_COUNT, g_inject[0].name,
+        SAY(u, 0, "error for the next %d Produce: 1 %s 2 %s 3 %s",
+            "给后续 %d 个 Produce 注入错误: 1 %s 2 %s 3 %s", FAULT_COUNT, g_inject[0].name,
             g_inject[1].name, g_inject[2].name);
         break;
     case PROMPT_DROP:
-        say(u, 0, "drop the next %d responses of broker (1..%d)? [Esc cancels]", FAULT_COUNT,
-            brokers);
+        SAY(u, 0, "drop the next %d responses of broker (1..%d)? [Esc cancels]",
+            "丢弃 broker 的后续 %d 个响应, 编号 (1..%d)? [Esc 取消]", FAULT_COUNT, brokers);
         break;
     case PROMPT_RTT:
-        say(u, 0, "RTT +100/+500/0 ms (cycles) on broker (1..%d)? [Esc cancels]", brokers);
+        SAY(u, 0, "RTT +100/+500/0 ms (cycles) on broker (1..%d)? [Esc cancels]",
+            "往返延迟 +100/+500/0 毫秒 (轮换), broker 编号 (1..%d)? [Esc 取消]", brokers);
+        break;
+    case PROMPT_FOLLOW:
+        SAY(u, 0, "follow parcel: number or key, then Enter: %s",
+            "跟踪包裹: 编号或键, 再按回车: %s", u->input);
         break;
     case PROMPT_NONE:
         break;
@@ -401,9 +573,9 @@ static void apply_fault(ui *u, const sim_fault *f) {
     char err[256], desc[128];
     sim_fault_describe(f, desc, sizeof desc);
     if (sim_runner_fault(u->r, f, err, sizeof err) == 0)
-        say(u, MESSAGE_MS, "fault: %s", desc);
+        SAY(u, MESSAGE_MS, "fault: %s", "故障: %s", desc);
     else
-        say(u, MESSAGE_MS, "fault refused: %s", err);
+        SAY(u, MESSAGE_MS, "fault refused: %s", "故障被拒绝: %s", err);
 }
 
 static sim_fault fault_of(sim_fault_kind kind) {
@@ -451,7 +623,7 @@ static void answer(ui *u, int value) {
         break;
     case PROMPT_ERROR:
         if (value < 1 || value > (int)(sizeof g_inject / sizeof g_inject[0])) {
-            say(u, MESSAGE_MS, "no error %d (choose 1..3)", value);
+            SAY(u, MESSAGE_MS, "no error %d (choose 1..3)", "没有错误 %d (请选 1..3)", value);
             break;
         }
         f = fault_of(SIM_FAULT_INJECT_ERROR);
@@ -474,6 +646,7 @@ static void answer(ui *u, int value) {
         apply_fault(u, &f);
         break;
     }
+    case PROMPT_FOLLOW:
     case PROMPT_NONE:
         break;
     }
@@ -491,11 +664,36 @@ static int prompt_max(const ui *u) {
     }
 }
 
+/* The `/` prompt takes a number or a key, up to Enter. */
+static void follow_key(ui *u, int ch) {
+    size_t n = strlen(u->input);
+    if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0) {
+        u->input[n - 1] = '\0';
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        u->prompt = PROMPT_NONE;
+        if (sim_view_feed_follow(u->feed, u->input))
+            SAY(u, MESSAGE_MS, "following %s: its stops are marked >#N in every room",
+                "跟踪 %s: 各房间用 >#N 标出它", u->input);
+        else
+            SAY(u, MESSAGE_MS, "following nothing%s", "取消跟踪%s", "");
+        return;
+    } else if (ch >= 0x21 && ch < 0x7f && n + 1 < sizeof u->input) {
+        u->input[n] = (char)ch;
+        u->input[n + 1] = '\0';
+    }
+    ask(u, PROMPT_FOLLOW);
+    u->prompt = PROMPT_FOLLOW;
+}
+
 static void prompt_key(ui *u, int ch) {
     size_t n = strlen(u->input);
     if (ch == 27) { /* Esc */
         u->prompt = PROMPT_NONE;
-        say(u, MESSAGE_MS, "cancelled");
+        SAY(u, MESSAGE_MS, "cancelled%s", "已取消%s", "");
+        return;
+    }
+    if (u->prompt == PROMPT_FOLLOW) {
+        follow_key(u, ch);
         return;
     }
     if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0) {
@@ -521,42 +719,77 @@ static void prompt_key(ui *u, int ch) {
 static void change_speed(ui *u, double factor) {
     sim_clock *c = sim_runner_clock(u->r);
     sim_runner_set_speed(u->r, sim_clock_speed(c) * factor);
-    say(u, MESSAGE_MS, "speed x%.3g", sim_clock_speed(c));
+    SAY(u, MESSAGE_MS, "speed x%.3g", "速度 x%.3g", sim_clock_speed(c));
+}
+
+/* A run-to key: events go through one by one until the one asked for. */
+static void run_to(ui *u, sim_run_to_what what) {
+    if (u->m->status.finished) {
+        SAY(u, MESSAGE_MS, "the run is over: nothing left to step (q quits)%s",
+            "运行已结束: 没有可单步的事件 (q 退出)%s", "");
+        return;
+    }
+    sim_runner_run_to(u->r, what, u->room);
+    u->m->message[0] = '\0';
 }
 
 static void key(ui *u, int ch) {
-    if (u->m->show_help) { /* any key closes the help */
-        u->m->show_help = false;
+    if (u->m->show_help) { /* ? again turns the page, any other key closes the help */
+        u->m->show_help = ch == '?' && u->m->show_help == 1 ? 2 : 0;
         return;
     }
     if (u->prompt != PROMPT_NONE) {
         prompt_key(u, ch);
         return;
     }
+    const sim_vm_status *st = &u->m->status;
     switch (ch) {
     case 'q':
     case 'Q':
         u->quit = true;
         break;
     case ' ':
-        if (u->m->status.stepping) {
-            sim_runner_set_step(u->r, false);
-            say(u, MESSAGE_MS, "step mode off");
-        } else if (u->m->status.paused) { /* the user's pause, not the step gate's */
+        /* space always toggles: held (paused or stepping) runs again, running holds */
+        if (st->finished) {
+            SAY(u, MESSAGE_MS, "the run is over: q quits and prints the audit%s",
+                "运行已结束: q 退出并打印审计%s", "");
+        } else if (st->stepping || st->paused) {
             sim_runner_resume(u->r);
-            say(u, MESSAGE_MS, "resumed");
+            SAY(u, MESSAGE_MS, "resumed%s", "继续运行%s", "");
         } else {
             sim_runner_pause(u->r);
-            say(u, MESSAGE_MS, "paused: the simulation clock stands still (space resumes)");
+            SAY(u, MESSAGE_MS, "paused: simulated time stands still (s steps, space resumes)%s",
+                "已暂停: 模拟时间静止 (s 单步, 空格继续)%s", "");
         }
         break;
     case 's':
-        if (!sim_bus_stepping(sim_runner_bus(u->r))) {
-            sim_runner_set_step(u->r, true);
-            say(u, MESSAGE_MS, "step mode: s lets one event through, space leaves");
+        if (st->finished) {
+            SAY(u, MESSAGE_MS, "the run is over: nothing left to step (q quits)%s",
+                "运行已结束: 没有可单步的事件 (q 退出)%s", "");
         } else {
             sim_runner_step_once(u->r);
+            u->m->message[0] = '\0'; /* the bottom line is the step's explanation */
         }
+        break;
+    case 'n':
+        run_to(u, SIM_RUN_TO_ROOM);
+        break;
+    case 'f':
+        run_to(u, SIM_RUN_TO_FAULT);
+        break;
+    case 'x':
+        run_to(u, SIM_RUN_TO_ERROR);
+        break;
+    case 'T':
+        run_to(u, SIM_RUN_TO_LOSS);
+        break;
+    case '\t':
+        u->room = (u->room + 1) % SIM_ROOM_SIM;
+        SAY(u, MESSAGE_MS, "room: %s (n runs to its next event)", "房间: %s (n 快进到它的下一个事件)",
+            sim_vt_room_name(u->m->lang, u->room));
+        break;
+    case '/':
+        ask(u, PROMPT_FOLLOW);
         break;
     case '+':
     case '=':
@@ -574,7 +807,7 @@ static void key(ui *u, int ch) {
         break;
     case 'l':
         if (topic_partitions(u) <= 0)
-            say(u, MESSAGE_MS, "no topic to move a leader of");
+            SAY(u, MESSAGE_MS, "no topic to move a leader of%s", "没有可移动首领的主题%s", "");
         else if (topic_partitions(u) == 1) {
             u->prompt = PROMPT_LEADER_PART; /* one partition: nothing to ask */
             answer(u, 0);
@@ -596,7 +829,7 @@ static void key(ui *u, int ch) {
         break;
     case '?':
     case 'h':
-        u->m->show_help = true;
+        u->m->show_help = 1;
         break;
     default:
         break;
@@ -694,7 +927,7 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    ui u = {.r = r, .s = sim_runner_scenario(r), .m = m};
+    ui u = {.r = r, .feed = feed, .s = sim_runner_scenario(r), .m = m};
     const int64_t frame_ms = 1000 / opts.fps;
     int64_t next_frame = 0;
     while (!u.quit && !g_quit_signal) {
@@ -706,9 +939,11 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
                 break;
             if (u.message_until > 0 && now >= u.message_until) {
                 m->message[0] = '\0';
+                m->message_is_prompt = false;
                 u.message_until = 0;
             }
             sim_view_feed_sample(feed, m, now);
+            m->status.room = u.room;
             draw_frame(m);
             next_frame = now + frame_ms;
         }

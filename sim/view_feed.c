@@ -41,6 +41,29 @@ typedef struct map_state {
     int64_t changed_wall_ms; /* -1 = never changed while watched */
 } map_state;
 
+/* A batch on its way: which truck (request) carries it to which broker. */
+typedef struct batch_trip {
+    uint64_t batch_id;
+    int32_t node;
+    int32_t corr;     /* -1 until the request.sent that follows its drain */
+    int32_t n_records;
+} batch_trip;
+
+/* Offsets [from, to) of one partition acknowledged to the producer by broker `node`. */
+typedef struct ack_range {
+    int part; /* index in scenario order (map rows) */
+    int32_t node;
+    int64_t from, to;
+} ack_range;
+
+typedef struct trunc_state {
+    int64_t from, to, acked;
+    int32_t node;
+} trunc_state;
+
+#define TRIPS 1024
+#define AUDIT_EVERY_MS 1000
+
 typedef struct sample_point {
     int64_t sim_ms;
     uint64_t requests;
@@ -65,7 +88,21 @@ struct sim_view_feed {
     double req_rate;
 
     bool audit_done;
-    int64_t lost, duplicated;
+    int64_t lost, duplicated, reordered;
+    int64_t audit_next_wall_ms; /* the live audit runs again at this wall time */
+    bool audit_soon;            /* a truncation or leader change: audit at the next sample */
+
+    bool has_step_event;
+    sim_event step_event; /* the last event a step let through */
+
+    batch_trip trips[TRIPS]; /* ring of recent drains */
+    int trips_head;
+
+    ack_range *acks; /* acknowledged offset ranges (merged), for truncation counts */
+    size_t n_acks, cap_acks;
+    trunc_state trunc[SIM_VM_MAX_PARTS];
+
+    sim_vm_parcel parcel; /* the followed parcel (`/`) */
 };
 
 sim_view_feed *sim_view_feed_new(sim_runner *r) {
@@ -78,7 +115,9 @@ sim_view_feed *sim_view_feed_new(sim_runner *r) {
         return NULL;
     }
     f->r = r;
-    f->lost = f->duplicated = -1;
+    f->lost = f->duplicated = f->reordered = -1;
+    for (int i = 0; i < SIM_VM_MAX_PARTS; i++)
+        f->trunc[i].from = -1;
     for (int i = 0; i < SIM_VM_MAX_PARTS; i++)
         f->map[i].changed_wall_ms = -1;
     if (r) {
@@ -94,6 +133,7 @@ void sim_view_feed_destroy(sim_view_feed *f) {
     if (!f)
         return;
     free(f->chunk);
+    free(f->acks);
     free(f);
 }
 
@@ -171,9 +211,231 @@ static void trace_push(sim_view_feed *f, const sim_event *e) {
         f->trace_head = (f->trace_head + 1) % SIM_VM_MAX_TRACE;
 }
 
+/* Index of a topic-partition in scenario order (the map's rows), -1 when unknown. */
+static int part_index(const sim_view_feed *f, const char *topic, int32_t partition) {
+    if (!f->r || partition < 0)
+        return -1;
+    const sim_scenario *s = sim_runner_scenario(f->r);
+    int idx = 0;
+    for (int t = 0; t < s->cluster.n_topics; t++) {
+        if (!strcmp(s->cluster.topics[t].name, topic))
+            return partition < s->cluster.topics[t].partitions && idx + partition < SIM_VM_MAX_PARTS
+                       ? idx + partition
+                       : -1;
+        idx += s->cluster.topics[t].partitions;
+    }
+    return -1;
+}
+
+static batch_trip *trip_of(sim_view_feed *f, uint64_t batch_id) {
+    for (int i = 0; i < TRIPS; i++) {
+        batch_trip *t = &f->trips[(f->trips_head + TRIPS - 1 - i) % TRIPS];
+        if (t->batch_id == batch_id)
+            return t;
+    }
+    return NULL;
+}
+
+static void note_ack(sim_view_feed *f, int part, int32_t node, int64_t from, int64_t to) {
+    if (part < 0 || to <= from)
+        return;
+    for (size_t i = 0; i < f->n_acks; i++) {
+        ack_range *a = &f->acks[i];
+        if (a->part == part && a->node == node && (a->to == from || a->from == to)) {
+            if (a->to == from)
+                a->to = to;
+            else
+                a->from = from;
+            return;
+        }
+    }
+    if (f->n_acks == f->cap_acks) {
+        size_t nc = f->cap_acks ? f->cap_acks * 2 : 256;
+        ack_range *na = realloc(f->acks, nc * sizeof *na);
+        if (!na)
+            return;
+        f->acks = na;
+        f->cap_acks = nc;
+    }
+    f->acks[f->n_acks++] = (ack_range){part, node, from, to};
+}
+
+/* Acknowledged offsets of broker `node`'s log in [from, to); with `remove`, they are gone
+ * (a truncation removed them). */
+static int64_t acked_in(sim_view_feed *f, int part, int32_t node, int64_t from, int64_t to,
+                        bool remove) {
+    int64_t n = 0;
+    for (size_t i = 0; i < f->n_acks; i++) {
+        ack_range *a = &f->acks[i];
+        if (a->part != part || a->node != node)
+            continue;
+        int64_t lo = a->from > from ? a->from : from, hi = a->to < to ? a->to : to;
+        if (hi <= lo)
+            continue;
+        n += hi - lo;
+        if (remove) {
+            /* keep what lies below the cut (truncation removes a suffix of the log) */
+            if (a->from >= from)
+                a->to = a->from;
+            else
+                a->to = from;
+        }
+    }
+    return n;
+}
+
+/* The followed parcel: adds an event to its history. */
+static void parcel_note(sim_vm_parcel *pc, const sim_event *e) {
+    if (pc->n_history == SIM_VM_MAX_HISTORY) {
+        memmove(&pc->history[0], &pc->history[1], (SIM_VM_MAX_HISTORY - 1) * sizeof pc->history[0]);
+        pc->n_history--;
+    }
+    pc->history[pc->n_history++] = *e;
+    pc->n_history_total++;
+}
+
+static bool parcel_tp(const sim_vm_parcel *pc, const sim_event *e) {
+    return pc->partition >= 0 && e->partition == pc->partition && !strcmp(e->topic, pc->topic);
+}
+
+/* Follows the parcel through the rooms: the desk, its batch, its truck, the broker's log. */
+static void fold_parcel(sim_view_feed *f, const sim_event *e) {
+    sim_vm_parcel *pc = &f->parcel;
+    const char *k = e->kind;
+    if (!pc->active)
+        return;
+    if (pc->record_id < 0 && pc->key[0] && !strcmp(k, "record.partitioned")) {
+        /* following a key: the next parcel with that key */
+        const char *kp = strstr(e->detail, "key=");
+        size_t n = strlen(pc->key);
+        if (kp && !strncmp(kp + 4, pc->key, n) && (kp[4 + n] == '\0' || kp[4 + n] == ' '))
+            pc->record_id = e->record_id;
+    }
+    if (e->source == SIM_SRC_PRODUCER && e->record_id == pc->record_id &&
+        starts_with(k, "record.")) {
+        if (e->topic[0])
+            copy_name(pc->topic, sizeof pc->topic, e->topic);
+        if (e->partition >= 0)
+            pc->partition = e->partition;
+        if (!strcmp(k, "record.appended")) {
+            pc->batch_id = e->batch_id;
+            pc->batch_pos = e->count > 0 ? e->count - 1 : 0;
+        }
+        if (!strcmp(k, "record.failed"))
+            pc->err = e->err ? e->err : -1;
+        parcel_note(pc, e);
+        return;
+    }
+    if (pc->batch_id < 0)
+        return;
+    if (e->source == SIM_SRC_PRODUCER && e->batch_id == pc->batch_id) {
+        if (!strcmp(k, "batch.drained")) {
+            pc->node = e->node;
+            pc->corr_id = -1;
+        } else if (!strcmp(k, "batch.completed")) {
+            if (e->err == 0) {
+                pc->acked = true;
+                pc->offset = e->offset + pc->batch_pos;
+            } else {
+                pc->err = e->err;
+            }
+        }
+        parcel_note(pc, e);
+        return;
+    }
+    if (e->source == SIM_SRC_PRODUCER && pc->corr_id < 0 && !strcmp(k, "request.sent") &&
+        e->node == pc->node) {
+        batch_trip *t = trip_of(f, (uint64_t)pc->batch_id);
+        if (t && t->corr == e->corr_id) {
+            pc->corr_id = e->corr_id;
+            parcel_note(pc, e);
+        }
+        return;
+    }
+    if (pc->corr_id >= 0 && e->corr_id == pc->corr_id && e->node == pc->node &&
+        (!strcmp(k, "response.received") || !strcmp(k, "request.timed_out") ||
+         !strcmp(k, "request.received"))) {
+        parcel_note(pc, e);
+        return;
+    }
+    if (e->source != SIM_SRC_BROKER || !parcel_tp(pc, e))
+        return;
+    if (!strcmp(k, "records.appended") && pc->corr_id >= 0 && e->corr_id == pc->corr_id) {
+        if (pc->offset >= 0 && pc->offset != e->offset + pc->batch_pos)
+            pc->duplicated = true;
+        pc->offset = e->offset + pc->batch_pos;
+        parcel_note(pc, e);
+    } else if (!strcmp(k, "records.appended") && pc->offset >= 0 && pc->corr_id >= 0 &&
+               e->corr_id >= 0 && e->corr_id != pc->corr_id && e->node == pc->node) {
+        /* another truck carried the same batch (a retry) and it was written again */
+    } else if (pc->offset >= 0 && e->offset <= pc->offset && pc->offset < e->offset_end) {
+        if (!strcmp(k, "replica.fetched")) {
+            if (pc->n_replicated < SIM_VM_MAX_REPLICAS)
+                pc->replicated[pc->n_replicated++] = e->node;
+            parcel_note(pc, e);
+        } else if (!strcmp(k, "log.truncated")) {
+            if (pc->acked)
+                pc->lost = true;
+            parcel_note(pc, e);
+        }
+    } else if (!strcmp(k, "hw.advanced") && pc->offset >= 0 && e->offset > pc->offset) {
+        /* committed: the first HW past its offset is worth a line */
+        bool seen = false;
+        for (int i = 0; i < pc->n_history; i++)
+            if (!strcmp(pc->history[i].kind, "hw.advanced"))
+                seen = true;
+        if (!seen)
+            parcel_note(pc, e);
+    }
+}
+
+/* What the cluster tells about acks and truncations (the map's loss columns). */
+static void fold_loss(sim_view_feed *f, const sim_event *e) {
+    const char *k = e->kind;
+    if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "batch.drained") && e->batch_id >= 0) {
+        batch_trip *t = &f->trips[f->trips_head];
+        f->trips_head = (f->trips_head + 1) % TRIPS;
+        *t = (batch_trip){(uint64_t)e->batch_id, e->node, -1, e->count};
+    } else if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "request.sent")) {
+        /* the drains just before it, to this node, are its load */
+        for (int i = 0; i < TRIPS; i++) {
+            batch_trip *t = &f->trips[(f->trips_head + TRIPS - 1 - i) % TRIPS];
+            if (t->batch_id == 0)
+                break;
+            if (t->node == e->node && t->corr < 0)
+                t->corr = e->corr_id;
+            else if (t->node == e->node)
+                break;
+        }
+    } else if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "batch.completed") && e->err == 0 &&
+               e->offset >= 0 && e->batch_id >= 0) {
+        batch_trip *t = trip_of(f, (uint64_t)e->batch_id);
+        note_ack(f, part_index(f, e->topic, e->partition), t ? t->node : -1, e->offset,
+                 e->offset + (e->count > 0 ? e->count : 1));
+    } else if (e->source == SIM_SRC_BROKER && !strcmp(k, "log.truncated")) {
+        int part = part_index(f, e->topic, e->partition);
+        if (part >= 0 && e->offset_end > e->offset) {
+            trunc_state *ts = &f->trunc[part];
+            ts->from = e->offset;
+            ts->to = e->offset_end;
+            ts->node = e->node;
+            ts->acked = acked_in(f, part, e->node, e->offset, e->offset_end, true);
+        }
+        f->audit_soon = true;
+    } else if (e->source == SIM_SRC_BROKER && !strcmp(k, "leader.changed")) {
+        f->audit_soon = true;
+    }
+}
+
 /* Folds an event into what the rooms show (everything but the trace tail). */
 static void fold(sim_view_feed *f, const sim_event *e) {
     const char *k = e->kind;
+    if (e->stepped) {
+        f->has_step_event = true;
+        f->step_event = *e;
+    }
+    fold_loss(f, e);
+    fold_parcel(f, e);
     if (e->source == SIM_SRC_PRODUCER) {
         if (starts_with(k, "record.")) {
             sim_vm_desk_row *row = desk_row(f, e->record_id, !strcmp(k, "record.sent"));
@@ -347,6 +609,7 @@ static void fill_sorting(sim_view_model *m, const kp_snap *snap) {
         for (int j = first; j < d->n_batches; j++) {
             const kp_snap_batch *b = &d->batches[j];
             sim_vm_batch *vb = &p->batches[p->n_batches++];
+            vb->batch_id = b->batch_id;
             vb->records = b->record_count;
             vb->bytes = b->bytes;
             vb->attempts = b->attempts;
@@ -405,6 +668,7 @@ static uint64_t isr_signature(const int32_t *isr, int n) {
 }
 
 static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const sim_scenario *s) {
+    /* Rows are in scenario order, the order part_index() counts in. */
     m->n_map = m->n_map_total = 0;
     for (int t = 0; t < s->cluster.n_topics; t++) {
         const sim_topic_spec *ts = &s->cluster.topics[t];
@@ -428,6 +692,30 @@ static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const s
             memcpy(row->replicas, info.replicas, (size_t)row->n_replicas * sizeof(int32_t));
             row->n_isr = info.n_isr < SIM_VM_MAX_REPLICAS ? info.n_isr : SIM_VM_MAX_REPLICAS;
             memcpy(row->isr, info.isr, (size_t)row->n_isr * sizeof(int32_t));
+            row->log_end_offset = info.log_end_offset;
+            for (int q = 0; q < row->n_replicas; q++)
+                row->replica_end[q] = info.replica_log_end[q];
+            const trunc_state *tr = &f->trunc[idx];
+            row->trunc_from = tr->from;
+            row->trunc_to = tr->to;
+            row->trunc_acked = tr->from >= 0 ? tr->acked : -1;
+            row->trunc_node = tr->node;
+            row->trunc_pending = false;
+            /* Before the cut: a replica (the old leader) holding offsets the leader does not
+             * have will lose them when it rejoins; how many were acknowledged is known now. */
+            if (tr->from < 0 || tr->to <= tr->from) {
+                for (int q = 0; q < row->n_replicas; q++) {
+                    if (row->replicas[q] == info.leader || info.leader < 0 ||
+                        row->replica_end[q] <= info.log_end_offset)
+                        continue;
+                    row->trunc_from = info.log_end_offset;
+                    row->trunc_to = row->replica_end[q];
+                    row->trunc_node = row->replicas[q];
+                    row->trunc_pending = true;
+                    row->trunc_acked = acked_in(f, idx, row->replicas[q], info.log_end_offset,
+                                                row->replica_end[q], false);
+                }
+            }
             /* A change in leader, epoch or ISR lights the row up for a few seconds. */
             map_state *ms = &f->map[idx];
             uint64_t sig = isr_signature(info.isr, info.n_isr);
@@ -463,17 +751,66 @@ static double request_rate(sim_view_feed *f, int64_t sim_ms, uint64_t requests) 
     return f->req_rate; /* paused: the last rate stays on screen */
 }
 
+bool sim_view_feed_follow(sim_view_feed *f, const char *query) {
+    sim_vm_parcel *pc = &f->parcel;
+    memset(pc, 0, sizeof *pc);
+    pc->record_id = -1;
+    pc->partition = -1;
+    pc->batch_id = -1;
+    pc->batch_pos = -1;
+    pc->corr_id = -1;
+    pc->node = -1;
+    pc->offset = -1;
+    if (!query)
+        return false;
+    while (*query == ' ' || *query == '#')
+        query++;
+    if (!*query)
+        return false;
+    char *end;
+    long long id = strtoll(query, &end, 10);
+    if (end != query && *end == '\0' && id >= 0) {
+        pc->record_id = id;
+    } else {
+        copy_name(pc->key, sizeof pc->key, query);
+        for (int i = 0; i < f->n_desk; i++)
+            if (!strcmp(f->desk[i].key, pc->key)) {
+                pc->record_id = (int64_t)f->desk[i].record_id;
+                break;
+            }
+    }
+    pc->active = true;
+    /* What the desk still shows of it counts as its first stop. */
+    sim_vm_desk_row *row = pc->record_id >= 0 ? desk_row(f, pc->record_id, false) : NULL;
+    if (row) {
+        copy_name(pc->topic, sizeof pc->topic, row->topic);
+        pc->partition = row->partition;
+        if (!pc->key[0])
+            copy_name(pc->key, sizeof pc->key, row->key);
+    }
+    return true;
+}
+
 void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) {
     f->wall_ms = wall_ms;
     sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
 
-    /* 1. Events: drain what the ring holds now (bounded, so a flood cannot hold the view). */
+    /* 1. Events: drain what the ring holds now (bounded, so a flood cannot hold the view).
+     * Their times become run time, as the header's t= is. */
+    int64_t start_us = 0;
+    if (f->r) {
+        sim_progress p0;
+        sim_runner_progress(f->r, &p0);
+        start_us = p0.start_us;
+    }
     if (bus) {
         size_t budget = SIM_VIEW_FEED_MAX_EVENTS_PER_SAMPLE, got;
         while (budget > 0 && (got = sim_bus_ring_read(
                                   bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) > 0) {
-            for (size_t i = 0; i < got; i++)
+            for (size_t i = 0; i < got; i++) {
+                f->chunk[i].t_us -= start_us;
                 fold(f, &f->chunk[i]);
+            }
             /* Only the newest events can stay in the trace tail: copy just those. */
             for (size_t i = got > SIM_VM_MAX_TRACE ? got - SIM_VM_MAX_TRACE : 0; i < got; i++)
                 trace_push(f, &f->chunk[i]);
@@ -483,9 +820,15 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     m->n_desk = f->n_desk;
     memcpy(m->desk, f->desk, (size_t)f->n_desk * sizeof f->desk[0]);
     m->n_trace = f->trace_len;
-    for (int i = 0; i < f->trace_len; i++)
-        sim_view_feed_format_event(&f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE], m->trace[i],
-                                   sizeof m->trace[i]);
+    for (int i = 0; i < f->trace_len; i++) {
+        const sim_event *te = &f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE];
+        sim_view_feed_format_event(te, m->trace[i], sizeof m->trace[i]);
+        m->trace_seq[i] = te->seq;
+    }
+    m->has_step_event = f->has_step_event;
+    if (f->has_step_event)
+        m->step_event = f->step_event;
+    m->parcel = f->parcel;
     if (!f->r) {
         fill_nodes(f, m, NULL, NULL, m->n_nodes > 0 ? m->n_nodes : 0);
         return;
@@ -502,13 +845,15 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     st->finished = pr.state == SIM_RUN_DONE;
     st->speed = pr.speed;
     st->sim_ms = pr.elapsed_ms;
-    /* The bus publishes an event, then holds its emitter at the step gate (sim/bus.h), so
-     * the held events are already counted: what has gone through is total - held. With the
-     * gate closed that number moves by exactly one per step. */
-    int held = sim_bus_step_waiting(bus);
-    uint64_t total = sim_bus_total(bus);
-    st->step_waiting = held;
-    st->events = total >= (uint64_t)held ? total - (uint64_t)held : 0;
+    st->sim_us = pr.elapsed_us;
+    /* Held events are not published (sim/bus.h): the total moves by exactly one per step. */
+    sim_bus_step_info gi;
+    sim_bus_step_state(bus, &gi);
+    st->step_waiting = gi.held;
+    st->steps = gi.on ? gi.steps : 0;
+    st->running_to = gi.running_to;
+    st->last_released = gi.last_released;
+    st->events = sim_bus_total(bus);
     st->events_dropped = sim_bus_ring_dropped(bus);
     m->batch_size = conf_int(s, "batch.size", 16384);
     m->linger_ms = conf_int(s, "linger.ms", 5);
@@ -542,15 +887,25 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
         ft->records_per_request = km.records_per_request_avg;
         ft->retries = (int64_t)km.record_retry_total;
     }
-    if (st->finished && !f->audit_done) {
-        /* Lost and duplicated need the logs read; once, when the run is over. */
+    /* Lost, duplicated and reordered come from reading the cluster's logs, as the audit does:
+     * live about once a second (and at once after a truncation or a leader change), a last
+     * time when the run is over. */
+    bool due = f->audit_soon || wall_ms >= f->audit_next_wall_ms;
+    if ((st->finished && !f->audit_done) || (!st->finished && due)) {
         sim_audit a;
+        int64_t t0 = wall_ms;
         if (sim_runner_audit(f->r, &a) == 0) {
             f->lost = a.lost;
             f->duplicated = a.duplicated;
+            f->reordered = a.reordered;
         }
-        f->audit_done = true;
+        (void)t0;
+        f->audit_soon = false;
+        f->audit_next_wall_ms = wall_ms + AUDIT_EVERY_MS;
+        if (st->finished)
+            f->audit_done = true;
     }
     ft->lost = f->lost;
     ft->duplicated = f->duplicated;
+    ft->reordered = f->reordered;
 }

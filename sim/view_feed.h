@@ -31,6 +31,11 @@ void sim_view_feed_destroy(sim_view_feed *f);
  * left as they are. `wall_ms` is the caller's monotonic wall time (for rates). */
 void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms);
 
+/* Follows a parcel from now on (`/`): `query` is a record number ("123" or "#123") or a key
+ * (the most recent record at the desk with that key, else the next one sent with it).
+ * Returns false (and follows nothing) for an empty query. */
+bool sim_view_feed_follow(sim_view_feed *f, const char *query);
+
 /* Folds one event into the feed's state (sample() does this for each event it reads from the
  * ring; exposed so tests can feed events without a run). */
 void sim_view_feed_event(sim_view_feed *f, const sim_event *e);

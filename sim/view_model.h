@@ -12,6 +12,8 @@
 #ifndef COURIER_SIM_VIEW_MODEL_H
 #define COURIER_SIM_VIEW_MODEL_H
 
+#include "sim/bus.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +26,7 @@
 #define SIM_VM_MAX_TRACE 64   /* trace pane lines kept (most recent last) */
 #define SIM_VM_NAME 48        /* topic names, keys, error names (NUL included) */
 #define SIM_VM_LINE 160       /* one trace line or status message (NUL included) */
+#define SIM_VM_MAX_HISTORY 16 /* events kept in a followed parcel's history */
 
 typedef enum sim_view_lang { SIM_LANG_EN = 0, SIM_LANG_ZH = 1 } sim_view_lang;
 
@@ -50,6 +53,7 @@ typedef struct sim_vm_desk_row {
 
 /* Sorting room (分拣员): one ProducerBatch box in a partition's deque. */
 typedef struct sim_vm_batch {
+    uint64_t batch_id; /* the producer's batch id (b7), 0 = unknown */
     int32_t records;
     int32_t bytes;
     int32_t attempts;       /* 0 = first try; > 0 shows retry marks */
@@ -95,7 +99,7 @@ typedef struct sim_vm_node {
     int32_t id;
     bool up;
     int32_t rtt_ms;       /* injected extra RTT, 0 = none */
-    int32_t drop_pending; /* responses still to be dropped */
+    int32_t drop_pending; /* responses still to be dropped ("drop 3") */
     int64_t requests_total;
     int64_t errors_total;
     int n_inflight;
@@ -112,8 +116,17 @@ typedef struct sim_vm_map_row {
     int32_t leader; /* -1 = offline */
     int32_t epoch;
     int64_t high_watermark;
+    int64_t log_end_offset; /* the leader's log end (next offset it will write) */
     int n_replicas;
     int32_t replicas[SIM_VM_MAX_REPLICAS];
+    int64_t replica_end[SIM_VM_MAX_REPLICAS]; /* each replica's log end, as replicas[] */
+    /* The last truncation of this partition: offsets [trunc_from, trunc_to) removed from
+     * broker trunc_node's log; trunc_acked of them had been acknowledged to the producer
+     * (-1 = not known yet). trunc_from < 0: never truncated. */
+    int64_t trunc_from, trunc_to, trunc_acked;
+    int32_t trunc_node;
+    bool trunc_pending; /* not cut yet: the leader lacks [trunc_from, trunc_to) that replica
+                           trunc_node holds (the old leader), so it will be cut when it rejoins */
     int n_isr;
     int32_t isr[SIM_VM_MAX_REPLICAS];
     int64_t changed_ago_ms; /* since leader/ISR/epoch last changed; < 0 = never */
@@ -128,8 +141,9 @@ typedef struct sim_vm_footer {
     int64_t acked;
     int64_t failed;
     int64_t retries;
-    int64_t lost;       /* < 0 = not known until the end */
-    int64_t duplicated; /* < 0 = not known until the end */
+    int64_t lost;       /* acked but not in the logs; < 0 = not known yet */
+    int64_t duplicated; /* extra copies in the logs; < 0 = not known yet */
+    int64_t reordered;  /* records after a later-sent record of the same key; < 0 = unknown */
 } sim_vm_footer;
 
 /* What the clock and the step gate are doing. */
@@ -139,12 +153,39 @@ typedef struct sim_vm_status {
     bool finished;           /* workload done and every record has an outcome */
     double speed;            /* simulation seconds per wall second */
     int64_t sim_ms;          /* simulation time since the start */
-    uint64_t events;         /* events let through so far (emitted minus held): the
-                                step counter, +1 per step */
+    int64_t sim_us;          /* the same in µs (the header shows t=12.345s) */
+    uint64_t steps;          /* steps taken since the pause */
+    bool running_to;         /* a run-to key (n f x T) is letting events through */
+    int32_t room;            /* the selected room (sim_room; Tab changes it, n runs to it) */
+    uint64_t last_released;  /* seq of the event the last step let through (0 = none) */
+    uint64_t events;         /* events published so far (held ones are not): +1 per step */
     int32_t step_waiting;    /* events emitted and held at the step gate now */
     uint64_t events_dropped; /* events the view's ring overwrote before it saw them */
     char scenario[SIM_VM_NAME];
 } sim_vm_status;
+
+/* A parcel the class follows (`/`): where it is in each room, and its history. */
+typedef struct sim_vm_parcel {
+    bool active;
+    int64_t record_id;       /* the producer's record number (#N at the desk) */
+    char key[SIM_VM_NAME];   /* "" = none */
+    char topic[SIM_VM_NAME]; /* "" until known */
+    int32_t partition;       /* -1 until partitioned */
+    int64_t batch_id;        /* -1 until in a batch */
+    int32_t batch_pos;       /* its place in the batch, 0-based (-1 unknown) */
+    int32_t corr_id;         /* the truck (request) carrying it, -1 = none yet */
+    int32_t node;            /* that truck's broker */
+    int64_t offset;          /* its offset in the partition, -1 until known */
+    int n_replicated;        /* followers that copied it */
+    int32_t replicated[SIM_VM_MAX_REPLICAS];
+    bool acked;
+    int32_t err;  /* failed for good with this error (0 = no) */
+    bool lost;    /* acked, then its offset was truncated away */
+    bool duplicated; /* appended a second time (a retry of a batch already written) */
+    int n_history;   /* oldest first; the newest SIM_VM_MAX_HISTORY kept */
+    int n_history_total;
+    sim_event history[SIM_VM_MAX_HISTORY];
+} sim_vm_parcel;
 
 typedef struct sim_view_model {
     sim_view_lang lang;
@@ -172,10 +213,19 @@ typedef struct sim_view_model {
     bool show_trace;
     int n_trace; /* oldest first */
     char trace[SIM_VM_MAX_TRACE][SIM_VM_LINE];
+    uint64_t trace_seq[SIM_VM_MAX_TRACE]; /* each line's event seq (the released one is marked) */
+
+    /* The event the last step let through: explained on the bottom line, its row
+     * highlighted in its room. */
+    bool has_step_event;
+    sim_event step_event;
+
+    sim_vm_parcel parcel;
 
     /* A one-line message (last action, or a prompt such as "broker down: which id?"). */
     char message[SIM_VM_LINE];
-    bool show_help;
+    bool message_is_prompt; /* the message asks a question: it wins over the explanation */
+    int show_help;          /* 0 = hidden, 1 = keys, 2 = legend (symbols and errors) */
 } sim_view_model;
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "sim/view_text.h"
 
+#include "protocol/kw.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,6 +169,13 @@ static void scaled(char *dst, size_t dstsize, int64_t v, double base, const char
 void sim_vt_num(char *dst, size_t dstsize, int64_t v) {
     static const char *const units[] = {"k", "M", "G", "T"};
     scaled(dst, dstsize, v, 1000.0, units, 4, "");
+}
+
+void sim_vt_count(char *dst, size_t dstsize, int64_t v) {
+    if (v > -100000 && v < 100000)
+        snprintf(dst, dstsize, "%lld", (long long)v);
+    else
+        sim_vt_num(dst, dstsize, v);
 }
 
 void sim_vt_bytes(char *dst, size_t dstsize, int64_t v) {
@@ -342,19 +351,30 @@ static const char *const labels_en[SIM_L__COUNT] = {
     [SIM_L_RETRIES] = "retries",
     [SIM_L_LOST] = "lost",
     [SIM_L_DUPLICATED] = "dup",
-    [SIM_L_KEYS_SHORT] = "spc pause s step +- speed k/u dn/up l leader e err d drop r rtt "
-                         "t log ? q quit",
+    [SIM_L_KEYS_SHORT] = "spc pause s step n f x T run-to / follow ? help +- k u l e d r t "
+                         "q quit",
     [SIM_L_NO_PARTS] = "no partitions yet (waiting for metadata)",
     [SIM_L_NO_RECORDS] = "no records yet",
     [SIM_L_TOO_SMALL] = "terminal too small: need 80x24",
+    [SIM_L_RUN_TO] = "RUN-TO",
+    [SIM_L_LEO] = "LEO",
+    [SIM_L_CUT] = "cut",
+    [SIM_L_TO_CUT] = "to cut",
+    [SIM_L_ACKED_LOST] = "acked lost",
+    [SIM_L_REORDERED] = "reord",
+    [SIM_L_BATCHES_UNIT] = "bt",
+    [SIM_L_STEP_MARK] = ">>",
+    [SIM_L_LEGEND] = "Legend (? again: keys)",
+    [SIM_L_HISTORY] = "Parcel history",
+    [SIM_L_FOLLOW] = "following",
 };
 
 static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_APP] = "Courier 快递",
-    [SIM_L_DESK] = "收件员 Front desk",
-    [SIM_L_SORTING] = "分拣员 Sorting room",
-    [SIM_L_TRUCKS] = "运输车 Trucks",
-    [SIM_L_MAP] = "调度员 Dispatcher's map",
+    [SIM_L_DESK] = "收件员",
+    [SIM_L_SORTING] = "分拣员",
+    [SIM_L_TRUCKS] = "运输车",
+    [SIM_L_MAP] = "调度员",
     [SIM_L_TRACE] = "事件日志",
     [SIM_L_HELP] = "按键",
     [SIM_L_RUNNING] = "运行中",
@@ -366,7 +386,7 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_DROPPED] = "丢弃",
     [SIM_L_POOL] = "缓冲池",
     [SIM_L_WAITING] = "等待",
-    [SIM_L_HELD] = "暂停中",
+    [SIM_L_HELD] = "待放行",
     [SIM_L_PARTITION] = "分区",
     [SIM_L_KEY] = "键=",
     [SIM_L_SIZE] = "大小",
@@ -398,11 +418,21 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_RETRIES] = "重试",
     [SIM_L_LOST] = "丢失",
     [SIM_L_DUPLICATED] = "重复",
-    [SIM_L_KEYS_SHORT] = "空格暂停 s单步 +-速度 k宕机 u恢复 l换首领 e注错 d丢包 r延迟 t日志 "
-                         "?帮助 q退出",
+    [SIM_L_KEYS_SHORT] = "空格暂停 s单步 nfxT快进 /跟踪 ?帮助 +-速度 kuledr故障 t日志 q退出",
     [SIM_L_NO_PARTS] = "还没有分区(等待元数据)",
     [SIM_L_NO_RECORDS] = "还没有消息",
     [SIM_L_TOO_SMALL] = "终端太小: 至少 80x24",
+    [SIM_L_RUN_TO] = "快进中",
+    [SIM_L_LEO] = "LEO",
+    [SIM_L_CUT] = "已截断",
+    [SIM_L_TO_CUT] = "将截断",
+    [SIM_L_ACKED_LOST] = "条已确认丢失",
+    [SIM_L_REORDERED] = "乱序",
+    [SIM_L_BATCHES_UNIT] = "批",
+    [SIM_L_STEP_MARK] = ">>",
+    [SIM_L_LEGEND] = "图例 (再按 ? 看按键)",
+    [SIM_L_HISTORY] = "包裹轨迹",
+    [SIM_L_FOLLOW] = "跟踪",
 };
 
 const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label) {
@@ -426,8 +456,11 @@ const char *sim_vt_stage_text(sim_view_lang lang, sim_vm_stage stage) {
 }
 
 static const char *const help_en[] = {
-    "space  pause / resume (the simulation clock stops)",
-    "s      step mode: each press lets one event through",
+    "space  pause / resume (simulated time stands still while paused)",
+    "s      step: let exactly one event through, explained on the bottom line",
+    "n      run to the next event of the selected room (Tab selects the room)",
+    "f x T  run to the next fault / error / truncation (loss)",
+    "/      follow a parcel: its number (#123) or key, then Enter",
     "+ -    faster / slower simulation clock",
     "k      take a broker down (then its id)",
     "u      bring a broker up (then its id)",
@@ -436,14 +469,17 @@ static const char *const help_en[] = {
     "d      drop the next responses of a broker",
     "r      add round-trip time to a broker",
     "t      show / hide the trace log",
-    "?      this help (any key closes it)",
+    "?      this help; ? again: the legend of every symbol",
     "q      quit: restore the screen, print the audit",
     NULL,
 };
 
 static const char *const help_zh[] = {
-    "空格   暂停 / 继续 (模拟时钟停止)",
-    "s      单步模式: 每按一次放行一个事件",
+    "空格   暂停 / 继续 (暂停时模拟时间静止)",
+    "s      单步: 只放行一个事件, 底行解释它",
+    "n      快进到所选房间的下一个事件 (Tab 选房间)",
+    "f x T  快进到下一个故障 / 错误 / 截断 (丢失)",
+    "/      跟踪包裹: 输入编号 (#123) 或键, 再按回车",
     "+ -    加快 / 减慢模拟时钟",
     "k      让一个 broker 宕机 (再输入编号)",
     "u      恢复一个 broker (再输入编号)",
@@ -452,10 +488,52 @@ static const char *const help_zh[] = {
     "d      丢弃一个 broker 的后续响应",
     "r      给一个 broker 增加往返延迟",
     "t      显示 / 隐藏事件日志",
-    "?      本帮助 (任意键关闭)",
+    "?      本帮助; 再按 ?: 所有符号的图例",
     "q      退出: 恢复屏幕, 打印审计结果",
     NULL,
 };
+
+static const char *const legend_en[] = {
+    "DESK   #12 parcel number; icpt>ser>part>batch stages (dots: not yet)",
+    "SORT   L2 leader the PRODUCER believes; <3 its batches on the road",
+    "       [4r 1.2K/16K 3ms] records, bytes/batch.size, linger left",
+    "       S sealed; R! R!! retrying, one ! per attempt (R!4 past 3)",
+    "TRUCKS #45:3bt/48K/12ms request #45: 3 batches, 48 KiB, 12 ms out",
+    "       B bytes, K/M KiB/MiB; +2... more trucks; last #44 latest answer",
+    "       drop 3 answers still to swallow; rtt+100ms injected delay",
+    "MAP    L2 the CLUSTER's leader; e3 leader epoch; ISR in-sync replicas",
+    "       HW high watermark (committed below it); LEO leader's log end",
+    "       2@540 follower 2 has copied up to 540; * row just changed",
+    "       to cut 1:546-630 85 acked: old leader has offsets new one lacks",
+    "       cut 1:546-630 85 acked lost: truncated, acked records gone",
+    "FOOTER lost: acked, not in logs; dup: extra copies; reord: key order",
+    "       exact below 100000 (then 1.2M); offset ranges include both ends",
+    "       >> the step's event (bottom line); >#12 the parcel you follow",
+    NULL,
+};
+
+static const char *const legend_zh[] = {
+    "收件员 #12 包裹编号; 拦截>序列>分区>入批 已到阶段 (点: 未到)",
+    "分拣员 首领2 生产者认为的首领; <3 该分区在路上的批次",
+    "       [4r 1.2K/16K 3ms] 条数, 字节/batch.size, linger.ms 剩余",
+    "       S 已封箱; R! R!! 重试中, 每次一个 ! (超过 3 次写 R!4)",
+    "运输车 #45:3批/48K/12ms 请求 #45: 3 个批次, 48 KiB, 已出发 12 毫秒",
+    "       B 字节, K/M 即 KiB/MiB; +2... 还有车; 最近 #44 最新应答",
+    "       丢响应 3 还要丢弃的应答; 延迟+100ms 注入的延迟",
+    "调度员 首领2 集群的首领; 纪元3 首领纪元; ISR 同步副本",
+    "       高水位 之下已提交; LEO 首领日志末端",
+    "       2@540 跟随者 2 已复制到 540; * 刚变化的行",
+    "       将截断 1:546-630 85 条已确认: 旧首领有新首领没有的位移",
+    "       已截断 1:546-630 85 条已确认丢失: 被截断, 已确认的消息没了",
+    "底栏   丢失: 已确认却不在日志; 重复: 多余副本; 乱序: 违反键内顺序",
+    "       10 万以下精确 (以上写 1.2M); 位移区间包含两端",
+    "       >> 本步的事件 (底行); >#12 正在跟踪的包裹",
+    NULL,
+};
+
+const char *const *sim_vt_legend_lines(sim_view_lang lang) {
+    return lang == SIM_LANG_ZH ? legend_zh : legend_en;
+}
 
 const char *const *sim_vt_help_lines(sim_view_lang lang) {
     return lang == SIM_LANG_ZH ? help_zh : help_en;
@@ -538,27 +616,31 @@ sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at) {
 void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
     sim_view_lang lang = m->lang;
     const sim_vm_status *s = &m->status;
-    char t[16], ev[16];
-    sim_vt_ms(t, sizeof t, s->sim_ms);
+    char t[32], ev[24];
+    int64_t us = s->sim_us > 0 ? s->sim_us : s->sim_ms * 1000;
+    /* simulated time to the millisecond, always: a step moves it visibly or not at all */
+    snprintf(t, sizeof t, "%lld.%03llds", (long long)(us / 1000000),
+             (long long)((us / 1000) % 1000));
     snprintf(ev, sizeof ev, "%llu", (unsigned long long)s->events);
     sim_vt_line_add(l, SIM_ST_TITLE, " %s ", L(SIM_L_APP));
     if (s->scenario[0])
         sim_vt_line_add(l, SIM_ST_TITLE, "| %s ", s->scenario);
     sim_vt_line_add(l, SIM_ST_TITLE, "| ");
-    sim_vt_label state = s->finished   ? SIM_L_FINISHED
-                         : s->stepping ? SIM_L_STEP
-                         : s->paused   ? SIM_L_PAUSED
-                                       : SIM_L_RUNNING;
+    sim_vt_label state = s->finished              ? SIM_L_FINISHED
+                         : s->running_to          ? SIM_L_RUN_TO
+                         : s->stepping && s->steps ? SIM_L_STEP
+                         : s->stepping || s->paused ? SIM_L_PAUSED
+                                                    : SIM_L_RUNNING;
     sim_vt_style st = state == SIM_L_RUNNING    ? SIM_ST_OK
                       : state == SIM_L_FINISHED ? SIM_ST_TITLE
                                                 : SIM_ST_WARN;
     sim_vt_line_add(l, st, "%s", L(state));
-    if (s->stepping && s->step_waiting > 0)
-        sim_vt_line_add(l, SIM_ST_WARN, "(%s %d)", L(SIM_L_HELD), (int)s->step_waiting);
-    else if (s->paused && s->finished)
-        sim_vt_line_add(l, SIM_ST_WARN, "+%s", L(SIM_L_PAUSED));
+    if ((s->stepping || s->paused) && s->step_waiting > 0 && !s->finished)
+        sim_vt_line_add(l, SIM_ST_WARN, " (%s %d)", L(SIM_L_HELD), (int)s->step_waiting);
     sim_vt_line_add(l, SIM_ST_TITLE, " %s%.2g t=%s %s %s ", L(SIM_L_SPEED), s->speed, t,
                     L(SIM_L_EVENTS), ev);
+    if (s->room >= 0 && s->room < SIM_ROOM_SIM)
+        sim_vt_line_add(l, SIM_ST_TITLE, "[%s] ", sim_vt_room_name(lang, s->room));
     if (s->events_dropped > 0)
         sim_vt_line_add(l, SIM_ST_TITLE, "(%s %llu) ", L(SIM_L_DROPPED),
                         (unsigned long long)s->events_dropped);
@@ -570,6 +652,14 @@ void sim_vt_row_title(sim_vt_line *l, const sim_view_model *m) {
         l->spans[l->n_spans].style = SIM_ST_TITLE;
         l->n_spans++;
     }
+}
+
+const char *sim_vt_room_name(sim_view_lang lang, int room) {
+    static const char *const en[] = {"desk", "sorting", "trucks", "map", "sim"};
+    static const char *const zh[] = {"收件", "分拣", "运输", "调度", "模拟"};
+    if (room < 0 || room > 4)
+        return "?";
+    return lang == SIM_LANG_ZH ? zh[room] : en[room];
 }
 
 void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, const char *extra) {
@@ -711,37 +801,75 @@ void sim_vt_row_pool(sim_vt_line *l, sim_view_lang lang, const sim_vm_pool *pool
 }
 
 void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n) {
-    char num[16];
+    sim_vt_row_node_mark(l, lang, n, -1);
+}
+
+void sim_vt_row_node_mark(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n,
+                          int32_t mark_corr) {
+    char num[16], last[96] = "";
     sim_vt_style base = n->up ? SIM_ST_NORMAL : SIM_ST_DIM;
     sim_vt_line_add(l, base, "%s %d ", L(SIM_L_NODE), (int)n->id);
     if (n->up)
         sim_vt_line_add(l, SIM_ST_OK, "%-4s", L(SIM_L_UP));
     else
         sim_vt_line_add(l, SIM_ST_ERR, "%-4s", L(SIM_L_DOWN));
-    sim_vt_num(num, sizeof num, n->requests_total);
+    sim_vt_count(num, sizeof num, n->requests_total);
     sim_vt_line_add(l, base, " %s %s", L(SIM_L_REQUESTS), num);
     if (n->errors_total > 0) {
-        sim_vt_num(num, sizeof num, n->errors_total);
+        sim_vt_count(num, sizeof num, n->errors_total);
         sim_vt_line_add(l, SIM_ST_ERR, " %s %s", L(SIM_L_ERRORS), num);
     }
     if (n->rtt_ms > 0)
         sim_vt_line_add(l, SIM_ST_WARN, " %s%dms", L(SIM_L_RTT), (int)n->rtt_ms);
     if (n->drop_pending > 0)
-        sim_vt_line_add(l, SIM_ST_WARN, " %s %d", L(SIM_L_DROP), (int)n->drop_pending);
+        sim_vt_line_add(l, SIM_ST_ERR, " %s %d", L(SIM_L_DROP), (int)n->drop_pending);
+    /* The last answer is kept visible at any width: the trucks in between give way. */
+    if (n->has_last)
+        snprintf(last, sizeof last, " | %s #%d %s", L(SIM_L_LAST), (int)n->last.correlation_id,
+                 n->last.err == 0 ? L(SIM_L_OK)
+                 : n->last.err_name[0] ? n->last.err_name
+                                       : L(SIM_L_ERRORS));
+    int reserve = sim_vt_width(last);
     sim_vt_line_add(l, base, " |");
     if (n->n_inflight_total == 0)
         sim_vt_line_add(l, SIM_ST_DIM, " %s", L(SIM_L_IDLE));
+    int shown = 0;
     for (int i = 0; i < n->n_inflight; i++) {
         const sim_vm_request *q = &n->inflight[i];
-        char b[16], age[16];
+        char b[16], age[16], tok[64];
         sim_vt_bytes(b, sizeof b, q->bytes);
         sim_vt_ms(age, sizeof age, q->age_ms);
-        sim_vt_line_add(l, n->up ? SIM_ST_BOX : SIM_ST_DIM, " #%d:%db/%s/%s",
-                        (int)q->correlation_id, (int)q->batches, b, age);
+        /* "#45:3bt/48K/12ms": truck (corr id), batches, bytes, age — whole or not at all */
+        snprintf(tok, sizeof tok, " %s#%d:%d%s/%s/%s", q->correlation_id == mark_corr ? ">" : "",
+                 (int)q->correlation_id, (int)q->batches, L(SIM_L_BATCHES_UNIT), b, age);
+        int left = n->n_inflight_total - i - 1;
+        if (l->cols + sim_vt_width(tok) + reserve + (left > 0 ? 5 : 0) > l->limit) {
+            if (l->cols + reserve + 5 <= l->limit)
+                sim_vt_line_add(l, SIM_ST_DIM, " +%d\u2026", n->n_inflight_total - i);
+            shown = -1;
+            break;
+        }
+        sim_vt_line_add(l, q->correlation_id == mark_corr ? SIM_ST_HILITE
+                           : n->up                      ? SIM_ST_BOX
+                                                        : SIM_ST_DIM,
+                        "%s", tok);
+        shown++;
     }
-    if (n->n_inflight_total > n->n_inflight)
+    if (shown >= 0 && n->n_inflight_total > n->n_inflight)
         sim_vt_line_add(l, SIM_ST_DIM, " +%d", n->n_inflight_total - n->n_inflight);
     if (n->has_last) {
+        /* if even the last answer does not fit, it replaces what came before it */
+        while (l->cols + reserve > l->limit && l->len > 0) {
+            size_t cut = l->len - 1;
+            while (cut > 0 && ((unsigned char)l->text[cut] & 0xC0) == 0x80)
+                cut--;
+            l->cols -= sim_vt_width(l->text + cut);
+            l->len = cut;
+            l->text[cut] = '\0';
+            for (int i = 0; i < l->n_spans; i++)
+                if (l->spans[i].end > cut)
+                    l->spans[i].end = cut;
+        }
         sim_vt_line_add(l, base, " | %s #%d ", L(SIM_L_LAST), (int)n->last.correlation_id);
         if (n->last.err == 0)
             sim_vt_line_add(l, SIM_ST_OK, "%s", L(SIM_L_OK));
@@ -752,7 +880,7 @@ void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n) {
 }
 
 void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols) {
-    char ids[64], hw[16];
+    char hw[24], leo[24], a[64], b[24];
     bool hot = r->changed_ago_ms >= 0 && r->changed_ago_ms < 3000;
     sim_vt_style base = hot ? SIM_ST_HILITE : SIM_ST_NORMAL;
     /* '*' marks a row that just changed, for screens (and captures) without colour. */
@@ -761,35 +889,62 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
         sim_vt_line_add(l, base, "%s%-2d ", L(SIM_L_LEADER), (int)r->leader);
     else
         sim_vt_line_add(l, SIM_ST_ERR, "%s-  ", L(SIM_L_LEADER));
-    sim_vt_line_add(l, base, "%s%-3d ", L(SIM_L_EPOCH), (int)r->epoch);
-    sim_vt_ids(ids, sizeof ids, r->replicas, r->n_replicas);
-    sim_vt_line_add(l, base, "%s %-7s ", L(SIM_L_REPLICAS), ids);
+    sim_vt_line_add(l, base, "%s%-2d ", L(SIM_L_EPOCH), (int)r->epoch);
+    char ids[64];
     sim_vt_ids(ids, sizeof ids, r->isr, r->n_isr);
-    sim_vt_line_add(l, r->n_isr < r->n_replicas ? SIM_ST_WARN : base, "%s %-7s ", L(SIM_L_ISR),
+    sim_vt_line_add(l, r->n_isr < r->n_replicas ? SIM_ST_WARN : base, "%s %-5s ", L(SIM_L_ISR),
                     ids);
-    sim_vt_num(hw, sizeof hw, r->high_watermark);
-    sim_vt_line_add(l, base, "%s %s", L(SIM_L_HW), hw);
+    sim_vt_count(hw, sizeof hw, r->high_watermark);
+    sim_vt_count(leo, sizeof leo, r->log_end_offset);
+    sim_vt_line_add(l, base, "%s %s %s %s", L(SIM_L_HW), hw, L(SIM_L_LEO), leo);
+    /* each follower's position: how far behind the leader's log end it is */
+    for (int q = 0; q < r->n_replicas; q++) {
+        if (r->replicas[q] == r->leader)
+            continue;
+        bool in_isr = false;
+        for (int i = 0; i < r->n_isr; i++)
+            if (r->isr[i] == r->replicas[q])
+                in_isr = true;
+        sim_vt_count(a, sizeof a, r->replica_end[q]);
+        sim_vt_line_add(l, in_isr ? SIM_ST_DIM : SIM_ST_WARN, " %d@%s", (int)r->replicas[q], a);
+    }
+    if (r->trunc_from >= 0 && r->trunc_to > r->trunc_from) {
+        /* the acknowledged-but-not-replicated stretch: cut already, or to be cut */
+        snprintf(a, sizeof a, "%lld\u2013%lld", (long long)r->trunc_from,
+                 (long long)r->trunc_to - 1);
+        sim_vt_count(b, sizeof b, r->trunc_acked);
+        if (r->trunc_pending)
+            sim_vt_line_add(l, SIM_ST_ERR, " %s %d:%s %s %s", L(SIM_L_TO_CUT), (int)r->trunc_node,
+                            a, b, L(SIM_L_ACKED));
+        else
+            sim_vt_line_add(l, SIM_ST_ERR, " %s %d:%s %s %s", L(SIM_L_CUT), (int)r->trunc_node, a,
+                            b, L(SIM_L_ACKED_LOST));
+    }
 }
 
 /* The audit so far: sent, acknowledged, failed, retries, and lost/duplicated once known. */
 static void footer_audit(sim_vt_line *l, sim_view_lang lang, const sim_vm_footer *f) {
-    char a[16];
-    sim_vt_num(a, sizeof a, f->sent);
+    char a[24];
+    sim_vt_count(a, sizeof a, f->sent);
     sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s", L(SIM_L_SENT), a);
-    sim_vt_num(a, sizeof a, f->acked);
+    sim_vt_count(a, sizeof a, f->acked);
     sim_vt_line_add(l, SIM_ST_OK, " %s %s", L(SIM_L_ACKED), a);
-    sim_vt_num(a, sizeof a, f->failed);
+    sim_vt_count(a, sizeof a, f->failed);
     sim_vt_line_add(l, f->failed ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_FAILED), a);
     if (f->lost >= 0) {
-        sim_vt_num(a, sizeof a, f->lost);
+        sim_vt_count(a, sizeof a, f->lost);
         sim_vt_line_add(l, f->lost ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_LOST), a);
     }
     if (f->duplicated >= 0) {
-        sim_vt_num(a, sizeof a, f->duplicated);
+        sim_vt_count(a, sizeof a, f->duplicated);
         sim_vt_line_add(l, f->duplicated ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_DUPLICATED),
                         a);
     }
-    sim_vt_num(a, sizeof a, f->retries);
+    if (f->reordered >= 0) {
+        sim_vt_count(a, sizeof a, f->reordered);
+        sim_vt_line_add(l, f->reordered ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_REORDERED), a);
+    }
+    sim_vt_count(a, sizeof a, f->retries);
     sim_vt_line_add(l, f->retries ? SIM_ST_WARN : SIM_ST_NORMAL, " %s %s", L(SIM_L_RETRIES), a);
 }
 
@@ -812,10 +967,48 @@ void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
 }
 
 void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m) {
-    if (m->message[0])
+    sim_view_lang lang = m->lang;
+    const sim_vm_status *s = &m->status;
+    bool held = (s->stepping || s->paused) && !s->running_to;
+    if (m->message[0] && (m->message_is_prompt || !held || !m->has_step_event)) {
         sim_vt_line_add(l, SIM_ST_WARN, "%s", m->message);
-    else
-        sim_vt_line_add(l, SIM_ST_DIM, "%s", sim_vt_label_text(m->lang, SIM_L_KEYS_SHORT));
+    } else if (held && m->has_step_event) {
+        /* every step explains itself: the event it let through, in the class's language */
+        char text[SIM_VT_LINE_BYTES];
+        sim_vt_explain(text, sizeof text, lang, &m->step_event);
+        int64_t us = m->step_event.t_us;
+        sim_vt_line_add(l, m->step_event.err ? SIM_ST_ERR : SIM_ST_HILITE, "%s",
+                        L(SIM_L_STEP_MARK));
+        /* the event's own time: the header's t= stands at it, not past it */
+        sim_vt_line_add(l, SIM_ST_DIM, " %lld.%03llds ", (long long)(us / 1000000),
+                        (long long)((us / 1000) % 1000));
+        sim_vt_add_cut(l, m->step_event.err ? SIM_ST_ERR : SIM_ST_NORMAL, text);
+    } else {
+        sim_vt_line_add(l, SIM_ST_DIM, "%s", L(SIM_L_KEYS_SHORT));
+    }
+}
+
+void sim_vt_add_cut(sim_vt_line *l, sim_vt_style style, const char *text) {
+    int left = l->limit - l->cols;
+    if (left <= 0)
+        return;
+    if (sim_vt_width(text) <= left) {
+        sim_vt_line_add(l, style, "%s", text);
+        return;
+    }
+    /* cut at the last token boundary that leaves room for the ellipsis */
+    char buf[SIM_VT_LINE_BYTES];
+    sim_vt_clip(buf, sizeof buf, text, left - 1, false);
+    size_t n = strlen(buf);
+    size_t cut = n;
+    while (cut > 0 && buf[cut - 1] != ' ' && buf[cut - 1] != ',' && buf[cut - 1] != '(')
+        cut--;
+    if (cut > n / 2) /* a boundary not too far back: keep whole tokens */
+        n = cut;
+    while (n > 0 && buf[n - 1] == ' ')
+        n--;
+    buf[n] = '\0';
+    sim_vt_line_add(l, style, "%s\u2026", buf);
 }
 
 #undef L
@@ -892,10 +1085,12 @@ void sim_vt_layout_compute(sim_vt_layout *out, int rows, int cols, const sim_vie
     if (desk.max > n_desk)
         desk.max = n_desk < 3 ? 3 : n_desk;
 
-    if (m->show_trace) {
+    if (m->show_trace || m->parcel.active) {
         int th = avail / 3;
         if (th < 4)
             th = 4;
+        if (m->parcel.active && th < 8)
+            th = 8; /* the parcel's history: its stops, one a line */
         out->trace = (sim_vt_rect){top + avail - th, 0, th, cols};
         avail -= th;
     }
@@ -925,3 +1120,353 @@ void sim_vt_layout_compute(sim_vt_layout *out, int rows, int cols, const sim_vie
         out->map.y = y;
     }
 }
+
+/* ---- explanations ------------------------------------------------------------------------- */
+
+typedef struct err_text {
+    int32_t code;
+    const char *en, *zh;
+} err_text;
+
+static const err_text error_texts[] = {
+    {KW_ERR_NOT_LEADER_OR_FOLLOWER,
+     "the broker is not the partition's leader (any more): the producer refreshes metadata and "
+     "retries on the new leader",
+     "该 broker 已不是这个分区的首领: 生产者刷新元数据, 向新首领重试"},
+    {KW_ERR_NOT_ENOUGH_REPLICAS,
+     "fewer in-sync replicas than min.insync.replicas: nothing was written; the producer retries "
+     "until delivery.timeout.ms",
+     "同步副本数少于 min.insync.replicas: 没有写入; 生产者重试, 直到 delivery.timeout.ms"},
+    {KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+     "written by the leader, but the ISR shrank below min.insync.replicas before it was "
+     "replicated: the producer retries (a duplicate unless idempotent)",
+     "首领已写入, 但复制完成前 ISR 低于 min.insync.replicas: 生产者重试 (非幂等时会重复)"},
+    {KW_ERR_REQUEST_TIMED_OUT,
+     "the broker gave up waiting for the replicas: the producer retries the batch",
+     "broker 等副本超时: 生产者重试这个批次"},
+    {KW_ERR_MESSAGE_TOO_LARGE,
+     "the batch is larger than the broker accepts: the producer splits it and sends the halves",
+     "批次超过 broker 的上限: 生产者把它拆开再发送"},
+    {KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+     "the broker expected another sequence number (a batch before this one is missing): the "
+     "idempotent producer resets the partition's sequence or fails the batch",
+     "broker 期待另一个序列号 (前面的批次缺失): 幂等生产者重置该分区的序列号或让批次失败"},
+    {KW_ERR_DUPLICATE_SEQUENCE_NUMBER,
+     "the broker already has this batch: it is acknowledged with its original offset, not "
+     "written twice",
+     "broker 已有这个批次: 以原来的位移确认, 不会写两次"},
+    {KW_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+     "the broker does not host this partition: the producer refreshes metadata and retries",
+     "该 broker 没有这个分区: 生产者刷新元数据后重试"},
+    {KW_ERR_LEADER_NOT_AVAILABLE,
+     "the partition has no leader right now (an election is under way): the producer waits for "
+     "metadata and retries",
+     "分区暂时没有首领 (正在选举): 生产者等待元数据后重试"},
+    {KW_ERR_BROKER_NOT_AVAILABLE, "the broker is not available: the producer retries elsewhere",
+     "broker 不可用: 生产者换一个 broker 重试"},
+    {KW_ERR_NETWORK_EXCEPTION,
+     "the connection broke before the answer: the producer reconnects and retries",
+     "应答前连接断开: 生产者重连后重试"},
+    {KW_ERR_CORRUPT_MESSAGE, "the broker found a bad CRC: the producer retries the batch",
+     "broker 发现 CRC 校验错误: 生产者重试这个批次"},
+    {KW_ERR_UNKNOWN_PRODUCER_ID,
+     "the broker has no state for this producer id: the producer bumps its epoch and retries",
+     "broker 没有这个生产者 id 的状态: 生产者提升纪元后重试"},
+    {KW_ERR_INVALID_PRODUCER_EPOCH,
+     "a newer producer epoch exists: this producer is fenced; its batches fail",
+     "已有更新的生产者纪元: 这个生产者被隔离, 批次失败"},
+    {KW_ERR__TIMED_OUT,
+     "no answer within request.timeout.ms: the producer closes the connection and retries the "
+     "batches (they may already be written: a duplicate unless idempotent)",
+     "request.timeout.ms 内没有应答: 生产者关闭连接并重试 (可能已写入: 非幂等时会重复)"},
+    {KW_ERR__TRANSPORT,
+     "the connection failed or closed: the producer reconnects (reconnect.backoff.ms) and "
+     "retries",
+     "连接失败或关闭: 生产者按 reconnect.backoff.ms 重连后重试"},
+    {KW_ERR__DELIVERY_TIMEOUT,
+     "delivery.timeout.ms passed since the record was sent: the producer gives up; the record "
+     "fails",
+     "从发送起已过 delivery.timeout.ms: 生产者放弃, 消息失败"},
+    {KW_ERR__BUFFER_EXHAUSTED,
+     "no buffer memory within max.block.ms: kp_produce fails at the desk",
+     "max.block.ms 内拿不到缓冲内存: 收件时就失败"},
+    {KW_ERR__RECORD_TOO_LARGE,
+     "the record is larger than max.request.size: refused at the desk, never sent",
+     "消息超过 max.request.size: 收件时拒绝, 从不发送"},
+    {KW_ERR__METADATA_TIMEOUT,
+     "no metadata for the topic within max.block.ms: refused at the desk",
+     "max.block.ms 内没有主题元数据: 收件时拒绝"},
+    {KW_ERR__INTERRUPTED,
+     "the producer was closed with the record still outstanding: it fails",
+     "生产者关闭时消息还未完成: 消息失败"},
+    {KW_ERR__FATAL, "a fatal idempotence error: the producer is unusable, everything fails",
+     "幂等性致命错误: 生产者不可再用, 全部失败"},
+};
+
+const char *sim_vt_error_text(sim_view_lang lang, int32_t err) {
+    for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++)
+        if (error_texts[i].code == err)
+            return lang == SIM_LANG_ZH ? error_texts[i].zh : error_texts[i].en;
+    if (err == 0)
+        return lang == SIM_LANG_ZH ? "成功" : "no error";
+    return lang == SIM_LANG_ZH ? "broker 或客户端报告的错误: 可重试的错误会重试, 其余让批次失败"
+                               : "an error from the broker or the client: retriable errors are "
+                                 "retried, the others fail the batch";
+}
+
+int sim_vt_error_count(void) {
+    return (int)(sizeof error_texts / sizeof error_texts[0]);
+}
+
+int32_t sim_vt_error_code(int i) {
+    return i >= 0 && i < sim_vt_error_count() ? error_texts[i].code : 0;
+}
+
+static const char *vt_err_name(int32_t err) {
+    const char *n = kw_err_name((kw_err)err);
+    return n ? n : "ERROR";
+}
+
+/* An inclusive offset range as the class counts records: "546" or "546–547". */
+static void offset_range(char *dst, size_t size, int64_t from, int64_t end) {
+    if (end <= from + 1)
+        snprintf(dst, size, "%lld", (long long)from);
+    else
+        snprintf(dst, size, "%lld\u2013%lld", (long long)from, (long long)end - 1);
+}
+
+static bool is(const sim_event *e, const char *kind) {
+    return strcmp(e->kind, kind) == 0;
+}
+
+/* Formats in the language asked for; both formats take the same arguments in the same order. */
+#define SAY(en, zh, ...)                                                                           \
+    do {                                                                                           \
+        if (lang == SIM_LANG_ZH)                                                                   \
+            snprintf(dst, size, zh, __VA_ARGS__);                                                  \
+        else                                                                                       \
+            snprintf(dst, size, en, __VA_ARGS__);                                                  \
+    } while (0)
+
+static bool explain_record(char *dst, size_t size, sim_view_lang lang, const sim_event *e,
+                           const char *tp) {
+    long long id = (long long)e->record_id;
+    if (is(e, "record.sent"))
+        SAY("the app handed parcel #%lld to the front desk (kp_produce, topic %s)",
+            "应用把包裹 #%lld 交给收件员 (kp_produce, 主题 %s)", id, e->topic);
+    else if (is(e, "record.intercepted"))
+        SAY("parcel #%lld passed the interceptors (onSend)", "包裹 #%lld 经过了拦截器 (onSend)",
+            id);
+    else if (is(e, "record.serialized"))
+        SAY("parcel #%lld serialized: key and value take %lld bytes",
+            "包裹 #%lld 已序列化: 键和值共 %lld 字节", id, (long long)e->bytes);
+    else if (is(e, "record.partitioned"))
+        SAY("the partitioner sent parcel #%lld to partition %s", "分区器把包裹 #%lld 分到分区 %s",
+            id, tp);
+    else if (is(e, "record.appended"))
+        SAY("parcel #%lld joined batch b%lld of %s (%d records in it now)",
+            "包裹 #%lld 放进了批次 b%lld (分区 %s, 现有 %d 条)", id, (long long)e->batch_id, tp,
+            (int)e->count);
+    else if (is(e, "record.failed"))
+        SAY("parcel #%lld refused at the desk: %s", "包裹 #%lld 在收件处被拒: %s", id,
+            vt_err_name(e->err));
+    else
+        return false;
+    return true;
+}
+
+static bool explain_producer(char *dst, size_t size, sim_view_lang lang, const sim_event *e,
+                             const char *tp) {
+    long long b = (long long)e->batch_id;
+    int node = (int)e->node, corr = (int)e->corr_id;
+    char range[48];
+    if (is(e, "batch.created")) {
+        SAY("a new batch b%lld opened for %s (room for %lld bytes)",
+            "新批次 b%lld 为 %s 打开 (容量 %lld 字节)", b, tp, (long long)e->bytes);
+    } else if (is(e, "batch.sealed")) {
+        SAY("batch b%lld of %s closed: full, or linger.ms ran out; it waits for a truck",
+            "批次 b%lld (%s) 封箱: 已满或 linger.ms 到期, 等待运输车", b, tp);
+    } else if (is(e, "batch.drained")) {
+        SAY("batch b%lld of %s loaded on a truck to broker %d (%s)",
+            "批次 b%lld (%s) 装上开往 broker %d 的运输车 (%s)", b, tp, node, e->detail);
+    } else if (is(e, "batch.completed") && e->err == 0) {
+        offset_range(range, sizeof range, e->offset, e->offset + (e->count > 0 ? e->count : 1));
+        SAY("batch b%lld acknowledged: %d records of %s at offsets %s",
+            "批次 b%lld 已确认: %d 条 (%s) 位于位移 %s", b, (int)e->count, tp, range);
+    } else if (is(e, "batch.completed")) {
+        SAY("batch b%lld of %s failed for good: %s", "批次 b%lld (%s) 最终失败: %s", b, tp,
+            vt_err_name(e->err));
+    } else if (is(e, "batch.retried")) {
+        SAY("batch b%lld of %s goes back to the queue after %s (%s)",
+            "批次 b%lld (%s) 因 %s 回到队列 (%s)", b, tp, vt_err_name(e->err), e->detail);
+    } else if (is(e, "batch.expired")) {
+        SAY("batch b%lld of %s expired: delivery.timeout.ms passed, its records fail",
+            "批次 b%lld (%s) 过期: 超过 delivery.timeout.ms, 其中的消息失败", b, tp);
+    } else if (is(e, "batch.split")) {
+        SAY("batch b%lld of %s was too large: split into %d batches",
+            "批次 b%lld (%s) 太大: 拆成 %d 个批次", b, tp, (int)e->count);
+    } else if (is(e, "request.sent")) {
+        SAY("truck #%d left for broker %d: a request with %d batches, %lld bytes",
+            "运输车 #%d 开往 broker %d: 请求含 %d 个批次, %lld 字节", corr, node, (int)e->count,
+            (long long)e->bytes);
+    } else if (is(e, "response.received") && e->err == 0) {
+        SAY("the answer to truck #%d came back from broker %d: OK (%s)",
+            "运输车 #%d 的应答从 broker %d 回来了: 成功 (%s)", corr, node, e->detail);
+    } else if (is(e, "response.received")) {
+        SAY("the answer to truck #%d from broker %d: %s", "运输车 #%d 的应答 (broker %d): %s",
+            corr, node, vt_err_name(e->err));
+    } else if (is(e, "request.timed_out")) {
+        SAY("truck #%d to broker %d timed out (request.timeout.ms): connection closed, its "
+            "batches will be retried",
+            "运输车 #%d (broker %d) 超时 (request.timeout.ms): 连接关闭, 批次将重试", corr, node);
+    } else if (is(e, "buffer.wait")) {
+        SAY("the app waits for buffer memory (buffer.memory is full): %lld bytes wanted",
+            "应用等待缓冲内存 (buffer.memory 已满): 需要 %lld 字节", (long long)e->bytes);
+    } else if (is(e, "buffer.wait_done")) {
+        SAY("the wait for buffer memory ended (%s)", "等待缓冲内存结束 (%s)", e->detail);
+    } else if (is(e, "metadata.requested")) {
+        SAY("the producer asks broker %d for metadata (request #%d)",
+            "生产者向 broker %d 请求元数据 (请求 #%d)", node, corr);
+    } else if (is(e, "metadata.updated")) {
+        SAY("new metadata: the producer knows the leaders of %d partitions",
+            "新元数据: 生产者知道 %d 个分区的首领", (int)e->count);
+    } else if (is(e, "connection.up")) {
+        SAY("connected to broker %d (versions agreed)", "已连接 broker %d (版本已协商)", node);
+    } else if (is(e, "connection.down")) {
+        SAY("the connection to broker %d closed (%s)", "与 broker %d 的连接已关闭 (%s)", node,
+            e->err ? vt_err_name(e->err) : "-");
+    } else if (is(e, "producer.id")) {
+        SAY("the producer got its id for idempotence (%s)", "生产者拿到幂等用的 id (%s)",
+            e->detail);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim_event *e,
+                           const char *tp) {
+    int node = (int)e->node, corr = (int)e->corr_id;
+    char range[48];
+    offset_range(range, sizeof range, e->offset, e->offset_end);
+    long long n = e->offset_end > e->offset ? (long long)(e->offset_end - e->offset) : 0;
+    if (is(e, "request.received")) {
+        SAY("broker %d received request #%d (%s, %lld bytes)", "broker %d 收到请求 #%d (%s, %lld 字节)",
+            node, corr, e->detail, (long long)e->bytes);
+    } else if (is(e, "response.sent")) {
+        SAY("broker %d answered request #%d: %s", "broker %d 应答请求 #%d: %s", node, corr,
+            e->err ? vt_err_name(e->err) : (lang == SIM_LANG_ZH ? "成功" : "OK"));
+    } else if (is(e, "response.dropped")) {
+        SAY("broker %d dropped its answer to #%d (a fault): the producer will time out",
+            "broker %d 丢掉了对 #%d 的应答 (故障): 生产者将超时", node, corr);
+    } else if (is(e, "records.appended")) {
+        SAY("broker %d appended %lld records to %s at offsets %s",
+            "broker %d 把 %lld 条消息追加到 %s, 位移 %s", node, n, tp, range);
+    } else if (is(e, "batch.duplicate")) {
+        SAY("broker %d saw a duplicate batch for %s (same producer id and sequence): answered "
+            "with its offset %lld, nothing stored twice",
+            "broker %d 发现 %s 的重复批次 (相同生产者 id 和序列号): 以原位移 %lld 应答, 不重复存储",
+            node, tp, (long long)e->offset);
+    } else if (is(e, "produce.rejected")) {
+        SAY("broker %d refused a batch for %s: %s", "broker %d 拒绝了 %s 的一个批次: %s", node, tp,
+            vt_err_name(e->err));
+    } else if (is(e, "replica.fetched")) {
+        SAY("follower broker %d copied offsets %s of %s", "跟随者 broker %d 复制了位移 %s (%s)",
+            node, range, tp);
+    } else if (is(e, "hw.advanced")) {
+        SAY("%s: high watermark now %lld (%s): the records below it are committed",
+            "%s: 高水位现为 %lld (%s): 其下的消息已提交", tp, (long long)e->offset, e->detail);
+    } else if (is(e, "isr.changed")) {
+        SAY("%s: in-sync replicas now %s", "%s: 同步副本现为 %s", tp, e->detail);
+    } else if (is(e, "leader.changed")) {
+        if (node >= 0)
+            SAY("%s: broker %d is the new leader (%s)", "%s: broker %d 成为新首领 (%s)", tp, node,
+                e->detail);
+        else
+            SAY("%s: no leader left (%s)", "%s: 没有首领了 (%s)", tp, e->detail);
+    } else if (is(e, "log.truncated")) {
+        SAY("broker %d cut the log of %s: offsets %s removed (%lld records)",
+            "broker %d 截断了 %s 的日志: 删除位移 %s (%lld 条)", node, tp, range, n);
+    } else if (is(e, "broker.down")) {
+        SAY("broker %d is down: its connections close, its partitions need new leaders",
+            "broker %d 宕机: 连接关闭, 它领导的分区需要新首领", node);
+    } else if (is(e, "broker.up")) {
+        SAY("broker %d is back up", "broker %d 恢复在线", node);
+    } else if (is(e, "broker.isolated")) {
+        SAY("broker %d is cut off from the other brokers", "broker %d 与其他 broker 隔离", node);
+    } else if (is(e, "broker.healed")) {
+        SAY("broker %d can reach the other brokers again", "broker %d 与其他 broker 恢复连通",
+            node);
+    } else if (is(e, "fault.injected")) {
+        SAY("the cluster took a fault: %s", "集群注入故障: %s", e->detail);
+    } else if (is(e, "connection.opened")) {
+        SAY("broker %d accepted a connection (%s)", "broker %d 接受了一个连接 (%s)", node, e->detail);
+    } else if (is(e, "connection.closed")) {
+        SAY("broker %d closed a connection (%s)", "broker %d 关闭了一个连接 (%s)", node, e->detail);
+    } else if (is(e, "producer_id.assigned")) {
+        SAY("broker %d gave the producer its id (%s)", "broker %d 分配了生产者 id (%s)", node,
+            e->detail);
+    } else if (is(e, "topic.created")) {
+        SAY("topic %s created with %d partitions", "主题 %s 已创建, %d 个分区", e->topic,
+            (int)e->partition);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_event *e) {
+    if (is(e, "fault")) {
+        SAY("FAULT: %s", "故障: %s", e->detail);
+    } else if (is(e, "fault.failed")) {
+        SAY("the cluster refused the fault: %s", "集群拒绝了故障: %s", e->detail);
+    } else if (is(e, "run.started")) {
+        SAY("the day starts: scenario %s", "一天开始: 场景 %s", e->detail);
+    } else if (is(e, "workload.done")) {
+        SAY("the app has sent all %d parcels; waiting for every answer",
+            "应用已发出全部 %d 个包裹; 等待所有应答", (int)e->count);
+    } else if (is(e, "run.ended")) {
+        SAY("the day is over (%s): the audit reads the logs", "一天结束 (%s): 审计读取日志",
+            e->detail);
+    } else if (is(e, "clock.paused")) {
+        SAY("paused: simulated time stands still%s", "已暂停: 模拟时间静止%s", "");
+    } else if (is(e, "clock.resumed")) {
+        SAY("resumed%s", "继续运行%s", "");
+    } else if (is(e, "clock.speed")) {
+        SAY("clock %s", "时钟 %s", e->detail);
+    } else if (is(e, "run.stopping")) {
+        SAY("stopping the run%s", "正在停止运行%s", "");
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event *e) {
+    char tp[96];
+    if (size == 0)
+        return;
+    dst[0] = '\0';
+    if (e->topic[0] && e->partition >= 0)
+        snprintf(tp, sizeof tp, "%s-%d", e->topic, (int)e->partition);
+    else if (e->topic[0])
+        snprintf(tp, sizeof tp, "%s", e->topic);
+    else if (e->partition >= 0)
+        snprintf(tp, sizeof tp, "p%d", (int)e->partition);
+    else
+        snprintf(tp, sizeof tp, "?");
+    if (!strncmp(e->kind, "record.", 7) && explain_record(dst, size, lang, e, tp))
+        return;
+    if (e->source == SIM_SRC_PRODUCER && explain_producer(dst, size, lang, e, tp))
+        return;
+    if (e->source == SIM_SRC_BROKER && explain_broker(dst, size, lang, e, tp))
+        return;
+    if (e->source == SIM_SRC_SIM && explain_sim(dst, size, lang, e))
+        return;
+    if (is(e, "log"))
+        SAY("log: %s", "日志: %s", e->detail);
+    else
+        SAY("%s %s", "%s %s", e->kind, e->detail);
+}
+
+#undef SAY

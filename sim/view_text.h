@@ -30,6 +30,8 @@ int sim_vt_clip(char *dst, size_t dstsize, const char *src, int cols, bool mark)
 
 /* ---- numbers ----------------------------------------------------------------------------- */
 
+/* Counts the class watches (HW, acked, lost...): exact below 100 000, then as sim_vt_num. */
+void sim_vt_count(char *dst, size_t dstsize, int64_t v);
 /* Counts: 999 → "999", 1234 → "1.2k", 12345 → "12k", 1234567 → "1.2M", then G. */
 void sim_vt_num(char *dst, size_t dstsize, int64_t v);
 /* Bytes in binary units: 512 → "512B", 1536 → "1.5K", 16384 → "16K", 33554432 → "32M". */
@@ -111,6 +113,17 @@ typedef enum sim_vt_label {
     SIM_L_NO_PARTS,   /* "no partitions yet (waiting for metadata)" */
     SIM_L_NO_RECORDS, /* "no records yet" */
     SIM_L_TOO_SMALL,  /* "terminal too small: need 80x24" */
+    SIM_L_RUN_TO,     /* the state word while a run-to key lets events through */
+    SIM_L_LEO,        /* log end offset */
+    SIM_L_CUT,        /* a truncation that happened */
+    SIM_L_TO_CUT,     /* a truncation to come (the old leader's extra offsets) */
+    SIM_L_ACKED_LOST, /* "acked, lost" */
+    SIM_L_REORDERED,
+    SIM_L_BATCHES_UNIT, /* "bt" in a truck token "#45:3bt/48K/12ms" */
+    SIM_L_STEP_MARK,    /* the marker in front of a step's explanation */
+    SIM_L_LEGEND,       /* the legend page's title */
+    SIM_L_HISTORY,      /* the parcel history panel's title */
+    SIM_L_FOLLOW,       /* "following" */
     SIM_L__COUNT
 } sim_vt_label;
 
@@ -120,6 +133,9 @@ const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label);
 const char *sim_vt_stage_text(sim_view_lang lang, sim_vm_stage stage);
 /* The full help text, one key per line, NULL-terminated array. */
 const char *const *sim_vt_help_lines(sim_view_lang lang);
+/* The legend (`?` twice): every symbol of every room, NULL-terminated; the errors follow it
+ * (sim_vt_error_text). */
+const char *const *sim_vt_legend_lines(sim_view_lang lang);
 
 /* ---- styled lines ------------------------------------------------------------------------ */
 
@@ -182,9 +198,19 @@ void sim_vt_row_partition(sim_vt_line *l, sim_view_lang lang, const sim_vm_parti
                           int64_t batch_size, int label_cols);
 /* The buffer pool gauge: "pool [###-----] 1.2M/32M  waiting 2". */
 void sim_vt_row_pool(sim_vt_line *l, sim_view_lang lang, const sim_vm_pool *pool);
-/* One broker lane: "node 1 UP  #45 3b 48K 12ms | #46 ... | last #44 OK". */
+/* One broker lane: "node 1 UP req 12 | #45:3bt/48K/12ms ... | last #44 OK": each truck
+ * whole or not at all ("+2…"), the last answer visible at any width. */
 void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n);
-/* One map row: "orders-3   L1  e2   R 1,2,0   ISR 1,2     HW 1.2k". */
+/* The same, with the truck whose corr id is mark_corr marked ('>' and highlighted). */
+void sim_vt_row_node_mark(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n,
+                          int32_t mark_corr);
+/* Appends text, cut at a token boundary with "…" when it does not fit. */
+void sim_vt_add_cut(sim_vt_line *l, sim_vt_style style, const char *text);
+/* Short name of a room (sim_room) for the header: "desk" / "收件". */
+const char *sim_vt_room_name(sim_view_lang lang, int room);
+/* One map row: "orders-3 L1 e2 ISR 1,2 HW 1234 LEO 1240 2@1234 3@1180" — leader, epoch,
+ * ISR, high watermark, the leader's log end, each follower's log end; then a truncation:
+ * "cut 1:546–630 85 acked lost", or before it happens "to cut 1:546–630 85 acked". */
 void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols);
 /* Columns of a row's "topic-partition" label (topic cut to 10 columns): the widest label of
  * a panel, passed as label_cols to the two functions around, lines its columns up. */
@@ -193,6 +219,18 @@ int sim_vt_tp_cols(const char *topic, int32_t partition);
 void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m);
 /* Footer line 2: the message if there is one, else the key help. */
 void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m);
+
+/* ---- explanations ------------------------------------------------------------------------ */
+
+/* One sentence saying what an event means, in the class's language ("broker 2 appended 2
+ * records to parcels-1 at offsets 546–547"); offset ranges are inclusive. Unknown kinds give
+ * "kind detail". */
+void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event *e);
+/* One sentence per error: what it means and what the producer does about it (never NULL). */
+const char *sim_vt_error_text(sim_view_lang lang, int32_t err);
+/* The errors sim_vt_error_text() explains by name (the legend lists them): count and codes. */
+int sim_vt_error_count(void);
+int32_t sim_vt_error_code(int i);
 
 /* ---- layout ------------------------------------------------------------------------------ */
 

@@ -239,6 +239,37 @@ static void *emitter_main(void *arg) {
     return NULL;
 }
 
+typedef struct timed_emitter {
+    sim_bus *b;
+    int64_t t_us;
+} timed_emitter;
+
+static void *timed_main(void *arg) {
+    timed_emitter *te = arg;
+    sim_event e;
+    sim_event_init(&e, SIM_SRC_SIM, "timed");
+    e.t_us = te->t_us;
+    sim_bus_emit(te->b, &e);
+    return NULL;
+}
+
+typedef struct counting_emitter {
+    sim_bus *b;
+    int n;
+    int done;
+} counting_emitter;
+
+static void *counting_main(void *arg) {
+    counting_emitter *ce = arg;
+    for (int i = 0; i < ce->n; i++) {
+        sim_event e;
+        sim_event_init(&e, SIM_SRC_SIM, "tick");
+        e.t_us = i;
+        sim_bus_emit(ce->b, &e);
+    }
+    return NULL;
+}
+
 typedef struct gate_state {
     sim_bus *b;
     int waiting;
@@ -250,8 +281,9 @@ static bool gate_reached(void *arg) {
     return sim_bus_step_waiting(g->b) == g->waiting && sim_bus_total(g->b) == g->total;
 }
 
-/* Step mode: two emitting threads each publish one event and stop at the gate; every step
- * lets exactly one of them on to its next event; step mode off releases them all. */
+/* Step mode: two emitting threads each hand one event to the gate, which publishes nothing;
+ * every step publishes exactly one held event (the earliest) and lets its thread on to its
+ * next event, which is held in turn; step mode off publishes the rest. */
 static void test_bus_step_mode_advances_one_event_per_step(void) {
     sim_bus *b = sim_bus_new(64);
     sim_bus_set_step(b, true);
@@ -259,26 +291,83 @@ static void test_bus_step_mode_advances_one_event_per_step(void) {
     pthread_t t1, t2;
     pthread_create(&t1, NULL, emitter_main, &e1);
     pthread_create(&t2, NULL, emitter_main, &e2);
-    gate_state g = {b, 2, 2};
+    gate_state g = {b, 2, 0};
     CU_ASSERT_TRUE_FATAL(tu_wait_until(gate_reached, &g, 2000));
     for (int step = 1; step <= 3; step++) {
-        CU_ASSERT_EQUAL(sim_bus_total(b), 2 + (uint64_t)step - 1); /* nothing leaked */
+        CU_ASSERT_EQUAL(sim_bus_total(b), (uint64_t)step - 1); /* nothing leaked */
         sim_bus_step_once(b);
-        g.total = 2 + (uint64_t)step;
+        g.total = (uint64_t)step;
         CU_ASSERT_TRUE(tu_wait_until(gate_reached, &g, 2000));
     }
+    sim_bus_step_info gi;
+    sim_bus_step_state(b, &gi);
+    CU_ASSERT_EQUAL(gi.steps, 3);
+    CU_ASSERT_EQUAL(gi.released, 3);
+    CU_ASSERT_EQUAL(gi.last_released, 3);
     /* the view thread is exempt: its events never wait */
     sim_bus_exempt_thread(true);
     emit_kind(b, "view-key");
     sim_bus_exempt_thread(false);
-    CU_ASSERT_EQUAL(sim_bus_total(b), 6);
+    CU_ASSERT_EQUAL(sim_bus_total(b), 4);
     sim_event seen[16];
-    CU_ASSERT_EQUAL(sim_bus_ring_read(b, seen, 16), 6); /* the held threads' events are out */
+    CU_ASSERT_EQUAL(sim_bus_ring_read(b, seen, 16), 4);
+    CU_ASSERT_TRUE(seen[0].stepped && seen[1].stepped && seen[2].stepped);
+    CU_ASSERT_FALSE(seen[3].stepped);
     sim_bus_set_step(b, false);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
     CU_ASSERT_EQUAL(sim_bus_total(b), 11);
     CU_ASSERT_EQUAL(atomic_load(&e1.emitted) + atomic_load(&e2.emitted), 10);
+    sim_bus_destroy(b);
+}
+
+/* Held events go out earliest simulated time first, whatever order they arrived in. */
+static void test_bus_step_releases_earliest_event_first(void) {
+    sim_bus *b = sim_bus_new(64);
+    sim_bus_set_step(b, true);
+    timed_emitter late = {b, 5000}, early = {b, 1000};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, timed_main, &late);
+    gate_state g = {b, 1, 0};
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(gate_reached, &g, 2000));
+    pthread_create(&t2, NULL, timed_main, &early);
+    g.waiting = 2;
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(gate_reached, &g, 2000));
+    sim_bus_step_once(b);
+    g = (gate_state){b, 1, 1};
+    CU_ASSERT_TRUE(tu_wait_until(gate_reached, &g, 2000));
+    sim_event seen[4];
+    CU_ASSERT_EQUAL_FATAL(sim_bus_ring_read(b, seen, 4), 1);
+    CU_ASSERT_EQUAL(seen[0].t_us, 1000);
+    sim_bus_step_once(b);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CU_ASSERT_EQUAL(sim_bus_ring_read(b, seen, 4), 1);
+    CU_ASSERT_EQUAL(seen[0].t_us, 5000);
+    sim_bus_destroy(b);
+}
+
+static bool is_tick_3(const sim_event *e, void *opaque) {
+    (void)opaque;
+    return e->t_us == 3;
+}
+
+/* A run-to lets events through until one matches, then holds again. */
+static void test_bus_run_to_stops_at_the_match(void) {
+    sim_bus *b = sim_bus_new(64);
+    sim_bus_set_step(b, true);
+    counting_emitter ce = {b, 6, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, counting_main, &ce);
+    gate_state g = {b, 1, 0};
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(gate_reached, &g, 2000));
+    sim_bus_run_to(b, is_tick_3, NULL);
+    g = (gate_state){b, 1, 4}; /* ticks 0..3 out, tick 4 held */
+    CU_ASSERT_TRUE(tu_wait_until(gate_reached, &g, 2000));
+    CU_ASSERT_FALSE(sim_bus_running_to(b));
+    sim_bus_set_step(b, false);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(sim_bus_total(b), 6);
     sim_bus_destroy(b);
 }
 
@@ -300,4 +389,7 @@ void suite_sim_clock(void) {
             test_bus_sinks_see_every_event_without_a_ring);
     tu_test("test_bus_step_mode_advances_one_event_per_step",
             test_bus_step_mode_advances_one_event_per_step);
+    tu_test("test_bus_step_releases_earliest_event_first",
+            test_bus_step_releases_earliest_event_first);
+    tu_test("test_bus_run_to_stops_at_the_match", test_bus_run_to_stops_at_the_match);
 }

@@ -172,7 +172,11 @@ static void test_labels_exist_in_both_languages(void) {
         int n = 0;
         for (; h[n]; n++)
             CU_ASSERT(sim_vt_width(h[n]) <= 76);
-        CU_ASSERT_EQUAL(n, 12);
+        CU_ASSERT_EQUAL(n, 15);
+        const char *const *lg = sim_vt_legend_lines((sim_view_lang)lang);
+        for (n = 0; lg[n]; n++)
+            CU_ASSERT(sim_vt_width(lg[n]) <= 76);
+        CU_ASSERT(n >= 12);
     }
     /* The key help sits on the last row, whose last cell is never written. */
     CU_ASSERT(sim_vt_width(sim_vt_label_text(SIM_LANG_ZH, SIM_L_KEYS_SHORT)) <= 79);
@@ -219,7 +223,8 @@ static sim_view_model *sample_model(void) {
     memset(&m, 0, sizeof m);
     m.status.speed = 1.0;
     m.status.events = 4321;
-    m.status.sim_ms = 12500;
+    m.status.sim_ms = 12345;
+    m.status.sim_us = 12345678;
     snprintf(m.status.scenario, sizeof m.status.scenario, "acks1-leader-crash");
     m.n_desk = 2;
     m.desk[0] = (sim_vm_desk_row){
@@ -286,7 +291,8 @@ static sim_view_model *sample_model(void) {
                                .failed = 3,
                                .retries = 7,
                                .lost = -1,
-                               .duplicated = -1};
+                               .duplicated = -1,
+                               .reordered = -1};
     return &m;
 }
 
@@ -300,16 +306,19 @@ static void test_rows_read_as_the_rooms_say(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "RUNNING"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "ev 4321"));
     CU_ASSERT_EQUAL(l.cols, 80);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "t=12.345s")); /* to the millisecond */
     m->status.stepping = true;
     sim_vt_line_init(&l, 80);
     sim_vt_row_title(&l, m);
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "STEP"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "PAUSED")); /* held, no step yet */
     CU_ASSERT_PTR_NULL(strstr(l.text, "(held")); /* nothing held yet */
     m->status.step_waiting = 3;
+    m->status.steps = 1;
     sim_vt_line_init(&l, 80);
     sim_vt_row_title(&l, m);
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "STEP(held 3)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "STEP (held 3)"));
     m->status.stepping = false;
+    m->status.steps = 0;
 
     sim_vt_line_init(&l, 80);
     sim_vt_row_desk(&l, SIM_LANG_EN, &m->desk[0]);
@@ -361,23 +370,51 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_line_init(&l, 120);
     sim_vt_row_node(&l, SIM_LANG_EN, &m->nodes[2]);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "node 2 UP"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "req 3.0k"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "#40:3b/47K/12ms #41:3b/47K/12ms"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "req 3000")); /* exact below 100000 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "#40:3bt/47K/12ms #41:3bt/47K/12ms"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "last #39 NOT_LEADER_OR_FOLLOWER"));
+    /* Narrow: trucks give way whole ("+N…"), the last answer stays. */
+    for (int w = 40; w <= 80; w++) {
+        sim_vt_line_init(&l, w);
+        sim_vt_row_node(&l, SIM_LANG_EN, &m->nodes[2]);
+        CU_ASSERT(l.cols <= w);
+        CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "last #39 NOT_LEADER_OR_FOLLOWER"));
+        /* every truck shown is whole: "#41:3bt/4" would read as 4 bytes */
+        for (const char *q = strstr(l.text, " #4"); q; q = strstr(q + 1, " #4")) {
+            size_t n = strcspn(q + 1, " ");
+            CU_ASSERT(n >= 2 && q[n - 1] == 'm' && q[n] == 's');
+        }
+    }
 
     sim_vt_line_init(&l, 80);
     sim_vt_row_map(&l, SIM_LANG_EN, &m->map[0], 10);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "L0"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "R 0,1,2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "ISR 0,1 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "LEO "));
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_HILITE); /* changed 0.5 s ago */
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "orders-0  *L0"));
     sim_vt_line_init(&l, 80);
     sim_vt_row_map(&l, SIM_LANG_EN, &m->map[1], 10);
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, 0), SIM_ST_NORMAL);
     CU_ASSERT_PTR_NULL(strchr(l.text, '*'));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1.2k"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "HW 1234")); /* exact, not 1.2k */
+    /* A truncation: the removed offsets (inclusive) and how many were acknowledged. */
+    sim_vm_map_row cut = m->map[1];
+    cut.trunc_from = 546;
+    cut.trunc_to = 631;
+    cut.trunc_acked = 85;
+    cut.trunc_node = 1;
+    cut.trunc_pending = false;
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_map(&l, SIM_LANG_EN, &cut, 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "cut 1:546\u2013630 85 acked lost"));
+    CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "cut 1") - l.text)),
+                    SIM_ST_ERR);
+    cut.trunc_pending = true;
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_map(&l, SIM_LANG_EN, &cut, 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "to cut 1:546\u2013630 85 acked"));
 
     /* The map's header names the nodes and which are down. */
     sim_vt_line_init(&l, 80);
@@ -406,15 +443,20 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_row_footer(&l, m);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/s 12k"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 retries 7"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99000 failed 3 retries 7"));
     CU_ASSERT_PTR_NULL(strstr(l.text, "lost")); /* not known yet */
     /* Once the run is over the outcome comes first and fits 80 columns. */
     m->status.finished = true;
     m->footer.lost = 0;
     m->footer.duplicated = 2;
+    m->footer.reordered = 5;
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_footer(&l, m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "reord 5"));
+    m->footer.reordered = -1;
     sim_vt_line_init(&l, 80);
     sim_vt_row_footer(&l, m);
-    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99k failed 3 lost 0 dup 2 retries 7"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "sent 100k acked 99000 failed 3 lost 0 dup 2 retries 7"));
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "rec/req 27.4"));
     CU_ASSERT_EQUAL(sim_vt_line_style_at(&l, (size_t)(strstr(l.text, "dup") - l.text)), SIM_ST_ERR);
     m->status.finished = false;

@@ -589,7 +589,7 @@ static void test_80x24_shows_no_garbage(void) {
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"== Trace", WAIT_MS));
     check_clean(t->screen, 80, 24);
     tmx_keys(t, "?");
-    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"step mode", WAIT_MS));
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"the legend", WAIT_MS));
     check_clean(t->screen, 80, 24);
     tmx_keys(t, "x"); /* any key closes the help */
     /* Resized smaller than 80x24: says so instead of drawing over itself; back: redrawn. */
