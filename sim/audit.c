@@ -9,6 +9,8 @@
  */
 #include "sim/runner_int.h"
 
+#include "sim/foreign.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,83 @@ static int cmp_failure(const void *a, const void *b) {
     return (y->count > x->count) - (y->count < x->count);
 }
 
+/* The order and copy count of this run's records, as a partition's log is read in offset
+ * order (one tally for both sources). */
+typedef struct tally {
+    sim_runner *r;
+    uint32_t *copies; /* per record id */
+    int64_t *last;    /* per ordering group: the highest id seen so far */
+    int groups_n;
+    int64_t reordered;
+} tally;
+
+/* One record of partition p found in the log. */
+static void tally_value(tally *t, int32_t p, const uint8_t *value, int32_t len) {
+    const sim_workload_spec *w = &t->r->s->workload;
+    int64_t id = len > 0 ? value_id(value, len, t->r->max_records) : -1;
+    if (id < 0)
+        return;
+    const sim_rec *sr = &t->r->recs[id];
+    if (t->copies[id]++ > 0)
+        return; /* a duplicate: order is judged on first copies */
+    int g = w->keys > 0 && sr->key >= 0 ? sr->key * w->threads + sr->thread
+                                        : p * w->threads + sr->thread;
+    if (g < 0 || g >= t->groups_n)
+        return;
+    if (id < t->last[g])
+        t->reordered++;
+    else
+        t->last[g] = id;
+}
+
+/* Source 1, the mock cluster: its logs through the inspection API (leader logs, from 0). */
+static void read_mock_logs(sim_runner *r, sim_audit *a, tally *t) {
+    const char *topic = r->s->workload.topic;
+    snprintf(a->log_source, sizeof a->log_source, "the mock cluster's logs (inspection API)");
+    int parts = mb_topic_partition_count(r->cluster, topic);
+    if (parts < 0) {
+        a->log_read_error = true;
+        snprintf(a->log_error, sizeof a->log_error, "topic %s: %s", topic, mb_err_name(parts));
+        parts = 0;
+    }
+    for (int p = 0; p < parts; p++) {
+        mb_record_iter *it = NULL;
+        int rc = mb_record_iter_new(r->cluster, topic, p, 0, &it);
+        if (rc != MB_OK) {
+            a->log_read_error = true;
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", topic, p, mb_err_name(rc));
+            continue;
+        }
+        mb_record rec;
+        while ((rc = mb_record_iter_next(it, &rec)) == MB_OK)
+            tally_value(t, p, rec.value, rec.value_len);
+        if (rc != MB_ERR_END) {
+            a->log_read_error = true;
+            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", topic, p, mb_err_name(rc));
+        }
+        mb_record_iter_destroy(it);
+    }
+}
+
+static int on_read_back(void *opaque, int32_t partition, const kw_record *rec) {
+    tally_value(opaque, partition, rec->value.p, rec->value.len);
+    return 0;
+}
+
+/* Source 2, a cluster Courier does not own: the topic read back as a consumer reads it
+ * (ListOffsets before the run, Fetch from those offsets after it, every partition,
+ * READ_UNCOMMITTED), see sim/foreign.h. */
+static void read_back_foreign(sim_runner *r, sim_audit *a, tally *t) {
+    snprintf(a->log_source, sizeof a->log_source,
+             "read back from %s (ListOffsets before the run, then Fetch)",
+             sim_foreign_bootstrap(r->foreign));
+    char err[400];
+    if (sim_foreign_read_back(r->foreign, on_read_back, t, err, sizeof err)) {
+        a->log_read_error = true;
+        sim_copy(a->log_error, sizeof a->log_error, err);
+    }
+}
+
 int sim_audit_compute(sim_runner *r, sim_audit *a) {
     memset(a, 0, sizeof *a);
     const sim_scenario *s = r->s;
@@ -86,43 +165,12 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
     }
     for (int g = 0; g < groups_n; g++)
         last[g] = -1;
-    int parts = mb_topic_partition_count(r->cluster, w->topic);
-    if (parts < 0) {
-        a->log_read_error = true;
-        snprintf(a->log_error, sizeof a->log_error, "topic %s: %s", w->topic, mb_err_name(parts));
-        parts = 0;
-    }
-    for (int p = 0; p < parts; p++) {
-        mb_record_iter *it = NULL;
-        int rc = mb_record_iter_new(r->cluster, w->topic, p, 0, &it);
-        if (rc != MB_OK) {
-            a->log_read_error = true;
-            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p, mb_err_name(rc));
-            continue;
-        }
-        mb_record rec;
-        while ((rc = mb_record_iter_next(it, &rec)) == MB_OK) {
-            int64_t id = rec.value_len > 0 ? value_id(rec.value, rec.value_len, n) : -1;
-            if (id < 0)
-                continue;
-            const sim_rec *sr = &r->recs[id];
-            if (copies[id]++ > 0)
-                continue; /* a duplicate: order is judged on first copies */
-            int g = w->keys > 0 && sr->key >= 0 ? sr->key * w->threads + sr->thread
-                                                : p * w->threads + sr->thread;
-            if (g < 0 || g >= groups_n)
-                continue;
-            if (id < last[g])
-                a->reordered++;
-            else
-                last[g] = id;
-        }
-        if (rc != MB_ERR_END) {
-            a->log_read_error = true;
-            snprintf(a->log_error, sizeof a->log_error, "%s[%d]: %s", w->topic, p, mb_err_name(rc));
-        }
-        mb_record_iter_destroy(it);
-    }
+    tally t = {r, copies, last, groups_n, 0};
+    if (r->foreign)
+        read_back_foreign(r, a, &t);
+    else
+        read_mock_logs(r, a, &t);
+    a->reordered = t.reordered;
     for (int64_t i = 0; i < n; i++) {
         uint8_t st = atomic_load_explicit(&r->recs[i].state, memory_order_acquire);
         if (copies[i] > 0) {
@@ -162,10 +210,12 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
     }
     pthread_mutex_unlock(&r->lat.lock);
     a->n_brokers = s->cluster.brokers;
-    for (int b = 0; b < s->cluster.brokers; b++) {
+    for (int b = 0; r->cluster && b < s->cluster.brokers; b++) {
         int64_t c = mb_broker_request_count(r->cluster, b + 1, KW_API_PRODUCE);
         a->requests_per_broker[b] = c > 0 ? c : 0;
     }
+    if (!r->cluster)
+        a->n_brokers = 0; /* a foreign cluster: no inspection API */
     a->faults_applied = atomic_load(&r->faults_applied);
     a->faults_failed = atomic_load(&r->faults_failed);
     bool done = atomic_load(&r->state) == SIM_RUN_DONE;
@@ -293,7 +343,8 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
         fprintf(out, "    %-28s %10lld\n", a->failed_by[i].name, (long long)a->failed_by[i].count);
     if (a->pending)
         fprintf(out, "  no outcome        %10lld\n", (long long)a->pending);
-    fprintf(out, "what the cluster holds (read from the partition logs)\n");
+    fprintf(out, "what the cluster holds (%s)\n",
+            a->log_source[0] ? a->log_source : "read from the partition logs");
     fprintf(out, "  records in log    %10lld\n", (long long)a->in_log);
     fprintf(out, "  lost              %10lld   (acknowledged, not in the log)\n",
             (long long)a->lost);
@@ -312,10 +363,12 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
             a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms);
     fprintf(out, "  produce requests        %8lld   record retries %lld\n", (long long)a->requests,
             (long long)a->retries);
-    fprintf(out, "  requests per broker    ");
-    for (int b = 0; b < a->n_brokers; b++)
-        fprintf(out, " %d:%lld", b + 1, (long long)a->requests_per_broker[b]);
-    fprintf(out, "\n");
+    if (a->n_brokers > 0) {
+        fprintf(out, "  requests per broker    ");
+        for (int b = 0; b < a->n_brokers; b++)
+            fprintf(out, " %d:%lld", b + 1, (long long)a->requests_per_broker[b]);
+        fprintf(out, "\n");
+    }
     if (a->faults_applied || a->faults_failed)
         fprintf(out, "faults: %d applied, %d refused by the cluster (see the trace)\n",
                 a->faults_applied, a->faults_failed);
@@ -352,7 +405,9 @@ void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) 
         fprintf(out, "%s\"%d\":%lld", b ? "," : "", b + 1, (long long)a->requests_per_broker[b]);
     fprintf(out,
             "},\"faults_applied\":%d,\"faults_failed\":%d,\"elapsed_ms\":%lld,\"wall_s\":%.3f,"
-            "\"expect_unmet\":%d}\n",
+            "\"expect_unmet\":%d,\"log_source\":",
             a->faults_applied, a->faults_failed, (long long)a->elapsed_ms, a->wall_s,
             sim_audit_check(a, s, NULL));
+    sim_json_str(out, a->log_source);
+    fprintf(out, "}\n");
 }

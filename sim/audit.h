@@ -60,6 +60,7 @@ typedef struct sim_audit {
     bool interrupted;    /* stopped early (Ctrl-C or sim_runner_stop) */
     bool log_read_error; /* the logs could not be read completely (see log_error) */
     char log_error[160];
+    char log_source[160]; /* where in_log/lost/duplicated/reordered come from */
 } sim_audit;
 
 /* Value of a metric by its `expect` name (see sim_expect_metrics and "failed.<NAME>").

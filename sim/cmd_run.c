@@ -6,6 +6,7 @@
  * (each unmet line is printed) or the run could not start, 2 bad usage or a bad scenario. */
 #include "sim/cmd.h"
 
+#include "sim/foreign.h"
 #include "sim/runner.h"
 #include "sim/view.h"
 
@@ -28,6 +29,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: courier run SCENARIO.json [--headless | --view] [--trace FILE.jsonl]\n"
             "                  [--report text|json] [--seed N] [--speed X] [--lang en|zh]\n"
+            "                  [--bootstrap HOST:PORT[,...]]\n"
             "\n"
             "Plays a scenario (docs/scenarios.md): a mock Kafka cluster and the producer over\n"
             "loopback TCP, the workload and the fault timeline, then prints the audit.\n"
@@ -40,6 +42,10 @@ static void usage(FILE *out) {
             "  --speed X         simulation speed, 0.01..1000 (default 1): 10 runs ten times\n"
             "                    faster; linger, timeouts, lags and the rate all scale\n"
             "  --lang en|zh      view labels (default en)\n"
+            "  --bootstrap LIST  play against a cluster Courier does not own (real Kafka,\n"
+            "                    Redpanda, librdkafka's mock): the scenario's cluster section\n"
+            "                    is ignored, the topic must exist, only network faults are\n"
+            "                    played (through a built-in proxy); docs/real-cluster.md\n"
             "\n"
             "Ctrl-C stops the workload, lets in-flight requests finish (a few seconds at most)\n"
             "and prints the partial audit.\n"
@@ -78,7 +84,7 @@ static void progress_line(sim_runner *r) {
 }
 
 int sim_cmd_run(int argc, char **argv) {
-    const char *path = NULL, *trace = NULL, *report = "text", *lang = "en";
+    const char *path = NULL, *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL;
     bool headless = false, view = false;
     sim_run_opts o = {.speed = 1.0};
     for (int i = 1; i < argc; i++) {
@@ -92,7 +98,7 @@ int sim_cmd_run(int argc, char **argv) {
         } else if (!strcmp(a, "--view")) {
             view = true;
         } else if (!strcmp(a, "--trace") || !strcmp(a, "--report") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--speed") || !strcmp(a, "--lang")) {
+                   !strcmp(a, "--speed") || !strcmp(a, "--lang") || !strcmp(a, "--bootstrap")) {
             if (!val) {
                 fprintf(stderr, "courier run: %s needs a value (try courier run --help)\n", a);
                 return 2;
@@ -100,6 +106,8 @@ int sim_cmd_run(int argc, char **argv) {
             i++;
             if (!strcmp(a, "--trace")) {
                 trace = val;
+            } else if (!strcmp(a, "--bootstrap")) {
+                bootstrap = val;
             } else if (!strcmp(a, "--report")) {
                 if (strcmp(val, "text") && strcmp(val, "json")) {
                     fprintf(stderr, "courier run: --report: '%s' is not text or json\n", val);
@@ -161,6 +169,10 @@ int sim_cmd_run(int argc, char **argv) {
         fprintf(stderr, "courier run: %s\n", err);
         return 2;
     }
+    if (bootstrap && sim_foreign_refuse(s, bootstrap, "courier run: ")) {
+        sim_scenario_free(s);
+        return 2;
+    }
     if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "courier run: the view needs a terminal on stdin and stdout (use "
                         "--headless for scripts)\n");
@@ -168,6 +180,7 @@ int sim_cmd_run(int argc, char **argv) {
         return 2;
     }
     o.trace_path = trace;
+    o.bootstrap = bootstrap;
     o.ring_capacity = headless ? 0 : SIM_VIEW_RING_CAPACITY;
     sim_runner *r;
     if (sim_runner_new(s, &o, &r, err, sizeof err)) {
@@ -219,6 +232,8 @@ int sim_cmd_run(int argc, char **argv) {
             sim_audit_print_json(&a, s, stdout);
         } else {
             sim_audit_print_text(&a, s, stdout);
+            if (sim_runner_foreign(r))
+                sim_foreign_print_map(sim_runner_foreign(r), stdout);
         }
         int unmet = sim_audit_check(&a, s, stderr);
         if (a.log_read_error) {

@@ -184,6 +184,40 @@ static int fail(char *errbuf, size_t errsize, const char *fmt, ...) {
     return -1;
 }
 
+/* The mock cluster of the scenario: sockets bound now, threads in sim_runner_start. */
+static int new_mock_cluster(sim_runner *r, char *errbuf, size_t errsize) {
+    const sim_scenario *s = r->s;
+    mb_config mc;
+    mb_config_init(&mc);
+    mc.brokers = s->cluster.brokers;
+    mb_topic_config tc[SIM_MAX_TOPICS];
+    for (int i = 0; i < s->cluster.n_topics; i++) {
+        tc[i].name = s->cluster.topics[i].name;
+        tc[i].partitions = s->cluster.topics[i].partitions;
+        tc[i].replication_factor = (int16_t)s->cluster.topics[i].replication;
+        tc[i].min_insync_replicas = (int16_t)s->cluster.topics[i].min_isr;
+    }
+    mc.topics = tc;
+    mc.n_topics = (size_t)s->cluster.n_topics;
+    mc.auto_create_topics_enable = false;
+    mc.replica_lag_time_max_ms = s->cluster.replica_lag_time_max_ms;
+    for (int i = 0; i < s->cluster.brokers && i < MB_MAX_BROKERS; i++)
+        mc.follower_lag_ms[i] = s->cluster.follower_lag_ms[i];
+    mc.clock = sim_clock_kw(r->clock);
+    mc.event_cb = on_mb_event;
+    mc.event_opaque = r;
+    mc.log_cb = on_mb_log;
+    mc.log_opaque = r;
+    char err[512];
+    if (mb_cluster_new(&mc, &r->cluster, err, sizeof err) != MB_OK)
+        return fail(errbuf, errsize, "cluster: %s", err);
+    for (int i = 0; i < s->cluster.brokers; i++)
+        if (s->cluster.rtt_ms[i] > 0)
+            mb_broker_set_rtt(r->cluster, i + 1, s->cluster.rtt_ms[i]);
+
+    return 0;
+}
+
 int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **out, char *errbuf,
                    size_t errsize) {
     *out = NULL;
@@ -237,36 +271,11 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         sim_bus_add_sink(r->bus, sim_trace_sink, r);
     }
 
-    /* the cluster: sockets bound now, threads in start */
-    mb_config mc;
-    mb_config_init(&mc);
-    mc.brokers = s->cluster.brokers;
-    mb_topic_config tc[SIM_MAX_TOPICS];
-    for (int i = 0; i < s->cluster.n_topics; i++) {
-        tc[i].name = s->cluster.topics[i].name;
-        tc[i].partitions = s->cluster.topics[i].partitions;
-        tc[i].replication_factor = (int16_t)s->cluster.topics[i].replication;
-        tc[i].min_insync_replicas = (int16_t)s->cluster.topics[i].min_isr;
-    }
-    mc.topics = tc;
-    mc.n_topics = (size_t)s->cluster.n_topics;
-    mc.auto_create_topics_enable = false;
-    mc.replica_lag_time_max_ms = s->cluster.replica_lag_time_max_ms;
-    for (int i = 0; i < s->cluster.brokers && i < MB_MAX_BROKERS; i++)
-        mc.follower_lag_ms[i] = s->cluster.follower_lag_ms[i];
-    mc.clock = sim_clock_kw(r->clock);
-    mc.event_cb = on_mb_event;
-    mc.event_opaque = r;
-    mc.log_cb = on_mb_log;
-    mc.log_opaque = r;
     char err[512];
-    if (mb_cluster_new(&mc, &r->cluster, err, sizeof err) != MB_OK) {
+    if (!r->o.bootstrap && new_mock_cluster(r, errbuf, errsize)) {
         sim_runner_destroy(r);
-        return fail(errbuf, errsize, "cluster: %s", err);
+        return -1;
     }
-    for (int i = 0; i < s->cluster.brokers; i++)
-        if (s->cluster.rtt_ms[i] > 0)
-            mb_broker_set_rtt(r->cluster, i + 1, s->cluster.rtt_ms[i]);
 
     /* the producer config: the scenario's keys, then ours */
     r->conf = kp_conf_new();
@@ -288,7 +297,8 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         }
     }
     err[0] = '\0';
-    if (kp_conf_set(r->conf, "bootstrap.servers", mb_cluster_bootstrap(r->cluster), err,
+    if (kp_conf_set(r->conf, "bootstrap.servers",
+                    r->o.bootstrap ? r->o.bootstrap : mb_cluster_bootstrap(r->cluster), err,
                     sizeof err) != KW_ERR_NONE) {
         sim_runner_destroy(r);
         return fail(errbuf, errsize, "producer: bootstrap.servers: %s", err);
@@ -382,8 +392,8 @@ int sim_runner_start(sim_runner *r, char *errbuf, size_t errsize) {
     r->start_us = sim_clock_now_us(r->clock);
     r->start_wall_us = wall_now_us();
     char err[512] = "";
-    if (mb_cluster_start(r->cluster, err, sizeof err) != MB_OK)
-        return fail(errbuf, errsize, "cluster: %s", err);
+    if (sim_runner_cluster_start(r, errbuf, errsize))
+        return -1;
     r->producer = kp_producer_new(r->conf, err, sizeof err);
     if (!r->producer)
         return fail(errbuf, errsize, "producer: %s", err);
@@ -525,6 +535,7 @@ void sim_runner_destroy(sim_runner *r) {
         sim_runner_wait(r, -1);
     }
     kp_producer_destroy(r->producer);
+    sim_runner_cluster_destroy(r);
     mb_cluster_destroy(r->cluster);
     kp_conf_destroy(r->conf);
     if (r->trace)
@@ -609,7 +620,7 @@ void sim_runner_run_to(sim_runner *r, sim_run_to_what what, int room) {
 
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {
     sim_bus_exempt_thread(true);
-    if (!r->cluster)
+    if (!r->cluster && !r->foreign)
         return fail(errbuf, errsize, "the cluster is not running");
     return sim_fault_apply(r, f, errbuf, errsize);
 }
@@ -628,4 +639,7 @@ struct kp_producer *sim_runner_producer(sim_runner *r) {
 }
 struct mb_cluster *sim_runner_cluster(sim_runner *r) {
     return r->cluster;
+}
+struct sim_foreign *sim_runner_foreign(sim_runner *r) {
+    return r->foreign;
 }

@@ -34,6 +34,10 @@ typedef struct sim_run_opts {
     const char *trace_path; /* JSONL trace file, or NULL */
     size_t ring_capacity;   /* view ring size in events; 0 = no ring (headless) */
     int64_t stop_grace_ms;  /* after a stop: wall ms to let in-flight work finish (def. 3000) */
+    /* A cluster Courier does not own ("host:port[,...]", --bootstrap), or NULL for the mock
+     * cluster: the scenario's cluster section is then ignored, the map comes from Metadata
+     * and the audit reads the topic back (sim/foreign.h). */
+    const char *bootstrap;
 } sim_run_opts;
 
 typedef enum sim_run_state {
@@ -126,5 +130,8 @@ sim_bus *sim_runner_bus(sim_runner *r);
  * view reads only; faults go through sim_runner_fault(). */
 struct kp_producer *sim_runner_producer(sim_runner *r);
 struct mb_cluster *sim_runner_cluster(sim_runner *r);
+/* With --bootstrap: the foreign cluster (its map: sim_foreign_map), from sim_runner_start()
+ * until sim_runner_destroy(); NULL on the mock cluster (then sim_runner_cluster is set). */
+struct sim_foreign *sim_runner_foreign(sim_runner *r);
 
 #endif

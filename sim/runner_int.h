@@ -44,7 +44,9 @@ struct sim_runner {
     uint64_t trace_last_seq;    /* seq of the last event line written */
     bool trace_closed;          /* the summary is written: later events are left out */
 
-    mb_cluster *cluster;
+    mb_cluster *cluster;         /* the mock cluster; NULL with --bootstrap */
+    struct sim_foreign *foreign; /* --bootstrap: a cluster Courier does not own (or NULL) */
+    struct sim_proxy *proxy;     /* in front of the mock cluster for disconnect/blackhole */
     kp_conf *conf;
     kp_producer *producer;
 
@@ -114,6 +116,14 @@ void sim_trace_write_header(sim_runner *r);
 void sim_trace_write_footer(sim_runner *r, const sim_audit *a);
 /* Writes s as a JSON string, quotes included (the trace's and the JSON report's one escaper). */
 void sim_json_str(FILE *f, const char *s);
+/* runner_foreign.c: starts the cluster side of a run (the mock's threads, or a foreign
+ * cluster's map and proxy) and points the producer's bootstrap.servers at it. */
+int sim_runner_cluster_start(sim_runner *r, char *errbuf, size_t errsize);
+/* Plays a fault that goes through the proxy (every fault on a foreign cluster; disconnect,
+ * blackhole and the proxy's share of heal on the mock). Returns an mb_err. */
+int sim_runner_proxy_fault(sim_runner *r, const sim_fault *f);
+/* Frees the foreign cluster's map, reader and proxy (sim_runner_destroy). */
+void sim_runner_cluster_destroy(sim_runner *r);
 /* audit.c: compute the audit from the logs and the runner's records. */
 int sim_audit_compute(sim_runner *r, sim_audit *out);
 

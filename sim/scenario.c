@@ -422,7 +422,7 @@ static int parse_workload(ctx *c, const cJSON *j, sim_scenario *s) {
 
 static const char *const fault_names[SIM_FAULT__COUNT] = {
     "broker_down",  "broker_up",      "rtt",  "drop_responses", "inject_error", "move_leader",
-    "follower_lag", "isolate_broker", "heal",
+    "follower_lag", "isolate_broker", "heal", "disconnect",     "blackhole",
 };
 
 /* The fields each fault kind takes besides at_ms and fault. */
@@ -437,6 +437,8 @@ static const char *const fault_fields[SIM_FAULT__COUNT][8] = {
     [SIM_FAULT_FOLLOWER_LAG] = {"at_ms", "fault", "broker", "ms", NULL},
     [SIM_FAULT_ISOLATE_BROKER] = {"at_ms", "fault", "broker", NULL},
     [SIM_FAULT_HEAL] = {"at_ms", "fault", "broker", NULL},
+    [SIM_FAULT_DISCONNECT] = {"at_ms", "fault", "broker", NULL},
+    [SIM_FAULT_BLACKHOLE] = {"at_ms", "fault", "broker", NULL},
 };
 
 const char *sim_fault_kind_name(sim_fault_kind k) {
@@ -510,7 +512,8 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
         join(p, sizeof p, path, "fault");
         return fail(c, p,
                     "unknown fault '%s' (broker_down, broker_up, rtt, drop_responses, "
-                    "inject_error, move_leader, follower_lag, isolate_broker, heal)",
+                    "inject_error, move_leader, follower_lag, isolate_broker, heal, "
+                    "disconnect, blackhole)",
                     kind);
     }
     f->kind = (sim_fault_kind)k;

@@ -62,6 +62,8 @@ typedef enum sim_fault_kind {
     SIM_FAULT_FOLLOWER_LAG,   /* broker, ms */
     SIM_FAULT_ISOLATE_BROKER, /* broker */
     SIM_FAULT_HEAL,           /* [broker]: end isolation (all brokers when broker = -1) */
+    SIM_FAULT_DISCONNECT,     /* broker: the producer's connections to it are cut (proxy) */
+    SIM_FAULT_BLACKHOLE,      /* broker: accepts connections, never answers (proxy) */
     SIM_FAULT__COUNT
 } sim_fault_kind;
 

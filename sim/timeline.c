@@ -10,7 +10,12 @@
 static int apply(sim_runner *r, const sim_fault *f) {
     mb_cluster *c = r->cluster;
     const char *topic = f->topic[0] ? f->topic : r->s->workload.topic;
+    if (r->foreign) /* a cluster Courier does not own: network faults, through the proxy */
+        return sim_runner_proxy_fault(r, f);
     switch (f->kind) {
+    case SIM_FAULT_DISCONNECT:
+    case SIM_FAULT_BLACKHOLE:
+        return sim_runner_proxy_fault(r, f);
     case SIM_FAULT_BROKER_DOWN:
         return mb_broker_down(c, f->broker);
     case SIM_FAULT_BROKER_UP:
@@ -39,6 +44,7 @@ static int apply(sim_runner *r, const sim_fault *f) {
     case SIM_FAULT_ISOLATE_BROKER:
         return mb_broker_isolate(c, f->broker);
     case SIM_FAULT_HEAL:
+        (void)sim_runner_proxy_fault(r, f); /* the proxy's faults end too, when there is one */
         if (f->broker >= 1)
             return mb_broker_heal(c, f->broker);
         for (int b = 1; b <= r->s->cluster.brokers; b++) {
