@@ -879,12 +879,13 @@ static int discover(sim_proxy *p, char *errbuf, size_t errsize) {
         snprintf(err, sizeof err, "%s", rb.errmsg);
         rc = -1;
     }
-    sim_kconn_close(kc);
     if (rc) {
+        sim_kconn_close(kc);
         snprintf(errbuf, errsize, "upstream %s: %s", p->upstream, err);
         return -1;
     }
     if (m.n_brokers <= 0) {
+        sim_kconn_close(kc);
         snprintf(errbuf, errsize, "upstream %s: its Metadata lists no brokers", p->upstream);
         return -1;
     }
@@ -901,6 +902,7 @@ static int discover(sim_proxy *p, char *errbuf, size_t errsize) {
         kw_slice_cstr(m.brokers[i].host, host, sizeof host);
         int ni = node_learn(p, m.brokers[i].node_id, host, m.brokers[i].port);
         if (ni < 0) {
+            sim_kconn_close(kc);
             snprintf(errbuf, errsize, "cannot listen on %s for broker %d: %s", p->listen_host,
                      (int)m.brokers[i].node_id, strerror(errno));
             return -1;
@@ -909,6 +911,7 @@ static int discover(sim_proxy *p, char *errbuf, size_t errsize) {
             len += (size_t)snprintf(p->bootstrap + len, sizeof p->bootstrap - len, "%s%s:%d",
                                     len ? "," : "", p->listen_host, p->nodes[ni].port);
     }
+    sim_kconn_close(kc); /* the decoded answer pointed into its buffer until here */
     return 0;
 }
 
