@@ -297,6 +297,167 @@ static void test_decompression_bomb_is_refused_and_broker_keeps_serving(void) {
     mb_cluster_destroy(c);
 }
 
+/* The codec of every batch the broker serves for topic-0 from offset 0 (Fetch v11 over a
+ * socket), into codecs[] (at most max); returns how many batches. */
+static int served_codecs(mb_cluster *c, const char *topic, int *codecs_out, int max) {
+    int fd = tc_connect(mb_broker_port(c, 1));
+    if (fd < 0)
+        return -1;
+    kw_fetch_req_partition part = {0, -1, 0, -1, 1 << 20};
+    kw_fetch_req_topic t = {kw_slice_str(topic), 1, &part};
+    kw_fetch_req req = {0};
+    req.replica_id = -1;
+    req.max_wait_ms = 0;
+    req.min_bytes = 1;
+    req.max_bytes = 1 << 20;
+    req.session_epoch = -1;
+    req.n_topics = 1;
+    req.topics = &t;
+    req.rack_id = kw_slice_str("");
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_fetch_req_encode(&body, 11, &req);
+    bool sent = tc_send_request(fd, KW_API_FETCH, 11, 9, &body);
+    kw_wbuf_free(&body);
+    uint8_t *buf = NULL;
+    kw_rbuf rb;
+    kw_response_header h;
+    int n = -1;
+    kw_arena *a = kw_arena_new();
+    kw_fetch_resp resp;
+    if (sent && tc_recv_response(fd, KW_API_FETCH, 11, 10000, &buf, &rb, &h) > 0 &&
+        kw_fetch_resp_decode(&rb, 11, a, &resp) == KW_ERR_NONE && resp.n_topics == 1) {
+        kw_slice recs = resp.topics[0].partitions[0].records;
+        size_t pos = 0;
+        n = 0;
+        while (recs.len > 0 && pos < (size_t)recs.len && n < max) {
+            kw_batch kb;
+            size_t used;
+            char err[160];
+            if (kw_batch_parse(recs.p + pos, (size_t)recs.len - pos, true, &kb, &used, err,
+                               sizeof err) != KW_ERR_NONE)
+                break;
+            codecs_out[n++] = kb.attributes & KW_CODEC_MASK;
+            pos += used;
+        }
+    }
+    kw_arena_destroy(a);
+    free(buf);
+    close(fd);
+    return n;
+}
+
+/* The lowest Produce version the broker advertises (ApiVersions v0). */
+static int produce_min_version(mb_cluster *c) {
+    int fd = tc_connect(mb_broker_port(c, 1));
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    bool sent = tc_send_request(fd, KW_API_API_VERSIONS, 0, 3, &body);
+    kw_wbuf_free(&body);
+    uint8_t *buf = NULL;
+    kw_rbuf rb;
+    kw_response_header h;
+    int min = -1;
+    kw_arena *a = kw_arena_new();
+    kw_api_versions_resp resp;
+    if (sent && tc_recv_response(fd, KW_API_API_VERSIONS, 0, 10000, &buf, &rb, &h) > 0 &&
+        kw_api_versions_resp_decode(&rb, 0, a, &resp) == KW_ERR_NONE)
+        for (int32_t i = 0; i < resp.n_api_keys; i++)
+            if (resp.api_keys[i].api_key == KW_API_PRODUCE)
+                min = resp.api_keys[i].min_version;
+    kw_arena_destroy(a);
+    free(buf);
+    close(fd);
+    return min;
+}
+
+/* Counts the records of topic-0 whose key is k<i> and value "cline <i> ..." in order. */
+static int count_lines(mb_cluster *c, const char *topic) {
+    mb_record_iter *it;
+    if (mb_record_iter_new(c, topic, 0, 0, &it) != MB_OK)
+        return -1;
+    mb_record r;
+    int n = 0;
+    while (mb_record_iter_next(it, &r) == MB_OK) {
+        char v[64];
+        int len = snprintf(v, sizeof v, "cline %d cline %d cline %d", n, n, n);
+        if (r.value_len != len || memcmp(r.value, v, (size_t)len))
+            break;
+        n++;
+    }
+    mb_record_iter_destroy(it);
+    return n;
+}
+
+/* kafka-python (gzip, snappy, lz4, zstd: Debian's python3-kafka with python3-snappy,
+ * python3-lz4, python3-zstandard) and kcat (-z) produce compressed batches into our broker:
+ * the broker validates and stores them as sent (the batch attributes keep the codec), its
+ * inspection API reads every record, and kcat -C reads them back. librdkafka 2.0.2 compresses
+ * with gzip, snappy and lz4 only when the broker advertises Produce from v0 (KAFKA-18659); zstd
+ * needs v7 and always works. */
+static void test_real_clients_compress_into_our_broker(void) {
+    mb_config conf;
+    mb_config_init(&conf);
+    conf.brokers = 1;
+    conf.log_cb = tc_quiet_log;
+    mb_cluster *c = NULL;
+    char err[256];
+    CU_ASSERT_FATAL(mb_cluster_new(&conf, &c, err, sizeof err) == MB_OK &&
+                    mb_cluster_start(c, err, sizeof err) == MB_OK);
+    const char *boot = mb_cluster_bootstrap(c);
+    bool from_v0 = produce_min_version(c) == 0;
+    char in[] = "/tmp/mb-compress-XXXXXX";
+    int fd = mkstemp(in);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 200; i++)
+        fprintf(f, "k%d:cline %d cline %d cline %d\n", i, i, i, i);
+    fclose(f);
+    static const char *const names[] = {"gzip", "snappy", "lz4", "zstd"};
+    for (int k = 0; k < 4; k++) {
+        char cmd[1024], topic[32];
+        snprintf(topic, sizeof topic, "kcat_%s", names[k]);
+        snprintf(cmd, sizeof cmd,
+                 "timeout 60 kcat -q -b %s -P -t %s -p 0 -z %s -K: -X linger.ms=20 -l %s", boot,
+                 topic, names[k], in);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+        snprintf(topic, sizeof topic, "kpy_%s", names[k]);
+        snprintf(cmd, sizeof cmd,
+                 "timeout 60 /usr/bin/python3 -c \"import kafka\n"
+                 "p = kafka.KafkaProducer(bootstrap_servers='%s', compression_type='%s', "
+                 "linger_ms=20)\n"
+                 "for i in range(200): p.send('%s', key=b'k%%d' %% i, value=(b'cline %%d cline "
+                 "%%d cline %%d' %% (i, i, i)), partition=0)\n"
+                 "p.flush(); p.close()\"",
+                 boot, names[k], topic);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        for (int client = 0; client < 2; client++) {
+            char topic[32];
+            snprintf(topic, sizeof topic, "%s_%s", client ? "kpy" : "kcat", names[k]);
+            int codecs_seen[64];
+            int nb = served_codecs(c, topic, codecs_seen, 64);
+            CU_ASSERT(nb >= 1);
+            bool compressed = client == 1 || k == 3 || from_v0;
+            for (int b = 0; b < nb; b++) {
+                if (codecs_seen[b] != (compressed ? k + 1 : 0))
+                    fprintf(stderr, "%s: batch %d has codec %d\n", topic, b, codecs_seen[b]);
+                CU_ASSERT_EQUAL(codecs_seen[b], compressed ? k + 1 : 0);
+            }
+            CU_ASSERT_EQUAL(count_lines(c, topic), 200);
+            char cmd[512];
+            snprintf(cmd, sizeof cmd,
+                     "test \"$(timeout 60 kcat -q -b %s -C -t %s -e -o beginning -f '%%k %%s\\n' "
+                     "| grep -c '^k[0-9]* cline')\" = 200",
+                     boot, topic);
+            CU_ASSERT_EQUAL(system(cmd), 0);
+        }
+    }
+    unlink(in);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_compress(void);
 void suite_mockbroker_compress(void) {
     tu_suite("mockbroker_compress");
@@ -307,4 +468,5 @@ void suite_mockbroker_compress(void) {
             test_unknown_codec_and_early_zstd_are_unsupported);
     tu_test("decompression_bomb_is_refused_and_broker_keeps_serving",
             test_decompression_bomb_is_refused_and_broker_keeps_serving);
+    tu_test("real_clients_compress_into_our_broker", test_real_clients_compress_into_our_broker);
 }

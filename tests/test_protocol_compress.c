@@ -6,6 +6,7 @@
 #include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,98 @@ static void test_kafka_python_gzip_batch_is_read(void) {
     kw_arena_destroy(a);
 }
 
+/* Reads a hex file (whitespace ignored) into a malloc'd buffer. */
+static uint8_t *read_hex_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *txt = malloc(cap);
+    int ch;
+    while (txt && (ch = fgetc(f)) != EOF)
+        if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) {
+            if (len + 1 >= cap)
+                break;
+            txt[len++] = (char)ch;
+        }
+    fclose(f);
+    if (!txt)
+        return NULL;
+    txt[len] = 0;
+    uint8_t *out = malloc(len / 2 + 1);
+    *n = out ? unhex(txt, out, len / 2) : 0;
+    free(txt);
+    return out;
+}
+
+/* tests/vectors/compressed/<where>_<client>_<codec>.hex: the record bytes a broker served for
+ * 20 records written by kcat (librdkafka 2.0.2) or kafka-python 2.0.2 with that codec
+ * (tests/vectors/tools/compressed_vectors.py). Our reader must find the codec in the batch
+ * attributes and every record: key "k<i>", value "courier compressed line <i> " x 4. */
+static void test_batches_written_by_other_clients_are_read(void) {
+    const char *dir = "tests/vectors/compressed";
+    DIR *d = opendir(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int files = 0;
+    bool seen[5] = {false};
+    while ((e = readdir(d))) {
+        size_t nl = strlen(e->d_name);
+        if (nl < 5 || strcmp(e->d_name + nl - 4, ".hex"))
+            continue;
+        char path[512], name[256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(name, sizeof name, "%.*s", (int)(nl - 4), e->d_name);
+        const char *cname = strrchr(name, '_');
+        kw_codec want;
+        CU_ASSERT_FATAL(cname && kw_codec_from_name(cname + 1, &want));
+        size_t n = 0;
+        uint8_t *buf = read_hex_file(path, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+        kw_arena *a = kw_arena_new();
+        size_t pos = 0;
+        int rec_i = 0;
+        while (pos < n) {
+            kw_batch b;
+            size_t used;
+            char err[256];
+            kw_err pe = kw_batch_parse(buf + pos, n - pos, true, &b, &used, err, sizeof err);
+            if (pe != KW_ERR_NONE)
+                fprintf(stderr, "%s: %s\n", name, err);
+            CU_ASSERT_EQUAL_FATAL(pe, KW_ERR_NONE);
+            CU_ASSERT_EQUAL(b.attributes & KW_CODEC_MASK, want);
+            kw_record_iter it;
+            kw_record_iter_init(&it, &b);
+            kw_record r;
+            int rc;
+            while ((rc = kw_record_next(&it, a, &r)) == 1) {
+                char k[16], one[64], v[256];
+                snprintf(k, sizeof k, "k%d", rec_i);
+                snprintf(one, sizeof one, "courier compressed line %d ", rec_i);
+                snprintf(v, sizeof v, "%s%s%s%s", one, one, one, one);
+                CU_ASSERT(kw_slice_eq(r.key, k));
+                CU_ASSERT(kw_slice_eq(r.value, v));
+                CU_ASSERT_EQUAL(r.offset, rec_i);
+                rec_i++;
+            }
+            if (rc != 0)
+                fprintf(stderr, "%s: %s\n", name, it.rb.errmsg);
+            CU_ASSERT_EQUAL(rc, 0);
+            kw_record_iter_release(&it);
+            pos += used;
+        }
+        CU_ASSERT_EQUAL(rec_i, 20);
+        seen[want] = true;
+        files++;
+        kw_arena_destroy(a);
+        free(buf);
+    }
+    closedir(d);
+    CU_ASSERT(files >= 8);
+    for (int c = 1; c <= 4; c++)
+        CU_ASSERT(seen[c]);
+}
+
 void suite_protocol_compress(void);
 void suite_protocol_compress(void) {
     tu_suite("protocol_compress");
@@ -432,4 +525,6 @@ void suite_protocol_compress(void) {
             test_corrupt_and_truncated_input_fail_cleanly);
     tu_test("undefined_codec_ids_are_unsupported", test_undefined_codec_ids_are_unsupported);
     tu_test("kafka_python_gzip_batch_is_read", test_kafka_python_gzip_batch_is_read);
+    tu_test("batches_written_by_other_clients_are_read",
+            test_batches_written_by_other_clients_are_read);
 }
