@@ -537,6 +537,7 @@ int mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
         out->high_watermark = p->hw;
         out->batches = (int64_t)l->n;
         out->bytes = l->bytes;
+        out->raw_bytes = l->raw_bytes;
     }
     pthread_mutex_unlock(&c->lock);
     return err;

@@ -523,6 +523,7 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                     ev->offset_end = mb->last_offset + 1;
                     ev->count = mb->count;
                     ev->bytes = (int64_t)mb->len;
+                    ev->raw_bytes = mb_batch_raw_len(mb);
                     ev->producer_id = mb->producer_id;
                     ev->producer_epoch = mb->producer_epoch;
                     ev->sequence = mb->base_sequence;

@@ -1,5 +1,6 @@
 /* Partition logs: the shelves of a depot. A log is an array of RecordBatches as the leader
- * received them (offsets assigned, bytes otherwise untouched), so a broker never does
+ * received them (offsets assigned, bytes otherwise untouched: a compressed batch stays
+ * compressed, as Kafka stores it with compression.type=producer), so a broker never does
  * per-record work: appends copy one batch, fetches hand back whole batches. Replica logs share
  * batch objects by reference, so a follower's "copy" costs a pointer and a counter.
  *
@@ -49,6 +50,7 @@ bool mb_log_append(mb_log *l, mb_batch *b) {
     l->v[l->n++] = b;
     l->end = b->last_offset + 1;
     l->bytes += (int64_t)b->len;
+    l->raw_bytes += mb_batch_raw_len(b);
     return true;
 }
 
@@ -70,6 +72,7 @@ void mb_log_truncate_index(mb_log *l, size_t i) {
     l->end = l->v[i]->base_offset;
     for (size_t k = i; k < l->n; k++) {
         l->bytes -= (int64_t)l->v[k]->len;
+        l->raw_bytes -= mb_batch_raw_len(l->v[k]);
         mb_batch_unref(l->v[k]);
     }
     l->n = i;

@@ -108,6 +108,7 @@ typedef struct mb_event {
     int32_t sequence; /* base sequence of a batch */
     int32_t count;    /* records */
     int64_t bytes;
+    int64_t raw_bytes; /* records.appended: the batch's size decompressed (0 = none) */
     int32_t n_isr;
     int32_t isr[MB_MAX_BROKERS];
     const char *detail; /* human-readable, may be NULL */
@@ -238,6 +239,7 @@ typedef struct mb_partition_info {
     int64_t replica_log_end[MB_MAX_BROKERS]; /* per replicas[i] */
     int64_t batches;                         /* batches in the leader's log */
     int64_t bytes;                           /* bytes in the leader's log */
+    int64_t raw_bytes; /* the same with compressed batches counted decompressed */
 } mb_partition_info;
 
 /* Number of partitions of a topic, or a negative mb_err. */

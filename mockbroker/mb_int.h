@@ -45,7 +45,13 @@ typedef struct mb_log {
     int64_t start; /* log start offset (0: no retention) */
     int64_t end;   /* log end offset */
     int64_t bytes;
+    int64_t raw_bytes; /* the same batches with their records decompressed */
 } mb_log;
+
+/* A batch's size with its records decompressed (its size when not compressed). */
+static inline int64_t mb_batch_raw_len(const mb_batch *b) {
+    return (int64_t)(b->raw_len ? b->raw_len : b->len);
+}
 
 void mb_log_free(mb_log *l);
 /* Appends a batch (takes a reference). Returns false when out of memory. */

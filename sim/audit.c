@@ -92,6 +92,11 @@ static void read_mock_logs(sim_runner *r, sim_audit *a, tally *t) {
         parts = 0;
     }
     for (int p = 0; p < parts; p++) {
+        mb_partition_info pi;
+        if (mb_partition_info_get(r->cluster, topic, p, &pi) == MB_OK) {
+            a->log_bytes += pi.bytes;
+            a->log_raw_bytes += pi.raw_bytes;
+        }
         mb_record_iter *it = NULL;
         int rc = mb_record_iter_new(r->cluster, topic, p, 0, &it);
         if (rc != MB_OK) {
@@ -192,6 +197,10 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
         kp_metrics_get(r->producer, &m);
         a->records_per_request_avg = m.records_per_request_avg;
         a->batch_size_avg = m.batch_size_avg;
+        a->compression_rate_avg = m.compression_rate_avg;
+        a->batch_bytes = (int64_t)m.batch_byte_total;
+        a->batch_raw_bytes = (int64_t)m.batch_raw_byte_total;
+        a->outgoing_bytes = (int64_t)m.outgoing_byte_total;
         a->retries = (int64_t)m.record_retry_total;
         a->requests = (int64_t)m.request_total;
     }
@@ -245,6 +254,10 @@ bool sim_audit_metric(const sim_audit *a, const char *m, double *out) {
         {"failed_in_log", (double)a->failed_in_log},
         {"records_per_request_avg", a->records_per_request_avg},
         {"batch_size_avg", a->batch_size_avg},
+        {"compression_rate_avg", a->compression_rate_avg},
+        {"log_bytes", (double)a->log_bytes},
+        {"log_raw_bytes", (double)a->log_raw_bytes},
+        {"outgoing_bytes", (double)a->outgoing_bytes},
         {"request_latency_avg_ms", a->request_latency_avg_ms},
         {"request_latency_p99_ms", a->request_latency_p99_ms},
         {"retries", (double)a->retries},
@@ -346,6 +359,11 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
     fprintf(out, "what the cluster holds (%s)\n",
             a->log_source[0] ? a->log_source : "read from the partition logs");
     fprintf(out, "  records in log    %10lld\n", (long long)a->in_log);
+    if (a->log_raw_bytes > a->log_bytes)
+        fprintf(out, "  bytes in log      %10lld   (%lld before compression)\n",
+                (long long)a->log_bytes, (long long)a->log_raw_bytes);
+    else
+        fprintf(out, "  bytes in log      %10lld\n", (long long)a->log_bytes);
     fprintf(out, "  lost              %10lld   (acknowledged, not in the log)\n",
             (long long)a->lost);
     fprintf(out, "  duplicated        %10lld   (extra copies in the log)\n",
@@ -359,8 +377,14 @@ void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) 
     fprintf(out, "producer metrics\n");
     fprintf(out, "  records-per-request-avg %8.2f\n", a->records_per_request_avg);
     fprintf(out, "  batch-size-avg          %8.1f bytes\n", a->batch_size_avg);
+    if (a->batch_raw_bytes > a->batch_bytes)
+        fprintf(out,
+                "  compression-rate-avg    %8.3f   batches %lld bytes sent, %lld before "
+                "compression\n",
+                a->compression_rate_avg, (long long)a->batch_bytes, (long long)a->batch_raw_bytes);
     fprintf(out, "  request-latency-avg     %8.2f ms   p99 %.2f ms   max %.2f ms\n",
             a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms);
+    fprintf(out, "  outgoing-byte-total     %8lld bytes\n", (long long)a->outgoing_bytes);
     fprintf(out, "  produce requests        %8lld   record retries %lld\n", (long long)a->requests,
             (long long)a->retries);
     if (a->n_brokers > 0) {
@@ -404,8 +428,12 @@ void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) 
     for (int b = 0; b < a->n_brokers; b++)
         fprintf(out, "%s\"%d\":%lld", b ? "," : "", b + 1, (long long)a->requests_per_broker[b]);
     fprintf(out,
-            "},\"faults_applied\":%d,\"faults_failed\":%d,\"elapsed_ms\":%lld,\"wall_s\":%.3f,"
+            "},\"compression_rate_avg\":%.4f,\"batch_bytes\":%lld,\"batch_raw_bytes\":%lld,"
+            "\"log_bytes\":%lld,\"log_raw_bytes\":%lld,\"outgoing_bytes\":%lld,"
+            "\"faults_applied\":%d,\"faults_failed\":%d,\"elapsed_ms\":%lld,\"wall_s\":%.3f,"
             "\"expect_unmet\":%d,\"log_source\":",
+            a->compression_rate_avg, (long long)a->batch_bytes, (long long)a->batch_raw_bytes,
+            (long long)a->log_bytes, (long long)a->log_raw_bytes, (long long)a->outgoing_bytes,
             a->faults_applied, a->faults_failed, (long long)a->elapsed_ms, a->wall_s,
             sim_audit_check(a, s, NULL));
     sim_json_str(out, a->log_source);

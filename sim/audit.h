@@ -42,6 +42,12 @@ typedef struct sim_audit {
      * producer's response.received events. */
     double records_per_request_avg;
     double batch_size_avg;
+    double compression_rate_avg; /* compressed / uncompressed per batch (1 = none) */
+    int64_t batch_bytes;         /* bytes of the batches the producer drained, as sent */
+    int64_t batch_raw_bytes;     /* ... and before compression */
+    int64_t log_bytes;           /* bytes in the leaders' logs of the topic, as stored */
+    int64_t log_raw_bytes;       /* ... with compressed batches counted decompressed */
+    int64_t outgoing_bytes;      /* outgoing-byte-total: every byte the producer sent */
     double request_latency_avg_ms;
     double request_latency_p99_ms;
     double request_latency_max_ms;

@@ -81,6 +81,7 @@ void sim_event_init(sim_event *e, sim_source src, const char *kind) {
     e->corr_id = -1;
     e->count = -1;
     e->bytes = -1;
+    e->raw_bytes = -1;
     e->offset = -1;
     e->offset_end = -1;
     e->api = -1;

@@ -35,6 +35,7 @@ typedef struct sim_event {
     int32_t corr_id; /* request correlation id */
     int32_t count;   /* records in a batch, batches in a request, ... */
     int64_t bytes;
+    int64_t raw_bytes; /* batch events: bytes before compression (-1 = none) */
     int64_t offset;   /* base offset, high watermark, ... */
     int32_t err;      /* kw_err, 0 = none */
     int16_t api;      /* API key of request/response events (KW_API_*), -1 = none */

@@ -44,6 +44,8 @@ static void on_kp_event(const kp_event *ev, void *opaque) {
         e.count = ev->batch_count;
     if (ev->bytes)
         e.bytes = ev->bytes;
+    if (ev->raw_bytes)
+        e.raw_bytes = ev->raw_bytes;
     e.offset = ev->base_offset;
     e.err = ev->err;
     if (ev->api_key >= 0)
@@ -93,6 +95,8 @@ static void on_mb_event(const mb_event *ev, void *opaque) {
         e.count = ev->count;
     if (ev->bytes)
         e.bytes = ev->bytes;
+    if (ev->raw_bytes)
+        e.raw_bytes = ev->raw_bytes;
     e.offset = ev->offset;
     e.err = ev->error;
     e.api = ev->api_key;

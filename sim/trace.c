@@ -87,6 +87,8 @@ void sim_trace_sink(const sim_event *e, void *opaque) {
         fprintf(f, ",\"count\":%d", e->count);
     if (e->bytes >= 0)
         fprintf(f, ",\"bytes\":%lld", (long long)e->bytes);
+    if (e->raw_bytes >= 0)
+        fprintf(f, ",\"raw_bytes\":%lld", (long long)e->raw_bytes);
     if (e->offset >= 0)
         fprintf(f, ",\"offset\":%lld", (long long)e->offset);
     if (e->err) {

@@ -612,6 +612,7 @@ static void fill_sorting(sim_view_model *m, const kp_snap *snap) {
             vb->batch_id = b->batch_id;
             vb->records = b->record_count;
             vb->bytes = b->bytes;
+            vb->raw_bytes = b->raw_bytes;
             vb->attempts = b->attempts;
             vb->sealed = b->sealed;
             vb->backing_off = b->in_retry || b->backoff_left_ms > 0;

@@ -60,6 +60,7 @@ typedef struct sim_vm_batch {
     bool sealed;            /* closed for appends (full, or linger expired) */
     bool backing_off;       /* a retry waiting out retry.backoff.ms */
     int64_t linger_left_ms; /* time until linger.ms expires for the tail batch (<= 0: ready) */
+    int32_t raw_bytes;      /* before compression (== bytes, or 0, when not compressed) */
 } sim_vm_batch;
 
 typedef struct sim_vm_partition {

@@ -254,11 +254,17 @@ void sim_vt_gauge(char *dst, size_t dstsize, int cols, int64_t used, int64_t tot
 
 int sim_vt_batch_box(char *dst, size_t dstsize, const sim_vm_batch *b, int64_t batch_size,
                      int cols) {
-    char bytes[16], cap[16], state[24], candidate[96];
+    char bytes[40], cap[16], state[24], candidate[96];
     if (dstsize == 0)
         return 0;
     dst[0] = '\0';
     sim_vt_bytes(bytes, sizeof bytes, b->bytes);
+    if (b->raw_bytes > b->bytes) { /* compressed: "18K>3.9K" = raw bytes > on the wire */
+        char raw[16], wire[16];
+        sim_vt_bytes(raw, sizeof raw, b->raw_bytes);
+        sim_vt_bytes(wire, sizeof wire, b->bytes);
+        snprintf(bytes, sizeof bytes, "%s>%s", raw, wire);
+    }
     sim_vt_bytes(cap, sizeof cap, batch_size);
     if (b->backing_off || b->attempts > 0) {
         if (b->attempts <= 3) {
