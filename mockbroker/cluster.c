@@ -51,6 +51,7 @@ void mb_config_init(mb_config *conf) {
     conf->replica_lag_time_max_ms = 30000;
     conf->socket_request_max_bytes = KW_DEFAULT_MAX_FRAME;
     conf->message_max_bytes = 1048588;
+    conf->group_initial_rebalance_delay_ms = 3000;
 }
 
 /* ---- lookups (lock held) ------------------------------------------------------------------ */
@@ -469,6 +470,7 @@ void mb_cluster_destroy(mb_cluster *c) {
         free(t);
     }
     free(c->topics);
+    mb_groups_free(c);
     mb_inject_free_all(c);
     pthread_cond_destroy(&c->ctl_cond);
     pthread_mutex_destroy(&c->lock);

@@ -30,6 +30,15 @@ static const char *const kind_names[MB_EV__COUNT] = {
     [MB_EV_CONNECTION_CLOSED] = "connection.closed",
     [MB_EV_TOPIC_CREATED] = "topic.created",
     [MB_EV_PRODUCER_ID_ASSIGNED] = "producer_id.assigned",
+    [MB_EV_GROUP_MEMBER_JOINED] = "group.member_joined",
+    [MB_EV_GROUP_MEMBER_LEFT] = "group.member_left",
+    [MB_EV_GROUP_MEMBER_EXPIRED] = "group.member_expired",
+    [MB_EV_GROUP_REBALANCING] = "group.rebalancing",
+    [MB_EV_GROUP_REBALANCED] = "group.rebalanced",
+    [MB_EV_GROUP_ASSIGNED] = "group.assigned",
+    [MB_EV_OFFSET_COMMITTED] = "offset.committed",
+    [MB_EV_TOPIC_DELETED] = "topic.deleted",
+    [MB_EV_PARTITIONS_CREATED] = "partitions.created",
 };
 
 const char *mb_event_kind_name(mb_event_kind kind) {

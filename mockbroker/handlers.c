@@ -4,6 +4,7 @@
  * the slot wait (acks=all, Fetch max_wait_ms).
  *
  * @locality broker thread. */
+#include "mockbroker/mb_group.h"
 #include "mockbroker/mb_net.h"
 
 #include <stdio.h>
@@ -898,6 +899,16 @@ static void handlers_init(void) {
         {KW_API_PRODUCE, h_produce},           {KW_API_FETCH, h_fetch},
         {KW_API_LIST_OFFSETS, h_list_offsets}, {KW_API_METADATA, h_metadata},
         {KW_API_API_VERSIONS, h_api_versions}, {KW_API_INIT_PRODUCER_ID, h_init_pid},
+        /* consumer groups (group.c) and topic admin (admin.c) */
+        {KW_API_FIND_COORDINATOR, mb_h_find_coordinator}, {KW_API_JOIN_GROUP, mb_h_join_group},
+        {KW_API_SYNC_GROUP, mb_h_sync_group}, {KW_API_HEARTBEAT, mb_h_heartbeat},
+        {KW_API_LEAVE_GROUP, mb_h_leave_group}, {KW_API_OFFSET_COMMIT, mb_h_offset_commit},
+        {KW_API_OFFSET_FETCH, mb_h_offset_fetch}, {KW_API_LIST_GROUPS, mb_h_list_groups},
+        {KW_API_DESCRIBE_GROUPS, mb_h_describe_groups},
+        {KW_API_CREATE_TOPICS, mb_h_create_topics}, {KW_API_DELETE_TOPICS, mb_h_delete_topics},
+        {KW_API_CREATE_PARTITIONS, mb_h_create_partitions},
+        {KW_API_DESCRIBE_CONFIGS, mb_h_describe_configs},
+        {KW_API_OFFSET_FOR_LEADER_EPOCH, mb_h_offset_for_leader_epoch},
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         const kw_api_range *rg = kw_api_supported(fns[i].key);

@@ -80,6 +80,17 @@ typedef enum mb_event_kind {
     MB_EV_CONNECTION_CLOSED,    /* detail gives the reason (malformed frame, broker down, EOF) */
     MB_EV_TOPIC_CREATED,        /* partition = partition count */
     MB_EV_PRODUCER_ID_ASSIGNED, /* InitProducerId: producer_id, producer_epoch */
+    /* consumer groups (mockbroker/group.c): node_id is the group's coordinator, detail names
+     * the group and the member ("group g: member m-1 joined, 2 members") */
+    MB_EV_GROUP_MEMBER_JOINED,  /* a member entered the group: count = members now */
+    MB_EV_GROUP_MEMBER_LEFT,    /* LeaveGroup, or dropped for not rejoining a rebalance */
+    MB_EV_GROUP_MEMBER_EXPIRED, /* no heartbeat within session.timeout.ms */
+    MB_EV_GROUP_REBALANCING,    /* PreparingRebalance: members must (re)join */
+    MB_EV_GROUP_REBALANCED,     /* join phase done: leader_epoch = the new generation */
+    MB_EV_GROUP_ASSIGNED,       /* the leader's assignment handed out (SyncGroup): Stable */
+    MB_EV_OFFSET_COMMITTED,     /* topic/partition, offset = the committed offset */
+    MB_EV_TOPIC_DELETED,        /* DeleteTopics */
+    MB_EV_PARTITIONS_CREATED,   /* CreatePartitions: partition = the new count */
     MB_EV__COUNT
 } mb_event_kind;
 
@@ -146,6 +157,8 @@ typedef struct mb_config {
                                         a batch (default 0 = at the controller's next tick) */
     int32_t socket_request_max_bytes;        /* socket.request.max.bytes (default 104857600) */
     int32_t message_max_bytes;               /* message.max.bytes per batch (default 1048588) */
+    int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: how long a
+                                        new group waits for more members (default 3000) */
     const kw_clock *clock; /* NULL = kw_clock_monotonic(); must outlive the cluster */
     mb_event_cb event_cb;  /* NULL = no events (zero cost) */
     void *event_opaque;

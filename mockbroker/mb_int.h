@@ -184,6 +184,7 @@ struct mb_cluster {
     size_t n_topics, cap_topics;
     int64_t next_pid;
     mb_inject *injects;
+    struct mb_groups *groups; /* consumer groups and committed offsets (group.c) */
 };
 
 static inline int64_t mb_now(const struct mb_cluster *c) {
@@ -255,5 +256,10 @@ void mb_broker_wake(mb_broker *b);
  * topic/partition. KW_ERR_NONE when none. @locks c->lock MUST be held. */
 kw_err mb_inject_take(struct mb_cluster *c, int16_t api_key, const char *topic, int32_t partition);
 void mb_inject_free_all(struct mb_cluster *c);
+
+/* ---- consumer groups (group.c) -------------------------------------------------------------- */
+
+/* Frees every group and committed offset (cluster destroy; no thread running). */
+void mb_groups_free(struct mb_cluster *c);
 
 #endif

@@ -772,4 +772,7 @@ static inline int64_t kw_clock_epoch_ms(const kw_clock *c) {
     return (c->epoch_us ? c->epoch_us(c->opaque) : kw_realtime_us()) / 1000;
 }
 
+/* Consumer-group and topic-admin messages (FindCoordinator ... OffsetForLeaderEpoch). */
+#include "protocol/kw_groups.h"
+
 #endif /* COURIER_PROTOCOL_KW_H */

@@ -14,6 +14,13 @@
 const kw_api_range kw_supported_apis[] = {
     {KW_API_PRODUCE, 3, 8},  {KW_API_FETCH, 4, 11},       {KW_API_LIST_OFFSETS, 1, 5},
     {KW_API_METADATA, 0, 8}, {KW_API_API_VERSIONS, 0, 3}, {KW_API_INIT_PRODUCER_ID, 0, 5},
+    /* consumer groups and topic admin (protocol/kw_groups.h) */
+    {KW_API_OFFSET_COMMIT, 2, 7}, {KW_API_OFFSET_FETCH, 1, 5}, {KW_API_FIND_COORDINATOR, 0, 2},
+    {KW_API_JOIN_GROUP, 2, 5}, {KW_API_HEARTBEAT, 0, 3}, {KW_API_LEAVE_GROUP, 0, 1},
+    {KW_API_SYNC_GROUP, 0, 3}, {KW_API_DESCRIBE_GROUPS, 0, 4}, {KW_API_LIST_GROUPS, 0, 2},
+    {KW_API_CREATE_TOPICS, 0, 4}, {KW_API_DELETE_TOPICS, 0, 3},
+    {KW_API_OFFSET_FOR_LEADER_EPOCH, 0, 3}, {KW_API_DESCRIBE_CONFIGS, 0, 2},
+    {KW_API_CREATE_PARTITIONS, 0, 1},
 };
 const size_t kw_supported_api_count = sizeof kw_supported_apis / sizeof kw_supported_apis[0];
 
@@ -38,6 +45,34 @@ const char *kw_api_name(int16_t api_key) {
         return "ApiVersions";
     case KW_API_INIT_PRODUCER_ID:
         return "InitProducerId";
+    case KW_API_OFFSET_COMMIT:
+        return "OffsetCommit";
+    case KW_API_OFFSET_FETCH:
+        return "OffsetFetch";
+    case KW_API_FIND_COORDINATOR:
+        return "FindCoordinator";
+    case KW_API_JOIN_GROUP:
+        return "JoinGroup";
+    case KW_API_HEARTBEAT:
+        return "Heartbeat";
+    case KW_API_LEAVE_GROUP:
+        return "LeaveGroup";
+    case KW_API_SYNC_GROUP:
+        return "SyncGroup";
+    case KW_API_DESCRIBE_GROUPS:
+        return "DescribeGroups";
+    case KW_API_LIST_GROUPS:
+        return "ListGroups";
+    case KW_API_CREATE_TOPICS:
+        return "CreateTopics";
+    case KW_API_DELETE_TOPICS:
+        return "DeleteTopics";
+    case KW_API_OFFSET_FOR_LEADER_EPOCH:
+        return "OffsetForLeaderEpoch";
+    case KW_API_DESCRIBE_CONFIGS:
+        return "DescribeConfigs";
+    case KW_API_CREATE_PARTITIONS:
+        return "CreatePartitions";
     default: {
         static _Thread_local char buf[16];
         snprintf(buf, sizeof buf, "Api%d", (int)api_key);
@@ -61,6 +96,26 @@ static int first_flexible_version(int16_t api_key) {
     case KW_API_API_VERSIONS:
         return 3;
     case KW_API_INIT_PRODUCER_ID:
+        return 2;
+    case KW_API_OFFSET_COMMIT:
+        return 8;
+    case KW_API_OFFSET_FETCH:
+    case KW_API_JOIN_GROUP:
+        return 6;
+    case KW_API_FIND_COORDINATOR:
+    case KW_API_LIST_GROUPS:
+        return 3;
+    case KW_API_HEARTBEAT:
+    case KW_API_LEAVE_GROUP:
+    case KW_API_SYNC_GROUP:
+    case KW_API_DELETE_TOPICS:
+    case KW_API_OFFSET_FOR_LEADER_EPOCH:
+    case KW_API_DESCRIBE_CONFIGS:
+        return 4;
+    case KW_API_DESCRIBE_GROUPS:
+    case KW_API_CREATE_TOPICS:
+        return 5;
+    case KW_API_CREATE_PARTITIONS:
         return 2;
     default:
         return -1; /* unknown: treat as never flexible */

@@ -21,7 +21,7 @@ static const char kafka_python_metadata_v0_hex[] =
     "00000020000300000000000200126b61666b612d707974686f6e2d322e302e3200000000";
 
 static void test_supported_api_ranges(void) {
-    CU_ASSERT_EQUAL(kw_supported_api_count, 6);
+    CU_ASSERT_EQUAL(kw_supported_api_count, 20); /* 6 + 14 group and admin APIs */
     static const struct {
         int16_t key, min, max;
         const char *name;
@@ -35,7 +35,8 @@ static void test_supported_api_ranges(void) {
         CU_ASSERT_EQUAL(r->max_version, want[i].max);
         CU_ASSERT_STRING_EQUAL(kw_api_name(want[i].key), want[i].name);
     }
-    CU_ASSERT_PTR_NULL(kw_api_supported(9)); /* OffsetFetch */
+    CU_ASSERT_PTR_NULL(kw_api_supported(7)); /* ControlledShutdown */
+    CU_ASSERT_EQUAL(kw_api_supported(9)->max_version, 5); /* OffsetFetch 1-5 */
     CU_ASSERT_PTR_NULL(kw_api_supported(-1));
     CU_ASSERT_STRING_EQUAL(kw_api_name(99), "Api99");
     CU_ASSERT_STRING_EQUAL(kw_api_name(-3), "Api-3");
