@@ -1,21 +1,18 @@
 /* courier broker — the mock cluster as a standalone program, for third-party clients (kcat,
  * kafka-python, librdkafka, Wireshark captures).
  *
- *   courier broker [--brokers 3] [--port 9092] [--topic NAME:PARTITIONS:REPLICATION]...
- *                  [--config FILE.json]
- *
  * Prints one line `bootstrap: 127.0.0.1:PORT,...` and serves until SIGINT/SIGTERM, then exits
  * 0. Bad flags or a bad config file: one line naming what is wrong, exit 2. Flags given on the
  * command line override the config file's values; --topic adds to the file's topics. */
 #include "mockbroker/mb.h"
 #include "sim/cmd.h"
 #include "sim/json_file.h"
+#include "sim/sig.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,40 +27,53 @@ typedef struct broker_opts {
     size_t n_topics;
 } broker_opts;
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
+enum { O_BROKERS = 1, O_PORT, O_TOPIC, O_CONFIG };
+static const sim_opt broker_opts_table[] = {
+    {O_BROKERS, 0, "brokers", SIM_OPT_INT, "N", 1, MB_MAX_BROKERS, NULL, false,
+     "number of brokers, node ids 1..N (default 3)"},
+    {O_PORT, 0, "port", SIM_OPT_INT, "PORT", 0, 65535, NULL, false,
+     "broker i listens on PORT+i-1 (default 0: ephemeral ports)"},
+    {O_TOPIC, 0, "topic", SIM_OPT_STRING, "NAME:PARTITIONS:REPLICATION", 0, 0, NULL, true,
+     "create a topic with that many partitions and that replication factor (repeatable)"},
+    {O_CONFIG, 0, "config", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
+     "read the cluster's settings from a JSON file (see below); flags override it"},
+    {0},
+};
 
-static void usage(FILE *f) {
-    fprintf(
-        f,
-        "usage: courier broker [--brokers N] [--port PORT] [--topic "
-        "NAME:PARTITIONS:REPLICATION]...\n"
-        "                      [--config FILE.json]\n"
-        "  Runs the mock Kafka cluster until SIGINT/SIGTERM and prints its bootstrap servers.\n"
-        "  --brokers N    number of brokers, node ids 1..N (default 3, at most %d)\n"
-        "  --port PORT    broker i listens on PORT+i-1 (default 0: ephemeral ports)\n"
-        "  --topic T:P:R  create topic T with P partitions and replication factor R (repeatable)\n"
-        "  --config FILE  JSON: {\"brokers\":3, \"port\":9092, \"topics\":[{\"name\":\"t\",\n"
-        "                 \"partitions\":3, \"replication.factor\":3, "
-        "\"min.insync.replicas\":2}],\n"
-        "                 \"auto.create.topics.enable\":true, \"num.partitions\":1,\n"
-        "                 \"default.replication.factor\":1, \"min.insync.replicas\":1,\n"
-        "                 \"replica.lag.time.max.ms\":30000, \"follower.lag.ms\":[0,0,0]}\n",
-        MB_MAX_BROKERS);
-}
+const sim_cmd_spec sim_cmd_broker_spec = {
+    .name = "broker",
+    .summary = "run the mock Kafka cluster for third-party clients",
+    .description = "Runs the mock Kafka cluster until SIGINT or SIGTERM and prints one line "
+                   "`bootstrap: 127.0.0.1:PORT,...` with its bootstrap servers, for kcat, "
+                   "kafka-python, librdkafka or a Wireshark capture.",
+    .footer =
+        "The --config file is one JSON object, every key optional:\n\n"
+        "  {\"brokers\": 3, \"port\": 9092,\n"
+        "   \"topics\": [{\"name\": \"t\", \"partitions\": 3, \"replication.factor\": 3,\n"
+        "               \"min.insync.replicas\": 2}],\n"
+        "   \"auto.create.topics.enable\": true, \"num.partitions\": 1,\n"
+        "   \"default.replication.factor\": 1, \"min.insync.replicas\": 1,\n"
+        "   \"replica.lag.time.max.ms\": 30000, \"follower.lag.ms\": [0, 0, 0]}\n\n"
+        "--topic adds to the file's topics. Exit code: 0 after SIGINT or SIGTERM, 1 when the "
+        "cluster cannot start, 2 bad flags or a bad config file (one line names what is "
+        "wrong).",
+    .opts = broker_opts_table,
+    .main = sim_cmd_broker,
+};
 
-/* Parses a whole decimal number in [lo, hi]. */
-static bool parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
+/* One number of --topic T:P:R, decided as any integer option is (sim/cli.c). */
+static int topic_number(const char *arg, const char *what, const char *text, double hi,
+                        long *out) {
+    sim_opt o = {1, 0, what, SIM_OPT_INT, "N", 1, hi, NULL, false, ""};
+    sim_cli_arg a;
+    char why[256], q[160];
+    if (sim_cli_decide(&o, text, &a, why, sizeof why)) {
+        fprintf(stderr, "courier broker: --topic %s: %s: %s\n", sim_escape(arg, q, sizeof q),
+                what, why);
+        return 2;
+    }
+    *out = (long)a.i;
+    return 0;
 }
 
 static int add_topic(broker_opts *o, const char *name, long parts, long rf, long min_isr,
@@ -84,27 +94,20 @@ static int add_topic(broker_opts *o, const char *name, long parts, long rf, long
 }
 
 static int parse_topic_flag(broker_opts *o, const char *arg) {
-    char buf[400];
+    char buf[400], q[160];
     snprintf(buf, sizeof buf, "%s", arg);
     char *c1 = strchr(buf, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     long parts, rf;
     if (!c1 || !c2 || strchr(c2 + 1, ':')) {
-        fprintf(stderr, "courier broker: --topic %s: expected NAME:PARTITIONS:REPLICATION\n", arg);
+        fprintf(stderr, "courier broker: --topic %s: expected NAME:PARTITIONS:REPLICATION\n",
+                sim_escape(arg, q, sizeof q));
         return 2;
     }
     *c1 = *c2 = '\0';
-    if (!parse_int(c1 + 1, 1, 10000, &parts)) {
-        fprintf(stderr,
-                "courier broker: --topic %s: partitions \"%s\" is not a number in 1..10000\n", arg,
-                c1 + 1);
+    if (topic_number(arg, "partitions", c1 + 1, 10000, &parts) ||
+        topic_number(arg, "replication", c2 + 1, MB_MAX_BROKERS, &rf))
         return 2;
-    }
-    if (!parse_int(c2 + 1, 1, MB_MAX_BROKERS, &rf)) {
-        fprintf(stderr, "courier broker: --topic %s: replication \"%s\" is not a number in 1..%d\n",
-                arg, c2 + 1, MB_MAX_BROKERS);
-        return 2;
-    }
     return add_topic(o, buf, parts, rf, 0, "--topic");
 }
 
@@ -270,61 +273,33 @@ static int load_config(broker_opts *o, const char *path) {
 }
 
 int sim_cmd_broker(int argc, char **argv) {
+    sim_cli_args args;
+    int prc = sim_cli_begin(&sim_cmd_broker_spec, argc, argv, &args);
+    if (prc >= 0)
+        return prc;
     broker_opts *o = calloc(1, sizeof *o);
     if (!o) {
         fprintf(stderr, "courier broker: out of memory\n");
+        sim_cli_args_free(&args);
         return 1;
     }
     mb_config_init(&o->conf);
     int rc = 0;
     long brokers = -1, port = -1;
     /* The config file first, so flags override it. */
-    for (int i = 1; i < argc && !rc; i++) {
-        if (!strcmp(argv[i], "--config")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "courier broker: --config needs a file name\n");
-                rc = 2;
-            } else {
-                rc = load_config(o, argv[++i]);
-            }
-        }
+    const sim_cli_arg *config = sim_cli_last(&args, O_CONFIG);
+    if (config)
+        rc = load_config(o, config->text);
+    for (size_t i = 0; i < args.n && !rc; i++) {
+        const sim_cli_arg *a = &args.v[i];
+        if (a->opt->id == O_BROKERS)
+            brokers = (long)a->i;
+        else if (a->opt->id == O_PORT)
+            port = (long)a->i;
+        else if (a->opt->id == O_TOPIC)
+            rc = parse_topic_flag(o, a->text);
     }
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            free(o);
-            return 0;
-        } else if (!strcmp(a, "--config")) {
-            i++;
-        } else if (!strcmp(a, "--brokers")) {
-            if (!val || !parse_int(val, 1, MB_MAX_BROKERS, &brokers)) {
-                fprintf(stderr, "courier broker: --brokers: \"%s\" is not a number in 1..%d\n",
-                        val ? val : "", MB_MAX_BROKERS);
-                rc = 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--port")) {
-            if (!val || !parse_int(val, 0, 65535, &port)) {
-                fprintf(stderr, "courier broker: --port: \"%s\" is not a port number (0..65535)\n",
-                        val ? val : "");
-                rc = 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--topic")) {
-            if (!val) {
-                fprintf(stderr, "courier broker: --topic needs NAME:PARTITIONS:REPLICATION\n");
-                rc = 2;
-            } else {
-                rc = parse_topic_flag(o, val);
-            }
-            i++;
-        } else {
-            fprintf(stderr, "courier broker: unknown option \"%s\" (see --help)\n", a);
-            rc = 2;
-        }
-    }
+    sim_cli_args_free(&args);
     if (rc) {
         free(o);
         return rc;
@@ -343,12 +318,6 @@ int sim_cmd_broker(int argc, char **argv) {
         free(o);
         return 2;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     if (mb_cluster_start(c, err, sizeof err) != MB_OK) {
         fprintf(stderr, "courier broker: %s\n", err);
         mb_cluster_destroy(c);
@@ -357,8 +326,10 @@ int sim_cmd_broker(int argc, char **argv) {
     }
     printf("bootstrap: %s\n", mb_cluster_bootstrap(c));
     fflush(stdout);
-    while (!stop_flag)
-        pause();
+    /* SIGINT and SIGTERM are blocked in every thread (main.c): this is the one place that
+     * takes them. */
+    while (!sim_signals_wait(-1))
+        ;
     mb_cluster_destroy(c);
     free(o);
     return 0;

@@ -1,7 +1,5 @@
 /* courier demo — the live view on the built-in default scenario, until `q`.
  *
- *   courier demo [--lang en|zh] [--speed X] [--seed N] [--fps N] [--no-color]
- *
  * The default scenario is embedded in the binary (sim/scenario.h); the view is sim/view.c.
  * After `q` the screen is restored and the audit is printed; the exit code is 0. */
 #include "sim/cmd.h"
@@ -9,89 +7,70 @@
 #include "sim/scenario.h"
 #include "sim/view.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: courier demo [--lang en|zh] [--speed X] [--seed N] [--fps N] [--no-color]\n"
-            "\n"
-            "Opens the live view on the built-in default scenario and runs until q.\n"
-            "Keys: space pause, s step, +/- speed, k/u broker down/up, l move leader,\n"
-            "e inject error, d drop responses, r add RTT, t trace, ? help, q quit.\n");
-}
+enum { O_LANG = 1, O_SPEED, O_SEED, O_FPS, O_NO_COLOR };
+static const sim_opt demo_opts[] = {
+    SIM_OPT_LANG(O_LANG),
+    SIM_OPT_SPEED(O_SPEED),
+    SIM_OPT_SEED_OPT(O_SEED),
+    {O_FPS, 0, "fps", SIM_OPT_INT, "N", 1, 20, NULL, false,
+     "frames per second of the view (default 20)"},
+    {O_NO_COLOR, 0, "no-color", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
+     "plain characters and attributes even when the terminal has colours"},
+    {0},
+};
 
-static int parse_double(const char *flag, const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "courier demo: %s: '%s' is not a number in %g..%g\n", flag, s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+const sim_cmd_spec sim_cmd_demo_spec = {
+    .name = "demo",
+    .summary = "the live view on the built-in default scenario",
+    .description = "Opens the live view on the built-in default scenario (a day at the "
+                   "company: docs/labs/demo.md) and runs until q; then the screen is restored "
+                   "and the audit is printed.",
+    .footer = "Keys: space pause, s step, +/- speed, k/u broker down/up, l move leader,\n"
+              "e inject error, d drop responses, r add RTT, t trace, ? help, q quit.\n\n"
+              "Exit code: 0 after q (or Ctrl-C, SIGTERM), 1 when the run cannot start, 2 bad "
+              "usage or no terminal.",
+    .opts = demo_opts,
+    .main = sim_cmd_demo,
+};
 
 int sim_cmd_demo(int argc, char **argv) {
+    sim_cli_args args;
+    int prc = sim_cli_begin(&sim_cmd_demo_spec, argc, argv, &args);
+    if (prc >= 0)
+        return prc;
     sim_view_opts vo;
     memset(&vo, 0, sizeof vo);
     sim_run_opts ro;
     memset(&ro, 0, sizeof ro);
     ro.speed = 1.0;
     ro.ring_capacity = SIM_VIEW_RING_CAPACITY;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--no-color")) {
+    for (size_t i = 0; i < args.n; i++) {
+        const sim_cli_arg *a = &args.v[i];
+        switch (a->opt->id) {
+        case O_LANG:
+            vo.lang = a->choice == 1 ? SIM_LANG_ZH : SIM_LANG_EN;
+            break;
+        case O_SPEED:
+            ro.speed = a->d;
+            break;
+        case O_SEED:
+            ro.seed_set = true;
+            ro.seed = a->u;
+            break;
+        case O_FPS:
+            vo.fps = (int)a->i;
+            break;
+        case O_NO_COLOR:
             vo.no_color = true;
-        } else if (!strcmp(a, "--lang") || !strcmp(a, "--speed") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--fps")) {
-            if (!v) {
-                fprintf(stderr, "courier demo: %s needs a value\n", a);
-                return 2;
-            }
-            i++;
-            double d;
-            if (!strcmp(a, "--lang")) {
-                if (!strcmp(v, "zh"))
-                    vo.lang = SIM_LANG_ZH;
-                else if (!strcmp(v, "en"))
-                    vo.lang = SIM_LANG_EN;
-                else {
-                    fprintf(stderr, "courier demo: --lang: '%s' is not en or zh\n", v);
-                    return 2;
-                }
-            } else if (!strcmp(a, "--speed")) {
-                if (parse_double(a, v, SIM_CLOCK_MIN_SPEED, SIM_CLOCK_MAX_SPEED, &d))
-                    return 2;
-                ro.speed = d;
-            } else if (!strcmp(a, "--seed")) {
-                if (parse_double(a, v, 0, 9007199254740992.0, &d))
-                    return 2;
-                if (d != (double)(uint64_t)d) {
-                    fprintf(stderr, "courier demo: --seed: '%s' is not a whole number\n", v);
-                    return 2;
-                }
-                ro.seed_set = true;
-                ro.seed = (uint64_t)d;
-            } else {
-                if (parse_double(a, v, 1, 20, &d))
-                    return 2;
-                vo.fps = (int)d;
-            }
-        } else {
-            fprintf(stderr, "courier demo: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            break;
         }
     }
+    sim_cli_args_free(&args);
 
     /* Refuse before starting a cluster: the view needs a terminal on both ends. */
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

@@ -1,9 +1,6 @@
 /* courier produce — produce stdin lines to a Kafka cluster with Courier's producer, kcat -P
  * style.
  *
- *   courier produce -b HOST:PORT[,...] -t TOPIC [-k KEYDELIM] [-p PARTITION] [-X key=value]...
- *                   [-n COUNT] [--stats]
- *
  * One message per line (the newline is not part of it); with -k, `key<DELIM>value` (a line
  * without the delimiter is a value with a null key). Failures are printed per message to
  * stderr; at exit one summary line goes to stdout: sent, acked, failed, msgs/s and p50/p99
@@ -11,30 +8,54 @@
  * bad usage or configuration. */
 #include "producer/kp.h"
 #include "sim/cmd.h"
+#include "sim/sig.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-static void usage(FILE *f) {
-    fprintf(f, "usage: courier produce -b HOST:PORT[,...] -t TOPIC [-k KEYDELIM] [-p PARTITION]\n"
-               "                       [-X key=value]... [-n COUNT] [--stats]\n"
-               "  Reads one message per stdin line and produces it (kcat -P style).\n"
-               "  -b SERVERS     bootstrap.servers\n"
-               "  -t TOPIC       topic to produce to\n"
-               "  -k DELIM       split each line at the first DELIM into key and value\n"
-               "  -p PARTITION   explicit partition (default: the partitioner chooses)\n"
-               "  -X key=value   any producer setting with Kafka's name, e.g. -X acks=1\n"
-               "                 -X linger.ms=20 -X enable.idempotence=false (repeatable)\n"
-               "  -n COUNT       stop after COUNT messages\n"
-               "  --stats        print the producer's metrics (Java's names) at exit\n"
-               "Prints failures per message to stderr and a summary line at exit; exit status 0\n"
-               "only when every message was acknowledged.\n");
-}
+enum { O_BOOTSTRAP = 1, O_TOPIC, O_KEYDELIM, O_PARTITION, O_SET, O_COUNT, O_STATS };
+static const sim_opt produce_opts[] = {
+    {O_BOOTSTRAP, 'b', NULL, SIM_OPT_STRING, "HOST:PORT[,...]", 0, 0, NULL, false,
+     "bootstrap.servers (required)"},
+    {O_TOPIC, 't', NULL, SIM_OPT_STRING, "TOPIC", 0, 0, NULL, false,
+     "the topic to produce to (required)"},
+    {O_KEYDELIM, 'k', NULL, SIM_OPT_STRING, "DELIM", 0, 0, NULL, false,
+     "split each line at the first DELIM into key and value"},
+    {O_PARTITION, 'p', NULL, SIM_OPT_INT, "PARTITION", 0, 2147483647, NULL, false,
+     "explicit partition (default: the partitioner chooses)"},
+    {O_SET, 'X', NULL, SIM_OPT_STRING, "key=value", 0, 0, NULL, true,
+     "any producer setting with Kafka's name, e.g. -X acks=1 -X linger.ms=20 (repeatable)"},
+    {O_COUNT, 'n', NULL, SIM_OPT_INT, "COUNT", 0, 1e15, NULL, false,
+     "stop after COUNT messages"},
+    {O_STATS, 0, "stats", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
+     "print the producer's metrics (Java's names) at exit"},
+    {0},
+};
+
+const sim_cmd_spec sim_cmd_produce_spec = {
+    .name = "produce",
+    .summary = "produce stdin lines to a Kafka cluster (kcat -P style)",
+    .description =
+        "Reads one message per stdin line (the newline is not part of it) and produces it "
+        "with Courier's producer to any Kafka-protocol cluster (courier broker, or a real "
+        "one). With -k, a line is key<DELIM>value; a line without the delimiter is a value "
+        "with a null key.",
+    .footer = "Failures are printed per message to stderr; at exit one summary line goes to "
+              "stdout: sent, acked, failed, msgs/s and p50/p99 delivery latency.\n\n"
+              "SIGINT or SIGTERM stops reading, waits up to 5 seconds for what is in flight "
+              "(a second signal: at once), fails the rest and prints the summary.\n\n"
+              "Exit code: 0 only when every message was acknowledged, 1 when some failed, 2 bad "
+              "usage or configuration.",
+    .opts = produce_opts,
+    .main = sim_cmd_produce,
+};
 
 typedef struct cli_state {
     pthread_mutex_t lock;
@@ -97,7 +118,106 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* stdin, read with read(2) so a signal can wake the wait (stdio's getline cannot be woken:
+ * the signals are blocked in every thread). */
+typedef struct line_reader {
+    int fd;
+    char *buf;
+    size_t cap, start, end;
+    bool eof;
+} line_reader;
+
+/* The next line (without its newline, NUL-terminated) in *line, *len. Returns 1, 0 at the end
+ * of input, -1 when SIGINT/SIGTERM came while waiting, -2 on a read error (errno). */
+static int next_line(line_reader *lr, char **line, size_t *len) {
+    for (;;) {
+        char *nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+        if (nl || (lr->eof && lr->end > lr->start)) {
+            size_t n = nl ? (size_t)(nl - (lr->buf + lr->start)) : lr->end - lr->start;
+            *line = lr->buf + lr->start;
+            *len = n;
+            (*line)[n] = '\0'; /* over the newline, or the spare byte at the end */
+            lr->start += n + (nl ? 1 : 0);
+            return 1;
+        }
+        if (lr->eof)
+            return 0;
+        if (lr->start > 0) {
+            memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+            lr->end -= lr->start;
+            lr->start = 0;
+        }
+        if (lr->end + 1 >= lr->cap) {
+            size_t nc = lr->cap ? lr->cap * 2 : 65536;
+            char *nb = realloc(lr->buf, nc);
+            if (!nb) {
+                errno = ENOMEM;
+                return -2;
+            }
+            lr->buf = nb;
+            lr->cap = nc;
+        }
+        struct pollfd pf[2] = {{.fd = lr->fd, .events = POLLIN}, {.fd = sim_signals_fd(), .events = POLLIN}};
+        int np = pf[1].fd >= 0 ? 2 : 1;
+        int r = poll(pf, (nfds_t)np, pf[1].fd >= 0 ? -1 : 200);
+        if (r < 0 && errno != EINTR)
+            return -2;
+        if (sim_signals_caught())
+            return -1;
+        if (r <= 0 || !(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end - 1);
+        if (got < 0 && errno != EINTR && errno != EAGAIN)
+            return -2;
+        if (got == 0)
+            lr->eof = true;
+        if (got > 0)
+            lr->end += (size_t)got;
+    }
+}
+
+/* Waits for everything in flight: kp_flush in short slices, so a signal is noticed. After a
+ * signal (sigint_seen) at most 5 s, a second signal ends the wait at once; then kp_close
+ * fails what is left (KW_ERR__INTERRUPTED, reported per message). */
+static void finish(kp_producer *p, bool sigint_seen) {
+    double deadline = now_s() + 5.0;
+    for (;;) {
+        if (kp_flush(p, 200) != KW_ERR__TIMED_OUT)
+            break;
+        if (!sigint_seen && sim_signals_caught()) {
+            sigint_seen = true;
+            deadline = now_s() + 5.0;
+        } else if (sigint_seen && (now_s() > deadline || sim_signals_wait(0))) {
+            break;
+        }
+    }
+    kp_close(p, 0);
+}
+
+/* -X key=value. Returns 0, or 2 after printing what is wrong. */
+static int set_key_value(kp_conf *conf, const char *v) {
+    char q[300], err[512], e2[600];
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v) {
+        fprintf(stderr, "courier produce: -X '%s': expected key=value\n",
+                sim_escape(v, q, sizeof q));
+        return 2;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
+    if (kp_conf_set(conf, key, eq + 1, err, sizeof err) != KW_ERR_NONE) {
+        fprintf(stderr, "courier produce: -X %s: %s\n", sim_escape(v, q, sizeof q),
+                sim_escape(err, e2, sizeof e2));
+        return 2;
+    }
+    return 0;
+}
+
 int sim_cmd_produce(int argc, char **argv) {
+    sim_cli_args args;
+    int prc = sim_cli_begin(&sim_cmd_produce_spec, argc, argv, &args);
+    if (prc >= 0)
+        return prc;
     const char *brokers = NULL, *topic = NULL, *delim = NULL;
     long long count = -1;
     long partition = KP_PARTITION_ANY;
@@ -106,71 +226,41 @@ int sim_cmd_produce(int argc, char **argv) {
     kp_conf *conf = kp_conf_new();
     if (!conf) {
         fprintf(stderr, "courier produce: out of memory\n");
+        sim_cli_args_free(&args);
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            kp_conf_destroy(conf);
-            return 0;
-        } else if (!strcmp(a, "--stats")) {
-            stats = true;
-            continue;
-        }
-        if (strcmp(a, "-b") && strcmp(a, "-t") && strcmp(a, "-k") && strcmp(a, "-X") &&
-            strcmp(a, "-n") && strcmp(a, "-p")) {
-            fprintf(stderr, "courier produce: unknown option '%s' (try --help)\n", a);
-            kp_conf_destroy(conf);
-            return 2;
-        }
-        if (!v) {
-            fprintf(stderr, "courier produce: option %s needs a value (try --help)\n", a);
-            kp_conf_destroy(conf);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "-b"))
+    for (size_t i = 0; i < args.n; i++) {
+        const sim_cli_arg *a = &args.v[i];
+        const char *v = a->text;
+        switch (a->opt->id) {
+        case O_BOOTSTRAP:
             brokers = v;
-        else if (!strcmp(a, "-t"))
+            break;
+        case O_TOPIC:
             topic = v;
-        else if (!strcmp(a, "-k")) {
-            if (!*v) {
-                fprintf(stderr, "courier produce: -k: the key delimiter is empty\n");
-                kp_conf_destroy(conf);
-                return 2;
-            }
+            break;
+        case O_KEYDELIM:
             delim = v;
-        } else if (!strcmp(a, "-n") || !strcmp(a, "-p")) {
-            char *end;
-            errno = 0;
-            long long x = strtoll(v, &end, 10);
-            if (errno || *end || end == v || x < 0 || (!strcmp(a, "-p") && x > INT32_MAX)) {
-                fprintf(stderr, "courier produce: %s: '%s' is not a whole number >= 0\n", a, v);
+            break;
+        case O_COUNT:
+            count = (long long)a->i;
+            break;
+        case O_PARTITION:
+            partition = (long)a->i;
+            break;
+        case O_STATS:
+            stats = true;
+            break;
+        case O_SET:
+            if (set_key_value(conf, v)) {
                 kp_conf_destroy(conf);
+                sim_cli_args_free(&args);
                 return 2;
             }
-            if (!strcmp(a, "-n"))
-                count = x;
-            else
-                partition = (long)x;
-        } else { /* -X key=value */
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v) {
-                fprintf(stderr, "courier produce: -X '%s': expected key=value\n", v);
-                kp_conf_destroy(conf);
-                return 2;
-            }
-            char key[256];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
-            if (kp_conf_set(conf, key, eq + 1, err, sizeof err) != KW_ERR_NONE) {
-                fprintf(stderr, "courier produce: -X %s: %s\n", v, err);
-                kp_conf_destroy(conf);
-                return 2;
-            }
+            break;
         }
     }
+    sim_cli_args_free(&args);
     if (!brokers || !topic) {
         fprintf(stderr, "courier produce: %s is required (try --help)\n",
                 !brokers ? "-b HOST:PORT" : "-t TOPIC");
@@ -191,16 +281,20 @@ int sim_cmd_produce(int argc, char **argv) {
 
     cli_state st = {.lock = PTHREAD_MUTEX_INITIALIZER};
     int64_t sent = 0, refused = 0, line_no = 0;
-    char *line = NULL;
-    size_t cap = 0;
+    line_reader lr = {.fd = STDIN_FILENO};
+    bool interrupted = false;
     double t0 = now_s();
     while (count < 0 || sent + refused < count) {
-        ssize_t len = getline(&line, &cap, stdin);
-        if (len < 0)
+        char *line;
+        size_t len;
+        int got = next_line(&lr, &line, &len);
+        if (got == -1)
+            interrupted = true;
+        else if (got == -2)
+            fprintf(stderr, "courier produce: reading stdin: %s\n", strerror(errno));
+        if (got != 1)
             break;
         line_no++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = '\0';
         if (len > INT32_MAX) {
             fprintf(stderr, "courier produce: line %lld: too long\n", (long long)line_no);
             refused++;
@@ -217,7 +311,7 @@ int sim_cmd_produce(int argc, char **argv) {
                 rec.key = line;
                 rec.key_len = (int32_t)(d - line);
                 rec.value = d + strlen(delim);
-                rec.value_len = (int32_t)(len - (d - line) - (ssize_t)strlen(delim));
+                rec.value_len = (int32_t)(len - (size_t)(d - line) - strlen(delim));
             }
         }
         msg_ctx *m = malloc(sizeof *m);
@@ -237,8 +331,8 @@ int sim_cmd_produce(int argc, char **argv) {
         }
         sent++;
     }
-    free(line);
-    kp_flush(p, -1);
+    free(lr.buf);
+    finish(p, interrupted);
     double secs = now_s() - t0;
     kp_metrics mt;
     kp_metrics_get(p, &mt);

@@ -8,50 +8,54 @@
 
 #include "sim/foreign.h"
 #include "sim/runner.h"
+#include "sim/sig.h"
 #include "sim/view.h"
 
-#include <errno.h>
-#include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t interrupted;
+enum { O_HEADLESS = 1, O_VIEW, O_TRACE, O_REPORT, O_SEED, O_SPEED, O_LANG, O_BOOTSTRAP };
+static const char *const report_choices[] = {"text", "json", NULL};
+static const sim_opt run_opts[] = {
+    {O_HEADLESS, 0, "headless", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
+     "no view: a one-line progress display, then the report"},
+    {O_VIEW, 0, "view", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
+     "the live view (default when --headless is not given)"},
+    {O_TRACE, 0, "trace", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
+     "write every event as one JSON line (docs/trace.md)"},
+    {O_REPORT, 0, "report", SIM_OPT_ENUM, NULL, 0, 0, report_choices, false,
+     "the audit as text (default) or json"},
+    SIM_OPT_SEED_OPT(O_SEED),
+    SIM_OPT_SPEED(O_SPEED),
+    SIM_OPT_LANG(O_LANG),
+    {O_BOOTSTRAP, 0, "bootstrap", SIM_OPT_STRING, "HOST:PORT[,...]", 0, 0, NULL, false,
+     "play against a cluster Courier does not own (real Kafka, Redpanda, librdkafka's mock): "
+     "the scenario's cluster section is ignored, the topic must exist, only network faults "
+     "are played (through a built-in proxy); docs/real-cluster.md"},
+    {0},
+};
 
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: courier run SCENARIO.json [--headless | --view] [--trace FILE.jsonl]\n"
-            "                  [--report text|json] [--seed N] [--speed X] [--lang en|zh]\n"
-            "                  [--bootstrap HOST:PORT[,...]]\n"
-            "\n"
-            "Plays a scenario (docs/scenarios.md): a mock Kafka cluster and the producer over\n"
-            "loopback TCP, the workload and the fault timeline, then prints the audit.\n"
-            "\n"
-            "  --headless        no view: a one-line progress display, then the report\n"
-            "  --view            the live view (default when --headless is not given)\n"
-            "  --trace FILE      write every event as one JSON line (docs/trace.md)\n"
-            "  --report FORMAT   text (default) or json\n"
-            "  --seed N          override the workload's seed\n"
-            "  --speed X         simulation speed, 0.01..1000 (default 1): 10 runs ten times\n"
-            "                    faster; linger, timeouts, lags and the rate all scale\n"
-            "  --lang en|zh      view labels (default en)\n"
-            "  --bootstrap LIST  play against a cluster Courier does not own (real Kafka,\n"
-            "                    Redpanda, librdkafka's mock): the scenario's cluster section\n"
-            "                    is ignored, the topic must exist, only network faults are\n"
-            "                    played (through a built-in proxy); docs/real-cluster.md\n"
-            "\n"
-            "Ctrl-C stops the workload, lets in-flight requests finish (a few seconds at most)\n"
-            "and prints the partial audit.\n"
-            "Exit code: 0 expectations met, 1 unmet (the unmet lines are printed), 2 bad usage\n"
-            "or a bad scenario file.\n");
-}
+const sim_cmd_spec sim_cmd_run_spec = {
+    .name = "run",
+    .summary = "play a scenario (a built-in lab by name, or a file) and print the audit",
+    .operands = "SCENARIO",
+    .min_operands = 1,
+    .max_operands = 1,
+    .description =
+        "Plays a scenario (docs/scenarios.md): a mock Kafka cluster and the producer over "
+        "loopback TCP, the workload and the fault timeline, then prints the audit.\n\n"
+        "SCENARIO is a file (scenarios/min-isr.json) or the name of a built-in lab "
+        "(min-isr), looked up in ./scenarios, then in the installed share folder; "
+        "`courier labs` lists them.",
+    .footer = "Ctrl-C (or SIGTERM) stops the workload, lets in-flight requests finish (a few "
+              "seconds at most) and prints the partial audit.\n\n"
+              "Exit code: 0 expectations met, 1 unmet (the unmet lines are printed), 2 bad "
+              "usage or a bad scenario file.",
+    .opts = run_opts,
+    .main = sim_cmd_run,
+};
 
 static const char *state_name(sim_run_state s) {
     switch (s) {
@@ -84,86 +88,55 @@ static void progress_line(sim_runner *r) {
 }
 
 int sim_cmd_run(int argc, char **argv) {
-    const char *path = NULL, *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL;
+    sim_cli_args args;
+    int prc = sim_cli_begin(&sim_cmd_run_spec, argc, argv, &args);
+    if (prc >= 0)
+        return prc;
+    const char *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL;
     bool headless = false, view = false;
     sim_run_opts o = {.speed = 1.0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--headless")) {
+    for (size_t i = 0; i < args.n; i++) {
+        const sim_cli_arg *a = &args.v[i];
+        switch (a->opt->id) {
+        case O_HEADLESS:
             headless = true;
-        } else if (!strcmp(a, "--view")) {
+            break;
+        case O_VIEW:
             view = true;
-        } else if (!strcmp(a, "--trace") || !strcmp(a, "--report") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--speed") || !strcmp(a, "--lang") || !strcmp(a, "--bootstrap")) {
-            if (!val) {
-                fprintf(stderr, "courier run: %s needs a value (try courier run --help)\n", a);
-                return 2;
-            }
-            i++;
-            if (!strcmp(a, "--trace")) {
-                trace = val;
-            } else if (!strcmp(a, "--bootstrap")) {
-                bootstrap = val;
-            } else if (!strcmp(a, "--report")) {
-                if (strcmp(val, "text") && strcmp(val, "json")) {
-                    fprintf(stderr, "courier run: --report: '%s' is not text or json\n", val);
-                    return 2;
-                }
-                report = val;
-            } else if (!strcmp(a, "--lang")) {
-                if (strcmp(val, "en") && strcmp(val, "zh")) {
-                    fprintf(stderr, "courier run: --lang: '%s' is not en or zh\n", val);
-                    return 2;
-                }
-                lang = val;
-            } else if (!strcmp(a, "--seed")) {
-                char *end;
-                errno = 0;
-                unsigned long long v = strtoull(val, &end, 10);
-                if (!*val || *end || errno || val[0] == '-') {
-                    fprintf(stderr, "courier run: --seed: '%s' is not a non-negative integer\n",
-                            val);
-                    return 2;
-                }
-                o.seed_set = true;
-                o.seed = v;
-            } else {
-                char *end;
-                errno = 0;
-                double v = strtod(val, &end);
-                if (!*val || *end || errno || !isfinite(v) || v < SIM_CLOCK_MIN_SPEED ||
-                    v > SIM_CLOCK_MAX_SPEED) {
-                    fprintf(stderr, "courier run: --speed: '%s' is not a number in %g..%g\n", val,
-                            SIM_CLOCK_MIN_SPEED, SIM_CLOCK_MAX_SPEED);
-                    return 2;
-                }
-                o.speed = v;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "courier run: unknown option '%s' (try courier run --help)\n", a);
-            return 2;
-        } else if (path) {
-            fprintf(stderr, "courier run: one scenario at a time ('%s' and '%s')\n", path, a);
-            return 2;
-        } else {
-            path = a;
+            break;
+        case O_TRACE:
+            trace = a->text;
+            break;
+        case O_BOOTSTRAP:
+            bootstrap = a->text;
+            break;
+        case O_REPORT:
+            report = a->text;
+            break;
+        case O_LANG:
+            lang = a->text;
+            break;
+        case O_SEED:
+            o.seed_set = true;
+            o.seed = a->u;
+            break;
+        case O_SPEED:
+            o.speed = a->d;
+            break;
         }
     }
-    if (!path) {
-        fprintf(stderr, "courier run: which scenario? (courier run SCENARIO.json; see "
-                        "scenarios/)\n");
-        return 2;
-    }
+    const char *name = args.operands[0];
+    sim_cli_args_free(&args);
     if (headless && view) {
         fprintf(stderr, "courier run: --headless and --view exclude each other\n");
         return 2;
     }
+    char path[4096], err[1024];
+    if (sim_lab_find(name, path, sizeof path, err, sizeof err)) {
+        fprintf(stderr, "courier run: %s\n", err);
+        return 2;
+    }
 
-    char err[1024];
     sim_scenario *s;
     if (sim_scenario_load(path, &s, err, sizeof err)) {
         fprintf(stderr, "courier run: %s\n", err);
@@ -188,14 +161,6 @@ int sim_cmd_run(int argc, char **argv) {
         sim_scenario_free(s);
         return 2;
     }
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    interrupted = 0;
-
     int rc = 0;
     if (sim_runner_start(r, err, sizeof err)) {
         fprintf(stderr, "courier run: cannot start: %s\n", err);
@@ -204,7 +169,7 @@ int sim_cmd_run(int argc, char **argv) {
         bool tty = isatty(STDOUT_FILENO) && !strcmp(report, "text");
         bool stopping = false;
         while (!sim_runner_wait(r, 200)) {
-            if (interrupted && !stopping) {
+            if (!stopping && sim_signals_caught()) {
                 stopping = true;
                 sim_runner_stop(r);
             }
@@ -223,8 +188,6 @@ int sim_cmd_run(int argc, char **argv) {
         sim_runner_stop(r);
         sim_runner_wait(r, -1);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (rc == 0) {
         sim_audit a;
         sim_runner_audit(r, &a);

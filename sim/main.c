@@ -1,42 +1,65 @@
-/* courier — the Kafka producer teaching simulator. Dispatches to the subcommands. */
+/* courier — the Kafka producer teaching simulator. Dispatches to the subcommands listed in
+ * sim_commands[] (sim/cli.c). */
+#include "sim/cli.h"
 #include "sim/cmd.h"
+#include "sim/sig.h"
+#include "sim/version.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: courier <command> [options]\n"
-                 "\n"
-                 "commands:\n"
-                 "  demo                 the live view on the built-in default scenario\n"
-                 "  run SCENARIO.json    play a scenario (view or --headless) and print the audit\n"
-                 "  broker               run the mock Kafka cluster for third-party clients\n"
-                 "  produce              produce stdin lines to a Kafka cluster (kcat -P style)\n"
-                 "  proxy                a fault-injecting TCP proxy in front of any Kafka cluster\n"
-                 "\n"
-                 "`courier <command> --help` describes each command. Docs: docs/README.md\n");
-}
-
 int main(int argc, char **argv) {
+    /* Before any thread exists: every thread inherits the mask, so SIGINT and SIGTERM wait
+     * for the command's one place that takes them (sim/sig.h). */
+    sim_signals_block();
     if (argc < 2) {
-        usage(stderr);
+        sim_cli_print_usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-        usage(stdout);
+        const sim_cmd_spec *c = argc > 2 ? sim_command_find(argv[2]) : NULL;
+        if (c)
+            sim_cli_print_help(stdout, c);
+        else
+            sim_cli_print_usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "demo"))
-        return sim_cmd_demo(argc - 1, argv + 1);
-    if (!strcmp(cmd, "run"))
-        return sim_cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "broker"))
-        return sim_cmd_broker(argc - 1, argv + 1);
-    if (!strcmp(cmd, "produce"))
-        return sim_cmd_produce(argc - 1, argv + 1);
-    if (!strcmp(cmd, "proxy"))
-        return sim_cmd_proxy(argc - 1, argv + 1);
-    fprintf(stderr, "courier: unknown command '%s' (try courier --help)\n", cmd);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("courier %s\n", sim_version());
+        return 0;
+    }
+    /* For the build and the shell completion: the commands, a man page, a command's options,
+     * the producer's keys. */
+    if (!strcmp(cmd, "--commands")) {
+        for (int i = 0; sim_commands[i]; i++)
+            printf("%s\n", sim_commands[i]->name);
+        return 0;
+    }
+    if (!strcmp(cmd, "--producer-keys")) {
+        for (int i = 0; sim_producer_keys[i]; i++)
+            printf("%s=\n", sim_producer_keys[i]);
+        return 0;
+    }
+    if (!strcmp(cmd, "--man") || !strcmp(cmd, "--options")) {
+        const sim_cmd_spec *c = argc > 2 ? sim_command_find(argv[2]) : NULL;
+        if (argc > 2 && !c) {
+            char q[160];
+            fprintf(stderr, "courier: %s: unknown command '%s'\n", cmd,
+                    sim_escape(argv[2], q, sizeof q));
+            return 2;
+        }
+        if (!strcmp(cmd, "--man"))
+            sim_cli_print_man(stdout, c);
+        else if (c)
+            sim_cli_print_options(stdout, c);
+        return 0;
+    }
+    const sim_cmd_spec *c = sim_command_find(cmd);
+    if (c)
+        return c->main(argc - 1, argv + 1);
+    char q[160];
+    fprintf(stderr, "courier: unknown command '%s' (try courier --help)\n",
+            sim_escape(cmd, q, sizeof q));
     return 2;
 }

@@ -17,11 +17,11 @@
 #include "protocol/kw.h"
 #include "sim/view_feed.h"
 #include "sim/view_text.h"
+#include "sim/sig.h"
 
 #include <curses.h>
 #include <langinfo.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +32,6 @@
 #define MESSAGE_MS 6000 /* how long a message stays in the footer */
 #define FAULT_COUNT 3   /* requests / responses an `e` or `d` key affects */
 #define QUIT_WAIT_MS 30000
-
-static volatile sig_atomic_t g_quit_signal;
-
-static void on_quit_signal(int sig) {
-    (void)sig;
-    g_quit_signal = 1;
-}
 
 static int64_t wall_ms(void) {
     struct timespec ts;
@@ -95,7 +88,7 @@ static void draw_line(int y, int x, const sim_vt_line *l) {
         size_t end = pos + 1;
         while (end < l->len && sim_vt_line_style_at(l, end) == st)
             end++;
-        attrset(g_attr[st]);
+        attrset((int)g_attr[st]);
         addnstr(l->text + pos, (int)(end - pos));
         pos = end;
     }
@@ -919,18 +912,13 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
 
     /* The view thread must never wait at the step gate: it is the one that opens it. */
     sim_bus_exempt_thread(true);
-    g_quit_signal = 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_quit_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
 
     ui u = {.r = r, .feed = feed, .s = sim_runner_scenario(r), .m = m};
     const int64_t frame_ms = 1000 / opts.fps;
     int64_t next_frame = 0;
-    while (!u.quit && !g_quit_signal) {
+    /* Ctrl-C and SIGTERM are blocked in every thread (sim/sig.h): getch wakes at least every
+     * frame, and the loop takes them here. */
+    while (!u.quit && !sim_signals_caught()) {
         int64_t now = wall_ms();
         if (now >= next_frame) {
             /* Scripted runs leave as soon as the run is over (before the feed reads the logs
@@ -965,8 +953,6 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
     sim_runner_resume(r);
     endwin();
     delscreen(scr);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     sim_view_feed_destroy(feed);
     free(m);
 

@@ -70,7 +70,7 @@ static void *worker_main(void *arg) {
     sim_runner *r = wk->r;
     const sim_workload_spec *w = &r->s->workload;
     uint64_t rng =
-        r->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)wk->index * 0xBF58476D1CE4E5B9ULL + 1;
+        r->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(uint32_t)wk->index * 0xBF58476D1CE4E5B9ULL + 1;
     size_t cap = (size_t)w->value_max + 32;
     char *value = malloc(cap);
     char key[32];
