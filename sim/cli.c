@@ -24,7 +24,8 @@ const char *const sim_producer_keys[] = {
     "delivery.timeout.ms", "request.timeout.ms", "max.in.flight.requests.per.connection",
     "enable.idempotence", "metadata.max.age.ms", "reconnect.backoff.ms",
     "reconnect.backoff.max.ms", "partitioner", "partitioner.ignore.keys", "key.serializer",
-    "value.serializer", "compression.type", NULL,
+    "value.serializer", "compression.type", "compression.gzip.level", "compression.zstd.level",
+    NULL,
 };
 
 const sim_cmd_spec *sim_command_find(const char *name) {
