@@ -674,8 +674,8 @@ static void follow_key(ui *u, int ch) {
         u->input[n] = (char)ch;
         u->input[n + 1] = '\0';
     }
-    ask(u, PROMPT_FOLLOW);
-    u->prompt = PROMPT_FOLLOW;
+    SAY(u, 0, "follow parcel: number or key, then Enter: %s", "跟踪包裹: 编号或键, 再按回车: %s",
+        u->input);
 }
 
 static void prompt_key(ui *u, int ch) {

@@ -103,6 +103,8 @@ struct sim_view_feed {
     trunc_state trunc[SIM_VM_MAX_PARTS];
 
     sim_vm_parcel parcel; /* the followed parcel (`/`) */
+    bool has_parcel_row;
+    sim_vm_desk_row parcel_row; /* its desk row, kept after newer records pushed it out */
 };
 
 sim_view_feed *sim_view_feed_new(sim_runner *r) {
@@ -430,7 +432,8 @@ static void fold_loss(sim_view_feed *f, const sim_event *e) {
 /* Folds an event into what the rooms show (everything but the trace tail). */
 static void fold(sim_view_feed *f, const sim_event *e) {
     const char *k = e->kind;
-    if (e->stepped) {
+    /* a step's event is explained; so is a fault (a timeline entry may pause the run on it) */
+    if (e->stepped || (e->source == SIM_SRC_SIM && !strcmp(e->kind, "fault"))) {
         f->has_step_event = true;
         f->step_event = *e;
     }
@@ -781,9 +784,12 @@ bool sim_view_feed_follow(sim_view_feed *f, const char *query) {
             }
     }
     pc->active = true;
+    f->has_parcel_row = false;
     /* What the desk still shows of it counts as its first stop. */
     sim_vm_desk_row *row = pc->record_id >= 0 ? desk_row(f, pc->record_id, false) : NULL;
     if (row) {
+        f->parcel_row = *row;
+        f->has_parcel_row = true;
         copy_name(pc->topic, sizeof pc->topic, row->topic);
         pc->partition = row->partition;
         if (!pc->key[0])
@@ -811,6 +817,14 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
             for (size_t i = 0; i < got; i++) {
                 f->chunk[i].t_us -= start_us;
                 fold(f, &f->chunk[i]);
+                if (f->parcel.active && f->chunk[i].record_id == f->parcel.record_id &&
+                    f->parcel.record_id >= 0) {
+                    sim_vm_desk_row *pr = desk_row(f, f->parcel.record_id, false);
+                    if (pr) {
+                        f->parcel_row = *pr;
+                        f->has_parcel_row = true;
+                    }
+                }
             }
             /* Only the newest events can stay in the trace tail: copy just those. */
             for (size_t i = got > SIM_VM_MAX_TRACE ? got - SIM_VM_MAX_TRACE : 0; i < got; i++)
@@ -820,6 +834,14 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     }
     m->n_desk = f->n_desk;
     memcpy(m->desk, f->desk, (size_t)f->n_desk * sizeof f->desk[0]);
+    if (f->parcel.active && f->has_parcel_row &&
+        !desk_row(f, (int64_t)f->parcel_row.record_id, false)) {
+        /* the followed parcel keeps a place at the desk: the first row */
+        if (m->n_desk < SIM_VM_MAX_DESK)
+            m->n_desk++;
+        memmove(&m->desk[1], &m->desk[0], (size_t)(m->n_desk - 1) * sizeof m->desk[0]);
+        m->desk[0] = f->parcel_row;
+    }
     m->n_trace = f->trace_len;
     for (int i = 0; i < f->trace_len; i++) {
         const sim_event *te = &f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE];

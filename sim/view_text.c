@@ -424,7 +424,7 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_RETRIES] = "重试",
     [SIM_L_LOST] = "丢失",
     [SIM_L_DUPLICATED] = "重复",
-    [SIM_L_KEYS_SHORT] = "空格暂停 s单步 nfxT快进 /跟踪 ?帮助 +-速度 kuledr故障 t日志 q退出",
+    [SIM_L_KEYS_SHORT] = "空格暂停 s单步 n/f/x/T快进 /跟踪 ?帮助 +-速度 k/u/l/e/d/r故障 t日志 q退出",
     [SIM_L_NO_PARTS] = "还没有分区(等待元数据)",
     [SIM_L_NO_RECORDS] = "还没有消息",
     [SIM_L_TOO_SMALL] = "终端太小: 至少 80x24",
@@ -928,30 +928,60 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
     }
 }
 
+/* Appends one item whole, or "…" once when it does not fit: never half a number. */
+static void add_whole(sim_vt_line *l, sim_vt_style style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_whole(sim_vt_line *l, sim_vt_style style, const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (l->cols + sim_vt_width(buf) <= l->limit) {
+        sim_vt_line_add(l, style, "%s", buf);
+    } else if (l->len < 3 || strcmp(l->text + l->len - 3, "\u2026")) {
+        if (l->cols + 2 > l->limit) {
+            /* make room for the mark by dropping the last character */
+            size_t cut = l->len;
+            while (cut > 0 && ((unsigned char)l->text[cut - 1] & 0xC0) == 0x80)
+                cut--;
+            if (cut > 0)
+                cut--;
+            l->cols -= sim_vt_width(l->text + cut);
+            l->len = cut;
+            l->text[cut] = '\0';
+            for (int i = 0; i < l->n_spans; i++)
+                if (l->spans[i].end > cut)
+                    l->spans[i].end = cut;
+        }
+        sim_vt_line_add(l, SIM_ST_DIM, " \u2026");
+    }
+}
+
 /* The audit so far: sent, acknowledged, failed, retries, and lost/duplicated once known. */
 static void footer_audit(sim_vt_line *l, sim_view_lang lang, const sim_vm_footer *f) {
     char a[24];
     sim_vt_count(a, sizeof a, f->sent);
-    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s", L(SIM_L_SENT), a);
+    add_whole(l, SIM_ST_NORMAL, "%s %s", L(SIM_L_SENT), a);
     sim_vt_count(a, sizeof a, f->acked);
-    sim_vt_line_add(l, SIM_ST_OK, " %s %s", L(SIM_L_ACKED), a);
+    add_whole(l, SIM_ST_OK, " %s %s", L(SIM_L_ACKED), a);
     sim_vt_count(a, sizeof a, f->failed);
-    sim_vt_line_add(l, f->failed ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_FAILED), a);
+    add_whole(l, f->failed ? SIM_ST_ERR : SIM_ST_NORMAL, " %s %s", L(SIM_L_FAILED), a);
     if (f->lost >= 0) {
         sim_vt_count(a, sizeof a, f->lost);
-        sim_vt_line_add(l, f->lost ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_LOST), a);
+        add_whole(l, f->lost ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_LOST), a);
     }
     if (f->duplicated >= 0) {
         sim_vt_count(a, sizeof a, f->duplicated);
-        sim_vt_line_add(l, f->duplicated ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_DUPLICATED),
+        add_whole(l, f->duplicated ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_DUPLICATED),
                         a);
     }
     if (f->reordered >= 0) {
         sim_vt_count(a, sizeof a, f->reordered);
-        sim_vt_line_add(l, f->reordered ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_REORDERED), a);
+        add_whole(l, f->reordered ? SIM_ST_ERR : SIM_ST_OK, " %s %s", L(SIM_L_REORDERED), a);
     }
     sim_vt_count(a, sizeof a, f->retries);
-    sim_vt_line_add(l, f->retries ? SIM_ST_WARN : SIM_ST_NORMAL, " %s %s", L(SIM_L_RETRIES), a);
+    add_whole(l, f->retries ? SIM_ST_WARN : SIM_ST_NORMAL, " %s %s", L(SIM_L_RETRIES), a);
 }
 
 void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
@@ -964,7 +994,7 @@ void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
     if (m->status.finished) {
         /* Over: the outcome first (lost and duplicated are known now), rates are history. */
         footer_audit(l, lang, f);
-        sim_vt_line_add(l, SIM_ST_NORMAL, " | %s %s", L(SIM_L_REC_PER_REQ), c);
+        add_whole(l, SIM_ST_NORMAL, " | %s %s", L(SIM_L_REC_PER_REQ), c);
         return;
     }
     sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s  %s %s  %s %s | ", L(SIM_L_RATE_REC), a,
@@ -976,7 +1006,7 @@ void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m) {
     sim_view_lang lang = m->lang;
     const sim_vm_status *s = &m->status;
     bool held = (s->stepping || s->paused) && !s->running_to;
-    if (m->message[0] && (m->message_is_prompt || !held || !m->has_step_event)) {
+    if (m->message[0]) { /* a prompt or the answer to a key, for a few seconds */
         sim_vt_line_add(l, SIM_ST_WARN, "%s", m->message);
     } else if (held && m->has_step_event) {
         /* every step explains itself: the event it let through, in the class's language */
@@ -1177,7 +1207,7 @@ static const err_text error_texts[] = {
      "broker 发现 CRC 校验错误: 生产者重试这个批次"},
     {KW_ERR_UNKNOWN_PRODUCER_ID,
      "the broker has no state for this producer id: the producer bumps its epoch and retries",
-     "broker 没有这个生产者 id 的状态: 生产者提升纪元后重试"},
+     "broker 没有这个生产者编号的状态: 生产者提升纪元后重试"},
     {KW_ERR_INVALID_PRODUCER_EPOCH,
      "a newer producer epoch exists: this producer is fenced; its batches fail",
      "已有更新的生产者纪元: 这个生产者被隔离, 批次失败"},
@@ -1297,8 +1327,10 @@ static bool explain_producer(char *dst, size_t size, sim_view_lang lang, const s
             "批次 b%lld (%s) 装上开往 broker %d 的运输车 (%s)", b, tp, node, e->detail);
     } else if (is(e, "batch.completed") && e->err == 0) {
         offset_range(range, sizeof range, e->offset, e->offset + (e->count > 0 ? e->count : 1));
-        SAY("batch b%lld acknowledged: %d records of %s at offsets %s",
-            "批次 b%lld 已确认: %d 条 (%s) 位于位移 %s", b, (int)e->count, tp, range);
+        SAY("batch b%lld acknowledged: %d record%s of %s at offset%s %s",
+            "批次 b%lld 已确认: %d 条%s (%s) 位于位移%s %s", b, (int)e->count,
+            e->count == 1 || lang == SIM_LANG_ZH ? "" : "s", tp,
+            e->count == 1 || lang == SIM_LANG_ZH ? "" : "s", range);
     } else if (is(e, "batch.completed")) {
         SAY("batch b%lld of %s failed for good: %s", "批次 b%lld (%s) 最终失败: %s", b, tp,
             vt_err_name(e->err));
@@ -1342,7 +1374,7 @@ static bool explain_producer(char *dst, size_t size, sim_view_lang lang, const s
         SAY("the connection to broker %d closed (%s)", "与 broker %d 的连接已关闭 (%s)", node,
             e->err ? vt_err_name(e->err) : "-");
     } else if (is(e, "producer.id")) {
-        SAY("the producer got its id for idempotence (%s)", "生产者拿到幂等用的 id (%s)",
+        SAY("the producer got its id for idempotence (%s)", "生产者拿到幂等用的编号 (%s)",
             e->detail);
     } else {
         return false;
@@ -1356,6 +1388,7 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
     char range[48];
     offset_range(range, sizeof range, e->offset, e->offset_end);
     long long n = e->offset_end > e->offset ? (long long)(e->offset_end - e->offset) : 0;
+    const char *pl = n == 1 || lang == SIM_LANG_ZH ? "" : "s"; /* English plural */
     if (is(e, "request.received")) {
         SAY("broker %d received request #%d (%s, %lld bytes)", "broker %d 收到请求 #%d (%s, %lld 字节)",
             node, corr, e->detail, (long long)e->bytes);
@@ -1366,19 +1399,19 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
         SAY("broker %d dropped its answer to #%d (a fault): the producer will time out",
             "broker %d 丢掉了对 #%d 的应答 (故障): 生产者将超时", node, corr);
     } else if (is(e, "records.appended")) {
-        SAY("broker %d appended %lld records to %s at offsets %s",
-            "broker %d 把 %lld 条消息追加到 %s, 位移 %s", node, n, tp, range);
+        SAY("broker %d appended %lld record%s to %s at offset%s %s",
+            "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s", node, n, pl, tp, pl, range);
     } else if (is(e, "batch.duplicate")) {
         SAY("broker %d saw a duplicate batch for %s (same producer id and sequence): answered "
             "with its offset %lld, nothing stored twice",
-            "broker %d 发现 %s 的重复批次 (相同生产者 id 和序列号): 以原位移 %lld 应答, 不重复存储",
+            "broker %d 发现 %s 的重复批次 (相同生产者编号和序列号): 以原位移 %lld 应答, 不重复存储",
             node, tp, (long long)e->offset);
     } else if (is(e, "produce.rejected")) {
         SAY("broker %d refused a batch for %s: %s", "broker %d 拒绝了 %s 的一个批次: %s", node, tp,
             vt_err_name(e->err));
     } else if (is(e, "replica.fetched")) {
-        SAY("follower broker %d copied offsets %s of %s", "跟随者 broker %d 复制了位移 %s (%s)",
-            node, range, tp);
+        SAY("follower broker %d copied offset%s %s of %s", "跟随者 broker %d 复制了位移%s %s (%s)",
+            node, pl, range, tp);
     } else if (is(e, "hw.advanced")) {
         SAY("%s: high watermark now %lld (%s): the records below it are committed",
             "%s: 高水位现为 %lld (%s): 其下的消息已提交", tp, (long long)e->offset, e->detail);
@@ -1391,8 +1424,8 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
         else
             SAY("%s: no leader left (%s)", "%s: 没有首领了 (%s)", tp, e->detail);
     } else if (is(e, "log.truncated")) {
-        SAY("broker %d cut the log of %s: offsets %s removed (%lld records)",
-            "broker %d 截断了 %s 的日志: 删除位移 %s (%lld 条)", node, tp, range, n);
+        SAY("broker %d cut the log of %s: offset%s %s removed (%lld record%s)",
+            "broker %d 截断了 %s 的日志: 删除位移%s %s (%lld 条%s)", node, tp, pl, range, n, pl);
     } else if (is(e, "broker.down")) {
         SAY("broker %d is down: its connections close, its partitions need new leaders",
             "broker %d 宕机: 连接关闭, 它领导的分区需要新首领", node);
@@ -1410,7 +1443,7 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
     } else if (is(e, "connection.closed")) {
         SAY("broker %d closed a connection (%s)", "broker %d 关闭了一个连接 (%s)", node, e->detail);
     } else if (is(e, "producer_id.assigned")) {
-        SAY("broker %d gave the producer its id (%s)", "broker %d 分配了生产者 id (%s)", node,
+        SAY("broker %d gave the producer its id (%s)", "broker %d 分配了生产者编号 (%s)", node,
             e->detail);
     } else if (is(e, "topic.created")) {
         SAY("topic %s created with %d partitions", "主题 %s 已创建, %d 个分区", e->topic,
@@ -1437,7 +1470,7 @@ static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_ev
     } else if (is(e, "clock.paused")) {
         SAY("paused: simulated time stands still%s", "已暂停: 模拟时间静止%s", "");
     } else if (is(e, "clock.resumed")) {
-        SAY("resumed%s", "继续运行%s", "");
+        SAY("resumed: simulated time runs again%s", "继续运行: 模拟时间重新流动%s", "");
     } else if (is(e, "clock.speed")) {
         SAY("clock %s", "时钟 %s", e->detail);
     } else if (is(e, "run.stopping")) {
@@ -1448,11 +1481,74 @@ static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_ev
     return true;
 }
 
-void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event *e) {
+/* The detail of an event in Chinese: the numbers it carries, in Chinese words; free English
+ * text (logs, connection notes) is left out. Names (faults, APIs, ISR lists) stay. */
+static void zh_detail(const sim_event *e, char *out, size_t size) {
+    const char *d = e->detail;
+    int a = 0, b = 0, c = 0;
+    long long id = 0;
+    double ms = 0;
+    const char *p;
+    out[0] = '\0';
+    if (is(e, "batch.drained")) {
+        if (sscanf(d, "attempt %d, base sequence %d", &a, &b) == 2)
+            snprintf(out, size, "第 %d 次尝试, 基序列号 %d", a, b);
+        else if (sscanf(d, "attempt %d", &a) == 1)
+            snprintf(out, size, "第 %d 次尝试", a);
+    } else if ((p = strstr(d, "after ")) && sscanf(p, "after %lf ms", &ms) == 1) {
+        snprintf(out, size, "用时 %.3f 毫秒", ms);
+    } else if (is(e, "batch.retried") && sscanf(d, "attempt %d, backoff %lf ms", &a, &ms) == 2) {
+        snprintf(out, size, "第 %d 次尝试, 退避 %.0f 毫秒", a, ms);
+    } else if ((is(e, "producer.id") || is(e, "producer_id.assigned")) &&
+               sscanf(d, "producer id %lld epoch %d", &id, &a) == 2) {
+        snprintf(out, size, "编号 %lld, 纪元 %d", id, a);
+    } else if (is(e, "hw.advanced") && sscanf(d, "HW %lld -> %d", &id, &a) == 2) {
+        snprintf(out, size, "高水位 %lld -> %d", id, a);
+    } else if (is(e, "isr.changed") && !strncmp(d, "isr [", 5)) {
+        snprintf(out, size, "%s", d + 4);
+    } else if (is(e, "leader.changed") &&
+               sscanf(d, "leader %d -> %d, epoch %d", &a, &b, &c) == 3) {
+        snprintf(out, size, "首领 %d -> %d, 纪元 %d", a, b, c);
+    } else if (is(e, "request.received")) {
+        const char *api = kw_api_name(e->api);
+        if ((p = strstr(d, " v")) && sscanf(p, " v%d", &a) == 1)
+            snprintf(out, size, "%s v%d", api ? api : "?", a);
+        else
+            snprintf(out, size, "%s", api ? api : "?");
+    } else if (is(e, "run.ended")) {
+        snprintf(out, size, "%s",
+                 !strcmp(d, "complete")  ? "全部完成"
+                 : !strcmp(d, "stopped") ? "已停止"
+                                         : "收尾超时");
+    } else if (is(e, "clock.speed") && sscanf(d, "speed %lf", &ms) == 1) {
+        snprintf(out, size, "速度 %g", ms);
+    } else if (!strncmp(e->kind, "fault", 5)) {
+        /* a fault's own words: kind names with '_' stay, the two plain words are translated */
+        if (!strncmp(d, "rtt ", 4))
+            snprintf(out, size, "往返延迟 %s", d + 4);
+        else if (!strcmp(d, "heal all"))
+            snprintf(out, size, "全部恢复连通");
+        else if (!strncmp(d, "heal ", 5))
+            snprintf(out, size, "恢复连通 %s", d + 5);
+        else
+            snprintf(out, size, "%s", d);
+    } else if (is(e, "run.started")) {
+        snprintf(out, size, "%s", d); /* the scenario's name */
+    }
+}
+
+void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event *in) {
     char tp[96];
+    sim_event ez;
+    const sim_event *e = in;
     if (size == 0)
         return;
     dst[0] = '\0';
+    if (lang == SIM_LANG_ZH) {
+        ez = *in;
+        zh_detail(in, ez.detail, sizeof ez.detail);
+        e = &ez;
+    }
     if (e->topic[0] && e->partition >= 0)
         snprintf(tp, sizeof tp, "%s-%d", e->topic, (int)e->partition);
     else if (e->topic[0])
@@ -1470,7 +1566,7 @@ void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event 
     if (e->source == SIM_SRC_SIM && explain_sim(dst, size, lang, e))
         return;
     if (is(e, "log"))
-        SAY("log: %s", "日志: %s", e->detail);
+        SAY("log: %s", "日志 (原文见事件日志)%s", e->detail);
     else
         SAY("%s %s", "%s %s", e->kind, e->detail);
 }

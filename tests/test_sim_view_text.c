@@ -4,6 +4,7 @@
 #include "sim/view.h"
 #include "sim/view_feed.h"
 #include "sim/view_text.h"
+#include "tests/test_sim_view_words.h"
 #include "tests/tu.h"
 
 #include "protocol/kw.h"
@@ -870,6 +871,191 @@ static void test_feed_samples_a_live_run(void) {
     sim_scenario_free(s);
 }
 
+/* One event of every kind the pipeline emits, with the details their emitters write. */
+static int sample_events(sim_event *out, int max) {
+    static const struct {
+        sim_source src;
+        const char *kind;
+        const char *detail;
+    } kinds[] = {
+        {SIM_SRC_PRODUCER, "record.sent", ""},
+        {SIM_SRC_PRODUCER, "record.intercepted", ""},
+        {SIM_SRC_PRODUCER, "record.serialized", ""},
+        {SIM_SRC_PRODUCER, "record.partitioned", "key=key-7"},
+        {SIM_SRC_PRODUCER, "record.appended", ""},
+        {SIM_SRC_PRODUCER, "record.failed", ""},
+        {SIM_SRC_PRODUCER, "batch.created", ""},
+        {SIM_SRC_PRODUCER, "batch.sealed", ""},
+        {SIM_SRC_PRODUCER, "batch.drained", "attempt 1, base sequence 40"},
+        {SIM_SRC_PRODUCER, "batch.completed", ""},
+        {SIM_SRC_PRODUCER, "batch.retried", "attempt 2, backoff 100 ms"},
+        {SIM_SRC_PRODUCER, "batch.expired", ""},
+        {SIM_SRC_PRODUCER, "batch.split", ""},
+        {SIM_SRC_PRODUCER, "request.sent", ""},
+        {SIM_SRC_PRODUCER, "response.received", "after 3.250 ms"},
+        {SIM_SRC_PRODUCER, "request.timed_out", ""},
+        {SIM_SRC_PRODUCER, "buffer.wait", ""},
+        {SIM_SRC_PRODUCER, "buffer.wait_done", "after 12.000 ms"},
+        {SIM_SRC_PRODUCER, "metadata.requested", ""},
+        {SIM_SRC_PRODUCER, "metadata.updated", ""},
+        {SIM_SRC_PRODUCER, "connection.up", ""},
+        {SIM_SRC_PRODUCER, "connection.down", "producer closing"},
+        {SIM_SRC_PRODUCER, "producer.id", "producer id 1000 epoch 0"},
+        {SIM_SRC_PRODUCER, "log", "connection to node 2 closed: producer closing"},
+        {SIM_SRC_BROKER, "request.received", "Produce v8 from 127.0.0.1:5551 (client x)"},
+        {SIM_SRC_BROKER, "response.sent", ""},
+        {SIM_SRC_BROKER, "response.dropped", ""},
+        {SIM_SRC_BROKER, "records.appended", "offsets 546..547"},
+        {SIM_SRC_BROKER, "batch.duplicate", ""},
+        {SIM_SRC_BROKER, "produce.rejected", ""},
+        {SIM_SRC_BROKER, "replica.fetched", "offsets 546..547"},
+        {SIM_SRC_BROKER, "hw.advanced", "HW 544 -> 548"},
+        {SIM_SRC_BROKER, "isr.changed", "broker 1 rejoined the ISR"},
+        {SIM_SRC_BROKER, "leader.changed", "leader 1 -> 2, epoch 3"},
+        {SIM_SRC_BROKER, "log.truncated", "offsets 546..630"},
+        {SIM_SRC_BROKER, "broker.down", ""},
+        {SIM_SRC_BROKER, "broker.up", ""},
+        {SIM_SRC_BROKER, "broker.isolated", ""},
+        {SIM_SRC_BROKER, "broker.healed", ""},
+        {SIM_SRC_BROKER, "fault.injected", "drop_responses broker=1 count=3"},
+        {SIM_SRC_BROKER, "connection.opened", "127.0.0.1:5551"},
+        {SIM_SRC_BROKER, "connection.closed", "closed by the client"},
+        {SIM_SRC_BROKER, "producer_id.assigned", "producer id 1000 epoch 0"},
+        {SIM_SRC_BROKER, "topic.created", ""},
+        {SIM_SRC_BROKER, "log", "broker 1 down"},
+        {SIM_SRC_SIM, "fault", "broker_down broker=1"},
+        {SIM_SRC_SIM, "fault.failed", "rtt broker=9 ms=100 FAILED: UNKNOWN_BROKER"},
+        {SIM_SRC_SIM, "run.started", "acks1-leader-crash"},
+        {SIM_SRC_SIM, "workload.done", ""},
+        {SIM_SRC_SIM, "run.ended", "complete"},
+        {SIM_SRC_SIM, "clock.paused", ""},
+        {SIM_SRC_SIM, "clock.resumed", ""},
+        {SIM_SRC_SIM, "clock.speed", "speed 2"},
+        {SIM_SRC_SIM, "run.stopping", ""},
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && n < max; i++) {
+        sim_event *e = &out[n++];
+        sim_event_init(e, kinds[i].src, kinds[i].kind);
+        snprintf(e->detail, sizeof e->detail, "%s", kinds[i].detail);
+        snprintf(e->topic, sizeof e->topic, "parcels");
+        e->partition = 1;
+        e->node = 2;
+        e->record_id = 12;
+        e->batch_id = 7;
+        e->corr_id = 45;
+        e->count = 2;
+        e->bytes = 312;
+        e->offset = 546;
+        e->offset_end = 548;
+        e->api = KW_API_PRODUCE;
+        if (!strcmp(kinds[i].kind, "record.failed") || !strcmp(kinds[i].kind, "produce.rejected"))
+            e->err = KW_ERR_NOT_ENOUGH_REPLICAS;
+    }
+    return n;
+}
+
+static bool has_cjk(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0xE4 && *p <= 0xE9)
+            return true;
+    return false;
+}
+
+/* Every event kind reads as one sentence; in Chinese without an English word. */
+static void test_every_step_explains_itself_in_both_languages(void) {
+    sim_event evs[80];
+    int n = sample_events(evs, 80);
+    static const char *const names[] = {"parcels", "acks1", "leader", "crash", NULL};
+    for (int i = 0; i < n; i++) {
+        char en[512], zh[512], word[64];
+        sim_vt_explain(en, sizeof en, SIM_LANG_EN, &evs[i]);
+        sim_vt_explain(zh, sizeof zh, SIM_LANG_ZH, &evs[i]);
+        CU_ASSERT(strlen(en) > 10);
+        CU_ASSERT_PTR_NULL(strstr(en, "(null)"));
+        CU_ASSERT_TRUE(has_cjk(zh));
+        if (tw_english_word(zh, names, word, sizeof word)) {
+            fprintf(stderr, "\n%s: untranslated '%s' in: %s\n", evs[i].kind, word, zh);
+            CU_FAIL("an English word in a Chinese explanation");
+        }
+    }
+    /* The example, with offsets inclusive as the class counts records. */
+    sim_event e;
+    sim_event_init(&e, SIM_SRC_BROKER, "records.appended");
+    snprintf(e.topic, sizeof e.topic, "parcels");
+    e.partition = 1;
+    e.node = 2;
+    e.offset = 546;
+    e.offset_end = 548;
+    char buf[256];
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
+    CU_ASSERT_STRING_EQUAL(buf, "broker 2 appended 2 records to parcels-1 at offsets 546\u2013547");
+    e.offset_end = 547;
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
+    CU_ASSERT_STRING_EQUAL(buf, "broker 2 appended 1 record to parcels-1 at offset 546");
+    /* hw.advanced carries the new HW (the old one in its detail). */
+    sim_event_init(&e, SIM_SRC_BROKER, "hw.advanced");
+    snprintf(e.topic, sizeof e.topic, "parcels");
+    e.partition = 1;
+    e.offset = 548;
+    snprintf(e.detail, sizeof e.detail, "HW 546 -> 548");
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "high watermark now 548 (HW 546 -> 548)"));
+}
+
+/* Every fixed string of the Chinese screen: labels, stages, help, legend, errors, rooms. */
+static void test_zh_strings_have_no_english_word(void) {
+    char word[64];
+    const char *bad = NULL;
+    for (int i = 0; i < SIM_L__COUNT; i++)
+        if (tw_english_word(sim_vt_label_text(SIM_LANG_ZH, (sim_vt_label)i), NULL, word,
+                            sizeof word))
+            bad = sim_vt_label_text(SIM_LANG_ZH, (sim_vt_label)i);
+    for (int i = 0; i < SIM_STAGE__COUNT; i++)
+        if (tw_english_word(sim_vt_stage_text(SIM_LANG_ZH, (sim_vm_stage)i), NULL, word,
+                            sizeof word))
+            bad = sim_vt_stage_text(SIM_LANG_ZH, (sim_vm_stage)i);
+    for (const char *const *h = sim_vt_help_lines(SIM_LANG_ZH); *h; h++)
+        if (tw_english_word(*h, NULL, word, sizeof word))
+            bad = *h;
+    for (const char *const *h = sim_vt_legend_lines(SIM_LANG_ZH); *h; h++)
+        if (tw_english_word(*h, NULL, word, sizeof word))
+            bad = *h;
+    for (int i = 0; i < sim_vt_error_count(); i++) {
+        const char *t = sim_vt_error_text(SIM_LANG_ZH, sim_vt_error_code(i));
+        if (tw_english_word(t, NULL, word, sizeof word))
+            bad = t;
+        CU_ASSERT_STRING_NOT_EQUAL(sim_vt_error_text(SIM_LANG_EN, sim_vt_error_code(i)), t);
+    }
+    for (int r = 0; r < 5; r++)
+        if (tw_english_word(sim_vt_room_name(SIM_LANG_ZH, r), NULL, word, sizeof word))
+            bad = sim_vt_room_name(SIM_LANG_ZH, r);
+    if (bad)
+        fprintf(stderr, "\nuntranslated '%s' in: %s\n", word, bad);
+    CU_ASSERT_PTR_NULL(bad);
+    /* The checker itself: it finds what it should and lets names through. */
+    CU_ASSERT_TRUE(tw_english_word("已暂停 paused", NULL, word, sizeof word));
+    CU_ASSERT_STRING_EQUAL(word, "paused");
+    CU_ASSERT_FALSE(tw_english_word("NOT_ENOUGH_REPLICAS linger.ms broker ISR t=1.5s key-7 s",
+                                    NULL, word, sizeof word));
+}
+
+/* Exact counts below 100 000; cut text ends with an ellipsis at a token boundary. */
+static void test_counts_are_exact_and_cuts_keep_tokens(void) {
+    char b[32];
+    sim_vt_count(b, sizeof b, 6843);
+    CU_ASSERT_STRING_EQUAL(b, "6843");
+    sim_vt_count(b, sizeof b, 99999);
+    CU_ASSERT_STRING_EQUAL(b, "99999");
+    sim_vt_count(b, sizeof b, 123456);
+    CU_ASSERT_STRING_EQUAL(b, "123k");
+    sim_vt_line l;
+    sim_vt_line_init(&l, 30);
+    sim_vt_add_cut(&l, SIM_ST_NORMAL, "broker 2 appended 2 records to parcels-1 at offsets 546");
+    CU_ASSERT(l.cols <= 30);
+    CU_ASSERT_STRING_EQUAL(l.text, "broker 2 appended 2 records\u2026");
+}
+
 void suite_sim_view_text(void);
 void suite_sim_view_text(void) {
     tu_suite("sim_view_text");
@@ -892,4 +1078,8 @@ void suite_sim_view_text(void) {
     tu_test("test_feed_counts_a_timed_out_request_once", test_feed_counts_a_timed_out_request_once);
     tu_test("test_feed_formats_events_as_clean_lines", test_feed_formats_events_as_clean_lines);
     tu_test("test_feed_samples_a_live_run", test_feed_samples_a_live_run);
+    tu_test("test_every_step_explains_itself_in_both_languages",
+            test_every_step_explains_itself_in_both_languages);
+    tu_test("test_zh_strings_have_no_english_word", test_zh_strings_have_no_english_word);
+    tu_test("test_counts_are_exact_and_cuts_keep_tokens", test_counts_are_exact_and_cuts_keep_tokens);
 }

@@ -2,6 +2,7 @@
  * size on a private tmux server; keys go in with send-keys, the screen comes back with
  * capture-pane. Every wait is on screen content with a deadline, never a fixed sleep. */
 #include "sim/view_text.h"
+#include "tests/test_sim_view_words.h"
 #include "tests/tu.h"
 
 #include <stdarg.h>
@@ -41,7 +42,8 @@ static void pause_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
-/* Starts `courier demo ARGS` in a new w x h session; the exit code lands in rc_path. */
+/* Starts `courier demo ARGS` (or `courier run ...` when ARGS starts with "run ") in a new
+ * w x h session; the exit code lands in rc_path. */
 static bool tmx_start(tmx *t, int w, int h, const char *args, const char *env) {
     g_session++;
     snprintf(t->sock, sizeof t->sock, "courier-view-test-%d-%d", (int)getpid(), g_session);
@@ -49,10 +51,11 @@ static bool tmx_start(tmx *t, int w, int h, const char *args, const char *env) {
     snprintf(t->rc_path, sizeof t->rc_path, "/tmp/%s.rc", t->sock);
     unlink(t->rc_path);
     int rc = run("tmux -L %s -f /dev/null new-session -d -s %s -x %d -y %d "
-                 "\"env %s %s demo %s; echo \\$? > %s\" \\; set-option -t %s remain-on-exit on "
+                 "\"env %s %s %s %s; echo \\$? > %s\" \\; set-option -t %s remain-on-exit on "
                  ">/dev/null 2>&1",
-                 t->sock, t->name, w, h, env ? env : "", tu_courier_path(), args ? args : "",
-                 t->rc_path, t->name);
+                 t->sock, t->name, w, h, env ? env : "", tu_courier_path(),
+                 args && !strncmp(args, "run ", 4) ? "" : "demo", args ? args : "", t->rc_path,
+                 t->name);
     return rc == 0;
 }
 
@@ -663,6 +666,337 @@ static void test_terminal_without_cursor_addressing_is_refused(void) {
     free(t);
 }
 
+/* ---- the lesson: steps that explain, loss you can see, a parcel you can follow ----------- */
+
+/* The bottom line's step explanation (">> 2.000s broker 1 ..."): its time in ms, or -1. */
+static long long step_line_ms(const char *screen, char *text, size_t size) {
+    const char *p = strstr(screen, "\n>> ");
+    if (!p)
+        return -1;
+    p += 4;
+    if (text) {
+        size_t n = strcspn(p, "\n");
+        if (n >= size)
+            n = size - 1;
+        memcpy(text, p, n);
+        text[n] = '\0';
+    }
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p || *end != 's')
+        return -1;
+    return (long long)(v * 1000.0 + 0.5);
+}
+
+typedef struct step_arg {
+    long long want_ev; /* the event counter this step must show */
+    long long ev_ms;   /* the released event's time */
+    char text[512];    /* its explanation */
+} step_arg;
+
+static bool step_shown(const char *screen, void *arg) {
+    step_arg *sa = arg;
+    if (event_counter(screen) != sa->want_ev || !strstr(screen, " STEP"))
+        return false;
+    sa->ev_ms = step_line_ms(screen, sa->text, sizeof sa->text);
+    return sa->ev_ms >= 0 && strlen(sa->text) > 8;
+}
+
+typedef struct held_arg {
+    long long last;
+    int same, need;
+} held_arg;
+
+/* Held (PAUSED or STEP) and the event counter unchanged for `need` captures in a row. */
+static bool held_steady(const char *screen, void *arg) {
+    held_arg *h = arg;
+    long long ev = event_counter(screen);
+    if (ev < 0 || !(strstr(screen, "PAUSED") || strstr(screen, " STEP")))
+        return false;
+    h->same = ev == h->last ? h->same + 1 : 0;
+    h->last = ev;
+    return h->same >= h->need;
+}
+
+static int count_in_file(const char *path, const char *needle) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, needle))
+            n++;
+    fclose(f);
+    return n;
+}
+
+/* Space, then 100 presses of s: exactly 100 events are published (the counter moves by one per
+ * press and by nothing else), each explained on the bottom line; simulated time stands at the
+ * last released event's time, not past it; no request timed out. */
+static void test_space_then_100_steps_release_100_explained_events(void) {
+    tmx *t = calloc(1, sizeof *t);
+    char cwd[512], args[1200], trace[128];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+    snprintf(trace, sizeof trace, "/tmp/courier-step-trace-%d.jsonl", (int)getpid());
+    snprintf(args, sizeof args, "run %s/scenarios/demo.json --view --trace %s", cwd, trace);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 100, 30, args, NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    /* the day well under way: requests on the road, replication running */
+    long long busy = 2000;
+    CU_ASSERT_TRUE(tmx_wait(t, clock_past, &busy, WAIT_MS));
+    tmx_keys(t, "Space");
+    held_arg h = {-1, 0, 10};
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, held_steady, &h, WAIT_MS));
+    long long base = h.last, t0 = sim_time_ms(t->screen);
+    int64_t wall0 = tu_now_ms();
+    long long max_gap = 0, prev_ms = -1;
+    int explained = 0, backwards = 0;
+    step_arg sa;
+    for (int i = 1; i <= 100; i++) {
+        tmx_keys(t, "s");
+        memset(&sa, 0, sizeof sa);
+        sa.want_ev = base + i;
+        if (!tmx_wait(t, step_shown, &sa, WAIT_MS)) {
+            fprintf(stderr, "\nstep %d: no explained event %lld\n%s\n", i, base + i, t->screen);
+            CU_FAIL("a step did not show exactly one explained event");
+            break;
+        }
+        explained++;
+        long long now = sim_time_ms(t->screen);
+        if (now - sa.ev_ms > max_gap)
+            max_gap = now - sa.ev_ms;
+        CU_ASSERT(now >= sa.ev_ms); /* the clock never lags the event it released */
+        backwards += prev_ms >= 0 && sa.ev_ms < prev_ms;
+        prev_ms = sa.ev_ms;
+        CU_ASSERT_PTR_NULL(strstr(sa.text, "timed out"));
+    }
+    CU_ASSERT_EQUAL(explained, 100);
+    /* Nothing more leaks out while the class looks. */
+    h = (held_arg){-1, 0, 15};
+    CU_ASSERT_TRUE(tmx_wait(t, held_steady, &h, WAIT_MS));
+    CU_ASSERT_EQUAL(h.last, base + 100);
+    long long t100 = sim_time_ms(t->screen);
+    /* The header stands at the 100th event's time (to the displayed millisecond). */
+    CU_ASSERT(t100 - sa.ev_ms <= 1);
+    fprintf(stderr,
+            "\n[100 steps: events %lld -> %lld, sim t %lld -> %lld ms (last event %lld ms, "
+            "header - event max %lld ms), %d times earlier than the step before, wall %lld ms]\n",
+            base, h.last, t0, t100, sa.ev_ms, max_gap, backwards,
+            (long long)(tu_now_ms() - wall0));
+    CU_ASSERT(max_gap <= 1);
+    tmx_quit(t, QUIT_MS);
+    CU_ASSERT_EQUAL(count_in_file(trace, "\"request.timed_out\""), 0);
+    unlink(trace);
+    free(t);
+}
+
+typedef struct cut_arg {
+    int rows;       /* map rows showing a truncation */
+    long long sum;  /* acknowledged records among the cut offsets, summed over the rows */
+    long long lost; /* the footer's live lost */
+} cut_arg;
+
+/* Reads the map's truncation marks ("cut 1:115–141 27 acked lost") and the footer's lost. */
+static void read_cuts(const char *screen, cut_arg *c) {
+    c->rows = 0;
+    c->sum = 0;
+    c->lost = -1;
+    for (const char *p = strstr(screen, " cut "); p; p = strstr(p + 1, " cut ")) {
+        const char *ack = strstr(p, " acked");
+        const char *nl = strchr(p, '\n');
+        if (!ack || (nl && ack > nl))
+            continue;
+        const char *num = ack;
+        while (num > p && num[-1] != ' ')
+            num--;
+        c->sum += strtoll(num, NULL, 10);
+        c->rows++;
+    }
+    const char *l = strstr(screen, " lost ");
+    if (l)
+        c->lost = strtoll(l + 6, NULL, 10);
+}
+
+static bool cuts_shown(const char *screen, void *arg) {
+    cut_arg *c = arg;
+    int want = c->rows;
+    read_cuts(screen, c);
+    return c->rows >= want && strstr(screen, " STEP") && !strstr(screen, "RUN-TO");
+}
+
+/* acks1-leader-crash with the crash pausing the run: T runs to each truncation; the map rows
+ * show the removed offsets and how many of them had been acknowledged, and their sum is the
+ * audit's `lost` (live in the footer, and in the audit printed at the end). */
+static void test_acks1_crash_shows_truncated_acked_records_matching_lost(void) {
+    char src[8192], path[128], args[256];
+    FILE *f = fopen("scenarios/acks1-leader-crash.json", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(src, 1, sizeof src - 1, f);
+    fclose(f);
+    src[n] = '\0';
+    char *at = strstr(src, "\"broker_down\", \"broker\": 1}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    snprintf(path, sizeof path, "/tmp/courier-acks1-pause-%d.json", (int)getpid());
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%.*s\"broker_down\", \"broker\": 1, \"pause\": true}%s", (int)(at - src), src,
+            at + strlen("\"broker_down\", \"broker\": 1}"));
+    fclose(f);
+    tmx *t = calloc(1, sizeof *t);
+    snprintf(args, sizeof args, "run %s --view", path);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 40, args, NULL));
+    /* the timeline pauses the run at the crash and says why */
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)"FAULT: broker_down broker=1", START_MS));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "PAUSED"));
+    cut_arg c = {1, 0, -1};
+    tmx_keys(t, "T");
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, cuts_shown, &c, WAIT_MS));
+    if (!strstr(t->screen, "removed"))
+        fprintf(stderr, "\n%s\n", t->screen);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "removed")); /* the step's explanation */
+    c.rows = 2; /* broker 1 led partitions 0 and 3 */
+    tmx_keys(t, "T");
+    CU_ASSERT_TRUE(tmx_wait(t, cuts_shown, &c, WAIT_MS));
+    long long at_crash = c.sum, live_lost = c.lost, crash_ms = sim_time_ms(t->screen);
+    CU_ASSERT(at_crash > 0);
+    CU_ASSERT_EQUAL(at_crash, live_lost);
+    tmx_keys(t, "Space");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"DONE", QUIT_MS));
+    tmx_keys(t, "q");
+    CU_ASSERT_EQUAL(tmx_exit_code(t, QUIT_MS), 0);
+    g_with_history = true;
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acknowledged, not in the log", WAIT_MS));
+    g_with_history = false;
+    const char *l = strstr(t->screen, "\n  lost ");
+    long long audit_lost = l ? strtoll(l + 8, NULL, 10) : -1;
+    fprintf(stderr, "\n[acks1 crash at %lld ms: %d rows cut, %lld acked among them; footer lost "
+                    "%lld; audit lost %lld]\n",
+            crash_ms, c.rows, at_crash, live_lost, audit_lost);
+    CU_ASSERT_EQUAL(at_crash, audit_lost);
+    tmx_stop(t);
+    unlink(path);
+    free(t);
+}
+
+typedef struct follow_arg {
+    long long id;
+    int history; /* lines in the parcel history panel */
+    bool desk, sorting, trucks, map;
+} follow_arg;
+
+/* The followed parcel is marked in all four rooms and its history lists >= 6 stops. */
+static bool parcel_everywhere(const char *screen, void *arg) {
+    follow_arg *fa = arg;
+    char mark[32], line[1024];
+    snprintf(mark, sizeof mark, ">#%lld", fa->id);
+    fa->desk = fa->sorting = fa->trucks = fa->map = false;
+    for (const char *p = strstr(screen, mark); p; p = strstr(p + 1, mark)) {
+        const char *s0 = p;
+        while (s0 > screen && s0[-1] != '\n')
+            s0--;
+        size_t n = strcspn(s0, "\n");
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), s0);
+        const char *after = p + strlen(mark);
+        if (line[0] == '#')
+            fa->desk = true;
+        else if (!strncmp(line, "node ", 5) && after[0] == '@' && after[1] == '#')
+            fa->trucks = true;
+        else if (after[0] == ' ' && after[1] == 'b')
+            fa->sorting = true;
+        else if (after[0] == '@' && after[1] >= '0' && after[1] <= '9')
+            fa->map = true;
+    }
+    fa->history = 0;
+    const char *h = strstr(screen, "== Parcel history");
+    for (const char *p = h ? strchr(h, '\n') : NULL; p && p[1]; p = strchr(p + 1, '\n')) {
+        char *end;
+        strtod(p + 1, &end);
+        if (end == p + 1 || *end != ' ')
+            break;
+        fa->history++;
+    }
+    return fa->desk && fa->sorting && fa->trucks && fa->map && fa->history >= 6;
+}
+
+/* `/` then a parcel number: the parcel is marked at the desk, in its batch, on its truck and
+ * at its offset on the map, and its history panel lists at least six stops with times. */
+static void test_follow_a_parcel_through_the_four_rooms(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 50, "", NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"acked", WAIT_MS));
+    tmx_keys(t, "Space");
+    held_arg h = {-1, 0, 5};
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, held_steady, &h, WAIT_MS));
+    const char *top = strstr(t->screen, "\n#");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(top);
+    follow_arg fa = {strtoll(top + 2, NULL, 10) + 5, 0, false, false, false, false};
+    char keys[64];
+    snprintf(keys, sizeof keys, "/ %lld Enter", fa.id);
+    tmx_keys(t, keys);
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"following", WAIT_MS));
+    tmx_keys(t, "Space");
+    bool ok = tmx_wait(t, parcel_everywhere, &fa, WAIT_MS);
+    fprintf(stderr, "\n[parcel #%lld: desk %d sorting %d trucks %d map %d, history %d lines]\n",
+            fa.id, fa.desk, fa.sorting, fa.trucks, fa.map, fa.history);
+    if (!ok)
+        fprintf(stderr, "%s\n", t->screen);
+    CU_ASSERT_TRUE(ok);
+    tmx_quit(t, QUIT_MS);
+    free(t);
+}
+
+/* The Chinese screen at 80x24, in every state a class sees: running, paused, stepping (the
+ * explanation), the prompts, the help and the legend: no English word but Kafka's names. */
+static void check_zh_screen(tmx *t, const char *when) {
+    static const char *const names[] = {"parcels", "demo", NULL};
+    char word[64];
+    /* the trace pane is the raw log (event kinds, as in the JSONL trace): not shown here */
+    if (tw_english_word(t->screen, names, word, sizeof word)) {
+        fprintf(stderr, "\n[zh %s] untranslated '%s' on:\n%s\n", when, word, t->screen);
+        CU_FAIL("an English word on the Chinese screen");
+    }
+}
+
+static bool zh_step_shown(const char *screen, void *arg) {
+    (void)arg;
+    return strstr(screen, "\n>> ") && strstr(screen, "单步");
+}
+
+static void test_zh_80x24_has_no_english_word(void) {
+    tmx *t = calloc(1, sizeof *t);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, "--lang zh", "LANG=C.UTF-8 LC_ALL=C.UTF-8"));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms_zh, NULL, START_MS));
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"已确认", WAIT_MS));
+    check_zh_screen(t, "running");
+    tmx_keys(t, "Space");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"已暂停", WAIT_MS));
+    check_zh_screen(t, "paused");
+    for (int i = 0; i < 40; i++) {
+        tmx_keys(t, "s");
+        if (i % 5 == 4) {
+            CU_ASSERT_TRUE(tmx_wait(t, zh_step_shown, NULL, WAIT_MS));
+            check_zh_screen(t, "step");
+        }
+    }
+    static const struct {
+        const char *keys, *wait, *when;
+    } prompts[] = {
+        {"k", "宕机", "prompt k"},    {"Escape", "已取消", "cancel"}, {"e", "注入错误", "prompt e"},
+        {"Escape", "已取消", "cancel"}, {"/", "跟踪包裹", "prompt /"}, {"Escape", "已取消", "cancel"},
+        {"Tab", "房间", "Tab"},       {"?", "本帮助", "help"},      {"?", "图例", "legend"},
+    };
+    for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++) {
+        tmx_keys(t, prompts[i].keys);
+        CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)prompts[i].wait, WAIT_MS));
+        check_zh_screen(t, prompts[i].when);
+    }
+    tmx_keys(t, "Escape");
+    tmx_quit(t, QUIT_MS);
+    free(t);
+}
+
 void suite_sim_view_tmux(void);
 void suite_sim_view_tmux(void) {
     tu_suite("sim_view_tmux");
@@ -686,4 +1020,11 @@ void suite_sim_view_tmux(void) {
             test_quit_restores_the_terminal_and_prints_the_audit);
     tu_test("test_lang_zh_shows_chinese_labels_within_80_columns",
             test_lang_zh_shows_chinese_labels_within_80_columns);
+    tu_test("test_space_then_100_steps_release_100_explained_events",
+            test_space_then_100_steps_release_100_explained_events);
+    tu_test("test_acks1_crash_shows_truncated_acked_records_matching_lost",
+            test_acks1_crash_shows_truncated_acked_records_matching_lost);
+    tu_test("test_follow_a_parcel_through_the_four_rooms",
+            test_follow_a_parcel_through_the_four_rooms);
+    tu_test("test_zh_80x24_has_no_english_word", test_zh_80x24_has_no_english_word);
 }
