@@ -47,6 +47,7 @@ typedef struct batch_trip {
     int32_t node;
     int32_t corr;     /* -1 until the request.sent that follows its drain */
     int32_t n_records;
+    int64_t t_us; /* when it was drained */
 } batch_trip;
 
 /* Offsets [from, to) of one partition acknowledged to the producer by broker `node`. */
@@ -59,6 +60,7 @@ typedef struct ack_range {
 typedef struct trunc_state {
     int64_t from, to, acked;
     int32_t node;
+    int64_t t_us; /* when the cut happened */
 } trunc_state;
 
 #define TRIPS 1024
@@ -397,7 +399,7 @@ static void fold_loss(sim_view_feed *f, const sim_event *e) {
     if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "batch.drained") && e->batch_id >= 0) {
         batch_trip *t = &f->trips[f->trips_head];
         f->trips_head = (f->trips_head + 1) % TRIPS;
-        *t = (batch_trip){(uint64_t)e->batch_id, e->node, -1, e->count};
+        *t = (batch_trip){(uint64_t)e->batch_id, e->node, -1, e->count, e->t_us};
     } else if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "request.sent")) {
         /* the drains just before it, to this node, are its load */
         for (int i = 0; i < TRIPS; i++) {
@@ -412,8 +414,19 @@ static void fold_loss(sim_view_feed *f, const sim_event *e) {
     } else if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "batch.completed") && e->err == 0 &&
                e->offset >= 0 && e->batch_id >= 0) {
         batch_trip *t = trip_of(f, (uint64_t)e->batch_id);
-        note_ack(f, part_index(f, e->topic, e->partition), t ? t->node : -1, e->offset,
-                 e->offset + (e->count > 0 ? e->count : 1));
+        int part = part_index(f, e->topic, e->partition);
+        int64_t from = e->offset, to = e->offset + (e->count > 0 ? e->count : 1);
+        trunc_state *ts = part >= 0 ? &f->trunc[part] : NULL;
+        if (t && ts && ts->from >= 0 && t->node == ts->node && t->t_us <= ts->t_us &&
+            from < ts->to && to > ts->from) {
+            /* an answer that was on the road when its leader died: acknowledged now, but its
+             * offsets were already cut from that leader's log — lost as it arrives */
+            int64_t lo = from > ts->from ? from : ts->from, hi = to < ts->to ? to : ts->to;
+            ts->acked += hi - lo;
+            f->audit_soon = true;
+        } else {
+            note_ack(f, part, t ? t->node : -1, from, to);
+        }
     } else if (e->source == SIM_SRC_BROKER && !strcmp(k, "log.truncated")) {
         int part = part_index(f, e->topic, e->partition);
         if (part >= 0 && e->offset_end > e->offset) {
@@ -421,6 +434,7 @@ static void fold_loss(sim_view_feed *f, const sim_event *e) {
             ts->from = e->offset;
             ts->to = e->offset_end;
             ts->node = e->node;
+            ts->t_us = e->t_us;
             ts->acked = acked_in(f, part, e->node, e->offset, e->offset_end, true);
         }
         f->audit_soon = true;
