@@ -84,18 +84,17 @@ bool sim_foreign_needs_proxy(const sim_scenario *s) {
     return false;
 }
 
-/* The Metadata version the map asks for: 7 (leader epochs, offline replicas) or less. */
-static int16_t map_metadata_version(void) {
-    const kw_api_range *r = kw_api_supported(KW_API_METADATA);
-    return r->max_version < 7 ? r->max_version : 7;
-}
 
 /* One Metadata round trip for the topic. Fills rows (allocated, *n) and brokers. Returns 0,
  * or -1 with errbuf; *topic_err gets the topic's error code. */
 static int ask_metadata(sim_kconn *kc, kw_arena *a, const char *topic, int16_t *topic_err,
                         sim_foreign_partition **rows, int *n, int32_t *brokers, int *n_brokers,
                         char *errbuf, size_t errsize) {
-    int16_t ver = map_metadata_version();
+    int16_t ver;
+    if (sim_kconn_pick_version(kc, KW_API_METADATA, &ver, errbuf, errsize))
+        return -1;
+    if (ver > 7) /* 7 has leader epochs and offline replicas: all the map shows */
+        ver = 7;
     kw_wbuf body;
     kw_wbuf_init(&body);
     kw_slice t = kw_slice_str(topic);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ struct sim_kconn {
     char peer[300];
     uint8_t *in; /* the last response frame */
     size_t in_cap;
+    bool have_versions;
+    int n_ranges;
+    kw_api_range ranges[128]; /* what the broker said in ApiVersions */
 };
 
 static int64_t mono_ms(void) {
@@ -236,6 +240,50 @@ int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_
         return -1;
     }
     return 0;
+}
+
+int sim_kconn_pick_version(sim_kconn *c, int16_t api_key, int16_t *version, char *errbuf,
+                           size_t errsize) {
+    if (!c->have_versions) {
+        kw_wbuf body;
+        kw_wbuf_init(&body);
+        kw_api_versions_req req = {0};
+        kw_api_versions_req_encode(&body, 0, &req);
+        kw_rbuf rb;
+        int rc = sim_kconn_call(c, KW_API_API_VERSIONS, 0, &body, 10000, &rb, errbuf, errsize);
+        kw_wbuf_free(&body);
+        if (rc)
+            return -1;
+        kw_arena *a = kw_arena_new();
+        kw_api_versions_resp m;
+        if (!a || kw_api_versions_resp_decode(&rb, 0, a, &m) != KW_ERR_NONE || m.error_code) {
+            snprintf(errbuf, errsize, "%s: ApiVersions: %s", c->peer,
+                     a ? (rb.err ? rb.errmsg : kw_err_name((kw_err)m.error_code)) : "no memory");
+            kw_arena_destroy(a);
+            return -1;
+        }
+        c->n_ranges = 0;
+        for (int32_t i = 0; i < m.n_api_keys && c->n_ranges < 128; i++)
+            c->ranges[c->n_ranges++] = m.api_keys[i];
+        kw_arena_destroy(a);
+        c->have_versions = true;
+    }
+    const kw_api_range *ours = kw_api_supported(api_key);
+    for (int i = 0; ours && i < c->n_ranges; i++) {
+        const kw_api_range *theirs = &c->ranges[i];
+        if (theirs->api_key != api_key)
+            continue;
+        int16_t hi = ours->max_version < theirs->max_version ? ours->max_version
+                                                             : theirs->max_version;
+        int16_t lo = ours->min_version > theirs->min_version ? ours->min_version
+                                                             : theirs->min_version;
+        if (hi >= lo) {
+            *version = hi;
+            return 0;
+        }
+    }
+    snprintf(errbuf, errsize, "%s: no %s version both sides speak", c->peer, kw_api_name(api_key));
+    return -1;
 }
 
 const char *sim_kconn_peer(const sim_kconn *c) {

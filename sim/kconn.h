@@ -36,6 +36,12 @@ int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **
 int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_wbuf *body,
                    int timeout_ms, kw_rbuf *rb, char *errbuf, size_t errsize);
 
+/* The highest version of api_key that both this codec (protocol/) and the broker speak,
+ * asking the broker once (ApiVersions v0, which every broker answers). Returns 0 and
+ * *version, or -1 with errbuf (no common version, or no answer). */
+int sim_kconn_pick_version(sim_kconn *c, int16_t api_key, int16_t *version, char *errbuf,
+                           size_t errsize);
+
 /* The address this connection reached, "host:port". */
 const char *sim_kconn_peer(const sim_kconn *c);
 

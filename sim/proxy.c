@@ -867,15 +867,20 @@ static int discover(sim_proxy *p, char *errbuf, size_t errsize) {
         snprintf(errbuf, errsize, "upstream %s: %s", p->upstream, err);
         return -1;
     }
+    int16_t ver = 1;
+    int rc = sim_kconn_pick_version(kc, KW_API_METADATA, &ver, err, sizeof err);
+    if (ver > 4) /* 1..4: brokers, and an empty topic list means none */
+        ver = 4;
     kw_wbuf body;
     kw_wbuf_init(&body);
     kw_metadata_req req = {.n_topics = 0, .allow_auto_topic_creation = false};
-    kw_metadata_req_encode(&body, 1, &req);
+    kw_metadata_req_encode(&body, ver, &req);
     kw_rbuf rb;
-    int rc = sim_kconn_call(kc, KW_API_METADATA, 1, &body, 10000, &rb, err, sizeof err);
+    if (rc == 0)
+        rc = sim_kconn_call(kc, KW_API_METADATA, ver, &body, 10000, &rb, err, sizeof err);
     kw_wbuf_free(&body);
     kw_metadata_resp m;
-    if (rc == 0 && kw_metadata_resp_decode(&rb, 1, p->arena, &m) != KW_ERR_NONE) {
+    if (rc == 0 && kw_metadata_resp_decode(&rb, ver, p->arena, &m) != KW_ERR_NONE) {
         snprintf(err, sizeof err, "%s", rb.errmsg);
         rc = -1;
     }
