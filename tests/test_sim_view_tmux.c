@@ -389,8 +389,8 @@ static long long sim_time_ms(const char *screen) {
         return -1;
     if (!strncmp(end, "ms", 2))
         return (long long)v;
-    if (*end == 's')
-        return (long long)(v * 1000);
+    if (*end == 's') /* "2.054s": rounded, as 2.054 * 1000 may be 2053.99... */
+        return (long long)(v * 1000 + 0.5);
     if (*end == 'm')
         return (long long)(v * 60000);
     return -1;
