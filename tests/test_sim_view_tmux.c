@@ -792,6 +792,7 @@ static void test_space_then_100_steps_release_100_explained_events(void) {
 }
 
 typedef struct cut_arg {
+    int want;       /* rows to wait for */
     int rows;       /* map rows showing a truncation */
     long long sum;  /* acknowledged records among the cut offsets, summed over the rows */
     long long lost; /* the footer's live lost */
@@ -821,9 +822,8 @@ static void read_cuts(const char *screen, cut_arg *c) {
 
 static bool cuts_shown(const char *screen, void *arg) {
     cut_arg *c = arg;
-    int want = c->rows;
     read_cuts(screen, c);
-    return c->rows >= want && strstr(screen, " STEP") && !strstr(screen, "RUN-TO");
+    return c->rows >= c->want && strstr(screen, " STEP") && !strstr(screen, "RUN-TO");
 }
 
 /* acks1-leader-crash with the crash pausing the run: T runs to each truncation; the map rows
@@ -850,22 +850,23 @@ static void test_acks1_crash_shows_truncated_acked_records_matching_lost(void) {
     /* the timeline pauses the run at the crash and says why */
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)"FAULT: broker_down broker=1", START_MS));
     CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "PAUSED"));
-    cut_arg c = {1, 0, -1};
+    cut_arg c = {1, 0, 0, -1};
     tmx_keys(t, "T");
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, cuts_shown, &c, WAIT_MS));
     if (!strstr(t->screen, "removed"))
         fprintf(stderr, "\n%s\n", t->screen);
     CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "removed")); /* the step's explanation */
-    c.rows = 2; /* broker 1 led partitions 0 and 3 */
+    c.want = 2; /* broker 1 led partitions 0 and 3 */
     tmx_keys(t, "T");
     CU_ASSERT_TRUE(tmx_wait(t, cuts_shown, &c, WAIT_MS));
     long long at_crash = c.sum, live_lost = c.lost, crash_ms = sim_time_ms(t->screen);
     CU_ASSERT(at_crash > 0);
+    CU_ASSERT_EQUAL(c.rows, 2);
     /* answers already on the road when the leader died are counted as they arrive */
     CU_ASSERT(at_crash <= live_lost);
     tmx_keys(t, "Space");
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"DONE", QUIT_MS));
-    cut_arg done = {0, 0, -1};
+    cut_arg done = {0, 0, 0, -1};
     read_cuts(t->screen, &done);
     tmx_keys(t, "q");
     CU_ASSERT_EQUAL(tmx_exit_code(t, QUIT_MS), 0);
