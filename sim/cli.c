@@ -10,8 +10,13 @@
 #include <string.h>
 
 const sim_cmd_spec *const sim_commands[] = {
-    &sim_cmd_demo_spec,    &sim_cmd_run_spec,   &sim_cmd_labs_spec, &sim_cmd_broker_spec,
-    &sim_cmd_produce_spec, &sim_cmd_proxy_spec, NULL,
+    &sim_cmd_demo_spec,
+    &sim_cmd_run_spec,
+    &sim_cmd_labs_spec,
+    &sim_cmd_broker_spec,
+    &sim_cmd_produce_spec,
+    &sim_cmd_proxy_spec,
+    NULL,
 };
 
 const char *const sim_lang_choices[] = {"en", "zh", NULL};
@@ -19,12 +24,30 @@ const char *const sim_lang_choices[] = {"en", "zh", NULL};
 /* The producer keys `courier produce -X` completes (tests/test_sim_cli.c checks that the
  * producer knows each one). */
 const char *const sim_producer_keys[] = {
-    "client.id", "acks", "linger.ms", "batch.size", "buffer.memory", "max.block.ms",
-    "max.request.size", "retries", "retry.backoff.ms", "retry.backoff.max.ms",
-    "delivery.timeout.ms", "request.timeout.ms", "max.in.flight.requests.per.connection",
-    "enable.idempotence", "metadata.max.age.ms", "reconnect.backoff.ms",
-    "reconnect.backoff.max.ms", "partitioner", "partitioner.ignore.keys", "key.serializer",
-    "value.serializer", "compression.type", "compression.gzip.level", "compression.zstd.level",
+    "client.id",
+    "acks",
+    "linger.ms",
+    "batch.size",
+    "buffer.memory",
+    "max.block.ms",
+    "max.request.size",
+    "retries",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+    "delivery.timeout.ms",
+    "request.timeout.ms",
+    "max.in.flight.requests.per.connection",
+    "enable.idempotence",
+    "metadata.max.age.ms",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "partitioner",
+    "partitioner.ignore.keys",
+    "key.serializer",
+    "value.serializer",
+    "compression.type",
+    "compression.gzip.level",
+    "compression.zstd.level",
     NULL,
 };
 
@@ -104,11 +127,12 @@ char *sim_escape_n(const char *s, size_t len, char *out, size_t size) {
         if (o + plen + 1 > size || (i < len && o + plen + 4 > size)) {
             /* no room for this piece (and "..." after it): cut here */
             size_t keep = size >= 4 ? size - 4 : 0;
-            if (o > keep)
+            if (o > keep) {
                 o = keep;
-            /* never cut inside a UTF-8 sequence */
-            while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
-                o--;
+                /* never cut inside a UTF-8 sequence: out[o] was written, back to its lead */
+                while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
+                    o--;
+            }
             if (size >= 4) {
                 memcpy(out + o, "...", 3);
                 o += 3;
@@ -213,7 +237,7 @@ int sim_cli_decide(const sim_opt *o, const char *text, sim_cli_arg *out, char *e
                 return 0;
             }
             n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
-                                  !i ? ""
+                                  !i                  ? ""
                                   : o->choices[i + 1] ? ", "
                                                       : " or ",
                                   o->choices[i]);
@@ -302,8 +326,8 @@ void sim_cli_args_free(sim_cli_args *a) {
     memset(a, 0, sizeof *a);
 }
 
-int sim_cli_parse(const sim_cmd_spec *cmd, int argc, char **argv, sim_cli_args *out,
-                  char *errbuf, size_t errsize) {
+int sim_cli_parse(const sim_cmd_spec *cmd, int argc, char **argv, sim_cli_args *out, char *errbuf,
+                  size_t errsize) {
     memset(out, 0, sizeof *out);
     size_t n = argc > 0 ? (size_t)argc : 1;
     out->v = calloc(n, sizeof *out->v);
@@ -598,8 +622,7 @@ static void roff_paragraphs(FILE *f, const char *text) {
 }
 
 static void man_header(FILE *f, const char *title, const char *name, const char *summary) {
-    fprintf(f, ".TH %s 1 \"\" \"courier %s\" \"Courier manual\"\n.SH NAME\n", title,
-            sim_version());
+    fprintf(f, ".TH %s 1 \"\" \"courier %s\" \"Courier manual\"\n.SH NAME\n", title, sim_version());
     roff_text(f, name, strlen(name));
     fputs(" \\- ", f);
     roff_text(f, summary, strlen(summary));

@@ -82,8 +82,8 @@ int sim_cli_decide(const sim_opt *o, const char *text, sim_cli_arg *out, char *e
  * --long VALUE, --long=VALUE, -xVALUE, `--` ends the options. On success returns 0 and fills
  * *out (free with sim_cli_args_free). On error returns -1 with one sentence in errbuf
  * ("--seed: 1e3 is not a whole number"); *out is then empty. */
-int sim_cli_parse(const sim_cmd_spec *cmd, int argc, char **argv, sim_cli_args *out,
-                  char *errbuf, size_t errsize);
+int sim_cli_parse(const sim_cmd_spec *cmd, int argc, char **argv, sim_cli_args *out, char *errbuf,
+                  size_t errsize);
 void sim_cli_args_free(sim_cli_args *a);
 
 /* What commands call first: parses; on --help prints the help to stdout and returns 0; on an

@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,18 +110,83 @@ static int parse_topic_flag(broker_opts *o, const char *arg) {
     return add_topic(o, buf, parts, rf, 0, "--topic");
 }
 
-static bool json_int(const cJSON *v, long lo, long hi, long *out) {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi)
-        return false;
-    *out = (long)v->valuedouble;
-    return true;
+static const char *const config_keys[] = {"brokers",
+                                          "port",
+                                          "topics",
+                                          "auto.create.topics.enable",
+                                          "num.partitions",
+                                          "default.replication.factor",
+                                          "min.insync.replicas",
+                                          "replica.lag.time.max.ms",
+                                          "follower.lag.ms",
+                                          NULL};
+static const char *const topic_keys[] = {"name", "partitions", "replication.factor",
+                                         "min.insync.replicas", NULL};
+
+/* "topics": [{"name": "t", "partitions": 3, "replication.factor": 3, ...}, ...] */
+static int config_topics(const sim_json_ctx *c, const cJSON *topics, broker_opts *o) {
+    if (!cJSON_IsArray(topics))
+        return sim_json_fail(c, "topics", "expected an array, got %s",
+                             sim_json_type_name(topics));
+    int i = 0;
+    for (const cJSON *t = topics->child; t; t = t->next, i++) {
+        char p[64], np[80];
+        snprintf(p, sizeof p, "topics[%d]", i);
+        snprintf(np, sizeof np, "%s.name", p);
+        if (!cJSON_IsObject(t))
+            return sim_json_fail(c, p, "expected an object, got %s", sim_json_type_name(t));
+        if (sim_json_check_keys(c, t, p, topic_keys))
+            return -1;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+        if (!name)
+            return sim_json_fail(c, np, "missing (required)");
+        if (!cJSON_IsString(name))
+            return sim_json_fail(c, np, "expected a string, got %s", sim_json_type_name(name));
+        size_t len = strlen(name->valuestring);
+        if (len == 0 || len > MB_MAX_TOPIC_NAME)
+            return sim_json_fail(c, np, "a topic name has 1..%d characters", MB_MAX_TOPIC_NAME);
+        if (o->n_topics == MAX_TOPICS)
+            return sim_json_fail(c, p, "too many topics (at most %d)", MAX_TOPICS);
+        int64_t parts, rf, mi;
+        if (sim_json_get_int(c, t, p, "partitions", false, 1, 10000, 1, &parts) ||
+            sim_json_get_int(c, t, p, "replication.factor", false, 1, MB_MAX_BROKERS, 1, &rf) ||
+            sim_json_get_int(c, t, p, "min.insync.replicas", false, 0, MB_MAX_BROKERS, 0, &mi))
+            return -1;
+        add_topic(o, name->valuestring, (long)parts, (long)rf, (long)mi, p);
+    }
+    return 0;
 }
 
-/* Reads the config file into o. Returns 0 or 2 (after printing one line). */
+/* "follower.lag.ms": 200 (every broker) or [0, 400, 400] (per broker, node id order). */
+static int config_follower_lag(const sim_json_ctx *c, const cJSON *j, broker_opts *o) {
+    int64_t v;
+    if (cJSON_IsNumber(j)) {
+        if (sim_json_int(c, j, "follower.lag.ms", 0, INT_MAX, &v))
+            return -1;
+        for (int i = 0; i < MB_MAX_BROKERS; i++)
+            o->conf.follower_lag_ms[i] = v;
+        return 0;
+    }
+    if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) > MB_MAX_BROKERS)
+        return sim_json_fail(c, "follower.lag.ms",
+                             "expected a number or an array of at most %d numbers, got %s",
+                             MB_MAX_BROKERS, sim_json_type_name(j));
+    int i = 0;
+    for (const cJSON *e = j->child; e; e = e->next, i++) {
+        char p[64];
+        snprintf(p, sizeof p, "follower.lag.ms[%d]", i);
+        if (sim_json_int(c, e, p, 0, INT_MAX, &v))
+            return -1;
+        o->conf.follower_lag_ms[i] = v;
+    }
+    return 0;
+}
+
+/* Reads the config file into o, with the scenario loader's checks (sim/json_file.h): unknown
+ * and duplicate keys, whole numbers in range, each error naming the file and the key. Returns
+ * 0 or 2 (after printing one line). */
 static int load_config(broker_opts *o, const char *path) {
-    char err[512];
+    char err[1024];
     size_t len;
     char *text = sim_read_text_file(path, (size_t)1 << 20, "broker config", &len, err, sizeof err);
     cJSON *root = text ? sim_json_parse(text, len, path, "config object", err, sizeof err) : NULL;
@@ -131,145 +195,43 @@ static int load_config(broker_opts *o, const char *path) {
         fprintf(stderr, "courier broker: --config: %s\n", err);
         return 2;
     }
-    int rc = 0;
-    if (!cJSON_IsObject(root)) {
-        fprintf(stderr, "courier broker: %s: the top level must be an object\n", path);
-        rc = 2;
-    }
-    static const char *const known[] = {"brokers",
-                                        "port",
-                                        "topics",
-                                        "auto.create.topics.enable",
-                                        "num.partitions",
-                                        "default.replication.factor",
-                                        "min.insync.replicas",
-                                        "replica.lag.time.max.ms",
-                                        "follower.lag.ms",
-                                        NULL};
-    for (const cJSON *it = rc ? NULL : root->child; it && !rc; it = it->next) {
-        bool ok = false;
-        for (int k = 0; known[k]; k++)
-            ok |= !strcmp(it->string, known[k]);
-        if (!ok) {
-            fprintf(stderr, "courier broker: %s: unknown key \"%s\"\n", path, it->string);
-            rc = 2;
-            break;
-        }
-        for (const cJSON *p = root->child; p != it; p = p->next)
-            if (!strcmp(p->string, it->string)) {
-                fprintf(stderr, "courier broker: %s: key \"%s\" given twice\n", path, it->string);
-                rc = 2;
-            }
-        if (rc)
-            break;
-        long v;
-        const char *k = it->string;
-        if (!strcmp(k, "brokers")) {
-            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
-                goto bad_int;
-            o->conf.brokers = (int32_t)v;
-        } else if (!strcmp(k, "port")) {
-            if (!json_int(it, 0, 65535, &v))
-                goto bad_int;
-            o->conf.port = (int)v;
-        } else if (!strcmp(k, "num.partitions")) {
-            if (!json_int(it, 1, 10000, &v))
-                goto bad_int;
-            o->conf.num_partitions = (int32_t)v;
-        } else if (!strcmp(k, "default.replication.factor")) {
-            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
-                goto bad_int;
-            o->conf.default_replication_factor = (int16_t)v;
-        } else if (!strcmp(k, "min.insync.replicas")) {
-            if (!json_int(it, 1, MB_MAX_BROKERS, &v))
-                goto bad_int;
-            o->conf.min_insync_replicas = (int16_t)v;
-        } else if (!strcmp(k, "replica.lag.time.max.ms")) {
-            if (!json_int(it, 1, INT_MAX, &v))
-                goto bad_int;
-            o->conf.replica_lag_time_max_ms = v;
-        } else if (!strcmp(k, "auto.create.topics.enable")) {
-            if (!cJSON_IsBool(it)) {
-                fprintf(stderr, "courier broker: %s: \"%s\" must be true or false\n", path, k);
-                rc = 2;
-            } else {
-                o->conf.auto_create_topics_enable = cJSON_IsTrue(it);
-            }
-        } else if (!strcmp(k, "follower.lag.ms")) {
-            if (cJSON_IsNumber(it)) {
-                if (!json_int(it, 0, INT_MAX, &v))
-                    goto bad_int;
-                for (int i = 0; i < MB_MAX_BROKERS; i++)
-                    o->conf.follower_lag_ms[i] = v;
-            } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) <= MB_MAX_BROKERS) {
-                int i = 0;
-                for (const cJSON *e = it->child; e; e = e->next, i++) {
-                    if (!json_int(e, 0, INT_MAX, &v)) {
-                        fprintf(stderr,
-                                "courier broker: %s: follower.lag.ms[%d] must be a whole "
-                                "number of milliseconds >= 0\n",
-                                path, i);
-                        rc = 2;
-                        break;
-                    }
-                    o->conf.follower_lag_ms[i] = v;
-                }
-            } else {
-                fprintf(stderr,
-                        "courier broker: %s: \"follower.lag.ms\" must be a number or an "
-                        "array of at most %d numbers\n",
-                        path, MB_MAX_BROKERS);
-                rc = 2;
-            }
-        } else if (!strcmp(k, "topics")) {
-            if (!cJSON_IsArray(it)) {
-                fprintf(stderr, "courier broker: %s: \"topics\" must be an array\n", path);
-                rc = 2;
-                break;
-            }
-            int i = 0;
-            for (const cJSON *t = it->child; t && !rc; t = t->next, i++) {
-                const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
-                long parts = 1, rf = 1, mi = 0;
-                if (!cJSON_IsObject(t) || !cJSON_IsString(name)) {
-                    fprintf(stderr, "courier broker: %s: topics[%d] needs a string \"name\"\n",
-                            path, i);
-                    rc = 2;
-                    break;
-                }
-                for (const cJSON *f2 = t->child; f2 && !rc; f2 = f2->next) {
-                    long *dst = !strcmp(f2->string, "partitions")            ? &parts
-                                : !strcmp(f2->string, "replication.factor")  ? &rf
-                                : !strcmp(f2->string, "min.insync.replicas") ? &mi
-                                                                             : NULL;
-                    if (!strcmp(f2->string, "name"))
-                        continue;
-                    if (!dst) {
-                        fprintf(stderr, "courier broker: %s: topics[%d]: unknown key \"%s\"\n",
-                                path, i, f2->string);
-                        rc = 2;
-                    } else if (!json_int(f2, dst == &mi ? 0 : 1, 10000, dst)) {
-                        fprintf(stderr,
-                                "courier broker: %s: topics[%d].%s must be a whole "
-                                "number in range\n",
-                                path, i, f2->string);
-                        rc = 2;
-                    }
-                }
-                if (!rc) {
-                    char where[64];
-                    snprintf(where, sizeof where, "%s: topics[%d]", path, i);
-                    rc = add_topic(o, name->valuestring, parts, rf, mi, where);
-                }
-            }
-        }
-        continue;
-    bad_int:
-        fprintf(stderr, "courier broker: %s: \"%s\" must be a whole number in range\n", path, k);
-        rc = 2;
-    }
+    sim_json_ctx c = {path, err, sizeof err};
+    mb_config *k = &o->conf;
+    int64_t brokers = k->brokers, port = k->port, parts = k->num_partitions,
+            rf = k->default_replication_factor, mi = k->min_insync_replicas,
+            lag = k->replica_lag_time_max_ms;
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(root, "topics");
+    const cJSON *flag = cJSON_GetObjectItemCaseSensitive(root, "follower.lag.ms");
+    int rc = !cJSON_IsObject(root)
+                 ? sim_json_fail(&c, "(top level)", "expected an object, got %s",
+                                 sim_json_type_name(root))
+                 : sim_json_check_keys(&c, root, "", config_keys);
+    if (!rc)
+        rc = sim_json_get_int(&c, root, "", "brokers", false, 1, MB_MAX_BROKERS, brokers,
+                              &brokers) ||
+             sim_json_get_int(&c, root, "", "port", false, 0, 65535, port, &port) ||
+             sim_json_get_int(&c, root, "", "num.partitions", false, 1, 10000, parts, &parts) ||
+             sim_json_get_int(&c, root, "", "default.replication.factor", false, 1,
+                              MB_MAX_BROKERS, rf, &rf) ||
+             sim_json_get_int(&c, root, "", "min.insync.replicas", false, 1, MB_MAX_BROKERS, mi,
+                              &mi) ||
+             sim_json_get_int(&c, root, "", "replica.lag.time.max.ms", false, 1, INT_MAX, lag,
+                              &lag) ||
+             sim_json_get_bool(&c, root, "", "auto.create.topics.enable",
+                               &k->auto_create_topics_enable) ||
+             (flag && config_follower_lag(&c, flag, o)) || (topics && config_topics(&c, topics, o));
     cJSON_Delete(root);
-    return rc;
+    if (rc) {
+        fprintf(stderr, "courier broker: %s\n", err);
+        return 2;
+    }
+    k->brokers = (int32_t)brokers;
+    k->port = (int)port;
+    k->num_partitions = (int32_t)parts;
+    k->default_replication_factor = (int16_t)rf;
+    k->min_insync_replicas = (int16_t)mi;
+    k->replica_lag_time_max_ms = lag;
+    return 0;
 }
 
 int sim_cmd_broker(int argc, char **argv) {

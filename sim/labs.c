@@ -23,14 +23,11 @@ static const lab_row lab_table[] = {
     {"batching-linger0", "batching", "what does `linger.ms` buy?", "`linger.ms` 换来了什么？"},
     {"batching-linger50", "batching", "what does `linger.ms` buy?", "`linger.ms` 换来了什么？"},
     {"keyed-partitioning", "partitioning", "where does each record go?", "每条记录去往哪个分区？"},
-    {"sticky-partitioning", "partitioning", "where does each record go?",
-     "每条记录去往哪个分区？"},
-    {"acks1-leader-crash", "acks-leader-crash", "is \"acknowledged\" safe?",
-     "“已确认”就安全吗？"},
+    {"sticky-partitioning", "partitioning", "where does each record go?", "每条记录去往哪个分区？"},
+    {"acks1-leader-crash", "acks-leader-crash", "is \"acknowledged\" safe?", "“已确认”就安全吗？"},
     {"acks-all-leader-crash", "acks-leader-crash", "is \"acknowledged\" safe?",
      "“已确认”就安全吗？"},
-    {"retries-reorder", "retries-ordering", "what do retries do to order?",
-     "重试会打乱顺序吗？"},
+    {"retries-reorder", "retries-ordering", "what do retries do to order?", "重试会打乱顺序吗？"},
     {"idempotent-retries", "idempotence", "and with idempotence?", "开启幂等之后呢？"},
     {"buffer-full", "buffer-full", "what if the sorting room is full?", "分拣室满了会怎样？"},
     {"min-isr", "min-isr", "what if too few replicas are in sync?", "同步副本太少会怎样？"},
@@ -188,8 +185,7 @@ int sim_cmd_labs(int argc, char **argv) {
         printf("\n%s: courier run NAME (--headless for the audit only); docs/labs/PAGE.md.\n",
                zh ? "运行" : "run");
         if (sim_scenarios_dir(dir, sizeof dir))
-            printf("%s: %s\n", zh ? "场景目录" : "scenarios",
-                   realpath(dir, abs) ? abs : dir);
+            printf("%s: %s\n", zh ? "场景目录" : "scenarios", realpath(dir, abs) ? abs : dir);
     }
     fflush(stdout);
     return 0;

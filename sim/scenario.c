@@ -20,10 +20,8 @@
 #include <string.h>
 
 typedef struct ctx {
-    const char *source;
-    char *errbuf;
-    size_t errsize;
-    kp_conf *conf; /* scratch producer config, to validate producer keys */
+    sim_json_ctx j; /* file name and error buffer, for the shared checks (sim/json_file.h) */
+    kp_conf *conf;  /* scratch producer config, to validate producer keys */
 } ctx;
 
 static int fail(ctx *c, const char *path, const char *fmt, ...)
@@ -34,45 +32,7 @@ static int fail(ctx *c, const char *path, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->errbuf && c->errsize)
-        snprintf(c->errbuf, c->errsize, "%s: %s: %s", c->source, path, msg);
-    return -1;
-}
-
-static const char *type_name(const cJSON *j) {
-    if (cJSON_IsObject(j))
-        return "an object";
-    if (cJSON_IsArray(j))
-        return "an array";
-    if (cJSON_IsString(j))
-        return "a string";
-    if (cJSON_IsNumber(j))
-        return "a number";
-    if (cJSON_IsBool(j))
-        return "a boolean";
-    if (cJSON_IsNull(j))
-        return "null";
-    return "invalid";
-}
-
-/* out = path + "." + key (or just key at the top level), truncated to size. */
-static void join(char *out, size_t size, const char *path, const char *key) {
-    size_t n = 0;
-    for (const char *s = path; s && *s && n + 1 < size; s++)
-        out[n++] = *s;
-    if (path && *path && n + 1 < size)
-        out[n++] = '.';
-    for (const char *s = key; *s && n + 1 < size; s++)
-        out[n++] = *s;
-    out[n] = '\0';
-}
-
-/* True when a member before k in obj has k's name (cJSON keeps both). */
-static bool seen_before(const cJSON *obj, const cJSON *k) {
-    for (const cJSON *e = obj->child; e != k; e = e->next)
-        if (!strcmp(e->string, k->string))
-            return true;
-    return false;
+    return sim_json_fail(&c->j, path, "%s", msg);
 }
 
 /* True when name is one of `names` (NULL-terminated). */
@@ -93,18 +53,7 @@ static void list_names(char *out, size_t size, const char *const *names) {
 
 /* Rejects keys not in `allowed` (NULL-terminated) and keys that appear twice. */
 static int check_keys(ctx *c, const cJSON *obj, const char *path, const char *const *allowed) {
-    for (const cJSON *k = obj->child; k; k = k->next) {
-        char p[256];
-        join(p, sizeof p, path, k->string);
-        if (!in_list(allowed, k->string)) {
-            char list[400];
-            list_names(list, sizeof list, allowed);
-            return fail(c, p, "unknown key (expected one of: %s)", list);
-        }
-        if (seen_before(obj, k))
-            return fail(c, p, "duplicate key");
-    }
-    return 0;
+    return sim_json_check_keys(&c->j, obj, path, allowed);
 }
 
 static const cJSON *get(const cJSON *obj, const char *key) {
@@ -114,30 +63,13 @@ static const cJSON *get(const cJSON *obj, const char *key) {
 /* Reads an integer in [lo, hi] from obj.key; absent → *out = def (or an error if required). */
 static int get_int(ctx *c, const cJSON *obj, const char *path, const char *key, bool required,
                    int64_t lo, int64_t hi, int64_t def, int64_t *out) {
-    char p[256];
-    join(p, sizeof p, path, key);
-    const cJSON *j = get(obj, key);
-    if (!j) {
-        if (required)
-            return fail(c, p, "missing (required)");
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsNumber(j))
-        return fail(c, p, "expected an integer, got %s", type_name(j));
-    double v = j->valuedouble;
-    if (!isfinite(v) || floor(v) != v)
-        return fail(c, p, "%g is not a whole number", v);
-    if (v < (double)lo || v > (double)hi)
-        return fail(c, p, "%.0f is out of range (%lld..%lld)", v, (long long)lo, (long long)hi);
-    *out = (int64_t)v;
-    return 0;
+    return sim_json_get_int(&c->j, obj, path, key, required, lo, hi, def, out);
 }
 
 static int get_string(ctx *c, const cJSON *obj, const char *path, const char *key, bool required,
                       char *out, size_t size) {
     char p[256];
-    join(p, sizeof p, path, key);
+    sim_json_join(p, sizeof p, path, key);
     const cJSON *j = get(obj, key);
     if (!j) {
         if (required)
@@ -145,7 +77,7 @@ static int get_string(ctx *c, const cJSON *obj, const char *path, const char *ke
         return 0;
     }
     if (!cJSON_IsString(j))
-        return fail(c, p, "expected a string, got %s", type_name(j));
+        return fail(c, p, "expected a string, got %s", sim_json_type_name(j));
     if (strlen(j->valuestring) >= size)
         return fail(c, p, "too long (at most %zu characters)", size - 1);
     snprintf(out, size, "%s", j->valuestring);
@@ -155,7 +87,7 @@ static int get_string(ctx *c, const cJSON *obj, const char *path, const char *ke
 static int get_object(ctx *c, const cJSON *obj, const char *path, const char *key, bool required,
                       const cJSON **out) {
     char p[256];
-    join(p, sizeof p, path, key);
+    sim_json_join(p, sizeof p, path, key);
     const cJSON *j = get(obj, key);
     *out = NULL;
     if (!j) {
@@ -164,7 +96,7 @@ static int get_object(ctx *c, const cJSON *obj, const char *path, const char *ke
         return 0;
     }
     if (!cJSON_IsObject(j))
-        return fail(c, p, "expected an object, got %s", type_name(j));
+        return fail(c, p, "expected an object, got %s", sim_json_type_name(j));
     *out = j;
     return 0;
 }
@@ -180,7 +112,7 @@ static int check_broker(ctx *c, const char *path, int64_t id, int brokers) {
 static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char *key, int brokers,
                           int64_t hi, int64_t out[SIM_MAX_BROKERS]) {
     char p[256];
-    join(p, sizeof p, path, key);
+    sim_json_join(p, sizeof p, path, key);
     const cJSON *j = get(obj, key);
     if (!j)
         return 0;
@@ -194,11 +126,11 @@ static int get_per_broker(ctx *c, const cJSON *obj, const char *path, const char
     }
     if (!cJSON_IsObject(j))
         return fail(c, p, "expected a number or an object {\"<broker id>\": ms}, got %s",
-                    type_name(j));
+                    sim_json_type_name(j));
     for (const cJSON *k = j->child; k; k = k->next) {
         char kp[256];
-        join(kp, sizeof kp, p, k->string);
-        if (seen_before(j, k))
+        sim_json_join(kp, sizeof kp, p, k->string);
+        if (sim_json_seen_before(j, k))
             return fail(c, kp, "duplicate key");
         char *end;
         errno = 0;
@@ -247,7 +179,7 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
     if (!topics)
         return fail(c, "cluster.topics", "missing (required)");
     if (!cJSON_IsArray(topics))
-        return fail(c, "cluster.topics", "expected an array, got %s", type_name(topics));
+        return fail(c, "cluster.topics", "expected an array, got %s", sim_json_type_name(topics));
     int n = cJSON_GetArraySize(topics);
     if (n < 1 || n > SIM_MAX_TOPICS)
         return fail(c, "cluster.topics", "%d topics (1..%d)", n, SIM_MAX_TOPICS);
@@ -256,14 +188,14 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
         char p[256];
         snprintf(p, sizeof p, "cluster.topics[%d]", i);
         if (!cJSON_IsObject(t))
-            return fail(c, p, "expected an object, got %s", type_name(t));
+            return fail(c, p, "expected an object, got %s", sim_json_type_name(t));
         if (check_keys(c, t, p, topic_keys))
             return -1;
         sim_topic_spec *ts = &cl->topics[i];
         if (get_string(c, t, p, "name", true, ts->name, sizeof ts->name))
             return -1;
         char np[256];
-        join(np, sizeof np, p, "name");
+        sim_json_join(np, sizeof np, p, "name");
         if (!ts->name[0])
             return fail(c, np, "empty topic name");
         for (const char *s = ts->name; *s; s++)
@@ -284,7 +216,7 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
             return -1;
         if (v > cl->brokers) {
             char rp[256];
-            join(rp, sizeof rp, p, "replication");
+            sim_json_join(rp, sizeof rp, p, "replication");
             return fail(c, rp, "%lld is more than the %d brokers", (long long)v, cl->brokers);
         }
         ts->replication = (int)v;
@@ -292,7 +224,7 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
             return -1;
         if (v > ts->replication) {
             char rp[256];
-            join(rp, sizeof rp, p, "min.insync.replicas");
+            sim_json_join(rp, sizeof rp, p, "min.insync.replicas");
             return fail(c, rp, "%lld is more than the replication factor %d", (long long)v,
                         ts->replication);
         }
@@ -311,14 +243,17 @@ static int parse_producer(ctx *c, const cJSON *j, sim_scenario *s) {
         return fail(c, "producer", "out of memory");
     for (const cJSON *k = j->child; k; k = k->next) {
         char p[256];
-        join(p, sizeof p, "producer", k->string);
-        if (seen_before(j, k))
+        sim_json_join(p, sizeof p, "producer", k->string);
+        if (sim_json_seen_before(j, k))
             return fail(c, p, "duplicate key");
         if (!strcmp(k->string, "bootstrap.servers"))
             return fail(c, p, "set by the simulator (the mock cluster's addresses); remove it");
         sim_kv *kv = &s->producer[s->n_producer];
-        if (strlen(k->string) >= sizeof kv->key)
-            return fail(c, p, "no such producer configuration key");
+        char known[256];
+        /* the key first: an unknown key is named as such, whatever its value */
+        if (strlen(k->string) >= sizeof kv->key ||
+            kp_conf_get(c->conf, k->string, known, sizeof known) != KW_ERR_NONE)
+            return fail(c, p, "no such producer configuration key (docs/config.md lists them)");
         snprintf(kv->key, sizeof kv->key, "%s", k->string);
         if (cJSON_IsString(k)) {
             if (strlen(k->valuestring) >= sizeof kv->value)
@@ -328,11 +263,15 @@ static int parse_producer(ctx *c, const cJSON *j, sim_scenario *s) {
             snprintf(kv->value, sizeof kv->value, "%s", cJSON_IsTrue(k) ? "true" : "false");
         } else if (cJSON_IsNumber(k)) {
             double v = k->valuedouble;
-            if (!isfinite(v) || floor(v) != v || fabs(v) > 9.0e15)
-                return fail(c, p, "%g is not a whole number", v);
+            char lit[64];
+            sim_json_number_text(k, lit, sizeof lit);
+            if (isfinite(v) && floor(v) != v)
+                return fail(c, p, "%s is not a whole number", lit);
+            if (!isfinite(v) || fabs(v) > 9.0e15)
+                return fail(c, p, "%s is out of range", lit);
             snprintf(kv->value, sizeof kv->value, "%.0f", v);
         } else {
-            return fail(c, p, "expected a string, number or boolean, got %s", type_name(k));
+            return fail(c, p, "expected a string, number or boolean, got %s", sim_json_type_name(k));
         }
         char err[256] = "";
         if (kp_conf_set(c->conf, kv->key, kv->value, err, sizeof err) != KW_ERR_NONE)
@@ -372,12 +311,15 @@ static int parse_workload(ctx *c, const cJSON *j, sim_scenario *s) {
         w->rate = 0;
     } else if (cJSON_IsNumber(rate)) {
         if (!isfinite(rate->valuedouble) || rate->valuedouble < 0 || rate->valuedouble > 1e7)
-            return fail(c, "workload.rate", "%g is out of range (0..10000000 records/s)",
-                        rate->valuedouble);
+        {
+            char lit[64];
+            return fail(c, "workload.rate", "%s is out of range (0..10000000 records/s)",
+                        sim_json_number_text(rate, lit, sizeof lit));
+        }
         w->rate = rate->valuedouble;
     } else {
         return fail(c, "workload.rate", "expected records per second or \"unthrottled\", got %s",
-                    type_name(rate));
+                    sim_json_type_name(rate));
     }
     if (w->duration_ms && !w->messages && w->rate == 0)
         return fail(c, "workload.rate",
@@ -406,7 +348,7 @@ static int parse_workload(ctx *c, const cJSON *j, sim_scenario *s) {
         w->value_max = (int)hi;
     } else {
         return fail(c, "workload.value_size", "expected bytes or {\"min\":..,\"max\":..}, got %s",
-                    type_name(vs));
+                    sim_json_type_name(vs));
     }
     if (get_int(c, j, path, "threads", false, 1, 16, 1, &v))
         return -1;
@@ -499,7 +441,7 @@ static const sim_topic_spec *find_topic(const sim_scenario *s, const char *name)
 static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s, sim_fault *f) {
     int brokers = s->cluster.brokers;
     if (!cJSON_IsObject(j))
-        return fail(c, path, "expected an object, got %s", type_name(j));
+        return fail(c, path, "expected an object, got %s", sim_json_type_name(j));
     char kind[32] = "";
     if (get_string(c, j, path, "fault", true, kind, sizeof kind))
         return -1;
@@ -509,7 +451,7 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
             k = i;
     if (k < 0) {
         char p[256];
-        join(p, sizeof p, path, "fault");
+        sim_json_join(p, sizeof p, path, "fault");
         return fail(c, p,
                     "unknown fault '%s' (broker_down, broker_up, rtt, drop_responses, "
                     "inject_error, move_leader, follower_lag, isolate_broker, heal, "
@@ -523,13 +465,13 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     /* unknown fields, named with the fault they do not belong to */
     for (const cJSON *e = j->child; e; e = e->next) {
         char p[256];
-        join(p, sizeof p, path, e->string);
+        sim_json_join(p, sizeof p, path, e->string);
         if (!in_list(fault_fields[k], e->string) && strcmp(e->string, "pause")) {
             char list[200];
             list_names(list, sizeof list, fault_fields[k]);
             return fail(c, p, "not a field of %s (fields: %s, pause)", kind, list);
         }
-        if (seen_before(j, e))
+        if (sim_json_seen_before(j, e))
             return fail(c, p, "duplicate key");
     }
     int64_t v;
@@ -538,15 +480,15 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     const cJSON *pause = get(j, "pause");
     if (pause) {
         char p[256];
-        join(p, sizeof p, path, "pause");
+        sim_json_join(p, sizeof p, path, "pause");
         if (!cJSON_IsBool(pause))
-            return fail(c, p, "expected true or false, got %s", type_name(pause));
+            return fail(c, p, "expected true or false, got %s", sim_json_type_name(pause));
         f->pause = cJSON_IsTrue(pause);
     }
     bool needs_broker = f->kind != SIM_FAULT_INJECT_ERROR && f->kind != SIM_FAULT_HEAL;
     if (get(j, "broker") || needs_broker) {
         char p[256];
-        join(p, sizeof p, path, "broker");
+        sim_json_join(p, sizeof p, path, "broker");
         if (get_int(c, j, path, "broker", needs_broker, INT32_MIN, INT32_MAX, -1, &v) ||
             check_broker(c, p, v, brokers))
             return -1;
@@ -565,7 +507,7 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
         break;
     case SIM_FAULT_INJECT_ERROR: {
         char p[256];
-        join(p, sizeof p, path, "api");
+        sim_json_join(p, sizeof p, path, "api");
         const cJSON *api = get(j, "api");
         if (!api) {
             f->api = KW_API_PRODUCE;
@@ -587,7 +529,7 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
                 return fail(c, p, "%lld is not an API key the cluster speaks", (long long)v);
             f->api = (int16_t)v;
         }
-        join(p, sizeof p, path, "code");
+        sim_json_join(p, sizeof p, path, "code");
         const cJSON *code = get(j, "code");
         if (!code)
             return fail(c, p, "missing (required)");
@@ -613,12 +555,12 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
             snprintf(f->topic, sizeof f->topic, "%s", s->workload.topic);
         if (f->topic[0]) {
             const sim_topic_spec *t = find_topic(s, f->topic);
-            join(p, sizeof p, path, "topic");
+            sim_json_join(p, sizeof p, path, "topic");
             if (!t)
                 return fail(c, p, "'%s' is not a topic of cluster.topics", f->topic);
             if (get_int(c, j, path, "partition", false, -1, SIM_MAX_PARTITIONS, -1, &v))
                 return -1;
-            join(p, sizeof p, path, "partition");
+            sim_json_join(p, sizeof p, path, "partition");
             if (v >= t->partitions)
                 return fail(c, p, "%lld is not a partition of %s (0..%d)", (long long)v, t->name,
                             t->partitions - 1);
@@ -632,13 +574,13 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
         if (!f->topic[0])
             snprintf(f->topic, sizeof f->topic, "%s", s->workload.topic);
         char p[256];
-        join(p, sizeof p, path, "topic");
+        sim_json_join(p, sizeof p, path, "topic");
         const sim_topic_spec *t = find_topic(s, f->topic);
         if (!t)
             return fail(c, p, "'%s' is not a topic of cluster.topics", f->topic);
         if (get_int(c, j, path, "partition", true, 0, SIM_MAX_PARTITIONS, 0, &v))
             return -1;
-        join(p, sizeof p, path, "partition");
+        sim_json_join(p, sizeof p, path, "partition");
         if (v >= t->partitions)
             return fail(c, p, "%lld is not a partition of %s (0..%d)", (long long)v, t->name,
                         t->partitions - 1);
@@ -658,7 +600,7 @@ static int cmp_fault(const void *a, const void *b) {
 
 static int parse_timeline(ctx *c, const cJSON *j, sim_scenario *s) {
     if (!cJSON_IsArray(j))
-        return fail(c, "timeline", "expected an array, got %s", type_name(j));
+        return fail(c, "timeline", "expected an array, got %s", sim_json_type_name(j));
     int n = cJSON_GetArraySize(j);
     if (n > 10000)
         return fail(c, "timeline", "%d entries (at most 10000)", n);
@@ -767,7 +709,7 @@ static int parse_condition(ctx *c, const cJSON *v, const char *path, const char 
                         v->valuestring);
     } else {
         return fail(c, path, "expected a number or a condition string like \">0\", got %s",
-                    type_name(v));
+                    sim_json_type_name(v));
     }
     snprintf(out->text, sizeof out->text, "%s %s %g", metric, cmp_text[out->op], out->value);
     return 0;
@@ -789,8 +731,8 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
     int group = 0;
     for (const cJSON *k = j->child; k; k = k->next) {
         char p[256];
-        join(p, sizeof p, "expect", k->string);
-        if (seen_before(j, k))
+        sim_json_join(p, sizeof p, "expect", k->string);
+        if (sim_json_seen_before(j, k))
             return fail(c, p, "duplicate key");
         if (!strcmp(k->string, "any_of")) {
             if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) < 1)
@@ -801,11 +743,11 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
                 char ip[256];
                 snprintf(ip, sizeof ip, "expect.any_of[%d]", i);
                 if (!cJSON_IsObject(o))
-                    return fail(c, ip, "expected an object, got %s", type_name(o));
+                    return fail(c, ip, "expected an object, got %s", sim_json_type_name(o));
                 for (const cJSON *m = o->child; m; m = m->next) {
                     char mp[256];
-                    join(mp, sizeof mp, ip, m->string);
-                    if (seen_before(o, m))
+                    sim_json_join(mp, sizeof mp, ip, m->string);
+                    if (sim_json_seen_before(o, m))
                         return fail(c, mp, "duplicate key");
                     if (parse_condition(c, m, mp, m->string, group, &s->expect[s->n_expect]))
                         return -1;
@@ -825,7 +767,7 @@ static int parse_expect(ctx *c, const cJSON *j, sim_scenario *s) {
 
 static int parse_root(ctx *c, const cJSON *root, sim_scenario *s) {
     if (!cJSON_IsObject(root))
-        return fail(c, "(top level)", "expected an object, got %s", type_name(root));
+        return fail(c, "(top level)", "expected an object, got %s", sim_json_type_name(root));
     if (check_keys(c, root, "", top_keys))
         return -1;
     if (get_string(c, root, "", "name", true, s->name, sizeof s->name) ||
@@ -852,15 +794,15 @@ static int parse_root(ctx *c, const cJSON *root, sim_scenario *s) {
 
 int sim_scenario_parse(const char *text, size_t len, const char *source, sim_scenario **out,
                        char *errbuf, size_t errsize) {
-    ctx c = {source ? source : "(scenario)", errbuf, errsize, NULL};
+    ctx c = {{source ? source : "(scenario)", errbuf, errsize}, NULL};
     *out = NULL;
-    cJSON *root = sim_json_parse(text, len, c.source, "scenario object", errbuf, errsize);
+    cJSON *root = sim_json_parse(text, len, c.j.source, "scenario object", errbuf, errsize);
     if (!root)
         return -1;
     sim_scenario *s = calloc(1, sizeof *s);
     c.conf = kp_conf_new();
     if (!s || !c.conf) {
-        snprintf(errbuf, errsize, "%s: out of memory", c.source);
+        snprintf(errbuf, errsize, "%s: out of memory", c.j.source);
         free(s);
         kp_conf_destroy(c.conf);
         cJSON_Delete(root);

@@ -5,6 +5,7 @@
  * courier that finds its labs from any directory. */
 #include "sim/cli.h"
 #include "sim/cmd.h"
+#include "sim/scenario.h"
 #include "sim/version.h"
 #include "tests/test_sim_util.h"
 #include "tests/tu.h"
@@ -46,10 +47,38 @@ static int sh(const char *cmd, char *out, size_t size) {
 
 /* The values every option is tried with: numbers as people mistype them, words, escapes. */
 static const char *const samples[] = {
-    "0",    "1",     "-1",   "-0",    "2.5",  "1e3",  "1000", "1001",  "0.01",   "0.001",
-    "20",   "21",    "abc",  "",      "en",   "zh",   "fr",   "text",  "json",   "0x10",
-    "inf",  "nan",   " 1",   "1 ",    "+5",   "9223372036854775807",   "9223372036854775808",
-    "18446744073709551615",  "18446744073709551616",  "1e308",  "-738605.42", "\x1b[2J",
+    "0",
+    "1",
+    "-1",
+    "-0",
+    "2.5",
+    "1e3",
+    "1000",
+    "1001",
+    "0.01",
+    "0.001",
+    "20",
+    "21",
+    "abc",
+    "",
+    "en",
+    "zh",
+    "fr",
+    "text",
+    "json",
+    "0x10",
+    "inf",
+    "nan",
+    " 1",
+    "1 ",
+    "+5",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e308",
+    "-738605.42",
+    "\x1b[2J",
 };
 #define N_SAMPLES (sizeof samples / sizeof samples[0])
 
@@ -197,7 +226,99 @@ static void test_quoted_input_is_escaped(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "unknown command '\\xff\\e'"));
 }
 
-/* ---- help, man pages, completion -------------------------------------------------------------- */
+/* ---- messages of the JSON checks (scenario files and courier broker --config) -------------- */
+
+/* The error of loading a scenario whose text is BASE with `frag` spliced in (NULL: it loads). */
+static const char *scenario_error(const char *frag) {
+    static char text[2048], err[1024];
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"cluster\":{\"brokers\":1,\"topics\":[{\"name\":\"t\"}]},"
+             "\"workload\":{\"messages\":10}%s}",
+             frag);
+    sim_scenario *sc = NULL;
+    err[0] = '\0';
+    if (sim_scenario_parse(text, strlen(text), "t.json", &sc, err, sizeof err) == 0) {
+        sim_scenario_free(sc);
+        return NULL;
+    }
+    return err;
+}
+
+static bool says(const char *err, const char *want) {
+    if (err && strstr(err, want))
+        return true;
+    fprintf(stderr, "\n    wanted \"%s\", got \"%s\"", want, err ? err : "(loaded)");
+    return false;
+}
+
+static void test_scenario_errors_quote_numbers_as_written_and_escape_keys(void) {
+    CU_ASSERT_TRUE(says(scenario_error(",\"drain_timeout_ms\":9223372036854775807"),
+                        "t.json: drain_timeout_ms: 9223372036854775807 is out of range ("));
+    CU_ASSERT_TRUE(says(scenario_error(",\"drain_timeout_ms\":-738605.42"),
+                        "drain_timeout_ms: -738605.42 is not a whole number"));
+    const char *e = scenario_error(",\"drain_timeout_ms\":1e308");
+    CU_ASSERT_TRUE(says(e, "drain_timeout_ms: 1e308 is out of range"));
+    CU_ASSERT_TRUE(e && strlen(e) < 200);
+    /* a key holding ESC does not reach the terminal raw */
+    e = scenario_error(",\"descrip\\u001b[2Jtion\":\"x\"");
+    CU_ASSERT_TRUE(says(e, "descrip\\e[2Jtion: unknown key"));
+    CU_ASSERT_PTR_NULL(e ? strchr(e, '\x1b') : NULL);
+    e = scenario_error(
+        ",\"description\":\"x\",\"timeline\":[{\"at_ms\":1,\"fault\":\"bro\\u0007ker\xff\"}]");
+    CU_ASSERT_PTR_NOT_NULL(e);
+    CU_ASSERT_PTR_NULL(e ? strchr(e, '\x07') : NULL);
+    /* producer keys: the key is checked before its value */
+    CU_ASSERT_TRUE(says(scenario_error(",\"producer\":{\"lingr\":1.5}"),
+                        "producer.lingr: no such producer configuration key"));
+    CU_ASSERT_TRUE(says(scenario_error(",\"producer\":{\"linger.ms\":-738605.42}"),
+                        "producer.linger.ms: -738605.42 is not a whole number"));
+    CU_ASSERT_TRUE(says(scenario_error(",\"producer\":{\"linger.ms\":9223372036854775807}"),
+                        "producer.linger.ms: 9223372036854775807 is out of range"));
+    CU_ASSERT_PTR_NULL(scenario_error(",\"producer\":{\"linger.ms\":20}"));
+}
+
+/* courier broker --config: the scenario loader's checks and messages. */
+static void test_broker_config_uses_the_loader_checks(void) {
+    struct {
+        const char *json, *want;
+    } cases[] = {
+        {"{\"brokers\": 9223372036854775807}",
+         "brokers: 9223372036854775807 is out of range (1..16)"},
+        {"{\"brokers\": -738605.42}", "brokers: -738605.42 is not a whole number"},
+        {"{\"port\": 1e308}", "port: 1e308 is out of range (0..65535)"},
+        {"{\"descrip\\u001b[2Jtion\": 1}", "descrip\\e[2Jtion: unknown key"},
+        {"{\"brokers\": 2, \"brokers\": 3}", "brokers: duplicate key"},
+        {"{\"topics\": [{\"name\": \"t\", \"partitions\": 0}]}",
+         "topics[0].partitions: 0 is out of range (1..10000)"},
+        {"{\"topics\": [{\"name\": \"t\", \"bogus\": 0}]}", "topics[0].bogus: unknown key"},
+        {"{\"follower.lag.ms\": [0, \"x\"]}",
+         "follower.lag.ms[1]: expected an integer, got a string"},
+        {"{\"auto.create.topics.enable\": 1}",
+         "auto.create.topics.enable: expected true or false, got a number"},
+        {"[1]", "expected an object, got an array"},
+    };
+    char path[] = "/tmp/courier-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs(cases[i].json, f);
+        fclose(f);
+        static char out[4096], err[4096];
+        char *argv[] = {"courier", "broker", "--config", path, NULL};
+        int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
+        CU_ASSERT_EQUAL(rc, 2);
+        CU_ASSERT_TRUE(says(err, cases[i].want));
+        CU_ASSERT_PTR_NULL(strchr(err, '\x1b'));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, path)); /* names the file */
+    }
+    unlink(path);
+}
+
+/* ---- help, man pages, completion --------------------------------------------------------------
+ */
 
 static void test_every_command_has_help_and_a_clean_man_page(void) {
     int pages = 0;
@@ -312,7 +433,8 @@ static void test_bash_completion_knows_commands_options_labs_and_keys(void) {
     kp_conf_destroy(c);
 }
 
-/* ---- labs ------------------------------------------------------------------------------------- */
+/* ---- labs -------------------------------------------------------------------------------------
+ */
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -331,14 +453,12 @@ static int scenario_names(char names[][64], int max) {
     int n = 0;
     if (glob("scenarios/*.json", 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc && n < max; i++)
-            snprintf(names[n++], 64, "%.*s", (int)strlen(g.gl_pathv[i]) - 15,
-                     g.gl_pathv[i] + 10);
+            snprintf(names[n++], 64, "%.*s", (int)strlen(g.gl_pathv[i]) - 15, g.gl_pathv[i] + 10);
         globfree(&g);
     }
     if (glob("scenarios/more/*.json", 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc && n < max; i++)
-            snprintf(names[n++], 64, "%.*s", (int)strlen(g.gl_pathv[i]) - 15,
-                     g.gl_pathv[i] + 10);
+            snprintf(names[n++], 64, "%.*s", (int)strlen(g.gl_pathv[i]) - 15, g.gl_pathv[i] + 10);
         globfree(&g);
     }
     return n;
@@ -446,7 +566,8 @@ static void test_version_is_one_string(void) {
     CU_ASSERT_TRUE(strlen(sim_version()) > 0 && strcmp(sim_version(), "unknown"));
 }
 
-/* ---- make install ----------------------------------------------------------------------------- */
+/* ---- make install -----------------------------------------------------------------------------
+ */
 
 /* make install DESTDIR=<tmp> PREFIX=/usr, then the installed courier, run from /, finds a lab
  * by name and meets its expect; the man pages and the completion are there; make uninstall
@@ -524,15 +645,25 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
 void suite_sim_cli(void);
 void suite_sim_cli(void) {
     tu_suite("sim_cli");
-    tu_test("test_same_option_is_decided_the_same_by_every_command", test_same_option_is_decided_the_same_by_every_command);
-    tu_test("test_seed_1e3_and_uint64_max_the_same_in_run_and_demo", test_seed_1e3_and_uint64_max_the_same_in_run_and_demo);
+    tu_test("test_same_option_is_decided_the_same_by_every_command",
+            test_same_option_is_decided_the_same_by_every_command);
+    tu_test("test_seed_1e3_and_uint64_max_the_same_in_run_and_demo",
+            test_seed_1e3_and_uint64_max_the_same_in_run_and_demo);
     tu_test("test_numbers_say_what_is_wrong_as_given", test_numbers_say_what_is_wrong_as_given);
     tu_test("test_quoted_input_is_escaped", test_quoted_input_is_escaped);
-    tu_test("test_every_command_has_help_and_a_clean_man_page", test_every_command_has_help_and_a_clean_man_page);
-    tu_test("test_bash_completion_knows_commands_options_labs_and_keys", test_bash_completion_knows_commands_options_labs_and_keys);
-    tu_test("test_labs_table_matches_scenarios_and_the_labs_page", test_labs_table_matches_scenarios_and_the_labs_page);
+    tu_test("test_scenario_errors_quote_numbers_as_written_and_escape_keys",
+            test_scenario_errors_quote_numbers_as_written_and_escape_keys);
+    tu_test("test_broker_config_uses_the_loader_checks", test_broker_config_uses_the_loader_checks);
+    tu_test("test_every_command_has_help_and_a_clean_man_page",
+            test_every_command_has_help_and_a_clean_man_page);
+    tu_test("test_bash_completion_knows_commands_options_labs_and_keys",
+            test_bash_completion_knows_commands_options_labs_and_keys);
+    tu_test("test_labs_table_matches_scenarios_and_the_labs_page",
+            test_labs_table_matches_scenarios_and_the_labs_page);
     tu_test("test_courier_labs_lists_every_scenario", test_courier_labs_lists_every_scenario);
-    tu_test("test_run_finds_a_lab_by_name_and_says_where_it_looked", test_run_finds_a_lab_by_name_and_says_where_it_looked);
+    tu_test("test_run_finds_a_lab_by_name_and_says_where_it_looked",
+            test_run_finds_a_lab_by_name_and_says_where_it_looked);
     tu_test("test_version_is_one_string", test_version_is_one_string);
-    tu_test("test_make_install_staged_courier_runs_a_lab_from_anywhere", test_make_install_staged_courier_runs_a_lab_from_anywhere);
+    tu_test("test_make_install_staged_courier_runs_a_lab_from_anywhere",
+            test_make_install_staged_courier_runs_a_lab_from_anywhere);
 }
