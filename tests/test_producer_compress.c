@@ -5,6 +5,8 @@
 #include "producer/kp_int.h"
 #include "tests/test_producer_util.h"
 
+#include <unistd.h>
+
 static const char *const codec_names[] = {"gzip", "snappy", "lz4", "zstd"};
 
 /* The estimate: 1.0 at first, down by at most 0.005 per better batch, up by at least 0.05. */
@@ -230,6 +232,54 @@ static void test_compressed_batch_too_large_is_split(void) {
     mb_cluster_destroy(c);
 }
 
+/* `courier produce -X compression.type=C` for every codec into our broker and into
+ * librdkafka's mock cluster; `kcat -C` reads every line back (kcat decompresses with
+ * librdkafka's own codecs: an independent reader). Against our broker the log holds the
+ * batches compressed (its raw size is larger than its stored size). */
+static void cli_round_trip(bool ours) {
+    char in[] = "/tmp/kp-compress-in-XXXXXX";
+    int fd = mkstemp(in);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 3000; i++)
+        fprintf(f, "k%d:parcel %d for the courier, parcel %d for the courier\n", i % 17, i, i);
+    fclose(f);
+    for (size_t c = 0; c < sizeof codec_names / sizeof codec_names[0]; c++) {
+        tcl m;
+        CU_ASSERT_FATAL(tcl_start(&m, ours, 1, "cz", 1, 1));
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "'%s' produce -b %s -t cz -k : -X compression.type=%s -X linger.ms=20 < %s "
+                 "> /dev/null 2>&1",
+                 tu_courier_path(), m.bootstraps, codec_names[c], in);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+        snprintf(cmd, sizeof cmd,
+                 "test \"$(timeout 60 kcat -q -b %s -C -t cz -e -o beginning -f '%%k:%%s\\n' "
+                 "| sort | uniq | grep -c '^k[0-9]*:parcel [0-9]* for the courier')\" = 3000",
+                 m.bootstraps);
+        int rc = system(cmd);
+        if (rc != 0)
+            fprintf(stderr, "%s (%s): kcat did not read 3000 distinct lines back\n",
+                    codec_names[c], ours ? "courier broker" : "librdkafka mock");
+        CU_ASSERT_EQUAL(rc, 0);
+        if (ours) {
+            mb_partition_info info;
+            CU_ASSERT_EQUAL(mb_partition_info_get(m.mb, "cz", 0, &info), MB_OK);
+            CU_ASSERT(info.raw_bytes > 2 * info.bytes);
+        }
+        tcl_stop(&m);
+    }
+    unlink(in);
+}
+
+static void test_courier_produce_compresses_into_our_broker_and_kcat_reads_back(void) {
+    cli_round_trip(true);
+}
+
+static void test_courier_produce_compresses_into_librdkafka_mock_and_kcat_reads_back(void) {
+    cli_round_trip(false);
+}
+
 void suite_producer_compress(void);
 void suite_producer_compress(void) {
     tu_suite("producer_compress");
@@ -241,4 +291,8 @@ void suite_producer_compress(void) {
     tu_test("every_codec_round_trips_through_librdkafka_mock",
             test_every_codec_round_trips_through_librdkafka_mock);
     tu_test("compressed_batch_too_large_is_split", test_compressed_batch_too_large_is_split);
+    tu_test("courier_produce_compresses_into_our_broker_and_kcat_reads_back",
+            test_courier_produce_compresses_into_our_broker_and_kcat_reads_back);
+    tu_test("courier_produce_compresses_into_librdkafka_mock_and_kcat_reads_back",
+            test_courier_produce_compresses_into_librdkafka_mock_and_kcat_reads_back);
 }
