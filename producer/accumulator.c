@@ -4,6 +4,7 @@
  * so their rules (linger, full, backoff, muting, fairness) are tested without sleeping. */
 #include "producer/kp_int.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,7 +232,7 @@ static void unlink_batch(kp_tp *tp, kp_batch *b) {
 /* Appends to the tail batch if it is open and has room. @locks tp->lock MUST be held. */
 static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
                             const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
-                            kp_append_result *res) {
+                            kp_append_result *res, kp_batch **to_compress) {
     kp_batch *t = tp->tail;
     if (!t || t->sealed)
         return false;
@@ -243,11 +244,41 @@ static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
         res->batch_full = res->batch_full || kp_batch_is_full(t) || tp->n_batches > 1;
         return true;
     }
-    /* No room (or out of memory for the thunk): seal it, a new batch takes the record. */
+    /* No room (or out of memory for the thunk): seal it, a new batch takes the record. A
+     * compressing producer packs it now, on this thread, as Java compresses on the appending
+     * thread: the sender only stamps and sends. */
     t->sealed = true;
+    if (t->codec != KW_CODEC_NONE && !t->closed && !t->precompressed && t->w.count > 0) {
+        t->compressing = true;
+        *to_compress = t;
+    }
     res->sealed_batch_id = t->id;
     res->batch_full = true;
     return false;
+}
+
+/* Compresses a batch the calling thread sealed (outside tp->lock; b->compressing keeps the
+ * sender away) and publishes the result under the lock. On failure the batch is compressed at
+ * drain instead. */
+static void compress_sealed(kp_accum *a, kp_tp *tp, kp_batch *b) {
+    if (!b)
+        return;
+    uint8_t *wire = NULL;
+    size_t size = 0;
+    bool ok = kp_batch_compress_records(b, &wire, &size) == KW_ERR_NONE;
+    float ratio = 1.0f;
+    pthread_mutex_lock(&tp->lock);
+    if (ok) {
+        b->wire = wire;
+        b->size = size;
+        b->precompressed = true;
+        b->ratio_counted = true;
+        ratio = kp_batch_observed_ratio(b);
+    }
+    b->compressing = false;
+    pthread_mutex_unlock(&tp->lock);
+    if (ok) /* as ProducerBatch.close(): update the topic's estimate */
+        kp_accum_ratio_update(a, tp->topic, ratio);
 }
 
 void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key, kw_slice value,
@@ -262,11 +293,14 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
         res->err = KW_ERR__STATE;
         return;
     }
-    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res)) {
+    kp_batch *sealed = NULL;
+    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res, &sealed)) {
         pthread_mutex_unlock(&tp->lock);
         return;
     }
     pthread_mutex_unlock(&tp->lock);
+    compress_sealed(a, tp, sealed);
+    sealed = NULL;
     if (abort_on_new_batch) {
         res->aborted_for_new_batch = true;
         return;
@@ -298,10 +332,10 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
         res->err = KW_ERR__STATE;
         return;
     }
-    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res)) {
+    if (try_append_tail(tp, timestamp_ms, key, value, headers, n_headers, thunk, res, &sealed)) {
         pthread_mutex_unlock(&tp->lock);
         kp_bufpool_deallocate(a->pool, buf, size);
-        return;
+        return; /* it went into the tail: nothing was sealed */
     }
     uint64_t id = atomic_fetch_add(&a->next_batch_id, 1);
     kp_batch *b = kp_batch_new(tp, id, buf, size, now_ms);
@@ -312,6 +346,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
                    : KW_ERR__NO_MEMORY;
     if (err != KW_ERR_NONE) {
         pthread_mutex_unlock(&tp->lock);
+        compress_sealed(a, tp, sealed);
         kp_batch_free(b);
         kp_bufpool_deallocate(a->pool, buf, size);
         res->err = err == KW_ERR__NO_SPACE ? KW_ERR__RECORD_TOO_LARGE : err;
@@ -325,6 +360,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
     res->new_batch = true;
     res->batch_full = res->batch_full || kp_batch_is_full(b) || tp->n_batches > 1;
     pthread_mutex_unlock(&tp->lock);
+    compress_sealed(a, tp, sealed);
 }
 
 static void ready_add(kp_ready *r, int32_t node) {
@@ -360,7 +396,7 @@ void kp_accum_ready(kp_accum *a, int64_t now_ms, kp_ready *r) {
         int32_t leader = atomic_load_explicit(&tp->leader, memory_order_relaxed);
         pthread_mutex_lock(&tp->lock);
         kp_batch *b = tp->head;
-        if (!b) {
+        if (!b || b->compressing) { /* a compressing head: its thread wakes the sender */
             pthread_mutex_unlock(&tp->lock);
             continue;
         }
@@ -470,7 +506,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
                 pthread_mutex_unlock(&tp->lock);
                 continue;
             }
-            if (b->retry && now_ms - b->last_attempt_ms < b->backoff_ms) {
+            if (b->compressing || (b->retry && now_ms - b->last_attempt_ms < b->backoff_ms)) {
                 pthread_mutex_unlock(&tp->lock);
                 continue;
             }
@@ -504,7 +540,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
             } else {
                 kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
             }
-            if (first_close && b->wire) /* as ProducerBatch.close(): update the estimate */
+            if (first_close && b->wire && !b->ratio_counted) /* as ProducerBatch.close() */
                 kp_accum_ratio_update(a, tp->topic, kp_batch_observed_ratio(b));
             b->attempts++;
             if (!out_add(&d->batches, &d->n, &d->cap, b)) {
@@ -544,7 +580,9 @@ void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t no
 
 /* Takes, from the head of every deque, the batches created at or before created_by_ms, sealed,
  * into *out (malloc'd array); returns how many. */
-static int32_t take_heads(kp_accum *a, int64_t created_by_ms, kp_batch ***out) {
+/* A batch its sealing thread is still compressing is skipped (expiry takes it next time) or,
+ * with wait (forced close), waited for: compression takes microseconds to milliseconds. */
+static int32_t take_heads(kp_accum *a, int64_t created_by_ms, bool wait, kp_batch ***out) {
     int32_t n = 0, cap = 0;
     *out = NULL;
     pthread_rwlock_rdlock(&a->map_lock);
@@ -553,6 +591,14 @@ static int32_t take_heads(kp_accum *a, int64_t created_by_ms, kp_batch ***out) {
         pthread_mutex_lock(&tp->lock);
         while (tp->head && tp->head->created_ms <= created_by_ms) {
             kp_batch *b = tp->head;
+            if (b->compressing) {
+                if (!wait)
+                    break;
+                pthread_mutex_unlock(&tp->lock);
+                sched_yield();
+                pthread_mutex_lock(&tp->lock);
+                continue;
+            }
             if (!out_add(out, &n, &cap, b))
                 break;
             unlink_batch(tp, b);
@@ -565,9 +611,9 @@ static int32_t take_heads(kp_accum *a, int64_t created_by_ms, kp_batch ***out) {
 }
 
 int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out) {
-    return take_heads(a, now_ms - a->conf->delivery_timeout_ms, out);
+    return take_heads(a, now_ms - a->conf->delivery_timeout_ms, false, out);
 }
 
 int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out) {
-    return take_heads(a, INT64_MAX, out);
+    return take_heads(a, INT64_MAX, true, out);
 }

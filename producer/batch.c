@@ -54,13 +54,35 @@ static size_t estimated_written(const kp_batch *b) {
 }
 
 size_t kp_batch_estimated_size(const kp_batch *b) {
-    return b->closed ? b->size : estimated_written(b);
+    return b->closed || b->precompressed ? b->size : estimated_written(b);
 }
 
 float kp_batch_observed_ratio(const kp_batch *b) {
-    if (!b->closed || !b->wire || b->raw_size <= KW_BATCH_HEADER_SIZE)
+    size_t raw = b->closed ? b->raw_size : b->w.len;
+    if (!b->wire || raw <= KW_BATCH_HEADER_SIZE || b->size < KW_BATCH_HEADER_SIZE)
         return 1.0f;
-    return (float)(b->size - KW_BATCH_HEADER_SIZE) / (float)(b->raw_size - KW_BATCH_HEADER_SIZE);
+    return (float)(b->size - KW_BATCH_HEADER_SIZE) / (float)(raw - KW_BATCH_HEADER_SIZE);
+}
+
+kw_err kp_batch_compress_records(const kp_batch *b, uint8_t **wire, size_t *size) {
+    *wire = NULL;
+    *size = 0;
+    size_t cap = KW_BATCH_HEADER_SIZE +
+                 kw_compress_bound(b->codec, kw_batch_writer_records_size(&b->w));
+    uint8_t *w = malloc(cap);
+    if (!w)
+        return KW_ERR__NO_MEMORY;
+    size_t clen = 0;
+    char err[128];
+    kw_err e = kw_batch_writer_compress_records(&b->w, b->codec, b->level, w, cap, &clen, err,
+                                                sizeof err);
+    if (e != KW_ERR_NONE) {
+        free(w);
+        return e;
+    }
+    *wire = w;
+    *size = KW_BATCH_HEADER_SIZE + clen;
+    return KW_ERR_NONE;
 }
 
 /* A compressed batch whose estimate still has room but whose raw records fill their buffer:
@@ -187,10 +209,15 @@ static void compress_batch(kp_batch *b, int64_t pid, int16_t epoch, int32_t base
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
     if (!b->closed) {
         b->sealed = true;
-        b->size = kw_batch_writer_close(&b->w, pid, epoch, base_seq);
-        b->raw_size = b->size;
-        if (b->codec != KW_CODEC_NONE && b->size > 0)
-            compress_batch(b, pid, epoch, base_seq);
+        b->raw_size = kw_batch_writer_close(&b->w, pid, epoch, base_seq);
+        if (b->precompressed && b->raw_size > 0) {
+            kw_batch_writer_write_header(&b->w, b->wire, b->size, b->codec, pid, epoch,
+                                         base_seq);
+        } else {
+            b->size = b->raw_size;
+            if (b->codec != KW_CODEC_NONE && b->size > 0)
+                compress_batch(b, pid, epoch, base_seq);
+        }
         b->closed = true;
     } else if (b->producer_id != pid || b->producer_epoch != epoch || b->base_seq != base_seq) {
         kw_batch_set_producer(b->wire ? b->wire : b->w.buf, b->size, pid, epoch, base_seq);

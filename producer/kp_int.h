@@ -177,7 +177,11 @@ typedef struct kp_batch {
     float est_ratio;      /* Java's estimatedCompressionRatio, fixed at creation */
     uint8_t *raw_heap;    /* a compressed batch's raw records past buf's room (outside
                              buffer.memory, as Java's ByteBufferOutputStream expansion), or NULL */
-    uint8_t *wire;        /* a compressed batch, closed: its bytes (malloc'd), else NULL */
+    uint8_t *wire;        /* a compressed batch: its bytes (malloc'd), else NULL */
+    bool compressing;     /* tp->lock: the thread that sealed it is compressing its records;
+                             ready/drain/expiry leave it alone until this is cleared */
+    bool precompressed;   /* wire holds the compressed records; the header comes at close */
+    bool ratio_counted;   /* the estimator has seen this batch's ratio */
     size_t raw_size;      /* closed: the uncompressed batch size (== size when not compressed) */
     bool sealed;          /* no more appends */
     bool sealed_at_drain; /* it was still open when drained (linger, flush) */
@@ -231,7 +235,11 @@ static inline const uint8_t *kp_batch_wire(const kp_batch *b) {
 static inline const uint8_t *kp_batch_raw(const kp_batch *b) {
     return b->w.buf;
 }
-/* The compression ratio of a closed compressed batch (compressed / raw records), else 1. */
+/* Compresses the records of a sealed, compressing batch into a new buffer (*wire, malloc'd;
+ * *size bytes with the header, which kp_batch_close writes). Reads only the batch's raw
+ * records: called without tp->lock while b->compressing keeps everyone else away. */
+kw_err kp_batch_compress_records(const kp_batch *b, uint8_t **wire, size_t *size);
+/* The compression ratio of a compressed batch (compressed / raw records), else 1. */
 float kp_batch_observed_ratio(const kp_batch *b);
 /* Frees the thunks and the batch struct (not the buffer). */
 void kp_batch_free(kp_batch *b);

@@ -726,6 +726,18 @@ kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int 
                                         int64_t producer_id, int16_t producer_epoch,
                                         int32_t base_sequence, uint8_t *dst, size_t dst_cap,
                                         size_t *out_len, char *errbuf, size_t errsize);
+/* The first half of kw_batch_writer_close_compressed: compresses the records written so far
+ * into dst + KW_BATCH_HEADER_SIZE (dst_cap bytes in all); *records_len gets the compressed
+ * size. The header is written later by kw_batch_writer_write_header (the producer compresses
+ * a full batch on the thread that sealed it, and stamps the producer fields at drain). */
+kw_err kw_batch_writer_compress_records(const kw_batch_writer *w, kw_codec codec, int level,
+                                        uint8_t *dst, size_t dst_cap, size_t *records_len,
+                                        char *errbuf, size_t errsize);
+/* Writes the header of a batch of len bytes at dst whose records (len - header bytes, raw or
+ * compressed with codec) already follow it, and its CRC. */
+void kw_batch_writer_write_header(const kw_batch_writer *w, uint8_t *dst, size_t len,
+                                  kw_codec codec, int64_t producer_id, int16_t producer_epoch,
+                                  int32_t base_sequence);
 /* Bytes of raw records written so far (the batch minus its header). */
 static inline size_t kw_batch_writer_records_size(const kw_batch_writer *w) {
     return w->len > KW_BATCH_HEADER_SIZE ? w->len - KW_BATCH_HEADER_SIZE : 0;

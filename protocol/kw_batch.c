@@ -403,14 +403,13 @@ size_t kw_batch_writer_close(kw_batch_writer *w, int64_t producer_id, int16_t pr
     return w->len;
 }
 
-kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int level,
-                                        int64_t producer_id, int16_t producer_epoch,
-                                        int32_t base_sequence, uint8_t *dst, size_t dst_cap,
-                                        size_t *out_len, char *errbuf, size_t errsize) {
-    *out_len = 0;
+kw_err kw_batch_writer_compress_records(const kw_batch_writer *w, kw_codec codec, int level,
+                                        uint8_t *dst, size_t dst_cap, size_t *records_len,
+                                        char *errbuf, size_t errsize) {
+    *records_len = 0;
     if (w->count == 0 || w->len > w->cap || !dst || dst_cap < KW_BATCH_HEADER_SIZE)
         return batch_fail(errbuf, errsize, KW_ERR__INVALID_ARG,
-                          "cannot close: %d records, %zu bytes of room", w->count, dst_cap);
+                          "cannot compress: %d records, %zu bytes of room", w->count, dst_cap);
     size_t clen = 0;
     kw_err err = kw_compress(codec, level, w->buf + KW_BATCH_HEADER_SIZE,
                              w->len - KW_BATCH_HEADER_SIZE, dst + KW_BATCH_HEADER_SIZE,
@@ -419,6 +418,27 @@ kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int 
         return err;
     if (clen > (size_t)INT32_MAX - KW_BATCH_HEADER_SIZE)
         return batch_fail(errbuf, errsize, KW_ERR__TOO_LARGE, "compressed batch too large");
+    *records_len = clen;
+    return KW_ERR_NONE;
+}
+
+void kw_batch_writer_write_header(const kw_batch_writer *w, uint8_t *dst, size_t len,
+                                  kw_codec codec, int64_t producer_id, int16_t producer_epoch,
+                                  int32_t base_sequence) {
+    assert(len >= KW_BATCH_HEADER_SIZE && w->count > 0);
+    write_header(w, dst, len, (int16_t)codec, producer_id, producer_epoch, base_sequence);
+}
+
+kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int level,
+                                        int64_t producer_id, int16_t producer_epoch,
+                                        int32_t base_sequence, uint8_t *dst, size_t dst_cap,
+                                        size_t *out_len, char *errbuf, size_t errsize) {
+    *out_len = 0;
+    size_t clen = 0;
+    kw_err err =
+        kw_batch_writer_compress_records(w, codec, level, dst, dst_cap, &clen, errbuf, errsize);
+    if (err != KW_ERR_NONE)
+        return err;
     write_header(w, dst, KW_BATCH_HEADER_SIZE + clen, (int16_t)codec, producer_id,
                  producer_epoch, base_sequence);
     *out_len = KW_BATCH_HEADER_SIZE + clen;
