@@ -308,8 +308,8 @@ static void draw_trace(const sim_vt_rect *r, const sim_view_model *m) {
                    strstr(m->trace[i], "_ERROR") || strstr(m->trace[i], "NOT_") ||
                    strstr(m->trace[i], "TIMED_OUT") || strstr(m->trace[i], "truncated");
         sim_vt_line_add(&l, released ? SIM_ST_HILITE : SIM_ST_DIM, "%s", released ? ">" : " ");
-        sim_vt_line_add(&l, released ? SIM_ST_HILITE : bad ? SIM_ST_WARN : SIM_ST_NORMAL, "%s",
-                        m->trace[i]);
+        sim_vt_add_cut(&l, released ? SIM_ST_HILITE : bad ? SIM_ST_WARN : SIM_ST_NORMAL,
+                       m->trace[i]);
         draw_line(r->y + 1 + (i - first), r->x, &l);
     }
 }
@@ -339,7 +339,9 @@ static void draw_history(const sim_vt_rect *r, const sim_view_model *m) {
         sim_vt_explain(text, sizeof text, m->lang, e);
         bool bad = e->err || !strcmp(e->kind, "log.truncated");
         sim_vt_line_init(&l, r->w);
-        sim_vt_line_add(&l, SIM_ST_DIM, "%8.3f ", (double)e->t_us / 1e6);
+        int64_t ms = e->t_us / 1000;
+        sim_vt_line_add(&l, SIM_ST_DIM, "%4lld.%03lld ", (long long)(ms / 1000),
+                        (long long)(ms % 1000));
         sim_vt_add_cut(&l, bad ? SIM_ST_ERR : SIM_ST_NORMAL, text);
         draw_line(r->y + 1 + (i - first), r->x, &l);
     }

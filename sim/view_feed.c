@@ -531,7 +531,9 @@ void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size) {
                 off += (size_t)k_;                                                                 \
         }                                                                                          \
     } while (0)
-    PUT("%8.3f %-18s", (double)e->t_us / 1e6, e->kind);
+    /* seconds.milliseconds, cut (not rounded) as the header's t= and the explanation are */
+    int64_t ms = e->t_us / 1000;
+    PUT("%4lld.%03lld %-18s", (long long)(ms / 1000), (long long)(ms % 1000), e->kind);
     if (e->topic[0])
         PUT(" %s", e->topic);
     if (e->partition >= 0)

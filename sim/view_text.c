@@ -991,15 +991,23 @@ void sim_vt_row_footer(sim_vt_line *l, const sim_view_model *m) {
     sim_vt_rate(a, sizeof a, f->records_per_s);
     sim_vt_rate(b, sizeof b, f->requests_per_s);
     snprintf(c, sizeof c, "%.1f", f->records_per_request > 0 ? f->records_per_request : 0.0);
-    if (m->status.finished) {
-        /* Over: the outcome first (lost and duplicated are known now), rates are history. */
+    /* Over, or too narrow for everything: the outcome first (lost, dup, reord are the
+     * lesson), the rates after it as room allows. */
+    sim_vt_line probe;
+    sim_vt_line_init(&probe, SIM_VT_LINE_BYTES / 4);
+    sim_vt_line_add(&probe, SIM_ST_NORMAL, "%s %s  %s %s  %s %s | ", L(SIM_L_RATE_REC), a,
+                    L(SIM_L_RATE_REQ), b, L(SIM_L_REC_PER_REQ), c);
+    footer_audit(&probe, lang, f);
+    if (m->status.finished || probe.cols > l->limit) {
         footer_audit(l, lang, f);
         add_whole(l, SIM_ST_NORMAL, " | %s %s", L(SIM_L_REC_PER_REQ), c);
+        if (!m->status.finished)
+            add_whole(l, SIM_ST_NORMAL, " %s %s", L(SIM_L_RATE_REC), a);
         return;
     }
-    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s  %s %s  %s %s | ", L(SIM_L_RATE_REC), a,
-                    L(SIM_L_RATE_REQ), b, L(SIM_L_REC_PER_REQ), c);
-    footer_audit(l, lang, f);
+    int limit = l->limit;
+    *l = probe;
+    l->limit = limit; /* everything fitted */
 }
 
 void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m) {
@@ -1344,7 +1352,7 @@ static bool explain_producer(char *dst, size_t size, sim_view_lang lang, const s
         SAY("batch b%lld of %s was too large: split into %d batches",
             "批次 b%lld (%s) 太大: 拆成 %d 个批次", b, tp, (int)e->count);
     } else if (is(e, "request.sent")) {
-        SAY("truck #%d left for broker %d: a request with %d batches, %lld bytes",
+        SAY("truck #%d left for broker %d: a request with %d batch(es), %lld bytes",
             "运输车 #%d 开往 broker %d: 请求含 %d 个批次, %lld 字节", corr, node, (int)e->count,
             (long long)e->bytes);
     } else if (is(e, "response.received") && e->err == 0) {
@@ -1390,8 +1398,18 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
     long long n = e->offset_end > e->offset ? (long long)(e->offset_end - e->offset) : 0;
     const char *pl = n == 1 || lang == SIM_LANG_ZH ? "" : "s"; /* English plural */
     if (is(e, "request.received")) {
+        char api[48];
+        const char *v = strstr(e->detail, " v");
+        int ver = -1;
+        if (v)
+            sscanf(v, " v%d", &ver);
+        const char *an = kw_api_name(e->api);
+        if (ver >= 0)
+            snprintf(api, sizeof api, "%s v%d", an ? an : "?", ver);
+        else
+            snprintf(api, sizeof api, "%s", an ? an : "?");
         SAY("broker %d received request #%d (%s, %lld bytes)", "broker %d 收到请求 #%d (%s, %lld 字节)",
-            node, corr, e->detail, (long long)e->bytes);
+            node, corr, api, (long long)e->bytes);
     } else if (is(e, "response.sent")) {
         SAY("broker %d answered request #%d: %s", "broker %d 应答请求 #%d: %s", node, corr,
             e->err ? vt_err_name(e->err) : (lang == SIM_LANG_ZH ? "成功" : "OK"));
