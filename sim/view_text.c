@@ -615,6 +615,8 @@ sim_vt_style sim_vt_line_style_at(const sim_vt_line *l, size_t at) {
     return SIM_ST_NORMAL;
 }
 
+static void offset_range(char *dst, size_t size, int64_t from, int64_t end);
+
 /* ---- panel rows -------------------------------------------------------------------------- */
 
 #define L(label) sim_vt_label_text(lang, (label))
@@ -916,8 +918,7 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
     }
     if (r->trunc_from >= 0 && r->trunc_to > r->trunc_from) {
         /* the acknowledged-but-not-replicated stretch: cut already, or to be cut */
-        snprintf(a, sizeof a, "%lld\u2013%lld", (long long)r->trunc_from,
-                 (long long)r->trunc_to - 1);
+        offset_range(a, sizeof a, r->trunc_from, r->trunc_to);
         sim_vt_count(b, sizeof b, r->trunc_acked);
         if (r->trunc_pending)
             sim_vt_line_add(l, SIM_ST_ERR, " %s %d:%s %s %s", L(SIM_L_TO_CUT), (int)r->trunc_node,
