@@ -7,6 +7,8 @@
 #include "sim/cmd.h"
 
 #include "sim/foreign.h"
+#include "sim/json_file.h"
+#include "sim/record.h"
 #include "sim/runner.h"
 #include "sim/sig.h"
 #include "sim/view.h"
@@ -16,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { O_HEADLESS = 1, O_VIEW, O_TRACE, O_REPORT, O_SEED, O_SPEED, O_LANG, O_BOOTSTRAP };
+enum { O_HEADLESS = 1, O_VIEW, O_TRACE, O_REPORT, O_SEED, O_SPEED, O_LANG, O_BOOTSTRAP, O_RECORD };
 static const char *const report_choices[] = {"text", "json", NULL};
 static const sim_opt run_opts[] = {
     {O_HEADLESS, 0, "headless", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
@@ -34,6 +36,9 @@ static const sim_opt run_opts[] = {
      "play against a cluster Courier does not own (real Kafka, Redpanda, librdkafka's mock): "
      "the scenario's cluster section is ignored, the topic must exist, only network faults "
      "are played (through a built-in proxy); docs/real-cluster.md"},
+    {O_RECORD, 0, "record", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
+     "write a recording for courier replay: every event and what the view drew "
+     "(docs/replay.md)"},
     {0},
 };
 
@@ -92,7 +97,7 @@ int sim_cmd_run(int argc, char **argv) {
     int prc = sim_cli_begin(&sim_cmd_run_spec, argc, argv, &args);
     if (prc >= 0)
         return prc;
-    const char *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL;
+    const char *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL, *record = NULL;
     bool headless = false, view = false;
     sim_run_opts o = {.speed = 1.0};
     for (size_t i = 0; i < args.n; i++) {
@@ -109,6 +114,9 @@ int sim_cmd_run(int argc, char **argv) {
             break;
         case O_BOOTSTRAP:
             bootstrap = a->text;
+            break;
+        case O_RECORD:
+            record = a->text;
             break;
         case O_REPORT:
             report = a->text;
@@ -155,8 +163,23 @@ int sim_cmd_run(int argc, char **argv) {
     o.trace_path = trace;
     o.bootstrap = bootstrap;
     o.ring_capacity = headless ? 0 : SIM_VIEW_RING_CAPACITY;
+    sim_record *rec = NULL;
+    if (record) {
+        /* The recording keeps the scenario's own text, so a replay needs nothing else. */
+        size_t len = 0;
+        char *text = sim_read_text_file(path, (size_t)16 << 20, "scenario", &len, err, sizeof err);
+        if (!text || sim_record_open(&rec, record, text, len, headless, err, sizeof err)) {
+            fprintf(stderr, "courier run: %s\n", err);
+            free(text);
+            sim_scenario_free(s);
+            return 2;
+        }
+        free(text);
+        o.recorder = rec;
+    }
     sim_runner *r;
     if (sim_runner_new(s, &o, &r, err, sizeof err)) {
+        sim_record_destroy(rec);
         fprintf(stderr, "courier run: %s: %s\n", path, err);
         sim_scenario_free(s);
         return 2;
@@ -209,8 +232,13 @@ int sim_cmd_run(int argc, char **argv) {
             fprintf(stdout, "expect: %s\n", unmet ? "UNMET (see above)" : "all met");
         fflush(stdout);
         rc = unmet ? 1 : 0;
+        if (rec && sim_record_finish(rec, &a, err, sizeof err)) {
+            fprintf(stderr, "courier run: the recording is incomplete: %s\n", err);
+            rc = 1;
+        }
     }
     sim_runner_destroy(r);
+    sim_record_destroy(rec);
     sim_scenario_free(s);
     return rc;
 }

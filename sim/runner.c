@@ -6,6 +6,7 @@
  * Then the producer is closed (what is still outstanding fails with INTERRUPTED) and the
  * cluster stays up so the audit can read its logs. */
 #include "sim/runner_int.h"
+#include "sim/record.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -274,6 +275,10 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         sim_trace_write_header(r);
         sim_bus_add_sink(r->bus, sim_trace_sink, r);
     }
+    if (r->o.recorder && sim_record_attach(r->o.recorder, r, errbuf, errsize)) {
+        sim_runner_destroy(r);
+        return -1;
+    }
 
     char err[512];
     if (!r->o.bootstrap && new_mock_cluster(r, errbuf, errsize)) {
@@ -538,6 +543,8 @@ void sim_runner_destroy(sim_runner *r) {
         atomic_store(&r->stop, true);
         sim_runner_wait(r, -1);
     }
+    if (r->o.recorder) /* its sampler reads the producer and the cluster: stop it first */
+        sim_record_detach(r->o.recorder);
     kp_producer_destroy(r->producer);
     sim_runner_cluster_destroy(r);
     mb_cluster_destroy(r->cluster);
@@ -646,4 +653,7 @@ struct mb_cluster *sim_runner_cluster(sim_runner *r) {
 }
 struct sim_foreign *sim_runner_foreign(sim_runner *r) {
     return r->foreign;
+}
+struct sim_record *sim_runner_recorder(sim_runner *r) {
+    return r ? r->o.recorder : NULL;
 }

@@ -38,6 +38,8 @@ typedef struct sim_run_opts {
      * cluster: the scenario's cluster section is then ignored, the map comes from Metadata
      * and the audit reads the topic back (sim/foreign.h). */
     const char *bootstrap;
+    struct sim_record *recorder; /* a recording to feed (sim/record.h), or NULL: attached
+                                    before the cluster starts, so it sees every event */
 } sim_run_opts;
 
 typedef enum sim_run_state {
@@ -133,5 +135,8 @@ struct mb_cluster *sim_runner_cluster(sim_runner *r);
 /* With --bootstrap: the foreign cluster (its map: sim_foreign_map), from sim_runner_start()
  * until sim_runner_destroy(); NULL on the mock cluster (then sim_runner_cluster is set). */
 struct sim_foreign *sim_runner_foreign(sim_runner *r);
+/* The recording in progress (sim_run_opts.recorder), or NULL (also for r == NULL): the view's
+ * feed hands it each frame it draws. */
+struct sim_record *sim_runner_recorder(sim_runner *r);
 
 #endif

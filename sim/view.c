@@ -846,7 +846,50 @@ static bool utf8_locale(void) {
     return false;
 }
 
+/* A key in the source's terms (sim/view.h), or the character itself. */
+static int source_key(int ch) {
+    switch (ch) {
+    case KEY_LEFT:
+        return SIM_VIEW_KEY_LEFT;
+    case KEY_RIGHT:
+        return SIM_VIEW_KEY_RIGHT;
+    case KEY_UP:
+        return SIM_VIEW_KEY_UP;
+    case KEY_DOWN:
+        return SIM_VIEW_KEY_DOWN;
+    case KEY_PPAGE:
+        return SIM_VIEW_KEY_PGUP;
+    case KEY_NPAGE:
+        return SIM_VIEW_KEY_PGDN;
+    case KEY_HOME:
+        return SIM_VIEW_KEY_HOME;
+    case KEY_END:
+        return SIM_VIEW_KEY_END;
+    case KEY_ENTER:
+    case '\n':
+    case '\r':
+        return SIM_VIEW_KEY_ENTER;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+        return SIM_VIEW_KEY_BACKSPACE;
+    default:
+        return ch;
+    }
+}
+
+static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_opts *o);
+
 int sim_view_main(sim_runner *r, const sim_view_opts *o) {
+    return view_loop(r, NULL, o);
+}
+
+int sim_view_main_source(const sim_view_source *src, const sim_view_opts *o) {
+    return view_loop(NULL, src, o);
+}
+
+/* The view over a live run (r) or over a source (src): exactly one of them is set. */
+static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_opts *o) {
     sim_view_opts opts;
     memset(&opts, 0, sizeof opts);
     if (o)
@@ -884,8 +927,8 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
         return 2;
     }
     sim_view_model *m = calloc(1, sizeof *m);
-    sim_view_feed *feed = sim_view_feed_new(r);
-    if (!m || !feed) {
+    sim_view_feed *feed = src ? NULL : sim_view_feed_new(r);
+    if (!m || (!feed && !src)) {
         free(m);
         sim_view_feed_destroy(feed);
         fprintf(stderr, "courier: out of memory starting the view\n");
@@ -915,7 +958,7 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
     /* The view thread must never wait at the step gate: it is the one that opens it. */
     sim_bus_exempt_thread(true);
 
-    ui u = {.r = r, .feed = feed, .s = sim_runner_scenario(r), .m = m};
+    ui u = {.r = r, .feed = feed, .s = r ? sim_runner_scenario(r) : NULL, .m = m};
     const int64_t frame_ms = 1000 / opts.fps;
     int64_t next_frame = 0;
     /* Ctrl-C and SIGTERM are blocked in every thread (sim/sig.h): getch wakes at least every
@@ -925,14 +968,17 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
         if (now >= next_frame) {
             /* Scripted runs leave as soon as the run is over (before the feed reads the logs
              * for the final footer: the caller takes the audit itself). */
-            if (opts.exit_when_done && sim_runner_wait(r, 0))
+            if (opts.exit_when_done && r && sim_runner_wait(r, 0))
                 break;
             if (u.message_until > 0 && now >= u.message_until) {
                 m->message[0] = '\0';
                 m->message_is_prompt = false;
                 u.message_until = 0;
             }
-            sim_view_feed_sample(feed, m, now);
+            if (src)
+                src->sample(src->opaque, m, now);
+            else
+                sim_view_feed_sample(feed, m, now);
             m->status.room = u.room;
             draw_frame(m);
             next_frame = now + frame_ms;
@@ -946,19 +992,25 @@ int sim_view_main(sim_runner *r, const sim_view_opts *o) {
             next_frame = 0;
             continue;
         }
-        key(&u, ch);
+        if (!src)
+            key(&u, ch);
+        else if (m->show_help || !src->key(src->opaque, source_key(ch), m))
+            if (m->show_help || (ch > 0 && ch < 128 && strchr("qQt?h", ch))) /* no run */
+                key(&u, ch);
         next_frame = 0; /* show the effect of a key at once */
     }
 
     /* Leave nothing held: no gate, a running clock, then the terminal as it was. */
-    sim_runner_set_step(r, false);
-    sim_runner_resume(r);
+    if (r) {
+        sim_runner_set_step(r, false);
+        sim_runner_resume(r);
+    }
     endwin();
     delscreen(scr);
     sim_view_feed_destroy(feed);
     free(m);
 
-    if (!sim_runner_wait(r, 0)) {
+    if (r && !sim_runner_wait(r, 0)) {
         fprintf(stderr, "courier: stopping the run (in-flight work may finish)...\n");
         sim_runner_stop(r);
         int64_t until = wall_ms() + QUIT_WAIT_MS;

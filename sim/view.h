@@ -47,4 +47,33 @@ typedef struct sim_view_opts {
  * locale is refused). */
 int sim_view_main(sim_runner *r, const sim_view_opts *o);
 
+/* --- another source of models: a recording (sim/cmd_replay.c) ---------------------------- */
+
+/* Keys as the view hands them to a source (printable keys are their character). */
+enum {
+    SIM_VIEW_KEY_LEFT = 0x10000,
+    SIM_VIEW_KEY_RIGHT,
+    SIM_VIEW_KEY_UP,
+    SIM_VIEW_KEY_DOWN,
+    SIM_VIEW_KEY_PGUP,
+    SIM_VIEW_KEY_PGDN,
+    SIM_VIEW_KEY_HOME,
+    SIM_VIEW_KEY_END,
+    SIM_VIEW_KEY_ENTER,
+    SIM_VIEW_KEY_BACKSPACE,
+};
+
+/* Where the view's models come from when no run is live. `sample` fills m each frame, leaving
+ * the fields the view owns (lang, show_trace, show_help) as they are; `key` gets each key
+ * first and returns true when it used it (the view then handles q, t, ? and h itself). */
+typedef struct sim_view_source {
+    void *opaque;
+    void (*sample)(void *opaque, sim_view_model *m, int64_t wall_ms);
+    bool (*key)(void *opaque, int key, sim_view_model *m);
+} sim_view_source;
+
+/* The same view (panels, layout, keys q t ? h) over models from `src` instead of a run.
+ * Returns as sim_view_main. */
+int sim_view_main_source(const sim_view_source *src, const sim_view_opts *o);
+
 #endif

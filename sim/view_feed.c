@@ -15,6 +15,7 @@
 #include "mockbroker/mb.h"
 #include "producer/kp.h"
 #include "protocol/kw.h"
+#include "sim/record.h"
 #include "sim/view_text.h"
 
 #include <stdio.h>
@@ -107,6 +108,8 @@ struct sim_view_feed {
     sim_vm_parcel parcel; /* the followed parcel (`/`) */
     bool has_parcel_row;
     sim_vm_desk_row parcel_row; /* its desk row, kept after newer records pushed it out */
+
+    uint64_t last_seq; /* seq of the last event folded (recordings tag samples with it) */
 };
 
 sim_view_feed *sim_view_feed_new(sim_runner *r) {
@@ -124,13 +127,15 @@ sim_view_feed *sim_view_feed_new(sim_runner *r) {
         f->trunc[i].from = -1;
     for (int i = 0; i < SIM_VM_MAX_PARTS; i++)
         f->map[i].changed_wall_ms = -1;
-    if (r) {
-        /* Faults present from the start (the scenario's RTTs) are faults in force. */
-        const sim_scenario *s = sim_runner_scenario(r);
-        for (int id = 1; s && id <= s->cluster.brokers && id < NODE_IDS; id++)
-            f->node[id].rtt_ms = (int32_t)s->cluster.rtt_ms[id - 1];
-    }
+    if (r)
+        sim_view_feed_seed(f, sim_runner_scenario(r));
     return f;
+}
+
+void sim_view_feed_seed(sim_view_feed *f, const sim_scenario *s) {
+    /* Faults present from the start (the scenario's RTTs) are faults in force. */
+    for (int id = 1; s && id <= s->cluster.brokers && id < NODE_IDS; id++)
+        f->node[id].rtt_ms = (int32_t)s->cluster.rtt_ms[id - 1];
 }
 
 void sim_view_feed_destroy(sim_view_feed *f) {
@@ -453,6 +458,7 @@ static void fold(sim_view_feed *f, const sim_event *e) {
     }
     fold_loss(f, e);
     fold_parcel(f, e);
+    f->last_seq = e->seq;
     if (e->source == SIM_SRC_PRODUCER) {
         if (starts_with(k, "record.")) {
             sim_vm_desk_row *row = desk_row(f, e->record_id, !strcmp(k, "record.sent"));
@@ -814,6 +820,31 @@ bool sim_view_feed_follow(sim_view_feed *f, const char *query) {
     return true;
 }
 
+/* What the events built (desk, trace tail, the step's event, the followed parcel) into m: the
+ * live sample and a replay (sim_view_feed_apply_folded) share this. */
+static void copy_folded(sim_view_feed *f, sim_view_model *m) {
+    m->n_desk = f->n_desk;
+    memcpy(m->desk, f->desk, (size_t)f->n_desk * sizeof f->desk[0]);
+    if (f->parcel.active && f->has_parcel_row &&
+        !desk_row(f, (int64_t)f->parcel_row.record_id, false)) {
+        /* the followed parcel keeps a place at the desk: the first row */
+        if (m->n_desk < SIM_VM_MAX_DESK)
+            m->n_desk++;
+        memmove(&m->desk[1], &m->desk[0], (size_t)(m->n_desk - 1) * sizeof m->desk[0]);
+        m->desk[0] = f->parcel_row;
+    }
+    m->n_trace = f->trace_len;
+    for (int i = 0; i < f->trace_len; i++) {
+        const sim_event *te = &f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE];
+        sim_view_feed_format_event(te, m->trace[i], sizeof m->trace[i]);
+        m->trace_seq[i] = te->seq;
+    }
+    m->has_step_event = f->has_step_event;
+    if (f->has_step_event)
+        m->step_event = f->step_event;
+    m->parcel = f->parcel;
+}
+
 void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) {
     f->wall_ms = wall_ms;
     sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
@@ -848,26 +879,7 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
             budget -= got;
         }
     }
-    m->n_desk = f->n_desk;
-    memcpy(m->desk, f->desk, (size_t)f->n_desk * sizeof f->desk[0]);
-    if (f->parcel.active && f->has_parcel_row &&
-        !desk_row(f, (int64_t)f->parcel_row.record_id, false)) {
-        /* the followed parcel keeps a place at the desk: the first row */
-        if (m->n_desk < SIM_VM_MAX_DESK)
-            m->n_desk++;
-        memmove(&m->desk[1], &m->desk[0], (size_t)(m->n_desk - 1) * sizeof m->desk[0]);
-        m->desk[0] = f->parcel_row;
-    }
-    m->n_trace = f->trace_len;
-    for (int i = 0; i < f->trace_len; i++) {
-        const sim_event *te = &f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE];
-        sim_view_feed_format_event(te, m->trace[i], sizeof m->trace[i]);
-        m->trace_seq[i] = te->seq;
-    }
-    m->has_step_event = f->has_step_event;
-    if (f->has_step_event)
-        m->step_event = f->step_event;
-    m->parcel = f->parcel;
+    copy_folded(f, m);
     if (!f->r) {
         fill_nodes(f, m, NULL, NULL, m->n_nodes > 0 ? m->n_nodes : 0);
         return;
@@ -947,4 +959,64 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     ft->lost = f->lost;
     ft->duplicated = f->duplicated;
     ft->reordered = f->reordered;
+
+    /* 6. A recording in progress keeps what the view drew, tagged with the last event folded. */
+    sim_record *rec = sim_runner_recorder(f->r);
+    if (rec)
+        sim_record_view_sample(rec, m, f->last_seq);
+}
+
+/* ---- replay hooks (sim/recording.c) ------------------------------------------------------ */
+
+uint64_t sim_view_feed_last_seq(const sim_view_feed *f) {
+    return f->last_seq;
+}
+
+size_t sim_view_feed_state_size(const sim_view_feed *f) {
+    return sizeof *f + f->n_acks * sizeof f->acks[0];
+}
+
+void sim_view_feed_save(const sim_view_feed *f, void *buf) {
+    memcpy(buf, f, sizeof *f);
+    if (f->n_acks)
+        memcpy((char *)buf + sizeof *f, f->acks, f->n_acks * sizeof f->acks[0]);
+}
+
+bool sim_view_feed_load(sim_view_feed *f, const void *buf) {
+    sim_view_feed saved;
+    memcpy(&saved, buf, sizeof saved);
+    if (saved.n_acks > f->cap_acks) {
+        ack_range *a = realloc(f->acks, saved.n_acks * sizeof *a);
+        if (!a)
+            return false;
+        f->acks = a;
+        f->cap_acks = saved.n_acks;
+    }
+    sim_runner *r = f->r;
+    sim_event *chunk = f->chunk;
+    ack_range *acks = f->acks;
+    size_t cap = f->cap_acks;
+    memcpy(f, &saved, sizeof saved);
+    f->r = r;
+    f->chunk = chunk;
+    f->acks = acks;
+    f->cap_acks = cap;
+    if (f->n_acks)
+        memcpy(f->acks, (const char *)buf + sizeof *f, f->n_acks * sizeof f->acks[0]);
+    return true;
+}
+
+void sim_view_feed_apply_folded(sim_view_feed *f, sim_view_model *m) {
+    copy_folded(f, m);
+    for (int i = 0; i < m->n_nodes; i++) {
+        sim_vm_node *n = &m->nodes[i];
+        if (n->id <= 0 || n->id >= NODE_IDS)
+            continue;
+        const node_state *st = &f->node[n->id];
+        n->errors_total = st->errors;
+        n->rtt_ms = st->rtt_ms;
+        n->drop_pending = st->drop_pending;
+        n->has_last = st->has_last;
+        n->last = st->last;
+    }
 }

@@ -44,4 +44,24 @@ void sim_view_feed_event(sim_view_feed *f, const sim_event *e);
  * Exposed for tests. */
 void sim_view_feed_format_event(const sim_event *e, char *buf, size_t size);
 
+/* --- hooks for recordings (sim/record.c, sim/recording.c) --------------------------------- */
+
+/* Sets what a feed knows before the first event: the scenario's RTTs (faults in force from
+ * the start). sim_view_feed_new(r) does it from r's scenario; a replay does it by hand. */
+void sim_view_feed_seed(sim_view_feed *f, const sim_scenario *s);
+/* The seq of the last event the feed folded (0 before the first). */
+uint64_t sim_view_feed_last_seq(const sim_view_feed *f);
+/* A copy of everything the feed folded, in a buffer of sim_view_feed_state_size(f) bytes (a
+ * replay keeps one every few hundred events to rebuild any event quickly). The bytes are
+ * only meaningful to the same build; load() keeps f's runner and buffers, false when out of
+ * memory (f unchanged). */
+size_t sim_view_feed_state_size(const sim_view_feed *f);
+void sim_view_feed_save(const sim_view_feed *f, void *buf);
+bool sim_view_feed_load(sim_view_feed *f, const void *buf);
+/* Writes into m what the feed folded from events — the front desk, the trace tail, the step's
+ * event, the followed parcel, each lane's last response, error count and faults in force —
+ * and nothing it samples from the run (deques, requests, map, status, footer): a replay lays
+ * the events over a snapshot. */
+void sim_view_feed_apply_folded(sim_view_feed *f, sim_view_model *m);
+
 #endif
