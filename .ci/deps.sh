@@ -4,7 +4,7 @@
 # from anywhere but Debian's archive.
 PKGS="make gcc clang libclang-rt-14-dev pkg-config libcunit1-dev libcjson-dev libncurses-dev \
 librdkafka-dev kcat tshark python3-kafka tmux zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev \
-python3-lz4 python3-snappy python3-zstandard"
+python3-lz4 python3-snappy python3-zstandard tidy chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -281,7 +281,7 @@ static void chart(FILE *o, const char *id, const char *title, const char *unit, 
 #define Y(v) (MT + ph - (v) / ymax * ph)
     fprintf(o, "<h2 id=\"%s\">", id);
     esc(o, title);
-    fprintf(o, "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+    fprintf(o, "</h2>\n<svg width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
             W, H, W, H);
     esc(o, title);
