@@ -593,7 +593,17 @@ static void write_audit(sim_record *rec, const sim_audit *a) {
     }
     fprintf(m, "]}");
     fclose(m);
-    write_frame(rec, SIM_REC_AUDT, text, len, NULL, 0);
+    /* The struct itself first, so the replay prints exactly what the run printed whatever
+     * fields the audit gains; the JSON after it is for other readers (and older builds). */
+    buf b = {0};
+    put_u32(&b, (uint32_t)sizeof *a);
+    put(&b, a, sizeof *a);
+    put(&b, text, len);
+    if (b.oom)
+        io_fail(rec, "audit");
+    else
+        write_frame(rec, SIM_REC_AUDT, b.p, b.n, NULL, 0);
+    free(b.p);
     free(text);
 }
 

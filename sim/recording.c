@@ -242,6 +242,26 @@ static bool jbool(const cJSON *o, const char *k) {
 
 static int parse_audit(sim_recording *rec, const uint8_t *p, uint32_t len, uint64_t off,
                        char *errbuf, size_t errsize) {
+    /* u32 size, the sim_audit struct of the build that wrote it, then the same as JSON */
+    if (len < 4 || rd32(p) > len - 4)
+        return fail(rec, errbuf, errsize, "byte %llu: an audit frame of %u bytes",
+                    (unsigned long long)off, len);
+    uint32_t raw = rd32(p);
+    if (raw == sizeof(sim_audit)) {
+        memcpy(&rec->audit, p + 4, sizeof rec->audit);
+        rec->audit.log_error[sizeof rec->audit.log_error - 1] = '\0';
+        rec->audit.log_source[sizeof rec->audit.log_source - 1] = '\0';
+        if (rec->audit.n_failed_by < 0 || rec->audit.n_failed_by > SIM_AUDIT_MAX_ERRS ||
+            rec->audit.n_brokers < 0 || rec->audit.n_brokers > SIM_MAX_BROKERS)
+            return fail(rec, errbuf, errsize, "byte %llu: the audit's counts are out of range",
+                        (unsigned long long)off);
+        for (int i = 0; i < rec->audit.n_failed_by; i++)
+            rec->audit.failed_by[i].name[sizeof rec->audit.failed_by[i].name - 1] = '\0';
+        rec->has_audit = true;
+        return 0;
+    }
+    p += 4 + raw;
+    len -= 4 + raw;
     char err[256];
     cJSON *j = sim_json_parse((const char *)p, len, "AUDT", "audit", err, sizeof err);
     if (!j || !cJSON_IsObject(j)) {
