@@ -152,16 +152,18 @@ static void accept_all(mb_broker *b, mb_evbuf *eb) {
     }
 }
 
-/* Answers an ApiVersions request of a version we do not serve: error UNSUPPORTED_VERSION in a
- * v0 body listing our ranges, so the client retries with one we do (KIP-511). */
+/* Answers an ApiVersions request of a version we do not serve as Kafka does
+ * (ApiVersionsRequest.getErrorResponse, RequestContext.apiVersion): error UNSUPPORTED_VERSION in
+ * a v0 body that lists only the ApiVersions range, so the client retries with the highest
+ * version of it we serve (KIP-511; Java's NetworkClient and franz-go do). */
 static void answer_unsupported_api_versions(mb_req *r) {
     mb_slot *s = r->slot;
     s->api_version = 0;
     size_t start = mb_resp_begin(s);
     kw_api_versions_resp resp = {0};
     resp.error_code = KW_ERR_UNSUPPORTED_VERSION;
-    resp.n_api_keys = (int32_t)kw_supported_api_count;
-    resp.api_keys = (kw_api_range *)kw_supported_apis;
+    resp.n_api_keys = 1;
+    resp.api_keys = (kw_api_range *)kw_api_supported(KW_API_API_VERSIONS);
     kw_api_versions_resp_encode(&s->out, 0, &resp);
     s->error = KW_ERR_UNSUPPORTED_VERSION;
     mb_resp_end(s, start, r->now);

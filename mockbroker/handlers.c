@@ -32,11 +32,45 @@ static kw_slice arena_strdup(kw_arena *a, kw_slice s) {
 
 /* ---- ApiVersions ------------------------------------------------------------------------- */
 
+/* Kafka's check of a client's software name and version (ApiVersionsRequest.isValid, KIP-511):
+ * the regex [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])? — letters, digits, '-' and '.', starting
+ * and ending with a letter or digit. */
+static bool software_field_ok(kw_slice s) {
+    if (s.len <= 0)
+        return false;
+    for (int32_t i = 0; i < s.len; i++) {
+        uint8_t ch = s.p[i];
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool inner = ch == '-' || ch == '.';
+        if (!alnum && !(inner && i > 0 && i < s.len - 1))
+            return false;
+    }
+    return true;
+}
+
 static int h_api_versions(mb_req *r, char *errbuf, size_t errsize) {
     kw_api_versions_req req;
     if (kw_api_versions_req_decode(&r->rb, r->hdr.api_version, r->arena, &req) != KW_ERR_NONE)
         return decode_failed(r, errbuf, errsize);
     kw_api_versions_resp resp = {0};
+    if (r->hdr.api_version >= 3 &&
+        (!software_field_ok(req.client_software_name) ||
+         !software_field_ok(req.client_software_version))) {
+        /* As KafkaApis.handleApiVersionsRequest: INVALID_REQUEST, no ranges, same version. */
+        char name[64], ver[64];
+        mb_logf(r->b->c, 3,
+                "ApiVersions v%d from %s: invalid client software name/version '%s' '%s' "
+                "(INVALID_REQUEST)",
+                r->hdr.api_version, r->conn->peer,
+                kw_slice_cstr(req.client_software_name, name, sizeof name),
+                kw_slice_cstr(req.client_software_version, ver, sizeof ver));
+        resp.error_code = KW_ERR_INVALID_REQUEST;
+        size_t start = mb_resp_begin(r->slot);
+        kw_api_versions_resp_encode(&r->slot->out, r->hdr.api_version, &resp);
+        r->slot->error = resp.error_code;
+        mb_resp_end(r->slot, start, r->now);
+        return 0;
+    }
     pthread_mutex_lock(&r->b->c->lock);
     resp.error_code = (int16_t)mb_inject_take(r->b->c, KW_API_API_VERSIONS, NULL, -1);
     pthread_mutex_unlock(&r->b->c->lock);
@@ -232,6 +266,50 @@ static void pend_produce_free(void *arg) {
     free(pp);
 }
 
+/* KIP-951: from Produce v10 a NOT_LEADER_OR_FOLLOWER answer names the partition's current
+ * leader and epoch (CurrentLeader) and that leader's endpoint (NodeEndpoints), so the producer
+ * can re-route without waiting for a Metadata round trip — as KafkaApis.handleProduceRequest
+ * fills them from its metadata cache (getCurrentLeader). Endpoints come from `a`.
+ * @locks takes c->lock. */
+static void add_leader_hints(mb_cluster *c, kw_arena *a, int16_t version, kw_produce_resp *resp) {
+    if (version < 10)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (int32_t t = 0; t < resp->n_topics; t++) {
+        kw_produce_resp_topic *rt = &resp->topics[t];
+        for (int32_t i = 0; i < rt->n_partitions; i++) {
+            kw_produce_resp_partition *op = &rt->partitions[i];
+            if (op->error_code != KW_ERR_NOT_LEADER_OR_FOLLOWER)
+                continue;
+            mb_partition *p = mb_partition_find(c, rt->name, op->index);
+            if (!p || (p->leader < 0 && p->leader_epoch < 0))
+                continue; /* equal to the default -1/-1: Kafka writes nothing */
+            op->has_current_leader = true;
+            op->current_leader_id = p->leader;
+            op->current_leader_epoch = p->leader_epoch;
+            mb_broker *lb = mb_broker_get(c, p->leader);
+            if (!lb)
+                continue;
+            bool listed = false;
+            for (int32_t k = 0; k < resp->n_node_endpoints; k++)
+                listed |= resp->node_endpoints[k].node_id == lb->id;
+            if (listed)
+                continue;
+            if (!resp->node_endpoints) {
+                resp->node_endpoints = ARENA_NEW(a, kw_metadata_broker, c->n_brokers);
+                if (!resp->node_endpoints)
+                    continue;
+            }
+            if (resp->n_node_endpoints >= c->n_brokers)
+                continue;
+            /* the host and port Metadata gives for this broker */
+            resp->node_endpoints[resp->n_node_endpoints++] =
+                (kw_metadata_broker){lb->id, kw_slice_str("127.0.0.1"), lb->port, KW_SLICE_NULL};
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* acks=all: the answer for a partition is ready when the high watermark covers the append
  * (NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min.insync.replicas meanwhile), when
  * leadership moved (NOT_LEADER_OR_FOLLOWER), or at the request timeout (REQUEST_TIMED_OUT) —
@@ -265,6 +343,7 @@ static void resume_produce(mb_broker *b, mb_slot *s, int64_t now, mb_evbuf *eb) 
     pthread_mutex_unlock(&b->c->lock);
     if (!done)
         return;
+    add_leader_hints(b->c, pp->arena, s->api_version, &pp->resp);
     size_t start = mb_resp_begin(s);
     kw_produce_resp_encode(&s->out, s->api_version, &pp->resp);
     mb_resp_end(s, start, now);
@@ -418,7 +497,9 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
     }
     int n_waits = 0;
     kw_err whole = KW_ERR_NONE;
-    if (acks != 0 && acks != 1 && acks != -1)
+    if (v < 3) /* advertised for librdkafka's sake (KAFKA-18659), refused as Kafka 4.x does */
+        whole = KW_ERR_UNSUPPORTED_VERSION;
+    else if (acks != 0 && acks != 1 && acks != -1)
         whole = KW_ERR_INVALID_REQUIRED_ACKS;
     else if (req.transactional_id.len >= 0)
         whole = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
@@ -574,6 +655,7 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
     }
     if (n_waits == 0) {
         free(waits);
+        add_leader_hints(c, a, v, &resp);
         size_t start = mb_resp_begin(r->slot);
         kw_produce_resp_encode(&r->slot->out, v, &resp);
         mb_resp_end(r->slot, start, r->now);

@@ -306,7 +306,7 @@ kw_err kw_response_header_decode(kw_rbuf *rb, kw_response_header *h, int header_
 /* Messages. Each has encode(wb, version, msg) and decode(rb, version, arena, msg); decode
  * returns rb->err (KW_ERR_NONE on success) and fails on trailing bytes.                        */
 
-/* ApiVersions 0–3 */
+/* ApiVersions 0–4 (v3+ flexible) */
 typedef struct kw_api_versions_req {
     kw_slice client_software_name;    /* v3+ */
     kw_slice client_software_version; /* v3+ */
@@ -319,13 +319,19 @@ typedef struct kw_api_versions_resp {
     int32_t throttle_time_ms; /* v1+ */
 } kw_api_versions_resp;
 
-/* Metadata 0–8 */
+/* A topic id (KIP-516): 16 bytes, all zero = none. */
+typedef struct kw_uuid {
+    uint8_t b[16];
+} kw_uuid;
+
+/* Metadata 0–12 (v9+ flexible) */
 typedef struct kw_metadata_req {
     int32_t n_topics; /* -1 = all topics (v1+); v0 uses 0 for all */
-    kw_slice *topics;
+    kw_slice *topics; /* names; v10+ a name may be null (the topic asked for by id) */
     bool allow_auto_topic_creation;             /* v4+, default true */
-    bool include_cluster_authorized_operations; /* v8+ */
+    bool include_cluster_authorized_operations; /* v8–10 */
     bool include_topic_authorized_operations;   /* v8+ */
+    kw_uuid *topic_ids; /* v10+, one per topic; NULL = every id zero (asked for by name) */
 } kw_metadata_req;
 
 typedef struct kw_metadata_broker {
@@ -350,11 +356,12 @@ typedef struct kw_metadata_partition {
 
 typedef struct kw_metadata_topic {
     int16_t error_code;
-    kw_slice name;
+    kw_slice name;    /* nullable from v12 (an unknown topic asked for by id) */
     bool is_internal; /* v1+ */
     int32_t n_partitions;
     kw_metadata_partition *partitions;
     int32_t topic_authorized_operations; /* v8+, default INT32_MIN */
+    kw_uuid topic_id;                    /* v10+ (on the wire after name) */
 } kw_metadata_topic;
 
 typedef struct kw_metadata_resp {
@@ -365,10 +372,11 @@ typedef struct kw_metadata_resp {
     int32_t controller_id; /* v1+, default -1 */
     int32_t n_topics;
     kw_metadata_topic *topics;
-    int32_t cluster_authorized_operations; /* v8+, default INT32_MIN */
+    int32_t cluster_authorized_operations; /* v8–10, default INT32_MIN */
 } kw_metadata_resp;
 
-/* Produce 3–8 */
+/* Produce 0–11 (v9+ flexible). Requests v0–2 carry no transactional_id and are decoded only so
+ * a broker can answer them UNSUPPORTED_VERSION, as Kafka 4.x does (KAFKA-18659). */
 typedef struct kw_produce_req_partition {
     int32_t index;
     kw_slice records; /* nullable bytes: one or more RecordBatch v2 */
@@ -402,6 +410,12 @@ typedef struct kw_produce_resp_partition {
     int32_t n_record_errors;    /* v8+ */
     kw_produce_record_error *record_errors;
     kw_slice error_message; /* v8+, nullable */
+    /* v10+ tagged field 0 CurrentLeader (KIP-951): the leader a NOT_LEADER_OR_FOLLOWER answer
+     * points the producer to. Written only when has_current_leader; decoded as -1/-1 when
+     * absent. */
+    bool has_current_leader;
+    int32_t current_leader_id;
+    int32_t current_leader_epoch;
 } kw_produce_resp_partition;
 
 typedef struct kw_produce_resp_topic {
@@ -414,6 +428,10 @@ typedef struct kw_produce_resp {
     int32_t n_topics;
     kw_produce_resp_topic *topics;
     int32_t throttle_time_ms; /* v1+ */
+    /* v10+ tagged field 0 NodeEndpoints (KIP-951): host and port of every leader named in a
+     * CurrentLeader; written only when non-empty. */
+    int32_t n_node_endpoints;
+    kw_metadata_broker *node_endpoints;
 } kw_produce_resp;
 
 /* InitProducerId 0–5 (flexible from v2) */
@@ -431,7 +449,7 @@ typedef struct kw_init_pid_resp {
     int16_t producer_epoch;
 } kw_init_pid_resp;
 
-/* ListOffsets 1–5 */
+/* ListOffsets 1–7 (v6+ flexible; v7 adds only the timestamp -3, max timestamp, KIP-734) */
 typedef struct kw_list_offsets_req_partition {
     int32_t partition_index;
     int32_t current_leader_epoch; /* v4+, default -1 */
@@ -471,13 +489,14 @@ typedef struct kw_list_offsets_resp {
     kw_list_offsets_resp_topic *topics;
 } kw_list_offsets_resp;
 
-/* Fetch 4–11 */
+/* Fetch 4–12 (v12 flexible) */
 typedef struct kw_fetch_req_partition {
     int32_t partition;
     int32_t current_leader_epoch; /* v9+, default -1 */
     int64_t fetch_offset;
     int64_t log_start_offset; /* v5+, default -1 */
     int32_t partition_max_bytes;
+    int32_t last_fetched_epoch; /* v12+ (on the wire before log_start_offset); -1 = none */
 } kw_fetch_req_partition;
 
 typedef struct kw_fetch_req_topic {

@@ -10,10 +10,17 @@
 
 #include <stdio.h>
 
-/* The ranges both sides advertise and accept (DESIGN.md "Wire protocol we speak"). */
+/* The ranges both sides advertise and accept (DESIGN.md "Wire protocol we speak"). Produce is
+ * advertised from 0 like Kafka 4.x (ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION):
+ * librdkafka before 2.11 turns compression off unless the range starts low (KAFKA-18659); a
+ * broker answers Produce v0–2 with UNSUPPORTED_VERSION and a client never picks them. */
 const kw_api_range kw_supported_apis[] = {
-    {KW_API_PRODUCE, 3, 8},  {KW_API_FETCH, 4, 11},       {KW_API_LIST_OFFSETS, 1, 5},
-    {KW_API_METADATA, 0, 8}, {KW_API_API_VERSIONS, 0, 3}, {KW_API_INIT_PRODUCER_ID, 0, 5},
+    {KW_API_PRODUCE, 0, 11},
+    {KW_API_FETCH, 4, 12},
+    {KW_API_LIST_OFFSETS, 1, 7},
+    {KW_API_METADATA, 0, 12},
+    {KW_API_API_VERSIONS, 0, 4},
+    {KW_API_INIT_PRODUCER_ID, 0, 5},
     /* consumer groups and topic admin (protocol/kw_groups.h) */
     {KW_API_OFFSET_COMMIT, 2, 7}, {KW_API_OFFSET_FETCH, 1, 5}, {KW_API_FIND_COORDINATOR, 0, 2},
     {KW_API_JOIN_GROUP, 2, 5}, {KW_API_HEARTBEAT, 0, 3}, {KW_API_LEAVE_GROUP, 0, 1},

@@ -1,10 +1,12 @@
-/* ApiVersions 0–3: the first words at a depot's door — "which forms do you read?".
+/* ApiVersions 0–4: the first words at a depot's door — "which forms do you read?".
  *
  * Fields by version (apache/kafka ApiVersions{Request,Response}.json):
  *   request  v3+: client_software_name, client_software_version (compact strings)
  *   response v0+: error_code, api_keys [api_key, min_version, max_version]; v1+: throttle_time_ms
  * v3 is the first flexible version: compact arrays/strings and a tagged-field section after
- * each struct. The response header stays v0 even at v3 (kw_response_header_version() says so);
+ * each struct. v4 is v3 again: a client that sends v4 tells the broker it understands an
+ * UNSUPPORTED_VERSION answer listing only ApiVersions (KIP-896). The v3+ response's tagged
+ * fields (SupportedFeatures, FinalizedFeatures..., tags 0-3) are skipped when read, never written. The response header stays v0 even at v3 (kw_response_header_version() says so);
  * a broker that does not speak the requested version answers with a v0 body.
  */
 #include "protocol/kw.h"
@@ -13,7 +15,7 @@
 #include <assert.h>
 
 #define API_VERSIONS_MIN 0
-#define API_VERSIONS_MAX 3
+#define API_VERSIONS_MAX 4
 #define API_VERSIONS_FLEX 3
 
 void kw_api_versions_req_encode(kw_wbuf *wb, int16_t version, const kw_api_versions_req *m) {

@@ -131,21 +131,154 @@ static inline void *kw_msg_read_array(kw_rbuf *rb, kw_arena *a, bool flexible, s
     return v;
 }
 
-/* Reads an int32 array (non-nullable) into arena memory. */
-static inline int32_t *kw_msg_read_i32_array(kw_rbuf *rb, kw_arena *a, kw_path *path,
+/* Reads an int32 array (non-nullable) into arena memory; `flexible` selects the compact count. */
+static inline int32_t *kw_msg_read_i32_array(kw_rbuf *rb, kw_arena *a, bool flexible, kw_path *path,
                                              const char *name, int32_t *n_out) {
-    int32_t *v = kw_msg_read_array(rb, a, false, 4, sizeof *v, path, name, n_out);
+    int32_t *v = kw_msg_read_array(rb, a, flexible, 4, sizeof *v, path, name, n_out);
     for (int32_t i = 0; i < *n_out && !rb->err; i++)
         v[i] = kw_read_i32(rb, kw_path_leaf_index(path, name, i));
     return v;
 }
 
-static inline void kw_msg_write_i32_array(kw_wbuf *wb, int32_t n, const int32_t *v) {
+/* Array count in the form the version uses: int32 (-1 = null), or compact uvarint N+1 (0 = null)
+ * in flexible versions. */
+static inline void kw_msg_write_len(kw_wbuf *wb, bool flexible, int32_t n) {
+    if (flexible)
+        kw_write_compact_array_len(wb, n);
+    else
+        kw_write_array_len(wb, n);
+}
+
+static inline void kw_msg_write_i32_array(kw_wbuf *wb, bool flexible, int32_t n, const int32_t *v) {
     if (n < 0)
         n = 0;
-    kw_write_array_len(wb, n);
+    kw_msg_write_len(wb, flexible, n);
     for (int32_t i = 0; i < n; i++)
         kw_write_i32(wb, v[i]);
+}
+
+/* ---- Flexible versions (KIP-482) --------------------------------------------------------- */
+/* From an API's first flexible version on, strings, bytes and arrays are "compact" (uvarint
+ * length + 1, 0 = null) and every struct, the message itself included, ends with a
+ * tagged-field section. These helpers take the form from a `flexible` flag so each codec
+ * keeps one field list for all its versions. */
+
+/* A non-nullable string: int16 length, or compact. A null slice is written as "". */
+static inline void kw_msg_write_str(kw_wbuf *wb, bool flexible, kw_slice s) {
+    if (flexible)
+        kw_write_compact_string(wb, s.len < 0 ? kw_slice_str("") : s);
+    else
+        kw_write_string(wb, s);
+}
+
+static inline void kw_msg_write_nstr(kw_wbuf *wb, bool flexible, kw_slice s) {
+    if (flexible)
+        kw_write_compact_string(wb, s);
+    else
+        kw_write_nullable_string(wb, s);
+}
+
+static inline void kw_msg_write_nbytes(kw_wbuf *wb, bool flexible, kw_slice s) {
+    if (flexible)
+        kw_write_compact_bytes(wb, s);
+    else
+        kw_write_nullable_bytes(wb, s);
+}
+
+/* The empty tagged-field section that ends a struct in flexible versions (nothing otherwise). */
+static inline void kw_msg_write_tags(kw_wbuf *wb, bool flexible) {
+    if (flexible)
+        kw_write_empty_tagged_fields(wb);
+}
+
+static inline kw_slice kw_msg_read_nstr(kw_rbuf *rb, bool flexible, const char *field) {
+    return flexible ? kw_read_compact_string(rb, field) : kw_read_nullable_string(rb, field);
+}
+
+/* A non-nullable string; a compact null (length 0) is malformed, as Java's generated readers
+ * say ("non-nullable field ... was serialized as null"). */
+static inline kw_slice kw_msg_read_str(kw_rbuf *rb, bool flexible, const char *field) {
+    if (!flexible)
+        return kw_read_string(rb, field);
+    kw_slice s = kw_read_compact_string(rb, field);
+    if (!rb->err && s.len < 0) {
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: null in a non-nullable string", field);
+        return (kw_slice){(const uint8_t *)"", 0};
+    }
+    return s;
+}
+
+static inline kw_slice kw_msg_read_nbytes(kw_rbuf *rb, bool flexible, const char *field) {
+    return flexible ? kw_read_compact_bytes(rb, field) : kw_read_nullable_bytes(rb, field);
+}
+
+static inline void kw_msg_read_tags(kw_rbuf *rb, bool flexible, const char *field) {
+    if (flexible)
+        kw_read_tagged_fields(rb, field);
+}
+
+/* Reads a nullable array count (-1 = null) in the version's form. */
+static inline int32_t kw_msg_read_nlen(kw_rbuf *rb, bool flexible, size_t min_elem_size,
+                                       const char *field) {
+    int32_t n = flexible ? kw_read_compact_array_len(rb, min_elem_size, field)
+                         : kw_read_array_len(rb, min_elem_size, field);
+    return rb->err ? 0 : n;
+}
+
+/* A reader of the tagged fields a struct keeps: handed every tag with `sub`, a buffer over exactly
+ * that field's bytes; returns false for a tag it does not know (skipped, as Kafka skips unknown
+ * tags), true after reading a known one (an error there, or bytes left over, fails the outer
+ * buffer). */
+typedef bool (*kw_msg_tag_fn)(kw_rbuf *sub, uint32_t tag, void *arg);
+
+/* Reads a tagged-field section, handing each field to `fn`. Tags must ascend (Java's generated
+ * readers reject a repeated tag). */
+static inline void kw_msg_read_tags_with(kw_rbuf *rb, const char *field, kw_msg_tag_fn fn,
+                                         void *arg) {
+    uint32_t n = kw_read_uvarint(rb, field);
+    if (rb->err)
+        return;
+    if ((size_t)n > kw_rbuf_remaining(rb) / 2) {
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: %u tagged fields cannot fit in %zu bytes", field,
+                     n, kw_rbuf_remaining(rb));
+        return;
+    }
+    int64_t prev = -1;
+    for (uint32_t i = 0; i < n && !rb->err; i++) {
+        uint32_t tag = kw_read_uvarint(rb, field);
+        uint32_t size = kw_read_uvarint(rb, field);
+        if (rb->err)
+            return;
+        if ((int64_t)tag <= prev) {
+            kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: tag %u after tag %lld (tags must ascend)",
+                         field, tag, (long long)prev);
+            return;
+        }
+        prev = tag;
+        kw_slice body = kw_read_raw(rb, size, field);
+        if (rb->err)
+            return;
+        kw_rbuf sub;
+        kw_rbuf_init(&sub, body.p, (size_t)size, NULL);
+        if (!fn(&sub, tag, arg))
+            continue;
+        if (!sub.err && sub.pos != sub.len)
+            kw_rbuf_fail(&sub, KW_ERR__MALFORMED, "%s: tag %u: %zu bytes left inside the field",
+                         field, tag, sub.len - sub.pos);
+        if (sub.err) {
+            kw_rbuf_fail(rb, sub.err, "%s", sub.errmsg);
+            return;
+        }
+    }
+}
+
+/* Writes one tagged field (tag, size, bytes) from a buffer that holds its value. */
+static inline void kw_msg_write_tag(kw_wbuf *wb, uint32_t tag, const kw_wbuf *value) {
+    kw_write_uvarint(wb, tag);
+    kw_write_uvarint(wb, (uint32_t)value->len);
+    kw_write_raw(wb, value->p, value->len);
+    if (value->oom)
+        wb->oom = true;
 }
 
 /* Encoders treat a negative count of a non-nullable array as empty. */

@@ -750,7 +750,7 @@ static int fetch_once(sim_reader *r, fetch_ctx *f, int max_wait_ms) {
         rc = conn_version(r, c, KW_API_FETCH, &v);
     if (rc != 0)
         return rc;
-    kw_fetch_req_partition p = {f->partition, -1, f->offset, -1, RD_FETCH_PARTITION_MAX_BYTES};
+    kw_fetch_req_partition p = {f->partition, -1, f->offset, -1, RD_FETCH_PARTITION_MAX_BYTES, -1};
     kw_fetch_req_topic t = {kw_slice_str(r->topic), 1, &p};
     kw_fetch_req req = {.replica_id = -1,
                         .max_wait_ms = max_wait_ms,

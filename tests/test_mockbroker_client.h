@@ -142,7 +142,7 @@ typedef struct tc_fetch {
 
 static TC_UNUSED void tc_fetch_init(tc_fetch *f, int32_t partition, int64_t offset,
                                     int32_t max_wait_ms) {
-    f->part = (kw_fetch_req_partition){partition, -1, offset, -1, 1 << 20};
+    f->part = (kw_fetch_req_partition){partition, -1, offset, -1, 1 << 20, -1};
     f->topic = (kw_fetch_req_topic){kw_slice_str("t"), 1, &f->part};
     f->req = (kw_fetch_req){0};
     f->req.replica_id = -1;

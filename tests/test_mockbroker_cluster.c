@@ -361,7 +361,7 @@ static void test_metadata_auto_creates_topics_and_lists_live_brokers(void) {
     mb_broker_down(c, 3);
     int fd = tc_connect(mb_broker_port(c, 1));
     kw_slice names[2] = {kw_slice_str("fresh"), kw_slice_str("bad name!")};
-    kw_metadata_req req = {2, names, true, false, false};
+    kw_metadata_req req = {2, names, true, false, false, NULL};
     kw_wbuf body;
     kw_wbuf_init(&body);
     kw_metadata_req_encode(&body, 8, &req);

@@ -303,7 +303,7 @@ static int served_codecs(mb_cluster *c, const char *topic, int *codecs_out, int 
     int fd = tc_connect(mb_broker_port(c, 1));
     if (fd < 0)
         return -1;
-    kw_fetch_req_partition part = {0, -1, 0, -1, 1 << 20};
+    kw_fetch_req_partition part = {0, -1, 0, -1, 1 << 20, -1};
     kw_fetch_req_topic t = {kw_slice_str(topic), 1, &part};
     kw_fetch_req req = {0};
     req.replica_id = -1;

@@ -172,7 +172,7 @@ static void test_pipelined_requests_are_answered_in_order(void) {
         int16_t ver = i == 2 ? 1 : 0;
         kw_wbuf_reset(&body);
         if (key == KW_API_METADATA) {
-            kw_metadata_req mr = {0, NULL, true, false, false};
+            kw_metadata_req mr = {0, NULL, true, false, false, NULL};
             kw_metadata_req_encode(&body, 0, &mr);
         }
         size_t st = kw_frame_begin(&all);

@@ -177,7 +177,7 @@ static void minimal_request(int16_t key, int16_t v, kw_wbuf *body, uint8_t *batc
     }
     case KW_API_METADATA: {
         kw_slice t = kw_slice_str("t");
-        kw_metadata_req r = {1, &t, false, false, false};
+        kw_metadata_req r = {1, &t, false, false, false, NULL};
         kw_metadata_req_encode(body, v, &r);
         break;
     }

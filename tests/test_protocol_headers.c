@@ -25,8 +25,9 @@ static void test_supported_api_ranges(void) {
     static const struct {
         int16_t key, min, max;
         const char *name;
-    } want[] = {{0, 3, 8, "Produce"},  {1, 4, 11, "Fetch"},       {2, 1, 5, "ListOffsets"},
-                {3, 0, 8, "Metadata"}, {18, 0, 3, "ApiVersions"}, {22, 0, 5, "InitProducerId"}};
+    } want[] = {{0, 0, 11, "Produce"},      {1, 4, 12, "Fetch"},
+                {2, 1, 7, "ListOffsets"},   {3, 0, 12, "Metadata"},
+                {18, 0, 4, "ApiVersions"},  {22, 0, 5, "InitProducerId"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const kw_api_range *r = kw_api_supported(want[i].key);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -43,18 +44,31 @@ static void test_supported_api_ranges(void) {
 }
 
 static void test_header_versions_follow_flexible_versions(void) {
-    /* In our ranges ApiVersions v3 and InitProducerId v2+ are flexible. */
+    /* "flexibleVersions" of each message JSON in apache/kafka. */
+    static const struct {
+        int16_t key, first_flexible;
+    } flex_from[] = {{KW_API_PRODUCE, 9},      {KW_API_FETCH, 12},        {KW_API_LIST_OFFSETS, 6},
+                     {KW_API_METADATA, 9},     {KW_API_API_VERSIONS, 3}, {KW_API_INIT_PRODUCER_ID, 2}};
+    int flexible_versions = 0;
     for (size_t i = 0; i < kw_supported_api_count; i++) {
         const kw_api_range *r = &kw_supported_apis[i];
+        int16_t first = -1;
+        for (size_t k = 0; k < sizeof flex_from / sizeof flex_from[0]; k++)
+            if (flex_from[k].key == r->api_key)
+                first = flex_from[k].first_flexible;
+        if (first < 0)
+            continue; /* group and admin APIs: tests/test_protocol_groups*.c */
         for (int16_t v = r->min_version; v <= r->max_version; v++) {
-            bool flex = (r->api_key == KW_API_API_VERSIONS && v == 3) ||
-                        (r->api_key == KW_API_INIT_PRODUCER_ID && v >= 2);
+            bool flex = v >= first;
+            flexible_versions += flex;
             CU_ASSERT_EQUAL(kw_api_is_flexible(r->api_key, v), flex);
             CU_ASSERT_EQUAL(kw_request_header_version(r->api_key, v), flex ? 2 : 1);
+            /* ApiVersions answers in header v0 even when flexible (KIP-511) */
             CU_ASSERT_EQUAL(kw_response_header_version(r->api_key, v),
                             flex && r->api_key != KW_API_API_VERSIONS ? 1 : 0);
         }
     }
+    CU_ASSERT(flexible_versions >= 2 + 3 + 1 + 2 + 4); /* ApiVersions, Produce, Fetch, LO, Md */
     /* Above our ranges, Kafka's own thresholds (so a header is still read right). */
     CU_ASSERT_EQUAL(kw_request_header_version(KW_API_PRODUCE, 9), 2);
     CU_ASSERT_EQUAL(kw_response_header_version(KW_API_PRODUCE, 9), 1);

@@ -103,7 +103,10 @@ static bool answer(responder *r, int fd, const uint8_t *frame, size_t len) {
         int32_t reps[1] = {1};
         kw_metadata_partition parts[2] = {{0, 0, 1, 0, 1, reps, 1, reps, 0, NULL},
                                           {0, 1, 1, 0, 1, reps, 1, reps, 0, NULL}};
-        kw_metadata_topic topic = {0, kw_slice_str(TOPIC), false, 2, parts, INT32_MIN};
+        kw_metadata_topic topic = {.name = kw_slice_str(TOPIC),
+                                   .n_partitions = 2,
+                                   .partitions = parts,
+                                   .topic_authorized_operations = INT32_MIN};
         kw_metadata_broker broker = {1, kw_slice_str("127.0.0.1"), r->port, KW_SLICE_NULL};
         kw_metadata_resp resp = {.n_brokers = 1,
                                  .brokers = &broker,
@@ -154,7 +157,7 @@ static bool answer(responder *r, int fd, const uint8_t *frame, size_t len) {
             r->records += count;
         }
         kw_produce_resp_topic rt = {ok ? req.topics[0].name : KW_SLICE_NULL, np < 8 ? np : 8, rp};
-        kw_produce_resp resp = {1, &rt, 0};
+        kw_produce_resp resp = {.n_topics = 1, .topics = &rt};
         if (ok && req.acks == 0)
             ok = false; /* acks=0: no response; not expected from these clients */
         kw_response_header_encode(&wb, &rh, kw_response_header_version(h.api_key, h.api_version));

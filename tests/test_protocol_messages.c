@@ -82,24 +82,33 @@ static void check_api_versions_resp(int16_t v, const any_msg *w, const any_msg *
 /* ---- Metadata ---- */
 
 static kw_slice md_topics[3];
+static kw_uuid md_ids[3] = {{{0}}, {{0xa1, 0xb2, 0xc3, 0xd4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0xff}},
+                            {{0}}};
 static void fill_metadata_req(any_msg *m) {
     md_topics[0] = kw_slice_str("orders");
     md_topics[1] = kw_slice_str("payments");
     md_topics[2] = kw_slice_str("");
     m->mdq = (kw_metadata_req){.n_topics = 3,
                                .topics = md_topics,
+                               .topic_ids = md_ids,
                                .allow_auto_topic_creation = false,
                                .include_cluster_authorized_operations = true,
                                .include_topic_authorized_operations = true};
 }
 static void check_metadata_req(int16_t v, const any_msg *w, const any_msg *g) {
     CU_ASSERT_EQUAL_FATAL(g->mdq.n_topics, w->mdq.n_topics);
-    for (int i = 0; i < g->mdq.n_topics; i++)
+    for (int i = 0; i < g->mdq.n_topics; i++) {
         CHECK_SLICE(g->mdq.topics[i], w->mdq.topics[i]);
+        if (v >= 10) {
+            CU_ASSERT(memcmp(&g->mdq.topic_ids[i], &w->mdq.topic_ids[i], 16) == 0);
+        } else {
+            CU_ASSERT(g->mdq.topic_ids == NULL);
+        }
+    }
     CU_ASSERT_EQUAL(g->mdq.allow_auto_topic_creation,
                     v >= 4 ? w->mdq.allow_auto_topic_creation : true);
     CU_ASSERT_EQUAL(g->mdq.include_cluster_authorized_operations,
-                    v >= 8 ? w->mdq.include_cluster_authorized_operations : false);
+                    v >= 8 && v <= 10 ? w->mdq.include_cluster_authorized_operations : false);
     CU_ASSERT_EQUAL(g->mdq.include_topic_authorized_operations,
                     v >= 8 ? w->mdq.include_topic_authorized_operations : false);
 }
@@ -115,10 +124,11 @@ static void fill_metadata_resp(any_msg *m) {
     md_parts[0] = (kw_metadata_partition){0, 0, 1, 7, 3, md_rep, 2, md_isr, 1, md_off};
     md_parts[1] = (kw_metadata_partition){9, 1, -1, 4, 3, md_rep, 0, NULL, 0, NULL};
     md_parts1[0] = (kw_metadata_partition){0, 0, 2, 11, 2, md_rep, 2, md_isr, 0, NULL};
-    md_tops[0] = (kw_metadata_topic){0, kw_slice_str("orders"), false, 2, md_parts, 0x0f};
-    md_tops[1] =
-        (kw_metadata_topic){0, kw_slice_str("__consumer_offsets"), true, 1, md_parts1, 0x1f};
-    md_tops[2] = (kw_metadata_topic){3, kw_slice_str("missing"), false, 0, NULL, INT32_MIN};
+    md_tops[0] = (kw_metadata_topic){0, kw_slice_str("orders"), false, 2, md_parts, 0x0f, md_ids[1]};
+    md_tops[1] = (kw_metadata_topic){
+        0, kw_slice_str("__consumer_offsets"), true, 1, md_parts1, 0x1f, md_ids[0]};
+    md_tops[2] =
+        (kw_metadata_topic){3, kw_slice_str("missing"), false, 0, NULL, INT32_MIN, md_ids[2]};
     m->mdr = (kw_metadata_resp){.throttle_time_ms = 77,
                                 .n_brokers = 2,
                                 .brokers = md_brokers,
@@ -150,6 +160,8 @@ static void check_metadata_resp(int16_t v, const any_msg *w, const any_msg *g) {
         const kw_metadata_topic *ta = &a->topics[i], *tb = &b->topics[i];
         CU_ASSERT_EQUAL(tb->error_code, ta->error_code);
         CHECK_SLICE(tb->name, ta->name);
+        static const kw_uuid zero;
+        CU_ASSERT(memcmp(&tb->topic_id, v >= 10 ? &ta->topic_id : &zero, 16) == 0);
         CU_ASSERT_EQUAL(tb->is_internal, v >= 1 ? ta->is_internal : false);
         CU_ASSERT_EQUAL(tb->topic_authorized_operations,
                         v >= 8 ? ta->topic_authorized_operations : INT32_MIN);
@@ -170,7 +182,7 @@ static void check_metadata_resp(int16_t v, const any_msg *w, const any_msg *g) {
         }
     }
     CU_ASSERT_EQUAL(b->cluster_authorized_operations,
-                    v >= 8 ? a->cluster_authorized_operations : INT32_MIN);
+                    v >= 8 && v <= 10 ? a->cluster_authorized_operations : INT32_MIN);
 }
 
 /* ---- Produce ---- */
@@ -186,8 +198,7 @@ static void fill_produce_req(any_msg *m) {
     m->prq = (kw_produce_req){kw_slice_str("txn-1"), -1, 30000, 2, pr_tops};
 }
 static void check_produce_req(int16_t v, const any_msg *w, const any_msg *g) {
-    (void)v;
-    CHECK_SLICE(g->prq.transactional_id, w->prq.transactional_id);
+    CHECK_SLICE(g->prq.transactional_id, v >= 3 ? w->prq.transactional_id : KW_SLICE_NULL);
     CU_ASSERT_EQUAL(g->prq.acks, w->prq.acks);
     CU_ASSERT_EQUAL(g->prq.timeout_ms, w->prq.timeout_ms);
     CU_ASSERT_EQUAL_FATAL(g->prq.n_topics, w->prq.n_topics);
@@ -204,20 +215,32 @@ static void check_produce_req(int16_t v, const any_msg *w, const any_msg *g) {
 }
 
 static kw_produce_record_error pr_errs[2];
-static kw_produce_resp_partition prr_parts[2];
+static kw_produce_resp_partition prr_parts[3];
+static kw_metadata_broker pr_endpoints[2];
 static kw_produce_resp_topic prr_tops[1];
 static void fill_produce_resp(any_msg *m) {
     pr_errs[0] = (kw_produce_record_error){3, kw_slice_str("bad key")};
     pr_errs[1] = (kw_produce_record_error){4, KW_SLICE_NULL};
-    prr_parts[0] =
-        (kw_produce_resp_partition){0, 0, 1000, 1700000000000LL, 12, 0, NULL, KW_SLICE_NULL};
-    prr_parts[1] =
-        (kw_produce_resp_partition){1, 87, -1, -1, 5, 2, pr_errs, kw_slice_str("invalid record")};
-    prr_tops[0] = (kw_produce_resp_topic){kw_slice_str("orders"), 2, prr_parts};
-    m->prr = (kw_produce_resp){1, prr_tops, 250};
+    prr_parts[0] = (kw_produce_resp_partition){
+        0, 0, 1000, 1700000000000LL, 12, 0, NULL, KW_SLICE_NULL, false, -1, -1};
+    prr_parts[1] = (kw_produce_resp_partition){
+        1, 87, -1, -1, 5, 2, pr_errs, kw_slice_str("invalid record"), false, -1, -1};
+    prr_parts[2] = (kw_produce_resp_partition){2, 6, -1, -1, -1, 0, NULL, KW_SLICE_NULL, true, 3, 17};
+    prr_tops[0] = (kw_produce_resp_topic){kw_slice_str("orders"), 3, prr_parts};
+    pr_endpoints[0] = (kw_metadata_broker){3, kw_slice_str("127.0.0.1"), 39003, KW_SLICE_NULL};
+    pr_endpoints[1] = (kw_metadata_broker){4, kw_slice_str("broker-4"), 9092, kw_slice_str("r1")};
+    m->prr = (kw_produce_resp){1, prr_tops, 250, 2, pr_endpoints};
 }
 static void check_produce_resp(int16_t v, const any_msg *w, const any_msg *g) {
-    CU_ASSERT_EQUAL(g->prr.throttle_time_ms, w->prr.throttle_time_ms);
+    CU_ASSERT_EQUAL(g->prr.throttle_time_ms, v >= 1 ? w->prr.throttle_time_ms : 0);
+    CU_ASSERT_EQUAL_FATAL(g->prr.n_node_endpoints, v >= 10 ? w->prr.n_node_endpoints : 0);
+    for (int i = 0; i < g->prr.n_node_endpoints; i++) {
+        const kw_metadata_broker *ea = &w->prr.node_endpoints[i], *eb = &g->prr.node_endpoints[i];
+        CU_ASSERT_EQUAL(eb->node_id, ea->node_id);
+        CHECK_SLICE(eb->host, ea->host);
+        CU_ASSERT_EQUAL(eb->port, ea->port);
+        CHECK_SLICE(eb->rack, ea->rack);
+    }
     CU_ASSERT_EQUAL_FATAL(g->prr.n_topics, w->prr.n_topics);
     for (int i = 0; i < g->prr.n_topics; i++) {
         const kw_produce_resp_topic *ta = &w->prr.topics[i], *tb = &g->prr.topics[i];
@@ -228,7 +251,11 @@ static void check_produce_resp(int16_t v, const any_msg *w, const any_msg *g) {
             CU_ASSERT_EQUAL(pb->index, pa->index);
             CU_ASSERT_EQUAL(pb->error_code, pa->error_code);
             CU_ASSERT_EQUAL(pb->base_offset, pa->base_offset);
-            CU_ASSERT_EQUAL(pb->log_append_time_ms, pa->log_append_time_ms);
+            CU_ASSERT_EQUAL(pb->log_append_time_ms, v >= 2 ? pa->log_append_time_ms : -1);
+            bool hint = v >= 10 && pa->has_current_leader;
+            CU_ASSERT_EQUAL(pb->has_current_leader, hint);
+            CU_ASSERT_EQUAL(pb->current_leader_id, hint ? pa->current_leader_id : -1);
+            CU_ASSERT_EQUAL(pb->current_leader_epoch, hint ? pa->current_leader_epoch : -1);
             CU_ASSERT_EQUAL(pb->log_start_offset, v >= 5 ? pa->log_start_offset : -1);
             CU_ASSERT_EQUAL_FATAL(pb->n_record_errors, v >= 8 ? pa->n_record_errors : 0);
             for (int k = 0; k < pb->n_record_errors; k++) {
@@ -323,8 +350,8 @@ static kw_fetch_req_topic ft_tops[2];
 static int32_t ft_forgot_parts[3] = {4, 5, 6};
 static kw_fetch_forgotten_topic ft_forgot[2];
 static void fill_fetch_req(any_msg *m) {
-    ft_parts[0] = (kw_fetch_req_partition){0, 3, 100, 7, 1048576};
-    ft_parts[1] = (kw_fetch_req_partition){2, 4, 0, 0, 65536};
+    ft_parts[0] = (kw_fetch_req_partition){0, 3, 100, 7, 1048576, 2};
+    ft_parts[1] = (kw_fetch_req_partition){2, 4, 0, 0, 65536, -1};
     ft_tops[0] = (kw_fetch_req_topic){kw_slice_str("orders"), 2, ft_parts};
     ft_tops[1] = (kw_fetch_req_topic){kw_slice_str("none"), 0, NULL};
     ft_forgot[0] = (kw_fetch_forgotten_topic){kw_slice_str("old"), 3, ft_forgot_parts};
@@ -361,6 +388,7 @@ static void check_fetch_req(int16_t v, const any_msg *w, const any_msg *g) {
             CU_ASSERT_EQUAL(pb->partition, pa->partition);
             CU_ASSERT_EQUAL(pb->current_leader_epoch, v >= 9 ? pa->current_leader_epoch : -1);
             CU_ASSERT_EQUAL(pb->fetch_offset, pa->fetch_offset);
+            CU_ASSERT_EQUAL(pb->last_fetched_epoch, v >= 12 ? pa->last_fetched_epoch : -1);
             CU_ASSERT_EQUAL(pb->log_start_offset, v >= 5 ? pa->log_start_offset : -1);
             CU_ASSERT_EQUAL(pb->partition_max_bytes, pa->partition_max_bytes);
         }
@@ -421,18 +449,18 @@ static void check_fetch_resp(int16_t v, const any_msg *w, const any_msg *g) {
     { label, dir, lo, hi, enc_##fn, dec_##fn, fill_##fn, check_##fn }
 
 static const codec codecs[] = {
-    CODEC("ApiVersions", "request", api_versions_req, 0, 3),
-    CODEC("ApiVersions", "response", api_versions_resp, 0, 3),
-    CODEC("Metadata", "request", metadata_req, 0, 8),
-    CODEC("Metadata", "response", metadata_resp, 0, 8),
-    CODEC("Produce", "request", produce_req, 3, 8),
-    CODEC("Produce", "response", produce_resp, 3, 8),
+    CODEC("ApiVersions", "request", api_versions_req, 0, 4),
+    CODEC("ApiVersions", "response", api_versions_resp, 0, 4),
+    CODEC("Metadata", "request", metadata_req, 0, 12),
+    CODEC("Metadata", "response", metadata_resp, 0, 12),
+    CODEC("Produce", "request", produce_req, 0, 11),
+    CODEC("Produce", "response", produce_resp, 0, 11),
     CODEC("InitProducerId", "request", init_pid_req, 0, 5),
     CODEC("InitProducerId", "response", init_pid_resp, 0, 5),
-    CODEC("ListOffsets", "request", list_offsets_req, 1, 5),
-    CODEC("ListOffsets", "response", list_offsets_resp, 1, 5),
-    CODEC("Fetch", "request", fetch_req, 4, 11),
-    CODEC("Fetch", "response", fetch_resp, 4, 11),
+    CODEC("ListOffsets", "request", list_offsets_req, 1, 7),
+    CODEC("ListOffsets", "response", list_offsets_resp, 1, 7),
+    CODEC("Fetch", "request", fetch_req, 4, 12),
+    CODEC("Fetch", "response", fetch_resp, 4, 12),
 };
 #define N_CODECS (sizeof codecs / sizeof codecs[0])
 
@@ -490,8 +518,8 @@ static void test_every_message_round_trips_at_every_version(void) {
             checked++;
         }
     }
-    /* 4 + 4 + 9 + 9 + 6 + 6 + 6 + 6 + 5 + 5 + 8 + 8 versions */
-    CU_ASSERT_EQUAL(checked, 76);
+    /* 5 + 5 + 13 + 13 + 12 + 12 + 6 + 6 + 7 + 7 + 9 + 9 versions */
+    CU_ASSERT_EQUAL(checked, 104);
     kw_wbuf_free(&wb1);
     kw_wbuf_free(&wb2);
     kw_arena_destroy(a);
@@ -520,9 +548,24 @@ static void test_versions_that_add_fields_grow_the_encoding(void) {
         {3, 6, 0},
         {3, 7, 3 * 4},     /* v7: leader_epoch x3 partitions */
         {3, 8, 3 * 4 + 4}, /* v8: topic ops x3 + cluster ops */
-        {5, 5, 2 * 8},     /* Produce resp v5: log_start_offset x2 */
+        {4, 3, 2 + 5},     /* Produce req v3: transactional_id */
+        {5, 1, 4},         /* Produce resp v1: throttle_time_ms */
+        {5, 2, 3 * 8},     /* v2: log_append_time_ms x3 */
+        {5, 5, 3 * 8},     /* Produce resp v5: log_start_offset x3 */
         {5, 8,
-         (4 + 2) + 4 + (4 + 2 + 7) + (4 + 2) + (2 + 14)}, /* v8 record_errors, error_message */
+         (4 + 2) + 4 + (4 + 2 + 7) + (4 + 2) + (2 + 14) + (4 + 2)}, /* v8 record_errors, msg */
+        {5, 10, (3 + 9 - 1) + (3 + 1 + (4 + 10 + 4 + 1 + 1) + (4 + 9 + 4 + 3 + 1) - 1)},
+        /* v10: CurrentLeader on the third partition, NodeEndpoints (2) at the end */
+        {5, 11, 0},    /* v11: same as v10 */
+        {3, 10, 3 * 16}, /* Metadata resp v10: topic_id x3 */
+        {3, 11, -4},     /* v11: no cluster_authorized_operations */
+        {3, 12, 0},      /* v12: name nullable, same bytes */
+        {2, 10, 3 * 16}, /* Metadata req v10: topic_id x3 */
+        {2, 11, -1},     /* v11: no include_cluster_authorized_operations */
+        {0, 4, 0},       /* ApiVersions req v4: same as v3 */
+        {1, 4, 0},       /* ApiVersions resp v4: same as v3 */
+        {8, 7, 0},       /* ListOffsets req v7: same as v6 */
+        {9, 7, 0},       /* ListOffsets resp v7: same as v6 */
         {8, 2, 1},                                        /* ListOffsets req v2: isolation_level */
         {8, 4, 2 * 4},                                    /* v4: current_leader_epoch x2 */
         {9, 2, 4},                                        /* ListOffsets resp v2: throttle */
@@ -729,7 +772,7 @@ static void test_produce_response_v5_carries_log_start_offset_before_throttle(vo
                                    .log_append_time_ms = -1,
                                    .log_start_offset = 0};
     kw_produce_resp_topic t = {kw_slice_str("t"), 1, &p};
-    kw_produce_resp r = {1, &t, 7};
+    kw_produce_resp r = {.n_topics = 1, .topics = &t, .throttle_time_ms = 7};
     kw_produce_resp_encode(&wb, 5, &r);
     const uint8_t want[] = {0,    0,    0,    1,    0,    1,    't',  0,
                             0,    0,    1,                   /* topic "t", 1 partition */

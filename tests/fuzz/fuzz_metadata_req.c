@@ -1,5 +1,5 @@
-/* libFuzzer target: Metadata request body decode, versions 0-8 (first input byte picks
+/* libFuzzer target: Metadata request body decode, versions 0-12 (first input byte picks
  * the version); see fuzz_msg.h for what is checked. Seeds: corpus/metadata_req/. */
 #include "tests/fuzz/fuzz_msg.h"
 
-FUZZ_MESSAGE(kw_metadata_req, kw_metadata_req_decode, kw_metadata_req_encode, 0, 8)
+FUZZ_MESSAGE(kw_metadata_req, kw_metadata_req_decode, kw_metadata_req_encode, 0, 12)

@@ -1,5 +1,5 @@
-/* libFuzzer target: Produce response body decode, versions 3-8 (first input byte picks
+/* libFuzzer target: Produce response body decode, versions 0-11 (first input byte picks
  * the version); see fuzz_msg.h for what is checked. Seeds: corpus/produce_resp/. */
 #include "tests/fuzz/fuzz_msg.h"
 
-FUZZ_MESSAGE(kw_produce_resp, kw_produce_resp_decode, kw_produce_resp_encode, 3, 8)
+FUZZ_MESSAGE(kw_produce_resp, kw_produce_resp_decode, kw_produce_resp_encode, 0, 11)

@@ -9,8 +9,12 @@ import re
 import struct
 import sys
 
-RANGES = {"api_versions": 0, "metadata": 0, "produce": 3, "init_pid": 0, "list_offsets": 1,
+RANGES = {"api_versions": 0, "metadata": 0, "produce": 0, "init_pid": 0, "list_offsets": 1,
           "fetch": 4}
+# first flexible version of each API (request header v2, response header v1 from there on,
+# except ApiVersions responses, which keep header v0)
+FLEX = {"api_versions": 3, "metadata": 9, "produce": 9, "init_pid": 2, "list_offsets": 6,
+        "fetch": 12}
 NAME = re.compile(r"^(?:[a-z0-9]+_)?(api_versions|metadata|produce|init_pid|list_offsets|fetch)"
                   r"_v(\d+)_(request|response)\.hex$")
 
@@ -29,10 +33,12 @@ def main():
             pos += 8
             (cid_len,) = struct.unpack_from(">h", frame, pos)
             pos += 2 + max(cid_len, 0)
-            if api == "api_versions" and ver >= 3:
+            if ver >= FLEX[api]:
                 pos += 1  # request header v2: empty tagged fields
         else:
-            pos += 4  # response header v0 (every response we capture)
+            pos += 4  # correlation id
+            if ver >= FLEX[api] and api != "api_versions":
+                pos += 1  # response header v1: empty tagged fields
         out = os.path.join(corpus, "%s_%s" % (api, "req" if direction == "request" else "resp"))
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "golden_" + f[:-4]), "wb") as o:
