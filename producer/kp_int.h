@@ -442,6 +442,11 @@ int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadl
                                void (*wake)(void *arg), void *wake_arg, int16_t *topic_err);
 /* Wakes metadata waiters (close). */
 void kp_metadata_wake_all(kp_metadata *md);
+/* Applies the KIP-951 leader hints of a Produce answer (v10+: CurrentLeader of each
+ * NOT_LEADER_OR_FOLLOWER partition, NodeEndpoints): a partition whose hinted leader epoch is
+ * newer than ours now points at that leader, as Java's Sender.handleProduceResponse does through
+ * Metadata.updatePartitionLeadership. Returns the number of partitions moved. @thread sender */
+int32_t kp_metadata_apply_leader_hints(kp_metadata *md, const kw_produce_resp *resp);
 
 /* ------------------------------------------------------------------------------------------ */
 /* netclient.c — the road: connections, framing, in-flight requests.                           */

@@ -241,3 +241,106 @@ void kp_metadata_wake_all(kp_metadata *md) {
     pthread_cond_broadcast(&md->cv);
     pthread_mutex_unlock(&md->lock);
 }
+
+/* A deep copy of a cluster picture (refs 1), or NULL when out of memory. */
+static kp_cluster *cluster_clone(const kp_cluster *src, int32_t extra_nodes) {
+    kp_cluster *c = cluster_empty();
+    if (!c)
+        return NULL;
+    c->nodes = calloc((size_t)(src->n_nodes + extra_nodes + 1), sizeof *c->nodes);
+    c->topics = calloc((size_t)(src->n_topics + 1), sizeof *c->topics);
+    if (!c->nodes || !c->topics) {
+        cluster_free(c);
+        return NULL;
+    }
+    if (src->n_nodes)
+        memcpy(c->nodes, src->nodes, (size_t)src->n_nodes * sizeof *c->nodes);
+    c->n_nodes = src->n_nodes;
+    for (int32_t i = 0; i < src->n_topics; i++) {
+        const kp_mtopic *st = &src->topics[i];
+        kp_mtopic *dt = &c->topics[c->n_topics];
+        *dt = *st;
+        dt->name = strdup(st->name);
+        dt->parts = calloc((size_t)(st->n_parts + 1), sizeof *dt->parts);
+        if (!dt->name || !dt->parts) {
+            free(dt->name);
+            free(dt->parts);
+            cluster_free(c);
+            return NULL;
+        }
+        if (st->n_parts)
+            memcpy(dt->parts, st->parts, (size_t)st->n_parts * sizeof *dt->parts);
+        c->n_topics++;
+    }
+    return c;
+}
+
+/* The CurrentLeader of one answer that moves our picture forward: a known leader with a
+ * newer epoch than ours (Java's Metadata.updatePartitionLeadership keeps the newer epoch). */
+static kp_mpart *hinted_part(kp_cluster *c, kw_slice topic, const kw_produce_resp_partition *pr) {
+    if (pr->error_code != KW_ERR_NOT_LEADER_OR_FOLLOWER || !pr->has_current_leader ||
+        pr->current_leader_id < 0)
+        return NULL;
+    char name[256];
+    kp_mtopic *t = (kp_mtopic *)kp_cluster_topic(c, kw_slice_cstr(topic, name, sizeof name));
+    if (!t || pr->index < 0 || pr->index >= t->n_parts)
+        return NULL;
+    kp_mpart *mp = &t->parts[pr->index];
+    if (mp->leader_epoch >= 0 && pr->current_leader_epoch <= mp->leader_epoch)
+        return NULL;
+    return mp;
+}
+
+int32_t kp_metadata_apply_leader_hints(kp_metadata *md, const kw_produce_resp *resp) {
+    kp_cluster *cur = kp_metadata_cluster(md);
+    int32_t wanted = 0;
+    for (int32_t t = 0; t < resp->n_topics; t++)
+        for (int32_t i = 0; i < resp->topics[t].n_partitions; i++)
+            wanted += hinted_part(cur, resp->topics[t].name, &resp->topics[t].partitions[i]) != NULL;
+    if (wanted == 0) {
+        kp_cluster_release(cur);
+        return 0;
+    }
+    kp_cluster *c = cluster_clone(cur, resp->n_node_endpoints);
+    kp_cluster_release(cur);
+    if (!c)
+        return 0;
+    int32_t updated = 0;
+    for (int32_t t = 0; t < resp->n_topics; t++) {
+        for (int32_t i = 0; i < resp->topics[t].n_partitions; i++) {
+            const kw_produce_resp_partition *pr = &resp->topics[t].partitions[i];
+            kp_mpart *mp = hinted_part(c, resp->topics[t].name, pr);
+            if (!mp)
+                continue;
+            /* The leader must be reachable: known already, or named in NodeEndpoints. */
+            if (!kp_cluster_node(c, pr->current_leader_id)) {
+                const kw_metadata_broker *e = NULL;
+                for (int32_t k = 0; k < resp->n_node_endpoints; k++)
+                    if (resp->node_endpoints[k].node_id == pr->current_leader_id)
+                        e = &resp->node_endpoints[k];
+                if (!e)
+                    continue;
+                kp_node *n = &c->nodes[c->n_nodes++];
+                n->id = e->node_id;
+                kw_slice_cstr(e->host, n->host, sizeof n->host);
+                n->port = e->port;
+            }
+            mp->leader = pr->current_leader_id;
+            mp->leader_epoch = pr->current_leader_epoch;
+            updated++;
+        }
+    }
+    if (updated == 0) {
+        cluster_free(c);
+        return 0;
+    }
+    pthread_mutex_lock(&md->lock);
+    kp_cluster *old = md->cur;
+    c->version = old->version + 1;
+    md->cur = c;
+    atomic_store(&md->version, c->version);
+    pthread_cond_broadcast(&md->cv);
+    pthread_mutex_unlock(&md->lock);
+    kp_cluster_release(old);
+    return updated;
+}

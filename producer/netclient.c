@@ -20,6 +20,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* What our ApiVersions request says we are (ApiVersionsRequest v3+ ClientSoftwareName/Version;
+ * a broker checks them against [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?). */
+#define KP_CLIENT_SOFTWARE_NAME "courier-producer"
+#ifndef KP_CLIENT_SOFTWARE_VERSION
+#define KP_CLIENT_SOFTWARE_VERSION "0.2.0"
+#endif
+/* The ApiVersions version of a new connection's first ask (librdkafka's choice). */
+#define KP_API_VERSIONS_FIRST 3
+
 #define KP_MAX_FRAME (100 * 1024 * 1024)
 
 kw_err kp_net_init(kp_net *n, struct kp_producer *p) {
@@ -170,7 +179,7 @@ static void conn_close(kp_net *n, kp_conn *c, kw_err err, const char *why) {
     }
 }
 
-static void send_api_versions(kp_net *n, kp_conn *c);
+static void send_api_versions(kp_net *n, kp_conn *c, int16_t version);
 
 static void conn_start(kp_net *n, kp_conn *c, int64_t now) {
     c->last_attempt_ms = now;
@@ -206,7 +215,7 @@ static void conn_start(kp_net *n, kp_conn *c, int64_t now) {
     rc = connect(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc == 0) {
-        send_api_versions(n, c);
+        send_api_versions(n, c, KP_API_VERSIONS_FIRST);
     } else if (errno != EINPROGRESS) {
         char why[256];
         snprintf(why, sizeof why, "connect to %s:%d: %s", c->host, (int)c->port, strerror(errno));
@@ -240,6 +249,24 @@ static void on_api_versions(struct kp_producer *p, kp_req *req, kw_err err, kw_r
     memset(&resp, 0, sizeof resp);
     err = a ? kw_api_versions_resp_decode(body, req->api_version, a, &resp) : KW_ERR__NO_MEMORY;
     char why[256];
+    if (resp.error_code == KW_ERR_UNSUPPORTED_VERSION && req->api_version > 0) {
+        /* As Java's NetworkClient.handleApiVersionsResponse: the broker does not serve our
+         * ApiVersions version; ask again at the highest one it lists for ApiVersions (Kafka
+         * lists only that entry, KIP-511), or at v0 when it lists none — also when the body
+         * did not parse but led with error 35 (librdkafka 2.0's mock answers v3 in a body that
+         * is neither v0 nor v3, tests/vectors/README.md; librdkafka itself retries v0). */
+        int16_t retry = 0;
+        for (int32_t j = 0; j < resp.n_api_keys; j++)
+            if (resp.api_keys[j].api_key == KW_API_API_VERSIONS)
+                retry = resp.api_keys[j].max_version;
+        if (retry >= req->api_version)
+            retry = (int16_t)(req->api_version - 1);
+        if (retry < 0)
+            retry = 0;
+        kw_arena_destroy(a);
+        send_api_versions(n, c, retry);
+        return;
+    }
     if (err != KW_ERR_NONE || resp.error_code != 0) {
         snprintf(why, sizeof why, "ApiVersions failed: %s",
                  err != KW_ERR_NONE ? body->errmsg : kw_err_name((kw_err)resp.error_code));
@@ -247,20 +274,24 @@ static void on_api_versions(struct kp_producer *p, kp_req *req, kw_err err, kw_r
         conn_close(n, c, err != KW_ERR_NONE ? err : (kw_err)resp.error_code, why);
         return;
     }
-    static const int16_t used[] = {KW_API_PRODUCE, KW_API_METADATA, KW_API_INIT_PRODUCER_ID};
-    for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
-        int16_t key = used[i];
-        const kw_api_range *ours = kw_api_supported(key);
+    /* Every API: the highest version both sides speak (Java's ApiVersions.latestUsableVersion). */
+    for (size_t i = 0; i < kw_supported_api_count; i++) {
+        const kw_api_range *ours = &kw_supported_apis[i];
+        int16_t key = ours->api_key;
+        if (key < 0 || key >= 32)
+            continue;
+        /* Produce v0-2 carry message formats 0/1, which we never write (advertised only for
+         * librdkafka's sake, KAFKA-18659): our floor is v3, as Java 4.x's. */
+        int16_t our_min = key == KW_API_PRODUCE && ours->min_version < 3 ? 3 : ours->min_version;
         c->versions[key] = -1;
-        for (int32_t j = 0; ours && j < resp.n_api_keys; j++) {
+        for (int32_t j = 0; j < resp.n_api_keys; j++) {
             if (resp.api_keys[j].api_key != key)
                 continue;
             int16_t hi = resp.api_keys[j].max_version < ours->max_version
                              ? resp.api_keys[j].max_version
                              : ours->max_version;
-            int16_t lo = resp.api_keys[j].min_version > ours->min_version
-                             ? resp.api_keys[j].min_version
-                             : ours->min_version;
+            int16_t lo = resp.api_keys[j].min_version > our_min ? resp.api_keys[j].min_version
+                                                                : our_min;
             if (hi >= lo)
                 c->versions[key] = hi;
         }
@@ -285,15 +316,20 @@ static kp_req *queue_request(kp_net *n, kp_conn *c, int16_t api_key, int16_t ver
                              int64_t now_ms);
 static void conn_write(kp_net *n, kp_conn *c);
 
-static void send_api_versions(kp_net *n, kp_conn *c) {
+/* Asks the broker which versions it serves. The first ask is ApiVersions v3 with our software
+ * name and version, as librdkafka and Java 3.x send (KIP-511); on_api_versions asks again at a
+ * lower version when the broker answers UNSUPPORTED_VERSION. */
+static void send_api_versions(kp_net *n, kp_conn *c, int16_t version) {
     pthread_mutex_lock(&n->lock);
     c->state = KP_CONN_NEGOTIATING;
     pthread_mutex_unlock(&n->lock);
     kw_wbuf body;
     kw_wbuf_init(&body);
-    kw_api_versions_req req = {KW_SLICE_NULL, KW_SLICE_NULL};
-    kw_api_versions_req_encode(&body, 0, &req);
-    queue_request(n, c, KW_API_API_VERSIONS, 0, &body, true, on_api_versions, c, kp_now_ms(n->p));
+    kw_api_versions_req req = {kw_slice_str(KP_CLIENT_SOFTWARE_NAME),
+                               kw_slice_str(KP_CLIENT_SOFTWARE_VERSION)};
+    kw_api_versions_req_encode(&body, version, &req);
+    queue_request(n, c, KW_API_API_VERSIONS, version, &body, true, on_api_versions, c,
+                  kp_now_ms(n->p));
     kw_wbuf_free(&body);
     conn_write(n, c);
 }
@@ -562,7 +598,7 @@ void kp_net_poll(kp_net *n, int64_t timeout_ms) {
                     conn_close(n, c, KW_ERR__TRANSPORT, why);
                     continue;
                 }
-                send_api_versions(n, c);
+                send_api_versions(n, c, KP_API_VERSIONS_FIRST);
                 continue;
             }
             if (re & POLLIN)

@@ -367,6 +367,9 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
     kw_err derr = kw_produce_resp_decode(body, req->api_version, p->arena, &resp);
     if (derr != KW_ERR_NONE)
         kp_log(p, 4, "bad Produce response from node %d: %s", (int)req->node_id, body->errmsg);
+    else if (kp_metadata_apply_leader_hints(&p->md, &resp) > 0)
+        kp_log(p, 6, "Produce answer from node %d moved partition leaders (KIP-951 hint)",
+               (int)req->node_id);
     /* Match every batch with its answer first, so the event can name the first error. */
     const kw_produce_resp_partition **answers = calloc((size_t)ctx->n + 1, sizeof *answers);
     kw_err first_err = KW_ERR_NONE;

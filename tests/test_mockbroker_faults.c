@@ -9,7 +9,7 @@ static int api_versions(int fd, int16_t ver, int32_t corr, int timeout_ms, int32
     kw_wbuf body;
     kw_wbuf_init(&body);
     kw_api_versions_req req = {kw_slice_str("mbtest"), kw_slice_str("1.0")};
-    if (ver <= 3)
+    if (ver <= 4)
         kw_api_versions_req_encode(&body, ver, &req);
     bool ok = tc_send_request(fd, KW_API_API_VERSIONS, ver, corr, &body);
     kw_wbuf_free(&body);
@@ -23,7 +23,7 @@ static int api_versions(int fd, int16_t ver, int32_t corr, int timeout_ms, int32
     int rc = -1;
     kw_arena *a = kw_arena_new();
     kw_api_versions_resp resp;
-    int16_t dv = ver > 3 ? 0 : ver;
+    int16_t dv = ver > 4 ? 0 : ver;
     if (h.correlation_id == corr && kw_api_versions_resp_decode(&rb, dv, a, &resp) == KW_ERR_NONE) {
         rc = resp.error_code;
         if (n_keys)
@@ -147,14 +147,74 @@ static void test_garbage_truncated_and_huge_frames_close_only_that_connection(vo
     mb_cluster_destroy(c);
 }
 
+/* As Kafka (ApiVersionsRequest.getErrorResponse): the error and only the ApiVersions entry. */
 static void test_api_versions_unknown_version_answers_unsupported_with_ranges(void) {
     mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
     CU_ASSERT_FATAL(c != NULL);
     int fd = tc_connect(mb_broker_port(c, 1));
     int32_t n = 0;
     CU_ASSERT_EQUAL(api_versions(fd, 9, 1, 5000, &n), KW_ERR_UNSUPPORTED_VERSION);
-    CU_ASSERT_TRUE(n >= 6);
+    CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_EQUAL(api_versions(fd, 0, 2, 5000, NULL), 0); /* the client retries v0 */
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
+/* ApiVersions v3+ client software name/version are checked as Kafka does
+ * (ApiVersionsRequest.isValid): INVALID_REQUEST with no ranges, and the connection stays. */
+static int api_versions_as(int fd, int16_t ver, const char *name, const char *version,
+                           int32_t *n_keys) {
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_api_versions_req req = {kw_slice_str(name), kw_slice_str(version)};
+    kw_api_versions_req_encode(&body, ver, &req);
+    bool ok = tc_send_request(fd, KW_API_API_VERSIONS, ver, 77, &body);
+    kw_wbuf_free(&body);
+    uint8_t *buf;
+    kw_rbuf rb;
+    kw_response_header h;
+    if (!ok || tc_recv_response(fd, KW_API_API_VERSIONS, ver, 5000, &buf, &rb, &h) <= 0)
+        return -1;
+    int rc = -1;
+    kw_arena *a = kw_arena_new();
+    kw_api_versions_resp resp;
+    if (h.correlation_id == 77 && kw_api_versions_resp_decode(&rb, ver, a, &resp) == KW_ERR_NONE) {
+        rc = resp.error_code;
+        *n_keys = resp.n_api_keys;
+    }
+    kw_arena_destroy(a);
+    free(buf);
+    return rc;
+}
+
+static void test_api_versions_checks_client_software_name_and_version(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    static const struct {
+        const char *name, *version;
+        bool ok;
+    } cases[] = {
+        {"librdkafka", "2.0.2", true},      {"apache-kafka-java", "3.9.0", true},
+        {"a", "1", true},                   {"courier-producer", "0.2.0-rc.1", true},
+        {"", "1.0", false},                 {"bad name", "1.0", false},
+        {"-leading", "1.0", false},         {"trailing.", "1.0", false},
+        {"ok", "1.0+build", false},         {"ok", "", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int16_t v = 3; v <= 4; v++) {
+            int32_t n = -1;
+            int rc = api_versions_as(fd, v, cases[i].name, cases[i].version, &n);
+            if (rc != (cases[i].ok ? 0 : KW_ERR_INVALID_REQUEST))
+                fprintf(stderr, "\n'%s' '%s' v%d: error %d\n", cases[i].name, cases[i].version, v,
+                        rc);
+            CU_ASSERT_EQUAL(rc, cases[i].ok ? 0 : KW_ERR_INVALID_REQUEST);
+            CU_ASSERT(cases[i].ok ? n >= 6 : n == 0);
+        }
+    }
+    /* v0-2 carry no software fields: nothing to check */
+    int32_t n = 0;
+    CU_ASSERT_EQUAL(api_versions(fd, 2, 5, 5000, &n), 0);
     close(fd);
     mb_cluster_destroy(c);
 }
@@ -539,6 +599,8 @@ void suite_mockbroker_faults(void) {
             test_garbage_truncated_and_huge_frames_close_only_that_connection);
     tu_test("test_api_versions_unknown_version_answers_unsupported_with_ranges",
             test_api_versions_unknown_version_answers_unsupported_with_ranges);
+    tu_test("test_api_versions_checks_client_software_name_and_version",
+            test_api_versions_checks_client_software_name_and_version);
     tu_test("test_pipelined_requests_are_answered_in_order",
             test_pipelined_requests_are_answered_in_order);
     tu_test("test_broker_down_closes_sockets_elects_and_up_serves_again",

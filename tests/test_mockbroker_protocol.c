@@ -237,7 +237,8 @@ static bool decode_response(int16_t key, int16_t v, kw_rbuf *rb, kw_arena *a) {
     case KW_API_PRODUCE: {
         kw_produce_resp m;
         e = kw_produce_resp_decode(rb, v, a, &m);
-        if (!e && m.topics[0].partitions[0].error_code)
+        /* v0-2 are advertised (KAFKA-18659) but refused, as Kafka 4.x does */
+        if (!e && m.topics[0].partitions[0].error_code != (v < 3 ? KW_ERR_UNSUPPORTED_VERSION : 0))
             e = KW_ERR__MALFORMED;
         break;
     }
