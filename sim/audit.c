@@ -347,58 +347,101 @@ int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet) {
 }
 
 void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) {
-    fprintf(out, "== audit: %s%s ==\n", s->name, a->interrupted ? " (interrupted: partial)" : "");
-    fprintf(out, "what the producer said\n");
-    fprintf(out, "  sent              %10lld\n", (long long)a->sent);
-    fprintf(out, "  acknowledged      %10lld\n", (long long)a->acknowledged);
-    fprintf(out, "  failed            %10lld\n", (long long)a->failed);
+    sim_audit_print_text_lang(a, s, false, out);
+}
+
+/* The report's words in the class's language: both formats take the same arguments. */
+#define TR(en, zh) (zh_ ? (zh) : (en))
+
+void sim_audit_print_text_lang(const sim_audit *a, const sim_scenario *s, bool zh_, FILE *out) {
+    fprintf(out, TR("== audit: %s%s ==\n", "== 审计: %s%s ==\n"), s->name,
+            a->interrupted ? TR(" (interrupted: partial)", " (已中断: 不完整)") : "");
+    fprintf(out, TR("what the producer said\n", "生产者被告知的结果\n"));
+    fprintf(out, TR("  sent              %10lld\n", "  已发送            %10lld\n"),
+            (long long)a->sent);
+    fprintf(out, TR("  acknowledged      %10lld\n", "  已确认            %10lld\n"),
+            (long long)a->acknowledged);
+    fprintf(out, TR("  failed            %10lld\n", "  失败              %10lld\n"),
+            (long long)a->failed);
     for (int i = 0; i < a->n_failed_by; i++)
         fprintf(out, "    %-28s %10lld\n", a->failed_by[i].name, (long long)a->failed_by[i].count);
     if (a->pending)
-        fprintf(out, "  no outcome        %10lld\n", (long long)a->pending);
-    fprintf(out, "what the cluster holds (%s)\n",
-            a->log_source[0] ? a->log_source : "read from the partition logs");
-    fprintf(out, "  records in log    %10lld\n", (long long)a->in_log);
+        fprintf(out, TR("  no outcome        %10lld\n", "  无结果            %10lld\n"),
+                (long long)a->pending);
+    /* where the logs were read: the source's own words in English, a summary in Chinese */
+    const char *source = a->log_source[0] ? a->log_source : "read from the partition logs";
+    if (zh_)
+        source = strstr(source, "read back from") ? "作为消费者从外部集群读回"
+                                                  : "读自模拟集群各分区的日志";
+    fprintf(out, TR("what the cluster holds (%s)\n", "集群实际保存的内容 (%s)\n"), source);
+    fprintf(out, TR("  records in log    %10lld\n", "  日志中的记录      %10lld\n"),
+            (long long)a->in_log);
     if (a->log_raw_bytes > a->log_bytes)
-        fprintf(out, "  bytes in log      %10lld   (%lld before compression)\n",
+        fprintf(out,
+                TR("  bytes in log      %10lld   (%lld before compression)\n",
+                   "  日志字节数        %10lld   (压缩前 %lld)\n"),
                 (long long)a->log_bytes, (long long)a->log_raw_bytes);
     else
-        fprintf(out, "  bytes in log      %10lld\n", (long long)a->log_bytes);
-    fprintf(out, "  lost              %10lld   (acknowledged, not in the log)\n",
+        fprintf(out, TR("  bytes in log      %10lld\n", "  日志字节数        %10lld\n"),
+                (long long)a->log_bytes);
+    fprintf(out,
+            TR("  lost              %10lld   (acknowledged, not in the log)\n",
+               "  丢失              %10lld   (已确认, 却不在日志中)\n"),
             (long long)a->lost);
-    fprintf(out, "  duplicated        %10lld   (extra copies in the log)\n",
+    fprintf(out,
+            TR("  duplicated        %10lld   (extra copies in the log)\n",
+               "  重复              %10lld   (日志中多余的副本)\n"),
             (long long)a->duplicated);
-    fprintf(out, "  reordered         %10lld   (per key: found after a later-sent record)\n",
+    fprintf(out,
+            TR("  reordered         %10lld   (per key: found after a later-sent record)\n",
+               "  乱序              %10lld   (同一键: 出现在更晚发送的记录之后)\n"),
             (long long)a->reordered);
     if (a->failed_in_log)
-        fprintf(out, "  failed, yet in log%10lld\n", (long long)a->failed_in_log);
+        fprintf(out, TR("  failed, yet in log%10lld\n", "  失败却在日志中    %10lld\n"),
+                (long long)a->failed_in_log);
     if (a->log_read_error)
-        fprintf(out, "  WARNING: the logs could not be read completely: %s\n", a->log_error);
-    fprintf(out, "producer metrics\n");
+        fprintf(out,
+                TR("  WARNING: the logs could not be read completely: %s\n",
+                   "  警告: 日志没能完整读取: %s\n"),
+                a->log_error);
+    fprintf(out, TR("producer metrics\n", "生产者指标\n"));
     fprintf(out, "  records-per-request-avg %8.2f\n", a->records_per_request_avg);
-    fprintf(out, "  batch-size-avg          %8.1f bytes\n", a->batch_size_avg);
+    fprintf(out,
+            TR("  batch-size-avg          %8.1f bytes\n", "  batch-size-avg          %8.1f 字节\n"),
+            a->batch_size_avg);
     if (a->batch_raw_bytes > a->batch_bytes)
         fprintf(out,
-                "  compression-rate-avg    %8.3f   batches %lld bytes sent, %lld before "
-                "compression\n",
+                TR("  compression-rate-avg    %8.3f   batches %lld bytes sent, %lld before "
+                   "compression\n",
+                   "  compression-rate-avg    %8.3f   批次发出 %lld 字节, 压缩前 %lld\n"),
                 a->compression_rate_avg, (long long)a->batch_bytes, (long long)a->batch_raw_bytes);
-    fprintf(out, "  request-latency-avg     %8.2f ms   p99 %.2f ms   max %.2f ms\n",
+    fprintf(out,
+            TR("  request-latency-avg     %8.2f ms   p99 %.2f ms   max %.2f ms\n",
+               "  request-latency-avg     %8.2f ms   p99 %.2f ms   最大 %.2f ms\n"),
             a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms);
-    fprintf(out, "  outgoing-byte-total     %8lld bytes\n", (long long)a->outgoing_bytes);
-    fprintf(out, "  produce requests        %8lld   record retries %lld\n", (long long)a->requests,
-            (long long)a->retries);
+    fprintf(out,
+            TR("  outgoing-byte-total     %8lld bytes\n", "  outgoing-byte-total     %8lld 字节\n"),
+            (long long)a->outgoing_bytes);
+    fprintf(out,
+            TR("  produce requests        %8lld   record retries %lld\n",
+               "  Produce 请求数          %8lld   记录重试 %lld\n"),
+            (long long)a->requests, (long long)a->retries);
     if (a->n_brokers > 0) {
-        fprintf(out, "  requests per broker    ");
+        fprintf(out, TR("  requests per broker    ", "  每个 broker 的请求数   "));
         for (int b = 0; b < a->n_brokers; b++)
             fprintf(out, " %d:%lld", b + 1, (long long)a->requests_per_broker[b]);
         fprintf(out, "\n");
     }
     if (a->faults_applied || a->faults_failed)
-        fprintf(out, "faults: %d applied, %d refused by the cluster (see the trace)\n",
+        fprintf(out,
+                TR("faults: %d applied, %d refused by the cluster (see the trace)\n",
+                   "故障: %d 个已生效, %d 个被集群拒绝 (见事件日志)\n"),
                 a->faults_applied, a->faults_failed);
-    fprintf(out, "time: %.1f s simulated, %.2f s wall\n", (double)a->elapsed_ms / 1000.0,
-            a->wall_s);
+    fprintf(out, TR("time: %.1f s simulated, %.2f s wall\n", "时间: 模拟 %.1f 秒, 实际 %.2f 秒\n"),
+            (double)a->elapsed_ms / 1000.0, a->wall_s);
 }
+
+#undef TR
 
 void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) {
     fprintf(out, "{\"scenario\":");

@@ -79,6 +79,8 @@ int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet);
 
 /* The report, as text (a table a class can read) or one JSON object. */
 void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out);
+/* The text report in Chinese when `zh` (Kafka's metric names and numbers stay as they are). */
+void sim_audit_print_text_lang(const sim_audit *a, const sim_scenario *s, bool zh, FILE *out);
 void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out);
 
 #endif

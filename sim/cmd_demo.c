@@ -101,7 +101,7 @@ int sim_cmd_demo(int argc, char **argv) {
     if (rc == 0) {
         sim_audit a;
         if (sim_runner_audit(r, &a) == 0)
-            sim_audit_print_text(&a, s, stdout);
+            sim_audit_print_text_lang(&a, s, vo.lang == SIM_LANG_ZH, stdout);
         else
             fprintf(stderr, "courier demo: the audit could not be computed\n");
     }

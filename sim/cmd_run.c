@@ -217,7 +217,7 @@ int sim_cmd_run(int argc, char **argv) {
         if (!strcmp(report, "json")) {
             sim_audit_print_json(&a, s, stdout);
         } else {
-            sim_audit_print_text(&a, s, stdout);
+            sim_audit_print_text_lang(&a, s, !strcmp(lang, "zh"), stdout);
             if (sim_runner_foreign(r))
                 sim_foreign_print_map(sim_runner_foreign(r), stdout);
         }

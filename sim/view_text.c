@@ -1473,7 +1473,8 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
     return true;
 }
 
-static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_event *e) {
+static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_event *e,
+                        const char *tp) {
     if (is(e, "fault")) {
         SAY("FAULT: %s", "故障: %s", e->detail);
     } else if (is(e, "fault.failed")) {
@@ -1492,6 +1493,13 @@ static bool explain_sim(char *dst, size_t size, sim_view_lang lang, const sim_ev
         SAY("resumed: simulated time runs again%s", "继续运行: 模拟时间重新流动%s", "");
     } else if (is(e, "clock.speed")) {
         SAY("clock %s", "时钟 %s", e->detail);
+    } else if (is(e, "delivery.acked")) {
+        SAY("the app's callback: record %lld delivered to %s at offset %lld",
+            "应用的回调: 记录 %lld 已送达 %s, 位移 %lld", (long long)e->record_id,
+            tp, (long long)e->offset);
+    } else if (is(e, "delivery.failed")) {
+        SAY("the app's callback: record %lld failed: %s", "应用的回调: 记录 %lld 失败: %s",
+            (long long)e->record_id, vt_err_name(e->err));
     } else if (is(e, "run.stopping")) {
         SAY("stopping the run%s", "正在停止运行%s", "");
     } else {
@@ -1582,7 +1590,7 @@ void sim_vt_explain(char *dst, size_t size, sim_view_lang lang, const sim_event 
         return;
     if (e->source == SIM_SRC_BROKER && explain_broker(dst, size, lang, e, tp))
         return;
-    if (e->source == SIM_SRC_SIM && explain_sim(dst, size, lang, e))
+    if (e->source == SIM_SRC_SIM && explain_sim(dst, size, lang, e, tp))
         return;
     if (is(e, "log"))
         SAY("log: %s", "日志 (原文见事件日志)%s", e->detail);

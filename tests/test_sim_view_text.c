@@ -1,6 +1,8 @@
 /* The live view's words and numbers (sim/view_text.c): widths, clipping, numbers, gauges,
  * batch boxes, labels, panel rows and the layout, checked without a terminal. */
+#include "sim/audit.h"
 #include "sim/runner.h"
+#include "sim/scenario.h"
 #include "sim/view.h"
 #include "sim/view_feed.h"
 #include "sim/view_text.h"
@@ -10,6 +12,7 @@
 #include "protocol/kw.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -933,6 +936,9 @@ static int sample_events(sim_event *out, int max) {
         {SIM_SRC_SIM, "clock.resumed", ""},
         {SIM_SRC_SIM, "clock.speed", "speed 2"},
         {SIM_SRC_SIM, "run.stopping", ""},
+        {SIM_SRC_SIM, "delivery.acked", ""},
+        {SIM_SRC_SIM, "delivery.failed", "NOT_ENOUGH_REPLICAS"},
+        {SIM_SRC_SIM, "log", "stopping: 3 records still in flight"},
     };
     int n = 0;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && n < max; i++) {
@@ -1041,6 +1047,44 @@ static void test_zh_strings_have_no_english_word(void) {
                                     NULL, word, sizeof word));
 }
 
+/* The audit printed after q, in Chinese: no English word but Kafka's metric and error names. */
+static void test_audit_prints_in_chinese(void) {
+    sim_scenario *sc = NULL;
+    char err[256];
+    const char *json = "{\"name\":\"lab\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":"
+                       "\"t\"}]},\"workload\":{\"messages\":1}}";
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(json, strlen(json), "t.json", &sc, err, sizeof err), 0);
+    sim_audit a;
+    memset(&a, 0, sizeof a);
+    a.sent = 4000;
+    a.acknowledged = 4000;
+    a.lost = 85;
+    a.in_log = 3915;
+    a.pending = 3;
+    a.failed_in_log = 1;
+    a.n_brokers = 3;
+    a.faults_applied = 2;
+    a.interrupted = true;
+    a.n_failed_by = 1;
+    snprintf(a.failed_by[0].name, sizeof a.failed_by[0].name, "NOT_ENOUGH_REPLICAS");
+    a.failed_by[0].count = 2;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    sim_audit_print_text_lang(&a, sc, true, f);
+    fclose(f);
+    static const char *const names[] = {"lab", NULL};
+    char word[64];
+    bool bad = tw_english_word(buf, names, word, sizeof word);
+    if (bad)
+        fprintf(stderr, "\nuntranslated '%s' in the audit:\n%s\n", word, buf);
+    CU_ASSERT_FALSE(bad);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "丢失                      85"));
+    free(buf);
+    sim_scenario_free(sc);
+}
+
 /* Exact counts below 100 000; cut text ends with an ellipsis at a token boundary. */
 static void test_counts_are_exact_and_cuts_keep_tokens(void) {
     char b[32];
@@ -1083,4 +1127,5 @@ void suite_sim_view_text(void) {
             test_every_step_explains_itself_in_both_languages);
     tu_test("test_zh_strings_have_no_english_word", test_zh_strings_have_no_english_word);
     tu_test("test_counts_are_exact_and_cuts_keep_tokens", test_counts_are_exact_and_cuts_keep_tokens);
+    tu_test("test_audit_prints_in_chinese", test_audit_prints_in_chinese);
 }
