@@ -81,8 +81,9 @@ int sim_fault_apply(sim_runner *r, const sim_fault *f, char *errbuf, size_t errs
     }
     sim_copy(e.detail, sizeof e.detail, desc);
     sim_runner_emit(r, &e);
-    if (f->pause) {
-        /* the class looks at the fault's effects one step at a time */
+    if (f->pause && r->o.ring_capacity > 0) {
+        /* the class looks at the fault's effects one step at a time (in the view: a headless
+         * run has nobody to press a key, so it plays on) */
         atomic_store(&r->user_paused, true);
         sim_bus_set_step(r->bus, true);
     }

@@ -1047,6 +1047,31 @@ static void test_zh_strings_have_no_english_word(void) {
                                     NULL, word, sizeof word));
 }
 
+/* "pause": true on a timeline entry: parsed for every fault kind; anything but a boolean is
+ * refused with its path. */
+static void test_timeline_pause_is_parsed(void) {
+    sim_scenario *sc = NULL;
+    char err[256];
+    const char *ok = "{\"name\":\"p\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":"
+                     "\"t\"}]},\"workload\":{\"messages\":1},\"timeline\":[{\"at_ms\":5,"
+                     "\"fault\":\"broker_down\",\"broker\":1,\"pause\":true},{\"at_ms\":9,"
+                     "\"fault\":\"inject_error\",\"code\":\"NOT_ENOUGH_REPLICAS\",\"count\":2,"
+                     "\"topic\":\"t\",\"partition\":0,\"pause\":false}]}";
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(ok, strlen(ok), "p.json", &sc, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(sc->n_timeline, 2);
+    CU_ASSERT_TRUE(sc->timeline[0].pause);
+    CU_ASSERT_FALSE(sc->timeline[1].pause);
+    sim_scenario_free(sc);
+    const char *bad = "{\"name\":\"p\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":"
+                      "\"t\"}]},\"workload\":{\"messages\":1},\"timeline\":[{\"at_ms\":5,"
+                      "\"fault\":\"broker_down\",\"broker\":1,\"pause\":\"yes\"}]}";
+    sc = NULL;
+    CU_ASSERT_NOT_EQUAL(sim_scenario_parse(bad, strlen(bad), "p.json", &sc, err, sizeof err), 0);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "timeline[0].pause"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "true or false"));
+}
+
 /* The audit printed after q, in Chinese: no English word but Kafka's metric and error names. */
 static void test_audit_prints_in_chinese(void) {
     sim_scenario *sc = NULL;
@@ -1128,4 +1153,5 @@ void suite_sim_view_text(void) {
     tu_test("test_zh_strings_have_no_english_word", test_zh_strings_have_no_english_word);
     tu_test("test_counts_are_exact_and_cuts_keep_tokens", test_counts_are_exact_and_cuts_keep_tokens);
     tu_test("test_audit_prints_in_chinese", test_audit_prints_in_chinese);
+    tu_test("test_timeline_pause_is_parsed", test_timeline_pause_is_parsed);
 }
