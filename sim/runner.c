@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -604,9 +605,13 @@ void sim_runner_step_once(sim_runner *r) {
     sim_bus_step_once(r->bus);
 }
 
+/* The run-to condition travels in the opaque pointer itself (what | room << 8), so a new
+ * run-to never writes memory an emitting thread may be reading under the gate lock. */
 static bool run_to_match(const sim_event *e, void *opaque) {
-    const sim_run_to *rt = opaque;
-    switch (rt->what) {
+    uintptr_t packed = (uintptr_t)opaque;
+    sim_run_to_what what = (sim_run_to_what)(packed & 0xff);
+    int room = (int)(packed >> 8);
+    switch (what) {
     case SIM_RUN_TO_FAULT:
         return !strcmp(e->kind, "fault") || !strcmp(e->kind, "broker.down") ||
                !strcmp(e->kind, "broker.isolated") || !strcmp(e->kind, "leader.changed");
@@ -615,7 +620,7 @@ static bool run_to_match(const sim_event *e, void *opaque) {
     case SIM_RUN_TO_LOSS:
         return !strcmp(e->kind, "log.truncated");
     case SIM_RUN_TO_ROOM:
-        return (int)sim_event_room(e) == rt->room;
+        return (int)sim_event_room(e) == room;
     }
     return true;
 }
@@ -624,9 +629,8 @@ void sim_runner_run_to(sim_runner *r, sim_run_to_what what, int room) {
     sim_bus_exempt_thread(true);
     if (!sim_bus_stepping(r->bus))
         sim_runner_set_step(r, true);
-    r->run_to.what = what;
-    r->run_to.room = room;
-    sim_bus_run_to(r->bus, run_to_match, &r->run_to);
+    uintptr_t packed = ((uintptr_t)(unsigned)room << 8) | ((uintptr_t)what & 0xff);
+    sim_bus_run_to(r->bus, run_to_match, (void *)packed);
 }
 
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {

@@ -84,12 +84,7 @@ struct sim_runner {
     pthread_cond_t done_cond;
 
     sim_latency lat;
-    struct sim_run_to {
-        sim_run_to_what what;
-        int room;
-    } run_to; /* the run-to condition in force (control thread writes, gate reads) */
 };
-typedef struct sim_run_to sim_run_to;
 
 /* Copies src into dst (size bytes), truncating; always NUL-terminates. */
 static inline void sim_copy(char *dst, size_t size, const char *src) {

@@ -2,6 +2,7 @@
  * clock, no sleeping), the view ring and its drop count, the step gate. */
 #include "sim/bus.h"
 #include "sim/clock.h"
+#include "sim/runner.h"
 #include "tests/tu.h"
 
 #include <pthread.h>
@@ -371,6 +372,58 @@ static void test_bus_run_to_stops_at_the_match(void) {
     sim_bus_destroy(b);
 }
 
+static bool run_to_over(void *arg) {
+    sim_bus_step_info gi;
+    sim_bus_step_state(arg, &gi);
+    return gi.on && !gi.running_to && gi.run_to_met > 0;
+}
+
+/* On a real run: `f` (run to the next fault) lets events through until the timeline's fault
+ * line, then holds; the clock stands at the fault's time and stays there; `T` (run to the
+ * next truncation) stops on a log.truncated. Faults come before their effects. */
+static void test_runner_run_to_stops_on_the_fault_and_holds(void) {
+    static const char json[] =
+        "{\"name\":\"r\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":\"t\","
+        "\"partitions\":2,\"replication\":3}],\"follower_lag_ms\":200},"
+        "\"producer\":{\"acks\":1,\"enable.idempotence\":false,\"linger.ms\":1},"
+        "\"workload\":{\"messages\":400,\"rate\":1000},"
+        "\"timeline\":[{\"at_ms\":150,\"fault\":\"broker_down\",\"broker\":1}]}";
+    char err[512];
+    sim_scenario *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(json, strlen(json), "t", &s, err, sizeof err), 0);
+    sim_run_opts o = {.speed = 1.0, .ring_capacity = 1 << 16};
+    sim_runner *r;
+    CU_ASSERT_EQUAL_FATAL(sim_runner_new(s, &o, &r, err, sizeof err), 0);
+    sim_bus *b = sim_runner_bus(r);
+    sim_runner_set_step(r, true);
+    CU_ASSERT_EQUAL_FATAL(sim_runner_start(r, err, sizeof err), 0);
+    sim_runner_run_to(r, SIM_RUN_TO_FAULT, 0);
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(run_to_over, b, 10000));
+    static sim_event ev[1 << 16];
+    size_t n = sim_bus_ring_read(b, ev, 1 << 16);
+    CU_ASSERT_FATAL(n > 0);
+    CU_ASSERT_STRING_EQUAL(ev[n - 1].kind, "fault"); /* before broker.down and elections */
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_STRING_NOT_EQUAL(ev[i].kind, "broker.down");
+    sim_progress p;
+    sim_runner_progress(r, &p);
+    CU_ASSERT(p.elapsed_ms >= 150);
+    int64_t t = sim_clock_now_us(sim_runner_clock(r));
+    CU_ASSERT(t - ev[n - 1].t_us < 1000); /* the clock stands at the fault, not past it */
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+    CU_ASSERT_EQUAL(sim_clock_now_us(sim_runner_clock(r)), t); /* and stays there */
+    sim_runner_run_to(r, SIM_RUN_TO_LOSS, 0);
+    CU_ASSERT_TRUE(tu_wait_until(run_to_over, b, 10000));
+    n = sim_bus_ring_read(b, ev, 1 << 16);
+    CU_ASSERT_FATAL(n > 0);
+    CU_ASSERT_STRING_EQUAL(ev[n - 1].kind, "log.truncated");
+    sim_runner_set_step(r, false);
+    CU_ASSERT_TRUE(sim_runner_wait(r, 30000));
+    sim_runner_destroy(r);
+    sim_scenario_free(s);
+}
+
 void suite_sim_clock(void);
 void suite_sim_clock(void) {
     tu_suite("sim_clock");
@@ -392,4 +445,6 @@ void suite_sim_clock(void) {
     tu_test("test_bus_step_releases_earliest_event_first",
             test_bus_step_releases_earliest_event_first);
     tu_test("test_bus_run_to_stops_at_the_match", test_bus_run_to_stops_at_the_match);
+    tu_test("test_runner_run_to_stops_on_the_fault_and_holds",
+            test_runner_run_to_stops_on_the_fault_and_holds);
 }
