@@ -3,6 +3,7 @@
  * The default scenario is embedded in the binary (sim/scenario.h); the view is sim/view.c.
  * After `q` the screen is restored and the audit is printed; the exit code is 0. */
 #include "sim/cmd.h"
+#include "sim/record.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/view.h"
@@ -85,27 +86,39 @@ int sim_cmd_demo(int argc, char **argv) {
         fprintf(stderr, "courier demo: the built-in scenario does not load: %s\n", err);
         return 1;
     }
+    /* The view's R key records the rest of the run (sim/record.h): a recorder that keeps
+     * nothing until then. */
+    sim_record *rec = NULL;
+    if (sim_record_new_dormant(&rec, sim_default_scenario_json, strlen(sim_default_scenario_json),
+                               false) == 0)
+        ro.recorder = rec;
     sim_runner *r = NULL;
     if (sim_runner_new(s, &ro, &r, err, sizeof err)) {
         fprintf(stderr, "courier demo: %s\n", err);
+        sim_record_destroy(rec);
         sim_scenario_free(s);
         return 1;
     }
     if (sim_runner_start(r, err, sizeof err)) {
         fprintf(stderr, "courier demo: cannot start: %s\n", err);
         sim_runner_destroy(r);
+        sim_record_destroy(rec);
         sim_scenario_free(s);
         return 1;
     }
     int rc = sim_view_main(r, &vo);
     if (rc == 0) {
         sim_audit a;
-        if (sim_runner_audit(r, &a) == 0)
+        if (sim_runner_audit(r, &a) == 0) {
             sim_audit_print_text_lang(&a, s, vo.lang == SIM_LANG_ZH, stdout);
-        else
+            if (rec && sim_record_finish(rec, &a, err, sizeof err))
+                fprintf(stderr, "courier demo: the recording is incomplete: %s\n", err);
+        } else {
             fprintf(stderr, "courier demo: the audit could not be computed\n");
+        }
     }
     sim_runner_destroy(r);
+    sim_record_destroy(rec);
     sim_scenario_free(s);
     return rc;
 }

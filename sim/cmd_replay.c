@@ -22,7 +22,7 @@ static const sim_opt replay_opts[] = {
     {O_HEADLESS, 0, "headless", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
      "no view: print the audit of the recorded run, as courier run printed it"},
     {O_REPORT, 0, "report", SIM_OPT_ENUM, NULL, 0, 0, report_choices, false,
-     "with --headless: the audit as text (default) or json"},
+     "with --headless: the audit as text (default; in --lang) or json"},
     {O_HTML, 0, "html", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
      "write the run's story as one self-contained HTML page (inline SVG)"},
     SIM_OPT_LANG(O_LANG),
@@ -266,7 +266,7 @@ static int replay_view(sim_recording *rec, const sim_view_opts *vo) {
 }
 
 /* The audit as courier run printed it, from the recorded audit and scenario. */
-static int print_audit(sim_recording *rec, const char *report) {
+static int print_audit(sim_recording *rec, const char *report, bool zh) {
     const sim_scenario *s = sim_recording_scenario(rec);
     sim_audit a;
     if (!sim_recording_audit(rec, &a)) {
@@ -277,7 +277,7 @@ static int print_audit(sim_recording *rec, const char *report) {
     if (!strcmp(report, "json"))
         sim_audit_print_json(&a, s, stdout);
     else
-        sim_audit_print_text(&a, s, stdout);
+        sim_audit_print_text_lang(&a, s, zh, stdout);
     int unmet = sim_audit_check(&a, s, stderr);
     if (a.log_read_error) {
         fprintf(stderr, "courier replay: audit incomplete, the logs could not be read: %s\n",
@@ -339,7 +339,7 @@ int sim_cmd_replay(int argc, char **argv) {
         }
     }
     if (rc == 0 && headless)
-        rc = print_audit(rec, report);
+        rc = print_audit(rec, report, !strcmp(lang, "zh"));
     if (rc == 0 && view) {
         sim_view_opts vo = {.lang = !strcmp(lang, "zh") ? SIM_LANG_ZH : SIM_LANG_EN};
         rc = replay_view(rec, &vo);

@@ -176,6 +176,13 @@ int sim_cmd_run(int argc, char **argv) {
         }
         free(text);
         o.recorder = rec;
+    } else if (!headless) {
+        /* The view's R key starts a recording mid-run: a recorder that keeps nothing until then. */
+        size_t len = 0;
+        char *text = sim_read_text_file(path, (size_t)16 << 20, "scenario", &len, err, sizeof err);
+        if (text && sim_record_new_dormant(&rec, text, len, false) == 0)
+            o.recorder = rec;
+        free(text);
     }
     sim_runner *r;
     if (sim_runner_new(s, &o, &r, err, sizeof err)) {

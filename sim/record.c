@@ -47,6 +47,9 @@ struct sim_record {
     FILE *f;
     char path[512];
     bool own_sampler;
+    bool active;       /* a file is open and events are kept (guarded by lock once attached) */
+    char *scen;        /* the scenario's JSON text (written when the file opens) */
+    size_t scen_len;
     struct sim_runner *r;
 
     pthread_mutex_t lock;
@@ -350,7 +353,7 @@ static void *writer_main(void *arg) {
 static void record_sink(const sim_event *e, void *opaque) {
     sim_record *rec = opaque;
     pthread_mutex_lock(&rec->lock);
-    if (!rec->closed) {
+    if (rec->active && !rec->closed) {
         if (rec->q_n == rec->q_cap) {
             size_t cap = rec->q_cap ? rec->q_cap * 2 : 4096;
             sim_event *q = realloc(rec->q_ev, cap * sizeof *q);
@@ -378,7 +381,7 @@ static void queue_sample(sim_record *rec, const sim_view_model *m, uint64_t afte
         return; /* a missing sample only makes the replay coarser */
     memcpy(copy, m, sizeof *copy);
     pthread_mutex_lock(&rec->lock);
-    if (rec->closed) {
+    if (rec->closed || !rec->active) {
         pthread_mutex_unlock(&rec->lock);
         free(copy);
         return;
@@ -472,45 +475,97 @@ static int fail(char *errbuf, size_t errsize, const char *fmt, ...) {
     return -1;
 }
 
-int sim_record_open(sim_record **out, const char *path, const char *scenario_json, size_t len,
-                    bool own_sampler, char *errbuf, size_t errsize) {
-    *out = NULL;
+static sim_record *rec_alloc(const char *scenario_json, size_t len, bool own_sampler) {
     sim_record *rec = calloc(1, sizeof *rec);
-    if (!rec || !(rec->latest = calloc(1, sizeof *rec->latest))) {
+    if (!rec)
+        return NULL;
+    rec->latest = calloc(1, sizeof *rec->latest);
+    rec->scen = malloc(len ? len : 1);
+    if (!rec->latest || !rec->scen) {
+        free(rec->latest);
+        free(rec->scen);
         free(rec);
-        return fail(errbuf, errsize, "out of memory");
+        return NULL;
     }
-    snprintf(rec->path, sizeof rec->path, "%s", path);
+    memcpy(rec->scen, scenario_json, len);
+    rec->scen_len = len;
     rec->own_sampler = own_sampler;
     pthread_mutex_init(&rec->lock, NULL);
     pthread_cond_init(&rec->cond, NULL);
+    return rec;
+}
+
+/* Creates the file and writes the magic, the header and the scenario. */
+static int begin_file(sim_record *rec, const char *path, char *errbuf, size_t errsize) {
+    snprintf(rec->path, sizeof rec->path, "%s", path);
     rec->f = fopen(path, "wb");
-    if (!rec->f) {
-        int e = errno;
-        sim_record_destroy(rec);
-        return fail(errbuf, errsize, "cannot write the recording %s: %s", path, strerror(e));
-    }
+    if (!rec->f)
+        return fail(errbuf, errsize, "cannot write the recording %s: %s", path, strerror(errno));
     setvbuf(rec->f, NULL, _IOFBF, 1 << 20);
     char head[256];
     int hn = snprintf(head, sizeof head,
                       "{\"schema\":\"courier-recording\",\"version\":%d,\"model_size\":%zu,"
                       "\"sampler\":\"%s\"}",
-                      SIM_REC_VERSION, sizeof(sim_view_model), own_sampler ? "own" : "view");
+                      SIM_REC_VERSION, sizeof(sim_view_model), rec->own_sampler ? "own" : "view");
     errno = 0;
     if (fwrite(SIM_REC_MAGIC, 1, SIM_REC_MAGIC_LEN, rec->f) != SIM_REC_MAGIC_LEN)
         io_fail(rec, "header");
     rec->bytes = SIM_REC_MAGIC_LEN;
     write_frame(rec, SIM_REC_HEAD, head, (size_t)hn, NULL, 0);
-    write_frame(rec, SIM_REC_SCEN, scenario_json, len, NULL, 0);
+    write_frame(rec, SIM_REC_SCEN, rec->scen, rec->scen_len, NULL, 0);
     if (rec->io_error) {
-        char msg[800];
-        snprintf(msg, sizeof msg, "%s", rec->io_err);
-        sim_record_destroy(rec);
-        return fail(errbuf, errsize, "%s", msg);
+        fclose(rec->f);
+        rec->f = NULL;
+        return fail(errbuf, errsize, "%s", rec->io_err);
     }
     chunk_begin(rec);
+    return 0;
+}
+
+int sim_record_open(sim_record **out, const char *path, const char *scenario_json, size_t len,
+                    bool own_sampler, char *errbuf, size_t errsize) {
+    *out = NULL;
+    sim_record *rec = rec_alloc(scenario_json, len, own_sampler);
+    if (!rec)
+        return fail(errbuf, errsize, "out of memory");
+    if (begin_file(rec, path, errbuf, errsize)) {
+        rec->finished = true;
+        sim_record_destroy(rec);
+        return -1;
+    }
+    rec->active = true;
     *out = rec;
     return 0;
+}
+
+int sim_record_new_dormant(sim_record **out, const char *scenario_json, size_t len,
+                           bool own_sampler) {
+    *out = rec_alloc(scenario_json, len, own_sampler);
+    return *out ? 0 : -1;
+}
+
+int sim_record_start(sim_record *rec, const char *path, char *errbuf, size_t errsize) {
+    pthread_mutex_lock(&rec->lock);
+    bool busy = rec->active || rec->closed;
+    pthread_mutex_unlock(&rec->lock);
+    if (busy)
+        return fail(errbuf, errsize, "already recording to %s", rec->path);
+    /* The writer thread touches the file only once events are queued, i.e. once active. */
+    if (begin_file(rec, path, errbuf, errsize))
+        return -1;
+    pthread_mutex_lock(&rec->lock);
+    rec->active = true;
+    pthread_mutex_unlock(&rec->lock);
+    return 0;
+}
+
+bool sim_record_active(sim_record *rec, char *path, size_t size) {
+    pthread_mutex_lock(&rec->lock);
+    bool on = rec->active;
+    pthread_mutex_unlock(&rec->lock);
+    if (on && path)
+        snprintf(path, size, "%s", rec->path);
+    return on;
 }
 
 int sim_record_attach(sim_record *rec, struct sim_runner *r, char *errbuf, size_t errsize) {
@@ -626,6 +681,8 @@ int sim_record_finish(sim_record *rec, const sim_audit *a, char *errbuf, size_t 
         pthread_join(rec->writer, NULL);
         rec->writer_started = false;
     }
+    if (!rec->f)
+        return 0; /* never started (a dormant recorder): no file */
     chunk_flush(rec);
     if (oom && !rec->io_error) {
         rec->io_error = true;
@@ -659,7 +716,7 @@ int sim_record_finish(sim_record *rec, const sim_audit *a, char *errbuf, size_t 
 void sim_record_destroy(sim_record *rec) {
     if (!rec)
         return;
-    if (rec->f && (rec->writer_started || !rec->finished)) {
+    if (!rec->finished) {
         char err[160];
         sim_record_finish(rec, NULL, err, sizeof err);
     }
@@ -671,6 +728,7 @@ void sim_record_destroy(sim_record *rec) {
     free(rec->q_ev);
     free(rec->raw.p);
     free(rec->latest);
+    free(rec->scen);
     free(rec->ix);
     pthread_mutex_destroy(&rec->lock);
     pthread_cond_destroy(&rec->cond);

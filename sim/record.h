@@ -60,6 +60,17 @@ struct sim_runner;
 int sim_record_open(sim_record **out, const char *path, const char *scenario_json, size_t len,
                     bool own_sampler, char *errbuf, size_t errsize);
 
+/* A recorder that keeps nothing until sim_record_start() (the live view's R key): its sink
+ * and writer are attached with the runner as usual. Returns 0, or -1 out of memory. */
+int sim_record_new_dormant(sim_record **out, const char *scenario_json, size_t len,
+                           bool own_sampler);
+/* Starts a dormant recorder now: creates `path`, then keeps every event from the next one on
+ * (the recording begins there: the events before it are not in it). Returns 0, or -1 with
+ * errbuf (already recording, or the file cannot be written). */
+int sim_record_start(sim_record *rec, const char *path, char *errbuf, size_t errsize);
+/* True when the recorder keeps events; its file in path (may be NULL). */
+bool sim_record_active(sim_record *rec, char *path, size_t size);
+
 /* Called by sim_runner_new (sim_run_opts.recorder): adds the bus sink and starts the writer
  * (and the sampler). Returns 0, or -1 with errbuf. */
 int sim_record_attach(sim_record *rec, struct sim_runner *r, char *errbuf, size_t errsize);

@@ -15,6 +15,7 @@
 #include "sim/view.h"
 
 #include "protocol/kw.h"
+#include "sim/record.h"
 #include "sim/view_feed.h"
 #include "sim/view_text.h"
 #include "sim/sig.h"
@@ -728,6 +729,31 @@ static void run_to(ui *u, sim_run_to_what what) {
     u->m->message[0] = '\0';
 }
 
+/* R: records the rest of the run into ./courier-SCENARIO-YYYYmmdd-HHMMSS.rec (sim/record.h),
+ * for `courier replay`. */
+static void start_recording(ui *u) {
+    sim_record *rec = u->r ? sim_runner_recorder(u->r) : NULL;
+    char path[256], err[512];
+    if (!rec) {
+        SAY(u, MESSAGE_MS, "no recording here (courier run SCENARIO --record FILE records)%s",
+            "此处不能录制 (用 courier run SCENARIO --record FILE)%s", "");
+    } else if (sim_record_active(rec, path, sizeof path)) {
+        SAY(u, MESSAGE_MS, "recording to %s (until the run ends)", "正在录制到 %s (直到运行结束)",
+            path);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tmv;
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tmv));
+        snprintf(path, sizeof path, "courier-%.64s-%s.rec", u->s ? u->s->name : "run", stamp);
+        if (sim_record_start(rec, path, err, sizeof err) == 0)
+            SAY(u, MESSAGE_MS, "recording from here to %s (courier replay %s)",
+                "从这里开始录制到 %s (courier replay %s)", path, path);
+        else
+            SAY(u, MESSAGE_MS, "cannot record: %s", "无法录制: %s", err);
+    }
+}
+
 static void key(ui *u, int ch) {
     if (u->m->show_help) { /* ? again turns the page, any other key closes the help */
         u->m->show_help = ch == '?' && u->m->show_help == 1 ? 2 : 0;
@@ -818,6 +844,9 @@ static void key(ui *u, int ch) {
         break;
     case 'r':
         ask(u, PROMPT_RTT);
+        break;
+    case 'R':
+        start_recording(u);
         break;
     case 't':
         u->m->show_trace = !u->m->show_trace;

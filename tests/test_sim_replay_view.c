@@ -162,6 +162,64 @@ static void test_back_50_and_forward_50_from_the_first_truncation_redraws_the_sa
     unlink(path);
 }
 
+/* R in the live view records the rest of the run; the recording replays with the audit the
+ * view printed when it quit. */
+static void test_r_in_the_live_view_records_the_rest_of_the_run(void) {
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/courier-replay-rkey-%d", (int)getpid());
+    run("rm -rf %s; mkdir -p %s", dir, dir);
+    char cwd[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+    tmx t;
+    snprintf(t.sock, sizeof t.sock, "courier-replay-rkey-%d", (int)getpid());
+    CU_ASSERT_EQUAL_FATAL(run("tmux -L %s -f /dev/null new-session -d -s r -x 160 -y 48 "
+                              "\"cd %s && %s run %s/scenarios/min-isr.json --speed 2; sleep 60\" "
+                              ">/dev/null 2>&1",
+                              t.sock, dir, tu_courier_path(), cwd),
+                          0);
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "sent ", WAIT_MS));
+    run("tmux -L %s send-keys -t r R", t.sock);
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "recording from here to courier-min-isr-", WAIT_MS));
+    /* the run ends (1500 records at 500/s, speed 2: under a second of wall time); q prints
+     * the audit under the restored screen */
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "reord", WAIT_MS));
+    int64_t end = tu_now_ms() + 60000;
+    while (!tmx_wait_text(&t, "== audit: min-isr", 500) && tu_now_ms() < end)
+        run("tmux -L %s send-keys -t r q", t.sock);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t.screen, "== audit: min-isr"));
+    static char live[SCREEN_BYTES];
+    memcpy(live, t.screen, sizeof live);
+    run("tmux -L %s kill-server >/dev/null 2>&1", t.sock);
+
+    char cmd[512], rec[512] = "";
+    snprintf(cmd, sizeof cmd, "ls %s/courier-min-isr-*.rec 2>/dev/null", dir);
+    FILE *p = popen(cmd, "r");
+    if (p) {
+        if (fgets(rec, sizeof rec, p))
+            rec[strcspn(rec, "\n")] = '\0';
+        pclose(p);
+    }
+    CU_ASSERT_FATAL(rec[0] != '\0');
+    static char out[65536], err[65536];
+    char *argv[] = {"courier", "replay", rec, "--headless", NULL};
+    int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
+    if (rc != 0)
+        fprintf(stderr, "\n%s", err);
+    CU_ASSERT_EQUAL(rc, 0);
+    /* every line of the replayed audit is on the screen the view left */
+    int lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "time:", 5))
+            continue; /* the screen is 160 columns: the line is there, check the others */
+        CU_ASSERT_PTR_NOT_NULL(strstr(live, line));
+        if (!strstr(live, line))
+            fprintf(stderr, "\n    not on the screen: %s", line);
+        lines++;
+    }
+    CU_ASSERT_TRUE(lines > 10);
+    run("rm -rf %s", dir);
+}
+
 /* ---- the HTML report ------------------------------------------------------------------- */
 
 static char *slurp(const char *path) {
@@ -273,6 +331,8 @@ void suite_sim_replay_view(void) {
     tu_suite("sim_replay_view");
     tu_test("test_back_50_and_forward_50_from_the_first_truncation_redraws_the_same_screen",
             test_back_50_and_forward_50_from_the_first_truncation_redraws_the_same_screen);
+    tu_test("test_r_in_the_live_view_records_the_rest_of_the_run",
+            test_r_in_the_live_view_records_the_rest_of_the_run);
     tu_test("test_html_report_shows_the_crash_at_2s_and_the_loss",
             test_html_report_shows_the_crash_at_2s_and_the_loss);
 }
