@@ -126,7 +126,7 @@ static void parcel_mark(sim_vt_line *l, const sim_vm_parcel *pc, const char *fmt
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    bool bad = pc->lost || pc->duplicated || pc->err;
+    bool bad = pc->lost || pc->duplicated || pc->reordered || pc->err;
     char tail[192];
     snprintf(tail, sizeof tail, " >#%lld%s", (long long)pc->record_id, buf);
     /* the mark goes at the end of the row, over the least useful columns if need be */
@@ -284,9 +284,11 @@ static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
             !strcmp(pc->topic, mr->topic)) {
             char to[48];
             sim_vt_ids(to, sizeof to, pc->replicated, pc->n_replicated);
-            parcel_mark(&l, pc, "@%lld+%s%s%s", (long long)pc->offset, to,
-                        pc->lost ? (m->lang == SIM_LANG_ZH ? " 丢失" : " LOST") : "",
-                        pc->duplicated ? (m->lang == SIM_LANG_ZH ? " 重复" : " DUP") : "");
+            bool zh = m->lang == SIM_LANG_ZH;
+            parcel_mark(&l, pc, "@%lld+%s%s%s%s", (long long)pc->offset, to,
+                        pc->lost ? (zh ? " 丢失" : " LOST") : "",
+                        pc->duplicated ? (zh ? " 重复" : " DUP") : "",
+                        pc->reordered ? (zh ? " 乱序" : " REORD") : "");
         }
         draw_line(r->y + 1 + i, r->x, &l);
     }

@@ -50,7 +50,16 @@ typedef struct batch_trip {
     int32_t corr;     /* -1 until the request.sent that follows its drain */
     int32_t n_records;
     int64_t t_us; /* when it was drained */
+    int32_t partition;
 } batch_trip;
+
+/* A parcel with the followed parcel's key: where it sits, so its write can be seen. */
+typedef struct key_mate {
+    int64_t record_id;
+    int64_t batch_id; /* -1 until appended to a batch */
+} key_mate;
+
+#define KEY_MATES 256
 
 /* Offsets [from, to) of one partition acknowledged to the producer by broker `node`. */
 typedef struct ack_range {
@@ -107,6 +116,9 @@ struct sim_view_feed {
     trunc_state trunc[SIM_VM_MAX_PARTS];
 
     sim_vm_parcel parcel; /* the followed parcel (`/`) */
+    key_mate mates[KEY_MATES]; /* recent parcels with the followed key (ring) */
+    int mates_head;
+    int64_t max_written_mate; /* highest record id of that key written to the log so far */
     bool has_parcel_row;
     sim_vm_desk_row parcel_row; /* its desk row, kept after newer records pushed it out */
 
@@ -320,12 +332,31 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
     const char *k = e->kind;
     if (!pc->active)
         return;
-    if (pc->record_id < 0 && pc->key[0] && !strcmp(k, "record.partitioned")) {
-        /* following a key: the next parcel with that key */
+    if (pc->key[0] && !strcmp(k, "record.partitioned")) {
         const char *kp = strstr(e->detail, "key=");
         size_t n = strlen(pc->key);
-        if (kp && !strncmp(kp + 4, pc->key, n) && (kp[4 + n] == '\0' || kp[4 + n] == ' '))
-            pc->record_id = e->record_id;
+        if (kp && !strncmp(kp + 4, pc->key, n) && (kp[4 + n] == '\0' || kp[4 + n] == ' ')) {
+            if (pc->record_id < 0) /* following a key: the next parcel with that key */
+                pc->record_id = e->record_id;
+            /* every parcel of the key is watched, to see the order they are written in */
+            f->mates[f->mates_head] = (key_mate){e->record_id, -1};
+            f->mates_head = (f->mates_head + 1) % KEY_MATES;
+        }
+    }
+    if (pc->key[0] && !strcmp(k, "record.appended"))
+        for (int i = 0; i < KEY_MATES; i++)
+            if (f->mates[i].record_id == e->record_id && e->record_id > 0)
+                f->mates[i].batch_id = e->batch_id;
+    if (pc->key[0] && !strcmp(k, "records.appended") && e->corr_id >= 0) {
+        /* the key's parcels this write carried (one batch per partition per request) */
+        for (int i = 0; i < KEY_MATES; i++) {
+            if (f->mates[i].batch_id < 0 || f->mates[i].record_id == pc->record_id)
+                continue;
+            batch_trip *t = trip_of(f, (uint64_t)f->mates[i].batch_id);
+            if (t && t->corr == e->corr_id && t->node == e->node &&
+                t->partition == e->partition && f->mates[i].record_id > f->max_written_mate)
+                f->max_written_mate = f->mates[i].record_id;
+        }
     }
     if (e->source == SIM_SRC_PRODUCER && e->record_id == pc->record_id &&
         starts_with(k, "record.")) {
@@ -376,10 +407,14 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
     }
     if (e->source != SIM_SRC_BROKER || !parcel_tp(pc, e))
         return;
-    if (!strcmp(k, "records.appended") && pc->corr_id >= 0 && e->corr_id == pc->corr_id) {
-        if (pc->offset >= 0 && pc->offset != e->offset + pc->batch_pos)
+    if (!strcmp(k, "records.appended") && pc->corr_id >= 0 && e->corr_id == pc->corr_id &&
+        e->node == pc->node) {
+        if (pc->offset >= 0 && pc->offset != e->offset + pc->batch_pos && !pc->lost)
             pc->duplicated = true;
         pc->offset = e->offset + pc->batch_pos;
+        /* written after a parcel of the same key that was sent later: out of order */
+        if (f->max_written_mate > pc->record_id)
+            pc->reordered = true;
         parcel_note(pc, e);
     } else if (!strcmp(k, "records.appended") && pc->offset >= 0 && pc->corr_id >= 0 &&
                e->corr_id >= 0 && e->corr_id != pc->corr_id && e->node == pc->node) {
@@ -389,7 +424,8 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
             if (pc->n_replicated < SIM_VM_MAX_REPLICAS)
                 pc->replicated[pc->n_replicated++] = e->node;
             parcel_note(pc, e);
-        } else if (!strcmp(k, "log.truncated")) {
+        } else if (!strcmp(k, "log.truncated") && e->node == pc->node) {
+            /* cut from the log of the broker that wrote it */
             if (pc->acked)
                 pc->lost = true;
             parcel_note(pc, e);
@@ -411,7 +447,7 @@ static void fold_loss(sim_view_feed *f, const sim_event *e) {
     if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "batch.drained") && e->batch_id >= 0) {
         batch_trip *t = &f->trips[f->trips_head];
         f->trips_head = (f->trips_head + 1) % TRIPS;
-        *t = (batch_trip){(uint64_t)e->batch_id, e->node, -1, e->count, e->t_us};
+        *t = (batch_trip){(uint64_t)e->batch_id, e->node, -1, e->count, e->t_us, e->partition};
     } else if (e->source == SIM_SRC_PRODUCER && !strcmp(k, "request.sent")) {
         /* the drains just before it, to this node, are its load */
         for (int i = 0; i < TRIPS; i++) {
@@ -814,6 +850,10 @@ bool sim_view_feed_follow(sim_view_feed *f, const char *query) {
     }
     pc->active = true;
     f->has_parcel_row = false;
+    memset(f->mates, 0, sizeof f->mates);
+    for (int i = 0; i < KEY_MATES; i++)
+        f->mates[i].record_id = f->mates[i].batch_id = -1;
+    f->max_written_mate = -1;
     /* What the desk still shows of it counts as its first stop. */
     sim_vm_desk_row *row = pc->record_id >= 0 ? desk_row(f, pc->record_id, false) : NULL;
     if (row) {

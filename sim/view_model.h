@@ -183,6 +183,7 @@ typedef struct sim_vm_parcel {
     int32_t err;  /* failed for good with this error (0 = no) */
     bool lost;    /* acked, then its offset was truncated away */
     bool duplicated; /* appended a second time (a retry of a batch already written) */
+    bool reordered;  /* written after a later-sent parcel with the same key */
     int n_history;   /* oldest first; the newest SIM_VM_MAX_HISTORY kept */
     int n_history_total;
     sim_event history[SIM_VM_MAX_HISTORY];

@@ -1047,6 +1047,62 @@ static void test_zh_strings_have_no_english_word(void) {
                                     NULL, word, sizeof word));
 }
 
+static void feed(sim_view_feed *f, sim_source src, const char *kind, int64_t rec, int64_t batch,
+                 int32_t node, int32_t corr, int64_t offset, int32_t count, const char *detail) {
+    sim_event e;
+    sim_event_init(&e, src, kind);
+    snprintf(e.topic, sizeof e.topic, "orders");
+    e.partition = 3;
+    e.record_id = rec;
+    e.batch_id = batch;
+    e.node = node;
+    e.corr_id = corr;
+    e.offset = offset;
+    e.offset_end = offset >= 0 && count > 0 ? offset + count : -1;
+    e.count = count;
+    snprintf(e.detail, sizeof e.detail, "%s", detail ? detail : "");
+    sim_view_feed_event(f, &e);
+}
+
+/* Following a key: parcel 5 is sent before parcel 6 of the same key, but 6's batch is written
+ * first (a retry reordered them): 5 is marked reordered; a cut of its offset on the broker
+ * that wrote it, after its ack, marks it lost; its history has every stop. */
+static void test_followed_parcel_sees_reorder_and_loss(void) {
+    sim_view_feed *f = sim_view_feed_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_TRUE(sim_view_feed_follow(f, "k1"));
+    CU_ASSERT_FALSE(sim_view_feed_follow(f, "")); /* nothing to follow */
+    CU_ASSERT_TRUE(sim_view_feed_follow(f, "k1"));
+    feed(f, SIM_SRC_PRODUCER, "record.sent", 5, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.partitioned", 5, -1, -1, -1, -1, 0, "key=k1");
+    feed(f, SIM_SRC_PRODUCER, "record.appended", 5, 1, -1, -1, -1, 1, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.partitioned", 6, -1, -1, -1, -1, 0, "key=k1");
+    feed(f, SIM_SRC_PRODUCER, "record.appended", 6, 2, -1, -1, -1, 1, NULL);
+    feed(f, SIM_SRC_PRODUCER, "batch.drained", -1, 2, 1, -1, -1, 1, "attempt 1");
+    feed(f, SIM_SRC_PRODUCER, "request.sent", -1, -1, 1, 10, -1, 1, NULL);
+    feed(f, SIM_SRC_PRODUCER, "batch.drained", -1, 1, 1, -1, -1, 1, "attempt 2");
+    feed(f, SIM_SRC_PRODUCER, "request.sent", -1, -1, 1, 11, -1, 1, NULL);
+    feed(f, SIM_SRC_BROKER, "records.appended", -1, -1, 1, 10, 40, 1, NULL); /* parcel 6 */
+    feed(f, SIM_SRC_BROKER, "records.appended", -1, -1, 1, 11, 41, 1, NULL); /* parcel 5 */
+    feed(f, SIM_SRC_PRODUCER, "batch.completed", -1, 1, -1, -1, 41, 1, NULL);
+    feed(f, SIM_SRC_BROKER, "log.truncated", -1, -1, 1, -1, 41, 1, NULL);
+    sim_view_feed_sample(f, &m, 1000);
+    const sim_vm_parcel *pc = &m.parcel;
+    CU_ASSERT_TRUE(pc->active);
+    CU_ASSERT_EQUAL(pc->record_id, 5);
+    CU_ASSERT_EQUAL(pc->batch_id, 1);
+    CU_ASSERT_EQUAL(pc->corr_id, 11);
+    CU_ASSERT_EQUAL(pc->offset, 41);
+    CU_ASSERT_TRUE(pc->acked);
+    CU_ASSERT_TRUE(pc->reordered);
+    CU_ASSERT_TRUE(pc->lost);
+    CU_ASSERT_FALSE(pc->duplicated);
+    CU_ASSERT(pc->n_history >= 6);
+    sim_view_feed_destroy(f);
+}
+
 /* "pause": true on a timeline entry: parsed for every fault kind; anything but a boolean is
  * refused with its path. */
 static void test_timeline_pause_is_parsed(void) {
@@ -1154,4 +1210,6 @@ void suite_sim_view_text(void) {
     tu_test("test_counts_are_exact_and_cuts_keep_tokens", test_counts_are_exact_and_cuts_keep_tokens);
     tu_test("test_audit_prints_in_chinese", test_audit_prints_in_chinese);
     tu_test("test_timeline_pause_is_parsed", test_timeline_pause_is_parsed);
+    tu_test("test_followed_parcel_sees_reorder_and_loss",
+            test_followed_parcel_sees_reorder_and_loss);
 }
