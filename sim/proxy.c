@@ -30,10 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* FindCoordinator and DescribeCluster answers carry broker addresses (Kafka's message JSON
- * files: FindCoordinatorResponse Host/Port, DescribeClusterResponse Brokers); the proxy
- * cannot rewrite them without their codec, so it keeps them out of ApiVersions. */
-#define API_FIND_COORDINATOR 10
+/* DescribeCluster answers carry broker addresses (Kafka's DescribeClusterResponse.json,
+ * Brokers); the proxy has no codec to rewrite them, so it keeps the API out of ApiVersions.
+ * Metadata and FindCoordinator answers are rewritten, at the versions protocol/ decodes. */
 #define API_DESCRIBE_CLUSTER 60
 
 #define READ_CHUNK 65536
@@ -487,6 +486,57 @@ static uint8_t *rewrite_metadata(sim_proxy *p, const preq *rq, const uint8_t *bo
     return wb.p; /* the wbuf's memory, handed over */
 }
 
+/* FindCoordinator: the coordinator's address becomes ours. Returns the new frame or NULL. */
+static uint8_t *rewrite_find_coordinator(sim_proxy *p, const preq *rq, const uint8_t *body,
+                                         size_t blen, size_t *out_len, char *why,
+                                         size_t whysize) {
+    const kw_api_range *r = kw_api_supported(KW_API_FIND_COORDINATOR);
+    if (!r || rq->ver < r->min_version || rq->ver > r->max_version) {
+        snprintf(why, whysize, "FindCoordinator v%d is beyond what the proxy can rewrite",
+                 rq->ver);
+        return NULL;
+    }
+    int hv = kw_response_header_version(KW_API_FIND_COORDINATOR, rq->ver);
+    kw_rbuf rb;
+    kw_rbuf_init(&rb, body, blen, "proxied FindCoordinator response");
+    kw_response_header h;
+    kw_response_header_decode(&rb, &h, hv);
+    kw_find_coordinator_resp m;
+    kw_arena_reset(p->arena);
+    if (rb.err || kw_find_coordinator_resp_decode(&rb, rq->ver, p->arena, &m) != KW_ERR_NONE) {
+        snprintf(why, whysize, "%s", rb.errmsg);
+        return NULL;
+    }
+    if (m.error_code == 0 && m.node_id >= 0) {
+        char host[256];
+        kw_slice_cstr(m.host, host, sizeof host);
+        pthread_mutex_lock(&p->lock);
+        int ni = node_learn(p, m.node_id, host, m.port);
+        if (ni >= 0) {
+            m.host = kw_slice_str(p->listen_host);
+            m.port = p->nodes[ni].port;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (ni < 0) {
+            snprintf(why, whysize, "no port for broker %d", (int)m.node_id);
+            return NULL;
+        }
+    }
+    kw_wbuf wb;
+    kw_wbuf_init(&wb);
+    size_t st = kw_frame_begin(&wb);
+    kw_response_header_encode(&wb, &h, hv);
+    kw_find_coordinator_resp_encode(&wb, rq->ver, &m);
+    kw_frame_end(&wb, st);
+    if (wb.oom) {
+        kw_wbuf_free(&wb);
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
+    *out_len = wb.len;
+    return wb.p;
+}
+
 /* ApiVersions: advertise only what the proxy can carry (see sim/proxy.h). NULL with *why
  * empty means "forward as it is" (an error answer). */
 static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t *body,
@@ -505,17 +555,19 @@ static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t
         snprintf(why, whysize, "%s", rb.errmsg);
         return NULL;
     }
-    const kw_api_range *meta = kw_api_supported(KW_API_METADATA);
     int32_t k = 0;
     for (int32_t i = 0; i < m.n_api_keys; i++) {
         kw_api_range a = m.api_keys[i];
-        if (a.api_key == API_FIND_COORDINATOR || a.api_key == API_DESCRIBE_CLUSTER)
+        if (a.api_key == API_DESCRIBE_CLUSTER)
             continue;
-        if (a.api_key == KW_API_METADATA) {
-            if (a.max_version > meta->max_version)
-                a.max_version = meta->max_version;
-            if (a.min_version < meta->min_version)
-                a.min_version = meta->min_version;
+        if (a.api_key == KW_API_METADATA || a.api_key == KW_API_FIND_COORDINATOR) {
+            const kw_api_range *ours = kw_api_supported(a.api_key);
+            if (!ours)
+                continue;
+            if (a.max_version > ours->max_version)
+                a.max_version = ours->max_version;
+            if (a.min_version < ours->min_version)
+                a.min_version = ours->min_version;
             if (a.min_version > a.max_version)
                 continue;
         }
@@ -600,6 +652,9 @@ static void on_upstream_frames(sim_proxy *p, pconn *c) {
         char why[200] = "";
         if (rq.api == KW_API_METADATA)
             out = rewrite_metadata(p, &rq, frame + 4, (size_t)flen, &out_len, why, sizeof why);
+        else if (rq.api == KW_API_FIND_COORDINATOR)
+            out = rewrite_find_coordinator(p, &rq, frame + 4, (size_t)flen, &out_len, why,
+                                           sizeof why);
         else if (rq.api == KW_API_API_VERSIONS)
             out = rewrite_api_versions(p, &rq, frame + 4, (size_t)flen, &out_len, why, sizeof why);
         if (!out && why[0]) {

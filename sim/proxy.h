@@ -21,11 +21,10 @@
  *   heal         every fault of the broker (or of all brokers) ends; connections that were
  *                stalled stay stalled (the client reconnects, as it would after a real loss)
  *
- * Which versions are rewritten: every Metadata version protocol/ decodes; the proxied
- * ApiVersions answers advertise Metadata only up to that version, and leave out the APIs
- * whose answers carry broker addresses that the proxy cannot rewrite (FindCoordinator until
- * protocol/ has its codec, DescribeCluster), so a client never gets an address it should not
- * use. An ApiVersions request newer than protocol/ reads is answered by the proxy itself with
+ * Which versions are rewritten: every Metadata and FindCoordinator version protocol/
+ * decodes; the proxied ApiVersions answers advertise those two APIs only up to those
+ * versions, and leave out DescribeCluster (its answer carries broker addresses and protocol/
+ * has no codec for it), so a client never gets an address it should not use. An ApiVersions request newer than protocol/ reads is answered by the proxy itself with
  * UNSUPPORTED_VERSION, as Kafka does, and the client retries older.
  *
  * Threads: one event-loop thread (all sockets, a wakeup pipe), SIGINT/SIGTERM blocked in it.

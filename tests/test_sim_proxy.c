@@ -189,6 +189,42 @@ static void test_proxy_rewrites_broker_addresses_for_kcat(void) {
     rig_stop(&r);
 }
 
+/* A consumer group through the proxy: FindCoordinator's answer names the proxy's port, so
+ * kcat -G joins, is assigned every partition and reads every record. */
+static void test_proxy_rewrites_find_coordinator_kcat_group_reads_all(void) {
+    rig r;
+    if (!rig_start(&r, "grp:3:3")) {
+        rig_stop(&r);
+        return;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "seq -f 'v-%%g' 0 99 | timeout 30 kcat -q -P -b %s -t grp",
+             r.proxy_boot);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 kcat -q -b %s -G g1 -X auto.offset.reset=earliest -e -f '%%s\\n' grp",
+             r.proxy_boot);
+    FILE *k = popen(cmd, "r");
+    CU_ASSERT_FATAL(k != NULL);
+    static unsigned char seen[100];
+    memset(seen, 0, sizeof seen);
+    char line[128];
+    int lines = 0;
+    while (fgets(line, sizeof line, k)) {
+        int i;
+        if (sscanf(line, "v-%d", &i) == 1 && i >= 0 && i < 100)
+            seen[i]++;
+        lines++;
+    }
+    CU_ASSERT_EQUAL(pclose(k), 0);
+    CU_ASSERT_EQUAL(lines, 100);
+    int once = 0;
+    for (int i = 0; i < 100; i++)
+        once += seen[i] == 1;
+    CU_ASSERT_EQUAL(once, 100);
+    rig_stop(&r);
+}
+
 /* 200 ms of added RTT: kcat's produce (several round trips, each at least 200 ms longer)
  * takes at least 150 ms more. Only a lower bound: a loaded machine may be slower still. */
 static void test_proxy_rtt_slows_kcat_produce(void) {
@@ -296,6 +332,8 @@ void suite_sim_proxy(void) {
     tu_suite("sim_proxy");
     tu_test("test_proxy_rewrites_broker_addresses_for_kcat",
             test_proxy_rewrites_broker_addresses_for_kcat);
+    tu_test("test_proxy_rewrites_find_coordinator_kcat_group_reads_all",
+            test_proxy_rewrites_find_coordinator_kcat_group_reads_all);
     tu_test("test_proxy_rtt_slows_kcat_produce", test_proxy_rtt_slows_kcat_produce);
     tu_test("test_proxy_dropped_answers_kcat_retries_each_record_once",
             test_proxy_dropped_answers_kcat_retries_each_record_once);
