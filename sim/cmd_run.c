@@ -195,6 +195,12 @@ int sim_cmd_run(int argc, char **argv) {
     if (sim_runner_start(r, err, sizeof err)) {
         fprintf(stderr, "courier run: cannot start: %s\n", err);
         rc = 1;
+    } else if (sim_runner_foreign(r) && sim_foreign_created_topic(sim_runner_foreign(r))) {
+        fprintf(stderr, "courier run: created topic %s on %s (%d partitions)\n", s->workload.topic,
+                bootstrap, sim_foreign_partition_count(sim_runner_foreign(r)));
+    }
+    if (rc) {
+        /* nothing ran */
     } else if (headless) {
         bool tty = isatty(STDOUT_FILENO) && !strcmp(report, "text");
         bool stopping = false;

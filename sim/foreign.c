@@ -27,6 +27,7 @@ struct sim_foreign {
     void *log_opaque;
     sim_proxy *proxy;
     sim_reader *audit_reader;
+    bool created; /* Courier created the topic (CreateTopics) */
     int n_parts;
     int64_t *start; /* per partition: the high watermark before the run */
 
@@ -161,6 +162,123 @@ static int ask_metadata(sim_kconn *kc, kw_arena *a, const char *topic, int16_t *
     return 0;
 }
 
+/* --- creating the topic ---------------------------------------------------------------- */
+
+/* CreateTopics for the workload topic (partitions, replication capped at the brokers the
+ * cluster has), sent to the controller the Metadata answer names. TOPIC_ALREADY_EXISTS counts
+ * as done (another client may have created it meanwhile). Returns 0, or -1 with errbuf
+ * naming the cluster's refusal. */
+static int create_topic(const char *bootstrap, const char *topic, int parts, int rf,
+                        char *errbuf, size_t errsize) {
+    char err[400];
+    sim_kconn *kc = NULL, *ctl = NULL;
+    kw_arena *a = kw_arena_new();
+    int rc = -1;
+    int16_t ver;
+    if (!a || sim_kconn_open(bootstrap, 5000, &kc, err, sizeof err) ||
+        sim_kconn_pick_version(kc, KW_API_METADATA, &ver, err, sizeof err))
+        goto out;
+    if (ver > 4)
+        ver = 4;
+    if (ver < 1) {
+        snprintf(err, sizeof err, "the cluster speaks no Metadata v1+ (needed to find the "
+                                  "controller)");
+        goto out;
+    }
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_metadata_req mreq = {.n_topics = 0};
+    kw_metadata_req_encode(&body, ver, &mreq);
+    kw_rbuf rb;
+    int crc = sim_kconn_call(kc, KW_API_METADATA, ver, &body, TIMEOUT_MS, &rb, err, sizeof err);
+    kw_wbuf_free(&body);
+    kw_metadata_resp m;
+    if (crc || kw_metadata_resp_decode(&rb, ver, a, &m) != KW_ERR_NONE) {
+        if (!crc)
+            snprintf(err, sizeof err, "Metadata answer: %s", rb.errmsg);
+        goto out;
+    }
+    if (rf > m.n_brokers)
+        rf = m.n_brokers;
+    for (int32_t i = 0; i < m.n_brokers; i++) {
+        if (m.brokers[i].node_id != m.controller_id)
+            continue;
+        char host[256];
+        kw_slice_cstr(m.brokers[i].host, host, sizeof host);
+        if (sim_kconn_open_host(host, m.brokers[i].port, 5000, &ctl, err, sizeof err))
+            ctl = NULL; /* any broker forwards to the controller since KIP-590: try ours */
+    }
+    sim_kconn *to = ctl ? ctl : kc;
+    if (sim_kconn_pick_version(to, KW_API_CREATE_TOPICS, &ver, err, sizeof err))
+        goto out;
+    kw_creatable_topic t = {.name = kw_slice_str(topic),
+                            .num_partitions = parts,
+                            .replication_factor = (int16_t)(rf > 0 ? rf : 1)};
+    kw_create_topics_req req = {.n_topics = 1, .topics = &t, .timeout_ms = TIMEOUT_MS};
+    kw_wbuf_init(&body);
+    kw_create_topics_req_encode(&body, ver, &req);
+    crc = sim_kconn_call(to, KW_API_CREATE_TOPICS, ver, &body, TIMEOUT_MS + 5000, &rb, err,
+                         sizeof err);
+    kw_wbuf_free(&body);
+    kw_topic_results_resp cr;
+    if (crc || kw_create_topics_resp_decode(&rb, ver, a, &cr) != KW_ERR_NONE) {
+        if (!crc)
+            snprintf(err, sizeof err, "CreateTopics answer: %s", rb.errmsg);
+        goto out;
+    }
+    int16_t code = cr.n_topics > 0 ? cr.topics[0].error_code : (int16_t)KW_ERR_UNKNOWN_SERVER_ERROR;
+    if (code && code != KW_ERR_TOPIC_ALREADY_EXISTS) {
+        char msg[200] = "";
+        if (cr.n_topics > 0 && cr.topics[0].error_message.len > 0)
+            kw_slice_cstr(cr.topics[0].error_message, msg, sizeof msg);
+        snprintf(err, sizeof err, "the cluster refused to create topic %s (%d partitions, "
+                                  "replication %d): %s%s%s",
+                 topic, parts, rf, kw_err_name((kw_err)code), msg[0] ? ": " : "", msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc)
+        snprintf(errbuf, errsize, "%s", err);
+    sim_kconn_close(ctl);
+    sim_kconn_close(kc);
+    kw_arena_destroy(a);
+    return rc;
+}
+
+/* Metadata for the topic until it has every partition with a leader (a new topic takes a
+ * moment on a real cluster), up to TIMEOUT_MS. */
+static int await_topic(sim_foreign *f, int16_t *terr, char *errbuf, size_t errsize) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        sim_kconn *kc;
+        kw_arena *a = kw_arena_new();
+        if (!a)
+            return -1;
+        free(f->rows);
+        f->rows = NULL;
+        int rc = sim_kconn_open(f->bootstrap, 5000, &kc, errbuf, errsize);
+        if (rc == 0) {
+            rc = ask_metadata(kc, a, f->topic, terr, &f->rows, &f->n_rows, f->brokers,
+                              &f->n_brokers, errbuf, errsize);
+            sim_kconn_close(kc);
+        }
+        kw_arena_destroy(a);
+        if (rc)
+            return -1;
+        bool ready = *terr == 0 && f->n_rows > 0;
+        for (int i = 0; ready && i < f->n_rows; i++)
+            ready = f->rows[i].leader >= 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t el = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ready || el > TIMEOUT_MS)
+            return 0;
+        struct timespec nap = {0, 100 * 1000000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* --- the map's poller ------------------------------------------------------------------- */
 
 static bool same_set(const int32_t *a, int na, const int32_t *b, int nb) {
@@ -266,9 +384,9 @@ static void proxy_log(int level, const char *line, void *opaque) {
     flog(f, level, "proxy: %s", line);
 }
 
-int sim_foreign_new(const char *bootstrap, const char *topic, bool with_proxy,
-                    sim_foreign_log_cb *log_cb, void *log_opaque, sim_foreign **out,
-                    char *errbuf, size_t errsize) {
+int sim_foreign_new(const char *bootstrap, const char *topic, int create_partitions,
+                    int create_replication, bool with_proxy, sim_foreign_log_cb *log_cb,
+                    void *log_opaque, sim_foreign **out, char *errbuf, size_t errsize) {
     *out = NULL;
     sim_foreign *f = calloc(1, sizeof *f);
     if (!f) {
@@ -282,36 +400,35 @@ int sim_foreign_new(const char *bootstrap, const char *topic, bool with_proxy,
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
 
-    /* the topic must exist: Courier writes only to a topic it is given */
+    /* the topic: Courier writes only to the topic it is given, creating it when the cluster
+     * does not have it yet and allows it */
     char err[400];
-    sim_kconn *kc;
-    if (sim_kconn_open(bootstrap, 5000, &kc, err, sizeof err)) {
+    int16_t terr = 0;
+    if (await_topic(f, &terr, err, sizeof err)) {
         snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
         sim_foreign_destroy(f);
         return -1;
     }
-    kw_arena *a = kw_arena_new();
-    int16_t terr = 0;
-    int rc = a ? ask_metadata(kc, a, topic, &terr, &f->rows, &f->n_rows, f->brokers,
-                              &f->n_brokers, err, sizeof err)
-               : -1;
-    sim_kconn_close(kc);
-    kw_arena_destroy(a);
-    if (rc) {
-        snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
-        sim_foreign_destroy(f);
-        return -1;
+    if (terr == KW_ERR_UNKNOWN_TOPIC_OR_PARTITION && create_partitions > 0) {
+        if (create_topic(bootstrap, topic, create_partitions, create_replication, err,
+                         sizeof err)) {
+            snprintf(errbuf, errsize, "topic %s does not exist on %s, and %s", topic, bootstrap,
+                     err);
+            sim_foreign_destroy(f);
+            return -1;
+        }
+        flog(f, 0, "created topic %s: %d partitions, replication %d (at most the brokers)",
+             topic, create_partitions, create_replication);
+        f->created = true;
+        if (await_topic(f, &terr, err, sizeof err)) {
+            snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
+            sim_foreign_destroy(f);
+            return -1;
+        }
     }
     if (terr) {
-        if (terr == KW_ERR_UNKNOWN_TOPIC_OR_PARTITION)
-            snprintf(errbuf, errsize,
-                     "topic %s does not exist on %s; create it first (Courier does not create "
-                     "topics on a cluster it does not own yet: CreateTopics is not in "
-                     "protocol/)",
-                     topic, bootstrap);
-        else
-            snprintf(errbuf, errsize, "topic %s on %s: %s", topic, bootstrap,
-                     kw_err_name((kw_err)terr));
+        snprintf(errbuf, errsize, "topic %s on %s: %s", topic, bootstrap,
+                 kw_err_name((kw_err)terr));
         sim_foreign_destroy(f);
         return -1;
     }
@@ -362,6 +479,10 @@ const char *sim_foreign_producer_bootstrap(const sim_foreign *f) {
 
 const char *sim_foreign_bootstrap(const sim_foreign *f) {
     return f->bootstrap;
+}
+
+bool sim_foreign_created_topic(const sim_foreign *f) {
+    return f->created;
 }
 
 int sim_foreign_partition_count(const sim_foreign *f) {
@@ -498,7 +619,8 @@ void sim_foreign_print_map(sim_foreign *f, FILE *out) {
 bool sim_foreign_refuse(const sim_scenario *s, const char *bootstrap, const char *prefix) {
     fprintf(stderr,
             "%snote: --bootstrap %s: the scenario's cluster section is ignored (the cluster is "
-            "not Courier's); topic %s must exist there\n",
+            "not Courier's); topic %s is used there, created from the scenario's partitions "
+            "and replication only if it does not exist\n",
             prefix, bootstrap, s->workload.topic);
     return sim_foreign_check(s, prefix, stderr) > 0;
 }

@@ -53,16 +53,20 @@ bool sim_foreign_needs_proxy(const sim_scenario *s);
  * changes); from the proxy's or the poller's thread. */
 typedef void sim_foreign_log_cb(int level, const char *line, void *opaque);
 
-/* Connects to the cluster, checks that the topic exists (a clear error otherwise), records
- * where each partition ends now (the audit reads from there), starts the proxy when
- * with_proxy, and the map's poller. Returns 0 and *out, or -1 with errbuf. */
-int sim_foreign_new(const char *bootstrap, const char *topic, bool with_proxy,
-                    sim_foreign_log_cb *log_cb, void *log_opaque, sim_foreign **out,
-                    char *errbuf, size_t errsize);
+/* Connects to the cluster and finds the topic; when it does not exist and create_partitions
+ * > 0, creates it (CreateTopics with that many partitions and create_replication, capped at
+ * the brokers there; a clear error when the cluster refuses). Then records where each
+ * partition ends now (the audit reads from there), starts the proxy when with_proxy, and the
+ * map's poller. Returns 0 and *out, or -1 with errbuf. */
+int sim_foreign_new(const char *bootstrap, const char *topic, int create_partitions,
+                    int create_replication, bool with_proxy, sim_foreign_log_cb *log_cb,
+                    void *log_opaque, sim_foreign **out, char *errbuf, size_t errsize);
 /* The bootstrap list the producer uses: the proxy's when there is one, else the cluster's. */
 const char *sim_foreign_producer_bootstrap(const sim_foreign *f);
 const char *sim_foreign_bootstrap(const sim_foreign *f);
 int sim_foreign_partition_count(const sim_foreign *f);
+/* True when sim_foreign_new created the topic. */
+bool sim_foreign_created_topic(const sim_foreign *f);
 
 /* Plays one network fault through the proxy. Returns 0, or -1 with errbuf. */
 int sim_foreign_fault(sim_foreign *f, const sim_fault *fault, char *errbuf, size_t errsize);

@@ -33,8 +33,14 @@ int sim_runner_cluster_start(sim_runner *r, char *errbuf, size_t errsize) {
     if (r->o.bootstrap) {
         /* the view's fault keys need the proxy even when the timeline has none */
         bool with_proxy = sim_foreign_needs_proxy(r->s) || r->o.ring_capacity > 0;
-        if (sim_foreign_new(r->o.bootstrap, r->s->workload.topic, with_proxy, on_cluster_log, r,
-                            &r->foreign, err, sizeof err)) {
+        int parts = 0, rf = 1; /* the scenario's topic, used only if Courier must create it */
+        for (int i = 0; i < r->s->cluster.n_topics; i++)
+            if (!strcmp(r->s->cluster.topics[i].name, r->s->workload.topic)) {
+                parts = r->s->cluster.topics[i].partitions;
+                rf = r->s->cluster.topics[i].replication;
+            }
+        if (sim_foreign_new(r->o.bootstrap, r->s->workload.topic, parts, rf, with_proxy,
+                            on_cluster_log, r, &r->foreign, err, sizeof err)) {
             snprintf(errbuf, errsize, "%s", err);
             return -1;
         }

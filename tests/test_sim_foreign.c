@@ -182,14 +182,18 @@ static void test_run_bootstrap_courier_broker_process(void) {
     rc = run_bootstrap("scenarios/batching-linger50.json", boot);
     CU_ASSERT_EQUAL(rc, 0);
     check_read_back_audit(3000);
-    /* a topic that is not there: a clear error, nothing produced */
-    char path[] = "/tmp/courier-nosuch-XXXXXX";
+    /* a topic that is not there is created (CreateTopics) from the scenario's partitions */
+    char path[] = "/tmp/courier-newtopic-XXXXXX";
     CU_ASSERT_FATAL(write_scenario(
-        path, "{\"name\": \"nosuch\", \"cluster\": {\"brokers\": 1, \"topics\": [{\"name\": "
-              "\"nosuch\", \"partitions\": 1}]}, \"workload\": {\"messages\": 10}}"));
+        path, "{\"name\": \"newtopic\", \"cluster\": {\"brokers\": 3, \"topics\": [{\"name\": "
+              "\"fresh\", \"partitions\": 4, \"replication\": 2}]}, \"workload\": "
+              "{\"messages\": 200, \"keys\": 10}, \"expect\": {\"lost\": 0}}"));
     rc = run_bootstrap(path, boot);
-    CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "topic nosuch does not exist"));
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "created topic fresh on"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "(4 partitions)"));
+    CU_ASSERT_EQUAL(report_num(out, "records in log"), 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "fresh-3  leader "));
     unlink(path);
     stop_courier_broker(pid);
 }
