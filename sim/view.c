@@ -756,21 +756,11 @@ static void start_recording(ui *u) {
     }
 }
 
-static void key(ui *u, int ch) {
-    if (u->m->show_help) { /* ? again turns the page, any other key closes the help */
-        u->m->show_help = ch == '?' && u->m->show_help == 1 ? 2 : 0;
-        return;
-    }
-    if (u->prompt != PROMPT_NONE) {
-        prompt_key(u, ch);
-        return;
-    }
+/* The keys that hold and release time: space (pause / resume), s (one event), n f x T (run to
+ * the next event of the room, fault, error, truncation). */
+static void time_key(ui *u, int ch) {
     const sim_vm_status *st = &u->m->status;
     switch (ch) {
-    case 'q':
-    case 'Q':
-        u->quit = true;
-        break;
     case ' ':
         /* space always toggles: held (paused or stepping) runs again, running holds */
         if (st->finished) {
@@ -805,6 +795,33 @@ static void key(ui *u, int ch) {
         break;
     case 'T':
         run_to(u, SIM_RUN_TO_LOSS);
+        break;
+    default:
+        break;
+    }
+}
+
+static void key(ui *u, int ch) {
+    if (u->m->show_help) { /* ? again turns the page, any other key closes the help */
+        u->m->show_help = ch == '?' && u->m->show_help == 1 ? 2 : 0;
+        return;
+    }
+    if (u->prompt != PROMPT_NONE) {
+        prompt_key(u, ch);
+        return;
+    }
+    switch (ch) {
+    case 'q':
+    case 'Q':
+        u->quit = true;
+        break;
+    case ' ':
+    case 's':
+    case 'n':
+    case 'f':
+    case 'x':
+    case 'T':
+        time_key(u, ch);
         break;
     case '\t':
         u->room = (u->room + 1) % SIM_ROOM_SIM;

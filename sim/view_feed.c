@@ -326,12 +326,12 @@ static bool parcel_tp(const sim_vm_parcel *pc, const sim_event *e) {
     return pc->partition >= 0 && e->partition == pc->partition && !strcmp(e->topic, pc->topic);
 }
 
-/* Follows the parcel through the rooms: the desk, its batch, its truck, the broker's log. */
-static void fold_parcel(sim_view_feed *f, const sim_event *e) {
+/* The parcels of the followed key: which batch each is in, and the highest record id of the
+ * key written to the log so far (the followed parcel written after it is out of order). A
+ * key follow binds to the first parcel of the key. */
+static void fold_key_mates(sim_view_feed *f, const sim_event *e) {
     sim_vm_parcel *pc = &f->parcel;
     const char *k = e->kind;
-    if (!pc->active)
-        return;
     if (pc->key[0] && !strcmp(k, "record.partitioned")) {
         const char *kp = strstr(e->detail, "key=");
         size_t n = strlen(pc->key);
@@ -358,6 +358,54 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
                 f->max_written_mate = f->mates[i].record_id;
         }
     }
+}
+
+/* The followed parcel at the broker: written (at which offset; twice: duplicated; after a later
+ * parcel of its key: reordered), copied by followers, committed, cut. */
+static void fold_parcel_at_broker(sim_view_feed *f, const sim_event *e) {
+    sim_vm_parcel *pc = &f->parcel;
+    const char *k = e->kind;
+    if (!strcmp(k, "records.appended") && pc->corr_id >= 0 && e->corr_id == pc->corr_id &&
+        e->node == pc->node) {
+        if (pc->offset >= 0 && pc->offset != e->offset + pc->batch_pos && !pc->lost)
+            pc->duplicated = true;
+        pc->offset = e->offset + pc->batch_pos;
+        /* written after a parcel of the same key that was sent later: out of order */
+        if (f->max_written_mate > pc->record_id)
+            pc->reordered = true;
+        parcel_note(pc, e);
+    } else if (!strcmp(k, "records.appended") && pc->offset >= 0 && pc->corr_id >= 0 &&
+               e->corr_id >= 0 && e->corr_id != pc->corr_id && e->node == pc->node) {
+        /* another truck carried the same batch (a retry) and it was written again */
+    } else if (pc->offset >= 0 && e->offset <= pc->offset && pc->offset < e->offset_end) {
+        if (!strcmp(k, "replica.fetched")) {
+            if (pc->n_replicated < SIM_VM_MAX_REPLICAS)
+                pc->replicated[pc->n_replicated++] = e->node;
+            parcel_note(pc, e);
+        } else if (!strcmp(k, "log.truncated") && e->node == pc->node) {
+            /* cut from the log of the broker that wrote it */
+            if (pc->acked)
+                pc->lost = true;
+            parcel_note(pc, e);
+        }
+    } else if (!strcmp(k, "hw.advanced") && pc->offset >= 0 && e->offset > pc->offset) {
+        /* committed: the first HW past its offset is worth a line */
+        bool seen = false;
+        for (int i = 0; i < pc->n_history; i++)
+            if (!strcmp(pc->history[i].kind, "hw.advanced"))
+                seen = true;
+        if (!seen)
+            parcel_note(pc, e);
+    }
+}
+
+/* Follows the parcel through the rooms: the desk, its batch, its truck, the broker's log. */
+static void fold_parcel(sim_view_feed *f, const sim_event *e) {
+    sim_vm_parcel *pc = &f->parcel;
+    const char *k = e->kind;
+    if (!pc->active)
+        return;
+    fold_key_mates(f, e);
     if (e->source == SIM_SRC_PRODUCER && e->record_id == pc->record_id &&
         starts_with(k, "record.")) {
         if (e->topic[0])
@@ -405,40 +453,8 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
         parcel_note(pc, e);
         return;
     }
-    if (e->source != SIM_SRC_BROKER || !parcel_tp(pc, e))
-        return;
-    if (!strcmp(k, "records.appended") && pc->corr_id >= 0 && e->corr_id == pc->corr_id &&
-        e->node == pc->node) {
-        if (pc->offset >= 0 && pc->offset != e->offset + pc->batch_pos && !pc->lost)
-            pc->duplicated = true;
-        pc->offset = e->offset + pc->batch_pos;
-        /* written after a parcel of the same key that was sent later: out of order */
-        if (f->max_written_mate > pc->record_id)
-            pc->reordered = true;
-        parcel_note(pc, e);
-    } else if (!strcmp(k, "records.appended") && pc->offset >= 0 && pc->corr_id >= 0 &&
-               e->corr_id >= 0 && e->corr_id != pc->corr_id && e->node == pc->node) {
-        /* another truck carried the same batch (a retry) and it was written again */
-    } else if (pc->offset >= 0 && e->offset <= pc->offset && pc->offset < e->offset_end) {
-        if (!strcmp(k, "replica.fetched")) {
-            if (pc->n_replicated < SIM_VM_MAX_REPLICAS)
-                pc->replicated[pc->n_replicated++] = e->node;
-            parcel_note(pc, e);
-        } else if (!strcmp(k, "log.truncated") && e->node == pc->node) {
-            /* cut from the log of the broker that wrote it */
-            if (pc->acked)
-                pc->lost = true;
-            parcel_note(pc, e);
-        }
-    } else if (!strcmp(k, "hw.advanced") && pc->offset >= 0 && e->offset > pc->offset) {
-        /* committed: the first HW past its offset is worth a line */
-        bool seen = false;
-        for (int i = 0; i < pc->n_history; i++)
-            if (!strcmp(pc->history[i].kind, "hw.advanced"))
-                seen = true;
-        if (!seen)
-            parcel_note(pc, e);
-    }
+    if (e->source == SIM_SRC_BROKER && parcel_tp(pc, e))
+        fold_parcel_at_broker(f, e);
 }
 
 /* What the cluster tells about acks and truncations (the map's loss columns). */
@@ -892,12 +908,9 @@ static void copy_folded(sim_view_feed *f, sim_view_model *m) {
     m->parcel = f->parcel;
 }
 
-void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) {
-    f->wall_ms = wall_ms;
-    sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
-
-    /* 1. Events: drain what the ring holds now (bounded, so a flood cannot hold the view).
-     * Their times become run time, as the header's t= is. */
+/* Folds what the bus's ring holds now, bounded so a flood cannot hold the view; event times
+ * become run time, as the header's t= is. */
+static void drain_ring(sim_view_feed *f, sim_bus *bus) {
     int64_t start_us = 0;
     if (f->r) {
         sim_progress p0;
@@ -926,6 +939,37 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
             budget -= got;
         }
     }
+}
+
+/* Lost, duplicated and reordered come from reading the cluster's logs, as the audit does:
+ * live about once a second (and at once after a truncation or a leader change), a last time
+ * when the run is over. */
+static void sample_audit(sim_view_feed *f, bool finished, int64_t wall_ms) {
+    bool due = f->audit_soon || wall_ms >= f->audit_next_wall_ms;
+    if ((finished && !f->audit_done) || (!finished && due)) {
+        sim_audit a;
+        int64_t t0 = monotonic_ms();
+        if (sim_runner_audit(f->r, &a) == 0) {
+            f->lost = a.lost;
+            f->duplicated = a.duplicated;
+            f->reordered = a.reordered;
+        }
+        /* Reading every log costs in proportion to the run: a big run is audited less often,
+         * so the view never spends more than about 5% of its time on it. */
+        int64_t cost = monotonic_ms() - t0;
+        f->audit_soon = false;
+        f->audit_next_wall_ms = wall_ms + (cost * 20 > AUDIT_EVERY_MS ? cost * 20 : AUDIT_EVERY_MS);
+        if (finished)
+            f->audit_done = true;
+    }
+}
+
+void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) {
+    f->wall_ms = wall_ms;
+    sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
+
+    /* 1. Events: what the ring holds now. */
+    drain_ring(f, bus);
     copy_folded(f, m);
     if (!f->r) {
         fill_nodes(f, m, NULL, NULL, m->n_nodes > 0 ? m->n_nodes : 0);
@@ -985,26 +1029,7 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
         ft->records_per_request = km.records_per_request_avg;
         ft->retries = (int64_t)km.record_retry_total;
     }
-    /* Lost, duplicated and reordered come from reading the cluster's logs, as the audit does:
-     * live about once a second (and at once after a truncation or a leader change), a last
-     * time when the run is over. */
-    bool due = f->audit_soon || wall_ms >= f->audit_next_wall_ms;
-    if ((st->finished && !f->audit_done) || (!st->finished && due)) {
-        sim_audit a;
-        int64_t t0 = monotonic_ms();
-        if (sim_runner_audit(f->r, &a) == 0) {
-            f->lost = a.lost;
-            f->duplicated = a.duplicated;
-            f->reordered = a.reordered;
-        }
-        /* Reading every log costs in proportion to the run: a big run is audited less often,
-         * so the view never spends more than about 5% of its time on it. */
-        int64_t cost = monotonic_ms() - t0;
-        f->audit_soon = false;
-        f->audit_next_wall_ms = wall_ms + (cost * 20 > AUDIT_EVERY_MS ? cost * 20 : AUDIT_EVERY_MS);
-        if (st->finished)
-            f->audit_done = true;
-    }
+    sample_audit(f, st->finished, wall_ms);
     ft->lost = f->lost;
     ft->duplicated = f->duplicated;
     ft->reordered = f->reordered;
