@@ -380,6 +380,81 @@ static void test_frame_larger_than_the_receive_buffer_is_served(void) {
     mb_cluster_destroy(c);
 }
 
+/* KIP-951: from Produce v10 a NOT_LEADER_OR_FOLLOWER answer names the partition's leader and
+ * epoch (CurrentLeader) and that leader's endpoint (NodeEndpoints), from the cluster's
+ * metadata, as KafkaApis.handleProduceRequest; v9 has no place for them. */
+static void test_produce_v10_not_leader_answer_names_the_leader(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    mb_partition_info in = tc_info(c, "t", 0);
+    CU_ASSERT_FATAL(in.leader >= 1);
+    int32_t other = in.leader % 3 + 1;
+    int fd = tc_connect(mb_broker_port(c, other));
+    size_t blen;
+    uint8_t *batch = tc_make_batch(1, "hint", -1, -1, -1, &blen);
+    for (int16_t v = 9; v <= 11; v++) {
+        kw_produce_req_partition pp = {0, {batch, (int32_t)blen}};
+        kw_produce_req_topic pt = {kw_slice_str("t"), 1, &pp};
+        kw_produce_req req = {KW_SLICE_NULL, 1, 5000, 1, &pt};
+        kw_wbuf body;
+        kw_wbuf_init(&body);
+        kw_produce_req_encode(&body, v, &req);
+        CU_ASSERT_TRUE(tc_send_request(fd, KW_API_PRODUCE, v, 70 + v, &body));
+        kw_wbuf_free(&body);
+        uint8_t *buf;
+        kw_rbuf rb;
+        kw_response_header h;
+        CU_ASSERT_FATAL(tc_recv_response(fd, KW_API_PRODUCE, v, 5000, &buf, &rb, &h) > 0);
+        kw_arena *a = kw_arena_new();
+        kw_produce_resp resp;
+        CU_ASSERT_EQUAL_FATAL(kw_produce_resp_decode(&rb, v, a, &resp), KW_ERR_NONE);
+        CU_ASSERT_EQUAL(h.correlation_id, 70 + v);
+        const kw_produce_resp_partition *p = &resp.topics[0].partitions[0];
+        CU_ASSERT_EQUAL(p->error_code, KW_ERR_NOT_LEADER_OR_FOLLOWER);
+        if (v >= 10) {
+            CU_ASSERT_TRUE(p->has_current_leader);
+            CU_ASSERT_EQUAL(p->current_leader_id, in.leader);
+            CU_ASSERT_EQUAL(p->current_leader_epoch, in.leader_epoch);
+            CU_ASSERT_EQUAL_FATAL(resp.n_node_endpoints, 1);
+            CU_ASSERT_EQUAL(resp.node_endpoints[0].node_id, in.leader);
+            CU_ASSERT_EQUAL(resp.node_endpoints[0].port, mb_broker_port(c, in.leader));
+            CU_ASSERT(kw_slice_eq(resp.node_endpoints[0].host, "127.0.0.1"));
+        } else {
+            CU_ASSERT_FALSE(p->has_current_leader);
+            CU_ASSERT_EQUAL(p->current_leader_id, -1);
+            CU_ASSERT_EQUAL(resp.n_node_endpoints, 0);
+        }
+        kw_arena_destroy(a);
+        free(buf);
+    }
+    /* the leader itself accepts the same batch and gives no hint */
+    int lfd = tc_connect(mb_broker_port(c, in.leader));
+    kw_produce_req_partition pp = {0, {batch, (int32_t)blen}};
+    kw_produce_req_topic pt = {kw_slice_str("t"), 1, &pp};
+    kw_produce_req req = {KW_SLICE_NULL, 1, 5000, 1, &pt};
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_produce_req_encode(&body, 11, &req);
+    CU_ASSERT_TRUE(tc_send_request(lfd, KW_API_PRODUCE, 11, 99, &body));
+    kw_wbuf_free(&body);
+    uint8_t *buf;
+    kw_rbuf rb;
+    kw_response_header h;
+    CU_ASSERT_FATAL(tc_recv_response(lfd, KW_API_PRODUCE, 11, 5000, &buf, &rb, &h) > 0);
+    kw_arena *a = kw_arena_new();
+    kw_produce_resp resp;
+    CU_ASSERT_EQUAL_FATAL(kw_produce_resp_decode(&rb, 11, a, &resp), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(resp.topics[0].partitions[0].error_code, 0);
+    CU_ASSERT_FALSE(resp.topics[0].partitions[0].has_current_leader);
+    CU_ASSERT_EQUAL(resp.n_node_endpoints, 0);
+    kw_arena_destroy(a);
+    free(buf);
+    close(lfd);
+    free(batch);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_protocol(void);
 void suite_mockbroker_protocol(void) {
     tu_suite("mockbroker_protocol");
@@ -389,4 +464,6 @@ void suite_mockbroker_protocol(void) {
             test_fetch_waits_on_the_cluster_clock_and_wakes_on_new_data);
     tu_test("test_frame_larger_than_the_receive_buffer_is_served",
             test_frame_larger_than_the_receive_buffer_is_served);
+    tu_test("test_produce_v10_not_leader_answer_names_the_leader",
+            test_produce_v10_not_leader_answer_names_the_leader);
 }
