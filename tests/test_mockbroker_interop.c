@@ -179,6 +179,67 @@ static void test_kafka_python_produces_and_futures_resolve_with_offsets(void) {
     mb_cluster_destroy(c);
 }
 
+/* kafkajs (a third client, pure JavaScript, from the npm registry: .ci/deps.sh installs it in
+ * build/npm) produces with idempotence and acks=all; every send resolves with the offset at
+ * which the cluster stored that record. */
+static void test_kafkajs_produces_and_sends_resolve_with_offsets(void) {
+    if (access("build/npm/node_modules/kafkajs/package.json", R_OK) != 0) {
+        CU_FAIL("kafkajs is not installed in build/npm (make deps installs it)");
+        return;
+    }
+    mb_cluster *c = interop_cluster("js", 3);
+    CU_ASSERT_FATAL(c != NULL);
+    char script[] = "/tmp/mb-kjs-XXXXXX";
+    int fd = mkstemp(script);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("const { Kafka, logLevel } = require('kafkajs');\n"
+          "const kafka = new Kafka({ clientId: 'courier-kafkajs', brokers: process.argv[2].split(','),\n"
+          "                          logLevel: logLevel.NOTHING, retry: { retries: 5 } });\n"
+          "(async () => {\n"
+          "  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });\n"
+          "  await p.connect();\n"
+          "  for (let i = 0; i < 100; i++) {\n"
+          "    const md = await p.send({ topic: 'js', acks: -1,\n"
+          "      messages: [{ key: 'k' + i, value: 'v' + i }] });\n"
+          "    console.log(i, md[0].partition, md[0].baseOffset);\n"
+          "  }\n"
+          "  await p.disconnect();\n"
+          "})().catch(e => { console.error(e); process.exit(1); });\n",
+          f);
+    fclose(f);
+    char cmd[768];
+    snprintf(cmd, sizeof cmd,
+             "NODE_PATH=build/npm/node_modules timeout 60 node %s %s 2>/dev/null", script,
+             mb_cluster_bootstrap(c));
+    FILE *pipe = popen(cmd, "r");
+    CU_ASSERT_FATAL(pipe != NULL);
+    int n = 0, matched = 0;
+    char line[128];
+    while (fgets(line, sizeof line, pipe)) {
+        int i, part;
+        long long off;
+        if (sscanf(line, "%d %d %lld", &i, &part, &off) != 3)
+            continue;
+        n++;
+        mb_record_iter *it;
+        if (mb_record_iter_new(c, "js", part, off, &it) == MB_OK) {
+            mb_record r;
+            char want[16];
+            snprintf(want, sizeof want, "v%d", i);
+            if (mb_record_iter_next(it, &r) == MB_OK && r.offset == off &&
+                r.value_len == (int32_t)strlen(want) && !memcmp(r.value, want, strlen(want)))
+                matched++;
+            mb_record_iter_destroy(it);
+        }
+    }
+    CU_ASSERT_EQUAL(pclose(pipe), 0);
+    unlink(script);
+    CU_ASSERT_EQUAL(n, 100);
+    CU_ASSERT_EQUAL(matched, 100);
+    mb_cluster_destroy(c);
+}
+
 typedef struct dr_state {
     _Atomic int ok, failed;
     char first_err[128];
@@ -415,6 +476,8 @@ void suite_mockbroker_interop(void) {
             test_kcat_idempotent_produce_then_consume_reads_exactly_10000);
     tu_test("test_kafka_python_produces_and_futures_resolve_with_offsets",
             test_kafka_python_produces_and_futures_resolve_with_offsets);
+    tu_test("test_kafkajs_produces_and_sends_resolve_with_offsets",
+            test_kafkajs_produces_and_sends_resolve_with_offsets);
     tu_test("test_librdkafka_leader_moves_mid_produce_nothing_lost",
             test_librdkafka_leader_moves_mid_produce_nothing_lost);
     tu_test("test_courier_broker_serves_kcat_and_exits_on_sigterm",
