@@ -101,13 +101,25 @@ const char *sim_scenarios_dir(char *out, size_t size) {
 int sim_lab_find(const char *name, char *out, size_t size, char *errbuf, size_t errsize) {
     size_t len = strlen(name);
     bool json = len > 5 && !strcmp(name + len - 5, ".json");
+    char dirs[3][PATH_MAX];
+    int n = search_dirs(dirs);
+    if (!is_file(name) && !strncmp(name, "scenarios/", 10)) {
+        /* the docs' `courier run scenarios/min-isr.json`, run outside the checkout: the same
+         * file in the installed share folder */
+        for (int i = 1; i < n; i++) {
+            char p[PATH_MAX];
+            int w = snprintf(p, sizeof p, "%s/%s", dirs[i], name + 10);
+            if (w > 0 && (size_t)w < sizeof p && is_file(p) && strlen(p) < size) {
+                snprintf(out, size, "%s", p);
+                return 0;
+            }
+        }
+    }
     if (is_file(name) || strchr(name, '/') || json) {
         /* a path: as given (the loader says what is wrong with it) */
         snprintf(out, size, "%s", name);
         return 0;
     }
-    char dirs[3][PATH_MAX];
-    int n = search_dirs(dirs);
     for (int i = 0; i < n; i++) {
         static const char *const sub[] = {"", "more/"};
         for (int k = 0; k < 2; k++) {

@@ -8,6 +8,7 @@
  * Fields that do not apply to an event are left out, never written as -1. The writer is a bus
  * sink: it runs on the emitting thread under the trace lock, into a 1 MiB stdio buffer. */
 #include "sim/runner_int.h"
+#include "sim/version.h"
 
 #include <string.h>
 
@@ -112,6 +113,8 @@ void sim_trace_write_header(sim_runner *r) {
     fprintf(f, ",\"seed\":%llu,\"speed\":%g,\"brokers\":%d,\"topic\":", (unsigned long long)r->seed,
             r->o.speed, r->s->cluster.brokers);
     sim_json_str(f, r->s->workload.topic);
+    fputs(",\"courier\":", f);
+    sim_json_str(f, sim_version());
     fputs("}\n", f);
     pthread_mutex_unlock(&r->trace_lock);
 }

@@ -566,6 +566,24 @@ static void test_version_is_one_string(void) {
     snprintf(want, sizeof want, "courier %s\n", sim_version());
     CU_ASSERT_STRING_EQUAL(a, want);
     CU_ASSERT_TRUE(strlen(sim_version()) > 0 && strcmp(sim_version(), "unknown"));
+    /* the same string in the trace header */
+    char trace[] = "/tmp/courier-trace-XXXXXX";
+    int fd = mkstemp(trace);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    char *run[] = {"courier", "run", "min-isr", "--headless", "--speed", "10", "--trace", trace,
+                   NULL};
+    static char out[65536];
+    CU_ASSERT_EQUAL(ts_run_courier(run, out, sizeof out, NULL, 0, -1), 0);
+    FILE *f = fopen(trace, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[1024] = "";
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(trace);
+    char field[256];
+    snprintf(field, sizeof field, "\"courier\":\"%s\"", sim_version());
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, field));
 }
 
 /* ---- make install -----------------------------------------------------------------------------
@@ -624,6 +642,16 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
     rc = sh(cmd, out, sizeof out);
     fprintf(stderr, "\n    installed courier run acks1-leader-crash from /: rc %d, %.1f s  ", rc,
             (double)(tu_now_ms() - t0) / 1000.0);
+    if (rc)
+        fprintf(stderr, "\n%s", out);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "expect: all met"));
+    /* the docs' spelling, `courier run scenarios/NAME.json`, works outside the checkout too */
+    snprintf(cmd, sizeof cmd,
+             "cd / && PATH=%s/usr/bin:$PATH courier run scenarios/min-isr.json --headless "
+             "--speed 10 2>&1",
+             dir);
+    rc = sh(cmd, out, sizeof out);
     if (rc)
         fprintf(stderr, "\n%s", out);
     CU_ASSERT_EQUAL(rc, 0);
