@@ -168,15 +168,15 @@ DOCDIR  = $(PREFIX)/share/doc/courier
 install: all man
 	@test -n "$(PREFIX)" || { echo "make install: PREFIX is empty" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios/more $(DESTDIR)$(MANDIR) \
-	  $(DESTDIR)$(COMPDIR) $(DESTDIR)$(DOCDIR)/docs/labs
+	  $(DESTDIR)$(COMPDIR) $(DESTDIR)$(DOCDIR)/docs
 	install -m 755 $(COURIER) $(DESTDIR)$(BINDIR)/courier
 	install -m 644 scenarios/*.json $(DESTDIR)$(DATADIR)/scenarios/
 	install -m 644 scenarios/more/*.json $(DESTDIR)$(DATADIR)/scenarios/more/
 	install -m 644 $(MAN_DIR)/*.1 $(DESTDIR)$(MANDIR)/
 	install -m 644 completion/courier.bash $(DESTDIR)$(COMPDIR)/courier
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
-	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
-	install -m 644 docs/labs/*.md $(DESTDIR)$(DOCDIR)/docs/labs/
+	@cd docs && find . -type f | while read -r f; do \
+	  install -D -m 644 "$$f" "$(DESTDIR)$(DOCDIR)/docs/$$f" || exit 1; done
 
 uninstall:
 	@test -n "$(PREFIX)" || { echo "make uninstall: PREFIX is empty" >&2; exit 1; }
