@@ -5,9 +5,9 @@
  * default N 1,000,000, argv[1] or BENCH_MSGS to change), acks=1, linger.ms=5,
  * batch.size=16384, no idempotence, compression.type none / gzip / snappy / lz4 / zstd at
  * the same level for both (Kafka 4.0's defaults: gzip 6, lz4 9, zstd 3; librdkafka is told
- * compression.level=9 for lz4, whose own default is lz4's fast mode). For each codec it prints msgs/s and the bytes each producer
- * sent to the brokers (ours: outgoing-byte-total; librdkafka: its statistics' tx_bytes), and
- * both as ratios ours / librdkafka's (msgs/s target >= 0.8).
+ * compression.level=9 for lz4, whose own default is lz4's fast mode). For each codec it prints
+ * msgs/s and the bytes each producer sent to the brokers (ours: outgoing-byte-total; librdkafka:
+ * its statistics' tx_bytes), and both as ratios ours / librdkafka's (msgs/s target >= 0.8).
  *
  * Timing: from the first produce call to the last delivery report (flush). The two producers
  * run one after the other in this process; the mock cluster keeps at most 5 MiB per
@@ -45,14 +45,14 @@ static double now_s(void) {
 /* Text-like values: words of a small vocabulary with spaces, a different draw per value. */
 static bool make_values(void) {
     static const char *const words[] = {
-        "the",     "courier", "parcel",   "sorting",  "room",    "truck",   "broker",  "kafka",
-        "batch",   "linger",  "acks",     "leader",   "replica", "offset",  "topic",   "record",
-        "order",   "customer", "shipped", "delivered", "address", "street",  "city",    "status",
-        "payment", "amount",  "currency", "euro",     "dollar",  "item",    "quantity", "price",
-        "id",      "user",    "session",  "event",    "click",   "view",    "page",    "search",
-        "error",   "warning", "info",     "debug",    "request", "response", "latency", "ms",
-        "2024",    "12",      "05",       "monday",   "tuesday", "json",    "true",    "false",
-        "null",    "value",   "key",      "header",   "trace",   "span",    "service", "node"};
+        "the",     "courier",  "parcel",   "sorting",   "room",    "truck",    "broker",   "kafka",
+        "batch",   "linger",   "acks",     "leader",    "replica", "offset",   "topic",    "record",
+        "order",   "customer", "shipped",  "delivered", "address", "street",   "city",     "status",
+        "payment", "amount",   "currency", "euro",      "dollar",  "item",     "quantity", "price",
+        "id",      "user",     "session",  "event",     "click",   "view",     "page",     "search",
+        "error",   "warning",  "info",     "debug",     "request", "response", "latency",  "ms",
+        "2024",    "12",       "05",       "monday",    "tuesday", "json",     "true",     "false",
+        "null",    "value",    "key",      "header",    "trace",   "span",     "service",  "node"};
     values = malloc((size_t)N_VALUES * MSG_SIZE);
     if (!values)
         return false;

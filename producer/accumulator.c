@@ -78,11 +78,11 @@ void kp_accum_ratio_update(kp_accum *a, const char *topic, float observed) {
     if (r) {
         float cur = r->ratio;
         if (observed > cur)
-            r->ratio = cur + RATIO_DETERIORATE_STEP > observed ? cur + RATIO_DETERIORATE_STEP
-                                                                : observed;
+            r->ratio =
+                cur + RATIO_DETERIORATE_STEP > observed ? cur + RATIO_DETERIORATE_STEP : observed;
         else if (observed < cur)
-            r->ratio = cur - RATIO_IMPROVING_STEP > observed ? cur - RATIO_IMPROVING_STEP
-                                                              : observed;
+            r->ratio =
+                cur - RATIO_IMPROVING_STEP > observed ? cur - RATIO_IMPROVING_STEP : observed;
     }
     pthread_mutex_unlock(&a->ratio_lock);
 }

@@ -67,15 +67,15 @@ float kp_batch_observed_ratio(const kp_batch *b) {
 kw_err kp_batch_compress_records(const kp_batch *b, uint8_t **wire, size_t *size) {
     *wire = NULL;
     *size = 0;
-    size_t cap = KW_BATCH_HEADER_SIZE +
-                 kw_compress_bound(b->codec, kw_batch_writer_records_size(&b->w));
+    size_t cap =
+        KW_BATCH_HEADER_SIZE + kw_compress_bound(b->codec, kw_batch_writer_records_size(&b->w));
     uint8_t *w = malloc(cap);
     if (!w)
         return KW_ERR__NO_MEMORY;
     size_t clen = 0;
     char err[128];
-    kw_err e = kw_batch_writer_compress_records(&b->w, b->codec, b->level, w, cap, &clen, err,
-                                                sizeof err);
+    kw_err e =
+        kw_batch_writer_compress_records(&b->w, b->codec, b->level, w, cap, &clen, err, sizeof err);
     if (e != KW_ERR_NONE) {
         free(w);
         return e;
@@ -109,8 +109,8 @@ static kw_err grow_raw(kp_batch *b, size_t need) {
  * capacity. Grows the raw buffer when the estimate says yes but the bytes do not fit. */
 static kw_err compressed_room(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
                               const kw_header *headers, int32_t n_headers) {
-    int64_t delta = b->w.count ? (int64_t)((uint64_t)timestamp_ms - (uint64_t)b->w.base_timestamp)
-                               : 0;
+    int64_t delta =
+        b->w.count ? (int64_t)((uint64_t)timestamp_ms - (uint64_t)b->w.base_timestamp) : 0;
     size_t rec = kw_record_size(b->w.count, delta, key, value, headers, n_headers);
     if (b->w.count > 0 && (size_t)b->cap < estimated_written(b) + rec)
         return KW_ERR__NO_SPACE;
@@ -193,7 +193,8 @@ int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i) {
 /* Compresses the closed raw batch into b->wire; on failure (out of memory) the batch goes
  * uncompressed, which every broker accepts. */
 static void compress_batch(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
-    size_t cap = KW_BATCH_HEADER_SIZE + kw_compress_bound(b->codec, b->raw_size - KW_BATCH_HEADER_SIZE);
+    size_t cap =
+        KW_BATCH_HEADER_SIZE + kw_compress_bound(b->codec, b->raw_size - KW_BATCH_HEADER_SIZE);
     uint8_t *wire = malloc(cap);
     size_t n = 0;
     char err[128];
@@ -211,8 +212,7 @@ void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq) {
         b->sealed = true;
         b->raw_size = kw_batch_writer_close(&b->w, pid, epoch, base_seq);
         if (b->precompressed && b->raw_size > 0) {
-            kw_batch_writer_write_header(&b->w, b->wire, b->size, b->codec, pid, epoch,
-                                         base_seq);
+            kw_batch_writer_write_header(&b->w, b->wire, b->size, b->codec, pid, epoch, base_seq);
         } else {
             b->size = b->raw_size;
             if (b->codec != KW_CODEC_NONE && b->size > 0)

@@ -155,8 +155,8 @@ void kw_record_iter_init_bounded(kw_record_iter *it, const kw_batch *b, size_t m
     }
     char why[sizeof it->rb.errmsg - 16];
     size_t out_len = 0;
-    kw_err err =
-        kw_decompress((kw_codec)codec, b->records.p, n, max_raw, &it->raw, &out_len, why, sizeof why);
+    kw_err err = kw_decompress((kw_codec)codec, b->records.p, n, max_raw, &it->raw, &out_len, why,
+                               sizeof why);
     if (err != KW_ERR_NONE) {
         kw_rbuf_fail(&it->rb, err, "%s", why);
         return;
@@ -439,8 +439,8 @@ kw_err kw_batch_writer_close_compressed(kw_batch_writer *w, kw_codec codec, int 
         kw_batch_writer_compress_records(w, codec, level, dst, dst_cap, &clen, errbuf, errsize);
     if (err != KW_ERR_NONE)
         return err;
-    write_header(w, dst, KW_BATCH_HEADER_SIZE + clen, (int16_t)codec, producer_id,
-                 producer_epoch, base_sequence);
+    write_header(w, dst, KW_BATCH_HEADER_SIZE + clen, (int16_t)codec, producer_id, producer_epoch,
+                 base_sequence);
     *out_len = KW_BATCH_HEADER_SIZE + clen;
     return KW_ERR_NONE;
 }

@@ -115,8 +115,7 @@ static kw_err gzip_compress(int level, const uint8_t *src, size_t n, uint8_t *ds
     /* windowBits 15 + 16: a gzip header and trailer, as GZIPOutputStream; memLevel 8 is
      * zlib's default. Level -1 is Z_DEFAULT_COMPRESSION (6), Java's Deflater default too. */
     if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return cfail(errbuf, errsize, KW_ERR__INVALID_ARG, "gzip: cannot start at level %d",
-                     level);
+        return cfail(errbuf, errsize, KW_ERR__INVALID_ARG, "gzip: cannot start at level %d", level);
     if (n > UINT32_MAX || cap > UINT32_MAX) {
         deflateEnd(&z);
         return cfail(errbuf, errsize, KW_ERR__TOO_LARGE, "gzip: %zu bytes is too large", n);
@@ -165,8 +164,8 @@ kw_err kw_compress(kw_codec c, int level, const uint8_t *src, size_t n, uint8_t 
     switch (c) {
     case KW_CODEC_NONE:
         if (n > cap)
-            return cfail(errbuf, errsize, KW_ERR__NO_SPACE, "none: %zu bytes do not fit in %zu",
-                         n, cap);
+            return cfail(errbuf, errsize, KW_ERR__NO_SPACE, "none: %zu bytes do not fit in %zu", n,
+                         cap);
         if (n)
             memcpy(dst, src, n);
         *out_len = n;
@@ -280,8 +279,8 @@ static kw_err gzip_decompress(const uint8_t *src, size_t n, outbuf *o, char *err
 }
 
 /* One raw snappy block, appended to o. */
-static kw_err snappy_block(const uint8_t *src, size_t n, outbuf *o, size_t whole,
-                           const char *where, char *errbuf, size_t errsize) {
+static kw_err snappy_block(const uint8_t *src, size_t n, outbuf *o, size_t whole, const char *where,
+                           char *errbuf, size_t errsize) {
     size_t ulen;
     if (snappy_uncompressed_length((const char *)src, n, &ulen) != SNAPPY_OK)
         return cfail(errbuf, errsize, KW_ERR__MALFORMED, "snappy: %s: bad length preamble", where);
@@ -319,8 +318,7 @@ static kw_err snappy_decompress(const uint8_t *src, size_t n, outbuf *o, char *e
         pos += 4;
         if (clen > n - pos)
             return cfail(errbuf, errsize, KW_ERR__TRUNCATED,
-                         "snappy: xerial block %d: length %u but %zu bytes left", i, clen,
-                         n - pos);
+                         "snappy: xerial block %d: length %u but %zu bytes left", i, clen, n - pos);
         char where[40];
         snprintf(where, sizeof where, "xerial block %d", i);
         kw_err e = snappy_block(src + pos, clen, o, n, where, errbuf, errsize);

@@ -60,9 +60,8 @@ static void test_compressed_batch_holds_more_than_batch_size(void) {
     kw_batch kb;
     size_t used;
     char err[160];
-    CU_ASSERT_EQUAL_FATAL(kw_batch_parse(kp_batch_wire(b), b->size, true, &kb, &used, err,
-                                         sizeof err),
-                          KW_ERR_NONE);
+    CU_ASSERT_EQUAL_FATAL(
+        kw_batch_parse(kp_batch_wire(b), b->size, true, &kb, &used, err, sizeof err), KW_ERR_NONE);
     CU_ASSERT_EQUAL(kb.attributes & KW_CODEC_MASK, KW_CODEC_ZSTD);
     CU_ASSERT_EQUAL(kb.record_count, n);
     CU_ASSERT_EQUAL(kb.producer_id, 7);
@@ -119,8 +118,8 @@ static void check_seq(int32_t partition, const void *value, size_t len, void *ar
 
 /* Records 0..n-1 to partition 0: six digits, then value_len-6 bytes of text (compressible)
  * or of pseudo-random letters (barely compressible by lz4). */
-static void produce_n(kp_producer *p, tdeliv *d, const char *topic, int from, int to,
-                      int value_len, bool text) {
+static void produce_n(kp_producer *p, tdeliv *d, const char *topic, int from, int to, int value_len,
+                      bool text) {
     char val[512];
     uint32_t seed = 12345u + (uint32_t)from;
     for (int i = from; i < to; i++) {
@@ -259,8 +258,8 @@ static void cli_round_trip(bool ours) {
                  m.bootstraps);
         int rc = system(cmd);
         if (rc != 0)
-            fprintf(stderr, "%s (%s): kcat did not read 3000 distinct lines back\n",
-                    codec_names[c], ours ? "courier broker" : "librdkafka mock");
+            fprintf(stderr, "%s (%s): kcat did not read 3000 distinct lines back\n", codec_names[c],
+                    ours ? "courier broker" : "librdkafka mock");
         CU_ASSERT_EQUAL(rc, 0);
         if (ours) {
             mb_partition_info info;

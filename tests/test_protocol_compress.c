@@ -7,13 +7,12 @@
 #include "tests/tu.h"
 
 #include <dirent.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const kw_codec all_codecs[] = {KW_CODEC_GZIP, KW_CODEC_SNAPPY, KW_CODEC_LZ4,
-                                      KW_CODEC_ZSTD};
+static const kw_codec all_codecs[] = {KW_CODEC_GZIP, KW_CODEC_SNAPPY, KW_CODEC_LZ4, KW_CODEC_ZSTD};
 #define N_CODECS (sizeof all_codecs / sizeof all_codecs[0])
 
 static int default_level(kw_codec c) {
@@ -22,7 +21,7 @@ static int default_level(kw_codec c) {
 
 /* Text-like bytes: words from a small vocabulary, a pseudo-random choice (deterministic). */
 static void fill_text(uint8_t *p, size_t n, uint32_t seed) {
-    static const char *const words[] = {"parcel ", "courier ", "sorting ", "room ",  "truck ",
+    static const char *const words[] = {"parcel ", "courier ", "sorting ", "room ",   "truck ",
                                         "broker ", "kafka ",   "batch ",   "linger ", "acks "};
     size_t i = 0;
     while (i < n) {
@@ -155,7 +154,7 @@ static void test_every_codec_batch_round_trips_records(void) {
         size_t raw;
         size_t len = write_batch(all_codecs[c], 500, &p, &raw);
         CU_ASSERT(len > KW_BATCH_HEADER_SIZE);
-        CU_ASSERT(len < raw / 2); /* repetitive text compresses */
+        CU_ASSERT(len < raw / 2);                              /* repetitive text compresses */
         CU_ASSERT_EQUAL(p[22] & KW_CODEC_MASK, all_codecs[c]); /* attributes, low byte */
         check_records(p, len, 500);
         free(p);
@@ -202,7 +201,8 @@ static void test_codec_byte_formats_are_kafkas(void) {
                                 kw_compress_bound(KW_CODEC_SNAPPY, sizeof src), &zn, err,
                                 sizeof err),
                     KW_ERR_NONE);
-    static const uint8_t xerial[16] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
+    static const uint8_t xerial[16] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0,
+                                       0,    0,   0,   1,   0,   0,   0,   1};
     CU_ASSERT_EQUAL(memcmp(z, xerial, 16), 0);
     size_t pos = 16;
     int blocks = 0;
@@ -238,8 +238,9 @@ static void test_raw_snappy_is_read(void) {
     uint8_t *out = NULL;
     size_t on = 0;
     char err[256];
-    CU_ASSERT_EQUAL(kw_decompress(KW_CODEC_SNAPPY, raw, sizeof raw, 100, &out, &on, err, sizeof err),
-                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(
+        kw_decompress(KW_CODEC_SNAPPY, raw, sizeof raw, 100, &out, &on, err, sizeof err),
+        KW_ERR_NONE);
     CU_ASSERT_EQUAL(on, 5);
     if (out && on == 5)
         CU_ASSERT_EQUAL(memcmp(out, "hello", 5), 0);
@@ -268,8 +269,7 @@ static void test_decompression_bomb_is_refused(void) {
         CU_ASSERT_PTR_NOT_NULL(strstr(err, kw_codec_name(codec)));
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "1048576"));
         /* The same bytes under a large enough bound are fine. */
-        CU_ASSERT_EQUAL(kw_decompress(codec, z, zn, big, &out, &on, err, sizeof err),
-                        KW_ERR_NONE);
+        CU_ASSERT_EQUAL(kw_decompress(codec, z, zn, big, &out, &on, err, sizeof err), KW_ERR_NONE);
         CU_ASSERT_EQUAL(on, big);
         free(out);
         free(z);
@@ -307,9 +307,9 @@ static void test_corrupt_and_truncated_input_fail_cleanly(void) {
         uint8_t *z = malloc(cap);
         size_t zn = 0;
         char err[256];
-        CU_ASSERT_EQUAL_FATAL(kw_compress(codec, default_level(codec), src, sizeof src, z, cap,
-                                          &zn, err, sizeof err),
-                              KW_ERR_NONE);
+        CU_ASSERT_EQUAL_FATAL(
+            kw_compress(codec, default_level(codec), src, sizeof src, z, cap, &zn, err, sizeof err),
+            KW_ERR_NONE);
         int failures = 0;
         for (size_t cut = 0; cut < zn; cut += zn / 37 + 1) {
             uint8_t *out = NULL;
@@ -358,9 +358,9 @@ static void test_undefined_codec_ids_are_unsupported(void) {
         free(p);
         uint8_t *out = NULL;
         size_t on;
-        CU_ASSERT_EQUAL(kw_decompress((kw_codec)id, (const uint8_t *)"x", 1, 10, &out, &on, err,
-                                      sizeof err),
-                        KW_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+        CU_ASSERT_EQUAL(
+            kw_decompress((kw_codec)id, (const uint8_t *)"x", 1, 10, &out, &on, err, sizeof err),
+            KW_ERR_UNSUPPORTED_COMPRESSION_TYPE);
     }
     kw_codec c;
     CU_ASSERT(kw_codec_from_name("zstd", &c) && c == KW_CODEC_ZSTD);
