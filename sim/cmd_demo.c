@@ -3,6 +3,7 @@
  * The default scenario is embedded in the binary (sim/scenario.h); the view is sim/view.c.
  * After `q` the screen is restored and the audit is printed; the exit code is 0. */
 #include "sim/cmd.h"
+#include "sim/foreign.h"
 #include "sim/record.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { O_LANG = 1, O_SPEED, O_SEED, O_FPS, O_NO_COLOR };
+enum { O_LANG = 1, O_SPEED, O_SEED, O_FPS, O_NO_COLOR, O_BOOTSTRAP };
 static const sim_opt demo_opts[] = {
     SIM_OPT_LANG(O_LANG),
     SIM_OPT_SPEED(O_SPEED),
@@ -22,6 +23,10 @@ static const sim_opt demo_opts[] = {
      "frames per second of the view (default 20)"},
     {O_NO_COLOR, 0, "no-color", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
      "plain characters and attributes even when the terminal has colours"},
+    {O_BOOTSTRAP, 0, "bootstrap", SIM_OPT_STRING, "HOST:PORT[,...]", 0, 0, NULL, false,
+     "the demo's producer against a cluster Courier does not own (its topic parcels is used "
+     "or created; the cluster-side faults of the built-in timeline are skipped); "
+     "docs/real-cluster.md"},
     {0},
 };
 
@@ -69,6 +74,9 @@ int sim_cmd_demo(int argc, char **argv) {
         case O_NO_COLOR:
             vo.no_color = true;
             break;
+        case O_BOOTSTRAP:
+            ro.bootstrap = a->text;
+            break;
         }
     }
     sim_cli_args_free(&args);
@@ -86,6 +94,8 @@ int sim_cmd_demo(int argc, char **argv) {
         fprintf(stderr, "courier demo: the built-in scenario does not load: %s\n", err);
         return 1;
     }
+    if (ro.bootstrap)
+        sim_foreign_keep_network_faults(s, ro.bootstrap, "courier demo: ");
     /* The view's R key records the rest of the run (sim/record.h): a recorder that keeps
      * nothing until then. */
     sim_record *rec = NULL;

@@ -34,8 +34,8 @@ static const sim_opt run_opts[] = {
     SIM_OPT_LANG(O_LANG),
     {O_BOOTSTRAP, 0, "bootstrap", SIM_OPT_STRING, "HOST:PORT[,...]", 0, 0, NULL, false,
      "play against a cluster Courier does not own (real Kafka, Redpanda, librdkafka's mock): "
-     "the scenario's cluster section is ignored, the topic must exist, only network faults "
-     "are played (through a built-in proxy); docs/real-cluster.md"},
+     "the scenario's cluster section is ignored, the topic is used or created, only network "
+     "faults are played (through a built-in proxy); docs/real-cluster.md"},
     {O_RECORD, 0, "record", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
      "write a recording for courier replay: every event and what the view drew "
      "(docs/replay.md)"},

@@ -246,9 +246,10 @@ out:
     return rc;
 }
 
-/* Metadata for the topic until it has every partition with a leader (a new topic takes a
- * moment on a real cluster), up to TIMEOUT_MS. */
-static int await_topic(sim_foreign *f, int16_t *terr, char *errbuf, size_t errsize) {
+/* Metadata for the topic; with `created`, again until it has every partition with a leader
+ * (a new topic takes a moment on a real cluster), up to TIMEOUT_MS. */
+static int await_topic(sim_foreign *f, bool created, int16_t *terr, char *errbuf,
+                       size_t errsize) {
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -272,7 +273,7 @@ static int await_topic(sim_foreign *f, int16_t *terr, char *errbuf, size_t errsi
             ready = f->rows[i].leader >= 0;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t el = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-        if (ready || el > TIMEOUT_MS)
+        if (ready || !created || el > TIMEOUT_MS)
             return 0;
         struct timespec nap = {0, 100 * 1000000};
         nanosleep(&nap, NULL);
@@ -404,7 +405,7 @@ int sim_foreign_new(const char *bootstrap, const char *topic, int create_partiti
      * does not have it yet and allows it */
     char err[400];
     int16_t terr = 0;
-    if (await_topic(f, &terr, err, sizeof err)) {
+    if (await_topic(f, false, &terr, err, sizeof err)) {
         snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
         sim_foreign_destroy(f);
         return -1;
@@ -420,7 +421,7 @@ int sim_foreign_new(const char *bootstrap, const char *topic, int create_partiti
         flog(f, 0, "created topic %s: %d partitions, replication %d (at most the brokers)",
              topic, create_partitions, create_replication);
         f->created = true;
-        if (await_topic(f, &terr, err, sizeof err)) {
+        if (await_topic(f, true, &terr, err, sizeof err)) {
             snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
             sim_foreign_destroy(f);
             return -1;
@@ -623,4 +624,24 @@ bool sim_foreign_refuse(const sim_scenario *s, const char *bootstrap, const char
             "and replication only if it does not exist\n",
             prefix, bootstrap, s->workload.topic);
     return sim_foreign_check(s, prefix, stderr) > 0;
+}
+
+void sim_foreign_keep_network_faults(sim_scenario *s, const char *bootstrap, const char *prefix) {
+    fprintf(stderr,
+            "%snote: --bootstrap %s: the scenario's cluster section is ignored; topic %s is "
+            "used there (created if it does not exist)\n",
+            prefix, bootstrap, s->workload.topic);
+    int k = 0;
+    for (int i = 0; i < s->n_timeline; i++) {
+        const sim_fault *f = &s->timeline[i];
+        if (sim_foreign_fault_ok(f->kind)) {
+            s->timeline[k++] = *f;
+            continue;
+        }
+        char desc[200];
+        sim_fault_describe(f, desc, sizeof desc);
+        fprintf(stderr, "%sskipped: timeline at %lld ms: %s (a cluster-side fault)\n", prefix,
+                (long long)f->at_ms, desc);
+    }
+    s->n_timeline = k;
 }

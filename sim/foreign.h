@@ -46,6 +46,10 @@ int sim_foreign_check(const sim_scenario *s, const char *prefix, FILE *out);
  * section is ignored, and refuses the cluster-side faults (sim_foreign_check). Returns true
  * when the scenario cannot run on a foreign cluster. */
 bool sim_foreign_refuse(const sim_scenario *s, const char *bootstrap, const char *prefix);
+/* For `courier demo --bootstrap` (the built-in timeline has cluster-side faults): says once
+ * that the cluster section is ignored, and takes the cluster-side faults out of the timeline,
+ * one line on stderr for each. */
+void sim_foreign_keep_network_faults(sim_scenario *s, const char *bootstrap, const char *prefix);
 /* True when the scenario's timeline has a fault the proxy plays. */
 bool sim_foreign_needs_proxy(const sim_scenario *s);
 

@@ -7,6 +7,7 @@
 #include "sim/proxy.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Proxy and map lines become "log" events of the simulator (and trace lines). They come
  * from the proxy's and the poller's threads, which the step gate must never hold. */
@@ -45,6 +46,12 @@ int sim_runner_cluster_start(sim_runner *r, char *errbuf, size_t errsize) {
             return -1;
         }
         boot = sim_foreign_producer_bootstrap(r->foreign);
+        /* The run's time zero is when the cluster is ready: finding (or creating) the topic
+         * on a remote cluster can take seconds that are no part of the workload's day. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        r->start_us = sim_clock_now_us(r->clock);
+        r->start_wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     } else {
         if (mb_cluster_start(r->cluster, err, sizeof err) != MB_OK) {
             snprintf(errbuf, errsize, "cluster: %s", err);

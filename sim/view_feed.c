@@ -12,6 +12,8 @@
  */
 #include "sim/view_feed.h"
 
+#include "sim/foreign.h"
+
 #include "mockbroker/mb.h"
 #include "producer/kp.h"
 #include "protocol/kw.h"
@@ -816,6 +818,47 @@ static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const s
     }
 }
 
+/* A cluster Courier does not own (--bootstrap): the map as its Metadata and ListOffsets last
+ * said (sim/foreign.h, polled every second); no replica positions or truncations are known. */
+static void fill_map_foreign(sim_view_feed *f, sim_view_model *m, struct sim_foreign *fc) {
+    sim_foreign_partition rows[SIM_VM_MAX_PARTS];
+    int n = sim_foreign_map(fc, rows, SIM_VM_MAX_PARTS, NULL, 0, NULL);
+    const char *topic = sim_runner_scenario(f->r)->workload.topic;
+    m->n_map = m->n_map_total = 0;
+    for (int i = 0; i < n; i++) {
+        const sim_foreign_partition *fp = &rows[i];
+        sim_vm_map_row *row = &m->map[m->n_map];
+        memset(row, 0, sizeof *row);
+        copy_name(row->topic, sizeof row->topic, topic);
+        row->partition = fp->partition;
+        row->leader = fp->leader;
+        row->epoch = fp->leader_epoch;
+        row->high_watermark = fp->high_watermark;
+        row->log_end_offset = fp->high_watermark;
+        row->n_replicas = fp->n_replicas < SIM_VM_MAX_REPLICAS ? fp->n_replicas
+                                                                : SIM_VM_MAX_REPLICAS;
+        memcpy(row->replicas, fp->replicas, (size_t)row->n_replicas * sizeof(int32_t));
+        for (int q = 0; q < row->n_replicas; q++)
+            row->replica_end[q] = -1;
+        row->n_isr = fp->n_isr < SIM_VM_MAX_REPLICAS ? fp->n_isr : SIM_VM_MAX_REPLICAS;
+        memcpy(row->isr, fp->isr, (size_t)row->n_isr * sizeof(int32_t));
+        row->trunc_from = row->trunc_to = row->trunc_acked = -1;
+        row->trunc_node = -1;
+        map_state *ms = &f->map[m->n_map];
+        uint64_t sig = isr_signature(fp->isr, fp->n_isr);
+        if (ms->seen &&
+            (ms->leader != fp->leader || ms->epoch != fp->leader_epoch || ms->isr_sig != sig))
+            ms->changed_wall_ms = f->wall_ms;
+        ms->seen = true;
+        ms->leader = fp->leader;
+        ms->epoch = fp->leader_epoch;
+        ms->isr_sig = sig;
+        row->changed_ago_ms = ms->changed_wall_ms < 0 ? -1 : f->wall_ms - ms->changed_wall_ms;
+        m->n_map++;
+        m->n_map_total++;
+    }
+}
+
 /* Requests per simulated second over roughly the last simulated second of samples. */
 static double request_rate(sim_view_feed *f, int64_t sim_ms, uint64_t requests) {
     f->hist[(f->hist_head + f->hist_len) % HISTORY] = (sample_point){sim_ms, requests};
@@ -1015,6 +1058,8 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     /* 4. The cluster: the dispatcher's map. */
     if (c)
         fill_map(f, m, c, s);
+    else if (sim_runner_foreign(f->r))
+        fill_map_foreign(f, m, sim_runner_foreign(f->r));
 
     /* 5. The footer. */
     sim_vm_footer *ft = &m->footer;
