@@ -218,6 +218,13 @@ static void draw_sorting(const sim_vt_rect *r, const sim_view_model *m) {
         const sim_vm_partition *p = &m->parts[i];
         sim_vt_line_init(&l, r->w);
         sim_vt_row_partition(&l, m->lang, p, m->batch_size, cols + 1);
+        /* the producer's belief against the cluster's truth: a stale leader is the moment a
+         * NOT_LEADER_OR_FOLLOWER is on its way */
+        for (int j = 0; j < m->n_map; j++)
+            if (m->map[j].partition == p->partition && !strcmp(m->map[j].topic, p->topic) &&
+                p->leader >= 0 && m->map[j].leader >= 0 && m->map[j].leader != p->leader)
+                sim_vt_line_add(&l, SIM_ST_WARN, " %s%d",
+                                sim_vt_label_text(m->lang, SIM_L_STALE), (int)m->map[j].leader);
         if (se && same_tp(se, p->topic, p->partition))
             hilite(&l);
         if (pc->active && pc->batch_id >= 0 && pc->partition == p->partition &&
@@ -353,23 +360,35 @@ static void draw_history(const sim_vt_rect *r, const sim_view_model *m) {
 /* The help box: page 1 the keys, page 2 the legend of every symbol and the errors. */
 static void draw_help(int rows, int cols, sim_view_lang lang, int page) {
     const char *rows_text[64];
-    char errs[24][SIM_VT_LINE_BYTES / 4];
+    static char wrapped[64][SIM_VT_WRAP_BYTES];
     int n = 0;
-    const char *const *h = page == 2 ? sim_vt_legend_lines(lang) : sim_vt_help_lines(lang);
-    for (; h[n] && n < 32; n++)
-        rows_text[n] = h[n];
-    if (page == 2) {
-        for (int i = 0; i < sim_vt_error_count() && i < 24 && n < 63; i++) {
+    if (page == 3) {
+        /* the errors, one sentence each (what it means, what the producer does), wrapped */
+        int inner = (cols > 104 ? 104 : cols) - 4;
+        for (int i = 0; i < sim_vt_error_count() && n < 60; i++) {
             int32_t code = sim_vt_error_code(i);
             const char *name = kw_err_name((kw_err)code);
-            snprintf(errs[i], sizeof errs[i], "%s: %s", name ? name : "?",
-                     sim_vt_error_text(lang, code));
-            rows_text[n++] = errs[i];
+            char one[SIM_VT_WRAP_BYTES];
+            snprintf(one, sizeof one, "%s: %s", name ? name : "?", sim_vt_error_text(lang, code));
+            int k = sim_vt_wrap(one, inner, 4, &wrapped[n], 64 - n < 3 ? 64 - n : 3);
+            for (int j = 0; j < k; j++, n++)
+                rows_text[n] = wrapped[n];
         }
+    } else {
+        const char *const *h = page == 2 ? sim_vt_legend_lines(lang) : sim_vt_help_lines(lang);
+        for (; h[n] && n < 32; n++)
+            rows_text[n] = h[n];
     }
-    /* what does not fit the screen is left out (the box keeps its frame) */
-    if (n > rows - 2)
-        n = rows - 2 > 0 ? rows - 2 : 0;
+    /* the header (t=, ev) and the bottom line stay visible above and below the box; what
+     * does not fit a small screen is counted on the last line */
+    char more[64];
+    if (n > rows - 4 && rows - 4 > 1) {
+        snprintf(more, sizeof more, "+%d %s", n - (rows - 5), sim_vt_label_text(lang, SIM_L_MORE));
+        n = rows - 5;
+        rows_text[n++] = more;
+    }
+    if (n > rows - 4)
+        n = rows - 4 > 0 ? rows - 4 : 0;
     int w = 0;
     for (int i = 0; i < n; i++)
         if (sim_vt_width(rows_text[i]) > w)
@@ -379,15 +398,17 @@ static void draw_help(int rows, int cols, sim_view_lang lang, int page) {
         w = cols;
     int hh = n + 2;
     int y0 = (rows - hh) / 2, x0 = (cols - w) / 2;
-    if (y0 < 0)
-        y0 = 0;
+    if (y0 < 1)
+        y0 = 1;
     for (int i = 0; i < hh && y0 + i < rows; i++) {
         sim_vt_line l;
         sim_vt_line_init(&l, w);
         if (i == 0 || i == hh - 1) {
             if (i == 0)
                 sim_vt_line_add(&l, SIM_ST_TITLE, "+ %s ",
-                                sim_vt_label_text(lang, page == 2 ? SIM_L_LEGEND : SIM_L_HELP));
+                                sim_vt_label_text(lang, page == 3   ? SIM_L_ERRORS_PAGE
+                                                        : page == 2 ? SIM_L_LEGEND
+                                                                    : SIM_L_HELP));
             else
                 sim_vt_line_add(&l, SIM_ST_TITLE, "+");
             l.limit = w - 1;
@@ -803,7 +824,7 @@ static void time_key(ui *u, int ch) {
 
 static void key(ui *u, int ch) {
     if (u->m->show_help) { /* ? again turns the page, any other key closes the help */
-        u->m->show_help = ch == '?' && u->m->show_help == 1 ? 2 : 0;
+        u->m->show_help = ch == '?' && u->m->show_help < 3 ? u->m->show_help + 1 : 0;
         return;
     }
     if (u->prompt != PROMPT_NONE) {

@@ -942,7 +942,19 @@ static void copy_folded(sim_view_feed *f, sim_view_model *m) {
     m->n_trace = f->trace_len;
     for (int i = 0; i < f->trace_len; i++) {
         const sim_event *te = &f->trace[(f->trace_head + i) % SIM_VM_MAX_TRACE];
-        sim_view_feed_format_event(te, m->trace[i], sizeof m->trace[i]);
+        if (m->lang == SIM_LANG_ZH) {
+            /* in Chinese the trace reads as the step explanations do (the raw event line is
+             * English field names: the JSONL trace keeps them) */
+            char text[SIM_VM_LINE + 32];
+            int64_t ms = te->t_us / 1000;
+            int at = snprintf(text, sizeof text, "%4lld.%03lld ", (long long)(ms / 1000),
+                              (long long)(ms % 1000));
+            if (at > 0 && (size_t)at < sizeof text)
+                sim_vt_explain(text + at, sizeof text - (size_t)at, SIM_LANG_ZH, te);
+            sim_vt_clip(m->trace[i], sizeof m->trace[i], text, (int)sizeof m->trace[i], false);
+        } else {
+            sim_view_feed_format_event(te, m->trace[i], sizeof m->trace[i]);
+        }
         m->trace_seq[i] = te->seq;
     }
     m->has_step_event = f->has_step_event;

@@ -227,7 +227,7 @@ typedef struct sim_view_model {
     /* A one-line message (last action, or a prompt such as "broker down: which id?"). */
     char message[SIM_VM_LINE];
     bool message_is_prompt; /* the message asks a question: it wins over the explanation */
-    int show_help;          /* 0 = hidden, 1 = keys, 2 = legend (symbols and errors) */
+    int show_help;          /* 0 = hidden, 1 = keys, 2 = legend (symbols), 3 = the errors */
 } sim_view_model;
 
 #endif

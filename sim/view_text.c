@@ -370,9 +370,11 @@ static const char *const labels_en[SIM_L__COUNT] = {
     [SIM_L_REORDERED] = "reord",
     [SIM_L_BATCHES_UNIT] = "bt",
     [SIM_L_STEP_MARK] = ">>",
-    [SIM_L_LEGEND] = "Legend (? again: keys)",
+    [SIM_L_LEGEND] = "Legend: every symbol (? again: the errors)",
+    [SIM_L_ERRORS_PAGE] = "Errors: what each means, what the producer does (any key closes)",
     [SIM_L_HISTORY] = "Parcel history",
     [SIM_L_FOLLOW] = "following",
+    [SIM_L_STALE] = "stale, cluster: L",
 };
 
 static const char *const labels_zh[SIM_L__COUNT] = {
@@ -436,9 +438,11 @@ static const char *const labels_zh[SIM_L__COUNT] = {
     [SIM_L_REORDERED] = "乱序",
     [SIM_L_BATCHES_UNIT] = "批",
     [SIM_L_STEP_MARK] = ">>",
-    [SIM_L_LEGEND] = "图例 (再按 ? 看按键)",
+    [SIM_L_LEGEND] = "图例: 所有符号 (再按 ? 看错误)",
+    [SIM_L_ERRORS_PAGE] = "错误: 含义和生产者的处理 (任意键关闭)",
     [SIM_L_HISTORY] = "包裹轨迹",
     [SIM_L_FOLLOW] = "跟踪",
+    [SIM_L_STALE] = "已过期, 集群首领",
 };
 
 const char *sim_vt_label_text(sim_view_lang lang, sim_vt_label label) {
@@ -475,7 +479,7 @@ static const char *const help_en[] = {
     "d      drop the next responses of a broker",
     "r      add round-trip time to a broker",
     "t      show / hide the trace log",
-    "?      this help; ? again: the legend of every symbol",
+    "?      this help; ? again: every symbol; ? again: every error",
     "q      quit: restore the screen, print the audit",
     NULL,
 };
@@ -494,14 +498,15 @@ static const char *const help_zh[] = {
     "d      丢弃一个 broker 的后续响应",
     "r      给一个 broker 增加往返延迟",
     "t      显示 / 隐藏事件日志",
-    "?      本帮助; 再按 ?: 所有符号的图例",
+    "?      本帮助; 再按 ?: 符号图例; 再按 ?: 错误说明",
     "q      退出: 恢复屏幕, 打印审计结果",
     NULL,
 };
 
 static const char *const legend_en[] = {
     "DESK   #12 parcel number; icpt>ser>part>batch stages (dots: not yet)",
-    "SORT   L2 leader the PRODUCER believes; <3 its batches on the road",
+    "SORT   L2 leader the PRODUCER believes (stale, cluster: L3 when wrong)",
+    "       <3 batches of the partition on the road",
     "       [4r 1.2K/16K 3ms] records, bytes/batch.size, linger left",
     "       S sealed; R! R!! retrying, one ! per attempt (R!4 past 3)",
     "TRUCKS #45:3bt/48K/12ms request #45: 3 batches, 48 KiB, 12 ms out",
@@ -520,7 +525,8 @@ static const char *const legend_en[] = {
 
 static const char *const legend_zh[] = {
     "收件员 #12 包裹编号; 拦截>序列>分区>入批 已到阶段 (点: 未到)",
-    "分拣员 首领2 生产者认为的首领; <3 该分区在路上的批次",
+    "分拣员 首领2 生产者认为的首领 (错了时: 已过期, 集群首领3)",
+    "       <3 该分区在路上的批次",
     "       [4r 1.2K/16K 3ms] 条数, 字节/batch.size, linger.ms 剩余",
     "       S 已封箱; R! R!! 重试中, 每次一个 ! (超过 3 次写 R!4)",
     "运输车 #45:3批/48K/12ms 请求 #45: 3 个批次, 48 KiB, 已出发 12 毫秒",
@@ -1031,6 +1037,44 @@ void sim_vt_row_keys(sim_vt_line *l, const sim_view_model *m) {
     } else {
         sim_vt_line_add(l, SIM_ST_DIM, "%s", L(SIM_L_KEYS_SHORT));
     }
+}
+
+int sim_vt_wrap(const char *text, int cols, int indent, char (*out)[SIM_VT_WRAP_BYTES],
+                int max_lines) {
+    int n = 0;
+    const char *p = text;
+    while (*p && n < max_lines) {
+        int room = cols - (n ? indent : 0);
+        if (room < 8)
+            room = 8;
+        char piece[SIM_VT_WRAP_BYTES];
+        sim_vt_clip(piece, sizeof piece, p, room, false);
+        size_t len = strlen(piece);
+        if (p[len] != '\0' && n + 1 < max_lines) {
+            /* break after the last space that keeps a whole word on this line */
+            size_t cut = len;
+            while (cut > 0 && piece[cut - 1] != ' ')
+                cut--;
+            if (cut > len / 3)
+                len = cut;
+            piece[len] = '\0';
+        } else if (p[len] != '\0') {
+            /* the last line allowed and still too long: cut at a word, with "…" */
+            sim_vt_line l;
+            sim_vt_line_init(&l, room);
+            sim_vt_add_cut(&l, SIM_ST_NORMAL, p);
+            snprintf(piece, sizeof piece, "%s", l.text);
+            len = strlen(p);
+        }
+        while (len > 0 && piece[len - 1] == ' ' && p[len] != '\0')
+            piece[--len] = '\0';
+        snprintf(out[n], SIM_VT_WRAP_BYTES, "%*s%s", n ? indent : 0, "", piece);
+        n++;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return n;
 }
 
 void sim_vt_add_cut(sim_vt_line *l, sim_vt_style style, const char *text) {

@@ -124,6 +124,8 @@ typedef enum sim_vt_label {
     SIM_L_LEGEND,       /* the legend page's title */
     SIM_L_HISTORY,      /* the parcel history panel's title */
     SIM_L_FOLLOW,       /* "following" */
+    SIM_L_STALE,        /* the producer's leader is stale: "(map: L" */
+    SIM_L_ERRORS_PAGE,  /* the help's third page: the errors */
     SIM_L__COUNT
 } sim_vt_label;
 
@@ -204,6 +206,12 @@ void sim_vt_row_node(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n);
 /* The same, with the truck whose corr id is mark_corr marked ('>' and highlighted). */
 void sim_vt_row_node_mark(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *n,
                           int32_t mark_corr);
+#define SIM_VT_WRAP_BYTES 512
+/* Wraps text at spaces into at most max_lines lines of `cols` columns, the lines after the
+ * first indented by `indent` spaces; the last allowed line is cut at a word with "…" when the
+ * text does not fit. Returns the lines written. */
+int sim_vt_wrap(const char *text, int cols, int indent, char (*out)[SIM_VT_WRAP_BYTES],
+                int max_lines);
 /* Appends text, cut at a token boundary with "…" when it does not fit. */
 void sim_vt_add_cut(sim_vt_line *l, sim_vt_style style, const char *text);
 /* Short name of a room (sim_room) for the header: "desk" / "收件". */

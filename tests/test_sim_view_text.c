@@ -1180,6 +1180,19 @@ static void test_counts_are_exact_and_cuts_keep_tokens(void) {
     sim_vt_add_cut(&l, SIM_ST_NORMAL, "broker 2 appended 2 records to parcels-1 at offsets 546");
     CU_ASSERT(l.cols <= 30);
     CU_ASSERT_STRING_EQUAL(l.text, "broker 2 appended 2 records\u2026");
+    /* Wrapping: whole words, the continuation indented, the last line allowed cut with "…". */
+    char w[4][SIM_VT_WRAP_BYTES];
+    int n = sim_vt_wrap("NOT_LEADER_OR_FOLLOWER: the broker is not the leader: the producer "
+                        "refreshes metadata and retries",
+                        40, 4, w, 4);
+    CU_ASSERT_EQUAL(n, 3);
+    for (int i = 0; i < n; i++)
+        CU_ASSERT(sim_vt_width(w[i]) <= 40);
+    CU_ASSERT_STRING_EQUAL(w[0], "NOT_LEADER_OR_FOLLOWER: the broker is");
+    CU_ASSERT_EQUAL(strncmp(w[1], "    not the leader", 18), 0);
+    n = sim_vt_wrap("one two three four five six seven eight nine ten", 12, 2, w, 2);
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(w[1], "\u2026"));
 }
 
 void suite_sim_view_text(void);

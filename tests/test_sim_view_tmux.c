@@ -592,7 +592,7 @@ static void test_80x24_shows_no_garbage(void) {
     CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"== Trace", WAIT_MS));
     check_clean(t->screen, 80, 24);
     tmx_keys(t, "?");
-    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"the legend", WAIT_MS));
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, (void *)"every symbol", WAIT_MS));
     check_clean(t->screen, 80, 24);
     tmx_keys(t, "x"); /* any key closes the help */
     /* Resized smaller than 80x24: says so instead of drawing over itself; back: redrawn. */
@@ -960,7 +960,6 @@ static void test_follow_a_parcel_through_the_four_rooms(void) {
 static void check_zh_screen(tmx *t, const char *when) {
     static const char *const names[] = {"parcels", "demo", NULL};
     char word[64];
-    /* the trace pane is the raw log (event kinds, as in the JSONL trace): not shown here */
     if (tw_english_word(t->screen, names, word, sizeof word)) {
         fprintf(stderr, "\n[zh %s] untranslated '%s' on:\n%s\n", when, word, t->screen);
         CU_FAIL("an English word on the Chinese screen");
@@ -993,7 +992,8 @@ static void test_zh_80x24_has_no_english_word(void) {
     } prompts[] = {
         {"k", "宕机", "prompt k"},    {"Escape", "已取消", "cancel"}, {"e", "注入错误", "prompt e"},
         {"Escape", "已取消", "cancel"}, {"/", "跟踪包裹", "prompt /"}, {"Escape", "已取消", "cancel"},
-        {"Tab", "房间", "Tab"},       {"?", "本帮助", "help"},      {"?", "图例", "legend"},
+        {"Tab", "房间", "Tab"},       {"t", "== 事件日志", "trace"}, {"?", "本帮助", "help"},
+        {"?", "图例", "legend"},      {"?", "错误", "errors"},
     };
     for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++) {
         tmx_keys(t, prompts[i].keys);
