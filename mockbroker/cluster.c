@@ -471,6 +471,7 @@ void mb_cluster_destroy(mb_cluster *c) {
     }
     free(c->topics);
     mb_groups_free(c);
+    mb_txn_free(&c->txns);
     mb_inject_free_all(c);
     pthread_cond_destroy(&c->ctl_cond);
     pthread_mutex_destroy(&c->lock);

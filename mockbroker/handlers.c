@@ -197,15 +197,11 @@ static int h_init_pid(mb_req *r, char *errbuf, size_t errsize) {
     resp.producer_epoch = -1;
     pthread_mutex_lock(&c->lock);
     kw_err inj = mb_inject_take(c, KW_API_INIT_PRODUCER_ID, NULL, -1);
-    if (inj) {
+    if (inj)
         resp.error_code = (int16_t)inj;
-    } else if (req.transactional_id.len >= 0) {
-        /* Transactions are outside this simulator. */
-        resp.error_code = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    } else {
-        resp.producer_id = c->next_pid++;
-        resp.producer_epoch = 0;
-    }
+    else
+        resp.error_code = (int16_t)mb_init_pid(c, &req, r->hdr.api_version, &resp.producer_id,
+                                               &resp.producer_epoch);
     pthread_mutex_unlock(&c->lock);
     if (resp.producer_id >= 0) {
         mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCER_ID_ASSIGNED, r->b->id);

@@ -100,6 +100,26 @@ bool mb_pid_record(mb_pid_state *s, const mb_batch *b);
 void mb_pid_rebuild(mb_pid_state *s, const mb_log *l);
 void mb_pid_free(mb_pid_state *s);
 
+/* Transactional ids the cluster has handed a producer id to (Kafka's TransactionMetadata,
+ * without the transaction states: Courier simulates no transactions). */
+typedef struct mb_txn_entry {
+    char *id;
+    int64_t producer_id;
+    int16_t epoch, last_epoch; /* last_epoch: before the last bump (-1 = none) */
+} mb_txn_entry;
+
+typedef struct mb_txn_state {
+    mb_txn_entry *v;
+    size_t n, cap;
+} mb_txn_state;
+
+/* InitProducerId as Kafka's TransactionCoordinator: the answer goes to pid and epoch (-1 on
+ * error).
+ * @locks c->lock MUST be held. */
+kw_err mb_init_pid(struct mb_cluster *c, const kw_init_pid_req *req, int16_t version,
+                   int64_t *pid, int16_t *epoch);
+void mb_txn_free(mb_txn_state *s);
+
 /* ---- cluster state (cluster.c) -------------------------------------------------------------- */
 
 typedef struct mb_replica {
@@ -183,6 +203,7 @@ struct mb_cluster {
     mb_topic **topics;
     size_t n_topics, cap_topics;
     int64_t next_pid;
+    mb_txn_state txns; /* InitProducerId with a transactional id */
     mb_inject *injects;
     struct mb_groups *groups; /* consumer groups and committed offsets (group.c) */
 };

@@ -249,8 +249,16 @@ static void test_idempotent_duplicate_gets_original_offset_gap_is_out_of_order(v
     CU_ASSERT_EQUAL(r.error, 0);
     r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid, 0, 5); /* the old epoch is fenced */
     CU_ASSERT_EQUAL(r.error, KW_ERR_INVALID_PRODUCER_EPOCH);
-    r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid + 100, 0, 7); /* unknown producer, seq 7 */
+    r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid, 2, 4); /* a newer epoch must start at 0 */
     CU_ASSERT_EQUAL(r.error, KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    /* A producer the partition has no state for (a broker restart, retention) is taken at any
+     * sequence, as Kafka's ProducerAppendInfo with no current epoch; then it must follow. */
+    r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid + 100, 0, 7);
+    CU_ASSERT_EQUAL(r.error, 0);
+    r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid + 100, 0, 9);
+    CU_ASSERT_EQUAL(r.error, KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    r = tc_produce(c, 1, "t", 0, -1, 1, "i", pid + 100, 0, 8);
+    CU_ASSERT_EQUAL(r.error, 0);
     /* The stored records carry producer id and sequences. */
     mb_record_iter *it;
     CU_ASSERT_EQUAL_FATAL(mb_record_iter_new(c, "t", 0, 3, &it), MB_OK);
