@@ -363,7 +363,7 @@ int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t
     pthread_cond_init(&c->ctl_cond, NULL);
     atomic_init(&c->stopping, false);
     c->n_brokers = conf->brokers;
-    c->next_pid = 1000;
+    c->next_pid = MB_FIRST_PRODUCER_ID;
     if (c->conf.default_replication_factor > c->n_brokers)
         c->conf.default_replication_factor = (int16_t)c->n_brokers;
     for (int32_t i = 0; i < c->n_brokers; i++) {

@@ -555,7 +555,9 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
             for (int k = 0; !perr && k < nb; k++) {
                 mb_batch *mb = bs[k].b;
                 if (mb->producer_id >= 0) {
-                    perr = mb_pid_check(&p->pids, mb, &dup_offset);
+                    bool ours = mb->producer_id >= MB_FIRST_PRODUCER_ID &&
+                                mb->producer_id < c->next_pid;
+                    perr = mb_pid_check(&p->pids, mb, ours, &dup_offset);
                     if (perr)
                         break;
                     if (dup_offset >= 0) {
@@ -629,6 +631,13 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 if (perr == KW_ERR_INVALID_RECORD || perr == KW_ERR_CORRUPT_MESSAGE ||
                     perr == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE) /* v8+ says why, as Kafka */
                     op->error_message = arena_strdup(a, kw_slice_str(why));
+                /* Kafka's ReplicaManager answers producer-state errors with the log start
+                 * offset (processFailedRecord): Java's producer reads it for
+                 * UNKNOWN_PRODUCER_ID (TransactionManager.canRetry). */
+                if (p && (perr == KW_ERR_UNKNOWN_PRODUCER_ID ||
+                          perr == KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+                          perr == KW_ERR_INVALID_PRODUCER_EPOCH))
+                    op->log_start_offset = p->rep[p->last_leader].log.start;
                 mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCE_REJECTED, b->id);
                 if (ev) {
                     ev->topic = p ? p->topic->name : NULL;

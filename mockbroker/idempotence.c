@@ -9,9 +9,13 @@
  *   OUT_OF_ORDER_SEQUENCE_NUMBER (checkSequence, "Invalid sequence number for new epoch");
  * - in the same epoch a batch must follow the last one (lastSeq + 1, wrapping at INT32_MAX),
  *   else OUT_OF_ORDER_SEQUENCE_NUMBER;
- * - a producer the partition has no state for (lost to a restart of `courier broker`, or never
- *   seen here) is accepted at any sequence, as Kafka does when there is no current epoch
- *   ("possibly because all producer records have been deleted due to retention").
+ * - a producer the partition has no state for is accepted at any sequence when its id was not
+ *   handed out by this cluster (state lost to a restart of `courier broker`), as Kafka does
+ *   when there is no current epoch ("possibly because all producer records have been deleted
+ *   due to retention"). A producer id this cluster handed out and this partition has not seen
+ *   must start at 0: it cannot have lost state here, and Kafka's leniency would let a later
+ *   batch in ahead of a first batch refused for a transient error (NOT_ENOUGH_REPLICAS),
+ *   stranding the first one until delivery.timeout.ms.
  *
  * InitProducerId (mb_init_pid) follows Kafka's TransactionCoordinator.handleInitProducerId:
  * without a transactional id every call gets a new producer id at epoch 0 — Kafka ignores the
@@ -35,13 +39,14 @@ static mb_pid_entry *pid_find(const mb_pid_state *s, int64_t pid) {
     return NULL;
 }
 
-kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, int64_t *dup_offset) {
+kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, bool issued_here,
+                    int64_t *dup_offset) {
     int16_t epoch = b->producer_epoch;
     int32_t first_seq = b->base_sequence, last_seq = mb_seq_add(first_seq, b->count - 1);
     *dup_offset = -1;
     const mb_pid_entry *e = pid_find(s, b->producer_id);
-    if (!e)
-        return KW_ERR_NONE; /* no state for this producer: any sequence */
+    if (!e) /* no state: any sequence, unless the id is ours and new here */
+        return !issued_here || first_seq == 0 ? KW_ERR_NONE : KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     if (epoch < e->epoch)
         return KW_ERR_INVALID_PRODUCER_EPOCH;
     if (epoch > e->epoch)

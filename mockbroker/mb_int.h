@@ -66,6 +66,7 @@ size_t mb_log_common_prefix(const mb_log *a, const mb_log *b);
 /* ---- idempotence (idempotence.c) ------------------------------------------------------------ */
 
 #define MB_PID_BATCHES 5 /* as Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN */
+#define MB_FIRST_PRODUCER_ID 1000 /* InitProducerId hands out ids from here */
 
 typedef struct mb_pid_batch {
     int32_t first_seq, last_seq;
@@ -93,7 +94,8 @@ static inline int32_t mb_seq_add(int32_t seq, int32_t delta) {
 /* Checks an idempotent batch (producer_id >= 0) against the partition's producer state.
  * Returns KW_ERR_NONE (append it), or an error; *dup_offset >= 0 when it is a duplicate of a
  * stored batch (answer success with that base offset, append nothing). */
-kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, int64_t *dup_offset);
+kw_err mb_pid_check(const mb_pid_state *s, const mb_batch *b, bool issued_here,
+                    int64_t *dup_offset);
 /* Records an appended batch. */
 bool mb_pid_record(mb_pid_state *s, const mb_batch *b);
 /* Rebuilds the state from a log (after a leader change truncated history). */

@@ -162,6 +162,9 @@ kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition) {
         atomic_init(&tp->muted, false);
         atomic_init(&tp->next_seq, 0);
         tp->last_acked_seq = -1;
+        tp->seq_pid = KW_NO_PRODUCER_ID;
+        tp->seq_epoch = -1;
+        tp->unresolved_next = -1;
         tp->hnext = a->buckets[h];
         a->buckets[h] = tp;
         a->all[a->n_all++] = tp;
@@ -515,11 +518,10 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
                 pthread_mutex_unlock(&tp->lock);
                 break; /* as Java: this request is full; the rest waits for the next one */
             }
-            /* Idempotence: a batch that already has a sequence is a retry; it goes again
-             * only when nothing of its partition is in flight, so retries keep their order
-             * (Java's shouldStopDrainBatchesForPartition). */
-            if (pid >= 0 && b->base_seq >= 0 && b->producer_id == pid &&
-                atomic_load(&tp->in_flight) > 0) {
+            /* Idempotence: a retry goes again only as the partition's lowest sequence with
+             * nothing of its partition in flight; a new batch waits while the partition's
+             * sequences are unresolved or belong to an older epoch (idempotence.c). */
+            if (pid >= 0 && !kp_idem_may_drain(tp, b, pid, epoch)) {
                 pthread_mutex_unlock(&tp->lock);
                 continue;
             }
@@ -530,13 +532,7 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
 
             bool first_close = !b->closed;
             if (pid >= 0) {
-                if (b->base_seq < 0 || b->producer_id != pid || b->producer_epoch != epoch) {
-                    int32_t seq = atomic_load(&tp->next_seq);
-                    atomic_store(&tp->next_seq, seq + b->n_thunks);
-                    kp_batch_close(b, pid, epoch, seq);
-                } else {
-                    kp_batch_close(b, pid, epoch, b->base_seq);
-                }
+                kp_idem_stamp(tp, b, pid, epoch);
             } else {
                 kp_batch_close(b, KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
             }

@@ -143,6 +143,9 @@ typedef enum kp_event_kind {
     KP_EV_CONNECTION_DOWN,    /* connection closed or failed (node, err) */
     KP_EV_PRODUCER_ID,        /* InitProducerId answered (producer_id, producer_epoch, err) */
     KP_EV_INTERCEPTOR_ERROR,  /* an interceptor failed (detail names it) */
+    KP_EV_PRODUCER_EPOCH_BUMPED, /* idempotence: a sequence was lost, the producer bumped its
+                                    epoch (producer_id, producer_epoch = the new epoch; topic,
+                                    partition = the first partition renumbered; err = why) */
     KP_EV__COUNT
 } kp_event_kind;
 

@@ -199,6 +199,12 @@ typedef struct kp_batch {
     int64_t producer_id;
     int16_t producer_epoch;
     bool done;
+    /* idempotence (sender thread): the partition's batches that hold a sequence and are not
+     * done yet, by sequence (Java's inflightBatchesBySequence); seq_reset once an epoch bump
+     * renumbered it (Java's sequenceHasBeenReset) */
+    struct kp_batch *sq_next, *sq_prev;
+    bool sq_linked;
+    bool seq_reset;
     /* incomplete list (kp_incomplete.lock) */
     struct kp_batch *inc_next, *inc_prev;
 } kp_batch;
@@ -267,6 +273,15 @@ typedef struct kp_tp {
     /* --- sender thread only --- */
     int32_t last_acked_seq;
     struct kp_tp *hnext;
+    /* idempotence (Java's TxnPartitionEntry): the producer id and epoch this partition's
+     * sequences belong to; the sequenced batches not yet done, lowest sequence first; the
+     * next sequence expected once an expired batch's fate is known (-1 = resolved); and
+     * whether an epoch bump must renumber this partition's batches. */
+    int64_t seq_pid;
+    int16_t seq_epoch;
+    kp_batch *sq_head, *sq_tail;
+    int32_t unresolved_next;
+    bool rewrite_seq;
 } kp_tp;
 
 typedef struct kp_ready {
@@ -587,6 +602,9 @@ struct kp_producer {
     bool pid_request_in_flight;
     int64_t pid_last_attempt_ms;
     bool pid_reset_needed;
+    bool epoch_bump_required; /* sender: a partition lost a sequence (Java's epochBumpRequired) */
+    kw_err bump_reason;       /* sender: the error that asked for the bump */
+    int16_t pid_api_version;  /* sender: the InitProducerId version the id came with */
     uint64_t rng;
     int64_t cluster_version_seen; /* sender: leaders refreshed for this version */
     int32_t tps_seen;
@@ -621,12 +639,33 @@ void *kp_sender_main(void *arg);
 void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
                         int64_t log_append_time, int64_t now_ms);
 
-/* idempotence.c */
+/* idempotence.c — Java's TransactionManager, idempotent part. @thread sender, all of them. */
+/* Resolves sequences, bumps the epoch when a partition asked for it, asks for a producer id
+ * when there is none (Java's maybeResolveSequences + bumpIdempotentEpochAndResetIdIfNeeded). */
 void kp_idem_maybe_init_pid(struct kp_producer *p, int64_t now_ms);
 bool kp_idem_has_pid(const struct kp_producer *p);
-/* Handles a partition's error for an idempotent batch: true when it may be retried. */
-bool kp_idem_retriable(struct kp_producer *p, kp_batch *b, kw_err err);
+/* Java's TransactionManager.canRetry for an idempotent batch's partition error (it may ask for
+ * an epoch bump): true when it may be retried. log_start_offset is the answer's (-1 unknown). */
+bool kp_idem_retriable(struct kp_producer *p, kp_batch *b, kw_err err, int64_t log_start_offset);
+/* Java's handleCompletedBatch: the last acknowledged sequence moves on. */
 void kp_idem_on_success(struct kp_producer *p, kp_batch *b);
+/* Java's handleFailedBatch: the batch fails for good; adjust (it failed before its retries
+ * ran out, for a non-retriable error) or a sequence error asks for an epoch bump. */
+void kp_idem_on_failed(struct kp_producer *p, kp_batch *b, kw_err err, bool adjust);
+/* A batch that expired (delivery.timeout.ms) after it was sent: whether the broker has it is
+ * unknown, so no new batch of the partition goes out until that is resolved
+ * (markSequenceUnresolved). */
+void kp_idem_on_expired(struct kp_producer *p, kp_batch *b);
+/* Batch b leaves the partition's sequenced list (done, or replaced by its split pieces). */
+void kp_idem_forget(kp_batch *b);
+/* Split: the pieces take the parent's place in the sequenced list, keeping its range. */
+void kp_idem_replace(kp_batch *parent, kp_batch **pieces, int32_t n);
+/* Java's RecordAccumulator.shouldStopDrainingBatch: false when the head batch b of tp must
+ * wait. @locks tp->lock held (by the drain). */
+bool kp_idem_may_drain(const kp_tp *tp, const kp_batch *b, int64_t pid, int16_t epoch);
+/* Stamps b with the producer id, epoch and the partition's next sequence (Java's drain with
+ * maybeUpdateProducerIdAndEpoch); a batch that has its sequence keeps it. */
+void kp_idem_stamp(kp_tp *tp, kp_batch *b, int64_t pid, int16_t epoch);
 
 /* metrics.c */
 void kp_stats_record_sent(struct kp_producer *p, int64_t n);

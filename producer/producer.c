@@ -34,6 +34,7 @@ static const char *event_names[KP_EV__COUNT] = {
     [KP_EV_CONNECTION_DOWN] = "connection.down",
     [KP_EV_PRODUCER_ID] = "producer.id",
     [KP_EV_INTERCEPTOR_ERROR] = "interceptor.error",
+    [KP_EV_PRODUCER_EPOCH_BUMPED] = "producer.epoch_bumped",
 };
 
 const char *kp_event_kind_name(kp_event_kind kind) {

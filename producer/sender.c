@@ -55,6 +55,7 @@ static void emit_batch(struct kp_producer *p, kp_event_kind kind, const kp_batch
 static void batch_report(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
                          int64_t log_append_time) {
     b->done = true;
+    kp_idem_forget(b);
     int64_t now_us = kp_now_us(p);
     /* Timestamps and sizes are read back from the batch (the slots keep only callbacks). */
     if (!b->closed)
@@ -255,8 +256,9 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
         kp_accum_incomplete_add(&p->accum, pieces[i]);
         kp_accum_reenqueue(&p->accum, pieces[i], 0, now);
     }
-    if (p->conf.enable_idempotence)
-        p->pid_reset_needed = true;
+    /* The pieces keep the parent's sequence range (Java's splitAndReenqueue): the broker
+     * refused the parent, so no epoch bump is needed. */
+    kp_idem_replace(b, pieces, np);
     /* The parent leaves without callbacks: its records live on in the pieces. */
     b->done = true;
     kp_accum_incomplete_remove(&p->accum, b);
@@ -265,8 +267,10 @@ static bool split_batch(struct kp_producer *p, kp_batch *b, int64_t now) {
     return true;
 }
 
-/* A batch came back with an error: retry it or fail it (Java's Sender.completeBatch). */
-static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t now) {
+/* A batch came back with an error: retry it or fail it (Java's Sender.completeBatch).
+ * log_start_offset is the partition's in the answer (-1 when unknown). */
+static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t log_start_offset,
+                         int64_t now) {
     if (atomic_load(&p->force_close)) {
         kp_sender_complete(p, b, KW_ERR__INTERRUPTED, -1, -1, now);
         return;
@@ -285,7 +289,7 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
         atomic_store(&p->md.need_update, true);
     bool retriable = kw_err_is_retriable(err);
     if (p->conf.enable_idempotence && b->base_seq >= 0)
-        retriable = kp_idem_retriable(p, b, err);
+        retriable = kp_idem_retriable(p, b, err, log_start_offset);
     bool in_time = now - b->created_ms < p->conf.delivery_timeout_ms;
     if (retriable && b->attempts <= p->conf.retries && in_time) {
         int64_t backoff =
@@ -296,13 +300,14 @@ static void batch_failed(struct kp_producer *p, kp_batch *b, kw_err err, int64_t
         emit_batch(p, KP_EV_BATCH_RETRIED, b, err, backoff * 1000);
         return;
     }
+    /* Its sequence range is lost (Java's handleFailedBatch): the partition is renumbered
+     * under a bumped epoch, unless the batch simply ran out of retries. */
+    kp_idem_on_failed(p, b, err, b->attempts <= p->conf.retries);
     if (retriable && !in_time && b->attempts <= p->conf.retries) {
         /* It could have been retried, but its delivery.timeout.ms ran out: say so. */
         emit_batch(p, KP_EV_BATCH_EXPIRED, b, err, 0);
         err = KW_ERR__DELIVERY_TIMEOUT;
     }
-    if (p->conf.enable_idempotence && b->base_seq >= 0)
-        p->pid_reset_needed = true; /* its sequences are lost: start over with a new id */
     kp_sender_complete(p, b, err, -1, -1, now);
 }
 
@@ -355,7 +360,7 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
             else if (err == KW_ERR_NONE) /* acks=0: done once written */
                 kp_sender_complete(p, b, KW_ERR_NONE, -1, -1, now);
             else
-                batch_failed(p, b, err, now);
+                batch_failed(p, b, err, -1, now);
         }
         free(ctx);
         return;
@@ -394,12 +399,12 @@ static void on_produce(struct kp_producer *p, kp_req *req, kw_err err, kw_rbuf *
         if (b->done) /* expired in flight: reported already, whatever the answer says */
             kp_batch_free(b);
         else if (!pr)
-            batch_failed(p, b, KW_ERR_NETWORK_EXCEPTION, now);
+            batch_failed(p, b, KW_ERR_NETWORK_EXCEPTION, -1, now);
         else if (pr->error_code == 0) {
             kp_idem_on_success(p, b);
             kp_sender_complete(p, b, KW_ERR_NONE, pr->base_offset, pr->log_append_time_ms, now);
         } else {
-            batch_failed(p, b, (kw_err)pr->error_code, now);
+            batch_failed(p, b, (kw_err)pr->error_code, pr->log_start_offset, now);
         }
     }
     free(answers);
@@ -464,7 +469,7 @@ static void send_produce(struct kp_producer *p, kp_conn *c, kp_drained *d, int64
     if (!r) {
         for (int32_t i = 0; i < n; i++) {
             batch_left_flight(p, ctx->batches[i]);
-            batch_failed(p, ctx->batches[i], KW_ERR__TRANSPORT, now);
+            batch_failed(p, ctx->batches[i], KW_ERR__TRANSPORT, -1, now);
         }
         free(ctx);
         return;
@@ -615,12 +620,12 @@ static void refresh_leaders(struct kp_producer *p) {
     kp_cluster_release(c);
 }
 
-/* A batch past delivery.timeout.ms fails with DELIVERY_TIMEOUT; with idempotence its sequence
- * range is lost, so the producer starts numbering again. The caller frees the struct. */
+/* A batch past delivery.timeout.ms fails with DELIVERY_TIMEOUT; with idempotence, a batch that
+ * was sent and retried leaves its sequence unresolved (the broker may have it), so its
+ * partition sends nothing new until that is settled. The caller frees the struct. */
 static void batch_expire(struct kp_producer *p, kp_batch *b) {
     emit_batch(p, KP_EV_BATCH_EXPIRED, b, KW_ERR__DELIVERY_TIMEOUT, 0);
-    if (p->conf.enable_idempotence && b->base_seq >= 0)
-        p->pid_reset_needed = true;
+    kp_idem_on_expired(p, b);
     batch_report(p, b, KW_ERR__DELIVERY_TIMEOUT, -1, -1);
 }
 

@@ -62,7 +62,7 @@ static void on_kp_event(const kp_event *ev, void *opaque) {
     else if (ev->kind == KP_EV_BATCH_DRAINED && ev->base_sequence >= 0)
         snprintf(e.detail, sizeof e.detail, "attempt %d, base sequence %d", ev->attempt,
                  ev->base_sequence);
-    else if (ev->kind == KP_EV_PRODUCER_ID)
+    else if (ev->kind == KP_EV_PRODUCER_ID || ev->kind == KP_EV_PRODUCER_EPOCH_BUMPED)
         snprintf(e.detail, sizeof e.detail, "producer id %lld epoch %d", (long long)ev->producer_id,
                  ev->producer_epoch);
     if (ev->kind == KP_EV_RESPONSE_RECEIVED && ev->duration_us > 0) {

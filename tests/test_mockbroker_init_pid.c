@@ -109,8 +109,13 @@ static void test_producer_state_follows_epochs(void) {
     r = tc_produce(c, 1, "t", 0, -1, 2, "e", pid, 0, 4); /* the old epoch */
     CU_ASSERT_EQUAL(r.error, KW_ERR_INVALID_PRODUCER_EPOCH);
     CU_ASSERT_EQUAL(tc_info(c, "t", 0).log_end_offset, 6);
-    /* other partitions know nothing of this producer: any sequence, any epoch */
-    r = tc_produce(c, 2, "t", 1, -1, 1, "e", pid, 0, 41); /* broker 2 leads t-1 */
+    /* t-1 (led by broker 2) has not seen this producer: an id this cluster handed out starts
+     * at 0 there; an id it never handed out (state lost to a restart) at any sequence */
+    r = tc_produce(c, 2, "t", 1, -1, 1, "e", pid, 0, 41);
+    CU_ASSERT_EQUAL(r.error, KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    r = tc_produce(c, 2, "t", 1, -1, 1, "e", 77, 3, 41);
+    CU_ASSERT_EQUAL(r.error, 0);
+    r = tc_produce(c, 2, "t", 1, -1, 1, "e", 77, 3, 42);
     CU_ASSERT_EQUAL(r.error, 0);
     mb_cluster_destroy(c);
 }
