@@ -52,6 +52,9 @@ static const lab_row lab_table[] = {
      "`compression.type` 换来了什么？"},
     {"more/isolated-leader", "isolated-leader", "does a cut-off leader keep accepting writes?",
      "被隔离的 leader 还会继续接受写入吗？"},
+    {"epoch-bump", "idempotence", "what if a sequence is lost?", "序号丢了会怎样？"},
+    {"more/unknown-producer-id", "idempotence", "what if a sequence is lost?",
+     "序号丢了会怎样？"},
 };
 #define N_LABS (sizeof lab_table / sizeof lab_table[0])
 
