@@ -894,7 +894,7 @@ void sim_vt_row_node_mark(sim_vt_line *l, sim_view_lang lang, const sim_vm_node 
 }
 
 void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols) {
-    char hw[24], leo[24], a[64], b[24];
+    char hw[24], leo[24], a[64], b[24], cut[160] = "";
     bool hot = r->changed_ago_ms >= 0 && r->changed_ago_ms < 3000;
     sim_vt_style base = hot ? SIM_ST_HILITE : SIM_ST_NORMAL;
     /* '*' marks a row that just changed, for screens (and captures) without colour. */
@@ -911,7 +911,17 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
     sim_vt_count(hw, sizeof hw, r->high_watermark);
     sim_vt_count(leo, sizeof leo, r->log_end_offset);
     sim_vt_line_add(l, base, "%s %s %s %s", L(SIM_L_HW), hw, L(SIM_L_LEO), leo);
-    /* each follower's position: how far behind the leader's log end it is */
+    if (r->trunc_from >= 0 && r->trunc_to > r->trunc_from) {
+        /* the acknowledged-but-not-replicated stretch: cut already, or to be cut */
+        offset_range(a, sizeof a, r->trunc_from, r->trunc_to);
+        sim_vt_count(b, sizeof b, r->trunc_acked);
+        snprintf(cut, sizeof cut, " %s %d:%s %s %s",
+                 L(r->trunc_pending ? SIM_L_TO_CUT : SIM_L_CUT), (int)r->trunc_node, a, b,
+                 L(r->trunc_pending ? SIM_L_ACKED : SIM_L_ACKED_LOST));
+    }
+    /* each follower's position: how far behind the leader's log end it is (whole, and only
+     * while the truncation, the row's lesson, still fits after them) */
+    int reserve = sim_vt_width(cut);
     for (int q = 0; q < r->n_replicas; q++) {
         if (r->replicas[q] == r->leader)
             continue;
@@ -920,19 +930,14 @@ void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r,
             if (r->isr[i] == r->replicas[q])
                 in_isr = true;
         sim_vt_count(a, sizeof a, r->replica_end[q]);
-        sim_vt_line_add(l, in_isr ? SIM_ST_DIM : SIM_ST_WARN, " %d@%s", (int)r->replicas[q], a);
+        char tok[96];
+        snprintf(tok, sizeof tok, " %d@%s", (int)r->replicas[q], a);
+        if (l->cols + sim_vt_width(tok) + reserve > l->limit)
+            break;
+        sim_vt_line_add(l, in_isr ? SIM_ST_DIM : SIM_ST_WARN, "%s", tok);
     }
-    if (r->trunc_from >= 0 && r->trunc_to > r->trunc_from) {
-        /* the acknowledged-but-not-replicated stretch: cut already, or to be cut */
-        offset_range(a, sizeof a, r->trunc_from, r->trunc_to);
-        sim_vt_count(b, sizeof b, r->trunc_acked);
-        if (r->trunc_pending)
-            sim_vt_line_add(l, SIM_ST_ERR, " %s %d:%s %s %s", L(SIM_L_TO_CUT), (int)r->trunc_node,
-                            a, b, L(SIM_L_ACKED));
-        else
-            sim_vt_line_add(l, SIM_ST_ERR, " %s %d:%s %s %s", L(SIM_L_CUT), (int)r->trunc_node, a,
-                            b, L(SIM_L_ACKED_LOST));
-    }
+    if (cut[0])
+        sim_vt_add_cut(l, SIM_ST_ERR, cut);
 }
 
 /* Appends one item whole, or "…" once when it does not fit: never half a number. */

@@ -419,6 +419,16 @@ static void test_rows_read_as_the_rooms_say(void) {
     sim_vt_line_init(&l, 120);
     sim_vt_row_map(&l, SIM_LANG_EN, &cut, 10);
     CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "to cut 1:546\u2013630 85 acked"));
+    /* At 80 columns the truncation keeps its place; follower positions give way. */
+    cut.trunc_pending = false;
+    cut.n_replicas = 3;
+    cut.replicas[0] = 1, cut.replicas[1] = 2, cut.replicas[2] = 3;
+    cut.replica_end[0] = 115, cut.replica_end[1] = 11500, cut.replica_end[2] = 11500;
+    cut.leader = 2;
+    sim_vt_line_init(&l, 80);
+    sim_vt_row_map(&l, SIM_LANG_EN, &cut, 12);
+    CU_ASSERT(l.cols <= 80);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "85 acked lost"));
 
     /* The map's header names the nodes and which are down. */
     sim_vt_line_init(&l, 80);

@@ -846,7 +846,7 @@ static void test_acks1_crash_shows_truncated_acked_records_matching_lost(void) {
     fclose(f);
     tmx *t = calloc(1, sizeof *t);
     snprintf(args, sizeof args, "run %s --view", path);
-    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 40, args, NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 80, 24, args, NULL)); /* the smallest screen */
     /* the timeline pauses the run at the crash and says why */
     CU_ASSERT_TRUE_FATAL(tmx_wait(t, has_text, (void *)"FAULT: broker_down broker=1", START_MS));
     CU_ASSERT_PTR_NOT_NULL(strstr(t->screen, "PAUSED"));
