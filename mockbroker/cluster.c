@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 const char *mb_err_name(int err) {
@@ -124,6 +126,20 @@ static bool topic_name_valid(const char *name) {
     return true;
 }
 
+/* A new random topic id, as Kafka's Uuid.randomUuid(): a topic deleted and created again under
+ * the same name gets another one. Never the all-zero id, which means "none". */
+static void topic_id_new(kw_uuid *id) {
+    static _Atomic uint64_t counter;
+    ssize_t got = getrandom(id->b, sizeof id->b, 0);
+    if (got != (ssize_t)sizeof id->b) { /* no entropy source: still unique in this process */
+        uint64_t x = (uint64_t)kw_realtime_us() ^ (atomic_fetch_add(&counter, 1) << 40);
+        for (size_t i = 0; i < sizeof id->b; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            id->b[i] = (uint8_t)(x >> 56);
+    }
+    id->b[6] = (uint8_t)((id->b[6] & 0x0f) | 0x40); /* version 4, as a random UUID */
+    id->b[8] = (uint8_t)((id->b[8] & 0x3f) | 0x80);
+}
+
 int mb_topic_create_locked(struct mb_cluster *c, const char *name, int32_t partitions, int16_t rf,
                            int16_t min_isr, mb_evbuf *eb, mb_topic **out) {
     if (!name || !topic_name_valid(name) || partitions < 1 || partitions > 10000 || rf < 1 ||
@@ -149,6 +165,7 @@ int mb_topic_create_locked(struct mb_cluster *c, const char *name, int32_t parti
     }
     snprintf(t->name, sizeof t->name, "%s", name);
     t->n_partitions = partitions;
+    topic_id_new(&t->id);
     int64_t now = mb_now(c);
     for (int32_t i = 0; i < partitions; i++) {
         mb_partition *p = &t->parts[i];

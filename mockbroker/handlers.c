@@ -88,6 +88,7 @@ static int h_api_versions(mb_req *r, char *errbuf, size_t errsize) {
 static void describe_topic(mb_cluster *c, kw_arena *a, mb_topic *t, kw_metadata_topic *mt) {
     mt->error_code = KW_ERR_NONE;
     mt->name = kw_slice_str(t->name);
+    mt->topic_id = t->id;
     mt->topic_authorized_operations = INT32_MIN;
     mt->n_partitions = t->n_partitions;
     mt->partitions = ARENA_NEW(a, kw_metadata_partition, t->n_partitions);
@@ -154,6 +155,24 @@ static int h_metadata(mb_req *r, char *errbuf, size_t errsize) {
             continue;
         }
         mt->name = req.topics[i];
+        if (v >= 12 && req.topics[i].len < 0) {
+            /* v12+: a topic asked for by id alone (KIP-516); Kafka answers an unknown one
+             * UNKNOWN_TOPIC_ID with a null name and the id asked for. */
+            mb_topic *byid = NULL;
+            for (size_t k = 0; req.topic_ids && k < c->n_topics; k++)
+                if (!memcmp(c->topics[k]->id.b, req.topic_ids[i].b, sizeof req.topic_ids[i].b))
+                    byid = c->topics[k];
+            if (byid) {
+                describe_topic(c, a, byid, mt);
+            } else {
+                mt->error_code = 100; /* UNKNOWN_TOPIC_ID */
+                if (req.topic_ids)
+                    mt->topic_id = req.topic_ids[i];
+            }
+            if (inj)
+                mt->error_code = (int16_t)inj;
+            continue;
+        }
         mb_topic *t = mb_topic_find(c, req.topics[i]);
         bool auto_ok =
             (v < 4 || req.allow_auto_topic_creation) && c->conf.auto_create_topics_enable;

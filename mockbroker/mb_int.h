@@ -150,6 +150,7 @@ struct mb_topic {
     char name[MB_MAX_TOPIC_NAME + 1];
     int32_t n_partitions;
     mb_partition *parts;
+    kw_uuid id; /* topic id (KIP-516): random, never zero, fixed at creation; Metadata v10+ */
 };
 
 /* An injected error queue for one API (and optionally one topic/partition). */

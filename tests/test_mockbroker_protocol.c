@@ -455,6 +455,72 @@ static void test_produce_v10_not_leader_answer_names_the_leader(void) {
     mb_cluster_destroy(c);
 }
 
+/* Metadata v10+ carries topic ids (KIP-516): each topic has a random, non-zero id that stays
+ * the same; from v12 a topic can be asked for by id alone (null name), and an unknown id is
+ * answered UNKNOWN_TOPIC_ID (100) with a null name. */
+static kw_err metadata_call(int fd, int16_t v, int32_t corr, kw_slice name, const kw_uuid *id,
+                            kw_arena *a, kw_metadata_resp *out, uint8_t **buf) {
+    kw_slice names[1] = {name};
+    kw_uuid ids[1] = {{{0}}};
+    if (id)
+        ids[0] = *id;
+    kw_metadata_req req = {1, names, true, false, false, ids};
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_metadata_req_encode(&body, v, &req);
+    bool ok = tc_send_request(fd, KW_API_METADATA, v, corr, &body);
+    kw_wbuf_free(&body);
+    kw_rbuf rb;
+    kw_response_header h;
+    if (!ok || tc_recv_response(fd, KW_API_METADATA, v, 5000, buf, &rb, &h) <= 0)
+        return KW_ERR__TRANSPORT;
+    kw_err e = kw_metadata_resp_decode(&rb, v, a, out);
+    return e ? e : h.correlation_id == corr ? KW_ERR_NONE : KW_ERR__MALFORMED;
+}
+
+static void test_metadata_topic_ids_from_v10_and_lookup_by_id_from_v12(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    int fd = tc_connect(mb_broker_port(c, 1));
+    kw_arena *a = kw_arena_new();
+    static const kw_uuid zero;
+    kw_metadata_resp r;
+    uint8_t *buf;
+    CU_ASSERT_EQUAL_FATAL(metadata_call(fd, 10, 1, kw_slice_str("t"), NULL, a, &r, &buf), 0);
+    CU_ASSERT_EQUAL_FATAL(r.n_topics, 1);
+    kw_uuid id = r.topics[0].topic_id;
+    CU_ASSERT(memcmp(&id, &zero, sizeof id) != 0);
+    CU_ASSERT_EQUAL(r.topics[0].error_code, 0);
+    free(buf);
+    for (int16_t v = 11; v <= 12; v++) { /* the same id every time */
+        CU_ASSERT_EQUAL_FATAL(metadata_call(fd, v, 2, kw_slice_str("t"), NULL, a, &r, &buf), 0);
+        CU_ASSERT(memcmp(&r.topics[0].topic_id, &id, sizeof id) == 0);
+        free(buf);
+    }
+    /* by id alone */
+    CU_ASSERT_EQUAL_FATAL(metadata_call(fd, 12, 3, KW_SLICE_NULL, &id, a, &r, &buf), 0);
+    CU_ASSERT_EQUAL(r.topics[0].error_code, 0);
+    CU_ASSERT(kw_slice_eq(r.topics[0].name, "t"));
+    CU_ASSERT_EQUAL(r.topics[0].n_partitions, 3);
+    free(buf);
+    kw_uuid other = id;
+    other.b[15] ^= 0xff;
+    CU_ASSERT_EQUAL_FATAL(metadata_call(fd, 12, 4, KW_SLICE_NULL, &other, a, &r, &buf), 0);
+    CU_ASSERT_EQUAL(r.topics[0].error_code, 100);
+    CU_ASSERT_EQUAL(r.topics[0].name.len, -1);
+    CU_ASSERT(memcmp(&r.topics[0].topic_id, &other, sizeof other) == 0);
+    free(buf);
+    /* another topic, another id */
+    CU_ASSERT_EQUAL_FATAL(metadata_call(fd, 12, 5, kw_slice_str("u"), NULL, a, &r, &buf), 0);
+    CU_ASSERT_EQUAL(r.topics[0].error_code, 0); /* auto-created */
+    CU_ASSERT(memcmp(&r.topics[0].topic_id, &id, sizeof id) != 0);
+    CU_ASSERT(memcmp(&r.topics[0].topic_id, &zero, sizeof id) != 0);
+    free(buf);
+    kw_arena_destroy(a);
+    close(fd);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_protocol(void);
 void suite_mockbroker_protocol(void) {
     tu_suite("mockbroker_protocol");
@@ -466,4 +532,6 @@ void suite_mockbroker_protocol(void) {
             test_frame_larger_than_the_receive_buffer_is_served);
     tu_test("test_produce_v10_not_leader_answer_names_the_leader",
             test_produce_v10_not_leader_answer_names_the_leader);
+    tu_test("test_metadata_topic_ids_from_v10_and_lookup_by_id_from_v12",
+            test_metadata_topic_ids_from_v10_and_lookup_by_id_from_v12);
 }
