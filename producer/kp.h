@@ -202,8 +202,9 @@ typedef void (*kp_log_cb)(int level, const char *msg, void *opaque);
  * metadata.max.age.ms (300000), reconnect.backoff.ms (50), reconnect.backoff.max.ms (1000),
  * partitioner (default|sticky|round_robin|murmur2), partitioner.ignore.keys (false),
  * key.serializer / value.serializer (string|bytes|int32|int64), compression.type
- * (none|gzip|snappy|lz4|zstd), compression.gzip.level (-1 = 6, or 1..9), compression.lz4.level
- * (9, 1..17), compression.zstd.level (3, -131072..22).                                        */
+ * (none|gzip|snappy|lz4|zstd), compression.gzip.level (-1 = 6, or 1..9),
+ * compression.lz4.level (9 = lz4's fast compressor as Java, other levels 1..17 LZ4 HC),
+ * compression.zstd.level (3, -131072..22).                                                  */
 
 kp_conf *kp_conf_new(void);
 void kp_conf_destroy(kp_conf *conf);

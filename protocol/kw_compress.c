@@ -10,7 +10,8 @@
  *   one raw snappy block, as xerial's SnappyInputStream and librdkafka do.
  * - lz4: the LZ4 frame format as KafkaLZ4BlockOutputStream writes it since KIP-57: 64 KiB
  *   blocks, independent, no block or content checksum, no content size (FLG 0x60, BD 0x40),
- *   written and read with liblz4's frame API. Java's default compression.lz4.level is 9.
+ *   written and read with liblz4's frame API. Java's default compression.lz4.level is 9, which
+ *   Java compresses with lz4's fast compressor; other levels use LZ4 HC.
  * - zstd: standard zstd frames (zstd-jni's ZstdOutputStream), read in streaming mode since
  *   the content size is not always in the frame header.
  *
@@ -175,7 +176,10 @@ kw_err kw_compress(kw_codec c, int level, const uint8_t *src, size_t n, uint8_t 
     case KW_CODEC_SNAPPY:
         return snappy_xerial_compress(src, n, dst, cap, out_len, errbuf, errsize);
     case KW_CODEC_LZ4: {
-        LZ4F_preferences_t p = lz4_prefs(level);
+        /* As Java's Lz4BlockOutputStream: the default level (9) uses lz4's fast compressor
+         * ("for backward compatibility"), any other level the high-compression one (LZ4 HC;
+         * liblz4 runs levels 1-2 in fast mode too). */
+        LZ4F_preferences_t p = lz4_prefs(level == 9 ? 0 : level);
         size_t r = LZ4F_compressFrame(dst, cap, src, n, &p);
         if (LZ4F_isError(r))
             return cfail(errbuf, errsize, KW_ERR__NO_SPACE, "lz4: %s", LZ4F_getErrorName(r));

@@ -229,6 +229,35 @@ static void test_codec_byte_formats_are_kafkas(void) {
     free(z);
 }
 
+/* compression.lz4.level 9 (Kafka's default) is lz4's fast compressor, as Java's
+ * Lz4BlockOutputStream; another level is LZ4 HC: a different (smaller) frame, same content. */
+static void test_lz4_default_level_is_the_fast_compressor(void) {
+    static uint8_t src[200000];
+    fill_text(src, sizeof src, 11);
+    size_t cap = kw_compress_bound(KW_CODEC_LZ4, sizeof src);
+    uint8_t *fast = malloc(cap), *hc = malloc(cap), *lvl1 = malloc(cap);
+    size_t nf, nh, n1;
+    char err[128];
+    CU_ASSERT_EQUAL(kw_compress(KW_CODEC_LZ4, 9, src, sizeof src, fast, cap, &nf, err, sizeof err),
+                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kw_compress(KW_CODEC_LZ4, 12, src, sizeof src, hc, cap, &nh, err, sizeof err),
+                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kw_compress(KW_CODEC_LZ4, 1, src, sizeof src, lvl1, cap, &n1, err, sizeof err),
+                    KW_ERR_NONE);
+    CU_ASSERT(nh < nf);      /* HC finds more */
+    CU_ASSERT_EQUAL(nf, n1); /* 9 is the fast mode, as liblz4's level 1 */
+    CU_ASSERT(nf == n1 && memcmp(fast, lvl1, nf) == 0);
+    uint8_t *out;
+    size_t on;
+    CU_ASSERT_EQUAL(kw_decompress(KW_CODEC_LZ4, hc, nh, sizeof src, &out, &on, err, sizeof err),
+                    KW_ERR_NONE);
+    CU_ASSERT(on == sizeof src && memcmp(out, src, on) == 0);
+    free(out);
+    free(fast);
+    free(hc);
+    free(lvl1);
+}
+
 /* A payload without the xerial magic is one raw snappy block (librdkafka may write that). */
 static void test_raw_snappy_is_read(void) {
     /* snappy raw block of "hello hello hello hello!" made by python's cramjam-free reference:
@@ -607,6 +636,8 @@ void suite_protocol_compress(void) {
     tu_test("crc_covers_compressed_bytes", test_crc_covers_compressed_bytes);
     tu_test("codec_byte_formats_are_kafkas", test_codec_byte_formats_are_kafkas);
     tu_test("raw_snappy_is_read", test_raw_snappy_is_read);
+    tu_test("lz4_default_level_is_the_fast_compressor",
+            test_lz4_default_level_is_the_fast_compressor);
     tu_test("decompression_bomb_is_refused", test_decompression_bomb_is_refused);
     tu_test("iterator_bound_names_codec", test_iterator_bound_names_codec);
     tu_test("corrupt_and_truncated_input_fail_cleanly",
