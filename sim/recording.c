@@ -809,6 +809,52 @@ int sim_recording_event(sim_recording *rec, uint64_t seq, sim_event *out) {
     return 0;
 }
 
+#define CLAMP(v, max)                                                                              \
+    do {                                                                                           \
+        if ((v) < 0)                                                                               \
+            (v) = 0;                                                                               \
+        if ((v) > (max))                                                                           \
+            (v) = (max);                                                                           \
+    } while (0)
+#define NUL(a) ((a)[sizeof(a) - 1] = '\0')
+
+/* A snapshot is the writer's struct: a damaged or crafted one (with a valid CRC) must not make
+ * the view read past an array or a string, so every count is clamped and every name ends. */
+static void sanitize(sim_view_model *m) {
+    CLAMP(m->n_desk, SIM_VM_MAX_DESK);
+    for (int i = 0; i < SIM_VM_MAX_DESK; i++) {
+        NUL(m->desk[i].topic);
+        NUL(m->desk[i].key);
+        NUL(m->desk[i].err_name);
+    }
+    CLAMP(m->n_parts, SIM_VM_MAX_PARTS);
+    for (int i = 0; i < SIM_VM_MAX_PARTS; i++) {
+        NUL(m->parts[i].topic);
+        CLAMP(m->parts[i].n_batches, SIM_VM_MAX_BATCHES);
+        NUL(m->map[i].topic);
+        CLAMP(m->map[i].n_replicas, SIM_VM_MAX_REPLICAS);
+        CLAMP(m->map[i].n_isr, SIM_VM_MAX_REPLICAS);
+    }
+    CLAMP(m->n_nodes, SIM_VM_MAX_NODES);
+    for (int i = 0; i < SIM_VM_MAX_NODES; i++) {
+        CLAMP(m->nodes[i].n_inflight, SIM_VM_MAX_INFLIGHT);
+        NUL(m->nodes[i].last.err_name);
+    }
+    CLAMP(m->n_map, SIM_VM_MAX_PARTS);
+    CLAMP(m->n_trace, SIM_VM_MAX_TRACE);
+    for (int i = 0; i < SIM_VM_MAX_TRACE; i++)
+        NUL(m->trace[i]);
+    NUL(m->status.scenario);
+    NUL(m->message);
+    NUL(m->parcel.key);
+    NUL(m->parcel.topic);
+    CLAMP(m->parcel.n_replicated, SIM_VM_MAX_REPLICAS);
+    CLAMP(m->parcel.n_history, SIM_VM_MAX_HISTORY);
+    m->step_event.kind[sizeof m->step_event.kind - 1] = '\0';
+    m->step_event.topic[sizeof m->step_event.topic - 1] = '\0';
+    m->step_event.detail[sizeof m->step_event.detail - 1] = '\0';
+}
+
 int sim_recording_sample(sim_recording *rec, size_t i, sim_view_model *m, uint64_t *after_seq) {
     if (i >= rec->n_samples)
         return -1;
@@ -816,6 +862,7 @@ int sim_recording_sample(sim_recording *rec, size_t i, sim_view_model *m, uint64
     if (!d)
         return -1;
     memcpy(m, d->raw + rec->samples[i].off, sizeof *m);
+    sanitize(m);
     if (after_seq)
         *after_seq = rec->samples[i].after_seq;
     return 0;

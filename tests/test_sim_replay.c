@@ -150,7 +150,7 @@ static int vm_diff(const sim_view_model *a, const sim_view_model *b, char *why, 
     DIFF(a->n_trace != b->n_trace, "n_trace %d vs %d", a->n_trace, b->n_trace);
     for (int i = 0; i < a->n_trace; i++)
         DIFF(strcmp(a->trace[i], b->trace[i]) || a->trace_seq[i] != b->trace_seq[i],
-             "trace line %d: '%s' vs '%s'", i, a->trace[i], b->trace[i]);
+             "trace line %d: '%.60s' vs '%.60s'", i, a->trace[i], b->trace[i]);
     DIFF(a->parcel.active != b->parcel.active || a->has_step_event != b->has_step_event,
          "parcel or step event");
     DIFF(a->n_nodes != b->n_nodes, "n_nodes %d vs %d", a->n_nodes, b->n_nodes);
@@ -280,6 +280,14 @@ static void live_models_equal_rebuilt(const char *path, double speed) {
     fprintf(stderr, "\n    %s: %d of %d live models rebuilt equal (%llu events, %zu samples)",
             path, same, n_caps, (unsigned long long)sim_recording_last_seq(rd),
             sim_recording_n_samples(rd));
+    /* `/` in the replay: parcel #5 followed from the first event, its history in the model */
+    CU_ASSERT_EQUAL(sim_recording_follow(rd, "#5"), 0);
+    CU_ASSERT_EQUAL(sim_recording_model_at(rd, sim_recording_last_seq(rd), b), 0);
+    CU_ASSERT_TRUE(b->parcel.active && b->parcel.record_id == 5);
+    CU_ASSERT_TRUE(b->parcel.n_history > 0);
+    CU_ASSERT_EQUAL(sim_recording_follow(rd, ""), 0);
+    CU_ASSERT_EQUAL(sim_recording_model_at(rd, sim_recording_last_seq(rd), b), 0);
+    CU_ASSERT_FALSE(b->parcel.active);
     free(b);
     sim_recording_close(rd);
     free(caps);
