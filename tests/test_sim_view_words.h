@@ -4,7 +4,8 @@
  * box mark: s, B, S), ALL CAPS of three letters or more (error names, ISR, LEO, CRC), part of
  * a name — a token holding a digit or one of . _ - = (config keys, topic and scenario names,
  * error names, t=1.2s, key-7) — or one of Kafka's and Courier's own names listed below, or a
- * name the caller adds (the scenario's topics), also when cut short by the screen. Everything else is an untranslated word. */
+ * name the caller adds (the scenario's topics); a name cut short by the screen's edge or by
+ * a box drawn over it ("bro" of "broker") counts as the name. Everything else is an untranslated word. */
 #ifndef COURIER_TESTS_SIM_VIEW_WORDS_H
 #define COURIER_TESTS_SIM_VIEW_WORDS_H
 
@@ -26,10 +27,6 @@ static bool tw_in_list(const char *const *list, const char *w, size_t n, bool pr
             !strncmp(list[i], w, n))
             return true;
     return false;
-}
-
-static bool tw_in(const char *const *list, const char *w, size_t n) {
-    return tw_in_list(list, w, n, false);
 }
 
 /* Copies the first untranslated English word of `text` into `out` and returns true; false when
@@ -67,7 +64,7 @@ static inline bool tw_english_word(const char *text, const char *const *extra, c
             }
             size_t n = j - i;
             const char *w = (const char *)t0 + i;
-            if (n > 1 && !(caps && n >= 3) && !tw_in(tw_kafka_names, w, n) &&
+            if (n > 1 && !(caps && n >= 3) && !tw_in_list(tw_kafka_names, w, n, true) &&
                 !tw_in_list(extra, w, n, true)) {
                 snprintf(out, size, "%.*s", (int)n, w);
                 return true;
