@@ -48,9 +48,12 @@ static void quiet(int level, const char *line, void *opaque) {
 static double run(const char *bootstrap, long n) {
     char err[256];
     kp_conf *c = kp_conf_new();
-    const char *kv[][2] = {{"bootstrap.servers", bootstrap}, {"acks", "1"},
-                           {"linger.ms", "5"},               {"batch.size", "16384"},
-                           {"enable.idempotence", "false"},  {"value.serializer", "bytes"}};
+    const char *kv[][2] = {{"bootstrap.servers", bootstrap},
+                           {"acks", "1"},
+                           {"linger.ms", "5"},
+                           {"batch.size", "16384"},
+                           {"enable.idempotence", "false"},
+                           {"value.serializer", "bytes"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (kp_conf_set(c, kv[i][0], kv[i][1], err, sizeof err) != KW_ERR_NONE) {
             fprintf(stderr, "bench_proxy: config %s: %s\n", kv[i][0], err);

@@ -85,7 +85,6 @@ bool sim_foreign_needs_proxy(const sim_scenario *s) {
     return false;
 }
 
-
 /* One Metadata round trip for the topic. Fills rows (allocated, *n) and brokers. Returns 0,
  * or -1 with errbuf; *topic_err gets the topic's error code. */
 static int ask_metadata(sim_kconn *kc, kw_arena *a, const char *topic, int16_t *topic_err,
@@ -151,8 +150,7 @@ static int ask_metadata(sim_kconn *kc, kw_arena *a, const char *topic, int16_t *
                 row->replicas[row->n_replicas++] = mp->replica_nodes[q];
             for (int32_t q = 0; q < mp->n_isr && row->n_isr < SIM_FOREIGN_MAX_REPLICAS; q++)
                 row->isr[row->n_isr++] = mp->isr_nodes[q];
-            for (int32_t q = 0; q < mp->n_offline && row->n_offline < SIM_FOREIGN_MAX_REPLICAS;
-                 q++)
+            for (int32_t q = 0; q < mp->n_offline && row->n_offline < SIM_FOREIGN_MAX_REPLICAS; q++)
                 row->offline[row->n_offline++] = mp->offline_replicas[q];
             row->log_start = row->high_watermark = -1;
         }
@@ -168,8 +166,8 @@ static int ask_metadata(sim_kconn *kc, kw_arena *a, const char *topic, int16_t *
  * cluster has), sent to the controller the Metadata answer names. TOPIC_ALREADY_EXISTS counts
  * as done (another client may have created it meanwhile). Returns 0, or -1 with errbuf
  * naming the cluster's refusal. */
-static int create_topic(const char *bootstrap, const char *topic, int parts, int rf,
-                        char *errbuf, size_t errsize) {
+static int create_topic(const char *bootstrap, const char *topic, int parts, int rf, char *errbuf,
+                        size_t errsize) {
     char err[400];
     sim_kconn *kc = NULL, *ctl = NULL;
     kw_arena *a = kw_arena_new();
@@ -181,8 +179,9 @@ static int create_topic(const char *bootstrap, const char *topic, int parts, int
     if (ver > 4)
         ver = 4;
     if (ver < 1) {
-        snprintf(err, sizeof err, "the cluster speaks no Metadata v1+ (needed to find the "
-                                  "controller)");
+        snprintf(err, sizeof err,
+                 "the cluster speaks no Metadata v1+ (needed to find the "
+                 "controller)");
         goto out;
     }
     kw_wbuf body;
@@ -231,8 +230,9 @@ static int create_topic(const char *bootstrap, const char *topic, int parts, int
         char msg[200] = "";
         if (cr.n_topics > 0 && cr.topics[0].error_message.len > 0)
             kw_slice_cstr(cr.topics[0].error_message, msg, sizeof msg);
-        snprintf(err, sizeof err, "the cluster refused to create topic %s (%d partitions, "
-                                  "replication %d): %s%s%s",
+        snprintf(err, sizeof err,
+                 "the cluster refused to create topic %s (%d partitions, "
+                 "replication %d): %s%s%s",
                  topic, parts, rf, kw_err_name((kw_err)code), msg[0] ? ": " : "", msg);
         goto out;
     }
@@ -248,8 +248,7 @@ out:
 
 /* Metadata for the topic; with `created`, again until it has every partition with a leader
  * (a new topic takes a moment on a real cluster), up to TIMEOUT_MS. */
-static int await_topic(sim_foreign *f, bool created, int16_t *terr, char *errbuf,
-                       size_t errsize) {
+static int await_topic(sim_foreign *f, bool created, int16_t *terr, char *errbuf, size_t errsize) {
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -307,8 +306,8 @@ static void log_changes(sim_foreign *f, const sim_foreign_partition *nw, int n) 
             char isr[96] = "";
             size_t k = 0;
             for (int q = 0; q < r->n_isr && k < sizeof isr - 12; q++)
-                k += (size_t)snprintf(isr + k, sizeof isr - k, "%s%d", q ? "," : "",
-                                      (int)r->isr[q]);
+                k +=
+                    (size_t)snprintf(isr + k, sizeof isr - k, "%s%d", q ? "," : "", (int)r->isr[q]);
             flog(f, 0, "map: %s-%d isr [%s], %d offline", f->topic, i, isr, r->n_offline);
         }
     }
@@ -418,8 +417,8 @@ int sim_foreign_new(const char *bootstrap, const char *topic, int create_partiti
             sim_foreign_destroy(f);
             return -1;
         }
-        flog(f, 0, "created topic %s: %d partitions, replication %d (at most the brokers)",
-             topic, create_partitions, create_replication);
+        flog(f, 0, "created topic %s: %d partitions, replication %d (at most the brokers)", topic,
+             create_partitions, create_replication);
         f->created = true;
         if (await_topic(f, true, &terr, err, sizeof err)) {
             snprintf(errbuf, errsize, "--bootstrap %s: %s", bootstrap, err);
@@ -547,15 +546,13 @@ int sim_foreign_read_back(sim_foreign *f, sim_foreign_record_fn *fn, void *opaqu
     for (int p = 0; p < f->n_parts; p++) {
         int64_t first, end;
         if (sim_reader_offsets(rd, p, &first, &end)) {
-            snprintf(errbuf, errsize, "%s-%d: ListOffsets: %s", f->topic, p,
-                     sim_reader_error(rd));
+            snprintf(errbuf, errsize, "%s-%d: ListOffsets: %s", f->topic, p, sim_reader_error(rd));
             return -1;
         }
         int64_t from = f->start[p] > first ? f->start[p] : first;
-        if (end > from &&
-            sim_reader_read(rd, p, from, end, (sim_reader_record_fn)fn, opaque)) {
-            snprintf(errbuf, errsize, "%s-%d: Fetch %lld..%lld: %s", f->topic, p,
-                     (long long)from, (long long)end, sim_reader_error(rd));
+        if (end > from && sim_reader_read(rd, p, from, end, (sim_reader_record_fn)fn, opaque)) {
+            snprintf(errbuf, errsize, "%s-%d: Fetch %lld..%lld: %s", f->topic, p, (long long)from,
+                     (long long)end, sim_reader_error(rd));
             return -1;
         }
     }

@@ -273,10 +273,10 @@ int sim_kconn_pick_version(sim_kconn *c, int16_t api_key, int16_t *version, char
         const kw_api_range *theirs = &c->ranges[i];
         if (theirs->api_key != api_key)
             continue;
-        int16_t hi = ours->max_version < theirs->max_version ? ours->max_version
-                                                             : theirs->max_version;
-        int16_t lo = ours->min_version > theirs->min_version ? ours->min_version
-                                                             : theirs->min_version;
+        int16_t hi =
+            ours->max_version < theirs->max_version ? ours->max_version : theirs->max_version;
+        int16_t lo =
+            ours->min_version > theirs->min_version ? ours->min_version : theirs->min_version;
         if (hi >= lo) {
             *version = hi;
             return 0;

@@ -12,12 +12,12 @@
 #include "protocol/kw.h"
 #include "sim/kconn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -165,17 +165,17 @@ static size_t pbuf_pending(const pbuf *b) {
 static int pbuf_read(pbuf *b, int fd) {
     int got = 0;
     for (int i = 0; i < 4; i++) {
+        if (b->pos > 0) { /* the part of a frame not consumed yet moves to the front */
+            memmove(b->p, b->p + b->pos, b->len - b->pos);
+            b->len -= b->pos;
+            b->pos = 0;
+        }
         if (b->cap - b->len < READ_CHUNK) {
-            uint8_t dummy;
-            if (!pbuf_append(b, &dummy, 0))
+            uint8_t *np = realloc(b->p, b->cap + READ_CHUNK * 2);
+            if (!np)
                 return -1;
-            if (b->cap - b->len < READ_CHUNK) {
-                uint8_t *np = realloc(b->p, b->cap + READ_CHUNK * 2);
-                if (!np)
-                    return -1;
-                b->p = np;
-                b->cap += READ_CHUNK * 2;
-            }
+            b->p = np;
+            b->cap += READ_CHUNK * 2;
         }
         ssize_t r = recv(fd, b->p + b->len, b->cap - b->len, 0);
         if (r > 0) {
@@ -221,8 +221,8 @@ static int listen_on(const char *host, int *port) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) ||
-        listen(fd, 128)) {
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 128)) {
         close(fd);
         return -1;
     }
@@ -333,8 +333,8 @@ static int upstream_connect(sim_proxy *p, pconn *c) {
     }
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
-        plog(p, 1, "broker %d: cannot connect to %s:%s: %s", (int)p->nodes[c->node].id, host,
-             port, strerror(errno));
+        plog(p, 1, "broker %d: cannot connect to %s:%s: %s", (int)p->nodes[c->node].id, host, port,
+             strerror(errno));
         close(fd);
         fd = -1;
     }
@@ -488,12 +488,10 @@ static uint8_t *rewrite_metadata(sim_proxy *p, const preq *rq, const uint8_t *bo
 
 /* FindCoordinator: the coordinator's address becomes ours. Returns the new frame or NULL. */
 static uint8_t *rewrite_find_coordinator(sim_proxy *p, const preq *rq, const uint8_t *body,
-                                         size_t blen, size_t *out_len, char *why,
-                                         size_t whysize) {
+                                         size_t blen, size_t *out_len, char *why, size_t whysize) {
     const kw_api_range *r = kw_api_supported(KW_API_FIND_COORDINATOR);
     if (!r || rq->ver < r->min_version || rq->ver > r->max_version) {
-        snprintf(why, whysize, "FindCoordinator v%d is beyond what the proxy can rewrite",
-                 rq->ver);
+        snprintf(why, whysize, "FindCoordinator v%d is beyond what the proxy can rewrite", rq->ver);
         return NULL;
     }
     int hv = kw_response_header_version(KW_API_FIND_COORDINATOR, rq->ver);
@@ -539,8 +537,8 @@ static uint8_t *rewrite_find_coordinator(sim_proxy *p, const preq *rq, const uin
 
 /* ApiVersions: advertise only what the proxy can carry (see sim/proxy.h). NULL with *why
  * empty means "forward as it is" (an error answer). */
-static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t *body,
-                                     size_t blen, size_t *out_len, char *why, size_t whysize) {
+static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t *body, size_t blen,
+                                     size_t *out_len, char *why, size_t whysize) {
     why[0] = '\0';
     kw_rbuf rb;
     kw_rbuf_init(&rb, body, blen, "proxied ApiVersions response");
@@ -594,8 +592,8 @@ static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t
 static uint8_t *synth_api_versions(int32_t corr, size_t *out_len) {
     const kw_api_range *av = kw_api_supported(KW_API_API_VERSIONS);
     kw_api_range one = *av;
-    kw_api_versions_resp m = {.error_code = KW_ERR_UNSUPPORTED_VERSION, .n_api_keys = 1,
-                              .api_keys = &one};
+    kw_api_versions_resp m = {
+        .error_code = KW_ERR_UNSUPPORTED_VERSION, .n_api_keys = 1, .api_keys = &one};
     kw_wbuf wb;
     kw_wbuf_init(&wb);
     size_t st = kw_frame_begin(&wb);
@@ -1182,7 +1180,8 @@ int sim_proxy_command(sim_proxy *p, const char *line, char *reply, size_t size) 
     char *save = NULL;
     char *w[4] = {0};
     int nw = 0;
-    for (char *t = strtok_r(buf, " \t\r\n", &save); t && nw < 4; t = strtok_r(NULL, " \t\r\n", &save))
+    for (char *t = strtok_r(buf, " \t\r\n", &save); t && nw < 4;
+         t = strtok_r(NULL, " \t\r\n", &save))
         w[nw++] = t;
     if (nw == 0) {
         snprintf(reply, size, "error: an empty line (try help)");
@@ -1191,20 +1190,20 @@ int sim_proxy_command(sim_proxy *p, const char *line, char *reply, size_t size) 
     long long node = -1, v = 0;
     const char *cmd = w[0];
     if (!strcmp(cmd, "help")) {
-        snprintf(reply, size, "ok: rtt BROKER MS | drop BROKER N | cut BROKER | blackhole BROKER "
-                              "| partition BROKER | heal [BROKER] | status (BROKER: a node id or "
-                              "all)");
+        snprintf(reply, size,
+                 "ok: rtt BROKER MS | drop BROKER N | cut BROKER | blackhole BROKER "
+                 "| partition BROKER | heal [BROKER] | status (BROKER: a node id or "
+                 "all)");
         return 0;
     }
     if (!strcmp(cmd, "status")) {
         status_line(p, reply, size);
         return 0;
     }
-    int want = !strcmp(cmd, "rtt") || !strcmp(cmd, "drop") ? 3
-               : !strcmp(cmd, "cut") || !strcmp(cmd, "blackhole") || !strcmp(cmd, "partition")
-                   ? 2
-               : !strcmp(cmd, "heal") ? -1
-                                      : 0;
+    int want = !strcmp(cmd, "rtt") || !strcmp(cmd, "drop")                                     ? 3
+               : !strcmp(cmd, "cut") || !strcmp(cmd, "blackhole") || !strcmp(cmd, "partition") ? 2
+               : !strcmp(cmd, "heal")                                                          ? -1
+                                                                                               : 0;
     if (want == 0) {
         /* the word is quoted with control bytes replaced */
         char safe[40];
@@ -1216,9 +1215,10 @@ int sim_proxy_command(sim_proxy *p, const char *line, char *reply, size_t size) 
         return -1;
     }
     if ((want > 0 && nw != want) || (want < 0 && nw > 2)) {
-        snprintf(reply, size, "error: usage: %s", want == 3 ? (!strcmp(cmd, "rtt") ? "rtt BROKER MS" : "drop BROKER N")
-                                        : want == 2 ? "cut|blackhole|partition BROKER"
-                                                    : "heal [BROKER]");
+        snprintf(reply, size, "error: usage: %s",
+                 want == 3   ? (!strcmp(cmd, "rtt") ? "rtt BROKER MS" : "drop BROKER N")
+                 : want == 2 ? "cut|blackhole|partition BROKER"
+                             : "heal [BROKER]");
         return -1;
     }
     if (nw >= 2 && strcmp(w[1], "all") && !parse_num(w[1], 0, INT32_MAX, &node)) {

@@ -24,8 +24,9 @@
  * Which versions are rewritten: every Metadata and FindCoordinator version protocol/
  * decodes; the proxied ApiVersions answers advertise those two APIs only up to those
  * versions, and leave out DescribeCluster (its answer carries broker addresses and protocol/
- * has no codec for it), so a client never gets an address it should not use. An ApiVersions request newer than protocol/ reads is answered by the proxy itself with
- * UNSUPPORTED_VERSION, as Kafka does, and the client retries older.
+ * has no codec for it), so a client never gets an address it should not use. An ApiVersions request
+ * newer than protocol/ reads is answered by the proxy itself with UNSUPPORTED_VERSION, as Kafka
+ * does, and the client retries older.
  *
  * Threads: one event-loop thread (all sockets, a wakeup pipe), SIGINT/SIGTERM blocked in it.
  * Every function here may be called from any thread. */
@@ -45,8 +46,8 @@ typedef struct sim_proxy sim_proxy;
 typedef void sim_proxy_log_cb(int level, const char *line, void *opaque);
 
 typedef struct sim_proxy_opts {
-    const char *upstream;   /* bootstrap list of the real cluster, "host:port[,...]" */
-    int64_t rtt_ms;         /* initial added RTT of every broker (0 = none) */
+    const char *upstream;    /* bootstrap list of the real cluster, "host:port[,...]" */
+    int64_t rtt_ms;          /* initial added RTT of every broker (0 = none) */
     const char *listen_host; /* address to bind and advertise (default 127.0.0.1) */
     sim_proxy_log_cb *log_cb;
     void *log_opaque;
@@ -78,12 +79,12 @@ int sim_proxy_command(sim_proxy *p, const char *line, char *reply, size_t size);
 
 /* Counters (for tests and the bench). */
 typedef struct sim_proxy_stats {
-    int64_t connections;      /* client connections accepted */
-    int64_t requests;         /* request frames forwarded */
-    int64_t responses;        /* response frames delivered */
-    int64_t dropped;          /* responses swallowed (drop, stall, black hole) */
+    int64_t connections; /* client connections accepted */
+    int64_t requests;    /* request frames forwarded */
+    int64_t responses;   /* response frames delivered */
+    int64_t dropped;     /* responses swallowed (drop, stall, black hole) */
     int64_t metadata_rewrites;
-    int64_t cuts;             /* connections closed by cut/partition */
+    int64_t cuts; /* connections closed by cut/partition */
 } sim_proxy_stats;
 void sim_proxy_get_stats(sim_proxy *p, sim_proxy_stats *out);
 

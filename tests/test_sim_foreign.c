@@ -68,8 +68,8 @@ static char out[1 << 16], err[1 << 14];
 
 /* Runs `courier run SCENARIO --headless --bootstrap BOOT`; returns the exit code. */
 static int run_bootstrap(const char *scenario, const char *boot) {
-    char *argv[] = {"courier", "run", (char *)scenario, "--headless", "--bootstrap", (char *)boot,
-                    NULL};
+    char *argv[] = {"courier",    "run", (char *)scenario, "--headless", "--bootstrap",
+                    (char *)boot, NULL};
     return ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
 }
 

@@ -98,8 +98,8 @@ static bool rig_start(rig *r, const char *topic_spec) {
         fprintf(stderr, "\n    NOT RUN: %s is not built (run `make test`)\n", courier);
         return false;
     }
-    char *bargv[] = {(char *)courier, "broker", "--brokers", "3", "--topic", (char *)topic_spec,
-                     NULL};
+    char *bargv[] = {(char *)courier, "broker",           "--brokers", "3",
+                     "--topic",       (char *)topic_spec, NULL};
     if (!spawn(&r->broker, bargv, false) ||
         !read_bootstrap(&r->broker, r->broker_boot, sizeof r->broker_boot))
         return false;
@@ -135,8 +135,8 @@ static int64_t kcat_produce_ms(const char *boot, const char *topic) {
  * value's copies. Returns the number of lines read. */
 static int kcat_read_back(const char *boot, const char *topic, int n, unsigned char *seen) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "timeout 60 kcat -q -C -b %s -t %s -e -o beginning -f '%%s\\n'",
-             boot, topic);
+    snprintf(cmd, sizeof cmd, "timeout 60 kcat -q -C -b %s -t %s -e -o beginning -f '%%s\\n'", boot,
+             topic);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -289,10 +289,28 @@ static void produce_across_fault(const char *fault) {
     char reply[2048];
     CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "rtt all 10", reply, sizeof reply));
     long long before = proxy_requests(&r.proxy);
-    char *kargv[] = {"kcat", "-q", "-P", "-b", r.proxy_boot, "-t", "fx", "-l", in, "-X",
-                     "linger.ms=0", "-X", "batch.num.messages=20", "-X", "acks=all", "-X",
-                     "enable.idempotence=true", "-X", "request.timeout.ms=1500", "-X",
-                     "socket.timeout.ms=3000", NULL};
+    char *kargv[] = {"kcat",
+                     "-q",
+                     "-P",
+                     "-b",
+                     r.proxy_boot,
+                     "-t",
+                     "fx",
+                     "-l",
+                     in,
+                     "-X",
+                     "linger.ms=0",
+                     "-X",
+                     "batch.num.messages=20",
+                     "-X",
+                     "acks=all",
+                     "-X",
+                     "enable.idempotence=true",
+                     "-X",
+                     "request.timeout.ms=1500",
+                     "-X",
+                     "socket.timeout.ms=3000",
+                     NULL};
     child kc;
     CU_ASSERT_FATAL(spawn(&kc, kargv, false));
     mid_ctx m = {&r.proxy, before + 40, kc.pid};
@@ -310,8 +328,8 @@ static void produce_across_fault(const char *fault) {
     CU_ASSERT_EQUAL(lines, N);
     CU_ASSERT_EQUAL(once, N);
     CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "status", reply, sizeof reply));
-    fprintf(stderr, "\n    %s after %lld requests: %d lines, %d exactly once; proxy %.90s\n",
-            fault, at_fault - before, lines, once, reply);
+    fprintf(stderr, "\n    %s after %lld requests: %d lines, %d exactly once; proxy %.90s\n", fault,
+            at_fault - before, lines, once, reply);
     if (!strncmp(fault, "drop", 4))
         CU_ASSERT_PTR_NULL(strstr(reply, "dropped 0;"));
     if (!strncmp(fault, "cut", 3))
