@@ -80,6 +80,9 @@ struct sim_record {
     sim_view_model *latest; /* the latest sample (each chunk opens with it) */
     uint64_t latest_seq;
     bool have_latest;
+    bool tail_is_sample; /* the last record in `raw` is a sample, at tail_off */
+    bool c_new_sample;   /* this chunk holds a sample besides the one it opened with */
+    size_t tail_off;
     chunk_ix *ix;
     size_t n_ix, cap_ix;
     bool io_error;
@@ -211,15 +214,19 @@ static void chunk_begin(sim_record *rec) {
     rec->c_events = rec->c_samples = 0;
     rec->c_first_seq = rec->c_last_seq = 0;
     rec->c_first_t = rec->c_last_t = 0;
+    rec->tail_is_sample = false;
+    rec->c_new_sample = false;
     if (rec->have_latest) {
+        rec->tail_off = rec->raw.n;
         put_sample(&rec->raw, rec->latest, rec->latest_seq);
         rec->c_samples++;
+        rec->tail_is_sample = true;
     }
 }
 
 /* Compresses the chunk buffer into one CHNK frame and starts the next chunk. */
 static void chunk_flush(sim_record *rec) {
-    if (rec->c_events == 0 && rec->c_samples <= (rec->have_latest ? 1u : 0u))
+    if (rec->c_events == 0 && !rec->c_new_sample)
         return; /* nothing new since the opening sample */
     if (rec->raw.oom) {
         rec->io_error = true;
@@ -274,6 +281,7 @@ static void chunk_flush(sim_record *rec) {
 
 static void add_event(sim_record *rec, const sim_event *e) {
     put_event(&rec->raw, e);
+    rec->tail_is_sample = false;
     if (rec->c_events++ == 0) {
         rec->c_first_seq = e->seq;
         rec->c_first_t = e->t_us;
@@ -283,7 +291,16 @@ static void add_event(sim_record *rec, const sim_event *e) {
 }
 
 static void add_sample(sim_record *rec, sim_view_model *m, uint64_t after_seq) {
+    /* Frames drawn while no event came (a paused or finished run) replace each other: the
+     * screen at an event is the last frame drawn there, and a class may wait minutes. */
+    if (rec->tail_is_sample && rec->have_latest && rec->latest_seq == after_seq) {
+        rec->raw.n = rec->tail_off;
+        rec->c_samples--;
+    }
+    rec->tail_off = rec->raw.n;
     put_sample(&rec->raw, m, after_seq);
+    rec->tail_is_sample = true;
+    rec->c_new_sample = true;
     rec->c_samples++;
     memcpy(rec->latest, m, sizeof *m);
     rec->latest_seq = after_seq;
@@ -310,6 +327,8 @@ static void drain_queues(sim_record *rec, sim_event **spare, size_t *spare_cap) 
             add_sample(rec, smp[si].m, smp[si].after_seq);
             free(smp[si].m);
             si++;
+            if (rec->raw.n >= CHUNK_RAW_TARGET)
+                chunk_flush(rec);
         }
         if (i == n)
             break;
