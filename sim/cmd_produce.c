@@ -131,7 +131,9 @@ typedef struct line_reader {
  * of input, -1 when SIGINT/SIGTERM came while waiting, -2 on a read error (errno). */
 static int next_line(line_reader *lr, char **line, size_t *len) {
     for (;;) {
-        char *nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+        /* no buffer yet before the first read: memchr must not see NULL (UBSan) */
+        char *nl = lr->end > lr->start ? memchr(lr->buf + lr->start, '\n', lr->end - lr->start)
+                                       : NULL;
         if (nl || (lr->eof && lr->end > lr->start)) {
             size_t n = nl ? (size_t)(nl - (lr->buf + lr->start)) : lr->end - lr->start;
             *line = lr->buf + lr->start;

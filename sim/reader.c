@@ -488,7 +488,7 @@ static int refresh_once(sim_reader *r) {
             snprintf(first, sizeof first, "%s", r->err);
     }
     if (first[0])
-        snprintf(r->err, sizeof r->err, "no broker answered Metadata: %s", first);
+        snprintf(r->err, sizeof r->err, "no broker answered Metadata: %.400s", first);
     return rc;
 }
 

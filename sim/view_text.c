@@ -1068,12 +1068,14 @@ int sim_vt_wrap(const char *text, int cols, int indent, char (*out)[SIM_VT_WRAP_
             sim_vt_line l;
             sim_vt_line_init(&l, room);
             sim_vt_add_cut(&l, SIM_ST_NORMAL, p);
-            snprintf(piece, sizeof piece, "%s", l.text);
+            if (snprintf(piece, sizeof piece, "%s", l.text) < 0) /* cut to the piece: meant */
+                piece[0] = '\0';
             len = strlen(p);
         }
         while (len > 0 && piece[len - 1] == ' ' && p[len] != '\0')
             piece[--len] = '\0';
-        snprintf(out[n], SIM_VT_WRAP_BYTES, "%*s%s", n ? indent : 0, "", piece);
+        if (snprintf(out[n], SIM_VT_WRAP_BYTES, "%*s%s", n ? indent : 0, "", piece) < 0)
+            out[n][0] = '\0';
         n++;
         p += len;
         while (*p == ' ')
