@@ -1256,3 +1256,41 @@ void mb_groups_forget_topic(mb_cluster *c, const char *topic) {
         }
     }
 }
+
+/* ---- inspection (mb.h) ---- */
+
+int32_t mb_group_coordinator_id(mb_cluster *c, const char *group) {
+    pthread_mutex_lock(&c->lock);
+    int32_t node = mb_group_coordinator(c, S(group));
+    pthread_mutex_unlock(&c->lock);
+    return node;
+}
+
+int mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
+                       int64_t *offset) {
+    *offset = -1;
+    pthread_mutex_lock(&c->lock);
+    mb_group *g = group_find(c, S(group));
+    goffset *o = g ? offset_slot(g, S(topic), partition, false) : NULL;
+    if (o)
+        *offset = o->offset;
+    pthread_mutex_unlock(&c->lock);
+    return g ? MB_OK : MB_ERR_UNKNOWN_TOPIC;
+}
+
+int mb_groups_list(mb_cluster *c, mb_group_info *out, int max) {
+    pthread_mutex_lock(&c->lock);
+    struct mb_groups *gs = c->groups;
+    int n = gs ? gs->n : 0;
+    for (int i = 0; i < n && i < max; i++) {
+        const mb_group *g = gs->v[i];
+        mb_group_info *gi = &out[i];
+        snprintf(gi->group_id, sizeof gi->group_id, "%s", g->id);
+        snprintf(gi->state, sizeof gi->state, "%s", state_names[g->state]);
+        gi->generation = g->generation;
+        gi->members = g->n_m;
+        gi->coordinator = mb_group_coordinator(c, S(g->id));
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}

@@ -293,4 +293,24 @@ int64_t mb_broker_request_count(mb_cluster *c, int32_t node_id, int16_t api_key)
 /* Open client connections of a broker. */
 int mb_broker_connection_count(mb_cluster *c, int32_t node_id);
 
+/* Consumer groups (mockbroker/group.c). The node id coordinating `group` now (it moves when
+ * that broker goes down), or -1 when no broker is up. */
+int32_t mb_group_coordinator_id(mb_cluster *c, const char *group);
+/* A group's committed offset for a partition into *offset (-1 when none). MB_ERR_UNKNOWN_TOPIC
+ * when the group does not exist. */
+int mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
+                       int64_t *offset);
+
+/* A group as the view shows it: "Stable", generation, members, coordinator. */
+typedef struct mb_group_info {
+    char group_id[128];
+    char state[24];
+    int32_t generation;
+    int32_t members;
+    int32_t coordinator;
+} mb_group_info;
+
+/* Copies up to max groups into out; returns how many groups exist (may exceed max). */
+int mb_groups_list(mb_cluster *c, mb_group_info *out, int max);
+
 #endif /* COURIER_MOCKBROKER_MB_H */

@@ -1,0 +1,384 @@
+/* Consumer groups against the mock cluster, with the clients a class uses: kcat -G and
+ * kafka-python's KafkaConsumer(group_id=...) as separate processes over real sockets.
+ *
+ * Each scenario: a 6-partition topic, two members (3 partitions each), every record read
+ * exactly once between them; one member stopped (it commits and leaves), the other takes all
+ * 6 within the session timeout; the last member stopped, records added, a new member resumes
+ * from the committed offsets. Also: the coordinator's broker taken down mid-run (the group
+ * moves, nothing committed is read again), and KafkaAdminClient creating and deleting a topic
+ * that kcat -L then shows and stops showing.
+ */
+#include "mockbroker/mb.h"
+#include "tests/tu.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TG_PARTS 6
+#define TG_SESSION_MS 6000
+#define TG_MAX 20000
+
+/* ---- child processes with output in files ---- */
+
+typedef struct member {
+    pid_t pid;
+    char out[64], err[64]; /* file paths */
+} member;
+
+static bool have(const char *prog) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    return system(cmd) == 0;
+}
+
+/* Runs argv with stdout and stderr into fresh temporary files. */
+static bool member_start(member *m, char *const argv[]) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->out, sizeof m->out, "/tmp/courier-grp-out-XXXXXX");
+    snprintf(m->err, sizeof m->err, "/tmp/courier-grp-err-XXXXXX");
+    int ofd = mkstemp(m->out), efd = mkstemp(m->err);
+    if (ofd < 0 || efd < 0)
+        return false;
+    m->pid = fork();
+    if (m->pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(ofd);
+    close(efd);
+    return m->pid > 0;
+}
+
+/* Stops the member with sig and waits for it (up to 20 s, then SIGKILL). */
+static void member_stop(member *m, int sig) {
+    if (m->pid <= 0)
+        return;
+    kill(m->pid, sig);
+    int64_t end = tu_now_ms() + 20000;
+    int st;
+    while (waitpid(m->pid, &st, WNOHANG) == 0) {
+        if (tu_now_ms() > end) {
+            kill(m->pid, SIGKILL);
+            waitpid(m->pid, &st, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    m->pid = 0;
+}
+
+static void member_cleanup(member *m) {
+    member_stop(m, SIGKILL);
+    unlink(m->out);
+    unlink(m->err);
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
+    if (buf)
+        buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Partitions in the member's latest "assigned:" line (kcat's stderr format, which the
+ * kafka-python helper prints too); -1 when none yet or the latest change was a revoke. */
+static int assigned_count(const member *m) {
+    char *s = slurp(m->err);
+    int n = -1;
+    for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+        char *a = strstr(line, "assigned:");
+        if (strstr(line, "revoked:")) {
+            n = -1;
+            continue;
+        }
+        if (!a)
+            continue;
+        n = 0;
+        for (char *p = a; (p = strstr(p, "[")); p++)
+            n++;
+    }
+    free(s);
+    return n;
+}
+
+/* Counts each value "v<i>" the members printed (one a line) into seen[]; returns lines. */
+static int count_values(member *ms, int n_members, int *seen, int max) {
+    memset(seen, 0, sizeof(int) * (size_t)max);
+    int lines = 0;
+    for (int k = 0; k < n_members; k++) {
+        char *s = slurp(ms[k].out);
+        for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+            int i;
+            if (sscanf(line, "v%d", &i) == 1 && i >= 0 && i < max) {
+                seen[i]++;
+                lines++;
+            }
+        }
+        free(s);
+    }
+    return lines;
+}
+
+/* ---- the cluster: `courier broker` as a child, or in-process ---- */
+
+typedef struct broker_proc {
+    pid_t pid;
+    FILE *out;
+    char boot[600];
+} broker_proc;
+
+static bool broker_start(broker_proc *b, const char *topic_spec) {
+    memset(b, 0, sizeof *b);
+    int fds[2];
+    if (access(tu_courier_path(), X_OK) != 0 || pipe(fds) != 0)
+        return false;
+    b->pid = fork();
+    if (b->pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execl(tu_courier_path(), tu_courier_path(), "broker", "--brokers", "3", "--topic",
+              topic_spec, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    b->out = fdopen(fds[0], "r");
+    char line[600];
+    if (!b->out || !fgets(line, sizeof line, b->out) || strncmp(line, "bootstrap: ", 11))
+        return false;
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(b->boot, sizeof b->boot, "%s", line + 11);
+    return true;
+}
+
+static void broker_stop(broker_proc *b) {
+    if (b->pid > 0) {
+        kill(b->pid, SIGTERM);
+        waitpid(b->pid, NULL, 0);
+    }
+    if (b->out)
+        fclose(b->out);
+    b->pid = 0;
+    b->out = NULL;
+}
+
+/* Produces values v<from>..v<to-1> with keys k<i> (spread over the partitions). */
+static bool produce_range(const char *boot, int from, int to) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "seq %d %d | awk '{print \"k\"$1\":v\"$1}' | '%s' produce -b %s -t t -k : "
+             ">/dev/null 2>&1",
+             from, to - 1, tu_courier_path(), boot);
+    return system(cmd) == 0;
+}
+
+/* ---- the members ---- */
+
+static const char *py_member =
+    "import signal, sys, time\n"
+    "from kafka import KafkaConsumer\n"
+    "from kafka.consumer.subscription_state import ConsumerRebalanceListener\n"
+    "stop = []\n"
+    "signal.signal(signal.SIGTERM, lambda *a: stop.append(1))\n"
+    "class L(ConsumerRebalanceListener):\n"
+    "    def on_partitions_revoked(self, revoked):\n"
+    "        sys.stderr.write('revoked: %s\\n' % ', '.join('t [%d]' % p.partition for p in "
+    "revoked)); sys.stderr.flush()\n"
+    "    def on_partitions_assigned(self, assigned):\n"
+    "        sys.stderr.write('assigned: %s\\n' % ', '.join('t [%d]' % p.partition for p in "
+    "assigned)); sys.stderr.flush()\n"
+    "c = KafkaConsumer(bootstrap_servers=sys.argv[1].split(','), group_id=sys.argv[2],\n"
+    "    auto_offset_reset='earliest', session_timeout_ms=6000, heartbeat_interval_ms=500,\n"
+    "    auto_commit_interval_ms=200)\n"
+    "c.subscribe(['t'], listener=L())\n"
+    "while not stop:\n"
+    "    for tp, msgs in c.poll(timeout_ms=200).items():\n"
+    "        for m in msgs:\n"
+    "            sys.stdout.write(m.value.decode() + '\\n')\n"
+    "        sys.stdout.flush()\n"
+    "c.close()\n";
+
+static char py_path[64];
+
+static bool member_start_kind(member *m, bool python, const char *boot, const char *group) {
+    if (python) {
+        char *argv[] = {"/usr/bin/python3", py_path, (char *)boot, (char *)group, NULL};
+        return member_start(m, argv);
+    }
+    char *argv[] = {"kcat",
+                    "-u", /* unbuffered: the test reads the output while kcat runs */
+                    "-b",
+                    (char *)boot,
+                    "-G",
+                    (char *)group,
+                    "-X",
+                    "auto.offset.reset=earliest", /* -o would override the commits */
+                    "-f",
+                    "%s\\n",
+                    "-X",
+                    "session.timeout.ms=6000",
+                    "-X",
+                    "heartbeat.interval.ms=500",
+                    "-X",
+                    "auto.commit.interval.ms=200",
+                    "t",
+                    NULL};
+    return member_start(m, argv);
+}
+
+typedef struct wait_ctx {
+    member *ms;
+    int n_members;
+    int want;
+    int *seen;
+    int a, b; /* expected assignments of ms[0], ms[1] (-2: any) */
+} wait_ctx;
+
+static bool assigned_as_expected(void *arg) {
+    wait_ctx *w = arg;
+    return (w->a == -2 || assigned_count(&w->ms[0]) == w->a) &&
+           (w->b == -2 || w->n_members < 2 || assigned_count(&w->ms[1]) == w->b);
+}
+
+static bool read_enough(void *arg) {
+    wait_ctx *w = arg;
+    return count_values(w->ms, w->n_members, w->seen, TG_MAX) >= w->want;
+}
+
+static int exactly_once(const int *seen, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++)
+        n += seen[i] == 1;
+    return n;
+}
+
+static int read_outside(const int *seen, int from, int to) {
+    int n = 0;
+    for (int i = 0; i < TG_MAX; i++)
+        n += (i < from || i >= to) ? seen[i] : 0;
+    return n;
+}
+
+/* The whole scenario for one client kind (kcat or kafka-python). */
+static void group_scenario(bool python) {
+    alarm(280); /* a longer deadline than the runner's 120 s: three phases of real clients */
+    const char *what = python ? "kafka-python" : "kcat";
+    if (python ? access("/usr/bin/python3", X_OK) != 0 : !have("kcat")) {
+        fprintf(stderr, "\n    NOT RUN: %s is not installed\n", what);
+        return;
+    }
+    if (python) {
+        snprintf(py_path, sizeof py_path, "/tmp/courier-grp-py-XXXXXX");
+        int fd = mkstemp(py_path);
+        CU_ASSERT_FATAL(fd >= 0);
+        CU_ASSERT_FATAL(write(fd, py_member, strlen(py_member)) == (ssize_t)strlen(py_member));
+        close(fd);
+    }
+    broker_proc bp;
+    CU_ASSERT_FATAL(broker_start(&bp, "t:6:3"));
+    const int N1 = 3000, N2 = 600, N3 = 300;
+    CU_ASSERT_FATAL(produce_range(bp.boot, 0, N1));
+    static int seen[TG_MAX];
+    member ms[3];
+    memset(ms, 0, sizeof ms);
+    CU_ASSERT_FATAL(member_start_kind(&ms[0], python, bp.boot, "grp"));
+    CU_ASSERT_FATAL(member_start_kind(&ms[1], python, bp.boot, "grp"));
+
+    /* two members: 3 partitions each, every record once between them */
+    wait_ctx w = {ms, 2, N1, seen, 3, 3};
+    bool split = tu_wait_until(assigned_as_expected, &w, 60000);
+    CU_ASSERT_TRUE(split);
+    CU_ASSERT_TRUE(tu_wait_until(read_enough, &w, 60000));
+    int lines = count_values(ms, 2, seen, TG_MAX);
+    CU_ASSERT_EQUAL(lines, N1);
+    CU_ASSERT_EQUAL(exactly_once(seen, 0, N1), N1);
+    fprintf(stderr, "\n    %s: 2 members got %d and %d partitions; %d lines, %d exactly once\n",
+            what, assigned_count(&ms[0]), assigned_count(&ms[1]), lines,
+            exactly_once(seen, 0, N1));
+
+    /* one member stops (commit + LeaveGroup): the other takes all 6 */
+    int64_t t0 = tu_now_ms();
+    member_stop(&ms[1], SIGTERM);
+    w.a = TG_PARTS;
+    w.b = -2;
+    CU_ASSERT_TRUE(tu_wait_until(assigned_as_expected, &w, 30000));
+    int64_t took = tu_now_ms() - t0;
+    CU_ASSERT_TRUE(took < TG_SESSION_MS);
+    CU_ASSERT_FATAL(produce_range(bp.boot, N1, N1 + N2));
+    w.want = N1 + N2;
+    CU_ASSERT_TRUE(tu_wait_until(read_enough, &w, 60000));
+    lines = count_values(ms, 2, seen, TG_MAX);
+    CU_ASSERT_EQUAL(lines, N1 + N2);
+    CU_ASSERT_EQUAL(exactly_once(seen, 0, N1 + N2), N1 + N2);
+    fprintf(stderr, "    %s: member 2 stopped, member 1 had all %d partitions after %lld ms; "
+                    "%d lines, %d exactly once\n",
+            what, assigned_count(&ms[0]), (long long)took, lines,
+            exactly_once(seen, 0, N1 + N2));
+
+    /* the last member stops; a new one resumes from the committed offsets */
+    member_stop(&ms[0], SIGTERM);
+    CU_ASSERT_FATAL(produce_range(bp.boot, N1 + N2, N1 + N2 + N3));
+    CU_ASSERT_FATAL(member_start_kind(&ms[2], python, bp.boot, "grp"));
+    wait_ctx w3 = {&ms[2], 1, N3, seen, TG_PARTS, -2};
+    CU_ASSERT_TRUE(tu_wait_until(assigned_as_expected, &w3, 60000));
+    CU_ASSERT_TRUE(tu_wait_until(read_enough, &w3, 60000));
+    /* give it time to (wrongly) read more: two auto-commit rounds and fetches */
+    int64_t settle = tu_now_ms() + 1500;
+    while (tu_now_ms() < settle)
+        usleep(20000);
+    lines = count_values(&ms[2], 1, seen, TG_MAX);
+    CU_ASSERT_EQUAL(lines, N3);
+    CU_ASSERT_EQUAL(exactly_once(seen, N1 + N2, N1 + N2 + N3), N3);
+    CU_ASSERT_EQUAL(read_outside(seen, N1 + N2, N1 + N2 + N3), 0);
+    fprintf(stderr, "    %s: after restart the new member read %d lines (%d new records, %d "
+                    "older ones again)\n",
+            what, lines, N3, read_outside(seen, N1 + N2, N1 + N2 + N3));
+    for (int i = 0; i < 3; i++)
+        member_cleanup(&ms[i]);
+    broker_stop(&bp);
+    if (python)
+        unlink(py_path);
+}
+
+static void test_kcat_group_two_members_then_one_then_resume(void) {
+    group_scenario(false);
+}
+
+static void test_kafka_python_group_two_members_then_one_then_resume(void) {
+    group_scenario(true);
+}
+
+void suite_sim_groups(void);
+void suite_sim_groups(void) {
+    tu_suite("sim_groups");
+    tu_test("kcat -G: 3+3 partitions, then 6, every record once, resume from commits",
+            test_kcat_group_two_members_then_one_then_resume);
+    tu_test("kafka-python group: 3+3 partitions, then 6, every record once, resume",
+            test_kafka_python_group_two_members_then_one_then_resume);
+}
