@@ -15,6 +15,7 @@ const sim_cmd_spec *const sim_commands[] = {
     &sim_cmd_labs_spec,
     &sim_cmd_broker_spec,
     &sim_cmd_produce_spec,
+    &sim_cmd_consume_spec,
     &sim_cmd_proxy_spec,
     &sim_cmd_replay_spec,
     NULL,

@@ -15,6 +15,7 @@ int sim_cmd_run(int argc, char **argv);     /* sim/cmd_run.c: play a scenario */
 int sim_cmd_demo(int argc, char **argv);    /* sim/cmd_demo.c: live view, default scenario */
 int sim_cmd_labs(int argc, char **argv);    /* sim/labs.c: list the built-in labs */
 int sim_cmd_proxy(int argc, char **argv);   /* sim/cmd_proxy.c: fault proxy for any cluster */
+int sim_cmd_consume(int argc, char **argv); /* sim/cmd_consume.c: kcat -C style reader */
 int sim_cmd_replay(int argc, char **argv);  /* sim/cmd_replay.c: play back a recording */
 
 extern const sim_cmd_spec sim_cmd_broker_spec;
@@ -23,6 +24,7 @@ extern const sim_cmd_spec sim_cmd_run_spec;
 extern const sim_cmd_spec sim_cmd_demo_spec;
 extern const sim_cmd_spec sim_cmd_labs_spec;
 extern const sim_cmd_spec sim_cmd_proxy_spec;
+extern const sim_cmd_spec sim_cmd_consume_spec;
 extern const sim_cmd_spec sim_cmd_replay_spec;
 
 /* The options several commands share, spelled and decided the same way everywhere. */

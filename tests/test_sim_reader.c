@@ -4,6 +4,7 @@
  * deadline, never a hang. */
 #include "sim/reader.h"
 #include "tests/test_producer_util.h"
+#include "tests/test_sim_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -198,6 +199,41 @@ static void test_open_errors_name_the_problem(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "Metadata"));
 }
 
+/* courier consume -e prints every record once and exits 0; a missing topic exits 1 naming it. */
+static void test_courier_consume_reads_every_record_and_exits_at_end(void) {
+    tcl m;
+    CU_ASSERT_FATAL(tcl_start(&m, true, 3, "t", RD_PARTS, 2));
+    produce_n(m.bootstraps, RD_N);
+    static char out[RD_N * 24];
+    char err[512];
+    char *argv[] = {"courier", "consume", "-b", m.bootstraps, "-t", "t", "-e", "-f", "%k=%s\\n",
+                    NULL};
+    int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
+    CU_ASSERT_EQUAL(rc, 0);
+    static int count[RD_N];
+    memset(count, 0, sizeof count);
+    int lines = 0, bad = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        int k = -1, v = -2;
+        if (sscanf(line, "k%d=v%d", &k, &v) != 2 || k != v || k < 0 || k >= RD_N)
+            bad++;
+        else
+            count[k]++;
+        lines++;
+    }
+    int once = 0;
+    for (int i = 0; i < RD_N; i++)
+        once += count[i] == 1;
+    CU_ASSERT_EQUAL(lines, RD_N);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(once, RD_N);
+    char *argv2[] = {"courier", "consume", "-b", m.bootstraps, "-t", "nosuch", "-e", NULL};
+    rc = ts_run_courier(argv2, out, sizeof out, err, sizeof err, -1);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nosuch"));
+    tcl_stop(&m);
+}
+
 void suite_sim_reader(void);
 void suite_sim_reader(void) {
     tu_suite("sim_reader");
@@ -210,4 +246,6 @@ void suite_sim_reader(void) {
     tu_test("down leader fails with a clear error (librdkafka)",
             test_down_leader_fails_with_a_clear_error_librdkafka);
     tu_test("open errors name the problem", test_open_errors_name_the_problem);
+    tu_test("courier consume reads every record and exits at end",
+            test_courier_consume_reads_every_record_and_exits_at_end);
 }
