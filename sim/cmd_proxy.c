@@ -53,10 +53,23 @@ static void on_log(int level, const char *line, void *opaque) {
 
 /* The stdin reader: one command a line, one answer a line. Ends at EOF (the proxy keeps
  * serving until a signal). Signals are blocked here (inherited from main). */
+typedef struct reader_ctx {
+    sim_proxy *p;
+    pthread_mutex_t lock; /* held while a command runs; guards closing and done */
+    bool closing;         /* main is about to destroy the proxy: no more commands */
+    bool done;            /* the reader saw EOF and returned */
+} reader_ctx;
+
 static void *stdin_main(void *arg) {
-    sim_proxy *p = arg;
+    reader_ctx *rc = arg;
+    sim_proxy *p = rc->p;
     char line[512];
     while (fgets(line, sizeof line, stdin)) {
+        pthread_mutex_lock(&rc->lock);
+        bool closing = rc->closing;
+        pthread_mutex_unlock(&rc->lock);
+        if (closing)
+            break;
         if (!strchr(line, '\n') && !feof(stdin)) { /* an over-long line: skip the rest */
             int ch;
             while ((ch = getchar()) != EOF && ch != '\n')
@@ -68,10 +81,17 @@ static void *stdin_main(void *arg) {
         if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
         char reply[2048];
-        sim_proxy_command(p, line, reply, sizeof reply);
-        printf("%s\n", reply);
-        fflush(stdout);
+        pthread_mutex_lock(&rc->lock);
+        if (!rc->closing) {
+            sim_proxy_command(p, line, reply, sizeof reply);
+            printf("%s\n", reply);
+            fflush(stdout);
+        }
+        pthread_mutex_unlock(&rc->lock);
     }
+    pthread_mutex_lock(&rc->lock);
+    rc->done = true;
+    pthread_mutex_unlock(&rc->lock);
     return NULL;
 }
 
@@ -112,12 +132,24 @@ int sim_cmd_proxy(int argc, char **argv) {
     }
     printf("bootstrap: %s\n", sim_proxy_bootstrap(p));
     fflush(stdout);
+    static reader_ctx rctx;
+    rctx.p = p;
+    pthread_mutex_init(&rctx.lock, NULL);
     pthread_t reader;
-    bool reading = pthread_create(&reader, NULL, stdin_main, p) == 0;
-    if (reading)
-        pthread_detach(reader); /* may sit in fgets forever; the process exit ends it */
+    bool reading = pthread_create(&reader, NULL, stdin_main, &rctx) == 0;
     while (!sim_signals_wait(-1))
         ;
+    /* No command may run once the proxy is gone. A reader that saw EOF is joined; one still
+     * waiting in fgets on an open stdin cannot be, and is ended by the process exit (it
+     * checks `closing` before touching the proxy). */
+    pthread_mutex_lock(&rctx.lock);
+    rctx.closing = true;
+    bool done = rctx.done;
+    pthread_mutex_unlock(&rctx.lock);
+    if (reading && done)
+        pthread_join(reader, NULL);
+    else if (reading)
+        pthread_detach(reader);
     sim_proxy_destroy(p);
     fflush(stdout);
     return 0;
