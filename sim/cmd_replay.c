@@ -101,6 +101,7 @@ static void replay_sample(void *opaque, sim_view_model *m, int64_t wall_ms) {
     *m = *t;
     int64_t t_us = sim_recording_t_us(p->rec, p->pos);
     m->status.sim_ms = t_us / 1000;
+    m->status.sim_us = t_us;
     m->status.events = p->pos;
     m->status.paused = !p->playing;
     m->status.stepping = false;
