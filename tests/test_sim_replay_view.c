@@ -156,6 +156,23 @@ static void test_back_50_and_forward_50_from_the_first_truncation_redraws_the_sa
     while (tmx_capture(&t) && strstr(t.screen, "REPLAY event 1/") && tu_now_ms() < end)
         pause_ms(20);
     CU_ASSERT_PTR_NULL(strstr(t.screen, "REPLAY event 1/")); /* it moved, to a mark */
+
+    /* space plays (the play head moves on by itself), + doubles the speed, space stops */
+    tmx_keys(&t, "Home");
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "REPLAY event 1/", WAIT_MS));
+    tmx_keys(&t, "Space");
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "playing", WAIT_MS));
+    tmx_keys(&t, "+");
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "play speed x2", WAIT_MS));
+    end = tu_now_ms() + WAIT_MS;
+    while (tmx_capture(&t) && strstr(t.screen, "REPLAY event 1/") && tu_now_ms() < end)
+        pause_ms(20);
+    CU_ASSERT_PTR_NULL(strstr(t.screen, "REPLAY event 1/"));
+    tmx_keys(&t, "Space");
+    end = tu_now_ms() + WAIT_MS;
+    while (tmx_capture(&t) && strstr(t.screen, "playing") && tu_now_ms() < end)
+        pause_ms(20);
+    CU_ASSERT_PTR_NULL(strstr(t.screen, "playing"));
     tmx_keys(&t, "q");
     pause_ms(100);
     run("tmux -L %s kill-server >/dev/null 2>&1", t.sock);
