@@ -280,6 +280,13 @@ static int print_audit(sim_recording *rec, const char *report, bool zh) {
     else
         sim_audit_print_text_lang(&a, s, zh, stdout);
     int unmet = sim_audit_check(&a, s, stderr);
+    /* The audit is the one the run took (it read logs a recording does not hold); the events
+     * recorded with it must tell the same story. */
+    char why[256];
+    if (sim_recording_check_audit(rec, why, sizeof why) < 0) {
+        fprintf(stderr, "courier replay: the recording disagrees with itself: %s\n", why);
+        unmet++;
+    }
     if (a.log_read_error) {
         fprintf(stderr, "courier replay: audit incomplete, the logs could not be read: %s\n",
                 a.log_error);

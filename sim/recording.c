@@ -939,3 +939,44 @@ int sim_recording_model_at(sim_recording *rec, uint64_t seq, sim_view_model *m) 
     sim_view_feed_apply_folded(rec->work, m);
     return 0;
 }
+
+int sim_recording_check_audit(sim_recording *rec, char *why, size_t size) {
+    sim_audit a;
+    why[0] = '\0';
+    if (!sim_recording_audit(rec, &a) || sim_recording_first_seq(rec) != 1)
+        return 1; /* nothing to check: no audit, or a recording started mid-run */
+    int64_t sent = 0, acked = 0, failed = 0, per_broker[SIM_MAX_BROKERS] = {0};
+    sim_event e;
+    for (uint64_t s = 1; s <= sim_recording_last_seq(rec); s++) {
+        if (sim_recording_event(rec, s, &e))
+            return snprintf(why, size, "event %llu does not decode", (unsigned long long)s), -1;
+        if (e.source == SIM_SRC_PRODUCER && !strcmp(e.kind, "record.sent"))
+            sent++;
+        else if (e.source == SIM_SRC_SIM && !strcmp(e.kind, "delivery.acked"))
+            acked++;
+        else if (e.source == SIM_SRC_SIM && !strcmp(e.kind, "delivery.failed"))
+            failed++;
+        else if (e.source == SIM_SRC_BROKER && !strcmp(e.kind, "request.received") &&
+                 e.api == 0 && e.node >= 1 && e.node <= SIM_MAX_BROKERS)
+            per_broker[e.node - 1]++;
+    }
+    if (acked != a.acknowledged || failed != a.failed)
+        return snprintf(why, size,
+                        "the events hold %lld delivery.acked and %lld delivery.failed, the audit "
+                        "says %lld acknowledged and %lld failed",
+                        (long long)acked, (long long)failed, (long long)a.acknowledged,
+                        (long long)a.failed),
+               -1;
+    if (sent < a.acknowledged + a.failed)
+        return snprintf(why, size, "the events hold %lld record.sent, fewer than the audit's "
+                        "outcomes (%lld)", (long long)sent, (long long)(a.acknowledged + a.failed)),
+               -1;
+    for (int b = 0; b < a.n_brokers && b < SIM_MAX_BROKERS; b++)
+        if (per_broker[b] != a.requests_per_broker[b])
+            return snprintf(why, size,
+                            "broker %d received %lld Produce requests in the events, %lld in "
+                            "the audit",
+                            b + 1, (long long)per_broker[b], (long long)a.requests_per_broker[b]),
+                   -1;
+    return 0;
+}

@@ -64,6 +64,12 @@ uint64_t sim_recording_prev_mark(const sim_recording *rec, uint64_t seq);
  * the first event). Returns 0, or -1 (out of range, or a chunk that does not decode). */
 int sim_recording_model_at(sim_recording *rec, uint64_t seq, sim_view_model *m);
 
+/* Checks the recorded audit against the recorded events, as docs/trace.md's invariants say:
+ * delivery.acked / delivery.failed events = acknowledged / failed, record.sent >= the outcomes,
+ * Produce request.received per broker = requests_per_broker. Returns 0 when they agree, 1 when
+ * there is nothing to check (no audit, or a recording started mid-run), -1 with `why`. */
+int sim_recording_check_audit(sim_recording *rec, char *why, size_t size);
+
 /* Follows a parcel (`/`: a record number "123" / "#123", or a key) from the first event on:
  * the models then carry its history. "" follows none. Returns 0, or -1 out of memory. */
 int sim_recording_follow(sim_recording *rec, const char *query);

@@ -261,6 +261,11 @@ static void live_models_equal_rebuilt(const char *path, double speed) {
         fprintf(stderr, "\n%s", err);
     CU_ASSERT_EQUAL_FATAL(orc, 0);
     CU_ASSERT_TRUE(n_caps >= 5);
+    char disagree[256];
+    int chk = sim_recording_check_audit(rd, disagree, sizeof disagree);
+    if (chk)
+        fprintf(stderr, "\n    %s: %s", path, disagree);
+    CU_ASSERT_EQUAL(chk, 0); /* the recorded events agree with the recorded audit */
     sim_view_model *b = calloc(1, sizeof *b);
     int same = 0;
     /* in a shuffled order, so each rebuild starts from wherever the last one left the reader */
