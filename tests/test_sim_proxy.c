@@ -1,6 +1,9 @@
 /* courier proxy between kcat and courier broker (both started as separate processes): the
  * proxied bootstrap, an added RTT that kcat feels, dropped answers that kcat's idempotent
  * producer survives with every record exactly once, and a cut connection. */
+#include "mockbroker/mb.h"
+#include "sim/kconn.h"
+#include "sim/proxy.h"
 #include "tests/test_sim_util.h"
 #include "tests/tu.h"
 
@@ -345,9 +348,91 @@ static void test_proxy_cut_connections_kcat_survives(void) {
     produce_across_fault("cut 1");
 }
 
+static void quiet_log(int level, const char *line, void *opaque) {
+    (void)level, (void)line, (void)opaque;
+}
+
+/* In-process: the proxied ApiVersions answer advertises Metadata and FindCoordinator only up
+ * to what protocol/ decodes (so the proxy can rewrite every answer), and an ApiVersions
+ * request newer than protocol/ reads is answered by the proxy with UNSUPPORTED_VERSION in a
+ * v0 body listing ApiVersions alone (KIP-511), as a Kafka broker does. */
+static void test_proxy_caps_api_versions_and_answers_newer_api_versions_itself(void) {
+    mb_config mc;
+    mb_config_init(&mc);
+    mc.brokers = 2;
+    mc.log_cb = quiet_log;
+    mb_cluster *cl;
+    char err[512];
+    CU_ASSERT_FATAL(mb_cluster_new(&mc, &cl, err, sizeof err) == MB_OK &&
+                    mb_cluster_start(cl, err, sizeof err) == MB_OK);
+    sim_proxy_opts po = {.upstream = mb_cluster_bootstrap(cl)};
+    sim_proxy *px;
+    CU_ASSERT_FATAL(sim_proxy_new(&po, &px, err, sizeof err) == 0);
+    int32_t ids[8];
+    CU_ASSERT_EQUAL(sim_proxy_nodes(px, ids, 8), 2);
+
+    sim_kconn *kc;
+    CU_ASSERT_FATAL(sim_kconn_open(sim_proxy_bootstrap(px), 5000, &kc, err, sizeof err) == 0);
+    kw_wbuf body;
+    kw_wbuf_init(&body);
+    kw_api_versions_req req = {0};
+    kw_api_versions_req_encode(&body, 0, &req);
+    kw_rbuf rb;
+    CU_ASSERT_FATAL(sim_kconn_call(kc, KW_API_API_VERSIONS, 0, &body, 5000, &rb, err, sizeof err) ==
+                    0);
+    kw_arena *a = kw_arena_new();
+    kw_api_versions_resp m;
+    CU_ASSERT_FATAL(kw_api_versions_resp_decode(&rb, 0, a, &m) == KW_ERR_NONE);
+    CU_ASSERT_EQUAL(m.error_code, 0);
+    int checked = 0;
+    for (int32_t i = 0; i < m.n_api_keys; i++) {
+        const kw_api_range *r = &m.api_keys[i];
+        CU_ASSERT_NOT_EQUAL(r->api_key, 60); /* DescribeCluster: never advertised */
+        if (r->api_key == KW_API_METADATA || r->api_key == KW_API_FIND_COORDINATOR) {
+            const kw_api_range *ours = kw_api_supported(r->api_key);
+            CU_ASSERT_TRUE(r->max_version <= ours->max_version);
+            CU_ASSERT_TRUE(r->min_version >= ours->min_version);
+            checked++;
+        }
+    }
+    CU_ASSERT_EQUAL(checked, 2);
+    kw_wbuf_free(&body);
+
+    /* ApiVersions one past what protocol/ reads: the body is flexible (compact strings and
+     * tagged fields), written by hand since the codec cannot */
+    int16_t newer = (int16_t)(kw_api_supported(KW_API_API_VERSIONS)->max_version + 1);
+    kw_wbuf_init(&body);
+    kw_write_compact_string(&body, kw_slice_str("t"));
+    kw_write_compact_string(&body, kw_slice_str("1"));
+    kw_write_empty_tagged_fields(&body);
+    CU_ASSERT_FATAL(
+        sim_kconn_call(kc, KW_API_API_VERSIONS, newer, &body, 5000, &rb, err, sizeof err) == 0);
+    kw_arena_reset(a);
+    CU_ASSERT_EQUAL(kw_api_versions_resp_decode(&rb, 0, a, &m), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(m.error_code, KW_ERR_UNSUPPORTED_VERSION);
+    CU_ASSERT_EQUAL(m.n_api_keys, 1);
+    if (m.n_api_keys == 1)
+        CU_ASSERT_EQUAL(m.api_keys[0].api_key, KW_API_API_VERSIONS);
+    kw_wbuf_free(&body);
+    kw_arena_destroy(a);
+    sim_kconn_close(kc);
+
+    /* the command language, in-process */
+    char reply[512];
+    CU_ASSERT_EQUAL(sim_proxy_command(px, "rtt all 5", reply, sizeof reply), 0);
+    CU_ASSERT_EQUAL(sim_proxy_command(px, "drop 2", reply, sizeof reply), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reply, "usage: drop BROKER N"));
+    CU_ASSERT_EQUAL(sim_proxy_command(px, "partition 1", reply, sizeof reply), 0);
+    CU_ASSERT_EQUAL(sim_proxy_command(px, "heal", reply, sizeof reply), 0);
+    sim_proxy_destroy(px);
+    mb_cluster_destroy(cl);
+}
+
 void suite_sim_proxy(void);
 void suite_sim_proxy(void) {
     tu_suite("sim_proxy");
+    tu_test("test_proxy_caps_api_versions_and_answers_newer_api_versions_itself",
+            test_proxy_caps_api_versions_and_answers_newer_api_versions_itself);
     tu_test("test_proxy_rewrites_broker_addresses_for_kcat",
             test_proxy_rewrites_broker_addresses_for_kcat);
     tu_test("test_proxy_rewrites_find_coordinator_kcat_group_reads_all",
