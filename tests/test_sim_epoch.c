@@ -94,6 +94,53 @@ static void test_unknown_producer_id_bumps_the_epoch_over_20_seeds(void) {
     run_seeds("scenarios/more/unknown-producer-id.json", "UNKNOWN_PRODUCER_ID", SEEDS);
 }
 
+/* Batches that were sent, retried and then expired (delivery.timeout.ms) while broker 1
+ * swallowed every answer: whether the broker has them is unknown, so their partition sends
+ * nothing new until its last batches are in, then bumps the epoch (Java's
+ * maybeResolveSequences) — one producer id, nothing lost or duplicated. */
+static void test_expired_batches_leave_an_unresolved_sequence_then_bump(void) {
+    static const char scenario[] =
+        "{\"name\": \"expire-unresolved\", \"description\": \"tests/test_sim_epoch.c\",\n"
+        " \"cluster\": {\"brokers\": 3, \"topics\": [{\"name\": \"events\", \"partitions\": 3,"
+        " \"replication\": 3}], \"rtt_ms\": 20},\n"
+        " \"producer\": {\"acks\": \"all\", \"enable.idempotence\": true,"
+        " \"max.in.flight.requests.per.connection\": 5, \"linger.ms\": 0, \"retry.backoff.ms\": 100,"
+        " \"request.timeout.ms\": 500, \"delivery.timeout.ms\": 1500},\n"
+        " \"workload\": {\"messages\": 3000, \"rate\": 1000, \"keys\": 30, \"value_size\": 100,"
+        " \"seed\": 5},\n"
+        " \"timeline\": [{\"at_ms\": 500, \"fault\": \"drop_responses\", \"broker\": 1,"
+        " \"count\": 40}],\n"
+        " \"expect\": {\"lost\": 0, \"duplicated\": 0, \"failed.DELIVERY_TIMEOUT\": \">0\"}}\n";
+    char path[64], trace[64];
+    snprintf(path, sizeof path, "/tmp/courier-expire-%d.json", (int)getpid());
+    snprintf(trace, sizeof trace, "/tmp/courier-expire-%d.jsonl", (int)getpid());
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(scenario, f);
+    fclose(f);
+    for (int seed = 1; seed <= 3; seed++) {
+        char seed_s[16];
+        snprintf(seed_s, sizeof seed_s, "%d", seed);
+        char *argv[] = {"courier", "run",    path,    "--headless", "--speed", EPOCH_SPEED,
+                        "--seed",  seed_s,   "--trace", trace,      NULL};
+        static char out[65536], err[65536];
+        int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
+        if (rc != 0)
+            fprintf(stderr, "\n    seed %d: rc=%d\n%s%s", seed, rc, err, out);
+        CU_ASSERT_EQUAL(rc, 0);
+        int bumps = count_lines_unless(trace, "\"kind\":\"producer.epoch_bumped\"", NULL);
+        int why = count_lines_unless(trace, "\"err_name\":\"DELIVERY_TIMEOUT\",\"detail\":\"producer",
+                                     NULL);
+        int ids = count_lines_unless(trace, "\"kind\":\"producer.id\"", "producer id -1");
+        fprintf(stderr, "\n    seed %d: %d epoch bumps (%d after a delivery timeout), %d producer ids",
+                seed, bumps, why, ids);
+        CU_ASSERT(why >= 1);
+        CU_ASSERT_EQUAL(ids, 1);
+    }
+    unlink(trace);
+    unlink(path);
+}
+
 void suite_sim_epoch(void);
 void suite_sim_epoch(void) {
     tu_suite("sim_epoch");
@@ -101,4 +148,6 @@ void suite_sim_epoch(void) {
             test_out_of_order_sequence_bumps_the_epoch_over_20_seeds);
     tu_test("test_unknown_producer_id_bumps_the_epoch_over_20_seeds",
             test_unknown_producer_id_bumps_the_epoch_over_20_seeds);
+    tu_test("test_expired_batches_leave_an_unresolved_sequence_then_bump",
+            test_expired_batches_leave_an_unresolved_sequence_then_bump);
 }
