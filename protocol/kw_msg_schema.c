@@ -254,7 +254,7 @@ static void encode_struct(kw_wbuf *wb, int16_t v, bool flex, const kw_schema *s,
 static void encode_array(kw_wbuf *wb, int16_t v, bool flex, const kw_field *f, const void *base) {
     bool nullable = f->type == KW_FT_NSTRUCTS || f->type == KW_FT_NSTRINGS;
     int32_t n = *CAT(base, f->count_off, int32_t);
-    const void *arr = *CAT(base, f->off, const void *);
+    const void *arr = *CAT(base, f->off, void *);
     if (n < 0 && !nullable)
         n = 0;
     if (n > 0 && !arr)

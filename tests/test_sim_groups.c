@@ -374,6 +374,157 @@ static void test_kafka_python_group_two_members_then_one_then_resume(void) {
     group_scenario(true);
 }
 
+
+/* ---- the coordinator's broker taken down mid-run (in-process cluster) ---- */
+
+static void quiet_log(int level, const char *line, void *opaque) {
+    (void)level;
+    (void)line;
+    (void)opaque;
+}
+
+typedef struct commit_ctx {
+    mb_cluster *c;
+    int64_t want;
+} commit_ctx;
+
+static bool committed_all(void *arg) {
+    commit_ctx *cc = arg;
+    int64_t sum = 0;
+    for (int p = 0; p < TG_PARTS; p++) {
+        int64_t off = -1;
+        if (mb_group_committed(cc->c, "grp", "t", p, &off) != MB_OK || off < 0)
+            return false;
+        sum += off;
+    }
+    return sum == cc->want;
+}
+
+static void test_kcat_group_survives_its_coordinator_going_down(void) {
+    alarm(200);
+    if (!have("kcat")) {
+        fprintf(stderr, "\n    NOT RUN: kcat is not installed\n");
+        return;
+    }
+    mb_config conf;
+    mb_config_init(&conf);
+    mb_topic_config t = {"t", TG_PARTS, 3, 0};
+    conf.topics = &t;
+    conf.n_topics = 1;
+    conf.log_cb = quiet_log;
+    mb_cluster *c = NULL;
+    char err[256];
+    CU_ASSERT_FATAL(mb_cluster_new(&conf, &c, err, sizeof err) == MB_OK);
+    CU_ASSERT_FATAL(mb_cluster_start(c, err, sizeof err) == MB_OK);
+    const char *boot = mb_cluster_bootstrap(c);
+    const int N = 2000, M = 500;
+    CU_ASSERT_FATAL(produce_range(boot, 0, N));
+    static int seen[TG_MAX];
+    member m;
+    CU_ASSERT_FATAL(member_start_kind(&m, false, boot, "grp"));
+    wait_ctx w = {&m, 1, N, seen, TG_PARTS, -2};
+    CU_ASSERT_TRUE(tu_wait_until(read_enough, &w, 60000));
+    commit_ctx cc = {c, N};
+    CU_ASSERT_TRUE(tu_wait_until(committed_all, &cc, 30000));
+    int32_t before = mb_group_coordinator_id(c, "grp");
+    CU_ASSERT_EQUAL(mb_broker_down(c, before), MB_OK);
+    int32_t after = mb_group_coordinator_id(c, "grp");
+    CU_ASSERT_TRUE(after > 0 && after != before);
+    CU_ASSERT_FATAL(produce_range(boot, N, N + M));
+    w.want = N + M;
+    CU_ASSERT_TRUE(tu_wait_until(read_enough, &w, 60000));
+    int64_t settle = tu_now_ms() + 1500;
+    while (tu_now_ms() < settle)
+        usleep(20000);
+    int lines = count_values(&m, 1, seen, TG_MAX);
+    int old_once = exactly_once(seen, 0, N), new_read = 0, new_dups = 0;
+    for (int i = N; i < N + M; i++) {
+        new_read += seen[i] >= 1;
+        new_dups += seen[i] > 1 ? seen[i] - 1 : 0;
+    }
+    CU_ASSERT_EQUAL(old_once, N); /* nothing committed before the failure is read again */
+    CU_ASSERT_EQUAL(new_read, M);
+    mb_group_info gi[4];
+    int ng = mb_groups_list(c, gi, 4);
+    CU_ASSERT_EQUAL(ng, 1);
+    CU_ASSERT_EQUAL(gi[0].coordinator, after);
+    CU_ASSERT_EQUAL(gi[0].members, 1);
+    fprintf(stderr,
+            "\n    coordinator %d down, group moved to %d (%s, generation %d): %d lines; "
+            "%d of %d committed records read once, %d of %d new ones read (%d read twice)\n",
+            (int)before, (int)after, gi[0].state, (int)gi[0].generation, lines, old_once, N,
+            new_read, M, new_dups);
+    member_cleanup(&m);
+    mb_cluster_destroy(c);
+}
+
+/* ---- KafkaAdminClient creates and deletes a topic; kcat -L shows it ---- */
+
+static const char *py_admin =
+    "import sys\n"
+    "from kafka.admin import KafkaAdminClient, NewTopic, NewPartitions\n"
+    "from kafka.errors import TopicAlreadyExistsError\n"
+    "a = KafkaAdminClient(bootstrap_servers=sys.argv[1].split(','))\n"
+    "if sys.argv[2] == 'create':\n"
+    "    a.create_topics([NewTopic('payments', num_partitions=4, replication_factor=3)])\n"
+    "    try:\n"
+    "        a.create_topics([NewTopic('payments', num_partitions=4, replication_factor=3)])\n"
+    "        print('second create: no error')\n"
+    "    except TopicAlreadyExistsError:\n"
+    "        print('second create: TopicAlreadyExistsError')\n"
+    "elif sys.argv[2] == 'grow':\n"
+    "    a.create_partitions({'payments': NewPartitions(6)})\n"
+    "    print('grown')\n"
+    "else:\n"
+    "    a.delete_topics(['payments'])\n"
+    "    print('deleted')\n"
+    "a.close()\n";
+
+static int run_capture(const char *cmd, char *out, size_t size) {
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    return pclose(p);
+}
+
+static void test_kafka_python_admin_creates_and_deletes_a_topic_kcat_sees_it(void) {
+    if (access("/usr/bin/python3", X_OK) != 0 || !have("kcat")) {
+        fprintf(stderr, "\n    NOT RUN: kafka-python or kcat is not installed\n");
+        return;
+    }
+    char path[] = "/tmp/courier-admin-py-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(write(fd, py_admin, strlen(py_admin)) == (ssize_t)strlen(py_admin));
+    close(fd);
+    broker_proc bp;
+    CU_ASSERT_FATAL(broker_start(&bp, "t:1:1"));
+    static char out[16384];
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "timeout 60 /usr/bin/python3 %s %s create 2>&1", path, bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "second create: TopicAlreadyExistsError"));
+    snprintf(cmd, sizeof cmd, "timeout 30 kcat -L -b %s 2>&1", bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "topic \"payments\" with 4 partitions"));
+    snprintf(cmd, sizeof cmd, "timeout 60 /usr/bin/python3 %s %s grow 2>&1", path, bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "timeout 30 kcat -L -b %s 2>&1", bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "topic \"payments\" with 6 partitions"));
+    snprintf(cmd, sizeof cmd, "timeout 60 /usr/bin/python3 %s %s delete 2>&1", path, bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "deleted"));
+    snprintf(cmd, sizeof cmd, "timeout 30 kcat -L -b %s 2>&1", bp.boot);
+    CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 0);
+    CU_ASSERT_PTR_NULL(strstr(out, "payments"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "topic \"t\""));
+    broker_stop(&bp);
+    unlink(path);
+}
+
 void suite_sim_groups(void);
 void suite_sim_groups(void) {
     tu_suite("sim_groups");
@@ -381,4 +532,8 @@ void suite_sim_groups(void) {
             test_kcat_group_two_members_then_one_then_resume);
     tu_test("kafka-python group: 3+3 partitions, then 6, every record once, resume",
             test_kafka_python_group_two_members_then_one_then_resume);
+    tu_test("kcat -G keeps consuming when its coordinator's broker goes down",
+            test_kcat_group_survives_its_coordinator_going_down);
+    tu_test("KafkaAdminClient creates, widens and deletes a topic; kcat -L sees it",
+            test_kafka_python_admin_creates_and_deletes_a_topic_kcat_sees_it);
 }

@@ -1,0 +1,5 @@
+/* libFuzzer target: CreatePartitions response body decode, versions 0-1.
+ * The first input byte picks the version; see fuzz_msg.h. Seeds: corpus/create_partitions_resp/. */
+#include "tests/fuzz/fuzz_msg.h"
+
+FUZZ_MESSAGE(kw_topic_results_resp, kw_create_partitions_resp_decode, kw_create_partitions_resp_encode, 0, 1)
