@@ -346,7 +346,7 @@ static void describe_resource(mb_req *r, const kw_describe_configs_resource *res
     out->resource_type = res->resource_type;
     out->resource_name = res->resource_name;
     out->error_message = KW_SLICE_NULL;
-    cfg_list l = {kw_arena_alloc(r->arena, sizeof(kw_config_entry) * 16), 0, 16, r->arena, res};
+    cfg_list l = {kw_arena_alloc(r->arena, sizeof(kw_config_entry) * 24), 0, 24, r->arena, res};
     if (!l.v) {
         out->error_code = KW_ERR_UNKNOWN_SERVER_ERROR;
         return;
@@ -364,6 +364,17 @@ static void describe_resource(mb_req *r, const kw_describe_configs_resource *res
         cfg_add(&l, "cleanup.policy", "delete", 0, SRC_DEFAULT);
         cfg_add(&l, "compression.type", "producer", 0, SRC_DEFAULT);
         cfg_add(&l, "message.timestamp.type", "CreateTime", 0, SRC_DEFAULT);
+        /* retention the mock honours (cluster.c mb_partition_retain) */
+        static const char *const rk[4] = {"retention.bytes", "retention.ms", "segment.bytes",
+                                          "segment.ms"};
+        const int64_t rv[4] = {t->retention_bytes, t->retention_ms, t->segment_bytes,
+                               t->segment_ms};
+        const int64_t kd[4] = {-1, 604800000, 1073741824, 604800000}; /* Kafka's defaults */
+        for (int k = 0; k < 4; k++)
+            cfg_add(&l, rk[k], NULL, rv[k],
+                    t->own_retention[k] ? SRC_TOPIC
+                    : rv[k] == kd[k]    ? SRC_DEFAULT
+                                        : SRC_STATIC_BROKER);
     } else if (res->resource_type == KW_RESOURCE_BROKER) {
         char me[16];
         snprintf(me, sizeof me, "%d", (int)r->b->id);
@@ -386,6 +397,10 @@ static void describe_resource(mb_req *r, const kw_describe_configs_resource *res
                 SRC_STATIC_BROKER);
         cfg_add(&l, "group.initial.rebalance.delay.ms", NULL,
                 c->conf.group_initial_rebalance_delay_ms, SRC_STATIC_BROKER);
+        cfg_add(&l, "log.retention.bytes", NULL, c->conf.log_retention_bytes, SRC_STATIC_BROKER);
+        cfg_add(&l, "log.retention.ms", NULL, c->conf.log_retention_ms, SRC_STATIC_BROKER);
+        cfg_add(&l, "log.segment.bytes", NULL, c->conf.log_segment_bytes, SRC_STATIC_BROKER);
+        cfg_add(&l, "log.segment.ms", NULL, c->conf.log_segment_ms, SRC_STATIC_BROKER);
         cfg_add(&l, "group.min.session.timeout.ms", NULL, 6000, SRC_DEFAULT);
         cfg_add(&l, "group.max.session.timeout.ms", NULL, 1800000, SRC_DEFAULT);
         cfg_add(&l, "offsets.topic.num.partitions", NULL, 50, SRC_DEFAULT);

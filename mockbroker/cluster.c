@@ -54,6 +54,10 @@ void mb_config_init(mb_config *conf) {
     conf->socket_request_max_bytes = KW_DEFAULT_MAX_FRAME;
     conf->message_max_bytes = 1048588;
     conf->group_initial_rebalance_delay_ms = 3000;
+    conf->log_retention_bytes = -1;
+    conf->log_retention_ms = 604800000;
+    conf->log_segment_bytes = 1073741824;
+    conf->log_segment_ms = 604800000;
 }
 
 /* ---- lookups (lock held) ------------------------------------------------------------------ */
@@ -165,6 +169,10 @@ int mb_topic_create_locked(struct mb_cluster *c, const char *name, int32_t parti
     }
     snprintf(t->name, sizeof t->name, "%s", name);
     t->n_partitions = partitions;
+    t->retention_bytes = c->conf.log_retention_bytes;
+    t->retention_ms = c->conf.log_retention_ms;
+    t->segment_bytes = c->conf.log_segment_bytes;
+    t->segment_ms = c->conf.log_segment_ms;
     topic_id_new(&t->id);
     int64_t now = mb_now(c);
     for (int32_t i = 0; i < partitions; i++) {
@@ -303,6 +311,119 @@ void mb_partition_update_hw(struct mb_cluster *c, mb_partition *p, mb_evbuf *eb)
         mb_broker_wake(lb);
 }
 
+/* ---- retention (lock held) ---------------------------------------------------------------- */
+
+/* Why the oldest segment of l may go now: "retention.bytes", "retention.ms" or NULL. Only a
+ * segment wholly below the high watermark may go (Kafka's UnifiedLog.deletableSegments: its
+ * upper bound, the next segment's base offset or the log end, at most the high watermark). */
+static const char *oldest_segment_due(const mb_topic *t, const mb_log *l, int64_t hw, int64_t now,
+                                      int64_t size) {
+    if (l->n == 0 || l->first_seg_n == 0)
+        return NULL;
+    int64_t upper = l->first_seg_n < l->n ? l->v[l->first_seg_n]->base_offset : l->end;
+    if (hw < upper)
+        return NULL;
+    /* deleteRetentionSizeBreachedSegments: while size - segment >= retention.bytes */
+    if (t->retention_bytes >= 0 && size - l->first_seg_bytes >= t->retention_bytes)
+        return "retention.bytes";
+    /* deleteRetentionMsBreachedSegments: the segment's newest batch is older than
+     * retention.ms. Kafka reads the largest record timestamp; the mock uses the cluster
+     * clock's append time, so a simulated clock drives it. */
+    if (t->retention_ms >= 0 &&
+        now - l->v[l->first_seg_n - 1]->append_time_us > t->retention_ms * 1000)
+        return "retention.ms";
+    return NULL;
+}
+
+int64_t mb_partition_retain_due(const mb_partition *p) {
+    const mb_topic *t = p->topic;
+    if (t->retention_ms < 0 || p->leader < 0)
+        return INT64_MAX;
+    const mb_log *l = &p->rep[p->last_leader].log;
+    if (l->n == 0)
+        return INT64_MAX;
+    return l->v[l->first_seg_n - 1]->append_time_us + t->retention_ms * 1000 + 1;
+}
+
+void mb_partition_retain(struct mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf *eb) {
+    const mb_topic *t = p->topic;
+    if ((t->retention_bytes < 0 && t->retention_ms < 0) || p->leader < 0)
+        return;
+    mb_log *l = &p->rep[p->last_leader].log;
+    const char *why = oldest_segment_due(t, l, p->hw, now, l->bytes);
+    if (!why)
+        return;
+    int64_t old_start = l->start, old_bytes = l->bytes, old_deleted = l->deleted_records;
+    int nseg = 0;
+    while (why) {
+        int64_t upper = l->first_seg_n < l->n ? l->v[l->first_seg_n]->base_offset : l->end;
+        /* Every replica drops the same batches (they share them below the high watermark);
+         * a follower that had not reached the new start begins there, as Kafka's follower
+         * does after OFFSET_OUT_OF_RANGE below the leader's log start. */
+        for (int32_t i = 0; i < p->n_replicas; i++)
+            if (&p->rep[i].log != l)
+                mb_log_drop_before(&p->rep[i].log, upper);
+        mb_log_drop_before(l, upper);
+        nseg++;
+        const char *next = oldest_segment_due(t, l, p->hw, now, l->bytes);
+        if (next)
+            why = next;
+        else
+            break;
+    }
+    mb_event *ev = mb_ev_add(c, eb, MB_EV_SEGMENTS_DELETED, p->leader);
+    if (ev) {
+        ev->topic = t->name;
+        ev->partition = p->id;
+        ev->offset = old_start;
+        ev->offset_end = l->start;
+        ev->count = (int32_t)(l->deleted_records - old_deleted);
+        ev->bytes = old_bytes - l->bytes;
+        mb_ev_detail(eb, ev, "%s-%d: %d segment%s deleted (%s), log start %lld -> %lld",
+                     t->name, (int)p->id, nseg, nseg == 1 ? "" : "s", why, (long long)old_start,
+                     (long long)l->start);
+    }
+}
+
+int mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
+                        char *errbuf, size_t errsize) {
+    static const char *const keys[4] = {"retention.bytes", "retention.ms", "segment.bytes",
+                                        "segment.ms"};
+    int k = 0;
+    while (k < 4 && (!key || strcmp(key, keys[k])))
+        k++;
+    if (k == 4) {
+        snprintf(errbuf, errsize,
+                 "%s: not a topic config the mock honours (retention.bytes, retention.ms, "
+                 "segment.bytes, segment.ms)",
+                 key ? key : "(null)");
+        return MB_ERR_INVALID_ARG;
+    }
+    /* Kafka's ranges (LogConfig); segment.bytes at least 14 (Kafka 4.0 asks 1 MiB; the mock
+     * allows small segments for labs and tests). */
+    const int64_t lo[4] = {-1, -1, 14, 1};
+    if (value < lo[k] || (k == 2 && value > INT32_MAX)) {
+        snprintf(errbuf, errsize, "%s: %lld is out of range (%s)", key, (long long)value,
+                 k < 2 ? "-1 = unlimited, or more" : k == 2 ? "14..2147483647" : "at least 1");
+        return MB_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&c->lock);
+    mb_topic *t = topic ? mb_topic_find(c, kw_slice_str(topic)) : NULL;
+    if (t) {
+        int64_t *eff[4] = {&t->retention_bytes, &t->retention_ms, &t->segment_bytes,
+                           &t->segment_ms};
+        *eff[k] = value;
+        t->own_retention[k] = true;
+        mb_controller_kick(c);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!t) {
+        snprintf(errbuf, errsize, "topic %s: no such topic", topic ? topic : "(null)");
+        return MB_ERR_UNKNOWN_TOPIC;
+    }
+    return MB_OK;
+}
+
 void mb_controller_kick(struct mb_cluster *c) {
     if (!c->ctl_kick) {
         c->ctl_kick = true;
@@ -344,6 +465,19 @@ int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t
         BAD("socket.request.max.bytes: %d is too small", conf->socket_request_max_bytes);
     if (conf->message_max_bytes < 128)
         BAD("message.max.bytes: %d is too small", conf->message_max_bytes);
+    /* Kafka's ranges (LogConfig): retention -1 (unlimited) or more; segment.bytes at least
+     * 14 (Kafka 4.0 asks 1 MiB; the mock allows small segments for labs), segment.ms >= 1. */
+    if (conf->log_retention_bytes < -1)
+        BAD("log.retention.bytes: %lld must be -1 (unlimited) or more",
+            (long long)conf->log_retention_bytes);
+    if (conf->log_retention_ms < -1)
+        BAD("log.retention.ms: %lld must be -1 (unlimited) or more",
+            (long long)conf->log_retention_ms);
+    if (conf->log_segment_bytes < 14 || conf->log_segment_bytes > INT32_MAX)
+        BAD("log.segment.bytes: %lld is out of range 14..%d", (long long)conf->log_segment_bytes,
+            INT32_MAX);
+    if (conf->log_segment_ms < 1)
+        BAD("log.segment.ms: %lld must be at least 1", (long long)conf->log_segment_ms);
     for (int i = 0; i < conf->brokers; i++)
         if (conf->follower_lag_ms[i] < 0)
             BAD("follower lag of broker %d: %lld is negative", i + 1,
@@ -558,6 +692,9 @@ int mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
         out->batches = (int64_t)l->n;
         out->bytes = l->bytes;
         out->raw_bytes = l->raw_bytes;
+        out->segments = (int64_t)l->nseg;
+        out->deleted_records = l->start; /* offsets are dense: one per record */
+        out->deleted_bytes = l->deleted_bytes;
     }
     pthread_mutex_unlock(&c->lock);
     return err;

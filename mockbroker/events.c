@@ -39,6 +39,7 @@ static const char *const kind_names[MB_EV__COUNT] = {
     [MB_EV_OFFSET_COMMITTED] = "offset.committed",
     [MB_EV_TOPIC_DELETED] = "topic.deleted",
     [MB_EV_PARTITIONS_CREATED] = "partitions.created",
+    [MB_EV_SEGMENTS_DELETED] = "segments.deleted",
 };
 
 const char *mb_event_kind_name(mb_event_kind kind) {

@@ -600,6 +600,7 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 mb->last_offset = mb->base_offset + mb->count - 1;
                 mb->append_time_us = r->now;
                 mb->leader_epoch = p->leader_epoch;
+                mb_log_roll(&lr->log, mb, p->topic->segment_bytes, p->topic->segment_ms);
                 kw_batch_set_base_offset(mb->data, mb->base_offset);
                 kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
                 if (!mb_log_append(&lr->log, mb)) {

@@ -37,6 +37,58 @@ void mb_log_free(mb_log *l) {
     memset(l, 0, sizeof *l);
 }
 
+/* Recomputes the segment counters from the batches (after a truncation or a deletion). */
+static void log_recount(mb_log *l) {
+    l->nseg = 0;
+    l->first_seg_n = 0;
+    l->first_seg_bytes = l->seg_bytes = 0;
+    l->seg_first_us = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const mb_batch *b = l->v[i];
+        if (i == 0 || b->seg_first) {
+            l->nseg++;
+            l->seg_bytes = 0;
+            l->seg_first_us = b->append_time_us;
+        }
+        l->seg_bytes += (int64_t)b->len;
+        if (l->nseg == 1) {
+            l->first_seg_n++;
+            l->first_seg_bytes += (int64_t)b->len;
+        }
+    }
+}
+
+void mb_log_roll(const mb_log *l, mb_batch *b, int64_t segment_bytes, int64_t segment_ms) {
+    /* Kafka's LocalLog.shouldRoll: the segment would grow past segment.bytes, or its first
+     * batch is older than segment.ms. */
+    b->seg_first = l->n == 0 || (segment_bytes > 0 && l->seg_bytes + (int64_t)b->len > segment_bytes) ||
+                   (segment_ms > 0 && b->append_time_us - l->seg_first_us >= segment_ms * 1000);
+}
+
+int64_t mb_log_drop_before(mb_log *l, int64_t start) {
+    size_t k = 0;
+    int64_t records = 0;
+    while (k < l->n && l->v[k]->base_offset < start) {
+        mb_batch *b = l->v[k++];
+        records += b->last_offset - b->base_offset + 1;
+        l->bytes -= (int64_t)b->len;
+        l->raw_bytes -= mb_batch_raw_len(b);
+        l->deleted_bytes += (int64_t)b->len;
+        mb_batch_unref(b);
+    }
+    if (k > 0) {
+        memmove(l->v, l->v + k, (l->n - k) * sizeof *l->v);
+        l->n -= k;
+    }
+    l->deleted_records += records;
+    if (start > l->start)
+        l->start = start;
+    if (l->end < l->start)
+        l->end = l->start;
+    log_recount(l);
+    return records;
+}
+
 bool mb_log_append(mb_log *l, mb_batch *b) {
     if (l->n == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -51,6 +103,16 @@ bool mb_log_append(mb_log *l, mb_batch *b) {
     l->end = b->last_offset + 1;
     l->bytes += (int64_t)b->len;
     l->raw_bytes += mb_batch_raw_len(b);
+    if (l->n == 1 || b->seg_first) {
+        l->nseg++;
+        l->seg_bytes = 0;
+        l->seg_first_us = b->append_time_us;
+    }
+    l->seg_bytes += (int64_t)b->len;
+    if (l->nseg == 1) {
+        l->first_seg_n++;
+        l->first_seg_bytes += (int64_t)b->len;
+    }
     return true;
 }
 
@@ -76,6 +138,7 @@ void mb_log_truncate_index(mb_log *l, size_t i) {
         mb_batch_unref(l->v[k]);
     }
     l->n = i;
+    log_recount(l);
 }
 
 /* Logs of one partition only ever share a prefix (a follower copies from the leader of the

@@ -91,6 +91,9 @@ typedef enum mb_event_kind {
     MB_EV_OFFSET_COMMITTED,     /* topic/partition, offset = the committed offset */
     MB_EV_TOPIC_DELETED,        /* DeleteTopics */
     MB_EV_PARTITIONS_CREATED,   /* CreatePartitions: partition = the new count */
+    MB_EV_SEGMENTS_DELETED,     /* retention deleted the oldest segments of a partition:
+                                   offset = old log start, offset_end = new log start, count =
+                                   records, bytes; detail says which limit */
     MB_EV__COUNT
 } mb_event_kind;
 
@@ -159,6 +162,19 @@ typedef struct mb_config {
     int32_t message_max_bytes;               /* message.max.bytes per batch (default 1048588) */
     int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: how long a
                                         new group waits for more members (default 3000) */
+    /* Retention, Kafka's broker defaults for every topic (a topic's own retention.* and
+     * segment.* override them). A partition's log is a run of segments; a segment rolls when
+     * the next batch would take it past log.segment.bytes or when its first batch is older
+     * than log.segment.ms (cluster clock). Whole segments are deleted from the old end, only
+     * below the high watermark, while the log without the oldest segment still holds
+     * log.retention.bytes, or when the newest batch of the oldest segment was appended more
+     * than log.retention.ms ago (Kafka's UnifiedLog.deleteRetentionSizeBreachedSegments and
+     * deleteRetentionMsBreachedSegments); the log start offset moves to the first batch
+     * kept. -1 = unlimited. */
+    int64_t log_retention_bytes; /* log.retention.bytes (default -1) */
+    int64_t log_retention_ms;    /* log.retention.ms (default 604800000, 7 days) */
+    int64_t log_segment_bytes;   /* log.segment.bytes (default 1073741824) */
+    int64_t log_segment_ms;      /* log.segment.ms (log.roll.ms, default 604800000) */
     const kw_clock *clock; /* NULL = kw_clock_monotonic(); must outlive the cluster */
     mb_event_cb event_cb;  /* NULL = no events (zero cost) */
     void *event_opaque;
@@ -193,6 +209,14 @@ int mb_broker_port(const mb_cluster *c, int32_t node_id);
  * leaders the first replica). min_insync_replicas 0 = cluster default. */
 int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions, int16_t replication_factor,
                     int16_t min_insync_replicas);
+
+/* Sets a topic's retention config by Kafka's name: "retention.bytes" (per partition),
+ * "retention.ms" (-1 = unlimited for both), "segment.bytes" (14..2^31-1), "segment.ms"
+ * (>= 1). It overrides the cluster's log.* default for that topic and applies at once (the
+ * next append or controller tick deletes what is due). MB_ERR_INVALID_ARG (errbuf says why)
+ * or MB_ERR_UNKNOWN_TOPIC. */
+int mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
+                        char *errbuf, size_t errsize);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Fault injection. Each call emits MB_EV_FAULT_INJECTED (and the kind-specific events).     */
@@ -246,13 +270,16 @@ typedef struct mb_partition_info {
     int32_t replicas[MB_MAX_BROKERS];
     int32_t n_isr;
     int32_t isr[MB_MAX_BROKERS];
-    int64_t log_start_offset;
+    int64_t log_start_offset; /* first offset still held (retention moves it) */
     int64_t log_end_offset; /* the leader's (or the last leader's) */
     int64_t high_watermark;
     int64_t replica_log_end[MB_MAX_BROKERS]; /* per replicas[i] */
     int64_t batches;                         /* batches in the leader's log */
     int64_t bytes;                           /* bytes in the leader's log */
     int64_t raw_bytes; /* the same with compressed batches counted decompressed */
+    int64_t segments;  /* segments in the leader's log */
+    int64_t deleted_records; /* records retention deleted (offsets below the log start) */
+    int64_t deleted_bytes;   /* their bytes */
 } mb_partition_info;
 
 /* Number of partitions of a topic, or a negative mb_err. */

@@ -29,6 +29,7 @@ typedef struct mb_batch {
     int32_t count;
     int32_t leader_epoch;
     int8_t codec;   /* attributes bits 0-2: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
+    bool seg_first; /* the first batch of a segment (set by the leader before appending) */
     size_t raw_len; /* the batch's size with its records decompressed (== len uncompressed) */
     size_t len;
     uint8_t data[]; /* the whole batch as the client sent it, baseOffset rewritten */
@@ -42,10 +43,18 @@ void mb_batch_unref(mb_batch *b);
 typedef struct mb_log {
     mb_batch **v;
     size_t n, cap;
-    int64_t start; /* log start offset (0: no retention) */
+    int64_t start; /* log start offset (moved by retention) */
     int64_t end;   /* log end offset */
     int64_t bytes;
     int64_t raw_bytes; /* the same batches with their records decompressed */
+    /* Segments: runs of batches, each starting at a batch with seg_first (or at v[0]). */
+    size_t nseg;             /* segments in the log */
+    size_t first_seg_n;      /* batches in the oldest segment */
+    int64_t first_seg_bytes; /* bytes of the oldest segment */
+    int64_t seg_bytes;       /* bytes of the newest (active) segment */
+    int64_t seg_first_us;    /* append time of the active segment's first batch */
+    int64_t deleted_records; /* records retention deleted from this log */
+    int64_t deleted_bytes;
 } mb_log;
 
 /* A batch's size with its records decompressed (its size when not compressed). */
@@ -62,6 +71,12 @@ size_t mb_log_find(const mb_log *l, int64_t offset);
 void mb_log_truncate_index(mb_log *l, size_t i);
 /* Number of leading batches both logs share (the same batch objects). */
 size_t mb_log_common_prefix(const mb_log *a, const mb_log *b);
+/* The leader, before appending b (append_time_us set): marks b as the first batch of a new
+ * segment when the active one is full (segment_bytes) or old (segment_ms; -1/0 = never). */
+void mb_log_roll(const mb_log *l, mb_batch *b, int64_t segment_bytes, int64_t segment_ms);
+/* Drops the leading batches below offset `start` (whole batches) and sets the log start;
+ * an emptied log also gets its end moved up to start. Returns the records dropped. */
+int64_t mb_log_drop_before(mb_log *l, int64_t start);
 
 /* ---- idempotence (idempotence.c) ------------------------------------------------------------ */
 
@@ -148,6 +163,9 @@ typedef struct mb_partition {
 
 struct mb_topic {
     char name[MB_MAX_TOPIC_NAME + 1];
+    /* retention in effect (the topic's own or the cluster's log.* defaults); -1 unlimited */
+    int64_t retention_bytes, retention_ms, segment_bytes, segment_ms;
+    bool own_retention[4]; /* set by the topic's config (DescribeConfigs' source) */
     int32_t n_partitions;
     mb_partition *parts;
     kw_uuid id; /* topic id (KIP-516): random, never zero, fixed at creation; Metadata v10+ */
@@ -257,6 +275,12 @@ void mb_partition_elect(struct mb_cluster *c, mb_partition *p, int32_t prefer, i
                         mb_evbuf *eb);
 /* Truncates replica r to the prefix it shares with the leader's log. */
 void mb_replica_reconcile(struct mb_cluster *c, mb_partition *p, mb_replica *r, mb_evbuf *eb);
+/* Retention: deletes the oldest segments of every replica log of p that the topic's
+ * retention.bytes/retention.ms allow (below the high watermark only); the log start offset
+ * moves. Cheap when nothing is due. @locks c->lock MUST be held. */
+void mb_partition_retain(struct mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf *eb);
+/* The cluster time at which retention.ms next deletes a segment of p, or INT64_MAX. */
+int64_t mb_partition_retain_due(const mb_partition *p);
 /* Recomputes the high watermark; wakes the leader when it moved. */
 void mb_partition_update_hw(struct mb_cluster *c, mb_partition *p, mb_evbuf *eb);
 /* Wakes the controller (lock held). */

@@ -107,6 +107,7 @@ int64_t mb_partition_tick(mb_cluster *c, mb_partition *p, int64_t now, mb_evbuf 
         }
     }
     mb_partition_update_hw(c, p, eb);
+    mb_partition_retain(c, p, now, eb);
     return next;
 }
 
@@ -124,6 +125,9 @@ void *mb_controller_main(void *arg) {
             mb_topic *tp = c->topics[t];
             for (int32_t i = 0; i < tp->n_partitions; i++) {
                 int64_t n = mb_partition_tick(c, &tp->parts[i], now, &eb);
+                int64_t d = mb_partition_retain_due(&tp->parts[i]); /* retention.ms */
+                if (d < n)
+                    n = d;
                 if (n < next)
                     next = n;
             }

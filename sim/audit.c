@@ -2,7 +2,10 @@
  * reports the runner kept per record) with what the cluster's partition logs hold (read with
  * the mock broker's inspection API: each record's value starts with "<id>|").
  *
- *   lost        acknowledged, but no copy in the surviving (leader) log
+ *   lost        acknowledged, but no copy in the surviving (leader) log, at or above the
+ *               partition's log start offset
+ *   deleted by retention  acknowledged, at an offset retention has deleted (below the log
+ *               start offset): gone by the topic's retention.bytes/retention.ms, not lost
  *   duplicated  copies beyond the first
  *   reordered   per key and producing thread (per partition and thread for keyless records):
  *               a record found in the log after a record that was sent later
@@ -60,6 +63,7 @@ typedef struct tally {
     int64_t *last;    /* per ordering group: the highest id seen so far */
     int groups_n;
     int64_t reordered;
+    int64_t log_start[SIM_MAX_PARTITIONS]; /* per partition, 0 when unknown */
 } tally;
 
 /* One record of partition p found in the log. */
@@ -94,6 +98,8 @@ static void read_mock_logs(sim_runner *r, sim_audit *a, tally *t) {
     for (int p = 0; p < parts; p++) {
         mb_partition_info pi;
         if (mb_partition_info_get(r->cluster, topic, p, &pi) == MB_OK) {
+            if (p < SIM_MAX_PARTITIONS)
+                t->log_start[p] = pi.log_start_offset;
             a->log_bytes += pi.bytes;
             a->log_raw_bytes += pi.raw_bytes;
         }
@@ -170,7 +176,7 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
     }
     for (int g = 0; g < groups_n; g++)
         last[g] = -1;
-    tally t = {r, copies, last, groups_n, 0};
+    tally t = {r, copies, last, groups_n, 0, {0}};
     if (r->foreign)
         read_back_foreign(r, a, &t);
     else
@@ -182,8 +188,14 @@ int sim_audit_compute(sim_runner *r, sim_audit *a) {
             a->in_log++;
             a->duplicated += copies[i] - 1;
         }
-        if (st == REC_ACKED && copies[i] == 0)
-            a->lost++;
+        if (st == REC_ACKED && copies[i] == 0) {
+            int32_t p = r->recs[i].partition;
+            if (p >= 0 && p < SIM_MAX_PARTITIONS && r->recs[i].offset >= 0 &&
+                r->recs[i].offset < t.log_start[p])
+                a->deleted_by_retention++;
+            else
+                a->lost++;
+        }
         if (st == REC_FAILED && copies[i] > 0)
             a->failed_in_log++;
     }
@@ -249,6 +261,7 @@ bool sim_audit_metric(const sim_audit *a, const char *m, double *out) {
         {"pending", (double)a->pending},
         {"in_log", (double)a->in_log},
         {"lost", (double)a->lost},
+        {"deleted_by_retention", (double)a->deleted_by_retention},
         {"duplicated", (double)a->duplicated},
         {"reordered", (double)a->reordered},
         {"failed_in_log", (double)a->failed_in_log},
@@ -388,6 +401,11 @@ void sim_audit_print_text_lang(const sim_audit *a, const sim_scenario *s, bool z
             TR("  lost              %10lld   (acknowledged, not in the log)\n",
                "  丢失              %10lld   (已确认, 却不在日志中)\n"),
             (long long)a->lost);
+    if (a->deleted_by_retention)
+        fprintf(out,
+                TR("  deleted by retention %7lld   (acknowledged, below the log start offset)\n",
+                   "  保留策略删除      %10lld   (已确认, 位于日志起始偏移之前)\n"),
+                (long long)a->deleted_by_retention);
     fprintf(out,
             TR("  duplicated        %10lld   (extra copies in the log)\n",
                "  重复              %10lld   (日志中多余的副本)\n"),
@@ -457,13 +475,14 @@ void sim_audit_print_json(const sim_audit *a, const sim_scenario *s, FILE *out) 
         fprintf(out, ":%lld", (long long)a->failed_by[i].count);
     }
     fprintf(out,
-            "},\"in_log\":%lld,\"lost\":%lld,\"duplicated\":%lld,\"reordered\":%lld,"
+            "},\"in_log\":%lld,\"lost\":%lld,\"deleted_by_retention\":%lld,\"duplicated\":%lld,\"reordered\":%lld,"
             "\"failed_in_log\":%lld,\"log_read_error\":%s,"
             "\"records_per_request_avg\":%.3f,\"batch_size_avg\":%.1f,"
             "\"request_latency_avg_ms\":%.3f,\"request_latency_p99_ms\":%.3f,"
             "\"request_latency_max_ms\":%.3f,\"retries\":%lld,\"requests\":%lld,"
             "\"requests_per_broker\":{",
-            (long long)a->in_log, (long long)a->lost, (long long)a->duplicated,
+            (long long)a->in_log, (long long)a->lost, (long long)a->deleted_by_retention,
+            (long long)a->duplicated,
             (long long)a->reordered, (long long)a->failed_in_log,
             a->log_read_error ? "true" : "false", a->records_per_request_avg, a->batch_size_avg,
             a->request_latency_avg_ms, a->request_latency_p99_ms, a->request_latency_max_ms,

@@ -34,6 +34,8 @@ typedef struct sim_audit {
     /* What the cluster holds (read from the logs). */
     int64_t in_log;        /* distinct records of this run found in the logs */
     int64_t lost;          /* acknowledged but absent from the surviving log */
+    int64_t deleted_by_retention; /* acknowledged, absent, below the partition's log start:
+                                     deleted by retention (not lost) */
     int64_t duplicated;    /* extra copies: sum over records of (copies - 1) */
     int64_t reordered;     /* records found after a later-sent record of the same key */
     int64_t failed_in_log; /* reported failed, yet present in the log */

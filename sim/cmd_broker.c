@@ -19,14 +19,26 @@
 
 #define MAX_TOPICS 64
 
+/* A topic's retention keys, in mb_topic_set_config's names; 0 = the broker default. */
+static const char *const retention_keys[4] = {"retention.bytes", "retention.ms",
+                                              "segment.bytes", "segment.ms"};
+
 typedef struct broker_opts {
     mb_config conf;
     mb_topic_config topics[MAX_TOPICS];
     char names[MAX_TOPICS][MB_MAX_TOPIC_NAME + 1];
+    int64_t retention[MAX_TOPICS][4]; /* per topic, retention_keys order; 0 = default */
     size_t n_topics;
 } broker_opts;
 
-enum { O_BROKERS = 1, O_PORT, O_TOPIC, O_CONFIG };
+/* `courier broker`'s memory cap (its own defaults, not Kafka's: Kafka keeps a week of data on
+ * disk, the mock keeps it in memory): 16 MiB per partition in 1 MiB segments, so a partition
+ * holds at most about log.retention.bytes + log.segment.bytes. Scenarios (courier run) keep
+ * Kafka's defaults: unlimited bytes, 7 days. */
+#define BROKER_RETENTION_BYTES (16LL << 20)
+#define BROKER_SEGMENT_BYTES (1LL << 20)
+
+enum { O_BROKERS = 1, O_PORT, O_TOPIC, O_CONFIG, O_SET };
 static const sim_opt broker_opts_table[] = {
     {O_BROKERS, 0, "brokers", SIM_OPT_INT, "N", 1, MB_MAX_BROKERS, NULL, false,
      "number of brokers, node ids 1..N (default 3)"},
@@ -36,6 +48,9 @@ static const sim_opt broker_opts_table[] = {
      "create a topic with that many partitions and that replication factor (repeatable)"},
     {O_CONFIG, 0, "config", SIM_OPT_STRING, "FILE", 0, 0, NULL, false,
      "read the cluster's settings from a JSON file (see below); flags override it"},
+    {O_SET, 'X', NULL, SIM_OPT_STRING, "key=value", 0, 0, NULL, true,
+     "a broker setting: log.retention.bytes, log.retention.ms, log.segment.bytes, "
+     "log.segment.ms (-1 = unlimited retention)"},
     {0},
 };
 
@@ -52,7 +67,14 @@ const sim_cmd_spec sim_cmd_broker_spec = {
         "               \"min.insync.replicas\": 2}],\n"
         "   \"auto.create.topics.enable\": true, \"num.partitions\": 1,\n"
         "   \"default.replication.factor\": 1, \"min.insync.replicas\": 1,\n"
-        "   \"replica.lag.time.max.ms\": 30000, \"follower.lag.ms\": [0, 0, 0]}\n\n"
+        "   \"replica.lag.time.max.ms\": 30000, \"follower.lag.ms\": [0, 0, 0],\n"
+        "   \"log.retention.bytes\": 16777216, \"log.retention.ms\": 604800000,\n"
+        "   \"log.segment.bytes\": 1048576, \"log.segment.ms\": 604800000}\n\n"
+        "A topic may set its own \"retention.bytes\", \"retention.ms\", \"segment.bytes\" "
+        "and \"segment.ms\". Memory: retention deletes whole segments from the old end of "
+        "each partition; by default `courier broker` keeps at most log.retention.bytes = 16 "
+        "MiB per partition (plus one 1 MiB segment), so it can run all day; -1 keeps "
+        "everything. Kafka's own default is -1 with 1 GiB segments.\n\n"
         "--topic adds to the file's topics. Exit code: 0 after SIGINT or SIGTERM, 1 when the "
         "cluster cannot start, 2 bad flags or a bad config file (one line names what is "
         "wrong).",
@@ -110,6 +132,47 @@ static int parse_topic_flag(broker_opts *o, const char *arg) {
     return add_topic(o, buf, parts, rf, 0, "--topic");
 }
 
+/* The range of a retention key (Kafka's LogConfig; segment.bytes from 14 here). */
+static void retention_range(int k, int64_t *lo, int64_t *hi) {
+    *lo = k < 2 ? -1 : k == 2 ? 14 : 1;
+    *hi = k == 2 ? INT32_MAX : INT64_MAX / 1000;
+}
+
+/* The broker's log.* values, retention_keys order. */
+static int64_t *log_field(mb_config *k, int i) {
+    int64_t *f[4] = {&k->log_retention_bytes, &k->log_retention_ms, &k->log_segment_bytes,
+                     &k->log_segment_ms};
+    return f[i];
+}
+
+/* -X log.retention.bytes=N: a broker setting, decided as an integer option is. */
+static int parse_set_flag(broker_opts *o, const char *arg) {
+    char q[160];
+    const char *eq = strchr(arg, '=');
+    for (int i = 0; eq && i < 4; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "log.%s", retention_keys[i]);
+        if (strlen(key) != (size_t)(eq - arg) || strncmp(arg, key, strlen(key)))
+            continue;
+        int64_t lo, hi;
+        retention_range(i, &lo, &hi);
+        sim_opt opt = {1, 0, key, SIM_OPT_INT, "N", (double)lo, (double)hi, NULL, false, ""};
+        sim_cli_arg a;
+        char why[256];
+        if (sim_cli_decide(&opt, eq + 1, &a, why, sizeof why)) {
+            fprintf(stderr, "courier broker: -X %s: %s\n", sim_escape(arg, q, sizeof q), why);
+            return 2;
+        }
+        *log_field(&o->conf, i) = a.i;
+        return 0;
+    }
+    fprintf(stderr,
+            "courier broker: -X %s: expected KEY=VALUE with KEY one of log.retention.bytes, "
+            "log.retention.ms, log.segment.bytes, log.segment.ms\n",
+            sim_escape(arg, q, sizeof q));
+    return 2;
+}
+
 static const char *const config_keys[] = {"brokers",
                                           "port",
                                           "topics",
@@ -119,9 +182,14 @@ static const char *const config_keys[] = {"brokers",
                                           "min.insync.replicas",
                                           "replica.lag.time.max.ms",
                                           "follower.lag.ms",
+                                          "log.retention.bytes",
+                                          "log.retention.ms",
+                                          "log.segment.bytes",
+                                          "log.segment.ms",
                                           NULL};
-static const char *const topic_keys[] = {"name", "partitions", "replication.factor",
-                                         "min.insync.replicas", NULL};
+static const char *const topic_keys[] = {"name",          "partitions",      "replication.factor",
+                                         "min.insync.replicas", "retention.bytes", "retention.ms",
+                                         "segment.bytes", "segment.ms",      NULL};
 
 /* "topics": [{"name": "t", "partitions": 3, "replication.factor": 3, ...}, ...] */
 static int config_topics(const sim_json_ctx *c, const cJSON *topics, broker_opts *o) {
@@ -152,7 +220,15 @@ static int config_topics(const sim_json_ctx *c, const cJSON *topics, broker_opts
             sim_json_get_int(c, t, p, "replication.factor", false, 1, MB_MAX_BROKERS, 1, &rf) ||
             sim_json_get_int(c, t, p, "min.insync.replicas", false, 0, MB_MAX_BROKERS, 0, &mi))
             return -1;
+        size_t ti = o->n_topics;
         add_topic(o, name->valuestring, (long)parts, (long)rf, (long)mi, p);
+        for (int k = 0; k < 4; k++) {
+            int64_t lo, hi, v = 0;
+            retention_range(k, &lo, &hi);
+            if (sim_json_get_int(c, t, p, retention_keys[k], false, lo, hi, 0, &v))
+                return -1;
+            o->retention[ti][k] = v;
+        }
     }
     return 0;
 }
@@ -220,6 +296,14 @@ static int load_config(broker_opts *o, const char *path) {
              sim_json_get_bool(&c, root, "", "auto.create.topics.enable",
                                &k->auto_create_topics_enable) ||
              (flag && config_follower_lag(&c, flag, o)) || (topics && config_topics(&c, topics, o));
+    for (int i = 0; i < 4 && !rc; i++) {
+        int64_t lo, hi;
+        char key[32];
+        snprintf(key, sizeof key, "log.%s", retention_keys[i]);
+        retention_range(i, &lo, &hi);
+        rc = sim_json_get_int(&c, root, "", key, false, lo, hi, *log_field(k, i),
+                              log_field(k, i));
+    }
     cJSON_Delete(root);
     if (rc) {
         fprintf(stderr, "courier broker: %s\n", err);
@@ -246,6 +330,8 @@ int sim_cmd_broker(int argc, char **argv) {
         return 1;
     }
     mb_config_init(&o->conf);
+    o->conf.log_retention_bytes = BROKER_RETENTION_BYTES;
+    o->conf.log_segment_bytes = BROKER_SEGMENT_BYTES;
     int rc = 0;
     long brokers = -1, port = -1;
     /* The config file first, so flags override it. */
@@ -260,6 +346,8 @@ int sim_cmd_broker(int argc, char **argv) {
             port = (long)a->i;
         else if (a->opt->id == O_TOPIC)
             rc = parse_topic_flag(o, a->text);
+        else if (a->opt->id == O_SET)
+            rc = parse_set_flag(o, a->text);
     }
     sim_cli_args_free(&args);
     if (rc) {
@@ -279,6 +367,18 @@ int sim_cmd_broker(int argc, char **argv) {
         fprintf(stderr, "courier broker: %s\n", err);
         free(o);
         return 2;
+    }
+    for (size_t i = 0; i < o->n_topics; i++) {
+        for (int k = 0; k < 4; k++) {
+            if (o->retention[i][k] &&
+                mb_topic_set_config(c, o->names[i], retention_keys[k], o->retention[i][k], err,
+                                    sizeof err) != MB_OK) {
+                fprintf(stderr, "courier broker: topic %s: %s\n", o->names[i], err);
+                mb_cluster_destroy(c);
+                free(o);
+                return 2;
+            }
+        }
     }
     if (mb_cluster_start(c, err, sizeof err) != MB_OK) {
         fprintf(stderr, "courier broker: %s\n", err);

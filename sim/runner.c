@@ -197,6 +197,7 @@ static int new_mock_cluster(sim_runner *r, char *errbuf, size_t errsize) {
     mb_config_init(&mc);
     mc.brokers = s->cluster.brokers;
     mb_topic_config tc[SIM_MAX_TOPICS];
+    memset(tc, 0, sizeof tc);
     for (int i = 0; i < s->cluster.n_topics; i++) {
         tc[i].name = s->cluster.topics[i].name;
         tc[i].partitions = s->cluster.topics[i].partitions;
@@ -217,6 +218,15 @@ static int new_mock_cluster(sim_runner *r, char *errbuf, size_t errsize) {
     char err[512];
     if (mb_cluster_new(&mc, &r->cluster, err, sizeof err) != MB_OK)
         return fail(errbuf, errsize, "cluster: %s", err);
+    static const char *const rk[4] = {"retention.bytes", "retention.ms", "segment.bytes",
+                                      "segment.ms"};
+    for (int i = 0; i < s->cluster.n_topics; i++)
+        for (int k = 0; k < 4; k++)
+            if (s->cluster.topics[i].retention[k] &&
+                mb_topic_set_config(r->cluster, s->cluster.topics[i].name, rk[k],
+                                    s->cluster.topics[i].retention[k], err, sizeof err) != MB_OK)
+                return fail(errbuf, errsize, "cluster: topic %s: %s", s->cluster.topics[i].name,
+                            err);
     for (int i = 0; i < s->cluster.brokers; i++)
         if (s->cluster.rtt_ms[i] > 0)
             mb_broker_set_rtt(r->cluster, i + 1, s->cluster.rtt_ms[i]);

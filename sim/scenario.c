@@ -155,7 +155,8 @@ static const char *const top_keys[] = {"name",     "description",      "cluster"
 static const char *const cluster_keys[] = {
     "brokers", "topics", "follower_lag_ms", "rtt_ms", "replica.lag.time.max.ms", NULL};
 static const char *const topic_keys[] = {"name", "partitions", "replication", "min.insync.replicas",
-                                         NULL};
+                                         "retention.bytes", "retention.ms", "segment.bytes",
+                                         "segment.ms", NULL};
 static const char *const workload_keys[] = {"topic",      "messages", "duration_ms", "rate", "keys",
                                             "value_size", "threads",  "seed",        NULL};
 static const char *const size_keys[] = {"min", "max", NULL};
@@ -229,6 +230,14 @@ static int parse_cluster(ctx *c, const cJSON *j, sim_cluster_spec *cl) {
                         ts->replication);
         }
         ts->min_isr = (int)v;
+        /* retention (mockbroker mb_topic_set_config): -1 unlimited, 0/absent the default */
+        static const char *const rk[4] = {"retention.bytes", "retention.ms", "segment.bytes",
+                                          "segment.ms"};
+        for (int k = 0; k < 4; k++) {
+            if (get_int(c, t, p, rk[k], false, k < 2 ? -1 : k == 2 ? 14 : 1,
+                        k == 2 ? INT32_MAX : INT64_MAX / 1000, 0, &ts->retention[k]))
+                return -1;
+        }
     }
     cl->n_topics = n;
     return 0;
@@ -635,6 +644,7 @@ const char *const sim_expect_metrics[] = {
     "pending",
     "in_log",
     "lost",
+    "deleted_by_retention",
     "duplicated",
     "reordered",
     "failed_in_log",

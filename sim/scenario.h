@@ -23,6 +23,9 @@ typedef struct sim_topic_spec {
     int partitions;  /* 1..SIM_MAX_PARTITIONS */
     int replication; /* 1..brokers */
     int min_isr;     /* min.insync.replicas, 1..replication (default 1) */
+    /* retention.bytes, retention.ms, segment.bytes, segment.ms (0 = Kafka's defaults:
+     * unlimited bytes, 7 days, 1 GiB, 7 days) */
+    int64_t retention[4];
 } sim_topic_spec;
 
 typedef struct sim_cluster_spec {
