@@ -243,6 +243,73 @@ static void test_unlimited_by_default_and_config_errors_say_why(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.retention.ms"));
 }
 
+/* kcat against a cluster whose broker defaults cap memory (log.retention.bytes 64 KiB in 16 KiB
+ * segments): 2 MB produced with kcat -P, the partition's bytes stay bounded (inspection API),
+ * and kcat -C -o beginning reads from the new log start to the end, every offset once. */
+static void test_kcat_reads_from_the_new_start_bytes_stay_bounded(void) {
+    if (system("command -v kcat >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "(kcat not installed: .ci/deps.sh installs it)\n");
+        CU_FAIL("kcat missing");
+        return;
+    }
+    mb_config conf;
+    mb_config_init(&conf);
+    static mb_topic_config topics[1];
+    topics[0] = (mb_topic_config){"t", 1, 3, 0};
+    conf.topics = topics;
+    conf.n_topics = 1;
+    conf.log_cb = tc_quiet_log;
+    conf.log_retention_bytes = 64 << 10;
+    conf.log_segment_bytes = 16 << 10;
+    mb_cluster *c = NULL;
+    char err[256], cmd[512];
+    CU_ASSERT_FATAL(mb_cluster_new(&conf, &c, err, sizeof err) == MB_OK);
+    CU_ASSERT_FATAL(mb_cluster_start(c, err, sizeof err) == MB_OK);
+    snprintf(cmd, sizeof cmd,
+             "kcat -P -b %s -t t -p 0 -X linger.ms=5 -X batch.size=4096 -X acks=all "
+             ">/dev/null 2>&1",
+             mb_cluster_bootstrap(c));
+    FILE *w = popen(cmd, "w");
+    CU_ASSERT_FATAL(w != NULL);
+    int64_t peak = 0;
+    for (int i = 0; i < 20000; i++) {
+        fprintf(w, "%08d-%s\n", i,
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        if (i % 1000 == 999) {
+            fflush(w);
+            int64_t b = tc_info(c, "t", 0).bytes;
+            if (b > peak)
+                peak = b;
+        }
+    }
+    CU_ASSERT_EQUAL(pclose(w), 0);
+    mb_partition_info in = tc_info(c, "t", 0);
+    CU_ASSERT_EQUAL(in.log_end_offset, 20000);
+    CU_ASSERT_TRUE(in.log_start_offset > 0);
+    CU_ASSERT_TRUE(in.bytes <= (64 << 10) + (16 << 10));
+    CU_ASSERT_TRUE(peak <= (64 << 10) + (16 << 10) + 8192); /* + one batch in flight */
+    CU_ASSERT_EQUAL(earliest(c), in.log_start_offset);
+    snprintf(cmd, sizeof cmd, "kcat -C -b %s -t t -p 0 -o beginning -e -f '%%o %%s\\n' 2>/dev/null",
+             mb_cluster_bootstrap(c));
+    FILE *r = popen(cmd, "r");
+    CU_ASSERT_FATAL(r != NULL);
+    char line[256];
+    int64_t expect = in.log_start_offset, n = 0;
+    bool in_order = true;
+    while (fgets(line, sizeof line, r)) {
+        long long off;
+        int id;
+        if (sscanf(line, "%lld %d-", &off, &id) != 2 || off != expect || id != (int)off)
+            in_order = false;
+        expect++;
+        n++;
+    }
+    CU_ASSERT_EQUAL(pclose(r), 0);
+    CU_ASSERT_TRUE(in_order);
+    CU_ASSERT_EQUAL(n, in.log_end_offset - in.log_start_offset);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_retention(void);
 void suite_mockbroker_retention(void) {
     tu_suite("mockbroker_retention");
@@ -250,6 +317,8 @@ void suite_mockbroker_retention(void) {
             test_retention_bytes_deletes_old_segments_and_moves_log_start);
     tu_test("test_retention_ms_deletes_on_the_cluster_clock_idempotence_survives",
             test_retention_ms_deletes_on_the_cluster_clock_idempotence_survives);
+    tu_test("test_kcat_reads_from_the_new_start_bytes_stay_bounded",
+            test_kcat_reads_from_the_new_start_bytes_stay_bounded);
     tu_test("test_unlimited_by_default_and_config_errors_say_why",
             test_unlimited_by_default_and_config_errors_say_why);
 }
