@@ -88,6 +88,216 @@ static kw_err serialize(kp_producer *p, bool is_key, const char *topic, const vo
     return KW_ERR_NONE;
 }
 
+/* Java's doSend() checks: a topic name Kafka accepts, headers with keys, a timestamp that is
+ * KP_TIMESTAMP_NOW or not negative. NULL when the record is fine, else what is wrong. */
+static const char *record_invalid(const kp_record *rec) {
+    if (!rec->topic || !*rec->topic || strlen(rec->topic) > 249)
+        return "the record has no valid topic name";
+    if (rec->n_headers < 0 || (rec->n_headers > 0 && !rec->headers))
+        return "bad headers array";
+    for (int32_t i = 0; i < rec->n_headers; i++) {
+        if (!rec->headers[i].key)
+            return "a header has no key";
+        if (rec->headers[i].value && rec->headers[i].value_len < 0)
+            return "a header value has a negative length";
+    }
+    if (rec->timestamp_ms < KP_TIMESTAMP_NOW)
+        return "invalid timestamp (negative and not KP_TIMESTAMP_NOW)";
+    return NULL;
+}
+
+/* Stage 1, the interceptors (Java's ProducerInterceptors.onSend): each on_send may rewrite
+ * *rec; one that fails is logged, its change undone, and the record goes on. */
+static void run_on_send(kp_producer *p, uint64_t seq, kp_record *rec, bool sink) {
+    for (int k = 0; k < p->conf.n_interceptors; k++) {
+        const kp_interceptor *ic = &p->conf.interceptors[k];
+        if (!ic->on_send)
+            continue;
+        kp_record before = *rec;
+        kw_err ierr = ic->on_send(ic->opaque, rec);
+        if (ierr != KW_ERR_NONE) {
+            *rec = before;
+            char msg[200];
+            snprintf(msg, sizeof msg, "interceptor %s on_send failed: %s",
+                     ic->name ? ic->name : "?", kw_err_name(ierr));
+            kp_log(p, 4, "%s", msg);
+            if (sink)
+                emit_rec(p, KP_EV_INTERCEPTOR_ERROR, seq, rec->topic, -1, 0, ierr, msg);
+        }
+    }
+}
+
+static void emit_serialized(kp_producer *p, uint64_t seq, const kp_record *rec, kw_slice key,
+                            kw_slice value) {
+    kp_event ev = kp_ev(p, KP_EV_RECORD_SERIALIZED);
+    ev.record_seq = seq;
+    ev.topic = rec->topic;
+    ev.partition = rec->partition;
+    ev.bytes = (key.len > 0 ? key.len : 0) + (value.len > 0 ? value.len : 0);
+    ev.key = key.p;
+    ev.key_len = key.len;
+    kp_emit(p, &ev);
+}
+
+static void emit_partitioned(kp_producer *p, uint64_t seq, const char *topic, int32_t partition,
+                             kw_slice key) {
+    kp_event ev = kp_ev(p, KP_EV_RECORD_PARTITIONED);
+    ev.record_seq = seq;
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.key = key.p;
+    ev.key_len = key.len;
+    char detail[64];
+    if (key.len >= 0 && key.p) {
+        /* "key=..." for the view, printable characters only */
+        int n = snprintf(detail, sizeof detail, "key=");
+        for (int32_t i = 0; i < key.len && n < 44; i++)
+            detail[n++] = (key.p[i] >= 0x21 && key.p[i] < 0x7f) ? (char)key.p[i] : '.';
+        detail[n] = '\0';
+        ev.detail = detail;
+    }
+    kp_emit(p, &ev);
+}
+
+/* Stage 2, the metadata wait (Java's waitOnMetadata): the topic's partition count, once the
+ * dispatcher's map knows it, waiting up to deadline (ms, the producer's clock). 0 or less on
+ * failure, with *err and errbuf set. */
+static int32_t wait_for_topic(kp_producer *p, const char *topic, int64_t deadline, kw_err *err,
+                              char *errbuf, size_t errsize) {
+    int16_t terr = 0;
+    int32_t n_parts = kp_metadata_wait_topic(&p->md, topic, deadline, wake_sender, &p->net, &terr);
+    if (n_parts > 0)
+        return n_parts;
+    snprintf(errbuf, errsize, "topic %s not present in metadata after %lld ms%s%s", topic,
+             (long long)p->conf.max_block_ms, terr ? ": " : "",
+             terr ? kw_err_name((kw_err)terr) : "");
+    *err = atomic_load(&p->closing) ? KW_ERR__STATE : KW_ERR__METADATA_TIMEOUT;
+    return n_parts;
+}
+
+/* The record's headers as wire slices: in stack (16 entries) when they fit, else in memory
+ * the caller frees (when the result is not stack). NULL when out of memory. */
+static kw_header *wire_headers(const kp_record *rec, kw_header *stack) {
+    kw_header *hs = rec->n_headers <= 16 ? stack : malloc((size_t)rec->n_headers * sizeof *hs);
+    if (!hs)
+        return NULL;
+    for (int32_t i = 0; i < rec->n_headers; i++) {
+        hs[i].key = kw_slice_str(rec->headers[i].key);
+        hs[i].value = rec->headers[i].value
+                          ? (kw_slice){rec->headers[i].value, rec->headers[i].value_len}
+                          : KW_SLICE_NULL;
+    }
+    return hs;
+}
+
+/* Java's ensureValidRecordSize: the record alone in a batch must fit in max.request.size and
+ * in buffer.memory. */
+static kw_err check_record_size(const kp_producer *p, size_t upper, char *errbuf,
+                                size_t errsize) {
+    if (upper <= (size_t)p->conf.max_request_size && upper <= (size_t)p->conf.buffer_memory)
+        return KW_ERR_NONE;
+    bool over_request = upper > (size_t)p->conf.max_request_size;
+    snprintf(errbuf, errsize, "the record is %zu bytes when serialized, larger than %s (%lld)",
+             upper, over_request ? "max.request.size" : "buffer.memory",
+             over_request ? (long long)p->conf.max_request_size
+                          : (long long)p->conf.buffer_memory);
+    return KW_ERR__RECORD_TOO_LARGE;
+}
+
+/* Stage 6, the append with the sticky partitioner's retry (Java's doSend() calling
+ * RecordAccumulator.append() with abortOnNewBatch, then onNewBatch() and append() again): a
+ * keyless record whose sticky partition's batch is full does not open a new batch there; the
+ * partitioner moves on (KIP-480) and the record goes to the next partition. *partition is
+ * where the record went; res says what the sorting room did. May block for crate space up to
+ * left_ms. */
+static void append_sticky_retry(kp_producer *p, const kp_record *rec, int64_t ts, kw_slice key,
+                                kw_slice value, const kw_header *hs, const kp_thunk *th,
+                                int64_t left_ms, bool sticky, int32_t n_parts, int32_t *partition,
+                                kp_append_result *res) {
+    int64_t now = kp_now_ms(p);
+    wait_ctx wc = {p, th->seq, rec->topic, *partition};
+    kp_tp *tp = kp_accum_tp(&p->accum, rec->topic, *partition);
+    if (!tp) {
+        res->err = KW_ERR__NO_MEMORY;
+        return;
+    }
+    kp_accum_append(&p->accum, tp, ts, key, value, hs, rec->n_headers, th, left_ms, sticky, now,
+                    on_buffer_wait, &wc, res);
+    if (!res->aborted_for_new_batch)
+        return;
+    uint64_t sealed = res->sealed_batch_id;
+    *partition = kp_sticky_next(&p->sticky, rec->topic, n_parts, *partition);
+    wc.partition = *partition;
+    tp = kp_accum_tp(&p->accum, rec->topic, *partition);
+    if (!tp)
+        res->err = KW_ERR__NO_MEMORY;
+    else
+        kp_accum_append(&p->accum, tp, ts, key, value, hs, rec->n_headers, th, left_ms, false,
+                        now, on_buffer_wait, &wc, res);
+    if (!res->sealed_batch_id)
+        res->sealed_batch_id = sealed;
+    if (kp_has_sink(p))
+        emit_rec(p, KP_EV_RECORD_PARTITIONED, th->seq, rec->topic, *partition, 0, KW_ERR_NONE,
+                 "sticky partition switched");
+}
+
+/* What a failed append tells the caller (BUFFER_EXHAUSTED as Java's BufferPool says it). */
+static void append_error_text(const kp_producer *p, kw_err err, size_t upper, char *errbuf,
+                              size_t errsize) {
+    if (err == KW_ERR__BUFFER_EXHAUSTED)
+        snprintf(errbuf, errsize,
+                 "failed to allocate %d bytes within the configured max blocking time %lld ms",
+                 (int)(upper > (size_t)p->conf.batch_size ? upper : (size_t)p->conf.batch_size),
+                 (long long)p->conf.max_block_ms);
+    else
+        snprintf(errbuf, errsize, "append failed: %s", kw_err_name(err));
+}
+
+static void emit_wait_done(kp_producer *p, uint64_t seq, const char *topic, int32_t partition,
+                           int64_t waited_us, kw_err err) {
+    kp_event ev = kp_ev(p, KP_EV_BUFFER_WAIT_DONE);
+    ev.record_seq = seq;
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.duration_us = waited_us;
+    ev.err = err;
+    kp_emit(p, &ev);
+}
+
+/* The events of a record that reached the sorting room: the batch it sealed, the batch it
+ * opened, and the record appended (upper is its size bound, the new batch's minimum). */
+static void emit_appended(kp_producer *p, uint64_t seq, const char *topic, int32_t partition,
+                          kw_slice key, size_t upper, const kp_append_result *res) {
+    if (res->sealed_batch_id) {
+        kp_event ev = kp_ev(p, KP_EV_BATCH_SEALED);
+        ev.batch_id = res->sealed_batch_id;
+        ev.topic = topic;
+        ev.partition = partition;
+        kp_emit(p, &ev);
+    }
+    if (res->new_batch) {
+        kp_event ev = kp_ev(p, KP_EV_BATCH_CREATED);
+        ev.batch_id = res->batch_id;
+        ev.topic = topic;
+        ev.partition = partition;
+        ev.bytes = p->conf.batch_size > (int32_t)upper ? p->conf.batch_size : (int64_t)upper;
+        kp_emit(p, &ev);
+    }
+    kp_event ev = kp_ev(p, KP_EV_RECORD_APPENDED);
+    ev.record_seq = seq;
+    ev.key = key.p;
+    ev.key_len = key.len;
+    ev.batch_id = res->batch_id;
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.record_count = res->batch_records;
+    ev.bytes = (int64_t)upper;
+    kp_emit(p, &ev);
+}
+
+/* The front desk's send (Java's KafkaProducer.doSend()), one stage a step: interceptors,
+ * metadata, serializers, partitioner, size check, append. A record that fails at any stage
+ * leaves through `fail`: interceptors and events hear of it, the caller gets the error. */
 kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *opaque,
                   uint64_t *record_seq) {
     if (record_seq)
@@ -98,257 +308,110 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     if (record_seq)
         *record_seq = seq;
     int64_t t0_us = kp_now_us(p);
-    int64_t t0 = t0_us / 1000;
+    int64_t deadline = t0_us / 1000 + p->conf.max_block_ms;
     bool sink = kp_has_sink(p);
-    if (sink)
-        emit_rec(p, KP_EV_RECORD_SENT, seq, in->topic, in->partition, 0, KW_ERR_NONE, NULL);
-    if (atomic_load(&p->closing))
-        return fail_record(p, seq, in, -1, KW_ERR__STATE, "the producer is closed");
-
-    /* 1. interceptors (on_send may rewrite the record; failures are logged and swallowed) */
     kp_record rec = *in;
-    for (int k = 0; k < p->conf.n_interceptors; k++) {
-        const kp_interceptor *ic = &p->conf.interceptors[k];
-        if (!ic->on_send)
-            continue;
-        kp_record before = rec;
-        kw_err ierr = ic->on_send(ic->opaque, &rec);
-        if (ierr != KW_ERR_NONE) {
-            rec = before;
-            char msg[200];
-            snprintf(msg, sizeof msg, "interceptor %s on_send failed: %s",
-                     ic->name ? ic->name : "?", kw_err_name(ierr));
-            kp_log(p, 4, "%s", msg);
-            if (sink)
-                emit_rec(p, KP_EV_INTERCEPTOR_ERROR, seq, rec.topic, -1, 0, ierr, msg);
-        }
-    }
-    if (!rec.topic || !*rec.topic || strlen(rec.topic) > 249)
-        return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG,
-                           "the record has no valid topic name");
-    if (rec.n_headers < 0 || (rec.n_headers > 0 && !rec.headers))
-        return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG, "bad headers array");
-    for (int32_t i = 0; i < rec.n_headers; i++)
-        if (!rec.headers[i].key || (rec.headers[i].value && rec.headers[i].value_len < 0))
-            return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG,
-                               !rec.headers[i].key ? "a header has no key"
-                                                   : "a header value has a negative length");
-    if (rec.timestamp_ms < KP_TIMESTAMP_NOW)
-        return fail_record(p, seq, &rec, -1, KW_ERR__INVALID_ARG,
-                           "invalid timestamp (negative and not KP_TIMESTAMP_NOW)");
-    if (sink)
-        emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec.topic, rec.partition, 0, KW_ERR_NONE, NULL);
-
-    /* 2. metadata: wait for the topic's partitions, up to max.block.ms */
-    int64_t deadline = t0 + p->conf.max_block_ms;
-    int16_t terr = 0;
-    int32_t n_parts =
-        kp_metadata_wait_topic(&p->md, rec.topic, deadline, wake_sender, &p->net, &terr);
-    if (n_parts <= 0) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "topic %s not present in metadata after %lld ms%s%s", rec.topic,
-                 (long long)p->conf.max_block_ms, terr ? ": " : "",
-                 terr ? kw_err_name((kw_err)terr) : "");
-        return fail_record(p, seq, &rec, -1,
-                           atomic_load(&p->closing) ? KW_ERR__STATE : KW_ERR__METADATA_TIMEOUT,
-                           msg);
-    }
-
-    /* 3. serializers */
+    int32_t partition = -1; /* the partition a failure is reported against */
+    char errbuf[200];
+    kw_err err = KW_ERR_NONE;
     uint8_t kscratch[8], vscratch[8];
     kw_wbuf kwb, vwb;
     kw_wbuf_init(&kwb);
     kw_wbuf_init(&vwb);
+    kw_header hstack[16];
+    kw_header *hs = NULL;
+
+    if (sink)
+        emit_rec(p, KP_EV_RECORD_SENT, seq, in->topic, in->partition, 0, KW_ERR_NONE, NULL);
+    if (atomic_load(&p->closing)) {
+        err = KW_ERR__STATE;
+        snprintf(errbuf, sizeof errbuf, "the producer is closed");
+        goto fail;
+    }
+
+    /* 1. interceptors */
+    run_on_send(p, seq, &rec, sink);
+    const char *invalid = record_invalid(&rec);
+    if (invalid) {
+        err = KW_ERR__INVALID_ARG;
+        snprintf(errbuf, sizeof errbuf, "%s", invalid);
+        goto fail;
+    }
+    if (sink)
+        emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec.topic, rec.partition, 0, KW_ERR_NONE, NULL);
+
+    /* 2. metadata: wait for the topic's partitions, up to max.block.ms */
+    int32_t n_parts = wait_for_topic(p, rec.topic, deadline, &err, errbuf, sizeof errbuf);
+    if (n_parts <= 0)
+        goto fail;
+
+    /* 3. serializers */
     kw_slice key, value;
-    char errbuf[200];
-    kw_err err = serialize(p, true, rec.topic, rec.key, rec.key_len, kscratch, &kwb, &key, errbuf,
-                           sizeof errbuf);
+    err = serialize(p, true, rec.topic, rec.key, rec.key_len, kscratch, &kwb, &key, errbuf,
+                    sizeof errbuf);
     if (err == KW_ERR_NONE)
         err = serialize(p, false, rec.topic, rec.value, rec.value_len, vscratch, &vwb, &value,
                         errbuf, sizeof errbuf);
-    if (err != KW_ERR_NONE) {
-        kw_wbuf_free(&kwb);
-        kw_wbuf_free(&vwb);
-        return fail_record(p, seq, &rec, -1, err, errbuf);
-    }
-    int32_t ksize = key.len, vsize = value.len;
-    if (sink) {
-        kp_event ev = kp_ev(p, KP_EV_RECORD_SERIALIZED);
-        ev.record_seq = seq;
-        ev.topic = rec.topic;
-        ev.partition = rec.partition;
-        ev.bytes = (ksize > 0 ? ksize : 0) + (vsize > 0 ? vsize : 0);
-        ev.key = key.p;
-        ev.key_len = key.len;
-        kp_emit(p, &ev);
-    }
+    if (err != KW_ERR_NONE)
+        goto fail;
+    if (sink)
+        emit_serialized(p, seq, &rec, key, value);
 
     /* 4. partitioner */
-    int32_t partition = rec.partition;
     bool sticky = false;
-    if (partition >= 0) {
-        if (partition >= n_parts) {
-            snprintf(errbuf, sizeof errbuf, "partition %d is not in topic %s (%d partitions)",
-                     (int)partition, rec.topic, (int)n_parts);
-            err = KW_ERR__UNKNOWN_PARTITION;
-        }
-    } else if (partition != KP_PARTITION_ANY) {
-        snprintf(errbuf, sizeof errbuf, "partition %d is invalid", (int)partition);
-        err = KW_ERR__INVALID_ARG;
-    } else if (p->conf.partitioner == KP_PART_ROUND_ROBIN) {
-        partition = kp_round_robin_partition(&p->sticky, rec.topic, n_parts);
-    } else if (key.len >= 0 && key.p &&
-               (p->conf.partitioner == KP_PART_MURMUR2 ||
-                (p->conf.partitioner != KP_PART_STICKY && !p->conf.partitioner_ignore_keys))) {
-        /* keyed: murmur2 always hashes a key; the default unless told to ignore keys */
-        partition = kp_partition_for_key(key.p, (size_t)key.len, n_parts);
-    } else {
-        partition = kp_sticky_partition(&p->sticky, rec.topic, n_parts);
-        sticky = true;
-    }
-    if (err != KW_ERR_NONE) {
-        kw_wbuf_free(&kwb);
-        kw_wbuf_free(&vwb);
-        return fail_record(p, seq, &rec, partition, err, errbuf);
-    }
-    if (sink) {
-        kp_event ev = kp_ev(p, KP_EV_RECORD_PARTITIONED);
-        ev.record_seq = seq;
-        ev.topic = rec.topic;
-        ev.partition = partition;
-        ev.key = key.p;
-        ev.key_len = key.len;
-        char detail[64];
-        if (key.len >= 0 && key.p) {
-            /* "key=..." for the view, printable characters only */
-            int n = snprintf(detail, sizeof detail, "key=");
-            for (int32_t i = 0; i < key.len && n < 44; i++)
-                detail[n++] = (key.p[i] >= 0x21 && key.p[i] < 0x7f) ? (char)key.p[i] : '.';
-            detail[n] = '\0';
-            ev.detail = detail;
-        }
-        kp_emit(p, &ev);
-    }
+    err = kp_partition_choose(p, rec.topic, rec.partition, key, n_parts, &partition, &sticky,
+                              errbuf, sizeof errbuf);
+    if (err != KW_ERR_NONE)
+        goto fail;
+    if (sink)
+        emit_partitioned(p, seq, rec.topic, partition, key);
 
-    /* 5. headers and the size check (Java's ensureValidRecordSize) */
-    kw_header hstack[16];
-    kw_header *hs = rec.n_headers <= 16 ? hstack : malloc((size_t)rec.n_headers * sizeof *hs);
+    /* 5. headers and the size check */
+    hs = wire_headers(&rec, hstack);
     if (!hs) {
-        kw_wbuf_free(&kwb);
-        kw_wbuf_free(&vwb);
-        return fail_record(p, seq, &rec, partition, KW_ERR__NO_MEMORY, "out of memory");
-    }
-    for (int32_t i = 0; i < rec.n_headers; i++) {
-        hs[i].key = kw_slice_str(rec.headers[i].key);
-        hs[i].value = rec.headers[i].value
-                          ? (kw_slice){rec.headers[i].value, rec.headers[i].value_len}
-                          : KW_SLICE_NULL;
+        err = KW_ERR__NO_MEMORY;
+        snprintf(errbuf, sizeof errbuf, "out of memory");
+        goto fail;
     }
     size_t upper = kw_batch_size_upper_bound(key, value, hs, rec.n_headers);
-    if (upper > (size_t)p->conf.max_request_size || upper > (size_t)p->conf.buffer_memory) {
-        snprintf(errbuf, sizeof errbuf,
-                 "the record is %zu bytes when serialized, larger than %s (%lld)", upper,
-                 upper > (size_t)p->conf.max_request_size ? "max.request.size" : "buffer.memory",
-                 upper > (size_t)p->conf.max_request_size ? (long long)p->conf.max_request_size
-                                                          : (long long)p->conf.buffer_memory);
-        err = KW_ERR__RECORD_TOO_LARGE;
-    }
+    err = check_record_size(p, upper, errbuf, sizeof errbuf);
+    if (err != KW_ERR_NONE)
+        goto fail;
 
     /* 6. the accumulator (may block on buffer memory for what is left of max.block.ms) */
     kp_append_result res;
     memset(&res, 0, sizeof res);
     int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_epoch_ms(p); /* CreateTime */
-    if (err == KW_ERR_NONE) {
-        kp_thunk th = {cb, opaque, seq, t0_us};
-        int64_t now = kp_now_ms(p);
-        int64_t left = deadline - now;
-        if (left < 0)
-            left = 0;
-        wait_ctx wc = {p, seq, rec.topic, partition};
-        kp_tp *tp = kp_accum_tp(&p->accum, rec.topic, partition);
-        atomic_fetch_add(&p->outstanding, 1);
-        if (!tp) {
-            res.err = KW_ERR__NO_MEMORY;
-        } else {
-            kp_accum_append(&p->accum, tp, ts, key, value, hs, rec.n_headers, &th, left, sticky,
-                            now, on_buffer_wait, &wc, &res);
-            if (res.aborted_for_new_batch) {
-                /* KIP-480: the sticky partition's batch is full; switch partitions. */
-                uint64_t sealed = res.sealed_batch_id;
-                partition = kp_sticky_next(&p->sticky, rec.topic, n_parts, partition);
-                wc.partition = partition;
-                tp = kp_accum_tp(&p->accum, rec.topic, partition);
-                if (!tp)
-                    res.err = KW_ERR__NO_MEMORY;
-                else
-                    kp_accum_append(&p->accum, tp, ts, key, value, hs, rec.n_headers, &th, left,
-                                    false, now, on_buffer_wait, &wc, &res);
-                if (!res.sealed_batch_id)
-                    res.sealed_batch_id = sealed;
-                if (sink)
-                    emit_rec(p, KP_EV_RECORD_PARTITIONED, seq, rec.topic, partition, 0, KW_ERR_NONE,
-                             "sticky partition switched");
-            }
-        }
-        if (res.err != KW_ERR_NONE)
-            atomic_fetch_sub(&p->outstanding, 1);
-        err = res.err;
-        if (err == KW_ERR__BUFFER_EXHAUSTED)
-            snprintf(errbuf, sizeof errbuf,
-                     "failed to allocate %d bytes within the configured max blocking time %lld ms",
-                     (int)(upper > (size_t)p->conf.batch_size ? upper : (size_t)p->conf.batch_size),
-                     (long long)p->conf.max_block_ms);
-        else if (err != KW_ERR_NONE)
-            snprintf(errbuf, sizeof errbuf, "append failed: %s", kw_err_name(err));
-    }
-    if (hs != hstack)
-        free(hs);
-    if (res.waited && sink) {
-        kp_event ev = kp_ev(p, KP_EV_BUFFER_WAIT_DONE);
-        ev.record_seq = seq;
-        ev.topic = rec.topic;
-        ev.partition = partition;
-        ev.duration_us = res.waited_us;
-        ev.err = err;
-        kp_emit(p, &ev);
-    }
+    kp_thunk th = {cb, opaque, seq, t0_us};
+    int64_t left = deadline - kp_now_ms(p);
+    atomic_fetch_add(&p->outstanding, 1);
+    append_sticky_retry(p, &rec, ts, key, value, hs, &th, left < 0 ? 0 : left, sticky, n_parts,
+                        &partition, &res);
+    err = res.err;
     if (err != KW_ERR_NONE) {
-        kw_wbuf_free(&kwb);
-        kw_wbuf_free(&vwb);
-        return fail_record(p, seq, &rec, partition, err, errbuf);
+        atomic_fetch_sub(&p->outstanding, 1);
+        append_error_text(p, err, upper, errbuf, sizeof errbuf);
     }
+    if (res.waited && sink)
+        emit_wait_done(p, seq, rec.topic, partition, res.waited_us, err);
+    if (err != KW_ERR_NONE)
+        goto fail;
 
     kp_stats_record_sent(p, 1);
-    if (sink) {
-        if (res.sealed_batch_id) {
-            kp_event ev = kp_ev(p, KP_EV_BATCH_SEALED);
-            ev.batch_id = res.sealed_batch_id;
-            ev.topic = rec.topic;
-            ev.partition = partition;
-            kp_emit(p, &ev);
-        }
-        if (res.new_batch) {
-            kp_event ev = kp_ev(p, KP_EV_BATCH_CREATED);
-            ev.batch_id = res.batch_id;
-            ev.topic = rec.topic;
-            ev.partition = partition;
-            ev.bytes = p->conf.batch_size > (int32_t)upper ? p->conf.batch_size : (int64_t)upper;
-            kp_emit(p, &ev);
-        }
-        kp_event ev = kp_ev(p, KP_EV_RECORD_APPENDED);
-        ev.record_seq = seq;
-        ev.key = key.p;
-        ev.key_len = key.len;
-        ev.batch_id = res.batch_id;
-        ev.topic = rec.topic;
-        ev.partition = partition;
-        ev.record_count = res.batch_records;
-        ev.bytes = (int64_t)upper;
-        kp_emit(p, &ev);
-    }
+    if (sink)
+        emit_appended(p, seq, rec.topic, partition, key, upper, &res);
+    if (hs != hstack)
+        free(hs);
     kw_wbuf_free(&kwb); /* after the events: a user serializer's key lives here */
     kw_wbuf_free(&vwb);
     if (res.new_batch || res.batch_full)
         kp_net_wakeup(&p->net);
     return KW_ERR_NONE;
+
+fail:
+    if (hs != hstack)
+        free(hs);
+    kw_wbuf_free(&kwb);
+    kw_wbuf_free(&vwb);
+    return fail_record(p, seq, &rec, partition, err, errbuf);
 }

@@ -88,6 +88,15 @@ int32_t kp_sticky_partition(kp_sticky *s, const char *topic, int32_t n);
 int32_t kp_sticky_next(kp_sticky *s, const char *topic, int32_t n, int32_t prev);
 /* Round-robin: the next partition for the topic (per-topic counter, as Java's). */
 int32_t kp_round_robin_partition(kp_sticky *s, const char *topic, int32_t n);
+/* The partitioner stage of kp_produce (Java's KafkaProducer.partition(), librdkafka's
+ * rd_kafka_msg_partitioner()): the partition for a record to topic (n_parts partitions) that
+ * asked for `requested` (KP_PARTITION_ANY or a number) with serialized key. *sticky is true
+ * when the sticky partitioner chose (the append may then move it, KIP-480). On error,
+ * *partition is `requested` and errbuf names the problem.
+ * @locks takes p->sticky.lock briefly. @thread any application thread. */
+kw_err kp_partition_choose(kp_producer *p, const char *topic, int32_t requested, kw_slice key,
+                           int32_t n_parts, int32_t *partition, bool *sticky, char *errbuf,
+                           size_t errsize);
 
 /* ------------------------------------------------------------------------------------------ */
 /* serializers.c                                                                                */

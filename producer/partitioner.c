@@ -4,6 +4,7 @@
  * is sealed (KIP-480 / KIP-794), or go round-robin when asked. */
 #include "producer/kp_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,4 +144,40 @@ int32_t kp_round_robin_partition(kp_sticky *s, const char *topic, int32_t n) {
     int32_t p = t ? (int32_t)(t->rr++ % (uint32_t)n) : 0;
     pthread_mutex_unlock(&s->lock);
     return p;
+}
+
+/* The partitioner (Java's KafkaProducer.partition(), librdkafka's rd_kafka_msg_partitioner()):
+ * a record that names its partition keeps it (it must exist); a keyed record goes where
+ * murmur2 of its key says, unless partitioner.ignore.keys or the sticky/round-robin
+ * partitioners are chosen; a keyless one goes round-robin when asked, else to the topic's
+ * sticky partition (*sticky is then true: a full batch there moves it, KIP-480). On error
+ * *partition is the requested one and errbuf says why. */
+kw_err kp_partition_choose(kp_producer *p, const char *topic, int32_t requested, kw_slice key,
+                           int32_t n_parts, int32_t *partition, bool *sticky, char *errbuf,
+                           size_t errsize) {
+    *partition = requested;
+    *sticky = false;
+    if (requested >= 0) {
+        if (requested < n_parts)
+            return KW_ERR_NONE;
+        snprintf(errbuf, errsize, "partition %d is not in topic %s (%d partitions)",
+                 (int)requested, topic, (int)n_parts);
+        return KW_ERR__UNKNOWN_PARTITION;
+    }
+    if (requested != KP_PARTITION_ANY) {
+        snprintf(errbuf, errsize, "partition %d is invalid", (int)requested);
+        return KW_ERR__INVALID_ARG;
+    }
+    if (p->conf.partitioner == KP_PART_ROUND_ROBIN) {
+        *partition = kp_round_robin_partition(&p->sticky, topic, n_parts);
+    } else if (key.len >= 0 && key.p &&
+               (p->conf.partitioner == KP_PART_MURMUR2 ||
+                (p->conf.partitioner != KP_PART_STICKY && !p->conf.partitioner_ignore_keys))) {
+        /* keyed: murmur2 always hashes a key; the default unless told to ignore keys */
+        *partition = kp_partition_for_key(key.p, (size_t)key.len, n_parts);
+    } else {
+        *partition = kp_sticky_partition(&p->sticky, topic, n_parts);
+        *sticky = true;
+    }
+    return KW_ERR_NONE;
 }
