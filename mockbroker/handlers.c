@@ -489,219 +489,201 @@ static void free_batches(batch_in *v, int n) {
     free(v);
 }
 
-static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
-    kw_produce_req req;
-    int16_t v = r->hdr.api_version;
-    if (kw_produce_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
-        return decode_failed(r, errbuf, errsize);
-    mb_cluster *c = r->b->c;
-    mb_broker *b = r->b;
-    int16_t acks = req.acks;
-    kw_arena *a = r->arena;
-    kw_produce_resp resp = {0};
-    resp.n_topics = req.n_topics;
-    resp.topics = ARENA_NEW(a, kw_produce_resp_topic, req.n_topics);
-    int total_parts = 0;
-    for (int32_t t = 0; t < req.n_topics; t++)
-        total_parts += req.topics[t].n_partitions;
-    pend_part *waits = calloc((size_t)(total_parts > 0 ? total_parts : 1), sizeof *waits);
-    if (!resp.topics || !waits) {
-        free(waits);
-        snprintf(errbuf, errsize, "out of memory");
-        return -1;
-    }
-    int n_waits = 0;
-    kw_err whole = KW_ERR_NONE;
-    if (v < 3) /* advertised for librdkafka's sake (KAFKA-18659), refused as Kafka 4.x does */
-        whole = KW_ERR_UNSUPPORTED_VERSION;
-    else if (acks != 0 && acks != 1 && acks != -1)
-        whole = KW_ERR_INVALID_REQUIRED_ACKS;
-    else if (req.transactional_id.len >= 0)
-        whole = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    pthread_mutex_lock(&c->lock);
-    kw_err inj_whole = mb_inject_take(c, KW_API_PRODUCE, NULL, -1);
-    pthread_mutex_unlock(&c->lock);
-    if (inj_whole && !whole)
-        whole = inj_whole;
-    if (whole)
-        r->slot->error = (int16_t)whole; /* every partition carries it */
+/* A partition of a request, looked up (p NULL when unknown) with the error this broker gives
+ * for it (partition_error; a fault injected for the whole request, `whole`, wins; a fault
+ * for this partition is taken only when take_fault). The one lookup Produce, ListOffsets and
+ * Fetch share. tname gets the topic name as a C string.
+ * @locks c->lock MUST be held. */
+static mb_partition *request_partition(mb_broker *b, int16_t api_key, kw_slice topic,
+                                       int32_t index, int32_t current_leader_epoch,
+                                       kw_err whole, bool take_fault, char tname[],
+                                       size_t tname_size, kw_err *err) {
+    kw_slice_cstr(topic, tname, tname_size);
+    mb_partition *p = mb_partition_find(b->c, topic, index);
+    kw_err inj = whole;
+    if (!inj && take_fault)
+        inj = mb_inject_take(b->c, api_key, tname, index);
+    *err = partition_error(p, b->id, inj, current_leader_epoch);
+    return p;
+}
 
-    for (int32_t t = 0; t < req.n_topics; t++) {
-        kw_produce_req_topic *rt = &req.topics[t];
-        kw_produce_resp_topic *ot = &resp.topics[t];
-        ot->name = rt->name;
-        ot->n_partitions = rt->n_partitions;
-        ot->partitions = ARENA_NEW(a, kw_produce_resp_partition, rt->n_partitions);
-        if (!ot->partitions) {
-            ot->n_partitions = 0;
-            continue;
-        }
-        char tname[MB_MAX_TOPIC_NAME + 2];
-        kw_slice_cstr(rt->name, tname, sizeof tname);
-        for (int32_t i = 0; i < rt->n_partitions; i++) {
-            kw_produce_req_partition *rp = &rt->partitions[i];
-            kw_produce_resp_partition *op = &ot->partitions[i];
-            op->index = rp->index;
-            op->base_offset = -1;
-            op->log_append_time_ms = -1;
-            op->log_start_offset = -1;
-            op->error_message = KW_SLICE_NULL;
-            if (whole) {
-                op->error_code = (int16_t)whole;
+static void ev_duplicate_batch(mb_req *r, const mb_partition *p, const mb_batch *mb,
+                               int64_t dup_offset) {
+    mb_event *ev = mb_ev_add(r->b->c, r->eb, MB_EV_DUPLICATE_BATCH, r->b->id);
+    if (!ev)
+        return;
+    ev->topic = p->topic->name;
+    ev->partition = p->id;
+    ev->offset = dup_offset;
+    ev->producer_id = mb->producer_id;
+    ev->sequence = mb->base_sequence;
+    ev->count = mb->count;
+    ev->correlation_id = r->hdr.correlation_id;
+}
+
+static void ev_records_appended(mb_req *r, const mb_partition *p, const mb_batch *mb) {
+    mb_event *ev = mb_ev_add(r->b->c, r->eb, MB_EV_RECORDS_APPENDED, r->b->id);
+    if (!ev)
+        return;
+    ev->topic = p->topic->name;
+    ev->partition = p->id;
+    ev->offset = mb->base_offset;
+    ev->offset_end = mb->last_offset + 1;
+    ev->count = mb->count;
+    ev->bytes = (int64_t)mb->len;
+    ev->raw_bytes = mb_batch_raw_len(mb);
+    ev->producer_id = mb->producer_id;
+    ev->producer_epoch = mb->producer_epoch;
+    ev->sequence = mb->base_sequence;
+    ev->leader_epoch = p->leader_epoch;
+    ev->correlation_id = r->hdr.correlation_id;
+}
+
+/* The append of one partition's batches to the leader's log (Kafka's Partition.
+ * appendRecordsToLeader): an idempotent batch is checked against the producer's sequences
+ * first, and a duplicate answers with its first offset instead of being appended again.
+ * *first_offset gets the offset of the first batch (appended or duplicate), *appended how many
+ * were appended. Returns the partition's error.
+ * @locks c->lock MUST be held. */
+static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
+                               int64_t *first_offset, int *appended) {
+    mb_cluster *c = r->b->c;
+    for (int k = 0; k < nb; k++) {
+        mb_batch *mb = bs[k].b;
+        if (mb->producer_id >= 0) {
+            bool ours = mb->producer_id >= MB_FIRST_PRODUCER_ID && mb->producer_id < c->next_pid;
+            int64_t dup_offset = -1;
+            kw_err perr = mb_pid_check(&p->pids, mb, ours, &dup_offset);
+            if (perr)
+                return perr;
+            if (dup_offset >= 0) {
+                if (*first_offset < 0)
+                    *first_offset = dup_offset;
+                ev_duplicate_batch(r, p, mb, dup_offset);
                 continue;
             }
-            batch_in *bs = NULL;
-            int nb = 0;
-            char why[160] = "";
-            kw_err perr = validate_produce_records(c, v, rp->records, &bs, &nb, why, sizeof why);
-            pthread_mutex_lock(&c->lock);
-            if (!b->up) {
-                pthread_mutex_unlock(&c->lock);
-                free_batches(bs, nb);
-                free(waits);
-                r->slot->state = MB_SLOT_NONE;
-                return 0; /* a dead broker answers nothing */
-            }
-            mb_partition *p = mb_partition_find(c, rt->name, rp->index);
-            kw_err serr =
-                partition_error(p, b->id, mb_inject_take(c, KW_API_PRODUCE, tname, rp->index), -1);
-            if (serr)
-                perr = serr;
-            else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
-                perr = KW_ERR_NOT_ENOUGH_REPLICAS;
-            int64_t first_offset = -1, dup_offset = -1;
-            int appended = 0;
-            for (int k = 0; !perr && k < nb; k++) {
-                mb_batch *mb = bs[k].b;
-                if (mb->producer_id >= 0) {
-                    bool ours = mb->producer_id >= MB_FIRST_PRODUCER_ID &&
-                                mb->producer_id < c->next_pid;
-                    perr = mb_pid_check(&p->pids, mb, ours, &dup_offset);
-                    if (perr)
-                        break;
-                    if (dup_offset >= 0) {
-                        if (first_offset < 0)
-                            first_offset = dup_offset;
-                        mb_event *ev = mb_ev_add(c, r->eb, MB_EV_DUPLICATE_BATCH, b->id);
-                        if (ev) {
-                            ev->topic = p->topic->name;
-                            ev->partition = p->id;
-                            ev->offset = dup_offset;
-                            ev->producer_id = mb->producer_id;
-                            ev->sequence = mb->base_sequence;
-                            ev->count = mb->count;
-                            ev->correlation_id = r->hdr.correlation_id;
-                        }
-                        continue;
-                    }
-                }
-                mb_replica *lr = &p->rep[p->last_leader];
-                mb->base_offset = lr->log.end;
-                mb->last_offset = mb->base_offset + mb->count - 1;
-                mb->append_time_us = r->now;
-                mb->leader_epoch = p->leader_epoch;
-                mb_log_roll(&lr->log, mb, p->topic->segment_bytes, p->topic->segment_ms);
-                kw_batch_set_base_offset(mb->data, mb->base_offset);
-                kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
-                if (!mb_log_append(&lr->log, mb)) {
-                    perr = KW_ERR_KAFKA_STORAGE_ERROR;
-                    break;
-                }
-                if (!mb_pid_record(&p->pids, mb))
-                    mb_logf(c, 3,
-                            "%s-%d: out of memory recording producer %lld's sequences; a retry "
-                            "of this batch will not be recognised as a duplicate",
-                            p->topic->name, (int)p->id, (long long)mb->producer_id);
-                appended++;
-                if (first_offset < 0)
-                    first_offset = mb->base_offset;
-                mb_event *ev = mb_ev_add(c, r->eb, MB_EV_RECORDS_APPENDED, b->id);
-                if (ev) {
-                    ev->topic = p->topic->name;
-                    ev->partition = p->id;
-                    ev->offset = mb->base_offset;
-                    ev->offset_end = mb->last_offset + 1;
-                    ev->count = mb->count;
-                    ev->bytes = (int64_t)mb->len;
-                    ev->raw_bytes = mb_batch_raw_len(mb);
-                    ev->producer_id = mb->producer_id;
-                    ev->producer_epoch = mb->producer_epoch;
-                    ev->sequence = mb->base_sequence;
-                    ev->leader_epoch = p->leader_epoch;
-                    ev->correlation_id = r->hdr.correlation_id;
-                }
-            }
-            if (perr && why[0] == '\0')
-                snprintf(why, sizeof why, "%s", kw_err_name(perr));
-            if (p && !perr) {
-                op->base_offset = first_offset;
-                op->log_start_offset = p->rep[p->last_leader].log.start;
-                /* Followers due now (lag 0) copy at once, in this thread: the same result
-                 * as the controller's next tick, without a thread hop per request. */
-                if (appended && mb_partition_tick(c, p, r->now, r->eb) != INT64_MAX)
-                    mb_controller_kick(c);
-                int64_t need = p->rep[p->last_leader].log.end;
-                if (acks == -1 && p->hw < need) {
-                    waits[n_waits++] = (pend_part){p, p->leader_epoch, need, op};
-                } else if (acks == -1 && mb_partition_isr_count(p) < p->min_isr) {
-                    op->error_code = KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-                }
-            } else if (perr) {
-                op->error_code = (int16_t)perr;
-                if (perr == KW_ERR_INVALID_RECORD || perr == KW_ERR_CORRUPT_MESSAGE ||
-                    perr == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE) /* v8+ says why, as Kafka */
-                    op->error_message = arena_strdup(a, kw_slice_str(why));
-                /* Kafka's ReplicaManager answers producer-state errors with the log start
-                 * offset (processFailedRecord): Java's producer reads it for
-                 * UNKNOWN_PRODUCER_ID (TransactionManager.canRetry). */
-                if (p && (perr == KW_ERR_UNKNOWN_PRODUCER_ID ||
-                          perr == KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
-                          perr == KW_ERR_INVALID_PRODUCER_EPOCH))
-                    op->log_start_offset = p->rep[p->last_leader].log.start;
-                mb_event *ev = mb_ev_add(c, r->eb, MB_EV_PRODUCE_REJECTED, b->id);
-                if (ev) {
-                    ev->topic = p ? p->topic->name : NULL;
-                    ev->partition = rp->index;
-                    ev->error = (int16_t)perr;
-                    ev->correlation_id = r->hdr.correlation_id;
-                    mb_ev_detail(r->eb, ev, "%s-%d: %s", tname, rp->index, why);
-                }
-            }
-            pthread_mutex_unlock(&c->lock);
-            if (op->error_code)
-                r->slot->error = op->error_code;
-            free_batches(bs, nb);
         }
+        mb_replica *lr = &p->rep[p->last_leader];
+        mb->base_offset = lr->log.end;
+        mb->last_offset = mb->base_offset + mb->count - 1;
+        mb->append_time_us = r->now;
+        mb->leader_epoch = p->leader_epoch;
+        mb_log_roll(&lr->log, mb, p->topic->segment_bytes, p->topic->segment_ms);
+        kw_batch_set_base_offset(mb->data, mb->base_offset);
+        kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
+        if (!mb_log_append(&lr->log, mb))
+            return KW_ERR_KAFKA_STORAGE_ERROR;
+        if (!mb_pid_record(&p->pids, mb))
+            mb_logf(c, 3,
+                    "%s-%d: out of memory recording producer %lld's sequences; a retry "
+                    "of this batch will not be recognised as a duplicate",
+                    p->topic->name, (int)p->id, (long long)mb->producer_id);
+        (*appended)++;
+        if (*first_offset < 0)
+            *first_offset = mb->base_offset;
+        ev_records_appended(r, p, mb);
     }
-    if (acks == 0) {
-        free(waits);
-        r->slot->state = MB_SLOT_NONE;
-        return 0;
+    return KW_ERR_NONE;
+}
+
+/* A partition's Produce answer when it failed: the error, why (v8+, as Kafka, for record
+ * errors), the log start offset for producer-state errors, and a produce.rejected event.
+ * @locks c->lock MUST be held. */
+static void produce_rejected(mb_req *r, const mb_partition *p, const char *tname, int32_t index,
+                             kw_err perr, const char *why, kw_produce_resp_partition *op) {
+    op->error_code = (int16_t)perr;
+    if (perr == KW_ERR_INVALID_RECORD || perr == KW_ERR_CORRUPT_MESSAGE ||
+        perr == KW_ERR_UNSUPPORTED_COMPRESSION_TYPE) /* v8+ says why, as Kafka */
+        op->error_message = arena_strdup(r->arena, kw_slice_str(why));
+    /* Kafka's ReplicaManager answers producer-state errors with the log start
+     * offset (processFailedRecord): Java's producer reads it for
+     * UNKNOWN_PRODUCER_ID (TransactionManager.canRetry). */
+    if (p && (perr == KW_ERR_UNKNOWN_PRODUCER_ID || perr == KW_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+              perr == KW_ERR_INVALID_PRODUCER_EPOCH))
+        op->log_start_offset = p->rep[p->last_leader].log.start;
+    mb_event *ev = mb_ev_add(r->b->c, r->eb, MB_EV_PRODUCE_REJECTED, r->b->id);
+    if (ev) {
+        ev->topic = p ? p->topic->name : NULL;
+        ev->partition = index;
+        ev->error = (int16_t)perr;
+        ev->correlation_id = r->hdr.correlation_id;
+        mb_ev_detail(r->eb, ev, "%s-%d: %s", tname, index, why);
     }
-    if (n_waits == 0) {
-        free(waits);
-        add_leader_hints(c, a, v, &resp);
-        size_t start = mb_resp_begin(r->slot);
-        kw_produce_resp_encode(&r->slot->out, v, &resp);
-        mb_resp_end(r->slot, start, r->now);
-        return 0;
+}
+
+/* One partition of a Produce request: validate its records, append them to the leader, and
+ * fill its answer; with acks=all a partition whose high watermark does not cover the append
+ * yet is added to waits. Returns -1 when this broker is down (it answers nothing).
+ * @locks takes c->lock. */
+static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
+                             const kw_produce_req_partition *rp, kw_produce_resp_partition *op,
+                             pend_part *waits, int *n_waits) {
+    mb_cluster *c = r->b->c;
+    batch_in *bs = NULL;
+    int nb = 0;
+    char why[160] = "";
+    kw_err perr = validate_produce_records(c, r->hdr.api_version, rp->records, &bs, &nb, why,
+                                           sizeof why);
+    pthread_mutex_lock(&c->lock);
+    if (!r->b->up) {
+        pthread_mutex_unlock(&c->lock);
+        free_batches(bs, nb);
+        return -1;
     }
-    /* Keep a copy of the answer that outlives this frame, and wait. */
+    char tname[MB_MAX_TOPIC_NAME + 2];
+    kw_err serr;
+    mb_partition *p = request_partition(r->b, KW_API_PRODUCE, topic, rp->index, -1,
+                                        KW_ERR_NONE, true, tname, sizeof tname, &serr);
+    if (serr)
+        perr = serr;
+    else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
+        perr = KW_ERR_NOT_ENOUGH_REPLICAS;
+    int64_t first_offset = -1;
+    int appended = 0;
+    if (!perr)
+        perr = append_to_leader(r, p, bs, nb, &first_offset, &appended);
+    if (perr && why[0] == '\0')
+        snprintf(why, sizeof why, "%s", kw_err_name(perr));
+    if (p && !perr) {
+        op->base_offset = first_offset;
+        op->log_start_offset = p->rep[p->last_leader].log.start;
+        /* Followers due now (lag 0) copy at once, in this thread: the same result
+         * as the controller's next tick, without a thread hop per request. */
+        if (appended && mb_partition_tick(c, p, r->now, r->eb) != INT64_MAX)
+            mb_controller_kick(c);
+        int64_t need = p->rep[p->last_leader].log.end;
+        if (acks == -1 && p->hw < need)
+            waits[(*n_waits)++] = (pend_part){p, p->leader_epoch, need, op};
+        else if (acks == -1 && mb_partition_isr_count(p) < p->min_isr)
+            op->error_code = KW_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+    } else if (perr) {
+        produce_rejected(r, p, tname, rp->index, perr, why, op);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (op->error_code)
+        r->slot->error = op->error_code;
+    free_batches(bs, nb);
+    return 0;
+}
+
+/* A copy of a Produce answer that outlives the request's frame (names, partitions and error
+ * messages in a new arena), for acks=all answers that wait; waits[].out are moved to point
+ * into the copy. NULL when out of memory. The caller frees it with pend_produce_free. */
+static pend_produce *pend_produce_copy(const kw_produce_resp *resp, pend_part *waits,
+                                       int n_waits) {
     pend_produce *pp = calloc(1, sizeof *pp);
     kw_arena *pa = kw_arena_new();
     if (!pp || !pa) {
         free(pp);
         if (pa)
             kw_arena_destroy(pa);
-        free(waits);
-        snprintf(errbuf, errsize, "out of memory");
-        return -1;
+        return NULL;
     }
     pp->arena = pa;
-    pp->resp = resp;
-    pp->resp.topics = ARENA_NEW(pa, kw_produce_resp_topic, resp.n_topics);
-    for (int32_t t = 0; pp->resp.topics && t < resp.n_topics; t++) {
-        kw_produce_resp_topic *st = &resp.topics[t], *dt = &pp->resp.topics[t];
+    pp->resp = *resp;
+    pp->resp.topics = ARENA_NEW(pa, kw_produce_resp_topic, resp->n_topics);
+    for (int32_t t = 0; pp->resp.topics && t < resp->n_topics; t++) {
+        kw_produce_resp_topic *st = &resp->topics[t], *dt = &pp->resp.topics[t];
         *dt = *st;
         dt->name = arena_strdup(pa, st->name);
         dt->partitions = ARENA_NEW(pa, kw_produce_resp_partition, st->n_partitions);
@@ -719,10 +701,103 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 waits[k].out = &dt->partitions[idx];
         }
     }
+    return pp;
+}
+
+/* The error for a whole Produce request, before any partition is looked at (0 = none). */
+static kw_err produce_whole_error(mb_cluster *c, int16_t v, const kw_produce_req *req) {
+    kw_err whole = KW_ERR_NONE;
+    if (v < 3) /* advertised for librdkafka's sake (KAFKA-18659), refused as Kafka 4.x does */
+        whole = KW_ERR_UNSUPPORTED_VERSION;
+    else if (req->acks != 0 && req->acks != 1 && req->acks != -1)
+        whole = KW_ERR_INVALID_REQUIRED_ACKS;
+    else if (req->transactional_id.len >= 0)
+        whole = KW_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    pthread_mutex_lock(&c->lock);
+    kw_err inj_whole = mb_inject_take(c, KW_API_PRODUCE, NULL, -1);
+    pthread_mutex_unlock(&c->lock);
+    return whole ? whole : inj_whole;
+}
+
+/* Produce (Kafka's KafkaApis.handleProduceRequest): each partition appended in turn
+ * (produce_partition); acks=0 answers nothing, acks=1 at once, acks=all when the high
+ * watermark covers every append (resume_produce). */
+static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
+    kw_produce_req req;
+    int16_t v = r->hdr.api_version;
+    if (kw_produce_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
+        return decode_failed(r, errbuf, errsize);
+    mb_cluster *c = r->b->c;
+    kw_arena *a = r->arena;
+    kw_produce_resp resp = {0};
+    resp.n_topics = req.n_topics;
+    resp.topics = ARENA_NEW(a, kw_produce_resp_topic, req.n_topics);
+    int total_parts = 0;
+    for (int32_t t = 0; t < req.n_topics; t++)
+        total_parts += req.topics[t].n_partitions;
+    pend_part *waits = calloc((size_t)(total_parts > 0 ? total_parts : 1), sizeof *waits);
+    if (!resp.topics || !waits) {
+        free(waits);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
+    int n_waits = 0;
+    kw_err whole = produce_whole_error(c, v, &req);
+    if (whole)
+        r->slot->error = (int16_t)whole; /* every partition carries it */
+
+    for (int32_t t = 0; t < req.n_topics; t++) {
+        kw_produce_req_topic *rt = &req.topics[t];
+        kw_produce_resp_topic *ot = &resp.topics[t];
+        ot->name = rt->name;
+        ot->n_partitions = rt->n_partitions;
+        ot->partitions = ARENA_NEW(a, kw_produce_resp_partition, rt->n_partitions);
+        if (!ot->partitions) {
+            ot->n_partitions = 0;
+            continue;
+        }
+        for (int32_t i = 0; i < rt->n_partitions; i++) {
+            kw_produce_resp_partition *op = &ot->partitions[i];
+            op->index = rt->partitions[i].index;
+            op->base_offset = -1;
+            op->log_append_time_ms = -1;
+            op->log_start_offset = -1;
+            op->error_message = KW_SLICE_NULL;
+            if (whole) {
+                op->error_code = (int16_t)whole;
+                continue;
+            }
+            if (produce_partition(r, req.acks, rt->name, &rt->partitions[i], op, waits,
+                                  &n_waits) < 0) {
+                free(waits);
+                r->slot->state = MB_SLOT_NONE;
+                return 0; /* a dead broker answers nothing */
+            }
+        }
+    }
+    if (req.acks == 0 || n_waits == 0) {
+        free(waits);
+        if (req.acks == 0) {
+            r->slot->state = MB_SLOT_NONE;
+            return 0;
+        }
+        add_leader_hints(c, a, v, &resp);
+        size_t start = mb_resp_begin(r->slot);
+        kw_produce_resp_encode(&r->slot->out, v, &resp);
+        mb_resp_end(r->slot, start, r->now);
+        return 0;
+    }
+    /* Keep a copy of the answer that outlives this frame, and wait. */
+    pend_produce *pp = pend_produce_copy(&resp, waits, n_waits);
+    if (!pp) {
+        free(waits);
+        snprintf(errbuf, errsize, "out of memory");
+        return -1;
+    }
     pp->n = n_waits;
     pp->parts = waits;
-    mb_slot_make_pending(b, r->slot, r->now + (int64_t)req.timeout_ms * 1000, resume_produce, pp,
-                         pend_produce_free);
+    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)req.timeout_ms * 1000, resume_produce,
+                         pp, pend_produce_free);
     return 0;
 }
 
@@ -752,8 +827,6 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
         if (!ot->partitions)
             continue;
         ot->n_partitions = rt->n_partitions;
-        char tname[MB_MAX_TOPIC_NAME + 2];
-        kw_slice_cstr(rt->name, tname, sizeof tname);
         for (int32_t i = 0; i < rt->n_partitions; i++) {
             kw_list_offsets_req_partition *rp = &rt->partitions[i];
             kw_list_offsets_resp_partition *op = &ot->partitions[i];
@@ -761,10 +834,11 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
             op->timestamp = -1;
             op->offset = -1;
             op->leader_epoch = -1;
-            mb_partition *p = mb_partition_find(c, rt->name, rp->partition_index);
-            kw_err inj =
-                whole ? whole : mb_inject_take(c, KW_API_LIST_OFFSETS, tname, rp->partition_index);
-            kw_err e = partition_error(p, r->b->id, inj, rp->current_leader_epoch);
+            char tname[MB_MAX_TOPIC_NAME + 2];
+            kw_err e;
+            mb_partition *p = request_partition(r->b, KW_API_LIST_OFFSETS, rt->name,
+                                                rp->partition_index, rp->current_leader_epoch,
+                                                whole, true, tname, sizeof tname, &e);
             op->error_code = (int16_t)e;
             if (e) {
                 r->slot->error = (int16_t)e;
@@ -813,6 +887,44 @@ static void pend_fetch_free(void *arg) {
     free(pf);
 }
 
+/* The batches a Fetch answer gives one partition: references taken under the cluster lock,
+ * copied out after it is released. */
+typedef struct refs_t {
+    mb_batch **v;
+    size_t n;
+} refs_t;
+
+/* Copies each partition's referenced batches into one buffer and points the answer's records
+ * at it (refs are in the answer's topic/partition order). Returns the buffers (total of
+ * them, NULL entries where none), which the caller frees after encoding; NULL when out of
+ * memory (the records stay empty). */
+static uint8_t **fetch_copy_records(kw_fetch_resp *resp, const refs_t *refs, int total) {
+    uint8_t **bufs = calloc((size_t)(total > 0 ? total : 1), sizeof *bufs);
+    if (!bufs)
+        return NULL;
+    int ri = 0;
+    for (int32_t t = 0; t < resp->n_topics; t++) {
+        kw_fetch_resp_topic *ot = &resp->topics[t];
+        for (int32_t i = 0; i < ot->n_partitions; i++, ri++) {
+            if (!refs[ri].n)
+                continue;
+            size_t sz = 0;
+            for (size_t j = 0; j < refs[ri].n; j++)
+                sz += refs[ri].v[j]->len;
+            bufs[ri] = malloc(sz);
+            if (!bufs[ri])
+                continue;
+            size_t off = 0;
+            for (size_t j = 0; j < refs[ri].n; j++) {
+                memcpy(bufs[ri] + off, refs[ri].v[j]->data, refs[ri].v[j]->len);
+                off += refs[ri].v[j]->len;
+            }
+            ot->partitions[i].records = (kw_slice){bufs[ri], (int32_t)sz};
+        }
+    }
+    return bufs;
+}
+
 /* Builds the Fetch answer from the leader's log up to the high watermark: whole batches, the
  * first one always included (KIP-74), then while partition_max_bytes and max_bytes allow.
  * Returns the bytes of records found, or -1 on a memory error. The answer goes into
@@ -826,11 +938,6 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw
     int total = 0;
     for (int32_t t = 0; t < req->n_topics; t++)
         total += req->topics[t].n_partitions;
-    /* batch references per partition, copied out after the lock is released */
-    typedef struct {
-        mb_batch **v;
-        size_t n;
-    } refs_t;
     refs_t *refs = calloc((size_t)(total > 0 ? total : 1), sizeof *refs);
     if (!resp.topics || !refs) {
         free(refs);
@@ -853,8 +960,6 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw
             continue;
         }
         ot->n_partitions = rt->n_partitions;
-        char tname[MB_MAX_TOPIC_NAME + 2];
-        kw_slice_cstr(rt->topic, tname, sizeof tname);
         for (int32_t i = 0; i < rt->n_partitions; i++, ri++) {
             kw_fetch_req_partition *rp = &rt->partitions[i];
             kw_fetch_resp_partition *op = &ot->partitions[i];
@@ -865,11 +970,11 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw
             op->n_aborted = -1;
             op->preferred_read_replica = -1;
             op->records = (kw_slice){(const uint8_t *)"", 0}; /* clients want 0, not null */
-            mb_partition *p = mb_partition_find(c, rt->topic, rp->partition);
-            kw_err inj = whole;
-            if (!inj && final)
-                inj = mb_inject_take(c, KW_API_FETCH, tname, rp->partition);
-            kw_err e = partition_error(p, b->id, inj, rp->current_leader_epoch);
+            char tname[MB_MAX_TOPIC_NAME + 2];
+            kw_err e;
+            mb_partition *p =
+                request_partition(b, KW_API_FETCH, rt->topic, rp->partition,
+                                  rp->current_leader_epoch, whole, final, tname, sizeof tname, &e);
             const mb_log *l = p ? &p->rep[p->last_leader].log : NULL;
             if (!e && (rp->fetch_offset < l->start || rp->fetch_offset > l->end))
                 e = KW_ERR_OFFSET_OUT_OF_RANGE;
@@ -909,43 +1014,22 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw
     }
     pthread_mutex_unlock(&c->lock);
     bool answer = final || found > 0 || any_error || whole;
-    uint8_t **bufs = NULL;
     if (answer) {
-        bufs = calloc((size_t)(total > 0 ? total : 1), sizeof *bufs);
-        ri = 0;
-        for (int32_t t = 0; t < resp.n_topics; t++) {
-            kw_fetch_resp_topic *ot = &resp.topics[t];
-            for (int32_t i = 0; i < ot->n_partitions; i++, ri++) {
-                if (!refs[ri].n || !bufs)
-                    continue;
-                size_t sz = 0;
-                for (size_t j = 0; j < refs[ri].n; j++)
-                    sz += refs[ri].v[j]->len;
-                bufs[ri] = malloc(sz);
-                if (!bufs[ri])
-                    continue;
-                size_t off = 0;
-                for (size_t j = 0; j < refs[ri].n; j++) {
-                    memcpy(bufs[ri] + off, refs[ri].v[j]->data, refs[ri].v[j]->len);
-                    off += refs[ri].v[j]->len;
-                }
-                ot->partitions[i].records = (kw_slice){bufs[ri], (int32_t)sz};
-            }
-        }
+        uint8_t **bufs = fetch_copy_records(&resp, refs, total);
         size_t start = mb_resp_begin(s);
         kw_fetch_resp_encode(&s->out, s->api_version, &resp);
         mb_resp_end(s, start, now);
         if (whole)
             s->error = (int16_t)whole;
+        for (int i = 0; bufs && i < total; i++)
+            free(bufs[i]);
+        free(bufs);
     }
     for (int i = 0; i < total; i++) {
         for (size_t j = 0; j < refs[i].n; j++)
             mb_batch_unref(refs[i].v[j]);
         free(refs[i].v);
-        if (bufs)
-            free(bufs[i]);
     }
-    free(bufs);
     free(refs);
     return found;
 }
