@@ -32,8 +32,7 @@ static const sim_opt produce_opts[] = {
      "explicit partition (default: the partitioner chooses)"},
     {O_SET, 'X', NULL, SIM_OPT_STRING, "key=value", 0, 0, NULL, true,
      "any producer setting with Kafka's name, e.g. -X acks=1 -X linger.ms=20 (repeatable)"},
-    {O_COUNT, 'n', NULL, SIM_OPT_INT, "COUNT", 0, 1e15, NULL, false,
-     "stop after COUNT messages"},
+    {O_COUNT, 'n', NULL, SIM_OPT_INT, "COUNT", 0, 1e15, NULL, false, "stop after COUNT messages"},
     {O_STATS, 0, "stats", SIM_OPT_FLAG, NULL, 0, 0, NULL, false,
      "print the producer's metrics (Java's names) at exit"},
     {0},
@@ -132,8 +131,8 @@ typedef struct line_reader {
 static int next_line(line_reader *lr, char **line, size_t *len) {
     for (;;) {
         /* no buffer yet before the first read: memchr must not see NULL (UBSan) */
-        char *nl = lr->end > lr->start ? memchr(lr->buf + lr->start, '\n', lr->end - lr->start)
-                                       : NULL;
+        char *nl =
+            lr->end > lr->start ? memchr(lr->buf + lr->start, '\n', lr->end - lr->start) : NULL;
         if (nl || (lr->eof && lr->end > lr->start)) {
             size_t n = nl ? (size_t)(nl - (lr->buf + lr->start)) : lr->end - lr->start;
             *line = lr->buf + lr->start;
@@ -159,7 +158,8 @@ static int next_line(line_reader *lr, char **line, size_t *len) {
             lr->buf = nb;
             lr->cap = nc;
         }
-        struct pollfd pf[2] = {{.fd = lr->fd, .events = POLLIN}, {.fd = sim_signals_fd(), .events = POLLIN}};
+        struct pollfd pf[2] = {{.fd = lr->fd, .events = POLLIN},
+                               {.fd = sim_signals_fd(), .events = POLLIN}};
         int np = pf[1].fd >= 0 ? 2 : 1;
         int r = poll(pf, (nfds_t)np, pf[1].fd >= 0 ? -1 : 200);
         if (r < 0 && errno != EINTR)
@@ -215,65 +215,84 @@ static int set_key_value(kp_conf *conf, const char *v) {
     return 0;
 }
 
-int sim_cmd_produce(int argc, char **argv) {
+/* The command line of courier produce, decided; the -X settings are in conf. */
+typedef struct produce_args {
+    const char *topic, *delim;
+    long long count; /* -1: until the end of stdin */
+    long partition;
+    bool stats;
+    kp_conf *conf;
+} produce_args;
+
+/* Parses the command line into *pa (pa->conf: the caller destroys it). Returns -1 to go on,
+ * else the exit code (--help: 0, bad usage: 2, out of memory: 1, after printing why). */
+static int parse_produce_args(int argc, char **argv, produce_args *pa) {
     sim_cli_args args;
     int prc = sim_cli_begin(&sim_cmd_produce_spec, argc, argv, &args);
     if (prc >= 0)
         return prc;
-    const char *brokers = NULL, *topic = NULL, *delim = NULL;
-    long long count = -1;
-    long partition = KP_PARTITION_ANY;
-    bool stats = false;
-    char err[512];
-    kp_conf *conf = kp_conf_new();
-    if (!conf) {
+    *pa = (produce_args){.count = -1, .partition = KP_PARTITION_ANY, .conf = kp_conf_new()};
+    if (!pa->conf) {
         fprintf(stderr, "courier produce: out of memory\n");
         sim_cli_args_free(&args);
         return 1;
     }
-    for (size_t i = 0; i < args.n; i++) {
+    const char *brokers = NULL;
+    int rc = -1;
+    for (size_t i = 0; i < args.n && rc < 0; i++) {
         const sim_cli_arg *a = &args.v[i];
-        const char *v = a->text;
         switch (a->opt->id) {
         case O_BOOTSTRAP:
-            brokers = v;
+            brokers = a->text;
             break;
         case O_TOPIC:
-            topic = v;
+            pa->topic = a->text;
             break;
         case O_KEYDELIM:
-            delim = v;
+            pa->delim = a->text;
             break;
         case O_COUNT:
-            count = (long long)a->i;
+            pa->count = (long long)a->i;
             break;
         case O_PARTITION:
-            partition = (long)a->i;
+            pa->partition = (long)a->i;
             break;
         case O_STATS:
-            stats = true;
+            pa->stats = true;
             break;
         case O_SET:
-            if (set_key_value(conf, v)) {
-                kp_conf_destroy(conf);
-                sim_cli_args_free(&args);
-                return 2;
-            }
+            if (set_key_value(pa->conf, a->text))
+                rc = 2;
             break;
         }
     }
     sim_cli_args_free(&args);
-    if (!brokers || !topic) {
+    char err[512];
+    if (rc < 0 && (!brokers || !pa->topic)) {
         fprintf(stderr, "courier produce: %s is required (try --help)\n",
                 !brokers ? "-b HOST:PORT" : "-t TOPIC");
-        kp_conf_destroy(conf);
-        return 2;
-    }
-    if (kp_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) != KW_ERR_NONE) {
+        rc = 2;
+    } else if (rc < 0 && kp_conf_set(pa->conf, "bootstrap.servers", brokers, err, sizeof err) !=
+                             KW_ERR_NONE) {
         fprintf(stderr, "courier produce: -b: %s\n", err);
-        kp_conf_destroy(conf);
-        return 2;
+        rc = 2;
     }
+    if (rc >= 0)
+        kp_conf_destroy(pa->conf);
+    return rc;
+}
+
+int sim_cmd_produce(int argc, char **argv) {
+    produce_args pa;
+    int prc = parse_produce_args(argc, argv, &pa);
+    if (prc >= 0)
+        return prc;
+    const char *topic = pa.topic, *delim = pa.delim;
+    long long count = pa.count;
+    long partition = pa.partition;
+    bool stats = pa.stats;
+    kp_conf *conf = pa.conf;
+    char err[512];
     kp_producer *p = kp_producer_new(conf, err, sizeof err);
     kp_conf_destroy(conf);
     if (!p) {

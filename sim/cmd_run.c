@@ -92,58 +92,83 @@ static void progress_line(sim_runner *r) {
     fflush(stdout);
 }
 
-int sim_cmd_run(int argc, char **argv) {
+/* The command line of courier run, decided. */
+typedef struct run_args {
+    const char *trace, *report, *lang, *bootstrap, *record;
+    bool headless;
+    sim_run_opts o;
+    char path[4096]; /* the scenario file (a lab's name resolved) */
+} run_args;
+
+/* Parses the command line into *ra. Returns -1 to go on, else the exit code (--help: 0, bad
+ * usage: 2, after printing why). */
+static int parse_run_args(int argc, char **argv, run_args *ra) {
     sim_cli_args args;
     int prc = sim_cli_begin(&sim_cmd_run_spec, argc, argv, &args);
     if (prc >= 0)
         return prc;
-    const char *trace = NULL, *report = "text", *lang = "en", *bootstrap = NULL, *record = NULL;
-    bool headless = false, view = false;
-    sim_run_opts o = {.speed = 1.0};
+    memset(ra, 0, sizeof *ra);
+    ra->report = "text";
+    ra->lang = "en";
+    ra->o.speed = 1.0;
+    bool view = false;
     for (size_t i = 0; i < args.n; i++) {
         const sim_cli_arg *a = &args.v[i];
         switch (a->opt->id) {
         case O_HEADLESS:
-            headless = true;
+            ra->headless = true;
             break;
         case O_VIEW:
             view = true;
             break;
         case O_TRACE:
-            trace = a->text;
+            ra->trace = a->text;
             break;
         case O_BOOTSTRAP:
-            bootstrap = a->text;
+            ra->bootstrap = a->text;
             break;
         case O_RECORD:
-            record = a->text;
+            ra->record = a->text;
             break;
         case O_REPORT:
-            report = a->text;
+            ra->report = a->text;
             break;
         case O_LANG:
-            lang = a->text;
+            ra->lang = a->text;
             break;
         case O_SEED:
-            o.seed_set = true;
-            o.seed = a->u;
+            ra->o.seed_set = true;
+            ra->o.seed = a->u;
             break;
         case O_SPEED:
-            o.speed = a->d;
+            ra->o.speed = a->d;
             break;
         }
     }
     const char *name = args.operands[0];
     sim_cli_args_free(&args);
-    if (headless && view) {
+    if (ra->headless && view) {
         fprintf(stderr, "courier run: --headless and --view exclude each other\n");
         return 2;
     }
-    char path[4096], err[1024];
-    if (sim_lab_find(name, path, sizeof path, err, sizeof err)) {
+    char err[1024];
+    if (sim_lab_find(name, ra->path, sizeof ra->path, err, sizeof err)) {
         fprintf(stderr, "courier run: %s\n", err);
         return 2;
     }
+    return -1;
+}
+
+int sim_cmd_run(int argc, char **argv) {
+    run_args ra;
+    int prc = parse_run_args(argc, argv, &ra);
+    if (prc >= 0)
+        return prc;
+    const char *trace = ra.trace, *report = ra.report, *lang = ra.lang, *bootstrap = ra.bootstrap,
+               *record = ra.record, *path = ra.path;
+    bool headless = ra.headless;
+    sim_run_opts o = ra.o;
+    char err[1024];
 
     sim_scenario *s;
     if (sim_scenario_load(path, &s, err, sizeof err)) {
