@@ -6,7 +6,17 @@
  * - kp_tp (a partition's deque): tp->lock guards the deque and the batches in it; the
  *   sender-only fields below it are touched by the sender thread alone.
  * - kp_metadata: md->lock guards the current cluster pointer and the wanted-topic set.
- * - kp_net / kp_conn / kp_req: the sender thread alone (the wakeup fd is written by anyone).
+ * - kp_accum: map_lock (rwlock) guards the partition map; inc_lock the incomplete-batch list
+ *   (taken inside tp->lock); ratio_lock the compression estimates (taken inside tp->lock).
+ * - kp_net / kp_conn / kp_req: the sender thread owns them; n->lock guards conns[], each
+ *   connection's state and in-flight list against kp_net_snapshot (any thread), held only
+ *   while they change, never around a handler. The wakeup fd is written by anyone.
+ * - kp_stats: atomics; lock guards the rate window (read by kp_metrics_get).
+ *
+ * Every function below says which lock it takes or needs (@locks) and which thread may call
+ * it (@thread): "app" is any application thread (kp_produce, kp_flush, kp_close, snapshots),
+ * "sender" the producer's sender thread, "owner" the thread that creates or destroys the
+ * producer (nothing else runs then).
  */
 #ifndef COURIER_PRODUCER_KP_INT_H
 #define COURIER_PRODUCER_KP_INT_H
@@ -65,9 +75,11 @@ struct kp_conf {
 };
 
 /* The effective settings after conflict resolution (Java's postProcessParsedConfig):
- * idempotence quietly off when acks/in-flight/retries conflict and it was not set. */
+ * idempotence quietly off when acks/in-flight/retries conflict and it was not set.
+ * @locks none. @thread any (pure). */
 kw_err kp_conf_resolve(const kp_conf *in, kp_conf *out, char *errbuf, size_t errsize);
-/* The level of the configured codec (compression.<codec>.level; 0 for none and snappy). */
+/* The level of the configured codec (compression.<codec>.level; 0 for none and snappy).
+ * @locks none. @thread any (pure). */
 int32_t kp_conf_codec_level(const kp_conf *c);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -79,14 +91,18 @@ typedef struct kp_sticky {
     uint64_t rng;
 } kp_sticky;
 
+/* @locks none. @thread owner. */
 void kp_sticky_init(kp_sticky *s);
+/* @locks none. @thread owner. */
 void kp_sticky_destroy(kp_sticky *s);
-/* The current sticky partition for the topic (chosen at random among n the first time). */
+/* The current sticky partition for the topic (chosen at random among n the first time).
+ * @locks takes s->lock. @thread app. */
 int32_t kp_sticky_partition(kp_sticky *s, const char *topic, int32_t n);
 /* Switches the topic's sticky partition away from prev (KIP-480's onNewBatch), to a random
- * other partition; returns the new one. */
+ * other partition; returns the new one. @locks takes s->lock. @thread app. */
 int32_t kp_sticky_next(kp_sticky *s, const char *topic, int32_t n, int32_t prev);
-/* Round-robin: the next partition for the topic (per-topic counter, as Java's). */
+/* Round-robin: the next partition for the topic (per-topic counter, as Java's).
+ * @locks takes s->lock. @thread app. */
 int32_t kp_round_robin_partition(kp_sticky *s, const char *topic, int32_t n);
 /* The partitioner stage of kp_produce (Java's KafkaProducer.partition(), librdkafka's
  * rd_kafka_msg_partitioner()): the partition for a record to topic (n_parts partitions) that
@@ -102,11 +118,12 @@ kw_err kp_partition_choose(kp_producer *p, const char *topic, int32_t requested,
 /* serializers.c                                                                                */
 
 /* Serializes data with a built-in kind. Output either points at the caller's data (string,
- * bytes: zero copy) or at scratch (int32, int64: 8 bytes). */
+ * bytes: zero copy) or at scratch (int32, int64: 8 bytes). @locks none. @thread any (pure). */
 kw_err kp_serialize_builtin(kp_ser_kind kind, const void *data, int32_t len, uint8_t scratch[8],
                             kw_slice *out, char *errbuf, size_t errsize);
-/* Parses "string" / "bytes" / "int32" / "int64". */
+/* Parses "string" / "bytes" / "int32" / "int64". @locks none. @thread any (pure). */
 bool kp_ser_kind_parse(const char *name, kp_ser_kind *out);
+/* @locks none. @thread any (pure). */
 const char *kp_ser_kind_name(kp_ser_kind kind);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -134,20 +151,27 @@ typedef struct kp_bufpool {
     _Atomic int64_t wait_time_ns_total;
 } kp_bufpool;
 
+/* @locks none. @thread owner. */
 kw_err kp_bufpool_init(kp_bufpool *bp, int64_t total, int32_t poolable, const kw_clock *clock);
+/* @locks none. @thread owner. */
 void kp_bufpool_destroy(kp_bufpool *bp);
-/* Non-blocking: a buffer of size bytes, or NULL when it would have to wait. */
+/* Non-blocking: a buffer of size bytes, or NULL when it would have to wait.
+ * @locks takes bp->lock. @thread any. */
 uint8_t *kp_bufpool_try_allocate(kp_bufpool *bp, int32_t size);
 /* Blocking: waits up to max_block_ms (producer clock) in FIFO order. KW_ERR__BUFFER_EXHAUSTED
  * when the time runs out, KW_ERR__INVALID_ARG when size > total, KW_ERR__INTERRUPTED when
- * the pool is closed while waiting. */
+ * the pool is closed while waiting.
+ * @locks takes bp->lock, released while it waits. @thread app (the append) or sender (split). */
 kw_err kp_bufpool_allocate(kp_bufpool *bp, int32_t size, int64_t max_block_ms, uint8_t **out);
-/* Returns a buffer of size bytes (kept on the free list when size == poolable). */
+/* Returns a buffer of size bytes (kept on the free list when size == poolable).
+ * @locks takes bp->lock. @thread any. */
 void kp_bufpool_deallocate(kp_bufpool *bp, uint8_t *buf, int32_t size);
-/* Wakes every waiter with KW_ERR__INTERRUPTED. */
+/* Wakes every waiter with KW_ERR__INTERRUPTED. @locks takes bp->lock. @thread any. */
 void kp_bufpool_close(kp_bufpool *bp);
-int64_t kp_bufpool_available(kp_bufpool *bp); /* free list + non-pooled */
-int32_t kp_bufpool_queued(kp_bufpool *bp);    /* threads waiting */
+/* The memory free (free list + non-pooled), the threads waiting, and both with the pooled
+ * free bytes. @locks take bp->lock. @thread any. */
+int64_t kp_bufpool_available(kp_bufpool *bp);
+int32_t kp_bufpool_queued(kp_bufpool *bp);
 void kp_bufpool_stats(kp_bufpool *bp, int64_t *available, int64_t *pooled_free, int32_t *waiters);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -214,53 +238,70 @@ typedef struct kp_batch {
     struct kp_batch *sq_next, *sq_prev;
     bool sq_linked;
     bool seq_reset;
-    /* incomplete list (kp_incomplete.lock) */
+    /* incomplete list (kp_accum.inc_lock) */
     struct kp_batch *inc_next, *inc_prev;
 } kp_batch;
 
+/* @locks none taken. @thread app or sender: the caller owns b (tp->lock held while b is in a
+ * deque; the sender thread once it is drained). So for every kp_batch_ function below. */
 kp_batch *kp_batch_new(struct kp_tp *tp, uint64_t id, uint8_t *buf, int32_t cap, int64_t now_ms);
-/* Appends a record; KW_ERR__NO_SPACE when it does not fit (then seal). The thunk is copied. */
+/* Appends a record; KW_ERR__NO_SPACE when it does not fit (then seal). The thunk is copied.
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 kw_err kp_batch_append(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
                        const kw_header *headers, int32_t n_headers, const kp_thunk *thunk);
-/* The same with a slot taken from another batch with the same seq_base/base_us (split). */
+/* The same with a slot taken from another batch with the same seq_base/base_us (split).
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 kw_err kp_batch_append_slot(kp_batch *b, int64_t timestamp_ms, kw_slice key, kw_slice value,
                             const kw_header *headers, int32_t n_headers, const kp_thunk_slot *slot);
-/* The record seq and kp_produce time (µs) of record i. */
+/* The record seq and kp_produce time (µs) of record i.
+ * @locks none (reads fields fixed at append). @thread sender. */
 uint64_t kp_batch_record_seq(const kp_batch *b, int32_t i);
+/* @locks none (reads fields fixed at append). @thread sender. */
 int64_t kp_batch_record_produced_us(const kp_batch *b, int32_t i);
 /* Writes the header with the producer id/sequence (once); later calls restamp the producer
- * fields when they changed. */
+ * fields when they changed.
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 void kp_batch_close(kp_batch *b, int64_t pid, int16_t epoch, int32_t base_seq);
 /* Sealed, or no room left for even a tiny record (its buffer is batch.size or the record).
  * Compressed: the estimated size has reached the capacity (Java's MemoryRecordsBuilder
- * isFull(): writeLimit <= estimatedBytesWritten()). */
+ * isFull(): writeLimit <= estimatedBytesWritten()).
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 bool kp_batch_is_full(const kp_batch *b);
 /* Compress this batch with codec at level; ratio is the topic's estimated compression ratio
- * (CompressionRatioEstimator). Call right after kp_batch_new, before the first append. */
+ * (CompressionRatioEstimator). Call right after kp_batch_new, before the first append.
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 void kp_batch_set_compression(kp_batch *b, kw_codec codec, int32_t level, float ratio);
 /* Java's MemoryRecordsBuilder.estimatedSizeInBytes(): the closed size, or for an open batch
- * header + raw records (times ratio x 1.05 when compressed). */
+ * header + raw records (times ratio x 1.05 when compressed).
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 size_t kp_batch_estimated_size(const kp_batch *b);
-/* The bytes that go on the wire (valid when closed): b->size of them. */
+/* The bytes that go on the wire (valid when closed): b->size of them.
+ * @locks none (b is closed). @thread sender. */
 static inline const uint8_t *kp_batch_wire(const kp_batch *b) {
     return b->wire ? b->wire : b->w.buf;
 }
 /* The uncompressed batch (valid when closed): b->raw_size bytes, a valid RecordBatch with
- * no compression (delivery reports and splits read the records here, not by decompressing). */
+ * no compression (delivery reports and splits read the records here, not by decompressing).
+ * @locks none (b is closed). @thread sender. */
 static inline const uint8_t *kp_batch_raw(const kp_batch *b) {
     return b->w.buf;
 }
 /* Compresses the records of a sealed, compressing batch into a new buffer (*wire, malloc'd;
  * *size bytes with the header, which kp_batch_close writes). Reads only the batch's raw
- * records: called without tp->lock while b->compressing keeps everyone else away. */
+ * records: called without tp->lock while b->compressing keeps everyone else away.
+ * @locks none: MUST NOT hold tp->lock (b->compressing guards b). @thread app or sender (whoever
+ * sealed it). */
 kw_err kp_batch_compress_records(const kp_batch *b, uint8_t **wire, size_t *size);
-/* The compression ratio of a compressed batch (compressed / raw records), else 1. */
+/* The compression ratio of a compressed batch (compressed / raw records), else 1.
+ * @locks none. @thread sender. */
 float kp_batch_observed_ratio(const kp_batch *b);
-/* Frees the thunks and the batch struct (not the buffer). */
+/* Frees the thunks and the batch struct (not the buffer).
+ * @locks none taken. @thread app or sender: the caller owns b, as kp_batch_new. */
 void kp_batch_free(kp_batch *b);
 
 /* Java's ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, jitter 0.2):
- * base * 2^(attempts-1) capped at max, times (1 ± jitter*(2*rand01-1)), for attempts >= 1. */
+ * base * 2^(attempts-1) capped at max, times (1 ± jitter*(2*rand01-1)), for attempts >= 1.
+ * @locks none. @thread any (pure). */
 int64_t kp_retry_backoff_ms(int32_t attempts, int64_t base_ms, int64_t max_ms, double rand01);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -338,17 +379,22 @@ typedef struct kp_accum {
 } kp_accum;
 
 /* The topic's estimated compression ratio (1.0 until a batch was compressed). @locks
- * ratio_lock (taken inside). */
+ * ratio_lock (taken inside). @thread app or sender. */
 float kp_accum_ratio_get(kp_accum *a, const char *topic);
 /* Java's CompressionRatioEstimator.updateEstimation: a worse observed ratio raises the
- * estimate by at least 0.05, a better one lowers it by at most 0.005. */
+ * estimate by at least 0.05, a better one lowers it by at most 0.005.
+ * @locks takes ratio_lock. @thread app or sender (whoever compresses). */
 void kp_accum_ratio_update(kp_accum *a, const char *topic, float observed);
-/* Java's setEstimation (after a split: max(1.0, observed)). */
+/* Java's setEstimation (after a split: max(1.0, observed)).
+ * @locks takes ratio_lock. @thread sender. */
 void kp_accum_ratio_set(kp_accum *a, const char *topic, float ratio);
 
+/* @locks none. @thread owner. */
 kw_err kp_accum_init(kp_accum *a, const kp_conf *conf, kp_bufpool *pool);
+/* @locks none. @thread owner. */
 void kp_accum_destroy(kp_accum *a);
-/* The deque for (topic, partition), created on first use. */
+/* The deque for (topic, partition), created on first use.
+ * @locks takes map_lock (read; write to add a partition). @thread app or sender. */
 kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition);
 
 typedef struct kp_append_result {
@@ -367,7 +413,9 @@ typedef struct kp_append_result {
 /* Java's RecordAccumulator.append: to the tail batch, or a new batch from the pool (blocking
  * up to max_block_ms). With abort_on_new_batch it returns aborted_for_new_batch instead of
  * allocating (the sticky partitioner then switches partitions and calls again). The caller
- * emits events from the result, with no lock held. */
+ * emits events from the result, with no lock held.
+ * @locks takes tp->lock (inc_lock and ratio_lock inside it) and bp->lock; none is held while
+ * it waits for memory or calls on_wait. @thread app. */
 void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key, kw_slice value,
                      const kw_header *headers, int32_t n_headers, const kp_thunk *thunk,
                      int64_t max_block_ms, bool abort_on_new_batch, int64_t now_ms,
@@ -375,24 +423,33 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
                      kp_append_result *res);
 
 /* Java's ready(): fills r with the leader nodes that have a sendable batch, and the time until
- * the next batch may become sendable. */
+ * the next batch may become sendable.
+ * @locks takes map_lock (read), then each tp->lock. @thread sender. */
 void kp_accum_ready(kp_accum *a, int64_t now_ms, kp_ready *r);
 /* Java's drain(): for each ready node, round-robin over its partitions from the saved index,
  * one batch per partition, until max_request_size. Batches are sealed and closed (stamped with
  * pid/sequence when idempotent: pid >= 0). out must have room for n_nodes entries, each reset.
- * Returns the number of batches drained. */
+ * Returns the number of batches drained.
+ * @locks takes map_lock (read), then each tp->lock; ratio_lock too. @thread sender. */
 int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32_t max_request_size,
                        int64_t pid, int16_t epoch, int64_t now_ms, kp_drained *out);
-/* Puts a batch back for a retry (at the head; in sequence order with idempotence). */
+/* Puts a batch back for a retry (at the head; in sequence order with idempotence).
+ * @locks takes tp->lock. @thread sender. */
 void kp_accum_reenqueue(kp_accum *a, kp_batch *b, int64_t backoff_ms, int64_t now_ms);
-/* Removes batches whose delivery.timeout.ms passed (not in flight) into *out (malloc'd array). */
+/* Removes batches whose delivery.timeout.ms passed (not in flight) into *out (malloc'd array).
+ * @locks takes map_lock (read), then each tp->lock. @thread sender. */
 int32_t kp_accum_expire(kp_accum *a, int64_t now_ms, kp_batch ***out);
-/* Takes every batch out of the deques (forced close). */
+/* Takes every batch out of the deques (forced close).
+ * @locks takes map_lock (read), then each tp->lock. @thread sender. */
 int32_t kp_accum_take_all(kp_accum *a, kp_batch ***out);
-/* Incomplete-batch tracking for flush. */
+/* Incomplete-batch tracking for flush.
+ * @locks takes inc_lock (called with tp->lock held or none). @thread app or sender. */
 void kp_accum_incomplete_add(kp_accum *a, kp_batch *b);
+/* @locks takes inc_lock; broadcasts inc_cv (kp_flush waits on it). @thread sender. */
 void kp_accum_incomplete_remove(kp_accum *a, kp_batch *b);
+/* @locks none. @thread sender. */
 void kp_drained_free(kp_drained *d);
+/* @locks none. @thread sender. */
 void kp_ready_free(kp_ready *r);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -446,30 +503,41 @@ typedef struct kp_metadata {
     const kw_clock *clock;
 } kp_metadata;
 
+/* @locks none. @thread owner. */
 void kp_metadata_init(kp_metadata *md, const kw_clock *clock);
+/* @locks none. @thread owner. */
 void kp_metadata_destroy(kp_metadata *md);
-/* The current cluster with a reference taken (never NULL); release with kp_cluster_release. */
+/* The current cluster with a reference taken (never NULL); release with kp_cluster_release.
+ * @locks takes md->lock. @thread any. */
 kp_cluster *kp_metadata_cluster(kp_metadata *md);
+/* @locks none (atomic refcount). @thread any. */
 void kp_cluster_release(kp_cluster *c);
+/* @locks none (the cluster is immutable; hold a reference). @thread any. */
 const kp_mtopic *kp_cluster_topic(const kp_cluster *c, const char *name);
+/* @locks none (the cluster is immutable; hold a reference). @thread any. */
 const kp_node *kp_cluster_node(const kp_cluster *c, int32_t id);
-/* Adds a topic to the wanted set; true when it was new. */
+/* Adds a topic to the wanted set; true when it was new. @locks takes md->lock. @thread app. */
 bool kp_metadata_add_topic(kp_metadata *md, const char *topic);
-/* Builds a Metadata request's topic list (copies of names; free with kp_metadata_free_names). */
+/* Builds a Metadata request's topic list (copies of names; free with kp_metadata_free_names).
+ * @locks takes md->lock. @thread sender. */
 int32_t kp_metadata_wanted(kp_metadata *md, char ***names);
+/* @locks none. @thread sender. */
 void kp_metadata_free_names(char **names, int32_t n);
-/* Applies a Metadata response (sender thread). Returns the number of partitions known. */
+/* Applies a Metadata response (sender thread). Returns the number of partitions known.
+ * @locks takes md->lock; broadcasts md->cv. @thread sender. */
 int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t now_ms);
 /* Waits (producing thread) until the topic has partitions, or deadline (clock ms). Returns
- * the partition count, 0 when the time ran out; *topic_err gets the broker's error. */
+ * the partition count, 0 when the time ran out; *topic_err gets the broker's error.
+ * @locks takes md->lock and waits on md->cv (wake is called without it). @thread app. */
 int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadline_ms,
                                void (*wake)(void *arg), void *wake_arg, int16_t *topic_err);
-/* Wakes metadata waiters (close). */
+/* Wakes metadata waiters (close). @locks takes md->lock. @thread app (kp_close). */
 void kp_metadata_wake_all(kp_metadata *md);
 /* Applies the KIP-951 leader hints of a Produce answer (v10+: CurrentLeader of each
  * NOT_LEADER_OR_FOLLOWER partition, NodeEndpoints): a partition whose hinted leader epoch is
  * newer than ours now points at that leader, as Java's Sender.handleProduceResponse does through
- * Metadata.updatePartitionLeadership. Returns the number of partitions moved. @thread sender */
+ * Metadata.updatePartitionLeadership. Returns the number of partitions moved. @thread sender
+ * @locks takes md->lock. */
 int32_t kp_metadata_apply_leader_hints(kp_metadata *md, const kw_produce_resp *resp);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -529,35 +597,46 @@ typedef struct kp_net {
     pthread_mutex_t lock;
 } kp_net;
 
+/* @locks none. @thread owner. */
 kw_err kp_net_init(kp_net *n, struct kp_producer *p);
+/* @locks none. @thread owner. */
 void kp_net_destroy(kp_net *n);
-/* Any thread: wakes the sender's poll. */
+/* Any thread: wakes the sender's poll. @locks none (writes the eventfd). @thread any. */
 void kp_net_wakeup(kp_net *n);
-/* The connection for a node (created on first use, with host/port). */
+/* The connection for a node (created on first use, with host/port).
+ * @locks takes n->lock to add or re-address a connection. @thread sender. */
 kp_conn *kp_net_conn(kp_net *n, int32_t node_id, const char *host, int32_t port);
+/* @locks none: only the sender changes conns[]. @thread sender. */
 kp_conn *kp_net_find(kp_net *n, int32_t node_id);
 /* True when the connection is up and below max.in.flight; starts connecting when it is down
- * and its reconnect backoff passed. */
+ * and its reconnect backoff passed.
+ * @locks takes n->lock when it starts connecting. @thread sender. */
 bool kp_net_ready(kp_net *n, kp_conn *c, int64_t now_ms);
-/* The negotiated version of an API on a ready connection, or -1. */
+/* The negotiated version of an API on a ready connection, or -1. @locks none. @thread sender. */
 int16_t kp_net_version(const kp_conn *c, int16_t api_key);
 /* Queues a request: body is the encoded body (header added here); the next kp_net_poll writes
  * it. Returns the kp_req (owned by the connection until its handler ran) or NULL on failure.
- * The handler never runs inside this call. */
+ * The handler never runs inside this call.
+ * @locks takes n->lock to queue the request. @thread sender. */
 kp_req *kp_net_send(kp_net *n, kp_conn *c, int16_t api_key, int16_t version, const kw_wbuf *body,
                     bool expect_response, kp_resp_handler h, void *ctx, int64_t now_ms);
 /* Polls sockets for up to timeout_ms of producer time; runs handlers; expires requests older
- * than request.timeout.ms. */
+ * than request.timeout.ms.
+ * @locks takes n->lock while a connection or its in-flight list changes; handlers run without
+ * it. @thread sender. */
 void kp_net_poll(kp_net *n, int64_t timeout_ms);
 /* A ready connection with the fewest in-flight requests (for Metadata/InitProducerId), or
- * NULL (then a connection attempt is started towards some node). */
+ * NULL (then a connection attempt is started towards some node).
+ * @locks none: only the sender changes conns[]. @thread sender. */
 kp_conn *kp_net_least_loaded(kp_net *n, int64_t now_ms);
+/* @locks takes n->lock. @thread any. */
 int32_t kp_net_in_flight(kp_net *n);
-/* Requests of one API in flight. */
+/* Requests of one API in flight. @locks takes n->lock. @thread any. */
 int32_t kp_net_in_flight_api(kp_net *n, int16_t api_key);
-/* Copies the connections and their in-flight requests (any thread). */
+/* Copies the connections and their in-flight requests. @locks takes n->lock. @thread any. */
 kw_err kp_net_snapshot(kp_net *n, kp_snap *out, int64_t now_ms);
-/* Closes every connection, failing its in-flight requests with err. */
+/* Closes every connection, failing its in-flight requests with err.
+ * @locks takes n->lock per connection; handlers run without it. @thread sender. */
 void kp_net_close_all(kp_net *n, kw_err err);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -579,7 +658,9 @@ typedef struct kp_stats {
     double rate_send, rate_error, rate_retry, rate_req;
 } kp_stats;
 
+/* @locks none. @thread owner. */
 void kp_stats_init(kp_stats *s, int64_t now_ms);
+/* @locks none. @thread owner. */
 void kp_stats_destroy(kp_stats *s);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -622,61 +703,84 @@ struct kp_producer {
     kw_arena *rec_arena; /* sender: reading records back at completion */
 };
 
-/* Emits an event if a sink is set. ev fields not set by the caller: use kp_ev(). */
+/* Emits an event if a sink is set. ev fields not set by the caller: use kp_ev().
+ * @locks none. @thread any. */
 static inline bool kp_has_sink(const struct kp_producer *p) {
     return p->conf.sink != NULL;
 }
+/* @locks none. @thread any. */
 kp_event kp_ev(const struct kp_producer *p, kp_event_kind kind);
+/* @locks none taken; MUST NOT be called with a lock held (the sink is user code).
+ * @thread any. */
 void kp_emit(const struct kp_producer *p, const kp_event *ev);
+/* @locks none taken; MUST NOT be called with a lock held (the log callback is user code).
+ * @thread any. */
 void kp_log(const struct kp_producer *p, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* @locks none. @thread any. */
 int64_t kp_now_ms(const struct kp_producer *p);
+/* @locks none. @thread any. */
 int64_t kp_now_us(const struct kp_producer *p);
 /* Milliseconds since the Unix epoch on the producer's clock: CreateTime for records that ask
- * for "now" (durations use kp_now_ms). */
+ * for "now" (durations use kp_now_ms). @locks none. @thread any. */
 int64_t kp_epoch_ms(const struct kp_producer *p);
 /* Waits on cv (with mutex m held) until deadline_ms on the producer's clock, in wall-time
- * slices the clock chooses; returns when signalled or the slice passed (callers re-check). */
+ * slices the clock chooses; returns when signalled or the slice passed (callers re-check).
+ * @locks m MUST be held (released while waiting). @thread any. */
 void kp_cond_wait_until(const kw_clock *clock, pthread_cond_t *cv, pthread_mutex_t *m,
                         int64_t deadline_ms);
-/* Initialises a condition variable on CLOCK_MONOTONIC. */
+/* Initialises a condition variable on CLOCK_MONOTONIC. @locks none. @thread owner. */
 void kp_cond_init(pthread_cond_t *cv);
 
 /* sender.c */
+/* The sender thread's body. @locks takes what kp_net_poll and kp_accum_ready/drain take, never
+ * two at once. @thread sender (it is the sender thread). */
 void *kp_sender_main(void *arg);
-/* Completes a batch: callbacks, interceptors, metrics, memory back to the pool. */
+/* Completes a batch: callbacks, interceptors, metrics, memory back to the pool.
+ * @locks none held on entry (callbacks and interceptors run without locks); takes inc_lock and
+ * bp->lock. @thread sender. */
 void kp_sender_complete(struct kp_producer *p, kp_batch *b, kw_err err, int64_t base_offset,
                         int64_t log_append_time, int64_t now_ms);
 
 /* idempotence.c — Java's TransactionManager, idempotent part. @thread sender, all of them. */
 /* Resolves sequences, bumps the epoch when a partition asked for it, asks for a producer id
- * when there is none (Java's maybeResolveSequences + bumpIdempotentEpochAndResetIdIfNeeded). */
+ * when there is none (Java's maybeResolveSequences + bumpIdempotentEpochAndResetIdIfNeeded).
+ * @locks takes map_lock (read), then tp->lock of the partitions it renumbers; none held on
+ * entry. @thread sender. */
 void kp_idem_maybe_init_pid(struct kp_producer *p, int64_t now_ms);
+/* @locks none. @thread sender (pid_reset_needed is the sender's). */
 bool kp_idem_has_pid(const struct kp_producer *p);
 /* Java's TransactionManager.canRetry for an idempotent batch's partition error (it may ask for
- * an epoch bump): true when it may be retried. log_start_offset is the answer's (-1 unknown). */
+ * an epoch bump): true when it may be retried. log_start_offset is the answer's (-1 unknown).
+ * @locks none: the sequence state is the sender's. @thread sender. */
 bool kp_idem_retriable(struct kp_producer *p, kp_batch *b, kw_err err, int64_t log_start_offset);
-/* Java's handleCompletedBatch: the last acknowledged sequence moves on. */
+/* Java's handleCompletedBatch: the last acknowledged sequence moves on.
+ * @locks none: the sequence state is the sender's. @thread sender. */
 void kp_idem_on_success(struct kp_producer *p, kp_batch *b);
 /* Java's handleFailedBatch: the batch fails for good; adjust (it failed before its retries
- * ran out, for a non-retriable error) or a sequence error asks for an epoch bump. */
+ * ran out, for a non-retriable error) or a sequence error asks for an epoch bump.
+ * @locks none: the sequence state is the sender's. @thread sender. */
 void kp_idem_on_failed(struct kp_producer *p, kp_batch *b, kw_err err, bool adjust);
 /* A batch that expired (delivery.timeout.ms) after it was sent: whether the broker has it is
  * unknown, so no new batch of the partition goes out until that is resolved
- * (markSequenceUnresolved). */
+ * (markSequenceUnresolved).
+ * @locks none: the sequence state is the sender's. @thread sender. */
 void kp_idem_on_expired(struct kp_producer *p, kp_batch *b);
-/* Batch b leaves the partition's sequenced list (done, or replaced by its split pieces). */
+/* Batch b leaves the partition's sequenced list (done, or replaced by its split pieces).
+ * @locks none: the sequenced list is the sender's. @thread sender. */
 void kp_idem_forget(kp_batch *b);
-/* Split: the pieces take the parent's place in the sequenced list, keeping its range. */
+/* Split: the pieces take the parent's place in the sequenced list, keeping its range.
+ * @locks none: the sequenced list is the sender's. @thread sender. */
 void kp_idem_replace(kp_batch *parent, kp_batch **pieces, int32_t n);
 /* Java's RecordAccumulator.shouldStopDrainingBatch: false when the head batch b of tp must
- * wait. @locks tp->lock held (by the drain). */
+ * wait. @locks tp->lock held (by the drain). @thread sender. */
 bool kp_idem_may_drain(const kp_tp *tp, const kp_batch *b, int64_t pid, int16_t epoch);
 /* Stamps b with the producer id, epoch and the partition's next sequence (Java's drain with
- * maybeUpdateProducerIdAndEpoch); a batch that has its sequence keeps it. */
+ * maybeUpdateProducerIdAndEpoch); a batch that has its sequence keeps it.
+ * @locks tp->lock MUST be held (by the drain). @thread sender. */
 void kp_idem_stamp(kp_tp *tp, kp_batch *b, int64_t pid, int16_t epoch);
 
-/* metrics.c */
+/* metrics.c: counters bumped on the hot paths. @locks none (relaxed atomics). @thread any. */
 void kp_stats_record_sent(struct kp_producer *p, int64_t n);
 void kp_stats_record_error(struct kp_producer *p, int64_t n);
 void kp_stats_record_retry(struct kp_producer *p, int64_t n);
