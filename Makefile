@@ -52,7 +52,7 @@ MAKEFLAGS += --no-builtin-rules
 %.d: ;
 
 .PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
-        man install uninstall dist version-header \
+        man install uninstall dist version-header labs-check recordings docs-numbers \
         $(foreach r,$(ROOMS),test-$(r))
 
 all: $(COURIER) courier
@@ -228,6 +228,20 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBSIM) $(LIBKP) $(LIBMB) $(LIBKW)
 
 bench: deps $(COURIER) $(BENCH_BIN)
 	@if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); else echo "bench: not built yet"; exit 1; fi
+
+# --- the labs of docs/labs/ (issue 19; the list is tests/labs/labs.txt). labs-check, not part of
+# `make test` (about 25 minutes): 10 live headless runs of every lab and "Try this" variation at
+# its page's speed, min / median / max of every number of the audit. recordings: one recorded
+# run of each into scenarios/recordings/NAME.rec (rerun it whenever the recording format or the
+# view model changes: tests/test_sim_labs.c says so); docs-numbers: the pages' audit blocks
+# from those recordings (`courier replay REC --headless`).
+LABS_RUNS ?= 10
+labs-check: $(COURIER)
+	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py check --runs $(LABS_RUNS) $(LABS)
+recordings: $(COURIER)
+	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py recordings $(LABS)
+docs-numbers: $(COURIER)
+	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py docs-numbers
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
