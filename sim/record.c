@@ -656,6 +656,15 @@ static void write_audit(sim_record *rec, const sim_audit *a) {
     sim_json_str(m, a->log_error);
     fprintf(m, ",\"log_source\":");
     sim_json_str(m, a->log_source);
+    /* the fields added since the JSON's first version: with them an older build's recording
+     * replays its audit in full after sim_audit changes (sim/recording.c parse_audit) */
+    fprintf(m,
+            ",\"deleted_by_retention\":%lld,\"compression_rate_avg\":%.17g,\"batch_bytes\":%lld,"
+            "\"batch_raw_bytes\":%lld,\"log_bytes\":%lld,\"log_raw_bytes\":%lld,"
+            "\"outgoing_bytes\":%lld",
+            (long long)a->deleted_by_retention, a->compression_rate_avg,
+            (long long)a->batch_bytes, (long long)a->batch_raw_bytes, (long long)a->log_bytes,
+            (long long)a->log_raw_bytes, (long long)a->outgoing_bytes);
     fprintf(m, ",\"requests_per_broker\":[");
     for (int b = 0; b < a->n_brokers; b++)
         fprintf(m, "%s%lld", b ? "," : "", (long long)a->requests_per_broker[b]);

@@ -280,6 +280,15 @@ static int parse_audit(sim_recording *rec, const uint8_t *p, uint32_t len, uint6
     a->duplicated = jint(j, "duplicated");
     a->reordered = jint(j, "reordered");
     a->failed_in_log = jint(j, "failed_in_log");
+    /* the byte counts and the audit's later fields (sim/record.c writes them), so that a
+     * recording made by a build whose sim_audit differs still replays its audit in full */
+    a->deleted_by_retention = jint(j, "deleted_by_retention");
+    a->compression_rate_avg = jdbl(j, "compression_rate_avg");
+    a->batch_bytes = jint(j, "batch_bytes");
+    a->batch_raw_bytes = jint(j, "batch_raw_bytes");
+    a->log_bytes = jint(j, "log_bytes");
+    a->log_raw_bytes = jint(j, "log_raw_bytes");
+    a->outgoing_bytes = jint(j, "outgoing_bytes");
     a->records_per_request_avg = jdbl(j, "records_per_request_avg");
     a->batch_size_avg = jdbl(j, "batch_size_avg");
     a->request_latency_avg_ms = jdbl(j, "request_latency_avg_ms");

@@ -128,7 +128,8 @@ static void test_lab_recordings_replay_the_audit_on_their_page(void) {
         } else if (strcmp(out, block) != 0) {
             fprintf(stderr,
                     "\n    %s: the audit of %s differs from courier replay %s --headless: run "
-                    "make docs-numbers",
+                    "make docs-numbers (or, when the build changed the recording format or the "
+                    "audit, make recordings docs-numbers)",
                     page, labs[i].name, rec);
             CU_FAIL("a lab page's audit differs from its recording");
         }
