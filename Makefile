@@ -52,7 +52,7 @@ MAKEFLAGS += --no-builtin-rules
 %.d: ;
 
 .PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
-        man install uninstall dist version-header labs-check recordings docs-numbers \
+        man install uninstall dist version-header labs-check recordings docs-numbers docs-captures \
         $(foreach r,$(ROOMS),test-$(r))
 
 all: $(COURIER) courier
@@ -242,6 +242,9 @@ recordings: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py recordings $(LABS)
 docs-numbers: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py docs-numbers
+# the screen captures listed in tests/labs/captures.txt, from the recordings (tmux)
+docs-captures: $(COURIER)
+	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py captures
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
