@@ -7,7 +7,8 @@
  * retention unlimited (the mock cluster's default) and with 5 MiB per partition in 1 MiB
  * segments, as librdkafka's mock keeps (rdkafka_mock.c: max_size 5 MiB per partition).
  * The machine is shared: the three clusters alternate over 3 rounds and the medians are
- * compared. Prints msgs/s and the ratios ours / librdkafka's (target >= 1.0).
+ * compared. Prints msgs/s and the ratios ours / librdkafka's (target >= 1.0). BENCH_SIZE=1024
+ * runs one record size only.
  *
  *   build/release/bench/bench_mockbroker [MESSAGES]
  */
@@ -184,6 +185,8 @@ int main(int argc, char **argv) {
     enum { ROUNDS = 3 };
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
         msg_size = sizes[z];
+        if (getenv("BENCH_SIZE") && atoi(getenv("BENCH_SIZE")) != msg_size)
+            continue;
         long n = fixed > 0 ? fixed : (long)(budget / msg_size);
         for (size_t k = 0; k < sizeof loads / sizeof loads[0]; k++) {
             double ours[ROUNDS], capped[ROUNDS], theirs[ROUNDS];

@@ -56,54 +56,66 @@ const sim_cmd_spec sim_cmd_produce_spec = {
     .main = sim_cmd_produce,
 };
 
+/* Delivery latencies in a log-linear histogram (exact below 1024 us, then 512 buckets per
+ * power of two: within 0.2%), counted with atomics: no lock, no allocation and no sort per
+ * message (a per-message malloc'd context, a locked array and a qsort of every latency cost
+ * about 10% of the CPU of a 1M-line run). */
+#define LAT_SUB 512
+#define LAT_BUCKETS (1024 + 54 * LAT_SUB)
+
 typedef struct cli_state {
-    pthread_mutex_t lock;
-    int64_t *lat_us;
-    size_t n_lat, cap_lat;
+    _Atomic int64_t lat[LAT_BUCKETS];
+    _Atomic int64_t n_lat;
     _Atomic int64_t acked, failed;
 } cli_state;
 
-typedef struct msg_ctx {
-    cli_state *st;
-    int64_t line;
-} msg_ctx;
+/* One producer per process: the delivery callback's opaque is the line number. */
+static cli_state *g_state;
+
+static size_t lat_bucket(int64_t us) {
+    if (us < 0)
+        us = 0;
+    if (us < 1024)
+        return (size_t)us;
+    int e = 63 - __builtin_clzll((unsigned long long)us) - 9; /* us >> e in 512..1023 */
+    size_t i = 1024 + (size_t)(e - 1) * LAT_SUB + (size_t)((us >> e) - LAT_SUB);
+    return i < LAT_BUCKETS ? i : LAT_BUCKETS - 1;
+}
+
+static int64_t lat_value(size_t i) {
+    if (i < 1024)
+        return (int64_t)i;
+    int e = (int)((i - 1024) / LAT_SUB) + 1;
+    return (int64_t)((i - 1024) % LAT_SUB + LAT_SUB) << e;
+}
 
 static void on_delivery(const kp_record_metadata *md, kw_err err, void *opaque) {
-    msg_ctx *m = opaque;
-    cli_state *st = m->st;
+    cli_state *st = g_state;
     if (err != KW_ERR_NONE) {
         fprintf(stderr, "courier produce: message %lld (line %lld) to %s: %s: %s\n",
-                (long long)md->record_seq, (long long)m->line, md->topic, kw_err_name(err),
-                kw_err_str(err));
+                (long long)md->record_seq, (long long)(intptr_t)opaque, md->topic,
+                kw_err_name(err), kw_err_str(err));
         atomic_fetch_add(&st->failed, 1);
     } else {
-        pthread_mutex_lock(&st->lock);
-        if (st->n_lat == st->cap_lat) {
-            size_t nc = st->cap_lat ? st->cap_lat * 2 : 4096;
-            int64_t *nl = realloc(st->lat_us, nc * sizeof *nl);
-            if (nl) {
-                st->lat_us = nl;
-                st->cap_lat = nc;
-            }
-        }
-        if (st->n_lat < st->cap_lat)
-            st->lat_us[st->n_lat++] = md->latency_us;
-        pthread_mutex_unlock(&st->lock);
+        atomic_fetch_add_explicit(&st->lat[lat_bucket(md->latency_us)], 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&st->n_lat, 1, memory_order_relaxed);
         atomic_fetch_add(&st->acked, 1);
     }
-    free(m);
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_ms(const int64_t *v, size_t n, double q) {
+/* The q-quantile of the recorded latencies, in ms. */
+static double pct_ms(cli_state *st, double q) {
+    int64_t n = atomic_load(&st->n_lat);
     if (n == 0)
         return 0;
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return (double)v[i] / 1000.0;
+    int64_t want = (int64_t)(q * (double)(n - 1) + 0.5) + 1, seen = 0;
+    for (size_t i = 0; i < LAT_BUCKETS; i++) {
+        seen += atomic_load_explicit(&st->lat[i], memory_order_relaxed);
+        if (seen >= want)
+            return (double)lat_value(i) / 1000.0;
+    }
+    return (double)lat_value(LAT_BUCKETS - 1) / 1000.0;
 }
 
 static void print_metric(const char *name, double value, void *opaque) {
@@ -300,7 +312,13 @@ int sim_cmd_produce(int argc, char **argv) {
         return 2;
     }
 
-    cli_state st = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cli_state *stp = calloc(1, sizeof *stp);
+    if (!stp) {
+        fprintf(stderr, "courier produce: out of memory\n");
+        return 1;
+    }
+    g_state = stp;
+#define st (*stp)
     int64_t sent = 0, refused = 0, line_no = 0;
     line_reader lr = {.fd = STDIN_FILENO};
     bool interrupted = false;
@@ -335,18 +353,11 @@ int sim_cmd_produce(int argc, char **argv) {
                 rec.value_len = (int32_t)(len - (size_t)(d - line) - strlen(delim));
             }
         }
-        msg_ctx *m = malloc(sizeof *m);
-        if (!m) {
-            fprintf(stderr, "courier produce: out of memory\n");
-            break;
-        }
-        *m = (msg_ctx){&st, line_no};
         uint64_t seq;
-        kw_err e = kp_produce(p, &rec, on_delivery, m, &seq);
+        kw_err e = kp_produce(p, &rec, on_delivery, (void *)(intptr_t)line_no, &seq);
         if (e != KW_ERR_NONE) {
             fprintf(stderr, "courier produce: message %llu (line %lld) to %s: %s\n",
                     (unsigned long long)seq, (long long)line_no, topic, kw_err_name(e));
-            free(m);
             refused++;
             continue;
         }
@@ -360,17 +371,16 @@ int sim_cmd_produce(int argc, char **argv) {
     kp_producer_destroy(p);
 
     int64_t acked = atomic_load(&st.acked), failed = atomic_load(&st.failed) + refused;
-    if (st.n_lat > 0)
-        qsort(st.lat_us, st.n_lat, sizeof *st.lat_us, cmp_i64);
     printf("sent %lld, acked %lld, failed %lld, %.0f msgs/s, latency p50 %.1f ms p99 %.1f ms\n",
            (long long)(sent + refused), (long long)acked, (long long)failed,
-           secs > 0 ? (double)acked / secs : 0.0, pct_ms(st.lat_us, st.n_lat, 0.50),
-           pct_ms(st.lat_us, st.n_lat, 0.99));
+           secs > 0 ? (double)acked / secs : 0.0, pct_ms(&st, 0.50),
+           pct_ms(&st, 0.99));
     if (stats) {
         printf("metrics:\n");
         kp_metrics_foreach(&mt, print_metric, NULL);
     }
-    free(st.lat_us);
-    pthread_mutex_destroy(&st.lock);
+    free(stp);
+    g_state = NULL;
+#undef st
     return failed == 0 && acked == sent ? 0 : 1;
 }
