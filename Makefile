@@ -246,6 +246,13 @@ docs-numbers: $(COURIER)
 docs-captures: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py captures
 
+# --- soak: courier broker with retention under mixed load (SOAK_S seconds, default 1200);
+# not part of make test. Samples go to soak.csv; see docs/performance.md.
+SOAK_S ?= 1200
+.PHONY: soak
+soak: $(COURIER)
+	OUT=soak.csv bench/soak.sh $(SOAK_S) $(COURIER)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
