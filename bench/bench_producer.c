@@ -10,6 +10,9 @@
  * last delivery report (flush). A last run of ours against brokers that answer after 50 ms
  * fills buffer.memory, to show the memory bound (peak RSS vs buffer.memory).
  *
+ * Keyless first, then the same run keyed (BENCH_KEYED=1: key "k<i % 10000>" on every record,
+ * murmur2-partitioned by both; the program re-executes itself for it).
+ *
  *   build/release/bench/bench_producer [MESSAGES]
  */
 #include "producer/kp.h"
@@ -28,6 +31,8 @@
 #define PARTITIONS 6
 #define MSG_SIZE 100
 #define BUFFER_MEMORY 33554432L
+
+static bool keyed; /* BENCH_KEYED=1 */
 
 static double now_s(void) {
     struct timespec ts;
@@ -100,7 +105,12 @@ static void run_ours(const char *bootstrap, long n, result *r) {
                      .value_len = MSG_SIZE,
                      .timestamp_ms = KP_TIMESTAMP_NOW};
     double t0 = now_s();
+    char key[24];
     for (long i = 0; i < n; i++) {
+        if (keyed) {
+            rec.key = key;
+            rec.key_len = snprintf(key, sizeof key, "k%ld", i % 10000);
+        }
         kw_err e = kp_produce(p, &rec, ours_cb, NULL, NULL);
         if (e != KW_ERR_NONE) {
             snprintf(r->err, sizeof r->err, "kp_produce: %s", kw_err_name(e));
@@ -148,6 +158,7 @@ static void run_librdkafka(const char *bootstrap, long n, result *r) {
                            {"linger.ms", "5"},
                            {"batch.size", "16384"},
                            {"enable.idempotence", "false"},
+                           {"partitioner", "murmur2_random"},
                            {"queue.buffering.max.kbytes", "32768"},
                            {"queue.buffering.max.messages", "1000000"},
                            {"log_level", "3"}};
@@ -167,10 +178,13 @@ static void run_librdkafka(const char *bootstrap, long n, result *r) {
     char value[MSG_SIZE];
     memset(value, 'v', sizeof value);
     double t0 = now_s();
+    char key[24];
     for (long i = 0; i < n; i++) {
+        int klen = keyed ? snprintf(key, sizeof key, "k%ld", i % 10000) : 0;
         for (;;) {
             rd_kafka_resp_err_t e =
                 rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE(value, MSG_SIZE),
+                                  RD_KAFKA_V_KEY(keyed ? key : NULL, (size_t)klen),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(rk, 1); /* as our kp_produce blocks on buffer.memory */
@@ -244,6 +258,7 @@ static bool child_run(child *c, const char *boot, result *r) {
 }
 
 int main(int argc, char **argv) {
+    keyed = getenv("BENCH_KEYED") && atoi(getenv("BENCH_KEYED")) == 1;
     long n = 1000000;
     const char *env = getenv("BENCH_MSGS");
     if (argc > 1)
@@ -271,9 +286,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-    printf("bench_producer: %ld messages of %d bytes, acks=1 linger.ms=5 batch.size=16384, "
+    printf("bench_producer: %ld %s messages of %d bytes, acks=1 linger.ms=5 batch.size=16384, "
            "librdkafka mock cluster (3 brokers, %d partitions) at %s\n",
-           n, MSG_SIZE, PARTITIONS, boot);
+           n, keyed ? "keyed" : "keyless", MSG_SIZE, PARTITIONS, boot);
     fflush(stdout);
 
     result ours, theirs, pressed;
@@ -308,5 +323,12 @@ int main(int argc, char **argv) {
               pressed.ok == n_slow;
     if (!ok)
         fprintf(stderr, "bench_producer: not every message was acknowledged\n");
+    if (ok && !getenv("BENCH_KEYED")) { /* then the keyed run, in a fresh process */
+        fflush(stdout);
+        setenv("BENCH_KEYED", "1", 1);
+        execv("/proc/self/exe", argv);
+        perror("bench_producer: exec");
+        return 1;
+    }
     return ok ? 0 : 1;
 }

@@ -7,7 +7,8 @@
  * partitions); 1 / 10 / 100 producer connections on one broker (6 partitions); and the
  * producers over partitions and record sizes. acks=1, linger.ms=5, keyless. Each point sends
  * min(200000, BENCH_BYTES / size) records (BENCH_BYTES default 40 MB, at least 200) in a child
- * process of its own, so the peak RSS (VmHWM) is that point's: cluster + producer.
+ * process of its own, so the peak RSS (VmHWM) is that point's: cluster + producer. Ours and
+ * theirs alternate over 3 rounds; a row shows the medians.
  *
  *   build/release/bench/bench_scale
  */
@@ -226,26 +227,36 @@ static long count_for(int size) {
     return n < 200 ? 200 : n;
 }
 
-/* One row: the same point with ours and theirs (cluster or producer). */
+static double med3(double a, double b, double c) {
+    return a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+}
+
+/* One row: the same point with ours and theirs (cluster or producer), alternating over 3
+ * rounds; medians of msgs/s and of peak RSS. */
 static void row(const char *dim, const char *val, point pt, bool producers) {
     long n = count_for(pt.size);
-    double ro, rt;
-    long mo, mt;
-    if (producers) {
-        pt.our_cluster = true;
-        pt.our_producer = true;
-        measure(&pt, n, &ro, &mo);
-        pt.our_producer = false;
-        measure(&pt, n, &rt, &mt);
-    } else {
-        pt.our_producer = false;
-        pt.our_cluster = true;
-        measure(&pt, n, &ro, &mo);
-        pt.our_cluster = false;
-        measure(&pt, n, &rt, &mt);
+    double ro[3], rt[3];
+    long mo[3], mt[3];
+    for (int r = 0; r < 3; r++) {
+        if (producers) {
+            pt.our_cluster = true;
+            pt.our_producer = true;
+            measure(&pt, n, &ro[r], &mo[r]);
+            pt.our_producer = false;
+            measure(&pt, n, &rt[r], &mt[r]);
+        } else {
+            pt.our_producer = false;
+            pt.our_cluster = true;
+            measure(&pt, n, &ro[r], &mo[r]);
+            pt.our_cluster = false;
+            measure(&pt, n, &rt[r], &mt[r]);
+        }
     }
-    printf("  %-12s %-7s %7ld %12.0f %9.1f %12.0f %9.1f %6.2f\n", dim, val, n, ro,
-           (double)mo / 1024.0, rt, (double)mt / 1024.0, ro > 0 && rt > 0 ? ro / rt : 0.0);
+    double a = med3(ro[0], ro[1], ro[2]), b = med3(rt[0], rt[1], rt[2]);
+    double ma = med3((double)mo[0], (double)mo[1], (double)mo[2]);
+    double mb = med3((double)mt[0], (double)mt[1], (double)mt[2]);
+    printf("  %-12s %-7s %7ld %12.0f %9.1f %12.0f %9.1f %6.2f\n", dim, val, n, a, ma / 1024.0, b,
+           mb / 1024.0, a > 0 && b > 0 ? a / b : 0.0);
     fflush(stdout);
 }
 
