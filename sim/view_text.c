@@ -1496,6 +1496,10 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
     } else if (is(e, "log.truncated")) {
         SAY("broker %d cut the log of %s: offset%s %s removed (%lld record%s)",
             "broker %d 截断了 %s 的日志: 删除位移%s %s (%lld 条%s)", node, tp, pl, range, n, pl);
+    } else if (is(e, "segments.deleted")) { /* retention (mockbroker cluster.c): not a loss */
+        SAY("broker %d deleted the oldest records of %s by retention (%s): deleted, not lost",
+            "broker %d 按保留策略删除了 %s 最旧的消息 (%s): 是删除, 不是丢失", node, tp,
+            e->detail);
     } else if (is(e, "broker.down")) {
         SAY("broker %d is down: its connections close, its partitions need new leaders",
             "broker %d 宕机: 连接关闭, 它领导的分区需要新首领", node);
