@@ -310,6 +310,69 @@ static void test_kcat_reads_from_the_new_start_bytes_stay_bounded(void) {
     mb_cluster_destroy(c);
 }
 
+typedef struct caught_up {
+    mb_cluster *c;
+} caught_up;
+static bool all_replicas_at_end(void *arg) {
+    caught_up *w = arg;
+    mb_partition_info in;
+    mb_partition_info_get(w->c, "t", 0, &in);
+    for (int r = 0; r < in.n_replicas; r++)
+        if (in.replica_log_end[r] != in.log_end_offset)
+            return false;
+    return in.n_isr == in.n_replicas && in.high_watermark == in.log_end_offset;
+}
+
+/* Retention across a broker going down and coming back and a leader move: the down replica
+ * is trimmed with the others, rejoins at the leader's log and the ISR; the new leader keeps
+ * deleting; every replica ends at the same log end. */
+static void test_retention_across_broker_down_up_and_leader_move(void) {
+    mb_cluster *c = tc_cluster(NULL, 0, 0, NULL, NULL);
+    CU_ASSERT_FATAL(c != NULL);
+    char err[256];
+    CU_ASSERT_EQUAL(mb_topic_set_config(c, "t", "segment.bytes", 300, err, sizeof err), MB_OK);
+    CU_ASSERT_EQUAL(mb_topic_set_config(c, "t", "retention.bytes", 600, err, sizeof err), MB_OK);
+    int64_t base, ls;
+    for (int i = 0; i < 10; i++)
+        CU_ASSERT_EQUAL(produce_ls(c, 3, "a", -1, -1, &base, &ls), 0);
+    CU_ASSERT_EQUAL(mb_broker_down(c, 3), MB_OK); /* a follower of t/0 */
+    for (int i = 0; i < 30; i++)
+        CU_ASSERT_EQUAL(produce_ls(c, 3, "b", -1, -1, &base, &ls), 0);
+    int64_t start = tc_info(c, "t", 0).log_start_offset;
+    CU_ASSERT_TRUE(start > 30); /* deleted past everything broker 3 had */
+    CU_ASSERT_EQUAL(mb_broker_up(c, 3), MB_OK);
+    caught_up w = {c};
+    CU_ASSERT_TRUE(tu_wait_until(all_replicas_at_end, &w, 5000));
+    CU_ASSERT_EQUAL(mb_partition_move_leader(c, "t", 0, 2), MB_OK);
+    /* produce to the new leader (node 2) */
+    int fd = tc_connect(mb_broker_port(c, 2));
+    for (int i = 0; i < 20; i++) {
+        size_t blen;
+        uint8_t *b = tc_make_batch(3, "c", -1, -1, -1, &blen);
+        CU_ASSERT_TRUE(tc_produce_send(fd, 100 + i, "t", 0, -1, 5000, b, blen));
+        tc_produce_result r = tc_produce_recv(fd, 100 + i, 5000);
+        CU_ASSERT_EQUAL(r.error, 0);
+        free(b);
+    }
+    close(fd);
+    CU_ASSERT_TRUE(tu_wait_until(all_replicas_at_end, &w, 5000));
+    mb_partition_info in = tc_info(c, "t", 0);
+    CU_ASSERT_EQUAL(in.leader, 2);
+    CU_ASSERT_EQUAL(in.log_end_offset, 180);
+    CU_ASSERT_TRUE(in.log_start_offset > start);
+    CU_ASSERT_TRUE(in.bytes <= 600 + 300);
+    /* the records kept are the newest, in order, from the log start */
+    mb_record_iter *it;
+    CU_ASSERT_EQUAL_FATAL(mb_record_iter_new(c, "t", 0, 0, &it), MB_OK);
+    mb_record rec;
+    int64_t expect = in.log_start_offset;
+    while (mb_record_iter_next(it, &rec) == MB_OK)
+        CU_ASSERT_EQUAL(rec.offset, expect++);
+    CU_ASSERT_EQUAL(expect, 180);
+    mb_record_iter_destroy(it);
+    mb_cluster_destroy(c);
+}
+
 void suite_mockbroker_retention(void);
 void suite_mockbroker_retention(void) {
     tu_suite("mockbroker_retention");
@@ -317,6 +380,8 @@ void suite_mockbroker_retention(void) {
             test_retention_bytes_deletes_old_segments_and_moves_log_start);
     tu_test("test_retention_ms_deletes_on_the_cluster_clock_idempotence_survives",
             test_retention_ms_deletes_on_the_cluster_clock_idempotence_survives);
+    tu_test("test_retention_across_broker_down_up_and_leader_move",
+            test_retention_across_broker_down_up_and_leader_move);
     tu_test("test_kcat_reads_from_the_new_start_bytes_stay_bounded",
             test_kcat_reads_from_the_new_start_bytes_stay_bounded);
     tu_test("test_unlimited_by_default_and_config_errors_say_why",
