@@ -209,7 +209,7 @@ int mb_h_delete_topics(mb_req *r, char *errbuf, size_t errsize) {
 /* ---- CreatePartitions ---- */
 
 /* Widens t to `count` partitions: a new array (old partitions copied, sharing their logs),
- * new partitions placed as mb_topic_create places them. The old array's copies lose their
+ * new partitions placed as mb_topic_create_locked places them. The old array's copies lose their
  * leader (see the memory rule above). */
 static int16_t widen(mb_cluster *c, mb_topic *t, int32_t count, mb_evbuf *eb) {
     mb_partition *np = calloc((size_t)count, sizeof *np);

@@ -385,8 +385,8 @@ void mb_partition_retain(struct mb_cluster *c, mb_partition *p, int64_t now, mb_
     }
 }
 
-int mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
-                        char *errbuf, size_t errsize) {
+mb_err mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
+                           char *errbuf, size_t errsize) {
     static const char *const keys[4] = {"retention.bytes", "retention.ms", "segment.bytes",
                                         "segment.ms"};
     int k = 0;
@@ -433,7 +433,7 @@ void mb_controller_kick(struct mb_cluster *c) {
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
-int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize) {
+mb_err mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize) {
     *out = NULL;
     if (errsize)
         errbuf[0] = '\0';
@@ -565,7 +565,7 @@ int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t
     return MB_OK;
 }
 
-int mb_cluster_start(mb_cluster *c, char *errbuf, size_t errsize) {
+mb_err mb_cluster_start(mb_cluster *c, char *errbuf, size_t errsize) {
     if (!c || c->started) {
         snprintf(errbuf, errsize, "cluster already started");
         return MB_ERR_STATE;
@@ -633,27 +633,10 @@ const char *mb_cluster_bootstrap(const mb_cluster *c) {
     return c->bootstrap;
 }
 
-int32_t mb_cluster_broker_count(const mb_cluster *c) {
-    return c->n_brokers;
-}
-
 int mb_broker_port(const mb_cluster *c, int32_t node_id) {
     if (node_id < 1 || node_id > c->n_brokers)
         return MB_ERR_UNKNOWN_BROKER;
     return c->brokers[node_id - 1].port;
-}
-
-int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions, int16_t replication_factor,
-                    int16_t min_insync_replicas) {
-    mb_evbuf eb;
-    mb_evbuf_init(&eb);
-    pthread_mutex_lock(&c->lock);
-    int rc = mb_topic_create_locked(c, name, partitions, replication_factor, min_insync_replicas,
-                                    &eb, NULL);
-    pthread_mutex_unlock(&c->lock);
-    mb_evbuf_flush(c, &eb);
-    mb_evbuf_free(&eb);
-    return rc;
 }
 
 /* ---- inspection --------------------------------------------------------------------------- */
@@ -668,8 +651,8 @@ int mb_topic_partition_count(mb_cluster *c, const char *topic) {
     return n;
 }
 
-int mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
-                          mb_partition_info *out) {
+mb_err mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
+                             mb_partition_info *out) {
     int err;
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&c->lock);
@@ -710,8 +693,8 @@ struct mb_record_iter {
     kw_arena *arena;
 };
 
-int mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int64_t from_offset,
-                       mb_record_iter **out) {
+mb_err mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int64_t from_offset,
+                          mb_record_iter **out) {
     *out = NULL;
     mb_record_iter *it = calloc(1, sizeof *it);
     if (!it || !(it->arena = kw_arena_new())) {
@@ -746,7 +729,7 @@ int mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int6
     return MB_OK;
 }
 
-int mb_record_iter_next(mb_record_iter *it, mb_record *rec) {
+mb_err mb_record_iter_next(mb_record_iter *it, mb_record *rec) {
     for (;;) {
         if (!it->in_batch) {
             if (it->i >= it->n)
@@ -811,9 +794,3 @@ int64_t mb_broker_request_count(mb_cluster *c, int32_t node_id, int16_t api_key)
     return atomic_load(&b->req_count[api_key]);
 }
 
-int mb_broker_connection_count(mb_cluster *c, int32_t node_id) {
-    mb_broker *b = mb_broker_get(c, node_id);
-    if (!b)
-        return MB_ERR_UNKNOWN_BROKER;
-    return atomic_load(&b->n_conns);
-}

@@ -22,7 +22,7 @@ static mb_event *fault_event(mb_cluster *c, mb_evbuf *eb, int32_t node) {
     return mb_ev_add(c, eb, MB_EV_FAULT_INJECTED, node);
 }
 
-int mb_broker_down(mb_cluster *c, int32_t node_id) {
+mb_err mb_broker_down(mb_cluster *c, int32_t node_id) {
     mb_broker *b = mb_broker_get(c, node_id);
     if (!b)
         return MB_ERR_UNKNOWN_BROKER;
@@ -65,7 +65,7 @@ int mb_broker_down(mb_cluster *c, int32_t node_id) {
     return MB_OK;
 }
 
-int mb_broker_up(mb_cluster *c, int32_t node_id) {
+mb_err mb_broker_up(mb_cluster *c, int32_t node_id) {
     mb_broker *b = mb_broker_get(c, node_id);
     if (!b)
         return MB_ERR_UNKNOWN_BROKER;
@@ -109,7 +109,7 @@ bool mb_broker_is_up(const mb_cluster *c, int32_t node_id) {
     return up;
 }
 
-int mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms) {
+mb_err mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms) {
     mb_broker *b = mb_broker_get(c, node_id);
     if (!b)
         return MB_ERR_UNKNOWN_BROKER;
@@ -124,7 +124,7 @@ int mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms) {
     return MB_OK;
 }
 
-int mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n) {
+mb_err mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n) {
     mb_broker *b = mb_broker_get(c, node_id);
     if (!b)
         return MB_ERR_UNKNOWN_BROKER;
@@ -138,8 +138,8 @@ int mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n) {
     return MB_OK;
 }
 
-int mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, int32_t partition,
-                           const kw_err *errors, size_t n) {
+mb_err mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, int32_t partition,
+                              const kw_err *errors, size_t n) {
     if (api_key < 0 || n == 0 || !errors || (topic && strlen(topic) > MB_MAX_TOPIC_NAME))
         return MB_ERR_INVALID_ARG;
     mb_inject *in = calloc(1, sizeof *in);
@@ -193,7 +193,8 @@ void mb_inject_free_all(mb_cluster *c) {
     }
 }
 
-int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition, int32_t node_id) {
+mb_err mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition,
+                                int32_t node_id) {
     if (!topic)
         return MB_ERR_INVALID_ARG;
     if (!mb_broker_get(c, node_id))
@@ -221,7 +222,7 @@ int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition
     return rc;
 }
 
-int mb_broker_set_follower_lag(mb_cluster *c, int32_t node_id, int64_t lag_ms) {
+mb_err mb_broker_set_follower_lag(mb_cluster *c, int32_t node_id, int64_t lag_ms) {
     mb_broker *b = mb_broker_get(c, node_id);
     if (!b)
         return MB_ERR_UNKNOWN_BROKER;
@@ -252,10 +253,10 @@ static int set_isolated(mb_cluster *c, int32_t node_id, bool iso) {
     return MB_OK;
 }
 
-int mb_broker_isolate(mb_cluster *c, int32_t node_id) {
+mb_err mb_broker_isolate(mb_cluster *c, int32_t node_id) {
     return set_isolated(c, node_id, true);
 }
 
-int mb_broker_heal(mb_cluster *c, int32_t node_id) {
+mb_err mb_broker_heal(mb_cluster *c, int32_t node_id) {
     return set_isolated(c, node_id, false);
 }

@@ -1266,8 +1266,8 @@ int32_t mb_group_coordinator_id(mb_cluster *c, const char *group) {
     return node;
 }
 
-int mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
-                       int64_t *offset) {
+mb_err mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
+                          int64_t *offset) {
     *offset = -1;
     pthread_mutex_lock(&c->lock);
     mb_group *g = group_find(c, S(group));

@@ -6,7 +6,9 @@
  * This header is the whole contract; everything else in mockbroker/ is private.
  *
  * Conventions
- * - Functions return an mb_err: 0 (MB_OK) or a negative code; mb_err_name() names it.
+ * - Functions that can fail return an mb_err: 0 (MB_OK) or a negative code; mb_err_name()
+ *   names it. Those that return a count or a port return an int: the value, or a negative
+ *   mb_err.
  *   Config errors also fill a caller's errbuf with a sentence naming the key.
  *   No function calls exit(); no function blocks on a broker thread (fault calls take
  *   effect at once under the cluster lock and wake the threads concerned).
@@ -193,30 +195,24 @@ typedef struct mb_cluster mb_cluster;
 /* Validates conf, binds every broker's listening socket (so ports are known at once) and
  * creates the configured topics. Threads start in mb_cluster_start(). On error *out is NULL
  * and errbuf names the problem. The cluster copies what it needs of conf. */
-int mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize);
+mb_err mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize);
 /* Starts the broker threads and the controller. */
-int mb_cluster_start(mb_cluster *c, char *errbuf, size_t errsize);
+mb_err mb_cluster_start(mb_cluster *c, char *errbuf, size_t errsize);
 /* Stops every thread, closes every socket, frees everything. NULL is a no-op. */
 void mb_cluster_destroy(mb_cluster *c);
 
 /* "127.0.0.1:PORT,127.0.0.1:PORT,..." of all brokers (valid until destroy). */
 const char *mb_cluster_bootstrap(const mb_cluster *c);
-int32_t mb_cluster_broker_count(const mb_cluster *c);
 /* The listening port of a broker (node ids 1..brokers), or a negative mb_err. */
 int mb_broker_port(const mb_cluster *c, int32_t node_id);
-
-/* Creates a topic (replicas assigned round-robin from broker (partition % brokers) + 1,
- * leaders the first replica). min_insync_replicas 0 = cluster default. */
-int mb_topic_create(mb_cluster *c, const char *name, int32_t partitions, int16_t replication_factor,
-                    int16_t min_insync_replicas);
 
 /* Sets a topic's retention config by Kafka's name: "retention.bytes" (per partition),
  * "retention.ms" (-1 = unlimited for both), "segment.bytes" (14..2^31-1), "segment.ms"
  * (>= 1). It overrides the cluster's log.* default for that topic and applies at once (the
  * next append or controller tick deletes what is due). MB_ERR_INVALID_ARG (errbuf says why)
  * or MB_ERR_UNKNOWN_TOPIC. */
-int mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
-                        char *errbuf, size_t errsize);
+mb_err mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64_t value,
+                           char *errbuf, size_t errsize);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Fault injection. Each call emits MB_EV_FAULT_INJECTED (and the kind-specific events).     */
@@ -225,38 +221,39 @@ int mb_topic_set_config(mb_cluster *c, const char *topic, const char *key, int64
  * requests already read are not answered; the controller at once removes it from every ISR
  * and elects new leaders from the ISR for the partitions it led (epoch + 1), truncating the
  * other replicas to the new leader's log. */
-int mb_broker_down(mb_cluster *c, int32_t node_id);
+mb_err mb_broker_down(mb_cluster *c, int32_t node_id);
 /* Broker up: listens again on the same port; rejoins its partitions as a follower (its log is
  * truncated to what it shares with the leader), catches up and re-enters the ISR. A partition
  * that had no leader (every ISR member down) gets this broker as leader if it was in the ISR. */
-int mb_broker_up(mb_cluster *c, int32_t node_id);
+mb_err mb_broker_up(mb_cluster *c, int32_t node_id);
 /* True while the broker is up (not after mb_broker_down). */
 bool mb_broker_is_up(const mb_cluster *c, int32_t node_id);
 /* Adds rtt_ms of delay (cluster clock) before each response of this broker is sent. 0 = none. */
-int mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms);
+mb_err mb_broker_set_rtt(mb_cluster *c, int32_t node_id, int64_t rtt_ms);
 /* The next n responses this broker would send are swallowed (the requests are still
  * processed: appended batches stay appended). A connection that lost an answer stays silent
  * afterwards (TCP order: nothing may overtake the lost answer), so the client sees a request
  * timeout and reconnects; its later answers are dropped too (response.dropped events). */
-int mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n);
+mb_err mb_broker_drop_responses(mb_cluster *c, int32_t node_id, int32_t n);
 /* The next requests of api_key get these errors, one per request, in order. With topic NULL
  * the whole request fails (every partition, or the top-level error for Metadata,
  * InitProducerId); with a topic (and partition >= 0, or -1 for any) only that topic/partition
  * in Produce, Fetch or ListOffsets fails (nothing is appended). The array is copied. */
-int mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, int32_t partition,
-                           const kw_err *errors, size_t n);
+mb_err mb_push_request_errors(mb_cluster *c, int16_t api_key, const char *topic, int32_t partition,
+                              const kw_err *errors, size_t n);
 /* Moves a partition's leadership to node_id, which must be an up ISR member (MB_ERR_NOT_IN_ISR
  * otherwise): epoch + 1; what the old leader had beyond the new leader's log end is truncated;
  * pending acks=all requests on the old leader get NOT_LEADER_OR_FOLLOWER. */
-int mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition, int32_t node_id);
+mb_err mb_partition_move_leader(mb_cluster *c, const char *topic, int32_t partition,
+                                int32_t node_id);
 /* Sets how long after the leader's append this broker copies a batch as a follower. A lag
  * above replica.lag.time.max.ms takes the broker out of the ISR of its partitions. */
-int mb_broker_set_follower_lag(mb_cluster *c, int32_t node_id, int64_t lag_ms);
+mb_err mb_broker_set_follower_lag(mb_cluster *c, int32_t node_id, int64_t lag_ms);
 /* Isolates a broker from the other brokers: no replication to or from it (clients still
  * connect). Its followers fall out of ISRs after replica.lag.time.max.ms; if it leads, the
  * followers it leads fall out of its ISR (it stays leader: the zombie-leader lab). */
-int mb_broker_isolate(mb_cluster *c, int32_t node_id);
-int mb_broker_heal(mb_cluster *c, int32_t node_id);
+mb_err mb_broker_isolate(mb_cluster *c, int32_t node_id);
+mb_err mb_broker_heal(mb_cluster *c, int32_t node_id);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Inspection.                                                                                 */
@@ -285,8 +282,8 @@ typedef struct mb_partition_info {
 /* Number of partitions of a topic, or a negative mb_err. */
 int mb_topic_partition_count(mb_cluster *c, const char *topic);
 /* Copies a partition's state. */
-int mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
-                          mb_partition_info *out);
+mb_err mb_partition_info_get(mb_cluster *c, const char *topic, int32_t partition,
+                             mb_partition_info *out);
 
 /* One stored record, as the audit reads it. key/value point into the iterator's snapshot:
  * valid until the next mb_record_iter_next() or destroy. len -1 = null. */
@@ -309,24 +306,22 @@ typedef struct mb_record_iter mb_record_iter;
  * from_offset skips earlier records; compare with high_watermark for what is committed).
  * The iterator holds a snapshot: appends and truncations after creation are not seen.
  * The caller must mb_record_iter_destroy() it. */
-int mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int64_t from_offset,
-                       mb_record_iter **out);
+mb_err mb_record_iter_new(mb_cluster *c, const char *topic, int32_t partition, int64_t from_offset,
+                          mb_record_iter **out);
 /* MB_OK with *rec filled, MB_ERR_END at the end, or another negative error (malformed batch). */
-int mb_record_iter_next(mb_record_iter *it, mb_record *rec);
+mb_err mb_record_iter_next(mb_record_iter *it, mb_record *rec);
 void mb_record_iter_destroy(mb_record_iter *it);
 
 /* Requests this broker received: of one api_key, or of all APIs with api_key -1. */
 int64_t mb_broker_request_count(mb_cluster *c, int32_t node_id, int16_t api_key);
-/* Open client connections of a broker. */
-int mb_broker_connection_count(mb_cluster *c, int32_t node_id);
 
 /* Consumer groups (mockbroker/group.c). The node id coordinating `group` now (it moves when
  * that broker goes down), or -1 when no broker is up. */
 int32_t mb_group_coordinator_id(mb_cluster *c, const char *group);
 /* A group's committed offset for a partition into *offset (-1 when none). MB_ERR_UNKNOWN_TOPIC
  * when the group does not exist. */
-int mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
-                       int64_t *offset);
+mb_err mb_group_committed(mb_cluster *c, const char *group, const char *topic, int32_t partition,
+                          int64_t *offset);
 
 /* A group as the view shows it: "Stable", generation, members, coordinator. */
 typedef struct mb_group_info {

@@ -388,7 +388,7 @@ kw_err kp_snapshot(kp_producer *p, kp_snap *out);
 void kp_snapshot_free(kp_snap *s);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Kafka's partitioning functions, exposed for tests and for the audit.                        */
+/* Kafka's partitioning functions, public so tests can check them against Java's values.      */
 
 /* Kafka's Utils.murmur2 (seed 0x9747b28c), byte-compatible with Java: as signed 32-bit,
  * murmur2("21") == -973932308. */

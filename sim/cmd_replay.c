@@ -10,6 +10,7 @@
 #include "sim/recording.h"
 #include "sim/report_html.h"
 #include "sim/view.h"
+#include "sim/view_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

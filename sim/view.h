@@ -13,7 +13,7 @@
 #define COURIER_SIM_VIEW_H
 
 #include "sim/runner.h"
-#include "sim/view_model.h"
+#include "sim/view_lang.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +62,8 @@ enum {
     SIM_VIEW_KEY_ENTER,
     SIM_VIEW_KEY_BACKSPACE,
 };
+
+typedef struct sim_view_model sim_view_model; /* sim/view_model.h */
 
 /* Where the view's models come from when no run is live. `sample` fills m each frame, leaving
  * the fields the view owns (lang, show_trace, show_help) as they are; `key` gets each key

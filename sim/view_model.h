@@ -13,6 +13,7 @@
 #define COURIER_SIM_VIEW_MODEL_H
 
 #include "sim/bus.h"
+#include "sim/view_lang.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +29,7 @@
 #define SIM_VM_LINE 160       /* one trace line or status message (NUL included) */
 #define SIM_VM_MAX_HISTORY 16 /* events kept in a followed parcel's history */
 
-typedef enum sim_view_lang { SIM_LANG_EN = 0, SIM_LANG_ZH = 1 } sim_view_lang;
+/* sim_view_lang: sim/view_lang.h */
 
 /* Front desk (收件员): one record at the counter. `stage` is the last stage it reached. */
 typedef enum sim_vm_stage {

@@ -6,6 +6,7 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/view.h"
+#include "sim/view_model.h"
 #include "sim/view_feed.h"
 #include "tests/test_sim_util.h"
 #include "tests/tu.h"
