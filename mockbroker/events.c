@@ -84,6 +84,8 @@ mb_event *mb_ev_add(struct mb_cluster *c, mb_evbuf *eb, mb_event_kind kind, int3
     ev->leader_epoch = -1;
     ev->offset = -1;
     ev->offset_end = -1;
+    ev->hw_before = -1;
+    ev->hw_after = -1;
     ev->producer_id = -1;
     ev->sequence = -1;
     return ev;

@@ -537,6 +537,7 @@ static void ev_records_appended(mb_req *r, const mb_partition *p, const mb_batch
     ev->sequence = mb->base_sequence;
     ev->leader_epoch = p->leader_epoch;
     ev->correlation_id = r->hdr.correlation_id;
+    ev->hw_before = p->hw; /* hw_after: once the followers due now have copied */
 }
 
 /* The append of one partition's batches to the leader's log (Kafka's Partition.
@@ -649,8 +650,16 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
         op->log_start_offset = p->rep[p->last_leader].log.start;
         /* Followers due now (lag 0) copy at once, in this thread: the same result
          * as the controller's next tick, without a thread hop per request. */
+        size_t ev_end = r->eb ? r->eb->n : 0;
         if (appended && mb_partition_tick(c, p, r->now, r->eb) != INT64_MAX)
             mb_controller_kick(c);
+        /* what the appends led to: the HW once the followers due now have copied */
+        for (size_t k = 0; k < ev_end; k++) {
+            mb_event *ae = &r->eb->v[k];
+            if (ae->kind == MB_EV_RECORDS_APPENDED && ae->hw_after < 0 && ae->partition == p->id &&
+                ae->topic == p->topic->name)
+                ae->hw_after = p->hw;
+        }
         int64_t need = p->rep[p->last_leader].log.end;
         if (acks == -1 && p->hw < need)
             waits[(*n_waits)++] = (pend_part){p, p->leader_epoch, need, op};

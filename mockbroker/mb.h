@@ -128,6 +128,10 @@ typedef struct mb_event {
     int32_t n_isr;
     int32_t isr[MB_MAX_BROKERS];
     const char *detail; /* human-readable, may be NULL */
+    int64_t hw_before;  /* records.appended: the partition's high watermark when the batch was
+                           appended, and after the followers due at once had copied it (acks=1
+                           with lagging followers: unchanged); -1 = not about an append */
+    int64_t hw_after;
 } mb_event;
 
 typedef void (*mb_event_cb)(const mb_event *ev, void *opaque);

@@ -310,6 +310,10 @@ static bool holds(const sim_expect *e, double v) {
 }
 
 int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet) {
+    return sim_audit_check_lang(a, s, false, unmet);
+}
+
+int sim_audit_check_lang(const sim_audit *a, const sim_scenario *s, bool zh, FILE *unmet) {
     int failed = 0;
     int max_group = 0;
     for (int i = 0; i < s->n_expect; i++) {
@@ -323,7 +327,9 @@ int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet) {
         if (!holds(e, v)) {
             failed++;
             if (unmet)
-                fprintf(unmet, "expect %s: unmet, got %s = %g\n", e->text, e->metric, v);
+                fprintf(unmet,
+                        zh ? "预期 %s: 未满足, 实际 %s = %g\n" : "expect %s: unmet, got %s = %g\n",
+                        e->text, e->metric, v);
         }
     }
     for (int g = 1; g <= max_group; g++) {
@@ -345,18 +351,26 @@ int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet) {
         if (!any) {
             failed++;
             if (unmet) {
-                fprintf(unmet, "expect any of (");
+                fprintf(unmet, zh ? "预期以下任一成立 (" : "expect any of (");
                 bool first = true;
                 for (int i = 0; i < s->n_expect; i++)
                     if (s->expect[i].group == g) {
-                        fprintf(unmet, "%s%s", first ? "" : " or ", s->expect[i].text);
+                        fprintf(unmet, "%s%s", first ? "" : zh ? " 或 " : " or ",
+                                s->expect[i].text);
                         first = false;
                     }
-                fprintf(unmet, "): unmet, got %s\n", got);
+                fprintf(unmet, zh ? "): 未满足, 实际 %s\n" : "): unmet, got %s\n", got);
             }
         }
     }
     return failed;
+}
+
+void sim_audit_print_verdict(int unmet, bool zh, FILE *out) {
+    if (zh)
+        fprintf(out, "预期: %s\n", unmet ? "未满足 (见上)" : "全部满足");
+    else
+        fprintf(out, "expect: %s\n", unmet ? "UNMET (see above)" : "all met");
 }
 
 void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out) {

@@ -78,6 +78,12 @@ bool sim_audit_metric(const sim_audit *a, const char *metric, double *out);
 /* Checks every expectation; returns the number of unmet ones, and writes one line per unmet
  * expectation ("expect lost > 0: got lost = 0") to `unmet` (may be NULL). */
 int sim_audit_check(const sim_audit *a, const sim_scenario *s, FILE *unmet);
+/* The same, the unmet lines in Chinese when `zh` (the scenario's own `expect` text and the
+ * metric names stay as written: "预期 lost > 0: 未满足, 实际 lost = 0"). */
+int sim_audit_check_lang(const sim_audit *a, const sim_scenario *s, bool zh, FILE *unmet);
+/* The run's verdict line after the report: "expect: all met" / "expect: UNMET (see above)",
+ * or in Chinese when `zh`. */
+void sim_audit_print_verdict(int unmet, bool zh, FILE *out);
 
 /* The report, as text (a table a class can read) or one JSON object. */
 void sim_audit_print_text(const sim_audit *a, const sim_scenario *s, FILE *out);

@@ -122,9 +122,13 @@ int sim_cmd_demo(int argc, char **argv) {
         if (sim_runner_audit(r, &a) == 0) {
             sim_audit_print_text_lang(&a, s, vo.lang == SIM_LANG_ZH, stdout);
             if (rec && sim_record_finish(rec, &a, err, sizeof err))
-                fprintf(stderr, "courier demo: the recording is incomplete: %s\n", err);
+                fprintf(stderr,
+                        vo.lang == SIM_LANG_ZH ? "courier demo: 录制不完整: %s\n"
+                                               : "courier demo: the recording is incomplete: %s\n",
+                        err);
         } else {
-            fprintf(stderr, "courier demo: the audit could not be computed\n");
+            fprintf(stderr, vo.lang == SIM_LANG_ZH ? "courier demo: 无法计算审计结果\n"
+                                                   : "courier demo: the audit could not be computed\n");
         }
     }
     sim_runner_destroy(r);

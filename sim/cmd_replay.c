@@ -280,7 +280,7 @@ static int print_audit(sim_recording *rec, const char *report, bool zh) {
         sim_audit_print_json(&a, s, stdout);
     else
         sim_audit_print_text_lang(&a, s, zh, stdout);
-    int unmet = sim_audit_check(&a, s, stderr);
+    int unmet = sim_audit_check_lang(&a, s, zh, stderr);
     /* The audit is the one the run took (it read logs a recording does not hold); the events
      * recorded with it must tell the same story. */
     char why[256];
@@ -294,7 +294,7 @@ static int print_audit(sim_recording *rec, const char *report, bool zh) {
         unmet++;
     }
     if (!strcmp(report, "text") && s->n_expect)
-        fprintf(stdout, "expect: %s\n", unmet ? "UNMET (see above)" : "all met");
+        sim_audit_print_verdict(unmet, zh, stdout);
     fflush(stdout);
     return unmet ? 1 : 0;
 }

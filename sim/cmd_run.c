@@ -259,19 +259,25 @@ int sim_cmd_run(int argc, char **argv) {
             if (sim_runner_foreign(r))
                 sim_foreign_print_map(sim_runner_foreign(r), stdout);
         }
-        int unmet = sim_audit_check(&a, s, stderr);
+        bool zh = !strcmp(lang, "zh");
+        int unmet = sim_audit_check_lang(&a, s, zh, stderr);
         if (a.log_read_error) {
             /* lost/duplicated/reordered cannot be trusted: the run did not pass */
-            fprintf(stderr, "courier run: audit incomplete, the logs could not be read: %s\n",
+            fprintf(stderr,
+                    zh ? "courier run: 审计不完整, 无法读取日志: %s\n"
+                       : "courier run: audit incomplete, the logs could not be read: %s\n",
                     a.log_error);
             unmet++;
         }
         if (!strcmp(report, "text") && s->n_expect)
-            fprintf(stdout, "expect: %s\n", unmet ? "UNMET (see above)" : "all met");
+            sim_audit_print_verdict(unmet, zh, stdout);
         fflush(stdout);
         rc = unmet ? 1 : 0;
         if (rec && sim_record_finish(rec, &a, err, sizeof err)) {
-            fprintf(stderr, "courier run: the recording is incomplete: %s\n", err);
+            fprintf(stderr,
+                    zh ? "courier run: 录制不完整: %s\n"
+                       : "courier run: the recording is incomplete: %s\n",
+                    err);
             rc = 1;
         }
     }

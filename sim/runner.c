@@ -124,6 +124,12 @@ static void on_mb_event(const mb_event *ev, void *opaque) {
             else if (ev->offset_end > ev->offset)
                 snprintf(e.detail, sizeof e.detail, "offsets %lld..%lld", (long long)ev->offset,
                          (long long)ev->offset_end - 1);
+            /* an append says what it did to the HW (after the followers due at once) */
+            if (ev->kind == MB_EV_RECORDS_APPENDED && ev->hw_before >= 0 && ev->hw_after >= 0) {
+                size_t n = strlen(e.detail);
+                snprintf(e.detail + n, sizeof e.detail - n, ", HW %lld -> %lld",
+                         (long long)ev->hw_before, (long long)ev->hw_after);
+            }
             break;
         case MB_EV_HW_ADVANCED:
             /* the event carries the new HW in `offset`; the old one is in the detail */

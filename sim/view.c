@@ -1080,7 +1080,9 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
     free(m);
 
     if (r && !sim_runner_wait(r, 0)) {
-        fprintf(stderr, "courier: stopping the run (in-flight work may finish)...\n");
+        fprintf(stderr, opts.lang == SIM_LANG_ZH
+                            ? "courier: 正在停止运行 (进行中的工作可能会完成)...\n"
+                            : "courier: stopping the run (in-flight work may finish)...\n");
         sim_runner_stop(r);
         int64_t until = wall_ms() + QUIT_WAIT_MS;
         while (!sim_runner_wait(r, 200) && wall_ms() < until) {

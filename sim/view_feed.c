@@ -62,6 +62,7 @@ typedef struct key_mate {
 } key_mate;
 
 #define KEY_MATES 256
+#define EARLY_STOPS 48
 
 /* Offsets [from, to) of one partition acknowledged to the producer by broker `node`. */
 typedef struct ack_range {
@@ -121,6 +122,11 @@ struct sim_view_feed {
     key_mate mates[KEY_MATES]; /* recent parcels with the followed key (ring) */
     int mates_head;
     int64_t max_written_mate; /* highest record id of that key written to the log so far */
+    /* Following a key before its parcel is partitioned: the desk's first stops (sent,
+     * intercepted, serialized) of recent parcels, whose key is not told yet; the one that
+     * binds gets them into its history. */
+    sim_event early[EARLY_STOPS];
+    int early_head;
     bool has_parcel_row;
     sim_vm_desk_row parcel_row; /* its desk row, kept after newer records pushed it out */
 
@@ -338,8 +344,15 @@ static void fold_key_mates(sim_view_feed *f, const sim_event *e) {
         const char *kp = strstr(e->detail, "key=");
         size_t n = strlen(pc->key);
         if (kp && !strncmp(kp + 4, pc->key, n) && (kp[4 + n] == '\0' || kp[4 + n] == ' ')) {
-            if (pc->record_id < 0) /* following a key: the next parcel with that key */
+            if (pc->record_id < 0) { /* following a key: the next parcel with that key */
                 pc->record_id = e->record_id;
+                /* its stops before this one, oldest first, as following its number would */
+                for (int i = 0; i < EARLY_STOPS; i++) {
+                    const sim_event *x = &f->early[(f->early_head + i) % EARLY_STOPS];
+                    if (x->kind[0] && x->record_id == e->record_id)
+                        parcel_note(pc, x);
+                }
+            }
             /* every parcel of the key is watched, to see the order they are written in */
             f->mates[f->mates_head] = (key_mate){e->record_id, -1};
             f->mates_head = (f->mates_head + 1) % KEY_MATES;
@@ -407,6 +420,14 @@ static void fold_parcel(sim_view_feed *f, const sim_event *e) {
     const char *k = e->kind;
     if (!pc->active)
         return;
+    if (pc->key[0] && pc->record_id < 0 && e->source == SIM_SRC_PRODUCER &&
+        e->record_id >= 0 &&
+        (!strcmp(k, "record.sent") || !strcmp(k, "record.intercepted") ||
+         !strcmp(k, "record.serialized"))) {
+        f->early[f->early_head] = *e;
+        f->early_head = (f->early_head + 1) % EARLY_STOPS;
+        return;
+    }
     fold_key_mates(f, e);
     if (e->source == SIM_SRC_PRODUCER && e->record_id == pc->record_id &&
         starts_with(k, "record.")) {
@@ -913,6 +934,8 @@ bool sim_view_feed_follow(sim_view_feed *f, const char *query) {
     for (int i = 0; i < KEY_MATES; i++)
         f->mates[i].record_id = f->mates[i].batch_id = -1;
     f->max_written_mate = -1;
+    memset(f->early, 0, sizeof f->early);
+    f->early_head = 0;
     /* What the desk still shows of it counts as its first stop. */
     sim_vm_desk_row *row = pc->record_id >= 0 ? desk_row(f, pc->record_id, false) : NULL;
     if (row) {

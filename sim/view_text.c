@@ -479,6 +479,7 @@ static const char *const help_en[] = {
     "d      drop the next responses of a broker",
     "r      add round-trip time to a broker",
     "t      show / hide the trace log",
+    "R      record the rest of the run into a .rec file (courier replay)",
     "?      this help; ? again: every symbol; ? again: every error",
     "q      quit: restore the screen, print the audit",
     NULL,
@@ -498,6 +499,7 @@ static const char *const help_zh[] = {
     "d      丢弃一个 broker 的后续响应",
     "r      给一个 broker 增加往返延迟",
     "t      显示 / 隐藏事件日志",
+    "R      从此刻起把运行录制到 .rec 文件 (可回放)",
     "?      本帮助; 再按 ?: 符号图例; 再按 ?: 错误说明",
     "q      退出: 恢复屏幕, 打印审计结果",
     NULL,
@@ -1469,8 +1471,23 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
         SAY("broker %d dropped its answer to #%d (a fault): the producer will time out",
             "broker %d 丢掉了对 #%d 的应答 (故障): 生产者将超时", node, corr);
     } else if (is(e, "records.appended")) {
-        SAY("broker %d appended %lld record%s to %s at offset%s %s",
-            "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s", node, n, pl, tp, pl, range);
+        /* the detail ends with the HW before and after, when the broker told it */
+        long long hw0 = -1, hw1 = -1;
+        const char *hw = strstr(e->detail, "HW ");
+        if (hw && sscanf(hw, "HW %lld -> %lld", &hw0, &hw1) != 2)
+            hw0 = hw1 = -1;
+        if (hw0 >= 0 && hw1 > hw0)
+            SAY("broker %d appended %lld record%s to %s at offset%s %s (HW %lld → %lld)",
+                "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s (高水位 %lld → %lld)", node, n, pl,
+                tp, pl, range, hw0, hw1);
+        else if (hw0 >= 0)
+            SAY("broker %d appended %lld record%s to %s at offset%s %s (HW stays %lld until the "
+                "followers copy)",
+                "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s (高水位仍为 %lld, 等跟随者复制)",
+                node, n, pl, tp, pl, range, hw0);
+        else
+            SAY("broker %d appended %lld record%s to %s at offset%s %s",
+                "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s", node, n, pl, tp, pl, range);
     } else if (is(e, "batch.duplicate")) {
         SAY("broker %d saw a duplicate batch for %s (same producer id and sequence): answered "
             "with its offset %lld, nothing stored twice",
@@ -1586,6 +1603,8 @@ static void zh_detail(const sim_event *e, char *out, size_t size) {
         snprintf(out, size, "编号 %lld, 纪元 %d", id, a);
     } else if (is(e, "hw.advanced") && sscanf(d, "HW %lld -> %d", &id, &a) == 2) {
         snprintf(out, size, "高水位 %lld -> %d", id, a);
+    } else if (is(e, "records.appended") && (p = strstr(d, "HW ")) != NULL) {
+        snprintf(out, size, "%s", p); /* parsed, not shown: the HW before and after */
     } else if (is(e, "isr.changed") && !strncmp(d, "isr [", 5)) {
         snprintf(out, size, "%s", d + 4);
     } else if (is(e, "leader.changed") &&

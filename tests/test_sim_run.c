@@ -78,6 +78,14 @@ static void test_unmet_expect_exits_1_and_says_which(void) {
     CU_ASSERT_PTR_NULL(strstr(err, "acknowledged == 50")); /* met lines are not printed */
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "acknowledged              50"));
     CU_ASSERT_PTR_NULL(strchr(out, '\033')); /* stdout is not a tty: no control codes */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "expect: UNMET (see above)"));
+    /* in Chinese: the unmet line and the verdict too (the expect text stays as written) */
+    char *argv_zh[] = {"courier", "run", path, "--headless", "--speed", "10", "--lang", "zh", NULL};
+    rc = ts_run_courier(argv_zh, out, sizeof out, err, sizeof err, -1);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "预期 lost > 0: 未满足, 实际 lost = 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "预期: 未满足 (见上)"));
+    CU_ASSERT_PTR_NULL(strstr(out, "expect:"));
     unlink(path);
 }
 
@@ -181,12 +189,27 @@ static void test_trace_parses_and_matches_the_audit(void) {
     CU_ASSERT_EQUAL(count_kind(evs, ev, "request.received", "Produce", 2), num(rpb, "2"));
     /* what the brokers appended covers what the audit found in the log */
     double appended = 0;
+    int appends = 0, appended_hw = 0;
     for (int i = 0; i < ev; i++) {
         const cJSON *k = cJSON_GetObjectItem(evs[i], "kind");
-        if (cJSON_IsString(k) && !strcmp(k->valuestring, "records.appended"))
+        if (cJSON_IsString(k) && !strcmp(k->valuestring, "records.appended")) {
             appended += num(evs[i], "count");
+            /* each append says the HW before it and after the followers due at once copied */
+            const cJSON *d = cJSON_GetObjectItem(evs[i], "detail");
+            const char *hw = cJSON_IsString(d) ? strstr(d->valuestring, ", HW ") : NULL;
+            long long hw0 = -1, hw1 = -1;
+            if (hw && sscanf(hw, ", HW %lld -> %lld", &hw0, &hw1) == 2 && hw0 >= 0 &&
+                hw1 >= hw0 && hw0 <= num(evs[i], "offset"))
+                appended_hw++;
+            else
+                fprintf(stderr, "\nrecords.appended without a sound HW: %s\n",
+                        cJSON_IsString(d) ? d->valuestring : "(no detail)");
+            appends++;
+        }
     }
     CU_ASSERT_TRUE(appended >= num(audit, "in_log"));
+    CU_ASSERT_TRUE(appends > 0);
+    CU_ASSERT_EQUAL(appended_hw, appends);
     CU_ASSERT_EQUAL(num(lines[n - 1], "acknowledged"), acked);
     CU_ASSERT_EQUAL(num(lines[n - 1], "lost"), num(audit, "lost"));
 

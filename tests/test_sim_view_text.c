@@ -176,7 +176,13 @@ static void test_labels_exist_in_both_languages(void) {
         int n = 0;
         for (; h[n]; n++)
             CU_ASSERT(sim_vt_width(h[n]) <= 76);
-        CU_ASSERT_EQUAL(n, 15);
+        CU_ASSERT_EQUAL(n, 16);
+        /* R (record the rest of the run) is on the help page */
+        bool has_r = false;
+        for (int i = 0; h[i]; i++)
+            if (!strncmp(h[i], "R ", 2) && strstr(h[i], ".rec"))
+                has_r = true;
+        CU_ASSERT_TRUE(has_r);
         const char *const *lg = sim_vt_legend_lines((sim_view_lang)lang);
         for (n = 0; lg[n]; n++)
             CU_ASSERT(sim_vt_width(lg[n]) <= 76);
@@ -919,7 +925,7 @@ static int sample_events(sim_event *out, int max) {
         {SIM_SRC_BROKER, "request.received", "Produce v8 from 127.0.0.1:5551 (client x)"},
         {SIM_SRC_BROKER, "response.sent", ""},
         {SIM_SRC_BROKER, "response.dropped", ""},
-        {SIM_SRC_BROKER, "records.appended", "offsets 546..547"},
+        {SIM_SRC_BROKER, "records.appended", "offsets 546..547, HW 544 -> 546"},
         {SIM_SRC_BROKER, "batch.duplicate", ""},
         {SIM_SRC_BROKER, "produce.rejected", ""},
         {SIM_SRC_BROKER, "replica.fetched", "offsets 546..547"},
@@ -1010,6 +1016,19 @@ static void test_every_step_explains_itself_in_both_languages(void) {
     e.offset_end = 547;
     sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
     CU_ASSERT_STRING_EQUAL(buf, "broker 2 appended 1 record to parcels-1 at offset 546");
+    /* The HW the append led to, when the broker told it (runner.c puts it in the detail). */
+    e.offset_end = 548;
+    snprintf(e.detail, sizeof e.detail, "offsets 546..547, HW 544 -> 546");
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
+    CU_ASSERT_STRING_EQUAL(buf, "broker 2 appended 2 records to parcels-1 at offsets 546\u2013547 "
+                                "(HW 544 \u2192 546)");
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_ZH, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "546\u2013547 (高水位 544 \u2192 546)"));
+    snprintf(e.detail, sizeof e.detail, "offsets 546..547, HW 544 -> 544");
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_EN, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(HW stays 544 until the followers copy)"));
+    sim_vt_explain(buf, sizeof buf, SIM_LANG_ZH, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(高水位仍为 544, 等跟随者复制)"));
     /* hw.advanced carries the new HW (the old one in its detail). */
     sim_event_init(&e, SIM_SRC_BROKER, "hw.advanced");
     snprintf(e.topic, sizeof e.topic, "parcels");
@@ -1113,6 +1132,37 @@ static void test_followed_parcel_sees_reorder_and_loss(void) {
     sim_view_feed_destroy(f);
 }
 
+/* Following a key that is not at the desk yet: the parcel binds when it is partitioned (its
+ * key is told there), and its history still starts at its first desk stop, as following its
+ * number does. */
+static void test_followed_key_history_starts_at_the_desk(void) {
+    sim_view_feed *f = sim_view_feed_new(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static sim_view_model m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_TRUE(sim_view_feed_follow(f, "k7"));
+    feed(f, SIM_SRC_PRODUCER, "record.sent", 8, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.sent", 9, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.intercepted", 8, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.intercepted", 9, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.serialized", 8, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.serialized", 9, -1, -1, -1, -1, 0, NULL);
+    feed(f, SIM_SRC_PRODUCER, "record.partitioned", 8, -1, -1, -1, -1, 0, "key=other");
+    feed(f, SIM_SRC_PRODUCER, "record.partitioned", 9, -1, -1, -1, -1, 0, "key=k7");
+    feed(f, SIM_SRC_PRODUCER, "record.appended", 9, 3, -1, -1, -1, 1, NULL);
+    sim_view_feed_sample(f, &m, 1000);
+    const sim_vm_parcel *pc = &m.parcel;
+    CU_ASSERT_EQUAL(pc->record_id, 9);
+    CU_ASSERT_EQUAL_FATAL(pc->n_history, 5);
+    static const char *const want[] = {"record.sent", "record.intercepted", "record.serialized",
+                                       "record.partitioned", "record.appended"};
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_STRING_EQUAL(pc->history[i].kind, want[i]);
+        CU_ASSERT_EQUAL(pc->history[i].record_id, 9);
+    }
+    sim_view_feed_destroy(f);
+}
+
 /* "pause": true on a timeline entry: parsed for every fault kind; anything but a boolean is
  * refused with its path. */
 static void test_timeline_pause_is_parsed(void) {
@@ -1176,6 +1226,49 @@ static void test_audit_prints_in_chinese(void) {
     sim_scenario_free(sc);
 }
 
+/* What courier run prints after the audit, in Chinese: the unmet expectations (the scenario's
+ * own expect text stays) and the verdict line. */
+static void test_unmet_expectations_print_in_chinese(void) {
+    sim_scenario *sc = NULL;
+    char err[256];
+    const char *json = "{\"name\":\"lab\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":"
+                       "\"t\"}]},\"workload\":{\"messages\":1},\"expect\":{\"lost\":\">0\","
+                       "\"any_of\":[{\"duplicated\":\">0\"},{\"reordered\":\">0\"}]}}";
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_parse(json, strlen(json), "t.json", &sc, err, sizeof err), 0);
+    sim_audit a;
+    memset(&a, 0, sizeof a);
+    for (int zh = 0; zh < 2; zh++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        int unmet = sim_audit_check_lang(&a, sc, zh, f);
+        CU_ASSERT_EQUAL(unmet, 2);
+        CU_ASSERT_EQUAL(sim_audit_check(&a, sc, NULL), 2);
+        sim_audit_print_verdict(unmet, zh, f);
+        sim_audit_print_verdict(0, zh, f);
+        fclose(f);
+        if (zh) {
+            static const char *const names[] = {"lost", "duplicated", "reordered", NULL};
+            char word[64];
+            bool bad = tw_english_word(buf, names, word, sizeof word);
+            if (bad)
+                fprintf(stderr, "\nuntranslated '%s' in:\n%s\n", word, buf);
+            CU_ASSERT_FALSE(bad);
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "预期 lost > 0: 未满足, 实际 lost = 0"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "duplicated > 0 或 reordered > 0"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "预期: 未满足 (见上)"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "预期: 全部满足"));
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "expect lost > 0: unmet, got lost = 0"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "expect: UNMET (see above)"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(buf, "expect: all met"));
+        }
+        free(buf);
+    }
+    sim_scenario_free(sc);
+}
+
 /* Exact counts below 100 000; cut text ends with an ellipsis at a token boundary. */
 static void test_counts_are_exact_and_cuts_keep_tokens(void) {
     char b[32];
@@ -1235,4 +1328,7 @@ void suite_sim_view_text(void) {
     tu_test("test_timeline_pause_is_parsed", test_timeline_pause_is_parsed);
     tu_test("test_followed_parcel_sees_reorder_and_loss",
             test_followed_parcel_sees_reorder_and_loss);
+    tu_test("test_followed_key_history_starts_at_the_desk",
+            test_followed_key_history_starts_at_the_desk);
+    tu_test("test_unmet_expectations_print_in_chinese", test_unmet_expectations_print_in_chinese);
 }
