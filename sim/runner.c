@@ -554,6 +554,11 @@ void sim_runner_destroy(sim_runner *r) {
         sim_bus_set_step(r->bus, false);
     if (r->clock)
         sim_clock_resume(r->clock);
+    /* a view fault held at the gate goes through now that the gate is open */
+    for (int i = 0; atomic_load(&r->faults_in_turn) > 0 && i < 10000; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     if (r->threads_started) {
         atomic_store(&r->interrupted,
                      atomic_load(&r->interrupted) || atomic_load(&r->state) != SIM_RUN_DONE);
@@ -654,6 +659,44 @@ int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t err
     if (!r->cluster && !r->foreign)
         return fail(errbuf, errsize, "the cluster is not running");
     return sim_fault_apply(r, f, errbuf, errsize);
+}
+
+typedef struct fault_in_turn {
+    sim_runner *r;
+    sim_fault f;
+} fault_in_turn;
+
+static void *fault_in_turn_main(void *arg) {
+    fault_in_turn *ft = arg;
+    char err[256];
+    (void)sim_fault_apply(ft->r, &ft->f, err, sizeof err); /* a refusal is a fault.failed */
+    atomic_fetch_sub(&ft->r->faults_in_turn, 1);
+    free(ft);
+    return NULL;
+}
+
+int sim_runner_fault_in_turn(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {
+    if (!r->bus || !sim_bus_stepping(r->bus) || atomic_load(&r->end) ||
+        (!r->cluster && !r->foreign))
+        return sim_runner_fault(r, f, errbuf, errsize);
+    fault_in_turn *ft = malloc(sizeof *ft);
+    if (!ft)
+        return fail(errbuf, errsize, "out of memory");
+    ft->r = r;
+    ft->f = *f;
+    pthread_attr_t at;
+    pthread_t t;
+    atomic_fetch_add(&r->faults_in_turn, 1);
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &at, fault_in_turn_main, ft);
+    pthread_attr_destroy(&at);
+    if (rc) {
+        atomic_fetch_sub(&r->faults_in_turn, 1);
+        free(ft);
+        return sim_runner_fault(r, f, errbuf, errsize);
+    }
+    return 1;
 }
 
 const sim_scenario *sim_runner_scenario(sim_runner *r) {

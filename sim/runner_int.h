@@ -74,6 +74,7 @@ struct sim_runner {
     bool threads_started;
     atomic_int next_fault;
     atomic_int faults_applied, faults_failed;
+    atomic_int faults_in_turn; /* view faults waiting at the step gate on their own thread */
 
     atomic_bool user_paused; /* sim_runner_pause (space); step mode pauses the clock too */
     atomic_bool stop;        /* Ctrl-C / sim_runner_stop: workload stops */

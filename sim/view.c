@@ -591,7 +591,11 @@ static void ask(ui *u, prompt_kind p) {
 static void apply_fault(ui *u, const sim_fault *f) {
     char err[256], desc[128];
     sim_fault_describe(f, desc, sizeof desc);
-    if (sim_runner_fault(u->r, f, err, sizeof err) == 0)
+    int rc = sim_runner_fault_in_turn(u->r, f, err, sizeof err);
+    if (rc == 1) /* held: the class sees it happen in order, one step at a time */
+        SAY(u, MESSAGE_MS, "fault queued: %s (s lets it happen)", "故障已排队: %s (按 s 让它发生)",
+            desc);
+    else if (rc == 0)
         SAY(u, MESSAGE_MS, "fault: %s", "故障: %s", desc);
     else
         SAY(u, MESSAGE_MS, "fault refused: %s", "故障被拒绝: %s", err);

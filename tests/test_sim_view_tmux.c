@@ -791,6 +791,76 @@ static void test_space_then_100_steps_release_100_explained_events(void) {
     free(t);
 }
 
+typedef struct fault_step_arg {
+    long long want_ev;
+    bool fault;   /* the released event is the fault */
+    bool down;    /* the map shows broker 1 down */
+    bool down_ev; /* the released event is broker 1's broker.down */
+    char text[512];
+} fault_step_arg;
+
+static bool fault_step_shown(const char *screen, void *arg) {
+    fault_step_arg *fa = arg;
+    if (event_counter(screen) != fa->want_ev || step_line_ms(screen, fa->text, sizeof fa->text) < 0)
+        return false;
+    fa->fault = strstr(fa->text, "FAULT: broker_down") != NULL;
+    fa->down = strstr(screen, "1:DOWN") != NULL;
+    fa->down_ev = strstr(fa->text, "broker 1 is down") != NULL;
+    return true;
+}
+
+/* A fault key pressed while paused is not published at once: nothing moves (the counter, the
+ * map) until a step releases its `fault` line; its effect's event (broker 1's broker.down)
+ * comes at a later step. (The map reads the cluster's truth: it shows the broker down from
+ * the step that released the fault, as with a timeline fault.) */
+static void test_fault_key_while_paused_waits_for_a_step(void) {
+    tmx *t = calloc(1, sizeof *t);
+    char cwd[512], args[1200];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+    snprintf(args, sizeof args, "run %s/scenarios/demo.json --view", cwd);
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 100, 30, args, NULL));
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, four_rooms, NULL, START_MS));
+    long long busy = 1000;
+    CU_ASSERT_TRUE(tmx_wait(t, clock_past, &busy, WAIT_MS));
+    tmx_keys(t, "Space");
+    held_arg h = {-1, 0, 10};
+    CU_ASSERT_TRUE_FATAL(tmx_wait(t, held_steady, &h, WAIT_MS));
+    long long base = h.last;
+    tmx_keys(t, "k");
+    tmx_keys(t, "1");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, "fault queued", WAIT_MS));
+    h = (held_arg){-1, 0, 10};
+    CU_ASSERT_TRUE(tmx_wait(t, held_steady, &h, WAIT_MS));
+    CU_ASSERT_EQUAL(h.last, base); /* nothing published by the key itself */
+    CU_ASSERT_PTR_NULL(strstr(t->screen, "1:DOWN"));
+    int fault_at = -1, down_at = -1, down_ev_at = -1;
+    fault_step_arg fa;
+    for (int i = 1; i <= 60 && down_ev_at < 0; i++) {
+        tmx_keys(t, "s");
+        memset(&fa, 0, sizeof fa);
+        fa.want_ev = base + i;
+        if (!tmx_wait(t, fault_step_shown, &fa, WAIT_MS)) {
+            fprintf(stderr, "\nstep %d: no event %lld\n%s\n", i, base + i, t->screen);
+            CU_FAIL("a step did not release one event");
+            break;
+        }
+        if (fa.fault && fault_at < 0)
+            fault_at = i;
+        if (fa.down && down_at < 0)
+            down_at = i;
+        if (fa.down_ev && down_ev_at < 0)
+            down_ev_at = i;
+    }
+    fprintf(stderr, "\n[fault key while paused: fault line at step %d, broker 1 down on the "
+                    "map at step %d, its broker.down event at step %d]\n",
+            fault_at, down_at, down_ev_at);
+    CU_ASSERT(fault_at >= 1 && fault_at <= 10); /* after the few events already held */
+    CU_ASSERT(down_at >= fault_at);             /* nothing changed before the fault's step */
+    CU_ASSERT(down_ev_at > fault_at);           /* the cause before its effects */
+    tmx_quit(t, QUIT_MS);
+    free(t);
+}
+
 typedef struct cut_arg {
     int want;       /* rows to wait for */
     int rows;       /* map rows showing a truncation */
@@ -1035,4 +1105,6 @@ void suite_sim_view_tmux(void) {
     tu_test("test_follow_a_parcel_through_the_four_rooms",
             test_follow_a_parcel_through_the_four_rooms);
     tu_test("test_zh_80x24_has_no_english_word", test_zh_80x24_has_no_english_word);
+    tu_test("test_fault_key_while_paused_waits_for_a_step",
+            test_fault_key_while_paused_waits_for_a_step);
 }
