@@ -644,6 +644,68 @@ static void test_cited_functions_and_files_exist(void) {
     CU_ASSERT_TRUE(files >= 20);
 }
 
+/* True when path (a .c file) defines fn: a line at column 0 that names fn( and is not a
+ * declaration (does not end with ';'). */
+static bool defines_function(const char *path, const char *fn) {
+    char *text = slurp(path);
+    if (!text)
+        return false;
+    char pat[140];
+    snprintf(pat, sizeof pat, "%s(", fn);
+    bool found = false;
+    for (char *line = text; line && *line && !found; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len == 0 || isspace((unsigned char)line[0]) || line[0] == '/' || line[0] == '*' ||
+            line[0] == '#')
+            continue;
+        char *hit = strstr(line, pat);
+        if (!hit || (end && hit > end) || line[len - 1] == ';')
+            continue;
+        /* a whole name: the character before is not part of an identifier */
+        found = hit == line || !(isalnum((unsigned char)hit[-1]) || hit[-1] == '_');
+    }
+    free(text);
+    return found;
+}
+
+/* docs/tour.md names one function per pipeline stage, each defined in the file it names. */
+static void test_tour_names_one_function_per_stage(void) {
+    char *text = slurp("docs/tour.md");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *section = strstr(text, "## The pipeline, one function a stage");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(section);
+    const char *stages[] = {"send",  "partition",   "append",          "ready",
+                            "drain", "build request", "handle response", "retry",
+                            "metadata refresh"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "\n| %s |", stages[i]);
+        const char *r = strstr(section, row);
+        if (!r)
+            fprintf(stderr, "\n    docs/tour.md: no row for the stage \"%s\"", stages[i]);
+        CU_ASSERT_PTR_NOT_NULL(r);
+        if (!r)
+            continue;
+        const char *eol = strchr(r + 1, '\n');
+        /* the third and fourth cells: `fn()` and `file` */
+        const char *cell = r + 1;
+        for (int k = 0; k < 2 && cell; k++)
+            cell = strchr(cell + 1, '|');
+        char fn[96] = "", file[96] = "";
+        CU_ASSERT_TRUE(cell && (!eol || cell < eol) &&
+                       sscanf(cell, "| `%95[a-z_0-9]()` | `%95[^`]` |", fn, file) == 2);
+        bool ok = fn[0] && file[0] && defines_function(file, fn);
+        if (!ok)
+            fprintf(stderr, "\n    docs/tour.md: stage \"%s\": `%s()` is not defined in `%s`",
+                    stages[i], fn, file);
+        CU_ASSERT_TRUE(ok);
+    }
+    free(text);
+}
+
 void suite_sim_docs(void);
 void suite_sim_docs(void) {
     tu_suite("sim_docs");
@@ -660,4 +722,5 @@ void suite_sim_docs(void) {
             test_run_help_has_the_options_scenarios_md_lists);
     tu_test("test_doc_command_lines_use_real_options", test_doc_command_lines_use_real_options);
     tu_test("test_cited_functions_and_files_exist", test_cited_functions_and_files_exist);
+    tu_test("test_tour_names_one_function_per_stage", test_tour_names_one_function_per_stage);
 }
