@@ -205,8 +205,18 @@ static int16_t commit(gclient *gc, const char *group, int32_t gen, kw_slice memb
     return e;
 }
 
+static _Atomic int group_events[MB_EV__COUNT];
+
+static void count_events(const mb_event *ev, void *opaque) {
+    (void)opaque;
+    if (ev->kind >= 0 && ev->kind < MB_EV__COUNT)
+        atomic_fetch_add(&group_events[ev->kind], 1);
+}
+
 static void test_group_rules_member_id_generation_session_coordinator(void) {
     g_arena = kw_arena_new();
+    for (int i = 0; i < MB_EV__COUNT; i++)
+        atomic_store(&group_events[i], 0);
     mb_config conf;
     mb_config_init(&conf);
     static mb_topic_config topics[1] = {{"t", 3, 3, 0}};
@@ -215,6 +225,7 @@ static void test_group_rules_member_id_generation_session_coordinator(void) {
     conf.clock = &tc_fake_clock;
     conf.log_cb = tc_quiet_log;
     conf.group_initial_rebalance_delay_ms = 0;
+    conf.event_cb = count_events;
     mb_cluster *c = NULL;
     char err[256];
     CU_ASSERT_FATAL(mb_cluster_new(&conf, &c, err, sizeof err) == MB_OK);
@@ -303,6 +314,16 @@ static void test_group_rules_member_id_generation_session_coordinator(void) {
     close(b.fd);
     mb_cluster_destroy(c);
     kw_arena_destroy(g_arena);
+    /* every change was an event (the trace and the view read these) */
+    static const mb_event_kind kinds[] = {MB_EV_GROUP_MEMBER_JOINED, MB_EV_GROUP_REBALANCING,
+                                          MB_EV_GROUP_REBALANCED,    MB_EV_GROUP_ASSIGNED,
+                                          MB_EV_OFFSET_COMMITTED,    MB_EV_GROUP_MEMBER_EXPIRED};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (atomic_load(&group_events[kinds[i]]) < 1)
+            fprintf(stderr, "\n    no %s event\n", mb_event_kind_name(kinds[i]));
+        CU_ASSERT_TRUE(atomic_load(&group_events[kinds[i]]) >= 1);
+    }
+    CU_ASSERT_EQUAL(atomic_load(&group_events[MB_EV_OFFSET_COMMITTED]), 2); /* 42, then 50 */
 }
 
 void suite_mockbroker_groups(void);
