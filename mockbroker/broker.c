@@ -431,6 +431,22 @@ static void close_all(mb_broker *b, const char *reason, mb_evbuf *eb) {
     }
 }
 
+/* How long the event loop may sleep in poll(): until the next timer (cluster time wait_until,
+ * INT64_MAX for none) in wall time, at most MB_MAX_POLL_WAIT_US, rounded up to whole ms. */
+static int poll_timeout_ms(mb_cluster *c, int64_t wait_until) {
+    int64_t wait_us = MB_MAX_POLL_WAIT_US;
+    if (wait_until != INT64_MAX) {
+        int64_t sim = wait_until - mb_now(c);
+        int64_t w = c->clock->wall_us(c->clock->opaque, sim > 0 ? sim : 0);
+        if (w < wait_us)
+            wait_us = w;
+    }
+    int timeout_ms = (int)((wait_us + 999) / 1000);
+    if (wait_us > 0 && timeout_ms == 0)
+        timeout_ms = 1;
+    return timeout_ms;
+}
+
 void *mb_broker_main(void *arg) {
     mb_broker *b = arg;
     mb_cluster *c = b->c;
@@ -490,17 +506,7 @@ void *mb_broker_main(void *arg) {
                 pfd[n].events |= POLLOUT;
             pconn[n++] = cn;
         }
-        int64_t wait_us = MB_MAX_POLL_WAIT_US;
-        if (wait_until != INT64_MAX) {
-            int64_t sim = wait_until - mb_now(c);
-            int64_t w = c->clock->wall_us(c->clock->opaque, sim > 0 ? sim : 0);
-            if (w < wait_us)
-                wait_us = w;
-        }
-        int timeout_ms = (int)((wait_us + 999) / 1000);
-        if (wait_us > 0 && timeout_ms == 0)
-            timeout_ms = 1;
-        int pr = poll(pfd, (nfds_t)n, timeout_ms);
+        int pr = poll(pfd, (nfds_t)n, poll_timeout_ms(c, wait_until));
         if (pr < 0 && errno != EINTR) {
             mb_logf(c, 0, "broker %d: poll: %s", b->id, strerror(errno));
             break;

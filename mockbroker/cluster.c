@@ -433,15 +433,9 @@ void mb_controller_kick(struct mb_cluster *c) {
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
-mb_err mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize) {
-    *out = NULL;
-    if (errsize)
-        errbuf[0] = '\0';
-    mb_config def;
-    if (!conf) {
-        mb_config_init(&def);
-        conf = &def;
-    }
+/* Checks a cluster configuration against Kafka's ranges: MB_OK, or MB_ERR_INVALID_ARG with
+ * errbuf naming the key and the value. */
+static mb_err config_check(const mb_config *conf, char *errbuf, size_t errsize) {
 #define BAD(...)                                                                                   \
     do {                                                                                           \
         snprintf(errbuf, errsize, __VA_ARGS__);                                                    \
@@ -500,6 +494,21 @@ mb_err mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, siz
                 BAD("topic %s: defined twice", t->name);
     }
 #undef BAD
+    return MB_OK;
+}
+
+mb_err mb_cluster_new(const mb_config *conf, mb_cluster **out, char *errbuf, size_t errsize) {
+    *out = NULL;
+    if (errsize)
+        errbuf[0] = '\0';
+    mb_config def;
+    if (!conf) {
+        mb_config_init(&def);
+        conf = &def;
+    }
+    mb_err crc = config_check(conf, errbuf, errsize);
+    if (crc != MB_OK)
+        return crc;
 
     mb_cluster *c = calloc(1, sizeof *c);
     if (!c) {
