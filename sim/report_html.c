@@ -5,6 +5,7 @@
  * Sources: the events (rates, batches, requests, latencies, in-flight, faults) and the
  * samples (buffer pool, ISR size and high watermark per partition), both from the recording. */
 #include "sim/report_html.h"
+#include "sim/version.h"
 
 #include "protocol/kw.h"
 
@@ -496,7 +497,9 @@ int sim_report_html(sim_recording *rec, FILE *o, char *errbuf, size_t errsize) {
         esc(o, s->name);
         fprintf(o, "</h1>\n<p>");
         esc(o, s->description);
-        fprintf(o, "</p>\n<p class=\"note\">Simulated time on every x axis (%.1f s, bins of %g s); "
+        fprintf(o, "</p>\n<p class=\"note\">Report by courier ");
+        esc(o, sim_version());
+        fprintf(o, " (courier --version).</p>\n<p class=\"note\">Simulated time on every x axis (%.1f s, bins of %g s); "
                    "dashed red lines are the timeline's faults (hover for details).</p>\n",
                 rp->t_end_s, rp->bin_s);
         audit_table(o, rec);

@@ -281,6 +281,14 @@ static void test_html_report_shows_the_crash_at_2s_and_the_loss(void) {
     CU_ASSERT_PTR_NULL(strstr(page, "http://w"));
     CU_ASSERT_PTR_NULL(strstr(page, "https://"));
     CU_ASSERT_PTR_NULL(strstr(page, "src="));
+    /* the version: the same string as `courier --version` (and the trace header) */
+    char *vargv[] = {"courier", "--version", NULL};
+    CU_ASSERT_EQUAL(ts_run_courier(vargv, out, sizeof out, err, sizeof err, -1), 0);
+    out[strcspn(out, "\n")] = '\0';
+    char vline[160];
+    snprintf(vline, sizeof vline, "Report by %.120s (", out);
+    CU_ASSERT_TRUE(strncmp(out, "courier ", 8) == 0 && strlen(out) > 8);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, vline));
 
     /* the crash: a fault marker at 2 s (the timeline's broker_down at_ms 2000) */
     bool crash = false;
