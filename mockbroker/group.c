@@ -179,14 +179,8 @@ static mb_group *group_create(mb_cluster *c, kw_slice id) {
     struct mb_groups *gs = groups_of(c);
     if (!gs)
         return NULL;
-    if (gs->n == gs->cap) {
-        int ncap = gs->cap ? gs->cap * 2 : 8;
-        mb_group **nv = realloc(gs->v, (size_t)ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        gs->v = nv;
-        gs->cap = ncap;
-    }
+    if (!kw_grow(&gs->v, gs->n, &gs->cap, sizeof *gs->v, 8))
+        return NULL;
     mb_group *g = calloc(1, sizeof *g);
     if (!g || !(g->id = dup_slice(id))) {
         free(g);
@@ -699,14 +693,8 @@ static char *new_member_id(mb_cluster *c, kw_slice client_id) {
 
 static gmember *member_add(mb_cluster *c, mb_group *g, char *id, const kw_join_group_req *req,
                            mb_req *r, mb_evbuf *eb) {
-    if (g->n_m == g->cap_m) {
-        int ncap = g->cap_m ? g->cap_m * 2 : 4;
-        gmember **nv = realloc(g->m, (size_t)ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        g->m = nv;
-        g->cap_m = ncap;
-    }
+    if (!kw_grow(&g->m, g->n_m, &g->cap_m, sizeof *g->m, 4))
+        return NULL;
     gmember *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -745,15 +733,9 @@ static int join_member(mb_req *r, mb_group *g, const kw_join_group_req *req, mb_
             return KW_ERR_UNKNOWN_SERVER_ERROR;
         if (r->hdr.api_version >= 4) {
             /* KIP-394: hand out the id, the member joins again with it */
-            if (g->n_pend == g->cap_pend) {
-                int ncap = g->cap_pend ? g->cap_pend * 2 : 4;
-                gpending *nv = realloc(g->pend, (size_t)ncap * sizeof *nv);
-                if (!nv) {
-                    free(id);
-                    return KW_ERR_UNKNOWN_SERVER_ERROR;
-                }
-                g->pend = nv;
-                g->cap_pend = ncap;
+            if (!kw_grow(&g->pend, g->n_pend, &g->cap_pend, sizeof *g->pend, 4)) {
+                free(id);
+                return KW_ERR_UNKNOWN_SERVER_ERROR;
             }
             g->pend[g->n_pend++] =
                 (gpending){id, r->now + (int64_t)req->session_timeout_ms * 1000};
@@ -986,14 +968,8 @@ static goffset *offset_slot(mb_group *g, kw_slice topic, int32_t partition, bool
             return &g->off[i];
     if (!create)
         return NULL;
-    if (g->n_off == g->cap_off) {
-        int ncap = g->cap_off ? g->cap_off * 2 : 16;
-        goffset *nv = realloc(g->off, (size_t)ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        g->off = nv;
-        g->cap_off = ncap;
-    }
+    if (!kw_grow(&g->off, g->n_off, &g->cap_off, sizeof *g->off, 16))
+        return NULL;
     goffset *o = &g->off[g->n_off++];
     memset(o, 0, sizeof *o);
     kw_slice_cstr(topic, o->topic, sizeof o->topic);

@@ -138,14 +138,8 @@ kp_tp *kp_accum_tp(kp_accum *a, const char *topic, int32_t partition) {
         if (tp->partition == partition && !strcmp(tp->topic, topic))
             break;
     if (!tp) {
-        if (a->n_all == a->cap_all) {
-            int32_t nc = a->cap_all ? a->cap_all * 2 : 64;
-            kp_tp **na = realloc(a->all, (size_t)nc * sizeof *na);
-            if (!na)
-                goto out;
-            a->all = na;
-            a->cap_all = nc;
-        }
+        if (!kw_grow(&a->all, a->n_all, &a->cap_all, sizeof *a->all, 64))
+            goto out;
         tp = calloc(1, sizeof *tp);
         if (!tp)
             goto out;
@@ -370,14 +364,8 @@ static void ready_add(kp_ready *r, int32_t node) {
     for (int32_t i = 0; i < r->n_nodes; i++)
         if (r->nodes[i] == node)
             return;
-    if (r->n_nodes == r->cap_nodes) {
-        int32_t nc = r->cap_nodes ? r->cap_nodes * 2 : 8;
-        int32_t *nn = realloc(r->nodes, (size_t)nc * sizeof *nn);
-        if (!nn)
-            return;
-        r->nodes = nn;
-        r->cap_nodes = nc;
-    }
+    if (!kw_grow(&r->nodes, r->n_nodes, &r->cap_nodes, sizeof *r->nodes, 8))
+        return;
     r->nodes[r->n_nodes++] = node;
 }
 
@@ -432,28 +420,16 @@ static kp_node_parts *node_parts(kp_accum *a, int32_t node) {
     for (int32_t i = 0; i < a->n_nodes; i++)
         if (a->nodes[i].node_id == node)
             return &a->nodes[i];
-    if (a->n_nodes == a->cap_nodes) {
-        int32_t nc = a->cap_nodes ? a->cap_nodes * 2 : 8;
-        kp_node_parts *nn = realloc(a->nodes, (size_t)nc * sizeof *nn);
-        if (!nn)
-            return NULL;
-        a->nodes = nn;
-        a->cap_nodes = nc;
-    }
+    if (!kw_grow(&a->nodes, a->n_nodes, &a->cap_nodes, sizeof *a->nodes, 8))
+        return NULL;
     a->nodes[a->n_nodes] = (kp_node_parts){node, 0};
     return &a->nodes[a->n_nodes++];
 }
 
 /* Appends b to a growing array of batches; false when out of memory. */
 static bool out_add(kp_batch ***out, int32_t *n, int32_t *cap, kp_batch *b) {
-    if (*n == *cap) {
-        int32_t nc = *cap ? *cap * 2 : 16;
-        kp_batch **nb = realloc(*out, (size_t)nc * sizeof *nb);
-        if (!nb)
-            return false;
-        *out = nb;
-        *cap = nc;
-    }
+    if (!kw_grow(out, *n, cap, sizeof **out, 16))
+        return false;
     (*out)[(*n)++] = b;
     return true;
 }
@@ -483,14 +459,8 @@ int32_t kp_accum_drain(kp_accum *a, const int32_t *nodes, int32_t n_nodes, int32
         for (int32_t i = 0; i < a->n_all; i++) {
             if (atomic_load_explicit(&a->all[i]->leader, memory_order_relaxed) != nodes[k])
                 continue;
-            if (n == cap_mine) {
-                int32_t nc = cap_mine ? cap_mine * 2 : 32;
-                kp_tp **nm = realloc(mine, (size_t)nc * sizeof *nm);
-                if (!nm)
-                    break;
-                mine = nm;
-                cap_mine = nc;
-            }
+            if (!kw_grow(&mine, n, &cap_mine, sizeof *mine, 32))
+                break;
             mine[n++] = a->all[i];
         }
         if (n == 0)

@@ -175,14 +175,7 @@ kw_err kp_bufpool_allocate(kp_bufpool *bp, int32_t size, int64_t max_block_ms, u
 void kp_bufpool_deallocate(kp_bufpool *bp, uint8_t *buf, int32_t size) {
     pthread_mutex_lock(&bp->lock);
     if (buf && size == bp->poolable) {
-        if (bp->n_free == bp->cap_free) {
-            int32_t nc = bp->cap_free ? bp->cap_free * 2 : 64;
-            uint8_t **nf = realloc(bp->free_bufs, (size_t)nc * sizeof *nf);
-            if (nf) {
-                bp->free_bufs = nf;
-                bp->cap_free = nc;
-            }
-        }
+        (void)kw_grow(&bp->free_bufs, bp->n_free, &bp->cap_free, sizeof *bp->free_bufs, 64);
         if (bp->n_free < bp->cap_free) {
             bp->free_bufs[bp->n_free++] = buf;
             buf = NULL;

@@ -78,14 +78,8 @@ bool kp_metadata_add_topic(kp_metadata *md, const char *topic) {
     for (int32_t i = 0; i < md->n_wanted; i++)
         if (!strcmp(md->wanted[i], topic))
             goto out;
-    if (md->n_wanted == md->cap_wanted) {
-        int32_t nc = md->cap_wanted ? md->cap_wanted * 2 : 8;
-        char **nw = realloc(md->wanted, (size_t)nc * sizeof *nw);
-        if (!nw)
-            goto out;
-        md->wanted = nw;
-        md->cap_wanted = nc;
-    }
+    if (!kw_grow(&md->wanted, md->n_wanted, &md->cap_wanted, sizeof *md->wanted, 8))
+        goto out;
     md->wanted[md->n_wanted] = strdup(topic);
     if (md->wanted[md->n_wanted]) {
         md->n_wanted++;

@@ -95,15 +95,9 @@ kp_conn *kp_net_conn(kp_net *n, int32_t node_id, const char *host, int32_t port)
         return c;
     }
     pthread_mutex_lock(&n->lock);
-    if (n->n_conns == n->cap_conns) {
-        int32_t nc = n->cap_conns ? n->cap_conns * 2 : 8;
-        kp_conn **na = realloc(n->conns, (size_t)nc * sizeof *na);
-        if (!na) {
-            pthread_mutex_unlock(&n->lock);
-            return NULL;
-        }
-        n->conns = na;
-        n->cap_conns = nc;
+    if (!kw_grow(&n->conns, n->n_conns, &n->cap_conns, sizeof *n->conns, 8)) {
+        pthread_mutex_unlock(&n->lock);
+        return NULL;
     }
     pthread_mutex_unlock(&n->lock);
     c = calloc(1, sizeof *c);

@@ -200,6 +200,11 @@ typedef struct kw_wbuf {
     bool oom; /* sticky: an allocation failed; the content is incomplete */
 } kw_wbuf;
 
+/* Makes room for element n of the growable array *arr (a pointer to the array pointer) of
+ * *cap elements of elem_size bytes: when n reaches *cap, doubles *cap (to `first` from 0) and
+ * reallocates. false when out of memory or too large; *arr and *cap are then unchanged. */
+bool kw_grow(void *arr, int32_t n, int32_t *cap, size_t elem_size, int32_t first);
+
 void kw_wbuf_init(kw_wbuf *wb);
 void kw_wbuf_free(kw_wbuf *wb);
 /* Empties the buffer, keeping its memory. */

@@ -683,3 +683,19 @@ void kw_frame_end(kw_wbuf *wb, size_t start) {
     }
     kw_wbuf_put_i32_at(wb, start, (int32_t)n);
 }
+
+bool kw_grow(void *arr, int32_t n, int32_t *cap, size_t elem_size, int32_t first) {
+    if (n < *cap)
+        return true;
+    if (*cap > INT32_MAX / 2)
+        return false;
+    int32_t nc = *cap ? *cap * 2 : first;
+    void *old;
+    memcpy(&old, arr, sizeof old);
+    void *nv = realloc(old, (size_t)nc * elem_size);
+    if (!nv)
+        return false;
+    memcpy(arr, &nv, sizeof nv);
+    *cap = nc;
+    return true;
+}
