@@ -249,8 +249,17 @@ static void draw_trucks(const sim_vt_rect *r, const sim_view_model *m) {
     for (int i = 0; i < m->n_nodes && i < rows; i++) {
         const sim_vm_node *n = &m->nodes[i];
         bool mine = pc->active && pc->corr_id >= 0 && pc->node == n->id;
+        char mark[64] = "";
+        if (mine)
+            snprintf(mark, sizeof mark, " >#%lld@#%d%s", (long long)pc->record_id,
+                     (int)pc->corr_id, pc->acked ? " ok" : "");
         sim_vt_line_init(&l, r->w);
+        /* the lane gives way to the parcel's mark as it does to its last answer: trucks
+         * become +N…, `last #N OK` stays whole */
+        if (mine && r->w - sim_vt_width(mark) >= 40)
+            l.limit = r->w - sim_vt_width(mark);
         sim_vt_row_node_mark(&l, m->lang, n, mine ? pc->corr_id : -1);
+        l.limit = r->w;
         if (se && se->node == n->id)
             hilite(&l);
         if (mine)

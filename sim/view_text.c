@@ -1481,9 +1481,9 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
                 "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s (高水位 %lld → %lld)", node, n, pl,
                 tp, pl, range, hw0, hw1);
         else if (hw0 >= 0)
-            SAY("broker %d appended %lld record%s to %s at offset%s %s (HW stays %lld until the "
-                "followers copy)",
-                "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s (高水位仍为 %lld, 等跟随者复制)",
+            SAY("broker %d appended %lld record%s to %s at offset%s %s (HW still %lld: not yet "
+                "replicated)",
+                "broker %d 把 %lld 条消息%s追加到 %s, 位移%s %s (高水位仍为 %lld: 尚未复制)",
                 node, n, pl, tp, pl, range, hw0);
         else
             SAY("broker %d appended %lld record%s to %s at offset%s %s",
@@ -1529,8 +1529,13 @@ static bool explain_broker(char *dst, size_t size, sim_view_lang lang, const sim
             node);
     } else if (is(e, "fault.injected")) {
         SAY("the cluster took a fault: %s", "集群注入故障: %s", e->detail);
+    } else if (is(e, "connection.opened") && !e->detail[0]) {
+        /* a detail the Chinese screen does not translate is left out, not shown as "()" */
+        SAY("broker %d accepted a connection%s", "broker %d 接受了一个连接%s", node, "");
     } else if (is(e, "connection.opened")) {
         SAY("broker %d accepted a connection (%s)", "broker %d 接受了一个连接 (%s)", node, e->detail);
+    } else if (is(e, "connection.closed") && !e->detail[0]) {
+        SAY("broker %d closed a connection%s", "broker %d 关闭了一个连接%s", node, "");
     } else if (is(e, "connection.closed")) {
         SAY("broker %d closed a connection (%s)", "broker %d 关闭了一个连接 (%s)", node, e->detail);
     } else if (is(e, "producer_id.assigned")) {
