@@ -256,6 +256,7 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
     r->seed = r->o.seed_set ? r->o.seed : s->workload.seed;
     pthread_mutex_init(&r->trace_lock, NULL);
     pthread_mutex_init(&r->done_lock, NULL);
+    pthread_mutex_init(&r->turn_lock, NULL);
     pthread_cond_init(&r->done_cond, NULL);
     pthread_mutex_init(&r->lat.lock, NULL);
     atomic_store(&r->state, SIM_RUN_NEW);
@@ -555,7 +556,12 @@ void sim_runner_destroy(sim_runner *r) {
     if (r->clock)
         sim_clock_resume(r->clock);
     /* a view fault held at the gate goes through now that the gate is open */
-    for (int i = 0; atomic_load(&r->faults_in_turn) > 0 && i < 10000; i++) {
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&r->turn_lock);
+        bool busy = r->turn_thread || r->turn_n > 0;
+        pthread_mutex_unlock(&r->turn_lock);
+        if (!busy)
+            break;
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -580,6 +586,7 @@ void sim_runner_destroy(sim_runner *r) {
     pthread_mutex_destroy(&r->lat.lock);
     pthread_mutex_destroy(&r->trace_lock);
     pthread_mutex_destroy(&r->done_lock);
+    pthread_mutex_destroy(&r->turn_lock);
     pthread_cond_destroy(&r->done_cond);
     free(r);
 }
@@ -661,41 +668,55 @@ int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t err
     return sim_fault_apply(r, f, errbuf, errsize);
 }
 
-typedef struct fault_in_turn {
-    sim_runner *r;
-    sim_fault f;
-} fault_in_turn;
-
 static void *fault_in_turn_main(void *arg) {
-    fault_in_turn *ft = arg;
-    char err[256];
-    (void)sim_fault_apply(ft->r, &ft->f, err, sizeof err); /* a refusal is a fault.failed */
-    atomic_fetch_sub(&ft->r->faults_in_turn, 1);
-    free(ft);
-    return NULL;
+    sim_runner *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->turn_lock);
+        if (r->turn_n == 0) {
+            r->turn_thread = false;
+            pthread_mutex_unlock(&r->turn_lock);
+            return NULL;
+        }
+        sim_fault f = r->turn_q[r->turn_head];
+        r->turn_head = (r->turn_head + 1) % 16;
+        r->turn_n--;
+        pthread_mutex_unlock(&r->turn_lock);
+        char err[256];
+        (void)sim_fault_apply(r, &f, err, sizeof err); /* a refusal is a fault.failed event */
+        atomic_fetch_sub(&r->faults_in_turn, 1);
+    }
 }
 
 int sim_runner_fault_in_turn(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize) {
     if (!r->bus || !sim_bus_stepping(r->bus) || atomic_load(&r->end) ||
         (!r->cluster && !r->foreign))
         return sim_runner_fault(r, f, errbuf, errsize);
-    fault_in_turn *ft = malloc(sizeof *ft);
-    if (!ft)
-        return fail(errbuf, errsize, "out of memory");
-    ft->r = r;
-    ft->f = *f;
-    pthread_attr_t at;
-    pthread_t t;
-    atomic_fetch_add(&r->faults_in_turn, 1);
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &at, fault_in_turn_main, ft);
-    pthread_attr_destroy(&at);
-    if (rc) {
-        atomic_fetch_sub(&r->faults_in_turn, 1);
-        free(ft);
-        return sim_runner_fault(r, f, errbuf, errsize);
+    pthread_mutex_lock(&r->turn_lock);
+    if (r->turn_n == 16) {
+        pthread_mutex_unlock(&r->turn_lock);
+        return fail(errbuf, errsize, "16 faults already wait for a step");
     }
+    r->turn_q[(r->turn_head + r->turn_n) % 16] = *f;
+    r->turn_n++;
+    atomic_fetch_add(&r->faults_in_turn, 1);
+    int rc = 0;
+    if (!r->turn_thread) {
+        pthread_attr_t at;
+        pthread_t t;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&t, &at, fault_in_turn_main, r);
+        pthread_attr_destroy(&at);
+        if (rc == 0)
+            r->turn_thread = true;
+        else { /* no thread: take it back and apply it now */
+            r->turn_n--;
+            atomic_fetch_sub(&r->faults_in_turn, 1);
+        }
+    }
+    pthread_mutex_unlock(&r->turn_lock);
+    if (rc)
+        return sim_runner_fault(r, f, errbuf, errsize);
     return 1;
 }
 

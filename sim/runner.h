@@ -123,7 +123,8 @@ void sim_runner_run_to(sim_runner *r, sim_run_to_what what, int room);
 int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize);
 /* The same fault, taken in turn when the run is held (paused or stepping): it is applied on a
  * thread of its own that waits at the step gate like the timeline's, so its `fault` event is
- * held and published by a later step, before its effects, each of them a step too. Returns 1
+ * held and published by a later step, before its effects, each of them a step too; several
+ * are played one after the other in the order given (at most 16 wait). Returns 1
  * when it was queued so (a refusal then arrives as a `fault.failed` event), otherwise what
  * sim_runner_fault() returns (the run is not held: applied at once). */
 int sim_runner_fault_in_turn(sim_runner *r, const sim_fault *f, char *errbuf, size_t errsize);

@@ -74,7 +74,13 @@ struct sim_runner {
     bool threads_started;
     atomic_int next_fault;
     atomic_int faults_applied, faults_failed;
-    atomic_int faults_in_turn; /* view faults waiting at the step gate on their own thread */
+    /* view faults taken in turn while the run is held: a FIFO played by one thread of its
+     * own (it waits at the step gate like the timeline), so they happen in the order pressed */
+    pthread_mutex_t turn_lock;
+    sim_fault turn_q[16];
+    int turn_head, turn_n;
+    bool turn_thread; /* the thread is running */
+    atomic_int faults_in_turn; /* queued or being applied */
 
     atomic_bool user_paused; /* sim_runner_pause (space); step mode pauses the clock too */
     atomic_bool stop;        /* Ctrl-C / sim_runner_stop: workload stops */

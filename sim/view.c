@@ -602,7 +602,7 @@ static void apply_fault(ui *u, const sim_fault *f) {
     sim_fault_describe(f, desc, sizeof desc);
     int rc = sim_runner_fault_in_turn(u->r, f, err, sizeof err);
     if (rc == 1) /* held: the class sees it happen in order, one step at a time */
-        SAY(u, MESSAGE_MS, "fault queued: %s (s lets it happen)", "故障已排队: %s (按 s 让它发生)",
+        SAY(u, MESSAGE_MS, "fault queued, s lets it happen: %s", "故障已排队, 按 s 让它发生: %s",
             desc);
     else if (rc == 0)
         SAY(u, MESSAGE_MS, "fault: %s", "故障: %s", desc);
