@@ -796,6 +796,7 @@ typedef struct fault_step_arg {
     bool fault;   /* the released event is the fault */
     bool down;    /* the map shows broker 1 down */
     bool down_ev; /* the released event is broker 1's broker.down */
+    bool up;      /* the released event is the second fault (broker_up broker=1) */
     char text[512];
 } fault_step_arg;
 
@@ -806,6 +807,7 @@ static bool fault_step_shown(const char *screen, void *arg) {
     fa->fault = strstr(fa->text, "FAULT: broker_down") != NULL;
     fa->down = strstr(screen, "1:DOWN") != NULL;
     fa->down_ev = strstr(fa->text, "broker 1 is down") != NULL;
+    fa->up = strstr(fa->text, "FAULT: broker_up broker=1") != NULL;
     return true;
 }
 
@@ -829,13 +831,17 @@ static void test_fault_key_while_paused_waits_for_a_step(void) {
     tmx_keys(t, "k");
     tmx_keys(t, "1");
     CU_ASSERT_TRUE(tmx_wait(t, has_text, "fault queued", WAIT_MS));
+    /* a second fault key, pressed after it, is played after it */
+    tmx_keys(t, "u");
+    tmx_keys(t, "1");
+    CU_ASSERT_TRUE(tmx_wait(t, has_text, "broker_up broker=1", WAIT_MS));
     h = (held_arg){-1, 0, 10};
     CU_ASSERT_TRUE(tmx_wait(t, held_steady, &h, WAIT_MS));
     CU_ASSERT_EQUAL(h.last, base); /* nothing published by the key itself */
     CU_ASSERT_PTR_NULL(strstr(t->screen, "1:DOWN"));
-    int fault_at = -1, down_at = -1, down_ev_at = -1;
+    int fault_at = -1, down_at = -1, down_ev_at = -1, up_at = -1;
     fault_step_arg fa;
-    for (int i = 1; i <= 60 && down_ev_at < 0; i++) {
+    for (int i = 1; i <= 150 && up_at < 0; i++) {
         tmx_keys(t, "s");
         memset(&fa, 0, sizeof fa);
         fa.want_ev = base + i;
@@ -850,13 +856,17 @@ static void test_fault_key_while_paused_waits_for_a_step(void) {
             down_at = i;
         if (fa.down_ev && down_ev_at < 0)
             down_ev_at = i;
+        if (fa.up && up_at < 0)
+            up_at = i;
     }
     fprintf(stderr, "\n[fault key while paused: fault line at step %d, broker 1 down on the "
-                    "map at step %d, its broker.down event at step %d]\n",
-            fault_at, down_at, down_ev_at);
+                    "map at step %d, its broker.down event at step %d, the next fault (up) at "
+                    "step %d]\n",
+            fault_at, down_at, down_ev_at, up_at);
     CU_ASSERT(fault_at >= 1 && fault_at <= 30); /* after the few events already held */
     CU_ASSERT(down_at >= fault_at);             /* nothing changed before the fault's step */
     CU_ASSERT(down_ev_at > fault_at);           /* the cause before its effects */
+    CU_ASSERT(up_at > down_ev_at);              /* the faults in the order pressed */
     tmx_quit(t, QUIT_MS);
     free(t);
 }
