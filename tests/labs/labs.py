@@ -101,7 +101,9 @@ def numbers(audit):
 
 
 def fmt(x):
-    return ("%d" % x) if float(x).is_integer() else ("%.2f" % x)
+    if float(x).is_integer():
+        return "%d" % x
+    return ("%.3f" % x if abs(x) < 1 else "%.2f" % x).rstrip("0")
 
 
 def table(name, audits, codes):
@@ -311,11 +313,100 @@ def cmd_captures(_args):
         print("%s capture %s: %s at %s" % (page, nth, rec, at), flush=True)
 
 
+SKIP = {"sent", "p99", "max", "faults applied", "faults refused"}
+
+
+def cmd_markdown(args):
+    """The page's table: every number that varies over the runs kept in DIR (min / median /
+    max), then the numbers that never vary, per lab of the page."""
+    d, page = args[0], args[1]
+    for lab in labs():
+        if lab["page"] != page:
+            continue
+        ld = os.path.join(d, lab["name"])
+        if not os.path.isdir(ld):
+            continue
+        per, order, codes = {}, [], []
+        for fn in sorted(os.listdir(ld)):
+            if fn.endswith(".txt"):
+                with open(os.path.join(ld, fn), encoding="utf-8") as f:
+                    for k, v in numbers(f.read()).items():
+                        if k not in per:
+                            per[k] = []
+                            order.append(k)
+                        per[k].append(v)
+                with open(os.path.join(ld, fn[:-4] + ".rc"), encoding="utf-8") as f:
+                    codes.append(int(f.readline()))
+        n = len(codes)
+        vary = [k for k in order if (min(per[k]) != max(per[k]) or len(per[k]) != n)
+                and k not in SKIP and not k.startswith("requests per broker")]
+        same = [k for k in order if k not in SKIP and not k.startswith("requests per broker")
+                and min(per[k]) == max(per[k]) and len(per[k]) == n]
+        ex = sorted(set(codes))
+        print("`%s` (%d runs, speed %s, exit %s):\n" % (lab["name"], n, lab["speed"],
+              " or ".join(str(c) for c in ex) if len(ex) > 1 else "%d every time" % ex[0]))
+        print("| number | min | median | max | runs above 0 |\n|---|---|---|---|---|")
+        for k in vary:
+            v = per[k]
+            extra = "" if len(v) == n else " (in %d runs)" % len(v)
+            print("| %s%s | %s | %s | %s | %d |" % (k, extra, fmt(min(v)),
+                                                    fmt(statistics.median(v)), fmt(max(v)),
+                                                    sum(1 for x in v if x > 0)))
+        print("\nNever varied: %s.\n" % ", ".join("%s %s" % (k, fmt(per[k][0])) for k in same))
+
+
+RUNS_BEGIN = "<!-- runs: make labs-check, then tests/labs/labs.py runs DIR, writes this block -->"
+RUNS_END = "<!-- end of runs -->"
+
+
+def cmd_runs(args):
+    """Writes each page's block of min / median / max tables from the runs kept in DIR."""
+    import contextlib
+    import io
+    d = args[0]
+    for page in sorted({l["page"] for l in labs()}):
+        path = os.path.join(DOCS, page)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if RUNS_BEGIN not in text:
+            continue
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            cmd_markdown([d, page])
+        i = text.index(RUNS_BEGIN) + len(RUNS_BEGIN)
+        j = text.index(RUNS_END, i)
+        text = text[:i] + "\n" + buf.getvalue() + text[j:]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def cmd_inrange(args):
+    """Which recorded numbers lie outside the min..max of the live runs kept in DIR."""
+    d = args[0]
+    for lab in pick(args[1:]):
+        ld = os.path.join(d, lab["name"])
+        if not os.path.isdir(ld):
+            continue
+        per = {}
+        for fn in os.listdir(ld):
+            if fn.endswith(".txt"):
+                with open(os.path.join(ld, fn), encoding="utf-8") as f:
+                    for k, v in numbers(f.read()).items():
+                        per.setdefault(k, []).append(v)
+        rec = numbers(replay(lab["name"]))
+        out = ["%s %s (%s..%s)" % (k, fmt(v), fmt(min(per[k])), fmt(max(per[k])))
+               for k, v in rec.items() if k in per and k not in SKIP and
+               not k.startswith("requests per broker") and "latency" not in k and
+               not min(per[k]) <= v <= max(per[k])]
+        print("%-28s %s" % (lab["name"], "; ".join(out) or "in range"))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmds = {"check": cmd_check, "summary": cmd_summary, "recordings": cmd_recordings,
-            "docs-numbers": cmd_docs_numbers, "captures": cmd_captures}
+            "docs-numbers": cmd_docs_numbers, "captures": cmd_captures,
+            "markdown": cmd_markdown, "runs": cmd_runs, "inrange": cmd_inrange}
     if sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](sys.argv[2:])
