@@ -79,6 +79,12 @@ def numbers(audit):
             vals["faults applied"] = float(m.group(1))
             vals["faults refused"] = float(m.group(2))
             continue
+        m = re.match(r"^\s+compression-rate-avg\s+([\d.]+)\s+batches (\d+) bytes sent, (\d+) before", line)
+        if m:
+            vals["compression-rate-avg"] = float(m.group(1))
+            vals["batch bytes sent"] = float(m.group(2))
+            vals["batch bytes before compression"] = float(m.group(3))
+            continue
         words = re.sub(r"\(.*?\)", " ", line).replace(",", " ").split()
         label = []
         after_num = False
@@ -103,7 +109,7 @@ def numbers(audit):
 def fmt(x):
     if float(x).is_integer():
         return "%d" % x
-    return ("%.3f" % x if abs(x) < 1 else "%.2f" % x).rstrip("0")
+    return ("%.3f" % x if abs(x) < 1 else "%.2f" % x).rstrip("0").rstrip(".")
 
 
 def table(name, audits, codes):
