@@ -202,11 +202,23 @@ dist:
 # --- fuzzing: one libFuzzer target per decoder (tests/fuzz/fuzz_<name>.c), clang only.
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I.
+FUZZ_FLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined
+# The codec is compiled once (instrumented for the fuzzer, not linked with its main) and every
+# target links it: one compile per source, not one per source and target.
+FUZZ_LIB = build/fuzz/libkw_fuzz.a
+FUZZ_LIB_OBJ = $(patsubst protocol/%.c,build/fuzz/obj/%.o,$(PROTO_SRC))
 
-build/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(wildcard protocol/*.h tests/fuzz/*.h)
+build/fuzz/obj/%.o: protocol/%.c $(wildcard protocol/*.h)
+	@mkdir -p build/fuzz/obj
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard protocol/*.h tests/fuzz/*.h)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC) $(COMPRESS_LIBS)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(COMPRESS_LIBS)
 
 fuzz: $(FUZZ_BIN)
 	@echo "fuzz targets in build/fuzz/; run one: build/fuzz/fuzz_frame -max_total_time=60 tests/fuzz/corpus/frame"

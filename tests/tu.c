@@ -22,14 +22,22 @@ static void on_alarm(int sig) {
     _exit(3);
 }
 
+static int64_t test_started_ms;
+
 static void before_each(void) {
     const CU_pTest t = CU_get_current_test();
     current_test = t && t->pName ? t->pName : "(unknown)";
+    test_started_ms = tu_now_ms();
     alarm(deadline_s);
 }
 
+/* A test that took a second or more says how long, so slow tests are seen where they run (CI
+ * has a time budget). */
 static void after_each(void) {
     alarm(0);
+    int64_t ms = tu_now_ms() - test_started_ms;
+    if (ms >= 1000)
+        printf("(%.1f s) ", (double)ms / 1000.0);
 }
 
 void tu_suite(const char *name) {
