@@ -229,7 +229,10 @@ static void test_proxy_rewrites_find_coordinator_kcat_group_reads_all(void) {
 }
 
 /* 200 ms of added RTT: kcat's produce (several round trips, each at least 200 ms longer)
- * takes at least 150 ms more. Only a lower bound: a loaded machine may be slower still. */
+ * takes at least 400 ms: a fresh kcat needs at least Metadata and Produce (after
+ * ApiVersions), each answer held 200 ms by the proxy. Only a lower bound, and on the slow run
+ * alone: delays only add, whereas the difference from the direct run would shrink when
+ * load makes that run slow (it once did). */
 static void test_proxy_rtt_slows_kcat_produce(void) {
     rig r;
     if (!rig_start(&r, "rt:3:3")) {
@@ -244,7 +247,7 @@ static void test_proxy_rtt_slows_kcat_produce(void) {
     CU_ASSERT_TRUE(slow >= 0);
     fprintf(stderr, "\n    kcat produce: %lld ms direct-through-proxy, %lld ms with rtt 200\n",
             (long long)base, (long long)slow);
-    CU_ASSERT_TRUE(slow - base >= 150);
+    CU_ASSERT_TRUE(slow >= 2 * 200);
     CU_ASSERT_TRUE(proxy_cmd(&r.proxy, "heal", reply, sizeof reply));
     rig_stop(&r);
 }
