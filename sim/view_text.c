@@ -1438,6 +1438,12 @@ static bool explain_producer(char *dst, size_t size, sim_view_lang lang, const s
     } else if (is(e, "producer.id")) {
         SAY("the producer got its id for idempotence (%s)", "生产者拿到幂等用的编号 (%s)",
             e->detail);
+    } else if (is(e, "producer.epoch_bumped")) {
+        SAY("the producer bumped its epoch after %s (%s)", "生产者因 %s 升级纪元 (%s)",
+            vt_err_name(e->err), e->detail);
+    } else if (is(e, "interceptor.error")) {
+        SAY("an interceptor failed on parcel #%lld: %s", "拦截器处理包裹 #%lld 出错: %s",
+            (long long)e->record_id, vt_err_name(e->err));
     } else {
         return false;
     }
@@ -1603,7 +1609,8 @@ static void zh_detail(const sim_event *e, char *out, size_t size) {
         snprintf(out, size, "用时 %.3f 毫秒", ms);
     } else if (is(e, "batch.retried") && sscanf(d, "attempt %d, backoff %lf ms", &a, &ms) == 2) {
         snprintf(out, size, "第 %d 次尝试, 退避 %.0f 毫秒", a, ms);
-    } else if ((is(e, "producer.id") || is(e, "producer_id.assigned")) &&
+    } else if ((is(e, "producer.id") || is(e, "producer_id.assigned") ||
+                is(e, "producer.epoch_bumped")) &&
                sscanf(d, "producer id %lld epoch %d", &id, &a) == 2) {
         snprintf(out, size, "编号 %lld, 纪元 %d", id, a);
     } else if (is(e, "hw.advanced") && sscanf(d, "HW %lld -> %d", &id, &a) == 2) {
