@@ -5,7 +5,8 @@
  * a name — a token holding a digit or one of . _ - = (config keys, topic and scenario names,
  * error names, t=1.2s, key-7) — or one of Kafka's and Courier's own names listed below, or a
  * name the caller adds (the scenario's topics); a name cut short by the screen's edge or by
- * a box drawn over it ("bro" of "broker") counts as the name. Everything else is an untranslated word. */
+ * a box drawn over it ("bro" of "broker", "bro+" and "|ker" beside the box's border) counts
+ * as the name. Everything else is an untranslated word. */
 #ifndef COURIER_TESTS_SIM_VIEW_WORDS_H
 #define COURIER_TESTS_SIM_VIEW_WORDS_H
 
@@ -64,7 +65,12 @@ static inline bool tw_english_word(const char *text, const char *const *extra, c
             }
             size_t n = j - i;
             const char *w = (const char *)t0 + i;
-            if (n > 1 && !(caps && n >= 3) && !tw_in_list(tw_kafka_names, w, n, true) &&
+            /* a box's border ('|' or a corner '+') drawn over a line cuts the word it touches:
+             * "|ker" is the end of "broker", "bro+" its start (the line under the box is
+             * checked whole on the screen before the box opens) */
+            bool cut = (i > 0 && (t0[i - 1] == '|' || t0[i - 1] == '+')) ||
+                       (j < tn && (t0[j] == '|' || t0[j] == '+'));
+            if (n > 1 && !cut && !(caps && n >= 3) && !tw_in_list(tw_kafka_names, w, n, true) &&
                 !tw_in_list(extra, w, n, true)) {
                 snprintf(out, size, "%.*s", (int)n, w);
                 return true;
