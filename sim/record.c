@@ -56,6 +56,8 @@ struct sim_record {
     pthread_cond_t cond;
     sim_event *q_ev;
     size_t q_n, q_cap;
+    sim_event *q_fold; /* own sampler: events not yet folded into its feed */
+    size_t qf_n, qf_cap;
     queued_sample *q_smp;
     size_t qs_n, qs_cap;
     bool closed;      /* finish: the sink takes no more events */
@@ -369,24 +371,34 @@ static void *writer_main(void *arg) {
 
 /* ---- the sink and the samplers ----------------------------------------------------------- */
 
+/* Appends an event to a growing queue; false when out of memory. @locks rec->lock held. */
+static bool push_event(sim_event **q, size_t *n, size_t *cap, const sim_event *e) {
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        sim_event *g = realloc(*q, c * sizeof *g);
+        if (!g)
+            return false;
+        *q = g;
+        *cap = c;
+    }
+    (*q)[(*n)++] = *e;
+    return true;
+}
+
 static void record_sink(const sim_event *e, void *opaque) {
     sim_record *rec = opaque;
     pthread_mutex_lock(&rec->lock);
     if (rec->active && !rec->closed) {
-        if (rec->q_n == rec->q_cap) {
-            size_t cap = rec->q_cap ? rec->q_cap * 2 : 4096;
-            sim_event *q = realloc(rec->q_ev, cap * sizeof *q);
-            if (q) {
-                rec->q_ev = q;
-                rec->q_cap = cap;
-            }
-        }
-        if (rec->q_n < rec->q_cap) {
-            rec->q_ev[rec->q_n++] = *e;
+        if (push_event(&rec->q_ev, &rec->q_n, &rec->q_cap, e)) {
             rec->last_seq = e->seq;
             if (e->source == SIM_SRC_SIM && !strcmp(e->kind, "run.started"))
                 rec->run_started = true;
             rec->n_events++;
+            /* Headless, the sampler's feed has no ring: it folds the events from here, so
+             * what the events build in the rooms (truncations and the acknowledgements they
+             * cut, on the map) is in its samples as in the view's. */
+            if (rec->own_sampler && !push_event(&rec->q_fold, &rec->qf_n, &rec->qf_cap, e))
+                rec->q_oom = true;
         } else {
             rec->q_oom = true; /* the recording will say it is incomplete */
         }
@@ -464,14 +476,22 @@ static void *sampler_main(void *arg) {
         int64_t now = mono_ms(), sim_ms = sim_clock_now_us(clk) / 1000;
         if (!done && now - last_wall < SAMPLE_WALL_MS && sim_ms - last_sim < SAMPLE_SIM_MS)
             continue;
+        /* The feed has no ring to read (headless): it folds the events queued since the
+         * last sample (exactly those up to seq), then samples the rooms, as the view's
+         * feed drains its ring. Once the run is done, one last sample: the rooms as the view
+         * draws them at DONE (its footer reads the logs a last time, as the view's does). */
         pthread_mutex_lock(&rec->lock);
         uint64_t seq = rec->last_seq;
+        sim_event *fold = rec->q_fold;
+        size_t n_fold = rec->qf_n;
+        rec->q_fold = NULL;
+        rec->qf_n = rec->qf_cap = 0;
         pthread_mutex_unlock(&rec->lock);
-        /* The feed has no ring to read (headless): it samples the rooms only; a replay folds
-         * the events over them. Once the run is done the feed would read the logs for the
-         * footer: the caller takes the audit, so the last sample is taken just before. */
-        if (done)
-            break;
+        for (size_t i = 0; i < n_fold; i++) {
+            fold[i].t_us -= pr.start_us; /* run time, as the view's feed makes it */
+            sim_view_feed_event(feed, &fold[i]);
+        }
+        free(fold);
         sim_view_feed_sample(feed, m, now);
         queue_sample(rec, m, seq);
         last_wall = now;
@@ -754,6 +774,7 @@ void sim_record_destroy(sim_record *rec) {
         free(rec->q_smp[i].m);
     free(rec->q_smp);
     free(rec->q_ev);
+    free(rec->q_fold);
     free(rec->raw.p);
     free(rec->latest);
     free(rec->scen);

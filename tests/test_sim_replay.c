@@ -55,6 +55,47 @@ static void test_replay_report_json_equals_the_run(void) {
     record_and_compare("scenarios/acks1-leader-crash.json", "10", "json");
 }
 
+/* A headless recording draws the map as the view does: at the last event of acks1-leader-crash
+ * broker 1 is back, and the truncations on the partition rows count exactly the acknowledged
+ * records the audit calls lost (the headless sampler folds the events, as the view's feed). */
+static void test_headless_recording_shows_truncations_and_the_end(void) {
+    char rec[256];
+    temp_path(rec, sizeof rec, "acks1.rec");
+    static char out[65536], err[65536];
+    char *run[] = {"courier",  "run", "scenarios/acks1-leader-crash.json", "--headless",
+                   "--speed",  "10",  "--record", rec, NULL};
+    CU_ASSERT_EQUAL_FATAL(ts_run_courier(run, out, sizeof out, err, sizeof err, -1), 0);
+    char eb[512];
+    sim_recording *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(sim_recording_open(rec, &r, eb, sizeof eb), 0);
+    sim_audit a;
+    CU_ASSERT_TRUE_FATAL(sim_recording_audit(r, &a));
+    sim_view_model *m = calloc(1, sizeof *m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL_FATAL(sim_recording_model_at(r, sim_recording_last_seq(r), m), 0);
+    int64_t cut_acked = 0;
+    int cuts = 0;
+    for (int i = 0; i < m->n_map; i++)
+        if (m->map[i].trunc_from >= 0 && !m->map[i].trunc_pending && m->map[i].trunc_acked > 0) {
+            cut_acked += m->map[i].trunc_acked;
+            cuts++;
+        }
+    bool node1_up = false;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].id == 1)
+            node1_up = m->nodes[i].up;
+    CU_ASSERT_TRUE(a.lost > 0);
+    CU_ASSERT_TRUE(cuts > 0);
+    CU_ASSERT_EQUAL(cut_acked, a.lost);
+    CU_ASSERT_TRUE(node1_up);
+    if (cut_acked != a.lost || !node1_up)
+        fprintf(stderr, "\n    cuts %d acked %lld, audit lost %lld, broker 1 %s", cuts,
+                (long long)cut_acked, (long long)a.lost, node1_up ? "up" : "down");
+    free(m);
+    sim_recording_close(r);
+    unlink(rec);
+}
+
 /* Writes the first `n` bytes of src to dst, then `extra` (may be NULL). */
 static void write_prefix(const char *dst, const uint8_t *src, size_t n) {
     FILE *f = fopen(dst, "wb");
@@ -314,6 +355,8 @@ void suite_sim_replay(void) {
     tu_test("test_demo_replayed_headless_prints_the_live_audit",
             test_demo_replayed_headless_prints_the_live_audit);
     tu_test("test_replay_report_json_equals_the_run", test_replay_report_json_equals_the_run);
+    tu_test("test_headless_recording_shows_truncations_and_the_end",
+            test_headless_recording_shows_truncations_and_the_end);
     tu_test("test_truncated_or_damaged_recordings_are_refused_with_the_byte",
             test_truncated_or_damaged_recordings_are_refused_with_the_byte);
     tu_test("test_live_models_equal_models_rebuilt_from_the_recording",
