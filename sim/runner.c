@@ -539,10 +539,9 @@ void sim_runner_progress(sim_runner *r, sim_progress *p) {
 int sim_runner_audit(sim_runner *r, sim_audit *out) {
     sim_bus_exempt_thread(true);
     int rc = sim_audit_compute(r, out);
-    if (r->trace && atomic_load(&r->state) == SIM_RUN_DONE && !r->footer_written) {
+    if (r->trace && atomic_load(&r->state) == SIM_RUN_DONE &&
+        !atomic_exchange(&r->footer_written, true))
         sim_trace_write_footer(r, out);
-        r->footer_written = true;
-    }
     return rc;
 }
 

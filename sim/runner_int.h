@@ -39,7 +39,8 @@ struct sim_runner {
     sim_clock *clock;
     sim_bus *bus;
     FILE *trace;                /* NULL when no trace */
-    bool footer_written;        /* control thread only */
+    atomic_bool footer_written; /* the audit's first caller at DONE writes the trace footer
+                                   (control thread, view feed or recorder sampler) */
     pthread_mutex_t trace_lock; /* guards the trace file and the two fields below */
     uint64_t trace_last_seq;    /* seq of the last event line written */
     bool trace_closed;          /* the summary is written: later events are left out */
