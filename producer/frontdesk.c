@@ -162,10 +162,11 @@ static void emit_partitioned(kp_producer *p, uint64_t seq, const char *topic, in
 /* Stage 2, the metadata wait (Java's waitOnMetadata): the topic's partition count, once the
  * dispatcher's map knows it, waiting up to deadline (ms, the producer's clock). 0 or less on
  * failure, with *err and errbuf set. */
-static int32_t wait_for_topic(kp_producer *p, const char *topic, int64_t deadline, kw_err *err,
-                              char *errbuf, size_t errsize) {
+static int32_t wait_for_topic(kp_producer *p, const char *topic, int64_t deadline, bool *blocked,
+                              kw_err *err, char *errbuf, size_t errsize) {
     int16_t terr = 0;
-    int32_t n_parts = kp_metadata_wait_topic(&p->md, topic, deadline, wake_sender, &p->net, &terr);
+    int32_t n_parts =
+        kp_metadata_wait_topic(&p->md, topic, deadline, wake_sender, &p->net, &terr, blocked);
     if (n_parts > 0)
         return n_parts;
     snprintf(errbuf, errsize, "topic %s not present in metadata after %lld ms%s%s", topic,
@@ -212,9 +213,8 @@ static kw_err check_record_size(const kp_producer *p, size_t upper, char *errbuf
  * left_ms. */
 static void append_sticky_retry(kp_producer *p, const kp_record *rec, int64_t ts, kw_slice key,
                                 kw_slice value, const kw_header *hs, const kp_thunk *th,
-                                int64_t left_ms, bool sticky, int32_t n_parts, int32_t *partition,
-                                kp_append_result *res) {
-    int64_t now = kp_now_ms(p);
+                                int64_t now, int64_t left_ms, bool sticky, int32_t n_parts,
+                                int32_t *partition, kp_append_result *res) {
     wait_ctx wc = {p, th->seq, rec->topic, *partition};
     kp_tp *tp = kp_accum_tp(&p->accum, rec->topic, *partition);
     if (!tp) {
@@ -341,7 +341,8 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
         emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec.topic, rec.partition, 0, KW_ERR_NONE, NULL);
 
     /* 2. metadata: wait for the topic's partitions, up to max.block.ms */
-    int32_t n_parts = wait_for_topic(p, rec.topic, deadline, &err, errbuf, sizeof errbuf);
+    bool blocked = false;
+    int32_t n_parts = wait_for_topic(p, rec.topic, deadline, &blocked, &err, errbuf, sizeof errbuf);
     if (n_parts <= 0)
         goto fail;
 
@@ -381,12 +382,17 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
     /* 6. the accumulator (may block on buffer memory for what is left of max.block.ms) */
     kp_append_result res;
     memset(&res, 0, sizeof res);
-    int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_epoch_ms(p); /* CreateTime */
+    /* One clock read per record, as Java's doSend() (nowMs read once, plus the metadata wait,
+     * serves the timestamp, max.block.ms and the append): read again only when the metadata
+     * wait blocked, or when a sink listens (in step mode an event may hold this thread while
+     * simulated time runs). */
+    int64_t now_us = blocked || sink ? kp_now_us(p) : t0_us;
+    int64_t ts = rec.timestamp_ms >= 0 ? rec.timestamp_ms : kp_epoch_ms_at(p, now_us); /* Create */
     kp_thunk th = {cb, opaque, seq, t0_us};
-    int64_t left = deadline - kp_now_ms(p);
+    int64_t left = deadline - now_us / 1000;
     atomic_fetch_add(&p->outstanding, 1);
-    append_sticky_retry(p, &rec, ts, key, value, hs, &th, left < 0 ? 0 : left, sticky, n_parts,
-                        &partition, &res);
+    append_sticky_retry(p, &rec, ts, key, value, hs, &th, now_us / 1000, left < 0 ? 0 : left,
+                        sticky, n_parts, &partition, &res);
     err = res.err;
     if (err != KW_ERR_NONE) {
         atomic_fetch_sub(&p->outstanding, 1);

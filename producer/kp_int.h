@@ -527,10 +527,12 @@ void kp_metadata_free_names(char **names, int32_t n);
  * @locks takes md->lock; broadcasts md->cv. @thread sender. */
 int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t now_ms);
 /* Waits (producing thread) until the topic has partitions, or deadline (clock ms). Returns
- * the partition count, 0 when the time ran out; *topic_err gets the broker's error.
+ * the partition count, 0 when the time ran out; *topic_err gets the broker's error; *blocked
+ * is false when the map knew the topic at the first look (no time passed here).
  * @locks takes md->lock and waits on md->cv (wake is called without it). @thread app. */
 int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadline_ms,
-                               void (*wake)(void *arg), void *wake_arg, int16_t *topic_err);
+                               void (*wake)(void *arg), void *wake_arg, int16_t *topic_err,
+                               bool *blocked);
 /* Wakes metadata waiters (close). @locks takes md->lock. @thread app (kp_close). */
 void kp_metadata_wake_all(kp_metadata *md);
 /* Applies the KIP-951 leader hints of a Produce answer (v10+: CurrentLeader of each
@@ -590,6 +592,9 @@ typedef struct kp_net {
     kp_conn **conns;
     int32_t n_conns, cap_conns;
     int wake_fd; /* eventfd */
+    /* A wakeup is written and not yet taken by the sender: further wakeups skip the write
+     * (as Java's Selector.wakeup(), one interrupt per select). */
+    _Atomic bool wake_pending;
     int32_t next_corr;
     _Atomic int64_t bytes_out, bytes_in;
     /* Guards conns[], each conn's state and in-flight list against the snapshot reader;
@@ -601,7 +606,9 @@ typedef struct kp_net {
 kw_err kp_net_init(kp_net *n, struct kp_producer *p);
 /* @locks none. @thread owner. */
 void kp_net_destroy(kp_net *n);
-/* Any thread: wakes the sender's poll. @locks none (writes the eventfd). @thread any. */
+/* Any thread: wakes the sender's poll; one eventfd write until the sender takes it, later
+ * calls only see the pending flag. Everything the caller changed before the call is seen by
+ * the sender's next round. @locks none (writes the eventfd). @thread any. */
 void kp_net_wakeup(kp_net *n);
 /* The connection for a node (created on first use, with host/port).
  * @locks takes n->lock to add or re-address a connection. @thread sender. */
@@ -644,7 +651,10 @@ void kp_net_close_all(kp_net *n, kw_err err);
 
 typedef struct kp_stats {
     pthread_mutex_t lock;
-    _Atomic int64_t record_send_total, record_error_total, record_retry_total;
+    /* bumped by the producing threads on every record: a cache line of its own, away from
+     * the counters the sender bumps (a shared line costs both sides on every record) */
+    _Alignas(64) _Atomic int64_t record_send_total;
+    _Alignas(64) _Atomic int64_t record_error_total, record_retry_total;
     _Atomic int64_t batches, batch_bytes, batch_bytes_max;
     _Atomic int64_t batch_raw_bytes;        /* the same batches before compression */
     _Atomic int64_t compression_ratio_ppm;  /* sum of per-batch ratios, in millionths */
@@ -669,6 +679,9 @@ void kp_stats_destroy(kp_stats *s);
 struct kp_producer {
     kp_conf conf; /* resolved copy */
     const kw_clock *clock;
+    /* kp_epoch_ms_at with the default clock: CLOCK_REALTIME - CLOCK_MONOTONIC (µs), and the
+     * monotonic instant it was measured at. */
+    _Atomic int64_t epoch_off_us, epoch_off_at_us;
     kp_bufpool pool;
     kp_accum accum;
     kp_metadata md;
@@ -680,8 +693,9 @@ struct kp_producer {
     _Atomic bool closing; /* no more kp_produce */
     _Atomic bool force_close;
     _Atomic bool sender_done;
-    _Atomic uint64_t next_record_seq;
+    _Alignas(64) _Atomic uint64_t next_record_seq; /* app: one line for the per-record two */
     _Atomic int64_t outstanding;
+    _Alignas(64) char after_hot[1]; /* the fields below stay off that line */
     pthread_mutex_t close_lock;
     pthread_cond_t close_cv;
     bool closed;            /* close_lock: kp_close finished */
@@ -724,6 +738,12 @@ int64_t kp_now_us(const struct kp_producer *p);
 /* Milliseconds since the Unix epoch on the producer's clock: CreateTime for records that ask
  * for "now" (durations use kp_now_ms). @locks none. @thread any. */
 int64_t kp_epoch_ms(const struct kp_producer *p);
+/* kp_epoch_ms at the instant now_us (the producer clock's now_us, read just before) without a
+ * second clock read when the clock is the default one: CLOCK_MONOTONIC plus the offset to
+ * CLOCK_REALTIME, re-read at least every millisecond of monotonic time (so a step of the
+ * system clock shows within 1 ms). Any other clock (the simulator's) is read as kp_epoch_ms.
+ * @locks none (relaxed atomics). @thread any. */
+int64_t kp_epoch_ms_at(struct kp_producer *p, int64_t now_us);
 /* Waits on cv (with mutex m held) until deadline_ms on the producer's clock, in wall-time
  * slices the clock chooses; returns when signalled or the slice passed (callers re-check).
  * @locks m MUST be held (released while waiting). @thread any. */

@@ -186,8 +186,10 @@ int32_t kp_metadata_apply(kp_metadata *md, const kw_metadata_resp *resp, int64_t
 }
 
 int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadline_ms,
-                               void (*wake)(void *arg), void *wake_arg, int16_t *topic_err) {
+                               void (*wake)(void *arg), void *wake_arg, int16_t *topic_err,
+                               bool *blocked) {
     *topic_err = 0;
+    *blocked = false;
     bool asked = false, waited = false;
     pthread_mutex_lock(&md->lock);
     for (;;) {
@@ -200,6 +202,7 @@ int32_t kp_metadata_wait_topic(kp_metadata *md, const char *topic, int64_t deadl
         }
         if (t)
             *topic_err = t->err;
+        *blocked = true; /* not known at the first look: the caller re-reads the clock */
         if (!asked) {
             pthread_mutex_unlock(&md->lock);
             kp_metadata_add_topic(md, topic);

@@ -69,7 +69,15 @@ void kp_net_destroy(kp_net *n) {
     pthread_mutex_destroy(&n->lock);
 }
 
+/* The producing threads call this for every record that fills a batch or opens one (Java's
+ * `batchIsFull || newBatchCreated`); under load that is nearly every record, so the eventfd
+ * write (a system call and a reschedule of the sender) happens only when no wakeup is pending,
+ * as java.nio's EPollSelectorImpl.wakeup() writes its pipe once per select (interruptTriggered).
+ * The acq_rel exchange pairs with the sender's in kp_net_poll: a caller that finds the flag set
+ * is seen by the round that clears it. */
 void kp_net_wakeup(kp_net *n) {
+    if (atomic_exchange_explicit(&n->wake_pending, true, memory_order_acq_rel))
+        return;
     uint64_t one = 1;
     ssize_t rc = write(n->wake_fd, &one, sizeof one);
     (void)rc;
@@ -572,9 +580,13 @@ void kp_net_poll(kp_net *n, int64_t timeout_ms) {
     int rc = poll(fds, (nfds_t)nf, wait_ms);
     if (rc > 0) {
         if (fds[0].revents & POLLIN) {
+            /* Read the eventfd first, then clear the flag: a wakeup that comes in between
+             * found the flag set and skipped its write, and this round (which follows the
+             * exchange) sees what it changed; one after the exchange writes again. */
             uint64_t v;
             ssize_t rr = read(n->wake_fd, &v, sizeof v);
             (void)rr;
+            atomic_exchange_explicit(&n->wake_pending, false, memory_order_acq_rel);
         }
         for (int i = 1; i < nf; i++) {
             kp_conn *c = cs[i];

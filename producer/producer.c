@@ -51,6 +51,22 @@ int64_t kp_epoch_ms(const struct kp_producer *p) {
     return kw_clock_epoch_ms(p->clock);
 }
 
+int64_t kp_epoch_ms_at(struct kp_producer *p, int64_t now_us) {
+    if (p->clock != kw_clock_monotonic())
+        return kp_epoch_ms(p);
+    int64_t at = atomic_load_explicit(&p->epoch_off_at_us, memory_order_acquire);
+    int64_t off = atomic_load_explicit(&p->epoch_off_us, memory_order_relaxed);
+    if (now_us - at >= 1000 || at - now_us >= 1000) {
+        /* monotonic first: the offset is never below the true one, so a timestamp is never
+         * earlier than a CLOCK_REALTIME read made before now_us */
+        int64_t m = kw_clock_now_us(p->clock);
+        off = kw_realtime_us() - m;
+        atomic_store_explicit(&p->epoch_off_us, off, memory_order_relaxed);
+        atomic_store_explicit(&p->epoch_off_at_us, m, memory_order_release);
+    }
+    return (now_us + off) / 1000;
+}
+
 int64_t kp_now_us(const struct kp_producer *p) {
     return kw_clock_now_us(p->clock);
 }
@@ -194,6 +210,8 @@ kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) 
     atomic_init(&p->producer_epoch, -1);
     atomic_init(&p->next_record_seq, 1);
     atomic_init(&p->outstanding, 0);
+    atomic_init(&p->epoch_off_us, 0);
+    atomic_init(&p->epoch_off_at_us, 0);
     pthread_mutex_init(&p->close_lock, NULL);
     kp_cond_init(&p->close_cv);
     p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)now ^ (uint64_t)(uintptr_t)p;

@@ -5,6 +5,8 @@
  * Then the same with injected Produce errors and a leader move in the middle of the run. */
 #include "tests/test_producer_util.h"
 
+#include <time.h>
+
 #define NKEYS 1000
 
 typedef struct run {
@@ -232,10 +234,64 @@ static void test_produce_small_run_all_acknowledged(void) {
     tcl_stop(&m);
 }
 
+/* Timestamps of KP_TIMESTAMP_NOW records on the default clock: kp_produce reads the monotonic
+ * clock once and takes the epoch from a cached CLOCK_REALTIME offset (kp_epoch_ms_at); each
+ * acknowledged timestamp must still lie between CLOCK_REALTIME read just before and just after
+ * its kp_produce call, across several offset refreshes (pauses of 2 ms between rounds). */
+#define TS_ROUNDS 8
+#define TS_PER_ROUND 50
+typedef struct ts_rec {
+    int64_t before_ms, after_ms;
+    _Atomic int64_t acked_ts;
+} ts_rec;
+
+static void on_ts(const kp_record_metadata *md, kw_err err, void *opaque) {
+    ts_rec *t = opaque;
+    atomic_store(&t->acked_ts, err == KW_ERR_NONE ? md->timestamp_ms : -2);
+}
+
+static void test_now_timestamps_lie_between_realtime_reads(void) {
+    tcl m;
+    /* our broker: librdkafka's mock answers every Produce with a fixed LogAppendTime */
+    CU_ASSERT_FATAL(tcl_start(&m, true, 1, "stamps", 2, 1));
+    kp_conf *c = tconf(m.bootstraps);
+    kp_producer *p = tproducer(c);
+    static ts_rec recs[TS_ROUNDS * TS_PER_ROUND];
+    for (int i = 0; i < TS_ROUNDS * TS_PER_ROUND; i++) {
+        if (i > 0 && i % TS_PER_ROUND == 0)
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        kp_record r = {.topic = "stamps",
+                       .partition = KP_PARTITION_ANY,
+                       .value = "v",
+                       .value_len = 1,
+                       .timestamp_ms = KP_TIMESTAMP_NOW};
+        atomic_init(&recs[i].acked_ts, -1);
+        recs[i].before_ms = kw_realtime_us() / 1000;
+        CU_ASSERT_EQUAL(kp_produce(p, &r, on_ts, &recs[i], NULL), KW_ERR_NONE);
+        recs[i].after_ms = kw_realtime_us() / 1000;
+    }
+    CU_ASSERT_EQUAL(kp_flush(p, 20000), KW_ERR_NONE);
+    int outside = 0;
+    for (int i = 0; i < TS_ROUNDS * TS_PER_ROUND; i++) {
+        int64_t ts = atomic_load(&recs[i].acked_ts);
+        if (ts < recs[i].before_ms || ts > recs[i].after_ms) {
+            if (outside++ == 0)
+                fprintf(stderr, "record %d: timestamp %lld not in [%lld, %lld]\n", i,
+                        (long long)ts, (long long)recs[i].before_ms, (long long)recs[i].after_ms);
+        }
+    }
+    CU_ASSERT_EQUAL(outside, 0);
+    kp_producer_destroy(p);
+    kp_conf_destroy(c);
+    tcl_stop(&m);
+}
+
 void suite_producer_e2e(void);
 void suite_producer_e2e(void) {
     tu_suite("producer_e2e");
     tu_test("test_produce_small_run_all_acknowledged", test_produce_small_run_all_acknowledged);
+    tu_test("test_now_timestamps_lie_between_realtime_reads",
+            test_now_timestamps_lie_between_realtime_reads);
     tu_test("test_keyed_100k_acks_all_idempotent_read_back_intact",
             test_keyed_100k_acks_all_idempotent_read_back_intact);
     tu_test("test_keyed_with_injected_errors_and_leader_move_read_back_intact",
