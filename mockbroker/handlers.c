@@ -404,7 +404,7 @@ static kw_err validate_compressed(const kw_batch *kb, size_t *raw_len, char *why
  * magic: INVALID_RECORD), with a codec Kafka defines (ids 5-7: UNSUPPORTED_COMPRESSION_TYPE),
  * zstd only from Produce v7 (KIP-110: UNSUPPORTED_COMPRESSION_TYPE below), a good CRC
  * (CORRUPT_MESSAGE), within message.max.bytes (MESSAGE_TOO_LARGE); a compressed batch is
- * decompressed, bounded, and its records read. The batch is copied as the client sent it
+ * decompressed, bounded, and its records read. The batch is stored as the client sent it
  * (compressed batches are stored and served compressed). */
 static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice recs,
                                        batch_in **out, int *n_out, char *why, size_t whysize) {
@@ -464,7 +464,8 @@ static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice 
     if (codec != KW_CODEC_NONE && (e = validate_compressed(&kb, &raw_len, why, whysize)))
         return e;
     *out = malloc(sizeof **out);
-    mb_batch *mb = *out ? mb_batch_new(recs.p, used) : NULL;
+    /* Borrowed from the request: append_to_leader copies it into the log (mb_log_store). */
+    mb_batch *mb = *out ? mb_batch_borrow(recs.p, used) : NULL;
     if (!mb) {
         free(*out);
         *out = NULL;
@@ -570,6 +571,8 @@ static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
         mb->append_time_us = r->now;
         mb->leader_epoch = p->leader_epoch;
         mb_log_roll(&lr->log, mb, p->topic->segment_bytes, p->topic->segment_ms);
+        if (!mb_log_store(&lr->log, mb, p->topic->segment_bytes))
+            return KW_ERR_KAFKA_STORAGE_ERROR;
         kw_batch_set_base_offset(mb->data, mb->base_offset);
         kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
         if (!mb_log_append(&lr->log, mb))

@@ -32,11 +32,18 @@ typedef struct mb_batch {
     bool seg_first; /* the first batch of a segment (set by the leader before appending) */
     size_t raw_len; /* the batch's size with its records decompressed (== len uncompressed) */
     size_t len;
-    uint8_t data[]; /* the whole batch as the client sent it, baseOffset rewritten */
+    /* The whole batch as the client sent it, baseOffset rewritten. It lives in a log's chunk
+     * once stored (chunk != NULL: the batch holds a reference on it), right after this
+     * struct (mb_batch_new), or, before mb_log_store, in the request's frame (borrowed). */
+    uint8_t *data;
+    struct mb_chunk *chunk;
 } mb_batch;
 
 /* Allocates a batch holding a copy of p[0..len). refcnt 1. NULL when out of memory. */
 mb_batch *mb_batch_new(const uint8_t *p, size_t len);
+/* A batch that points at p[0..len) without copying it (the request's frame): it must be
+ * stored with mb_log_store before that frame is reused, or dropped. refcnt 1. */
+mb_batch *mb_batch_borrow(const uint8_t *p, size_t len);
 void mb_batch_ref(mb_batch *b);
 void mb_batch_unref(mb_batch *b);
 
@@ -55,6 +62,8 @@ typedef struct mb_log {
     int64_t seg_first_us;    /* append time of the active segment's first batch */
     int64_t deleted_records; /* records retention deleted from this log */
     int64_t deleted_bytes;
+    struct mb_chunk *chunk; /* where mb_log_store copies the next batch (a reference) */
+    size_t chunk_next;      /* the size of the next chunk (they grow by doubling) */
 } mb_log;
 
 /* A batch's size with its records decompressed (its size when not compressed). */
@@ -65,6 +74,11 @@ static inline int64_t mb_batch_raw_len(const mb_batch *b) {
 void mb_log_free(mb_log *l);
 /* Appends a batch (takes a reference). Returns false when out of memory. */
 bool mb_log_append(mb_log *l, mb_batch *b);
+/* The leader, before appending a borrowed batch: copies its bytes into the log's current
+ * chunk (a new one, twice the last, when it does not fit; at most max(64 KiB, segment_bytes)
+ * up to 4 MiB, so retention frees memory a segment at a time). Returns false when out of
+ * memory. */
+bool mb_log_store(mb_log *l, mb_batch *b, int64_t segment_bytes);
 /* Index of the first batch whose last offset >= offset (n when none). */
 size_t mb_log_find(const mb_log *l, int64_t offset);
 /* Drops every batch at or after index i; the end becomes that batch's base offset. */

@@ -58,6 +58,44 @@ static void test_crc32c_hardware_and_table_agree_at_every_alignment(void) {
     free(buf);
 }
 
+/* Lengths around the three-stream blocks (3 x 256 and 3 x 4096 bytes) and several of them,
+ * at every alignment, against the table-driven CRC. */
+static void test_crc32c_three_streams_agree_with_table_across_block_sizes(void) {
+    enum { N = 3 * 4096 * 3 + 3 * 256 * 2 + 100 };
+    uint8_t *buf = malloc(N + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    uint32_t seed = 777;
+    for (size_t i = 0; i < N + 8; i++)
+        buf[i] = (uint8_t)xorshift(&seed);
+    static const size_t edges[] = {767,   768,   769,         1535,  1536,        1544,  12287,
+                                   12288, 12289, 12288 + 768, 24576, 24576 + 775, 36863, 36864};
+    int bad = 0, tried = 0;
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+            if (edges[e] > N)
+                continue;
+            bad += kw_crc32c(0, buf + off, edges[e]) != kw_crc32c_sw(0, buf + off, edges[e]);
+            bad += kw_crc32c(0x12345678u, buf + off, edges[e]) !=
+                   kw_crc32c_sw(0x12345678u, buf + off, edges[e]);
+            tried += 2;
+        }
+        for (size_t len = 700; len <= N; len += 997) {
+            bad += kw_crc32c(0, buf + off, len) != kw_crc32c_sw(0, buf + off, len);
+            tried++;
+        }
+    }
+    CU_ASSERT_TRUE(tried > 300);
+    CU_ASSERT_EQUAL(bad, 0);
+    /* A flipped bit in the second and third streams is seen. */
+    uint32_t whole = kw_crc32c(0, buf, 3 * 4096);
+    buf[4096 + 5] ^= 1;
+    CU_ASSERT_NOT_EQUAL(kw_crc32c(0, buf, 3 * 4096), whole);
+    buf[4096 + 5] ^= 1;
+    buf[2 * 4096 + 7] ^= 0x80;
+    CU_ASSERT_NOT_EQUAL(kw_crc32c(0, buf, 3 * 4096), whole);
+    free(buf);
+}
+
 static void test_crc32c_incremental_equals_one_shot(void) {
     enum { N = 4096 };
     uint8_t *buf = malloc(N);
@@ -114,6 +152,8 @@ void suite_protocol_crc(void) {
     tu_test("test_crc32c_rfc3720_vectors", test_crc32c_rfc3720_vectors);
     tu_test("test_crc32c_hardware_and_table_agree_at_every_alignment",
             test_crc32c_hardware_and_table_agree_at_every_alignment);
+    tu_test("test_crc32c_three_streams_agree_with_table_across_block_sizes",
+            test_crc32c_three_streams_agree_with_table_across_block_sizes);
     tu_test("test_crc32c_incremental_equals_one_shot", test_crc32c_incremental_equals_one_shot);
     tu_test("test_crc32c_throughput", test_crc32c_throughput);
 }
