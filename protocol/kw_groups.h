@@ -456,4 +456,40 @@ KW_GROUP_CODEC(ofle_req, kw_ofle_req)
 KW_GROUP_CODEC(ofle_resp, kw_ofle_resp)
 #undef KW_GROUP_CODEC
 
+/* ---- The "consumer" protocol's bytes inside JoinGroup and SyncGroup ----
+ * What members of protocol_type "consumer" put in JoinGroup's protocol metadata
+ * (ConsumerProtocolSubscription.json) and the leader hands out through SyncGroup
+ * (ConsumerProtocolAssignment.json), as Java's ConsumerProtocol, librdkafka and kafka-python
+ * write them. We write version 0 of both, which every client reads; we read any version,
+ * taking the fields of version 0 and ignoring the newer ones after them (owned partitions,
+ * generation, rack), as Java does for versions it does not know. */
+typedef struct kw_consumer_subscription {
+    int16_t version;
+    int32_t n_topics;
+    kw_slice *topics;
+    kw_slice user_data; /* nullable */
+} kw_consumer_subscription;
+
+typedef struct kw_consumer_topic_partitions {
+    kw_slice topic;
+    int32_t n_partitions;
+    int32_t *partitions;
+} kw_consumer_topic_partitions;
+
+typedef struct kw_consumer_assignment {
+    int16_t version;
+    int32_t n_topics;
+    kw_consumer_topic_partitions *topics;
+    kw_slice user_data; /* nullable */
+} kw_consumer_assignment;
+
+/* Write version 0 (s->version and a->version are ignored). */
+void kw_consumer_subscription_encode(kw_wbuf *wb, const kw_consumer_subscription *s);
+void kw_consumer_assignment_encode(kw_wbuf *wb, const kw_consumer_assignment *a);
+/* Decode any version >= 0; arrays from the arena, slices into the bytes. KW_ERR__MALFORMED
+ * (rb->errmsg names the field) on truncation or a negative version. An empty assignment
+ * (zero bytes, what a leader gives a member it left out) decodes as no topics. */
+kw_err kw_consumer_subscription_decode(kw_rbuf *rb, kw_arena *a, kw_consumer_subscription *s);
+kw_err kw_consumer_assignment_decode(kw_rbuf *rb, kw_arena *a, kw_consumer_assignment *out);
+
 #endif /* COURIER_PROTOCOL_KW_GROUPS_H */
