@@ -1,14 +1,16 @@
-/* courier consume — read a topic back from any Kafka-protocol cluster, kcat -C style.
+/* courier consume — read a topic back from any Kafka-protocol cluster, kcat -C / -G style.
  *
  * Built on sim/reader.c (ApiVersions, Metadata, ListOffsets, Fetch over the real protocol), so
  * a class needs nothing else to see what it produced: `courier consume -b ... -t t -e`. Every
  * partition (or one, -p) is read from -o (beginning, end, an absolute offset N, or -N: N
  * before the end), one line per record in -f's format; with -e it exits once every partition
  * reached the end it had when the command started, without -e it follows new records until
- * SIGINT/SIGTERM. Consumer groups (-G) are not part of this command yet: use kcat -G or
- * kafka-python against the mock cluster (docs/consumers.md).
+ * SIGINT/SIGTERM. With -G GROUP it is a member of a consumer group instead (sim/group_member.c:
+ * join, share the partitions, heartbeat, commit, leave), printing its assignments on stderr as
+ * kcat -G does; this file only prints.
  */
 #include "sim/cmd.h"
+#include "sim/group_member.h"
 #include "sim/reader.h"
 #include "sim/sig.h"
 
@@ -16,7 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_BOOTSTRAP = 1, O_TOPIC, O_OFFSET, O_EXIT, O_FORMAT, O_PARTITION, O_COUNT, O_TIMEOUT };
+enum {
+    O_BOOTSTRAP = 1,
+    O_TOPIC,
+    O_OFFSET,
+    O_EXIT,
+    O_FORMAT,
+    O_PARTITION,
+    O_COUNT,
+    O_TIMEOUT,
+    O_GROUP,
+    O_SET
+};
 static const sim_opt consume_opts[] = {
     {O_BOOTSTRAP, 'b', NULL, SIM_OPT_STRING, "HOST:PORT[,...]", 0, 0, NULL, false,
      "bootstrap servers (required)"},
@@ -35,6 +48,12 @@ static const sim_opt consume_opts[] = {
      "exit after COUNT records"},
     {O_TIMEOUT, 0, "timeout-ms", SIM_OPT_INT, "MS", 1, 3600000, NULL, false,
      "deadline of each network wait (default 10000)"},
+    {O_GROUP, 'G', NULL, SIM_OPT_STRING, "GROUP", 0, 0, NULL, false,
+     "read as a member of consumer group GROUP (group.id): the group shares the partitions, "
+     "commits and resumes; -o beginning|end then sets auto.offset.reset"},
+    {O_SET, 'X', NULL, SIM_OPT_STRING, "key=value", 0, 0, NULL, true,
+     "a consumer group setting with Kafka's name (with -G), e.g. -X session.timeout.ms=10000 "
+     "-X auto.offset.reset=earliest (repeatable)"},
     {0},
 };
 
@@ -44,9 +63,21 @@ const sim_cmd_spec sim_cmd_consume_spec = {
     .description =
         "Reads a topic with Courier's own reader (ApiVersions, Metadata, ListOffsets, Fetch; "
         "RecordBatch v2, compressed or not) from any Kafka-protocol cluster: courier broker, "
-        "librdkafka's mock cluster or a real one. One line per record in -f's format. "
-        "Consumer groups are read with kcat -G or kafka-python (docs/consumers.md).",
-    .footer = "SIGINT or SIGTERM stops reading. Errors name the partition and the broker.\n\n"
+        "librdkafka's mock cluster or a real one. One line per record in -f's format.\n\n"
+        "With -G GROUP it joins the consumer group GROUP (the classic protocol: "
+        "FindCoordinator, JoinGroup, SyncGroup, Heartbeat, OffsetCommit, OffsetFetch, "
+        "LeaveGroup) and reads only the partitions the group gives it, sharing them with the "
+        "other members (courier, kcat -G, kafka-python, Java) by the range assignor. It "
+        "resumes from the group's committed offsets (where there are none: auto.offset.reset, "
+        "latest unless -o beginning), commits every auto.commit.interval.ms and before giving "
+        "partitions up, and leaves the group on exit; each assignment is printed on stderr as "
+        "kcat -G prints it. Settings keep Kafka's names and defaults: session.timeout.ms 45000, "
+        "heartbeat.interval.ms 3000, max.poll.interval.ms 300000, enable.auto.commit true, "
+        "auto.commit.interval.ms 5000, auto.offset.reset latest, request.timeout.ms 30000, "
+        "partition.assignment.strategy range (docs/consumers.md).",
+    .footer = "SIGINT or SIGTERM stops reading (with -G: commits and leaves the group first); -e "
+              "with -G exits when every partition assigned to it reached its end. Errors name the "
+              "partition and the broker.\n\n"
               "Exit code: 0 when the end was reached (-e), the count was read (-c) or a signal "
               "stopped it; 1 when the cluster could not be read; 2 bad usage.",
     .opts = consume_opts,
@@ -55,6 +86,7 @@ const sim_cmd_spec sim_cmd_consume_spec = {
 
 typedef struct consume_state {
     const char *topic;
+    const char *group; /* -G, or NULL */
     const char *format;
     int64_t count; /* records printed */
     int64_t max;   /* -c, or -1 */
@@ -200,13 +232,100 @@ static int consume_loop(sim_reader *r, int32_t lo, int32_t hi, part_pos *pos, bo
     }
 }
 
+/* ---- -G: a consumer group member ---- */
+
+/* "% Group g rebalanced (memberid m, generation 3): assigned: t [0], t [1]" on stderr, as
+ * kcat -G prints it (tests and people read it). */
+static void print_rebalance(void *opaque, bool assigned, const int32_t *parts, int n,
+                            int32_t generation, const char *member_id) {
+    const consume_state *st = opaque;
+    char q[300];
+    fprintf(stderr, "%% Group %s rebalanced (memberid %s, generation %d): %s:", st->group,
+            sim_escape(member_id, q, sizeof q), (int)generation,
+            assigned ? "assigned" : "revoked");
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s %s [%d]", i ? "," : "", st->topic, (int)parts[i]);
+    fprintf(stderr, "%s\n", n ? "" : " (none)");
+    fflush(stderr);
+}
+
+static void print_log(void *opaque, const char *line) {
+    (void)opaque;
+    char q[600];
+    fprintf(stderr, "%% courier consume: %s\n", sim_escape(line, q, sizeof q));
+    fflush(stderr);
+}
+
+/* The member's loop: poll, print, until a signal, -c or (-e) the end of its partitions. */
+static int group_loop(sim_group_member *gm, bool exit_at_end, consume_state *st) {
+    for (;;) {
+        bool progress = false;
+        int rc = sim_gm_poll(gm, print_record, st, &progress);
+        fflush(stdout);
+        if (rc)
+            return rc;
+        if ((st->max >= 0 && st->count >= st->max) || (exit_at_end && sim_gm_at_end(gm)) ||
+            sim_signals_caught())
+            return 0;
+        if (!progress && sim_signals_wait(100))
+            return 0;
+    }
+}
+
+/* courier consume -G: the settings (-o, then -X in order), the member, its loop. */
+static int consume_group(const char *bootstrap, const sim_cli_args *args, int offset_kind,
+                         bool exit_at_end, consume_state *st) {
+    char err[600], esc[700];
+    sim_gm_conf *conf = sim_gm_conf_new();
+    if (!conf) {
+        fprintf(stderr, "courier consume: out of memory\n");
+        return 1;
+    }
+    int rc = sim_gm_conf_set(conf, "group.id", st->group, err, sizeof err);
+    if (!rc && offset_kind >= 0)
+        rc = sim_gm_conf_set(conf, "auto.offset.reset", offset_kind == 0 ? "earliest" : "latest",
+                             err, sizeof err);
+    for (size_t i = 0; !rc && i < args->n; i++) {
+        if (args->v[i].opt->id != O_SET)
+            continue;
+        const char *kv = args->v[i].text, *eq = strchr(kv, '=');
+        char key[128];
+        if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
+            snprintf(err, sizeof err, "-X '%s': expected key=value", sim_escape(kv, esc, 200));
+            rc = -1;
+            break;
+        }
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        rc = sim_gm_conf_set(conf, key, eq + 1, err, sizeof err);
+    }
+    if (rc) {
+        fprintf(stderr, "courier consume: -X %s\n", err);
+        sim_gm_conf_destroy(conf);
+        return 2;
+    }
+    sim_group_member *gm = NULL;
+    rc = sim_gm_new(bootstrap, st->topic, conf, print_rebalance, print_log, st, &gm, err,
+                    sizeof err);
+    sim_gm_conf_destroy(conf);
+    if (rc) {
+        fprintf(stderr, "courier consume: %s\n", sim_escape(err, esc, sizeof esc));
+        return rc == KW_ERR__INVALID_ARG ? 2 : 1;
+    }
+    rc = group_loop(gm, exit_at_end, st);
+    if (rc)
+        fprintf(stderr, "courier consume: %s\n", sim_escape(sim_gm_error(gm), esc, sizeof esc));
+    sim_gm_close(gm);
+    return rc ? 1 : 0;
+}
+
 int sim_cmd_consume(int argc, char **argv) {
     sim_cli_args args;
     int prc = sim_cli_begin(&sim_cmd_consume_spec, argc, argv, &args);
     if (prc >= 0)
         return prc;
     const char *bootstrap = NULL, *offset = "beginning";
-    consume_state st = {NULL, "%s\\n", 0, -1};
+    consume_state st = {NULL, NULL, "%s\\n", 0, -1};
+    bool offset_given = false, settings = false;
     bool exit_at_end = false;
     int64_t only = -1, timeout_ms = 10000;
     for (size_t i = 0; i < args.n; i++) {
@@ -220,6 +339,13 @@ int sim_cmd_consume(int argc, char **argv) {
             break;
         case O_OFFSET:
             offset = a->text;
+            offset_given = true;
+            break;
+        case O_GROUP:
+            st.group = a->text;
+            break;
+        case O_SET:
+            settings = true;
             break;
         case O_EXIT:
             exit_at_end = true;
@@ -248,11 +374,25 @@ int sim_cmd_consume(int argc, char **argv) {
     else if (parse_offset(offset, &kind, &n))
         fprintf(stderr, "courier consume: -o: '%s' is not beginning, end, N or -N\n",
                 sim_escape(offset, esc, sizeof esc));
+    else if (st.group && (kind > 1 || only >= 0))
+        fprintf(stderr, "courier consume: -G: %s: a group member reads the partitions the group "
+                        "gives it, from the committed offsets (-o beginning|end sets "
+                        "auto.offset.reset)\n",
+                only >= 0 ? "-p is not used with -G" : "-o N is not used with -G");
+    else if (!st.group && settings)
+        fprintf(stderr, "courier consume: -X sets consumer group settings: use it with -G GROUP\n");
+    else if (st.group && !st.group[0])
+        fprintf(stderr, "courier consume: -G: the group id is empty\n");
     else
         rc = -1;
     if (rc == 2) {
         sim_cli_args_free(&args);
         return 2;
+    }
+    if (st.group) {
+        rc = consume_group(bootstrap, &args, offset_given ? kind : -1, exit_at_end, &st);
+        sim_cli_args_free(&args);
+        return rc;
     }
     sim_reader *r = NULL;
     char err[600];

@@ -1,5 +1,7 @@
-/* Consumer groups against the mock cluster, with the clients a class uses: kcat -G and
- * kafka-python's KafkaConsumer(group_id=...) as separate processes over real sockets.
+/* Consumer groups against the mock cluster, with the clients a class uses: kcat -G,
+ * kafka-python's KafkaConsumer(group_id=...), kafkajs and Courier's own `courier consume -G`, as
+ * separate processes over real sockets, alone and mixed (courier + kcat in one group, each of
+ * them leader once).
  *
  * Each scenario: a 6-partition topic, two members (3 partitions each), every record read
  * exactly once between them; one member stopped (it commits and leaves), the other takes all
@@ -226,9 +228,102 @@ static const char *py_member =
 
 static char py_path[64];
 
-static bool member_start_kind(member *m, bool python, const char *boot, const char *group) {
-    if (python) {
+/* A kafkajs member (kafkajs 2.2.4, which .ci/deps.sh installs into build/npm): the same
+ * stderr lines and stdout values as the others; SIGTERM disconnects (commit, LeaveGroup). */
+static const char *js_member =
+    "const { Kafka, logLevel } = require('kafkajs');\n"
+    "const [boot, group] = process.argv.slice(2);\n"
+    "const kafka = new Kafka({ clientId: 'kafkajs-member', brokers: boot.split(','),\n"
+    "                          logLevel: logLevel.NOTHING });\n"
+    "const c = kafka.consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 500,\n"
+    "                           rebalanceTimeout: 10000, maxWaitTimeInMs: 200 });\n"
+    "c.on(c.events.GROUP_JOIN, e => {\n"
+    "  const a = e.payload.memberAssignment['t'] || [];\n"
+    "  process.stderr.write('assigned: ' + a.map(p => 't [' + p + ']').join(', ') + '\\n');\n"
+    "});\n"
+    "let stopping = false;\n"
+    "process.on('SIGTERM', async () => {\n"
+    "  if (stopping) return;\n"
+    "  stopping = true;\n"
+    "  await c.disconnect();\n"
+    "  process.exit(0);\n"
+    "});\n"
+    "(async () => {\n"
+    "  await c.connect();\n"
+    "  await c.subscribe({ topic: 't', fromBeginning: true });\n"
+    "  await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => {\n"
+    "    process.stdout.write(message.value.toString() + '\\n');\n"
+    "  } });\n"
+    "})().catch(e => { process.stderr.write('error: ' + e + '\\n'); process.exit(1); });\n";
+
+static char js_path[64];
+
+typedef enum member_kind { M_KCAT, M_PYTHON, M_COURIER, M_KAFKAJS } member_kind;
+
+static const char *const kind_names[] = {"kcat", "kafka-python", "courier consume",
+                                         "kafkajs"};
+
+/* kafkajs is installed by .ci/deps.sh into build/npm (tests run from the checkout). */
+#define KAFKAJS_DIR "build/npm/node_modules"
+
+/* Why a kind of member cannot run here, or NULL when it can. */
+static const char *kind_missing(member_kind k) {
+    switch (k) {
+    case M_KCAT:
+        return have("kcat") ? NULL : "kcat is not installed";
+    case M_PYTHON:
+        return access("/usr/bin/python3", X_OK) == 0 ? NULL : "/usr/bin/python3 is missing";
+    case M_COURIER:
+        return access(tu_courier_path(), X_OK) == 0 ? NULL : "the courier binary is missing";
+    case M_KAFKAJS:
+        if (!have("node"))
+            return "node is not installed";
+        return access(KAFKAJS_DIR "/kafkajs/package.json", R_OK) == 0
+                   ? NULL
+                   : "kafkajs is not installed in build/npm (make deps installs it)";
+    }
+    return "unknown member kind";
+}
+
+/* Writes a helper script into a fresh temporary file named by path. */
+static bool write_script(char *path, size_t size, const char *text) {
+    snprintf(path, size, "/tmp/courier-grp-script-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok;
+}
+
+static bool member_start_kind(member *m, member_kind kind, const char *boot, const char *group) {
+    if (kind == M_PYTHON) {
         char *argv[] = {"/usr/bin/python3", py_path, (char *)boot, (char *)group, NULL};
+        return member_start(m, argv);
+    }
+    if (kind == M_KAFKAJS) {
+        setenv("NODE_PATH", KAFKAJS_DIR, 1);
+        char *argv[] = {"node", js_path, (char *)boot, (char *)group, NULL};
+        return member_start(m, argv);
+    }
+    if (kind == M_COURIER) {
+        char *argv[] = {(char *)tu_courier_path(),
+                        "consume",
+                        "-b",
+                        (char *)boot,
+                        "-t",
+                        "t",
+                        "-G",
+                        (char *)group,
+                        "-o",
+                        "beginning", /* auto.offset.reset=earliest: the commits still win */
+                        "-X",
+                        "session.timeout.ms=6000",
+                        "-X",
+                        "heartbeat.interval.ms=500",
+                        "-X",
+                        "auto.commit.interval.ms=200",
+                        NULL};
         return member_start(m, argv);
     }
     char *argv[] = {"kcat",
@@ -285,21 +380,22 @@ static int read_outside(const int *seen, int from, int to) {
     return n;
 }
 
-/* The whole scenario for one client kind (kcat or kafka-python). */
-static void group_scenario(bool python) {
+/* The whole scenario: member 1 (and the one that restarts) of kind `a`, member 2 of kind `b`
+ * (the same kind, or a mixed group). */
+static void group_scenario(member_kind a, member_kind b) {
     alarm(280); /* a longer deadline than the runner's 120 s: three phases of real clients */
-    const char *what = python ? "kafka-python" : "kcat";
-    if (python ? access("/usr/bin/python3", X_OK) != 0 : !have("kcat")) {
-        fprintf(stderr, "\n    NOT RUN: %s is not installed\n", what);
+    char what[64];
+    if (a == b)
+        snprintf(what, sizeof what, "%s", kind_names[a]);
+    else
+        snprintf(what, sizeof what, "%s + %s", kind_names[a], kind_names[b]);
+    const char *missing = kind_missing(a) ? kind_missing(a) : kind_missing(b);
+    if (missing) {
+        fprintf(stderr, "\n    NOT RUN: %s\n", missing);
         return;
     }
-    if (python) {
-        snprintf(py_path, sizeof py_path, "/tmp/courier-grp-py-XXXXXX");
-        int fd = mkstemp(py_path);
-        CU_ASSERT_FATAL(fd >= 0);
-        CU_ASSERT_FATAL(write(fd, py_member, strlen(py_member)) == (ssize_t)strlen(py_member));
-        close(fd);
-    }
+    CU_ASSERT_FATAL(write_script(py_path, sizeof py_path, py_member));
+    CU_ASSERT_FATAL(write_script(js_path, sizeof js_path, js_member));
     broker_proc bp;
     CU_ASSERT_FATAL(broker_start(&bp, "t:6:3"));
     const int N1 = 3000, N2 = 600, N3 = 300;
@@ -307,8 +403,8 @@ static void group_scenario(bool python) {
     static int seen[TG_MAX];
     member ms[3];
     memset(ms, 0, sizeof ms);
-    CU_ASSERT_FATAL(member_start_kind(&ms[0], python, bp.boot, "grp"));
-    CU_ASSERT_FATAL(member_start_kind(&ms[1], python, bp.boot, "grp"));
+    CU_ASSERT_FATAL(member_start_kind(&ms[0], a, bp.boot, "grp"));
+    CU_ASSERT_FATAL(member_start_kind(&ms[1], b, bp.boot, "grp"));
 
     /* two members: 3 partitions each, every record once between them */
     wait_ctx w = {ms, 2, N1, seen, 3, 3};
@@ -344,7 +440,7 @@ static void group_scenario(bool python) {
     /* the last member stops; a new one resumes from the committed offsets */
     member_stop(&ms[0], SIGTERM);
     CU_ASSERT_FATAL(produce_range(bp.boot, N1 + N2, N1 + N2 + N3));
-    CU_ASSERT_FATAL(member_start_kind(&ms[2], python, bp.boot, "grp"));
+    CU_ASSERT_FATAL(member_start_kind(&ms[2], a, bp.boot, "grp"));
     wait_ctx w3 = {&ms[2], 1, N3, seen, TG_PARTS, -2};
     CU_ASSERT_TRUE(tu_wait_until(assigned_as_expected, &w3, 60000));
     CU_ASSERT_TRUE(tu_wait_until(read_enough, &w3, 60000));
@@ -362,16 +458,35 @@ static void group_scenario(bool python) {
     for (int i = 0; i < 3; i++)
         member_cleanup(&ms[i]);
     broker_stop(&bp);
-    if (python)
-        unlink(py_path);
+    unlink(py_path);
+    unlink(js_path);
 }
 
 static void test_kcat_group_two_members_then_one_then_resume(void) {
-    group_scenario(false);
+    group_scenario(M_KCAT, M_KCAT);
 }
 
 static void test_kafka_python_group_two_members_then_one_then_resume(void) {
-    group_scenario(true);
+    group_scenario(M_PYTHON, M_PYTHON);
+}
+
+static void test_courier_consume_group_two_members_then_one_then_resume(void) {
+    group_scenario(M_COURIER, M_COURIER);
+}
+
+/* courier consume -G and kcat -G in one group: each reads the other's assignment bytes (the
+ * "consumer" protocol), whichever of them the coordinator makes leader. */
+static void test_courier_and_kcat_share_a_group(void) {
+    group_scenario(M_COURIER, M_KCAT);
+}
+
+/* The same with kcat joining first: kcat's leader assigns, courier reads kcat's bytes. */
+static void test_kcat_and_courier_share_a_group(void) {
+    group_scenario(M_KCAT, M_COURIER);
+}
+
+static void test_kafkajs_group_two_members_then_one_then_resume(void) {
+    group_scenario(M_KAFKAJS, M_KAFKAJS);
 }
 
 
@@ -400,10 +515,10 @@ static bool committed_all(void *arg) {
     return sum == cc->want;
 }
 
-static void test_kcat_group_survives_its_coordinator_going_down(void) {
+static void coordinator_down_scenario(member_kind kind) {
     alarm(200);
-    if (!have("kcat")) {
-        fprintf(stderr, "\n    NOT RUN: kcat is not installed\n");
+    if (kind_missing(kind)) {
+        fprintf(stderr, "\n    NOT RUN: %s\n", kind_missing(kind));
         return;
     }
     mb_config conf;
@@ -421,7 +536,7 @@ static void test_kcat_group_survives_its_coordinator_going_down(void) {
     CU_ASSERT_FATAL(produce_range(boot, 0, N));
     static int seen[TG_MAX];
     member m;
-    CU_ASSERT_FATAL(member_start_kind(&m, false, boot, "grp"));
+    CU_ASSERT_FATAL(member_start_kind(&m, kind, boot, "grp"));
     wait_ctx w = {&m, 1, N, seen, TG_PARTS, -2};
     CU_ASSERT_TRUE(tu_wait_until(read_enough, &w, 60000));
     commit_ctx cc = {c, N};
@@ -444,18 +559,34 @@ static void test_kcat_group_survives_its_coordinator_going_down(void) {
     }
     CU_ASSERT_EQUAL(old_once, N); /* nothing committed before the failure is read again */
     CU_ASSERT_EQUAL(new_read, M);
+    /* and it commits to the new coordinator */
+    cc.want = N + M;
+    CU_ASSERT_TRUE(tu_wait_until(committed_all, &cc, 30000));
+    if (kind == M_COURIER) { /* it noticed, and says so */
+        char *err_text = slurp(m.err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "finding the coordinator again"));
+        free(err_text);
+    }
     mb_group_info gi[4];
     int ng = mb_groups_list(c, gi, 4);
     CU_ASSERT_EQUAL(ng, 1);
     CU_ASSERT_EQUAL(gi[0].coordinator, after);
     CU_ASSERT_EQUAL(gi[0].members, 1);
     fprintf(stderr,
-            "\n    coordinator %d down, group moved to %d (%s, generation %d): %d lines; "
+            "\n    %s: coordinator %d down, group moved to %d (%s, generation %d): %d lines; "
             "%d of %d committed records read once, %d of %d new ones read (%d read twice)\n",
-            (int)before, (int)after, gi[0].state, (int)gi[0].generation, lines, old_once, N,
+            kind_names[kind], (int)before, (int)after, gi[0].state, (int)gi[0].generation, lines, old_once, N,
             new_read, M, new_dups);
     member_cleanup(&m);
     mb_cluster_destroy(c);
+}
+
+static void test_kcat_group_survives_its_coordinator_going_down(void) {
+    coordinator_down_scenario(M_KCAT);
+}
+
+static void test_courier_consume_group_survives_its_coordinator_going_down(void) {
+    coordinator_down_scenario(M_COURIER);
 }
 
 /* ---- KafkaAdminClient creates and deletes a topic; kcat -L shows it ---- */
@@ -534,6 +665,16 @@ void suite_sim_groups(void) {
             test_kafka_python_group_two_members_then_one_then_resume);
     tu_test("kcat -G keeps consuming when its coordinator's broker goes down",
             test_kcat_group_survives_its_coordinator_going_down);
+    tu_test("courier consume -G: 3+3 partitions, then 6, every record once, resume",
+            test_courier_consume_group_two_members_then_one_then_resume);
+    tu_test("courier consume -G + kcat -G in one group: 3+3, then 6, every record once",
+            test_courier_and_kcat_share_a_group);
+    tu_test("kcat -G + courier consume -G in one group: 3+3, then 6, every record once",
+            test_kcat_and_courier_share_a_group);
+    tu_test("courier consume -G keeps consuming when its coordinator's broker goes down",
+            test_courier_consume_group_survives_its_coordinator_going_down);
+    tu_test("kafkajs group: 3+3 partitions, then 6, every record once, resume",
+            test_kafkajs_group_two_members_then_one_then_resume);
     tu_test("KafkaAdminClient creates, widens and deletes a topic; kcat -L sees it",
             test_kafka_python_admin_creates_and_deletes_a_topic_kcat_sees_it);
 }
