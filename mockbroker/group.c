@@ -1266,6 +1266,20 @@ int mb_groups_list(mb_cluster *c, mb_group_info *out, int max) {
         gi->generation = g->generation;
         gi->members = g->n_m;
         gi->coordinator = mb_group_coordinator(c, S(g->id));
+        size_t o = 0;
+        gi->assignment[0] = '\0';
+        for (int k = 0; k < g->n_m && o + 2 < sizeof gi->assignment; k++) {
+            const gmember *x = g->m[k];
+            char cid[64], what[160];
+            printable(S(x->client_id ? x->client_id : "member"), cid, sizeof cid);
+            if (x->assign && x->assign_len > 0)
+                describe_assignment(x->assign, x->assign_len, what, sizeof what);
+            else
+                snprintf(what, sizeof what, "-");
+            int w = snprintf(gi->assignment + o, sizeof gi->assignment - o, "%s%s %s",
+                             k ? " " : "", cid, what);
+            o = w < 0 ? o : o + (size_t)w;
+        }
     }
     pthread_mutex_unlock(&c->lock);
     return n;

@@ -334,6 +334,8 @@ typedef struct mb_group_info {
     int32_t generation;
     int32_t members;
     int32_t coordinator;
+    char assignment[200]; /* each member's client id and partitions, as the leader assigned
+                             them: "courier t[0,1,2] rdkafka t[3,4,5]" ("" before any) */
 } mb_group_info;
 
 /* Copies up to max groups into out; returns how many groups exist (may exceed max). */

@@ -268,12 +268,31 @@ static void draw_trucks(const sim_vt_rect *r, const sim_view_model *m) {
     }
 }
 
-static void draw_map(const sim_vt_rect *r, const sim_view_model *m) {
+/* The map's last rows: one "Consumers" line per consumer group, when the panel has room for
+ * them beside its header and one partition; returns the rows left for the partitions. */
+static sim_vt_rect draw_consumers(const sim_vt_rect *r, const sim_view_model *m) {
+    sim_vt_rect rest = *r;
+    int n = m->n_groups;
+    if (n > r->h - 2)
+        n = r->h - 2;
+    for (int i = 0; i < n; i++) {
+        sim_vt_line l;
+        sim_vt_line_init(&l, r->w);
+        sim_vt_row_consumers(&l, m->lang, &m->groups[i]);
+        draw_line(r->y + r->h - n + i, r->x, &l);
+    }
+    rest.h -= n > 0 ? n : 0;
+    return rest;
+}
+
+static void draw_map(const sim_vt_rect *whole, const sim_view_model *m) {
     sim_vt_line l;
-    if (r->h == 0)
+    if (whole->h == 0)
         return;
+    sim_vt_rect shown = draw_consumers(whole, m);
+    const sim_vt_rect *r = &shown;
     sim_vt_line_init(&l, r->w);
-    sim_vt_row_map_header(&l, m->lang, m->nodes, m->n_nodes);
+    sim_vt_row_map_header_at(&l, m->lang, m->nodes, m->n_nodes, m->bootstrap);
     draw_line(r->y, r->x, &l);
     if (m->n_map_total == 0) {
         sim_vt_line_init(&l, r->w);

@@ -839,6 +839,39 @@ static void fill_map(sim_view_feed *f, sim_view_model *m, mb_cluster *c, const s
     }
 }
 
+/* The cluster's consumer groups for the map's "Consumers" lines, with each group's committed
+ * lag over the partitions the map shows (only those with a commit count), and the first
+ * broker's address, where a class points kcat -G or courier consume -G. */
+static void fill_groups(sim_view_model *m, mb_cluster *c) {
+    const char *boot = mb_cluster_bootstrap(c);
+    size_t n = boot ? strcspn(boot, ",") : 0;
+    snprintf(m->bootstrap, sizeof m->bootstrap, "%.*s", (int)n, boot ? boot : "");
+    mb_group_info gi[SIM_VM_MAX_GROUPS];
+    int total = mb_groups_list(c, gi, SIM_VM_MAX_GROUPS);
+    m->n_groups_total = total > 0 ? total : 0;
+    m->n_groups = total < SIM_VM_MAX_GROUPS ? m->n_groups_total : SIM_VM_MAX_GROUPS;
+    for (int i = 0; i < m->n_groups; i++) {
+        sim_vm_group *g = &m->groups[i];
+        memset(g, 0, sizeof *g);
+        copy_name(g->group_id, sizeof g->group_id, gi[i].group_id);
+        copy_name(g->state, sizeof g->state, gi[i].state);
+        g->generation = gi[i].generation;
+        g->members = gi[i].members;
+        g->coordinator = gi[i].coordinator;
+        copy_name(g->assignment, sizeof g->assignment, gi[i].assignment);
+        g->lag = -1;
+        for (int k = 0; k < m->n_map; k++) {
+            int64_t off = -1;
+            const sim_vm_map_row *row = &m->map[k];
+            if (mb_group_committed(c, gi[i].group_id, row->topic, row->partition, &off) != MB_OK ||
+                off < 0)
+                continue;
+            int64_t lag = row->high_watermark - off;
+            g->lag = (g->lag < 0 ? 0 : g->lag) + (lag > 0 ? lag : 0);
+        }
+    }
+}
+
 /* A cluster Courier does not own (--bootstrap): the map as its Metadata and ListOffsets last
  * said (sim/foreign.h, polled every second); no replica positions or truncations are known. */
 static void fill_map_foreign(sim_view_feed *f, sim_view_model *m, struct sim_foreign *fc) {
@@ -1091,9 +1124,10 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
         kp_snapshot_free(&snap);
 
     /* 4. The cluster: the dispatcher's map. */
-    if (c)
+    if (c) {
         fill_map(f, m, c, s);
-    else if (sim_runner_foreign(f->r))
+        fill_groups(m, c);
+    } else if (sim_runner_foreign(f->r))
         fill_map_foreign(f, m, sim_runner_foreign(f->r));
 
     /* 5. The footer. */

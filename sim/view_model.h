@@ -28,6 +28,7 @@
 #define SIM_VM_NAME 48        /* topic names, keys, error names (NUL included) */
 #define SIM_VM_LINE 160       /* one trace line or status message (NUL included) */
 #define SIM_VM_MAX_HISTORY 16 /* events kept in a followed parcel's history */
+#define SIM_VM_MAX_GROUPS 2   /* consumer groups shown on the map's "Consumers" lines */
 
 /* sim_view_lang: sim/view_lang.h */
 
@@ -190,6 +191,17 @@ typedef struct sim_vm_parcel {
     sim_event history[SIM_VM_MAX_HISTORY];
 } sim_vm_parcel;
 
+/* A consumer group of the cluster (mb_groups_list): the map's "Consumers" line. */
+typedef struct sim_vm_group {
+    char group_id[SIM_VM_NAME];
+    char state[24]; /* "Stable", "PreparingRebalance", "CompletingRebalance", "Empty" */
+    int32_t generation;
+    int32_t members;
+    int32_t coordinator;         /* the broker id coordinating it */
+    char assignment[SIM_VM_LINE]; /* "courier t[0,1,2] rdkafka t[3,4,5]" */
+    int64_t lag; /* sum over the map's partitions with a commit of HW - committed; -1 = none */
+} sim_vm_group;
+
 typedef struct sim_view_model {
     sim_view_lang lang;
     sim_vm_status status;
@@ -229,6 +241,12 @@ typedef struct sim_view_model {
     char message[SIM_VM_LINE];
     bool message_is_prompt; /* the message asks a question: it wins over the explanation */
     int show_help;          /* 0 = hidden, 1 = keys, 2 = legend (symbols), 3 = the errors */
+
+    /* The cluster's consumer groups (mock cluster only) and where clients reach it. */
+    char bootstrap[SIM_VM_NAME]; /* the first broker's "127.0.0.1:PORT", "" when not ours */
+    int n_groups;
+    int n_groups_total;
+    sim_vm_group groups[SIM_VM_MAX_GROUPS];
 } sim_view_model;
 
 #endif

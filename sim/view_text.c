@@ -687,6 +687,11 @@ void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, co
 
 void sim_vt_row_map_header(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
                            int n_nodes) {
+    sim_vt_row_map_header_at(l, lang, nodes, n_nodes, NULL);
+}
+
+void sim_vt_row_map_header_at(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
+                              int n_nodes, const char *bootstrap) {
     sim_vt_line_add(l, SIM_ST_HEADER, "== %s ", L(SIM_L_MAP));
     if (n_nodes > 0)
         sim_vt_line_add(l, SIM_ST_HEADER, "%s", L(SIM_L_NODE));
@@ -696,7 +701,45 @@ void sim_vt_row_map_header(sim_vt_line *l, sim_view_lang lang, const sim_vm_node
                         L(nodes[i].up ? SIM_L_UP : SIM_L_DOWN));
     }
     sim_vt_line_add(l, SIM_ST_HEADER, " ");
+    /* Where kcat -G or courier consume -G reach this cluster, only when it fits whole. */
+    const char *word = lang == SIM_LANG_ZH ? "引导地址" : "bootstrap";
+    if (bootstrap && bootstrap[0] &&
+        l->cols + (int)strlen(bootstrap) + 16 < l->limit)
+        sim_vt_line_add(l, SIM_ST_HEADER, "%s %s ", word, bootstrap);
     sim_vt_line_fill(l, SIM_ST_HEADER, '=');
+}
+
+void sim_vt_row_consumers(sim_vt_line *l, sim_view_lang lang, const sim_vm_group *g) {
+    static const struct {
+        const char *state, *zh;
+    } states[] = {{"Stable", "稳定"},
+                  {"PreparingRebalance", "准备再均衡"},
+                  {"CompletingRebalance", "完成再均衡"},
+                  {"Empty", "空"},
+                  {"Dead", "已删除"}};
+    bool zh = lang == SIM_LANG_ZH;
+    const char *state = g->state;
+    for (size_t i = 0; zh && i < sizeof states / sizeof states[0]; i++)
+        if (!strcmp(g->state, states[i].state))
+            state = states[i].zh;
+    char id[24];
+    sim_vt_clip(id, sizeof id, g->group_id, 16, true);
+    sim_vt_line_add(l, SIM_ST_NORMAL, "%s %s ", zh ? "消费者组" : "consumers", id);
+    sim_vt_line_add(l, !strcmp(g->state, "Stable") ? SIM_ST_OK : SIM_ST_WARN, "%s", state);
+    sim_vt_line_add(l, SIM_ST_NORMAL, zh ? " 第%d代 协调者%d" : " gen %d coord %d",
+                    (int)g->generation, (int)g->coordinator);
+    if (g->lag >= 0)
+        sim_vt_line_add(l, g->lag > 0 ? SIM_ST_WARN : SIM_ST_NORMAL, zh ? " 滞后 %lld" : " lag %lld",
+                        (long long)g->lag);
+    sim_vt_line_add(l, SIM_ST_NORMAL, ":");
+    if (g->members == 0)
+        sim_vt_line_add(l, SIM_ST_DIM, zh ? " 无成员" : " no members");
+    else if (g->assignment[0]) {
+        char text[SIM_VM_LINE + 2];
+        snprintf(text, sizeof text, " %s", g->assignment);
+        sim_vt_add_cut(l, SIM_ST_NORMAL, text);
+    } else
+        sim_vt_line_add(l, SIM_ST_DIM, zh ? " %d 成员" : " %d members", (int)g->members);
 }
 
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r) {
@@ -1174,7 +1217,7 @@ void sim_vt_layout_compute(sim_vt_layout *out, int rows, int cols, const sim_vie
     int n_desk = m->n_desk > 0 ? m->n_desk : 1;
     int n_parts = m->n_parts_total > 0 ? m->n_parts_total : 1;
     int n_nodes = m->n_nodes > 0 ? m->n_nodes : 1;
-    int n_map = m->n_map_total > 0 ? m->n_map_total : 1;
+    int n_map = (m->n_map_total > 0 ? m->n_map_total : 1) + m->n_groups;
     slot desk = {&out->desk, n_desk < 2 ? n_desk : 2, 1, SIM_VM_MAX_DESK};
     slot sorting = {&out->sorting, n_parts, 1, n_parts};
     slot trucks = {&out->trucks, n_nodes, 1, n_nodes};

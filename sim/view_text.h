@@ -192,6 +192,10 @@ void sim_vt_row_header(sim_vt_line *l, sim_view_lang lang, sim_vt_label room, co
 /* The map's header, with the cluster's nodes: "== Dispatcher's map node 1:UP 2:DOWN ===". */
 void sim_vt_row_map_header(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
                            int n_nodes);
+/* The same, ending with where clients reach the cluster ("bootstrap 127.0.0.1:40123") when
+ * `bootstrap` is not empty and it fits. */
+void sim_vt_row_map_header_at(sim_vt_line *l, sim_view_lang lang, const sim_vm_node *nodes,
+                              int n_nodes, const char *bootstrap);
 /* One front-desk record: "#1234 orders key=k17 → p3  120B  appended". */
 void sim_vt_row_desk(sim_vt_line *l, sim_view_lang lang, const sim_vm_desk_row *r);
 /* One partition deque: "orders-3 L1 <2 [20r 16K/16K S][12r 8.0K/16K 3ms]" — leader, batches
@@ -220,6 +224,9 @@ const char *sim_vt_room_name(sim_view_lang lang, int room);
  * ISR, high watermark, the leader's log end, each follower's log end; then a truncation:
  * "cut 1:546–630 85 acked lost", or before it happens "to cut 1:546–630 85 acked". */
 void sim_vt_row_map(sim_vt_line *l, sim_view_lang lang, const sim_vm_map_row *r, int label_cols);
+/* The map's "Consumers" line for one group: "consumers grp Stable gen 3 coord 2 lag 0:
+ * courier t[0,1,2] rdkafka t[3,4,5]" (members cut at a token with "…" when narrow). */
+void sim_vt_row_consumers(sim_vt_line *l, sim_view_lang lang, const sim_vm_group *g);
 /* Columns of a row's "topic-partition" label (topic cut to 10 columns): the widest label of
  * a panel, passed as label_cols to the two functions around, lines its columns up. */
 int sim_vt_tp_cols(const char *topic, int32_t partition);

@@ -1306,6 +1306,42 @@ static void test_counts_are_exact_and_cuts_keep_tokens(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(w[1], "\u2026"));
 }
 
+
+/* The map's "Consumers" line: group, state, generation, coordinator, lag, members and their
+ * partitions; cut at a whole member when narrow; Chinese state names in zh. */
+static void test_consumers_line_names_group_members_and_partitions(void) {
+    sim_vm_group g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.group_id, sizeof g.group_id, "class");
+    snprintf(g.state, sizeof g.state, "Stable");
+    g.generation = 3;
+    g.members = 2;
+    g.coordinator = 2;
+    g.lag = 42;
+    snprintf(g.assignment, sizeof g.assignment, "courier t[0,1,2] rdkafka t[3,4,5]");
+    sim_vt_line l;
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_consumers(&l, SIM_LANG_EN, &g);
+    CU_ASSERT_STRING_EQUAL(l.text,
+                           "consumers class Stable gen 3 coord 2 lag 42: courier t[0,1,2] rdkafka "
+                           "t[3,4,5]");
+    sim_vt_line_init(&l, 70);
+    sim_vt_row_consumers(&l, SIM_LANG_EN, &g);
+    CU_ASSERT_TRUE(l.cols <= 70);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "courier t[0,1,2]"));
+    CU_ASSERT_PTR_NULL(strstr(l.text, "t[3,4"));
+    g.lag = -1;
+    snprintf(g.state, sizeof g.state, "PreparingRebalance");
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_consumers(&l, SIM_LANG_ZH, &g);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "消费者组 class 准备再均衡 第3代"));
+    CU_ASSERT_PTR_NULL(strstr(l.text, "lag"));
+    g.members = 0;
+    sim_vt_line_init(&l, 120);
+    sim_vt_row_consumers(&l, SIM_LANG_EN, &g);
+    CU_ASSERT_PTR_NOT_NULL(strstr(l.text, "no members"));
+}
+
 void suite_sim_view_text(void);
 void suite_sim_view_text(void) {
     tu_suite("sim_view_text");
@@ -1339,4 +1375,6 @@ void suite_sim_view_text(void) {
     tu_test("test_followed_key_history_starts_at_the_desk",
             test_followed_key_history_starts_at_the_desk);
     tu_test("test_unmet_expectations_print_in_chinese", test_unmet_expectations_print_in_chinese);
+    tu_test("test_consumers_line_names_group_members_and_partitions",
+            test_consumers_line_names_group_members_and_partitions);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1093,6 +1094,129 @@ static void test_zh_80x24_has_no_english_word(void) {
     free(t);
 }
 
+
+/* ---- the map's "Consumers" line: a consumer group as the class sees it ---- */
+
+/* A kcat -G member of `group` on the demo's topic, its output thrown away; 0 when kcat is
+ * missing or cannot start. */
+static pid_t kcat_member(const char *boot, const char *group) {
+    if (system("command -v kcat >/dev/null 2>&1") != 0)
+        return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execlp("kcat", "kcat", "-q", "-b", boot, "-G", group, "-X", "session.timeout.ms=6000",
+               "-X", "heartbeat.interval.ms=500", "-X", "auto.commit.interval.ms=200",
+               "-X", "auto.offset.reset=earliest", "parcels", (char *)NULL);
+        _exit(127);
+    }
+    return pid > 0 ? pid : 0;
+}
+
+static void member_end(pid_t pid) {
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    int64_t end = tu_now_ms() + 20000;
+    while (waitpid(pid, NULL, WNOHANG) == 0) {
+        if (tu_now_ms() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return;
+        }
+        pause_ms(20);
+    }
+}
+
+typedef struct consumers_want {
+    const char *group;
+    int members; /* members listed with partitions */
+    int each;    /* partitions each */
+    char line[512];
+} consumers_want;
+
+/* The group's line is Stable and lists `members` members with `each` partitions each, every
+ * partition of the demo's 6 once. */
+static bool consumers_shown(const char *screen, void *arg) {
+    consumers_want *w = arg;
+    char key[96];
+    snprintf(key, sizeof key, "consumers %s Stable", w->group);
+    if (!find_line(screen, key, w->line, sizeof w->line))
+        return false;
+    int seen[6] = {0}, members = 0;
+    for (const char *p = w->line; (p = strstr(p, "parcels[")); members++) {
+        p += 8;
+        int n = 0;
+        while (*p >= '0' && *p <= '9') {
+            int v = atoi(p);
+            if (v >= 0 && v < 6)
+                seen[v]++;
+            n++;
+            p += strspn(p, "0123456789");
+            p += *p == ',';
+        }
+        if (n != w->each)
+            return false;
+    }
+    for (int i = 0; i < 6; i++)
+        if (seen[i] != 1)
+            return false;
+    return members == w->members;
+}
+
+/* The group's line shows a committed lag ("lag N"). */
+static bool consumers_lag_shown(const char *screen, void *arg) {
+    consumers_want *w = arg;
+    char key[96];
+    snprintf(key, sizeof key, "consumers %s ", w->group);
+    long long lag = -1;
+    const char *at;
+    return find_line(screen, key, w->line, sizeof w->line) && (at = strstr(w->line, " lag ")) &&
+           sscanf(at, " lag %lld", &lag) == 1 && lag >= 0;
+}
+
+static void test_consumers_line_shows_a_group_and_its_partitions(void) {
+    tmx *t = calloc(1, sizeof *t);
+    /* speed 0.5: the 45 s demo outlasts two rebalances */
+    CU_ASSERT_TRUE_FATAL(tmx_start(t, 120, 40, "--speed 0.5", NULL));
+    char line[512], boot[64] = "";
+    bool up = tmx_wait(t, has_text, (void *)"bootstrap 127.0.0.1:", START_MS) &&
+              find_line(t->screen, "bootstrap 127.0.0.1:", line, sizeof line);
+    CU_ASSERT_TRUE_FATAL(up);
+    sscanf(strstr(line, "bootstrap ") + 10, "%63[0-9.:]", boot);
+    pid_t a = kcat_member(boot, "class"), b = a ? kcat_member(boot, "class") : 0;
+    if (!a || !b) {
+        fprintf(stderr, "\n    NOT RUN: kcat is not installed\n");
+        member_end(a);
+        tmx_quit(t, QUIT_MS);
+        free(t);
+        return;
+    }
+    consumers_want w = {"class", 2, 3, ""};
+    bool split = tmx_wait(t, consumers_shown, &w, 40000);
+    if (!split)
+        fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
+    CU_ASSERT_TRUE(split);
+    fprintf(stderr, "\n    two members: %s\n", w.line);
+    member_end(b);
+    w.members = 1;
+    w.each = 6;
+    bool took = tmx_wait(t, consumers_shown, &w, 40000);
+    if (!took)
+        fprintf(stderr, "\n--- screen ---\n%s\n", t->screen);
+    CU_ASSERT_TRUE(took);
+    fprintf(stderr, "    one member:  %s\n", w.line);
+    /* kcat commits every 200 ms: the committed lag shows once there is a commit */
+    CU_ASSERT_TRUE(tmx_wait(t, consumers_lag_shown, &w, WAIT_MS));
+    member_end(a);
+    tmx_quit(t, QUIT_MS);
+    free(t);
+}
+
 void suite_sim_view_tmux(void);
 void suite_sim_view_tmux(void) {
     tu_suite("sim_view_tmux");
@@ -1125,4 +1249,6 @@ void suite_sim_view_tmux(void) {
     tu_test("test_zh_80x24_has_no_english_word", test_zh_80x24_has_no_english_word);
     tu_test("test_fault_key_while_paused_waits_for_a_step",
             test_fault_key_while_paused_waits_for_a_step);
+    tu_test("test_consumers_line_shows_a_group_and_its_partitions",
+            test_consumers_line_shows_a_group_and_its_partitions);
 }
