@@ -1,5 +1,6 @@
 # bash completion for courier: commands, options (from the program's own tables), lab names
-# for `courier run`, producer keys after `courier produce -X`.
+# for `courier run`, producer keys after `courier produce -X`, consumer group keys after
+# `courier consume -X`.
 # Installed as share/bash-completion/completions/courier; or: source completion/courier.bash
 _courier() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -15,6 +16,9 @@ _courier() {
         if [ "$spell" = "$prev" ] && [ -n "$arg" ]; then
             if [ "$cmd" = produce ] && [ "$prev" = -X ]; then
                 COMPREPLY=($(compgen -W "$("$prog" --producer-keys 2>/dev/null)" -- "$cur"))
+                compopt -o nospace 2>/dev/null
+            elif [ "$cmd" = consume ] && [ "$prev" = -X ]; then
+                COMPREPLY=($(compgen -W "$("$prog" --consumer-keys 2>/dev/null)" -- "$cur"))
                 compopt -o nospace 2>/dev/null
             elif [ "$arg" = @file ]; then
                 COMPREPLY=($(compgen -f -- "$cur"))

@@ -2,6 +2,7 @@
  * sim_commands[] (sim/cli.c). */
 #include "sim/cli.h"
 #include "sim/cmd.h"
+#include "sim/group_member.h"
 #include "sim/sig.h"
 #include "sim/version.h"
 
@@ -39,6 +40,11 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "--producer-keys")) {
         for (int i = 0; sim_producer_keys[i]; i++)
             printf("%s=\n", sim_producer_keys[i]);
+        return 0;
+    }
+    if (!strcmp(cmd, "--consumer-keys")) { /* courier consume -G -X */
+        for (int i = 0; sim_gm_keys[i]; i++)
+            printf("%s=\n", sim_gm_keys[i]);
         return 0;
     }
     if (!strcmp(cmd, "--man") || !strcmp(cmd, "--options")) {

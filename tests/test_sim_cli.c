@@ -393,6 +393,7 @@ static void test_bash_completion_knows_commands_options_labs_and_keys(void) {
         {"COURIER run x --report ''", "json"},
         {"COURIER demo --lang ''", "zh"},
         {"COURIER produce -X linger", "linger.ms="},
+        {"COURIER consume -X session", "session.timeout.ms="},
         {"COURIER broker --", "--config"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
