@@ -159,128 +159,163 @@ static int parse_run_args(int argc, char **argv, run_args *ra) {
     return -1;
 }
 
-int sim_cmd_run(int argc, char **argv) {
-    run_args ra;
-    int prc = parse_run_args(argc, argv, &ra);
-    if (prc >= 0)
-        return prc;
-    const char *trace = ra.trace, *report = ra.report, *lang = ra.lang, *bootstrap = ra.bootstrap,
-               *record = ra.record, *path = ra.path;
-    bool headless = ra.headless;
-    sim_run_opts o = ra.o;
+/* The recorder: --record writes a file; the view without --record gets a dormant one that its
+ * R key can start mid-run; headless without --record gets none. The recording keeps the
+ * scenario's own text, so a replay needs nothing else. Returns 0, or 2 after saying why. */
+static int open_recorder(const run_args *ra, sim_record **rec) {
     char err[1024];
+    size_t len = 0;
+    *rec = NULL;
+    if (!ra->record && ra->headless)
+        return 0;
+    char *text = sim_read_text_file(ra->path, (size_t)16 << 20, "scenario", &len, err, sizeof err);
+    if (ra->record) {
+        if (!text || sim_record_open(rec, ra->record, text, len, ra->headless, err, sizeof err)) {
+            fprintf(stderr, "courier run: %s\n", err);
+            free(text);
+            return 2;
+        }
+    } else if (text) {
+        sim_record_new_dormant(rec, text, len, false); /* out of memory: no R key, *rec NULL */
+    }
+    free(text);
+    return 0;
+}
 
-    sim_scenario *s;
-    if (sim_scenario_load(path, &s, err, sizeof err)) {
+/* Headless: waits for the run, redrawing the progress line on a terminal; the first Ctrl-C or
+ * SIGTERM stops the workload and lets in-flight requests finish. */
+static void wait_headless(sim_runner *r, const run_args *ra) {
+    bool tty = isatty(STDOUT_FILENO) && !strcmp(ra->report, "text");
+    bool stopping = false;
+    while (!sim_runner_wait(r, 200)) {
+        if (!stopping && sim_signals_caught()) {
+            stopping = true;
+            sim_runner_stop(r);
+        }
+        if (tty)
+            progress_line(r);
+    }
+    if (tty) {
+        progress_line(r);
+        fprintf(stdout, "\n");
+    }
+}
+
+/* The live view until it quits, then the run stopped and waited for. 0, or 2 when the view
+ * could not start. */
+static int run_in_view(sim_runner *r, const run_args *ra) {
+    sim_view_opts vo = {.lang = !strcmp(ra->lang, "zh") ? SIM_LANG_ZH : SIM_LANG_EN};
+    int rc = sim_view_main(r, &vo) ? 2 : 0;
+    sim_runner_stop(r);
+    sim_runner_wait(r, -1);
+    return rc;
+}
+
+/* The audit printed (text or JSON), checked against the scenario's expectations, and the
+ * recording finished with it. 0 when every expectation holds, else 1. */
+static int report_audit(sim_runner *r, const sim_scenario *s, sim_record *rec, const run_args *ra) {
+    char err[1024];
+    sim_audit a;
+    sim_runner_audit(r, &a);
+    bool zh = !strcmp(ra->lang, "zh");
+    if (!strcmp(ra->report, "json")) {
+        sim_audit_print_json(&a, s, stdout);
+    } else {
+        sim_audit_print_text_lang(&a, s, zh, stdout);
+        if (sim_runner_foreign(r))
+            sim_foreign_print_map(sim_runner_foreign(r), stdout);
+    }
+    int unmet = sim_audit_check_lang(&a, s, zh, stderr);
+    if (a.log_read_error) {
+        /* lost/duplicated/reordered cannot be trusted: the run did not pass */
+        fprintf(stderr,
+                zh ? "courier run: 审计不完整, 无法读取日志: %s\n"
+                   : "courier run: audit incomplete, the logs could not be read: %s\n",
+                a.log_error);
+        unmet++;
+    }
+    if (!strcmp(ra->report, "text") && s->n_expect)
+        sim_audit_print_verdict(unmet, zh, stdout);
+    fflush(stdout);
+    int rc = unmet ? 1 : 0;
+    if (rec && sim_record_finish(rec, &a, err, sizeof err)) {
+        fprintf(stderr,
+                zh ? "courier run: 录制不完整: %s\n"
+                   : "courier run: the recording is incomplete: %s\n",
+                err);
+        rc = 1;
+    }
+    return rc;
+}
+
+/* Starts the runner; says so when it created the topic on a foreign cluster. 0, or 1 when it
+ * could not start. */
+static int start_run(sim_runner *r, const sim_scenario *s, const run_args *ra) {
+    char err[1024];
+    if (sim_runner_start(r, err, sizeof err)) {
+        fprintf(stderr, "courier run: cannot start: %s\n", err);
+        return 1;
+    }
+    if (sim_runner_foreign(r) && sim_foreign_created_topic(sim_runner_foreign(r)))
+        fprintf(stderr, "courier run: created topic %s on %s (%d partitions)\n", s->workload.topic,
+                ra->bootstrap, sim_foreign_partition_count(sim_runner_foreign(r)));
+    return 0;
+}
+
+/* The scenario loaded and checked against what this run can do (a foreign cluster plays only
+ * network faults; the view needs a terminal). 0, or 2 after saying why. */
+static int load_scenario(const run_args *ra, sim_scenario **s) {
+    char err[1024];
+    if (sim_scenario_load(ra->path, s, err, sizeof err)) {
         fprintf(stderr, "courier run: %s\n", err);
         return 2;
     }
-    if (bootstrap && sim_foreign_refuse(s, bootstrap, "courier run: ")) {
-        sim_scenario_free(s);
+    if (ra->bootstrap && sim_foreign_refuse(*s, ra->bootstrap, "courier run: ")) {
+        sim_scenario_free(*s);
         return 2;
     }
-    if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+    if (!ra->headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "courier run: the view needs a terminal on stdin and stdout (use "
                         "--headless for scripts)\n");
+        sim_scenario_free(*s);
+        return 2;
+    }
+    return 0;
+}
+
+int sim_cmd_run(int argc, char **argv) {
+    run_args ra;
+    int rc = parse_run_args(argc, argv, &ra);
+    if (rc >= 0)
+        return rc;
+    sim_scenario *s;
+    if (load_scenario(&ra, &s))
+        return 2;
+    sim_record *rec;
+    if (open_recorder(&ra, &rec)) {
         sim_scenario_free(s);
         return 2;
     }
-    o.trace_path = trace;
-    o.bootstrap = bootstrap;
-    o.ring_capacity = headless ? 0 : SIM_VIEW_RING_CAPACITY;
-    sim_record *rec = NULL;
-    if (record) {
-        /* The recording keeps the scenario's own text, so a replay needs nothing else. */
-        size_t len = 0;
-        char *text = sim_read_text_file(path, (size_t)16 << 20, "scenario", &len, err, sizeof err);
-        if (!text || sim_record_open(&rec, record, text, len, headless, err, sizeof err)) {
-            fprintf(stderr, "courier run: %s\n", err);
-            free(text);
-            sim_scenario_free(s);
-            return 2;
-        }
-        free(text);
-        o.recorder = rec;
-    } else if (!headless) {
-        /* The view's R key starts a recording mid-run: a recorder that keeps nothing until then. */
-        size_t len = 0;
-        char *text = sim_read_text_file(path, (size_t)16 << 20, "scenario", &len, err, sizeof err);
-        if (text && sim_record_new_dormant(&rec, text, len, false) == 0)
-            o.recorder = rec;
-        free(text);
-    }
+    sim_run_opts o = ra.o;
+    o.trace_path = ra.trace;
+    o.bootstrap = ra.bootstrap;
+    o.ring_capacity = ra.headless ? 0 : SIM_VIEW_RING_CAPACITY;
+    o.recorder = rec;
+    char err[1024];
     sim_runner *r;
     if (sim_runner_new(s, &o, &r, err, sizeof err)) {
         sim_record_destroy(rec);
-        fprintf(stderr, "courier run: %s: %s\n", path, err);
+        fprintf(stderr, "courier run: %s: %s\n", ra.path, err);
         sim_scenario_free(s);
         return 2;
     }
-    int rc = 0;
-    if (sim_runner_start(r, err, sizeof err)) {
-        fprintf(stderr, "courier run: cannot start: %s\n", err);
-        rc = 1;
-    } else if (sim_runner_foreign(r) && sim_foreign_created_topic(sim_runner_foreign(r))) {
-        fprintf(stderr, "courier run: created topic %s on %s (%d partitions)\n", s->workload.topic,
-                bootstrap, sim_foreign_partition_count(sim_runner_foreign(r)));
-    }
-    if (rc) {
-        /* nothing ran */
-    } else if (headless) {
-        bool tty = isatty(STDOUT_FILENO) && !strcmp(report, "text");
-        bool stopping = false;
-        while (!sim_runner_wait(r, 200)) {
-            if (!stopping && sim_signals_caught()) {
-                stopping = true;
-                sim_runner_stop(r);
-            }
-            if (tty)
-                progress_line(r);
-        }
-        if (tty) {
-            progress_line(r);
-            fprintf(stdout, "\n");
-        }
-    } else {
-        sim_view_opts vo = {.lang = !strcmp(lang, "zh") ? SIM_LANG_ZH : SIM_LANG_EN};
-        if (sim_view_main(r, &vo)) {
-            rc = 2;
-        }
-        sim_runner_stop(r);
-        sim_runner_wait(r, -1);
-    }
-    if (rc == 0) {
-        sim_audit a;
-        sim_runner_audit(r, &a);
-        if (!strcmp(report, "json")) {
-            sim_audit_print_json(&a, s, stdout);
-        } else {
-            sim_audit_print_text_lang(&a, s, !strcmp(lang, "zh"), stdout);
-            if (sim_runner_foreign(r))
-                sim_foreign_print_map(sim_runner_foreign(r), stdout);
-        }
-        bool zh = !strcmp(lang, "zh");
-        int unmet = sim_audit_check_lang(&a, s, zh, stderr);
-        if (a.log_read_error) {
-            /* lost/duplicated/reordered cannot be trusted: the run did not pass */
-            fprintf(stderr,
-                    zh ? "courier run: 审计不完整, 无法读取日志: %s\n"
-                       : "courier run: audit incomplete, the logs could not be read: %s\n",
-                    a.log_error);
-            unmet++;
-        }
-        if (!strcmp(report, "text") && s->n_expect)
-            sim_audit_print_verdict(unmet, zh, stdout);
-        fflush(stdout);
-        rc = unmet ? 1 : 0;
-        if (rec && sim_record_finish(rec, &a, err, sizeof err)) {
-            fprintf(stderr,
-                    zh ? "courier run: 录制不完整: %s\n"
-                       : "courier run: the recording is incomplete: %s\n",
-                    err);
-            rc = 1;
-        }
-    }
+    rc = start_run(r, s, &ra);
+    if (rc == 0 && ra.headless)
+        wait_headless(r, &ra);
+    else if (rc == 0)
+        rc = run_in_view(r, &ra);
+    if (rc == 0)
+        rc = report_audit(r, s, rec, &ra);
     sim_runner_destroy(r);
     sim_record_destroy(rec);
     sim_scenario_free(s);

@@ -438,138 +438,204 @@ static int scan_chunk(sim_recording *rec, size_t ci, char *errbuf, size_t errsiz
     return 0;
 }
 
-/* Walks the frames: HEAD SCEN CHNK* AUDT? INDX ENDR, each checked before it is used. */
+/* Where the walk over the frames stands. */
+typedef struct frame_walk {
+    uint64_t off;         /* the frame being read */
+    int stage;            /* 0 want HEAD, 1 want SCEN, 2 chunks/audit, 3 want ENDR, 4 done */
+    size_t cap_chunks;    /* rec->chunks' capacity */
+    uint64_t total;       /* events the chunk headers declare */
+    const uint8_t *index; /* the INDX frame's body */
+    uint64_t index_off, index_n;
+} frame_walk;
+
+/* The frame header at w->off: a known tag, a length within bounds and within the file, and a
+ * body that passes its CRC-32. */
+static int read_frame(sim_recording *rec, const frame_walk *w, uint32_t *tag_out, uint32_t *len_out,
+                      const uint8_t **body, char *errbuf, size_t errsize) {
+    uint64_t off = w->off;
+    char tn[8];
+    if (w->stage == 4)
+        return fail(rec, errbuf, errsize, "byte %llu: data after the end marker",
+                    (unsigned long long)off);
+    if (rec->size - off < SIM_REC_FRAME_HDR)
+        return fail(rec, errbuf, errsize,
+                    "byte %llu: the file ends inside a frame header (%llu of %d bytes): the "
+                    "recording was cut short",
+                    (unsigned long long)off, (unsigned long long)(rec->size - off),
+                    SIM_REC_FRAME_HDR);
+    const uint8_t *h = rec->file + off;
+    uint32_t tag = rd32(h), len = rd32(h + 4), crc = rd32(h + 8);
+    if (tag != SIM_REC_HEAD && tag != SIM_REC_SCEN && tag != SIM_REC_CHNK && tag != SIM_REC_AUDT &&
+        tag != SIM_REC_INDX && tag != SIM_REC_ENDR && tag != SIM_REC_RUNI)
+        return fail(rec, errbuf, errsize, "byte %llu: unknown frame tag '%s' (damaged)",
+                    (unsigned long long)off, tag_name(tag, tn));
+    if (len > SIM_REC_MAX_FRAME)
+        return fail(rec, errbuf, errsize, "byte %llu: a %s frame of %u bytes (at most %u)",
+                    (unsigned long long)off, tag_name(tag, tn), len, SIM_REC_MAX_FRAME);
+    if (rec->size - off - SIM_REC_FRAME_HDR < len)
+        return fail(rec, errbuf, errsize,
+                    "byte %llu: the file ends inside a %s frame (needs %u bytes, %llu "
+                    "left): the recording was cut short",
+                    (unsigned long long)off, tag_name(tag, tn), len,
+                    (unsigned long long)(rec->size - off - SIM_REC_FRAME_HDR));
+    const uint8_t *p = h + SIM_REC_FRAME_HDR;
+    if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), p, len) != crc)
+        return fail(rec, errbuf, errsize, "byte %llu: the %s frame fails its CRC-32 (damaged)",
+                    (unsigned long long)off, tag_name(tag, tn));
+    *tag_out = tag;
+    *len_out = len;
+    *body = p;
+    return 0;
+}
+
+/* True when a `tag` frame may come at this stage of the walk. */
+static bool frame_in_order(int stage, uint32_t tag) {
+    return (stage == 0 && tag == SIM_REC_HEAD) || (stage == 1 && tag == SIM_REC_SCEN) ||
+           (stage == 2 && (tag == SIM_REC_CHNK || tag == SIM_REC_AUDT || tag == SIM_REC_INDX ||
+                           tag == SIM_REC_RUNI)) ||
+           (stage == 3 && tag == SIM_REC_ENDR);
+}
+
+/* SCEN: the recorded scenario, parsed as `courier run` would. */
+static int parse_scen(sim_recording *rec, const uint8_t *p, uint32_t len, uint64_t off,
+                      char *errbuf, size_t errsize) {
+    char err[512];
+    rec->scen_text = (const char *)p;
+    rec->scen_len = len;
+    if (sim_scenario_parse((const char *)p, len, "recorded scenario", &rec->s, err, sizeof err))
+        return fail(rec, errbuf, errsize, "byte %llu: %s", (unsigned long long)off, err);
+    return 0;
+}
+
+/* CHNK: the chunk's header is indexed; its records are checked later by scan_chunk. */
+static int parse_chunk_header(sim_recording *rec, frame_walk *w, const uint8_t *p, uint32_t len,
+                              char *errbuf, size_t errsize) {
+    if (len < SIM_REC_CHNK_HDR)
+        return fail(rec, errbuf, errsize, "byte %llu: a CHNK frame of %u bytes",
+                    (unsigned long long)w->off, len);
+    if (!grow((void **)&rec->chunks, &w->cap_chunks, rec->n_chunks, sizeof(chunk)))
+        return fail(rec, errbuf, errsize, "out of memory");
+    chunk *c = &rec->chunks[rec->n_chunks++];
+    c->frame_off = w->off;
+    c->first_seq = rd64(p);
+    c->last_seq = rd64(p + 8);
+    c->n_events = rd32(p + 32);
+    c->raw_len = rd32(p + 40);
+    c->z = p + SIM_REC_CHNK_HDR;
+    c->zlen = len - SIM_REC_CHNK_HDR;
+    if (c->raw_len > SIM_REC_MAX_FRAME * 4u)
+        return fail(rec, errbuf, errsize, "byte %llu: a chunk of %u raw bytes",
+                    (unsigned long long)w->off, c->raw_len);
+    w->total += c->n_events;
+    return 0;
+}
+
+/* RUNI: the run's start on the simulation clock. */
+static int parse_run_info(sim_recording *rec, const uint8_t *p, uint32_t len, uint64_t off,
+                          char *errbuf, size_t errsize) {
+    char err[256];
+    cJSON *j = sim_json_parse((const char *)p, len, "RUNI", "run info", err, sizeof err);
+    const cJSON *st = j ? cJSON_GetObjectItemCaseSensitive(j, "start_us") : NULL;
+    if (!cJSON_IsNumber(st)) {
+        cJSON_Delete(j);
+        return fail(rec, errbuf, errsize, "byte %llu: the run info does not parse%s%s",
+                    (unsigned long long)off, j ? "" : ": ", j ? "" : err);
+    }
+    rec->start_us = (int64_t)st->valuedouble;
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* One checked frame, by its tag; moves the walk's stage on. */
+static int parse_frame(sim_recording *rec, frame_walk *w, uint32_t tag, const uint8_t *p,
+                       uint32_t len, char *errbuf, size_t errsize) {
+    uint64_t off = w->off;
+    switch (tag) {
+    case SIM_REC_HEAD:
+        w->stage = 1;
+        return parse_head(rec, p, len, off, errbuf, errsize);
+    case SIM_REC_SCEN:
+        w->stage = 2;
+        return parse_scen(rec, p, len, off, errbuf, errsize);
+    case SIM_REC_CHNK:
+        return parse_chunk_header(rec, w, p, len, errbuf, errsize);
+    case SIM_REC_RUNI:
+        return parse_run_info(rec, p, len, off, errbuf, errsize);
+    case SIM_REC_AUDT:
+        return parse_audit(rec, p, len, off, errbuf, errsize);
+    case SIM_REC_INDX:
+        if (len < 4 || (uint64_t)len != 4 + (uint64_t)rd32(p) * 32)
+            return fail(rec, errbuf, errsize, "byte %llu: an index of %u bytes",
+                        (unsigned long long)off, len);
+        w->index = p;
+        w->index_off = off;
+        w->index_n = rd32(p);
+        w->stage = 3;
+        return 0;
+    default: /* SIM_REC_ENDR */
+        if (len != 16 || rd64(p) != w->index_off || rd64(p + 8) != w->total)
+            return fail(rec, errbuf, errsize,
+                        "byte %llu: the end marker does not match the file (index at %llu, "
+                        "%llu events)",
+                        (unsigned long long)off, (unsigned long long)w->index_off,
+                        (unsigned long long)w->total);
+        w->stage = 4;
+        return 0;
+    }
+}
+
+/* After the walk: the file was whole, and the index points at the chunks found. */
+static int check_index(sim_recording *rec, const frame_walk *w, char *errbuf, size_t errsize) {
+    if (w->stage != 4)
+        return fail(rec, errbuf, errsize,
+                    "byte %llu: the file ends before its %s: the recording was cut short",
+                    (unsigned long long)w->off,
+                    w->stage < 2    ? "header"
+                    : w->stage == 2 ? "index"
+                                    : "end marker");
+    if (w->index_n != rec->n_chunks)
+        return fail(
+            rec, errbuf, errsize, "byte %llu: the index lists %llu chunks, the file has %zu",
+            (unsigned long long)w->index_off, (unsigned long long)w->index_n, rec->n_chunks);
+    for (size_t i = 0; i < rec->n_chunks; i++)
+        if (rd64(w->index + 4 + i * 32) != rec->chunks[i].frame_off)
+            return fail(rec, errbuf, errsize,
+                        "byte %llu: index entry %zu points at byte %llu, the chunk is at %llu",
+                        (unsigned long long)w->index_off, i,
+                        (unsigned long long)rd64(w->index + 4 + i * 32),
+                        (unsigned long long)rec->chunks[i].frame_off);
+    return 0;
+}
+
+/* Walks the frames: HEAD SCEN CHNK* AUDT? INDX ENDR, each checked before it is used; then
+ * every chunk's records. */
 static int scan_frames(sim_recording *rec, char *errbuf, size_t errsize) {
     if (rec->size < SIM_REC_MAGIC_LEN || memcmp(rec->file, SIM_REC_MAGIC, SIM_REC_MAGIC_LEN))
         return fail(rec, errbuf, errsize, "byte 0: not a courier recording (no %s magic)",
                     SIM_REC_MAGIC);
-    uint64_t off = SIM_REC_MAGIC_LEN, index_off = 0, total = 0, index_n = 0;
-    const uint8_t *index = NULL;
-    int stage = 0; /* 0 want HEAD, 1 want SCEN, 2 chunks/audit, 3 want ENDR, 4 done */
-    size_t cap_chunks = 0;
-    char tn[8];
-    while (off < rec->size) {
-        if (stage == 4)
-            return fail(rec, errbuf, errsize, "byte %llu: data after the end marker",
-                        (unsigned long long)off);
-        if (rec->size - off < SIM_REC_FRAME_HDR)
-            return fail(rec, errbuf, errsize,
-                        "byte %llu: the file ends inside a frame header (%llu of %d bytes): the "
-                        "recording was cut short",
-                        (unsigned long long)off, (unsigned long long)(rec->size - off),
-                        SIM_REC_FRAME_HDR);
-        const uint8_t *h = rec->file + off;
-        uint32_t tag = rd32(h), len = rd32(h + 4), crc = rd32(h + 8);
-        if (tag != SIM_REC_HEAD && tag != SIM_REC_SCEN && tag != SIM_REC_CHNK &&
-            tag != SIM_REC_AUDT && tag != SIM_REC_INDX && tag != SIM_REC_ENDR &&
-            tag != SIM_REC_RUNI)
-            return fail(rec, errbuf, errsize, "byte %llu: unknown frame tag '%s' (damaged)",
-                        (unsigned long long)off, tag_name(tag, tn));
-        if (len > SIM_REC_MAX_FRAME)
-            return fail(rec, errbuf, errsize, "byte %llu: a %s frame of %u bytes (at most %u)",
-                        (unsigned long long)off, tag_name(tag, tn), len, SIM_REC_MAX_FRAME);
-        if (rec->size - off - SIM_REC_FRAME_HDR < len)
-            return fail(rec, errbuf, errsize,
-                        "byte %llu: the file ends inside a %s frame (needs %u bytes, %llu "
-                        "left): the recording was cut short",
-                        (unsigned long long)off, tag_name(tag, tn), len,
-                        (unsigned long long)(rec->size - off - SIM_REC_FRAME_HDR));
-        const uint8_t *p = h + SIM_REC_FRAME_HDR;
-        if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), p, len) != crc)
-            return fail(rec, errbuf, errsize, "byte %llu: the %s frame fails its CRC-32 (damaged)",
-                        (unsigned long long)off, tag_name(tag, tn));
-        bool ok_order = (stage == 0 && tag == SIM_REC_HEAD) || (stage == 1 && tag == SIM_REC_SCEN) ||
-                        (stage == 2 && (tag == SIM_REC_CHNK || tag == SIM_REC_AUDT ||
-                                        tag == SIM_REC_INDX || tag == SIM_REC_RUNI)) ||
-                        (stage == 3 && tag == SIM_REC_ENDR);
-        if (!ok_order)
+    frame_walk w = {.off = SIM_REC_MAGIC_LEN};
+    while (w.off < rec->size) {
+        uint32_t tag = 0, len = 0;
+        const uint8_t *p = NULL;
+        char tn[8];
+        if (read_frame(rec, &w, &tag, &len, &p, errbuf, errsize))
+            return -1;
+        if (!frame_in_order(w.stage, tag))
             return fail(rec, errbuf, errsize, "byte %llu: a %s frame out of place",
-                        (unsigned long long)off, tag_name(tag, tn));
-        if (tag == SIM_REC_HEAD) {
-            if (parse_head(rec, p, len, off, errbuf, errsize))
-                return -1;
-            stage = 1;
-        } else if (tag == SIM_REC_SCEN) {
-            char err[512];
-            rec->scen_text = (const char *)p;
-            rec->scen_len = len;
-            if (sim_scenario_parse((const char *)p, len, "recorded scenario", &rec->s, err,
-                                   sizeof err))
-                return fail(rec, errbuf, errsize, "byte %llu: %s", (unsigned long long)off, err);
-            stage = 2;
-        } else if (tag == SIM_REC_CHNK) {
-            if (len < SIM_REC_CHNK_HDR)
-                return fail(rec, errbuf, errsize, "byte %llu: a CHNK frame of %u bytes",
-                            (unsigned long long)off, len);
-            if (!grow((void **)&rec->chunks, &cap_chunks, rec->n_chunks, sizeof(chunk)))
-                return fail(rec, errbuf, errsize, "out of memory");
-            chunk *c = &rec->chunks[rec->n_chunks++];
-            c->frame_off = off;
-            c->first_seq = rd64(p);
-            c->last_seq = rd64(p + 8);
-            c->n_events = rd32(p + 32);
-            c->raw_len = rd32(p + 40);
-            c->z = p + SIM_REC_CHNK_HDR;
-            c->zlen = len - SIM_REC_CHNK_HDR;
-            if (c->raw_len > SIM_REC_MAX_FRAME * 4u)
-                return fail(rec, errbuf, errsize, "byte %llu: a chunk of %u raw bytes",
-                            (unsigned long long)off, c->raw_len);
-            total += c->n_events;
-        } else if (tag == SIM_REC_RUNI) {
-            char err[256];
-            cJSON *j = sim_json_parse((const char *)p, len, "RUNI", "run info", err, sizeof err);
-            const cJSON *st = j ? cJSON_GetObjectItemCaseSensitive(j, "start_us") : NULL;
-            if (!cJSON_IsNumber(st)) {
-                cJSON_Delete(j);
-                return fail(rec, errbuf, errsize, "byte %llu: the run info does not parse%s%s",
-                            (unsigned long long)off, j ? "" : ": ", j ? "" : err);
-            }
-            rec->start_us = (int64_t)st->valuedouble;
-            cJSON_Delete(j);
-        } else if (tag == SIM_REC_AUDT) {
-            if (parse_audit(rec, p, len, off, errbuf, errsize))
-                return -1;
-        } else if (tag == SIM_REC_INDX) {
-            if (len < 4 || (uint64_t)len != 4 + (uint64_t)rd32(p) * 32)
-                return fail(rec, errbuf, errsize, "byte %llu: an index of %u bytes",
-                            (unsigned long long)off, len);
-            index = p;
-            index_off = off;
-            index_n = rd32(p);
-            stage = 3;
-        } else {
-            if (len != 16 || rd64(p) != index_off || rd64(p + 8) != total)
-                return fail(rec, errbuf, errsize,
-                            "byte %llu: the end marker does not match the file (index at %llu, "
-                            "%llu events)",
-                            (unsigned long long)off, (unsigned long long)index_off,
-                            (unsigned long long)total);
-            stage = 4;
-        }
-        off += SIM_REC_FRAME_HDR + (uint64_t)len;
+                        (unsigned long long)w.off, tag_name(tag, tn));
+        if (parse_frame(rec, &w, tag, p, len, errbuf, errsize))
+            return -1;
+        w.off += SIM_REC_FRAME_HDR + (uint64_t)len;
     }
-    if (stage != 4)
-        return fail(rec, errbuf, errsize,
-                    "byte %llu: the file ends before its %s: the recording was cut short",
-                    (unsigned long long)off,
-                    stage < 2 ? "header" : stage == 2 ? "index" : "end marker");
-    if (index_n != rec->n_chunks)
-        return fail(rec, errbuf, errsize, "byte %llu: the index lists %llu chunks, the file has %zu",
-                    (unsigned long long)index_off, (unsigned long long)index_n, rec->n_chunks);
-    for (size_t i = 0; i < rec->n_chunks; i++)
-        if (rd64(index + 4 + i * 32) != rec->chunks[i].frame_off)
-            return fail(rec, errbuf, errsize, "byte %llu: index entry %zu points at byte %llu, "
-                                              "the chunk is at %llu",
-                        (unsigned long long)index_off, i,
-                        (unsigned long long)rd64(index + 4 + i * 32),
-                        (unsigned long long)rec->chunks[i].frame_off);
+    if (check_index(rec, &w, errbuf, errsize))
+        return -1;
     rec->n_events = 0;
-    rec->expected = total;
+    rec->expected = w.total;
     /* Events: sized from the chunk headers, checked by scan_chunk. */
-    rec->t_us = malloc((size_t)(total ? total : 1) * sizeof *rec->t_us);
+    rec->t_us = malloc((size_t)(w.total ? w.total : 1) * sizeof *rec->t_us);
     if (!rec->t_us)
         return fail(rec, errbuf, errsize, "out of memory indexing %llu events",
-                    (unsigned long long)total);
+                    (unsigned long long)w.total);
     for (size_t i = 0; i < rec->n_chunks; i++)
         if (scan_chunk(rec, i, errbuf, errsize))
             return -1;

@@ -447,10 +447,9 @@ static const sim_topic_spec *find_topic(const sim_scenario *s, const char *name)
     return NULL;
 }
 
-static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s, sim_fault *f) {
-    int brokers = s->cluster.brokers;
-    if (!cJSON_IsObject(j))
-        return fail(c, path, "expected an object, got %s", sim_json_type_name(j));
+/* The fault's kind from "fault", and no field the kind does not take (named with the fault
+ * they do not belong to) nor any key twice. */
+static int parse_fault_kind(ctx *c, const cJSON *j, const char *path, sim_fault *f) {
     char kind[32] = "";
     if (get_string(c, j, path, "fault", true, kind, sizeof kind))
         return -1;
@@ -468,10 +467,6 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
                     kind);
     }
     f->kind = (sim_fault_kind)k;
-    f->broker = -1;
-    f->partition = -1;
-    f->count = 1;
-    /* unknown fields, named with the fault they do not belong to */
     for (const cJSON *e = j->child; e; e = e->next) {
         char p[256];
         sim_json_join(p, sizeof p, path, e->string);
@@ -483,7 +478,13 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
         if (sim_json_seen_before(j, e))
             return fail(c, p, "duplicate key");
     }
-    int64_t v;
+    return 0;
+}
+
+/* The fields every fault shares: at_ms, pause and the broker it hits (required except for
+ * inject_error and heal, where no broker means all of them). */
+static int parse_fault_common(ctx *c, const cJSON *j, const char *path, const sim_scenario *s,
+                              sim_fault *f) {
     if (get_int(c, j, path, "at_ms", true, 0, 86400000, 0, &f->at_ms))
         return -1;
     const cJSON *pause = get(j, "pause");
@@ -497,109 +498,139 @@ static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s
     bool needs_broker = f->kind != SIM_FAULT_INJECT_ERROR && f->kind != SIM_FAULT_HEAL;
     if (get(j, "broker") || needs_broker) {
         char p[256];
+        int64_t v;
         sim_json_join(p, sizeof p, path, "broker");
         if (get_int(c, j, path, "broker", needs_broker, INT32_MIN, INT32_MAX, -1, &v) ||
-            check_broker(c, p, v, brokers))
+            check_broker(c, p, v, s->cluster.brokers))
             return -1;
         f->broker = (int)v;
     }
+    return 0;
+}
+
+/* inject_error's "api": a name (Produce...) or a key the cluster speaks; Produce if absent. */
+static int parse_fault_api(ctx *c, const cJSON *j, const char *path, sim_fault *f) {
+    char p[256];
+    sim_json_join(p, sizeof p, path, "api");
+    const cJSON *api = get(j, "api");
+    if (!api) {
+        f->api = KW_API_PRODUCE;
+    } else if (cJSON_IsString(api)) {
+        int found = -1;
+        for (size_t i = 0; i < sizeof api_names / sizeof api_names[0]; i++)
+            if (!strcmp(api_names[i].name, api->valuestring))
+                found = api_names[i].key;
+        if (found < 0)
+            return fail(c, p,
+                        "unknown API '%s' (Produce, Metadata, InitProducerId, "
+                        "ApiVersions, ListOffsets, Fetch)",
+                        api->valuestring);
+        f->api = (int16_t)found;
+    } else {
+        int64_t v;
+        if (get_int(c, j, path, "api", true, 0, 100, 0, &v))
+            return -1;
+        if (!kw_api_supported((int16_t)v))
+            return fail(c, p, "%lld is not an API key the cluster speaks", (long long)v);
+        f->api = (int16_t)v;
+    }
+    return 0;
+}
+
+/* inject_error's "code" (required): a Kafka error name or number, never NONE. */
+static int parse_fault_code(ctx *c, const cJSON *j, const char *path, sim_fault *f) {
+    char p[256];
+    sim_json_join(p, sizeof p, path, "code");
+    const cJSON *code = get(j, "code");
+    if (!code)
+        return fail(c, p, "missing (required)");
+    if (cJSON_IsString(code)) {
+        kw_err e;
+        if (!kw_err_from_name(code->valuestring, &e) || e <= -100 || e == KW_ERR_NONE)
+            return fail(c, p, "'%s' is not a Kafka error name (e.g. NOT_LEADER_OR_FOLLOWER)",
+                        code->valuestring);
+        f->code = e;
+    } else {
+        int64_t v;
+        if (get_int(c, j, path, "code", true, -1, 32767, 0, &v))
+            return -1;
+        if (v == 0)
+            return fail(c, p, "0 is NONE, not an error");
+        f->code = (int32_t)v;
+    }
+    return 0;
+}
+
+/* f->topic must be a topic of cluster.topics; "partition" one of its partitions (required, or
+ * -1 = every partition when absent). */
+static int parse_fault_partition(ctx *c, const cJSON *j, const char *path, const sim_scenario *s,
+                                 bool required, sim_fault *f) {
+    char p[256];
+    int64_t v;
+    sim_json_join(p, sizeof p, path, "topic");
+    const sim_topic_spec *t = find_topic(s, f->topic);
+    if (!t)
+        return fail(c, p, "'%s' is not a topic of cluster.topics", f->topic);
+    if (get_int(c, j, path, "partition", required, required ? 0 : -1, SIM_MAX_PARTITIONS,
+                required ? 0 : -1, &v))
+        return -1;
+    sim_json_join(p, sizeof p, path, "partition");
+    if (v >= t->partitions)
+        return fail(c, p, "%lld is not a partition of %s (0..%d)", (long long)v, t->name,
+                    t->partitions - 1);
+    f->partition = (int)v;
+    return 0;
+}
+
+/* inject_error: which API answers which code, how many times, and optionally for which
+ * topic/partition (a partition alone means the workload's topic). */
+static int parse_fault_inject(ctx *c, const cJSON *j, const char *path, const sim_scenario *s,
+                              sim_fault *f) {
+    int64_t v;
+    if (parse_fault_api(c, j, path, f) || parse_fault_code(c, j, path, f))
+        return -1;
+    if (get_int(c, j, path, "count", false, 1, 1000000, 1, &v))
+        return -1;
+    f->count = (int)v;
+    if (get_string(c, j, path, "topic", false, f->topic, sizeof f->topic))
+        return -1;
+    if (get(j, "partition") && !f->topic[0])
+        snprintf(f->topic, sizeof f->topic, "%s", s->workload.topic);
+    if (f->topic[0] && parse_fault_partition(c, j, path, s, false, f))
+        return -1;
+    return 0;
+}
+
+/* One timeline entry: its kind, the fields all faults share, then the kind's own fields. */
+static int parse_fault(ctx *c, const cJSON *j, const char *path, sim_scenario *s, sim_fault *f) {
+    if (!cJSON_IsObject(j))
+        return fail(c, path, "expected an object, got %s", sim_json_type_name(j));
+    f->broker = -1;
+    f->partition = -1;
+    f->count = 1;
+    if (parse_fault_kind(c, j, path, f) || parse_fault_common(c, j, path, s, f))
+        return -1;
+    int64_t v;
     switch (f->kind) {
     case SIM_FAULT_RTT:
     case SIM_FAULT_FOLLOWER_LAG:
-        if (get_int(c, j, path, "ms", true, 0, 3600000, 0, &f->ms))
-            return -1;
-        break;
+        return get_int(c, j, path, "ms", true, 0, 3600000, 0, &f->ms);
     case SIM_FAULT_DROP_RESPONSES:
         if (get_int(c, j, path, "count", true, 1, 1000000, 0, &v))
             return -1;
         f->count = (int)v;
-        break;
-    case SIM_FAULT_INJECT_ERROR: {
-        char p[256];
-        sim_json_join(p, sizeof p, path, "api");
-        const cJSON *api = get(j, "api");
-        if (!api) {
-            f->api = KW_API_PRODUCE;
-        } else if (cJSON_IsString(api)) {
-            int found = -1;
-            for (size_t i = 0; i < sizeof api_names / sizeof api_names[0]; i++)
-                if (!strcmp(api_names[i].name, api->valuestring))
-                    found = api_names[i].key;
-            if (found < 0)
-                return fail(c, p,
-                            "unknown API '%s' (Produce, Metadata, InitProducerId, "
-                            "ApiVersions, ListOffsets, Fetch)",
-                            api->valuestring);
-            f->api = (int16_t)found;
-        } else {
-            if (get_int(c, j, path, "api", true, 0, 100, 0, &v))
-                return -1;
-            if (!kw_api_supported((int16_t)v))
-                return fail(c, p, "%lld is not an API key the cluster speaks", (long long)v);
-            f->api = (int16_t)v;
-        }
-        sim_json_join(p, sizeof p, path, "code");
-        const cJSON *code = get(j, "code");
-        if (!code)
-            return fail(c, p, "missing (required)");
-        if (cJSON_IsString(code)) {
-            kw_err e;
-            if (!kw_err_from_name(code->valuestring, &e) || e <= -100 || e == KW_ERR_NONE)
-                return fail(c, p, "'%s' is not a Kafka error name (e.g. NOT_LEADER_OR_FOLLOWER)",
-                            code->valuestring);
-            f->code = e;
-        } else {
-            if (get_int(c, j, path, "code", true, -1, 32767, 0, &v))
-                return -1;
-            if (v == 0)
-                return fail(c, p, "0 is NONE, not an error");
-            f->code = (int32_t)v;
-        }
-        if (get_int(c, j, path, "count", false, 1, 1000000, 1, &v))
-            return -1;
-        f->count = (int)v;
-        if (get_string(c, j, path, "topic", false, f->topic, sizeof f->topic))
-            return -1;
-        if (get(j, "partition") && !f->topic[0])
-            snprintf(f->topic, sizeof f->topic, "%s", s->workload.topic);
-        if (f->topic[0]) {
-            const sim_topic_spec *t = find_topic(s, f->topic);
-            sim_json_join(p, sizeof p, path, "topic");
-            if (!t)
-                return fail(c, p, "'%s' is not a topic of cluster.topics", f->topic);
-            if (get_int(c, j, path, "partition", false, -1, SIM_MAX_PARTITIONS, -1, &v))
-                return -1;
-            sim_json_join(p, sizeof p, path, "partition");
-            if (v >= t->partitions)
-                return fail(c, p, "%lld is not a partition of %s (0..%d)", (long long)v, t->name,
-                            t->partitions - 1);
-            f->partition = (int)v;
-        }
-        break;
-    }
-    case SIM_FAULT_MOVE_LEADER: {
+        return 0;
+    case SIM_FAULT_INJECT_ERROR:
+        return parse_fault_inject(c, j, path, s, f);
+    case SIM_FAULT_MOVE_LEADER:
         if (get_string(c, j, path, "topic", false, f->topic, sizeof f->topic))
             return -1;
         if (!f->topic[0])
             snprintf(f->topic, sizeof f->topic, "%s", s->workload.topic);
-        char p[256];
-        sim_json_join(p, sizeof p, path, "topic");
-        const sim_topic_spec *t = find_topic(s, f->topic);
-        if (!t)
-            return fail(c, p, "'%s' is not a topic of cluster.topics", f->topic);
-        if (get_int(c, j, path, "partition", true, 0, SIM_MAX_PARTITIONS, 0, &v))
-            return -1;
-        sim_json_join(p, sizeof p, path, "partition");
-        if (v >= t->partitions)
-            return fail(c, p, "%lld is not a partition of %s (0..%d)", (long long)v, t->name,
-                        t->partitions - 1);
-        f->partition = (int)v;
-        break;
-    }
+        return parse_fault_partition(c, j, path, s, true, f);
     default:
-        break;
+        return 0;
     }
-    return 0;
 }
 
 static int cmp_fault(const void *a, const void *b) {

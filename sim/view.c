@@ -989,6 +989,101 @@ int sim_view_main_source(const sim_view_source *src, const sim_view_opts *o) {
     return view_loop(NULL, src, o);
 }
 
+/* The view needs a terminal on stdin and stdout that can place the cursor, and a UTF-8
+ * locale for Chinese. Says why not on stderr and returns false. */
+static bool terminal_usable(const sim_view_opts *opts, FILE *in, FILE *out) {
+    if (!isatty(fileno(in)) || !isatty(fileno(out))) {
+        fprintf(stderr, "courier: the view needs a terminal on stdin and stdout "
+                        "(use --headless for scripts)\n");
+        return false;
+    }
+    bool utf8 = utf8_locale();
+    if (opts->lang == SIM_LANG_ZH && !utf8) {
+        fprintf(stderr, "courier: --lang zh needs a UTF-8 locale (try LANG=C.UTF-8)\n");
+        return false;
+    }
+    /* A terminal that cannot place the cursor (TERM=dumb) would get a smear, not a screen:
+     * ask its terminfo entry first, before anything is drawn. */
+    int terr = 0;
+    if (setupterm(NULL, fileno(out), &terr) != OK) {
+        fprintf(stderr, "courier: no terminfo entry for this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        return false;
+    }
+    const char *cup = tigetstr("cup");
+    bool addressable = cup && cup != (const char *)-1;
+    del_curterm(cur_term);
+    if (!addressable) {
+        fprintf(stderr,
+                "courier: this terminal (TERM=%s) cannot place the cursor; the view needs "
+                "one (e.g. TERM=xterm), or use --headless\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        return false;
+    }
+    return true;
+}
+
+/* Curses on (in, out): keys unbuffered and unechoed, no cursor, the styles. NULL when the
+ * terminal cannot be used (said on stderr). */
+static SCREEN *open_screen(const sim_view_opts *opts, FILE *in, FILE *out) {
+    SCREEN *scr = newterm(NULL, out, in);
+    if (!scr) {
+        fprintf(stderr, "courier: cannot use this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
+        return NULL;
+    }
+    set_term(scr);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    init_styles(!opts->no_color);
+    return scr;
+}
+
+/* One frame: an expired message goes, the model is sampled from the feed (or the source),
+ * then drawn. */
+static void draw_tick(ui *u, const sim_view_source *src, int64_t now) {
+    sim_view_model *m = u->m;
+    if (u->message_until > 0 && now >= u->message_until) {
+        m->message[0] = '\0';
+        m->message_is_prompt = false;
+        u->message_until = 0;
+    }
+    if (src)
+        src->sample(src->opaque, m, now);
+    else
+        sim_view_feed_sample(u->feed, m, now);
+    m->status.room = u->room;
+    draw_frame(m);
+}
+
+/* A key goes to the view's own keys over a live run; over a source (a replay), to the source
+ * first, and to the view only for the help and the keys that need no run. */
+static void dispatch_key(ui *u, const sim_view_source *src, int ch) {
+    sim_view_model *m = u->m;
+    if (!src)
+        key(u, ch);
+    else if (m->show_help || !src->key(src->opaque, source_key(ch), m))
+        if (m->show_help || (ch > 0 && ch < 128 && strchr("qQt?h", ch))) /* no run */
+            key(u, ch);
+}
+
+/* After the view closes, a run still going is stopped, and waited for a bounded time. */
+static void stop_run(sim_runner *r, sim_view_lang lang) {
+    if (!r || sim_runner_wait(r, 0))
+        return;
+    fprintf(stderr, lang == SIM_LANG_ZH
+                        ? "courier: 正在停止运行 (进行中的工作可能会完成)...\n"
+                        : "courier: stopping the run (in-flight work may finish)...\n");
+    sim_runner_stop(r);
+    int64_t until = wall_ms() + QUIT_WAIT_MS;
+    while (!sim_runner_wait(r, 200) && wall_ms() < until) {
+    }
+}
+
 /* The view over a live run (r) or over a source (src): exactly one of them is set. */
 static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_opts *o) {
     sim_view_opts opts;
@@ -999,34 +1094,8 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
         opts.fps = 20;
     FILE *in = opts.term_in ? opts.term_in : stdin;
     FILE *out = opts.term_out ? opts.term_out : stdout;
-    if (!isatty(fileno(in)) || !isatty(fileno(out))) {
-        fprintf(stderr, "courier: the view needs a terminal on stdin and stdout "
-                        "(use --headless for scripts)\n");
+    if (!terminal_usable(&opts, in, out))
         return 2;
-    }
-    bool utf8 = utf8_locale();
-    if (opts.lang == SIM_LANG_ZH && !utf8) {
-        fprintf(stderr, "courier: --lang zh needs a UTF-8 locale (try LANG=C.UTF-8)\n");
-        return 2;
-    }
-    /* A terminal that cannot place the cursor (TERM=dumb) would get a smear, not a screen:
-     * ask its terminfo entry first, before anything is drawn. */
-    int terr = 0;
-    if (setupterm(NULL, fileno(out), &terr) != OK) {
-        fprintf(stderr, "courier: no terminfo entry for this terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "unset");
-        return 2;
-    }
-    const char *cup = tigetstr("cup");
-    bool addressable = cup && cup != (const char *)-1;
-    del_curterm(cur_term);
-    if (!addressable) {
-        fprintf(stderr,
-                "courier: this terminal (TERM=%s) cannot place the cursor; the view needs "
-                "one (e.g. TERM=xterm), or use --headless\n",
-                getenv("TERM") ? getenv("TERM") : "unset");
-        return 2;
-    }
     sim_view_model *m = calloc(1, sizeof *m);
     sim_view_feed *feed = src ? NULL : sim_view_feed_new(r);
     if (!m || (!feed && !src)) {
@@ -1036,23 +1105,12 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
         return 2;
     }
     m->lang = opts.lang;
-
-    SCREEN *scr = newterm(NULL, out, in);
+    SCREEN *scr = open_screen(&opts, in, out);
     if (!scr) {
-        fprintf(stderr, "courier: cannot use this terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "unset");
         free(m);
         sim_view_feed_destroy(feed);
         return 2;
     }
-    set_term(scr);
-    cbreak();
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    curs_set(0);
-    set_escdelay(25);
-    init_styles(!opts.no_color);
     /* A tall screen has room for the trace log from the start (t still toggles it). */
     m->show_trace = LINES >= 40;
 
@@ -1071,17 +1129,7 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
              * for the final footer: the caller takes the audit itself). */
             if (opts.exit_when_done && r && sim_runner_wait(r, 0))
                 break;
-            if (u.message_until > 0 && now >= u.message_until) {
-                m->message[0] = '\0';
-                m->message_is_prompt = false;
-                u.message_until = 0;
-            }
-            if (src)
-                src->sample(src->opaque, m, now);
-            else
-                sim_view_feed_sample(feed, m, now);
-            m->status.room = u.room;
-            draw_frame(m);
+            draw_tick(&u, src, now);
             next_frame = now + frame_ms;
         }
         int64_t wait = next_frame - wall_ms();
@@ -1093,11 +1141,7 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
             next_frame = 0;
             continue;
         }
-        if (!src)
-            key(&u, ch);
-        else if (m->show_help || !src->key(src->opaque, source_key(ch), m))
-            if (m->show_help || (ch > 0 && ch < 128 && strchr("qQt?h", ch))) /* no run */
-                key(&u, ch);
+        dispatch_key(&u, src, ch);
         next_frame = 0; /* show the effect of a key at once */
     }
 
@@ -1110,15 +1154,6 @@ static int view_loop(sim_runner *r, const sim_view_source *src, const sim_view_o
     delscreen(scr);
     sim_view_feed_destroy(feed);
     free(m);
-
-    if (r && !sim_runner_wait(r, 0)) {
-        fprintf(stderr, opts.lang == SIM_LANG_ZH
-                            ? "courier: 正在停止运行 (进行中的工作可能会完成)...\n"
-                            : "courier: stopping the run (in-flight work may finish)...\n");
-        sim_runner_stop(r);
-        int64_t until = wall_ms() + QUIT_WAIT_MS;
-        while (!sim_runner_wait(r, 200) && wall_ms() < until) {
-        }
-    }
+    stop_run(r, opts.lang);
     return 0;
 }
