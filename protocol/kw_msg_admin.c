@@ -108,24 +108,13 @@ KW_SCHEMA(ol_rtopic, OL_RTOPIC, KW_F(OL_RTOPIC, topic, KW_FT_STRING, KW_V_ALL, 0
 KW_SCHEMA(ol_resp, OL_RESP, KW_F(OL_RESP, throttle_time_ms, KW_FT_I32, 2, INT16_MAX, 0),
           KW_A(OL_RESP, "topics", topics, n_topics, KW_FT_STRUCTS, &ol_rtopic, KW_V_ALL));
 
-static const kw_msg_def d_ct_req = {"CreateTopics request", 0, 4, 5, &ct_req};
-static const kw_msg_def d_ct_resp = {"CreateTopics response", 0, 4, 5, &ct_resp};
-static const kw_msg_def d_dt_req = {"DeleteTopics request", 0, 3, 4, &dt_req};
-static const kw_msg_def d_dt_resp = {"DeleteTopics response", 0, 3, 4, &dt_resp};
-static const kw_msg_def d_cp_req = {"CreatePartitions request", 0, 1, 2, &cp_req};
-static const kw_msg_def d_cp_resp = {"CreatePartitions response", 0, 1, 2, &cp_resp};
-static const kw_msg_def d_dc_req = {"DescribeConfigs request", 0, 2, 4, &dc_req};
-static const kw_msg_def d_dc_resp = {"DescribeConfigs response", 0, 2, 4, &dc_resp};
-static const kw_msg_def d_ol_req = {"OffsetForLeaderEpoch request", 0, 3, 4, &ol_req};
-static const kw_msg_def d_ol_resp = {"OffsetForLeaderEpoch response", 0, 3, 4, &ol_resp};
-
-KW_SCHEMA_CODEC(create_topics_req, kw_create_topics_req, d_ct_req)
-KW_SCHEMA_CODEC(create_topics_resp, kw_topic_results_resp, d_ct_resp)
-KW_SCHEMA_CODEC(delete_topics_req, kw_delete_topics_req, d_dt_req)
-KW_SCHEMA_CODEC(delete_topics_resp, kw_topic_results_resp, d_dt_resp)
-KW_SCHEMA_CODEC(create_partitions_req, kw_create_partitions_req, d_cp_req)
-KW_SCHEMA_CODEC(create_partitions_resp, kw_topic_results_resp, d_cp_resp)
-KW_SCHEMA_CODEC(describe_configs_req, kw_describe_configs_req, d_dc_req)
-KW_SCHEMA_CODEC(describe_configs_resp, kw_describe_configs_resp, d_dc_resp)
-KW_SCHEMA_CODEC(ofle_req, kw_ofle_req, d_ol_req)
-KW_SCHEMA_CODEC(ofle_resp, kw_ofle_resp, d_ol_resp)
+KW_SCHEMA_MSG(create_topics_req, kw_create_topics_req, "CreateTopics request", 0, 4, 5, ct_req)
+KW_SCHEMA_MSG(create_topics_resp, kw_topic_results_resp, "CreateTopics response", 0, 4, 5, ct_resp)
+KW_SCHEMA_MSG(delete_topics_req, kw_delete_topics_req, "DeleteTopics request", 0, 3, 4, dt_req)
+KW_SCHEMA_MSG(delete_topics_resp, kw_topic_results_resp, "DeleteTopics response", 0, 3, 4, dt_resp)
+KW_SCHEMA_MSG(create_partitions_req, kw_create_partitions_req, "CreatePartitions request", 0, 1, 2, cp_req)
+KW_SCHEMA_MSG(create_partitions_resp, kw_topic_results_resp, "CreatePartitions response", 0, 1, 2, cp_resp)
+KW_SCHEMA_MSG(describe_configs_req, kw_describe_configs_req, "DescribeConfigs request", 0, 2, 4, dc_req)
+KW_SCHEMA_MSG(describe_configs_resp, kw_describe_configs_resp, "DescribeConfigs response", 0, 2, 4, dc_resp)
+KW_SCHEMA_MSG(ofle_req, kw_ofle_req, "OffsetForLeaderEpoch request", 0, 3, 4, ol_req)
+KW_SCHEMA_MSG(ofle_resp, kw_ofle_resp, "OffsetForLeaderEpoch response", 0, 3, 4, ol_resp)

@@ -148,40 +148,21 @@ KW_SCHEMA(dg_group, DG_GROUP, KW_F(DG_GROUP, error_code, KW_FT_I16, KW_V_ALL, 0)
 KW_SCHEMA(dg_resp, DG_RESP, KW_F(DG_RESP, throttle_time_ms, KW_FT_I32, 1, INT16_MAX, 0),
           KW_A(DG_RESP, "groups", groups, n_groups, KW_FT_STRUCTS, &dg_group, KW_V_ALL));
 
-static const kw_msg_def d_fc_req = {"FindCoordinator request", 0, 2, 3, &fc_req};
-static const kw_msg_def d_fc_resp = {"FindCoordinator response", 0, 2, 3, &fc_resp};
-static const kw_msg_def d_jg_req = {"JoinGroup request", 2, 5, 6, &jg_req};
-static const kw_msg_def d_jg_resp = {"JoinGroup response", 2, 5, 6, &jg_resp};
-static const kw_msg_def d_sg_req = {"SyncGroup request", 0, 3, 4, &sg_req};
-static const kw_msg_def d_sg_resp = {"SyncGroup response", 0, 3, 4, &sg_resp};
-static const kw_msg_def d_hb_req = {"Heartbeat request", 0, 3, 4, &hb_req};
-static const kw_msg_def d_hb_resp = {"Heartbeat response", 0, 3, 4, &simple_resp};
-static const kw_msg_def d_lg_req = {"LeaveGroup request", 0, 1, 4, &lg_req};
-static const kw_msg_def d_lg_resp = {"LeaveGroup response", 0, 1, 4, &simple_resp};
-static const kw_msg_def d_oc_req = {"OffsetCommit request", 2, 7, 8, &oc_req};
-static const kw_msg_def d_oc_resp = {"OffsetCommit response", 2, 7, 8, &oc_resp};
-static const kw_msg_def d_of_req = {"OffsetFetch request", 1, 5, 6, &of_req};
-static const kw_msg_def d_of_resp = {"OffsetFetch response", 1, 5, 6, &of_resp};
-static const kw_msg_def d_ls_req = {"ListGroups request", 0, 2, 3, &ls_req};
-static const kw_msg_def d_ls_resp = {"ListGroups response", 0, 2, 3, &ls_resp};
-static const kw_msg_def d_dg_req = {"DescribeGroups request", 0, 4, 5, &dg_req};
-static const kw_msg_def d_dg_resp = {"DescribeGroups response", 0, 4, 5, &dg_resp};
-
-KW_SCHEMA_CODEC(find_coordinator_req, kw_find_coordinator_req, d_fc_req)
-KW_SCHEMA_CODEC(find_coordinator_resp, kw_find_coordinator_resp, d_fc_resp)
-KW_SCHEMA_CODEC(join_group_req, kw_join_group_req, d_jg_req)
-KW_SCHEMA_CODEC(join_group_resp, kw_join_group_resp, d_jg_resp)
-KW_SCHEMA_CODEC(sync_group_req, kw_sync_group_req, d_sg_req)
-KW_SCHEMA_CODEC(sync_group_resp, kw_sync_group_resp, d_sg_resp)
-KW_SCHEMA_CODEC(heartbeat_req, kw_heartbeat_req, d_hb_req)
-KW_SCHEMA_CODEC(heartbeat_resp, kw_group_simple_resp, d_hb_resp)
-KW_SCHEMA_CODEC(leave_group_req, kw_leave_group_req, d_lg_req)
-KW_SCHEMA_CODEC(leave_group_resp, kw_group_simple_resp, d_lg_resp)
-KW_SCHEMA_CODEC(offset_commit_req, kw_offset_commit_req, d_oc_req)
-KW_SCHEMA_CODEC(offset_commit_resp, kw_offset_commit_resp, d_oc_resp)
-KW_SCHEMA_CODEC(offset_fetch_req, kw_offset_fetch_req, d_of_req)
-KW_SCHEMA_CODEC(offset_fetch_resp, kw_offset_fetch_resp, d_of_resp)
-KW_SCHEMA_CODEC(list_groups_req, kw_list_groups_req, d_ls_req)
-KW_SCHEMA_CODEC(list_groups_resp, kw_list_groups_resp, d_ls_resp)
-KW_SCHEMA_CODEC(describe_groups_req, kw_describe_groups_req, d_dg_req)
-KW_SCHEMA_CODEC(describe_groups_resp, kw_describe_groups_resp, d_dg_resp)
+KW_SCHEMA_MSG(find_coordinator_req, kw_find_coordinator_req, "FindCoordinator request", 0, 2, 3, fc_req)
+KW_SCHEMA_MSG(find_coordinator_resp, kw_find_coordinator_resp, "FindCoordinator response", 0, 2, 3, fc_resp)
+KW_SCHEMA_MSG(join_group_req, kw_join_group_req, "JoinGroup request", 2, 5, 6, jg_req)
+KW_SCHEMA_MSG(join_group_resp, kw_join_group_resp, "JoinGroup response", 2, 5, 6, jg_resp)
+KW_SCHEMA_MSG(sync_group_req, kw_sync_group_req, "SyncGroup request", 0, 3, 4, sg_req)
+KW_SCHEMA_MSG(sync_group_resp, kw_sync_group_resp, "SyncGroup response", 0, 3, 4, sg_resp)
+KW_SCHEMA_MSG(heartbeat_req, kw_heartbeat_req, "Heartbeat request", 0, 3, 4, hb_req)
+KW_SCHEMA_MSG(heartbeat_resp, kw_group_simple_resp, "Heartbeat response", 0, 3, 4, simple_resp)
+KW_SCHEMA_MSG(leave_group_req, kw_leave_group_req, "LeaveGroup request", 0, 1, 4, lg_req)
+KW_SCHEMA_MSG(leave_group_resp, kw_group_simple_resp, "LeaveGroup response", 0, 1, 4, simple_resp)
+KW_SCHEMA_MSG(offset_commit_req, kw_offset_commit_req, "OffsetCommit request", 2, 7, 8, oc_req)
+KW_SCHEMA_MSG(offset_commit_resp, kw_offset_commit_resp, "OffsetCommit response", 2, 7, 8, oc_resp)
+KW_SCHEMA_MSG(offset_fetch_req, kw_offset_fetch_req, "OffsetFetch request", 1, 5, 6, of_req)
+KW_SCHEMA_MSG(offset_fetch_resp, kw_offset_fetch_resp, "OffsetFetch response", 1, 5, 6, of_resp)
+KW_SCHEMA_MSG(list_groups_req, kw_list_groups_req, "ListGroups request", 0, 2, 3, ls_req)
+KW_SCHEMA_MSG(list_groups_resp, kw_list_groups_resp, "ListGroups response", 0, 2, 3, ls_resp)
+KW_SCHEMA_MSG(describe_groups_req, kw_describe_groups_req, "DescribeGroups request", 0, 4, 5, dg_req)
+KW_SCHEMA_MSG(describe_groups_resp, kw_describe_groups_resp, "DescribeGroups response", 0, 4, 5, dg_resp)

@@ -47,6 +47,83 @@ static size_t min_size(const kw_schema *s, int16_t v, bool flex) {
 #define AT(base, off, T) ((T *)(void *)((uint8_t *)(base) + (off)))
 #define CAT(base, off, T) ((const T *)(const void *)((const uint8_t *)(base) + (off)))
 
+/* ---- scalars: one place knows each integer type's width, C type and wire form ---- */
+
+static bool is_int(kw_ftype t) {
+    return t == KW_FT_I8 || t == KW_FT_I16 || t == KW_FT_I32 || t == KW_FT_I64 || t == KW_FT_BOOL;
+}
+
+/* Stores v into the field's C type at p. */
+static void store_int(kw_ftype t, void *p, int64_t v) {
+    switch (t) {
+    case KW_FT_I8:
+        *(int8_t *)p = (int8_t)v;
+        break;
+    case KW_FT_I16:
+        *(int16_t *)p = (int16_t)v;
+        break;
+    case KW_FT_I32:
+        *(int32_t *)p = (int32_t)v;
+        break;
+    case KW_FT_I64:
+        *(int64_t *)p = v;
+        break;
+    default: /* KW_FT_BOOL */
+        *(bool *)p = v != 0;
+        break;
+    }
+}
+
+static int64_t load_int(kw_ftype t, const void *p) {
+    switch (t) {
+    case KW_FT_I8:
+        return *(const int8_t *)p;
+    case KW_FT_I16:
+        return *(const int16_t *)p;
+    case KW_FT_I32:
+        return *(const int32_t *)p;
+    case KW_FT_I64:
+        return *(const int64_t *)p;
+    default: /* KW_FT_BOOL */
+        return *(const bool *)p;
+    }
+}
+
+static int64_t read_int(kw_rbuf *rb, kw_ftype t, const char *field) {
+    switch (t) {
+    case KW_FT_I8:
+        return kw_read_i8(rb, field);
+    case KW_FT_I16:
+        return kw_read_i16(rb, field);
+    case KW_FT_I32:
+        return kw_read_i32(rb, field);
+    case KW_FT_I64:
+        return kw_read_i64(rb, field);
+    default: /* KW_FT_BOOL */
+        return kw_read_bool(rb, field);
+    }
+}
+
+static void write_int(kw_wbuf *wb, kw_ftype t, int64_t v) {
+    switch (t) {
+    case KW_FT_I8:
+        kw_write_i8(wb, (int8_t)v);
+        break;
+    case KW_FT_I16:
+        kw_write_i16(wb, (int16_t)v);
+        break;
+    case KW_FT_I32:
+        kw_write_i32(wb, (int32_t)v);
+        break;
+    case KW_FT_I64:
+        kw_write_i64(wb, v);
+        break;
+    default: /* KW_FT_BOOL */
+        kw_write_bool(wb, v != 0);
+        break;
+    }
+}
+
 /* ---- decode ---- */
 
 static int32_t read_count(kw_rbuf *rb, bool flex, bool nullable, size_t min_elem,
@@ -62,17 +139,14 @@ static int32_t read_count(kw_rbuf *rb, bool flex, bool nullable, size_t min_elem
     return n;
 }
 
-static kw_slice read_str(kw_rbuf *rb, bool flex, bool nullable, const char *field) {
-    kw_slice s = flex ? kw_read_compact_string(rb, field) : kw_read_nullable_string(rb, field);
+/* A string (or, with bytes, a byte field): compact when flexible; null only where nullable. */
+static kw_slice read_slice(kw_rbuf *rb, bool flex, bool bytes, bool nullable, const char *field) {
+    kw_slice s =
+        bytes ? (flex ? kw_read_compact_bytes(rb, field) : kw_read_nullable_bytes(rb, field))
+              : (flex ? kw_read_compact_string(rb, field) : kw_read_nullable_string(rb, field));
     if (!rb->err && s.len < 0 && !nullable)
-        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: null in a non-nullable string", field);
-    return s;
-}
-
-static kw_slice read_bytes(kw_rbuf *rb, bool flex, bool nullable, const char *field) {
-    kw_slice s = flex ? kw_read_compact_bytes(rb, field) : kw_read_nullable_bytes(rb, field);
-    if (!rb->err && s.len < 0 && !nullable)
-        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: null in non-nullable bytes", field);
+        kw_rbuf_fail(rb, KW_ERR__MALFORMED, "%s: null in %s", field,
+                     bytes ? "non-nullable bytes" : "a non-nullable string");
     return s;
 }
 
@@ -80,22 +154,11 @@ static void decode_struct(kw_rbuf *rb, int16_t v, bool flex, kw_arena *a, const 
                           void *base, kw_path *path);
 
 static void set_default(const kw_field *f, void *base) {
+    if (is_int(f->type)) {
+        store_int(f->type, AT(base, f->off, void), f->dflt);
+        return;
+    }
     switch (f->type) {
-    case KW_FT_I8:
-        *AT(base, f->off, int8_t) = (int8_t)f->dflt;
-        break;
-    case KW_FT_I16:
-        *AT(base, f->off, int16_t) = (int16_t)f->dflt;
-        break;
-    case KW_FT_I32:
-        *AT(base, f->off, int32_t) = (int32_t)f->dflt;
-        break;
-    case KW_FT_I64:
-        *AT(base, f->off, int64_t) = f->dflt;
-        break;
-    case KW_FT_BOOL:
-        *AT(base, f->off, bool) = f->dflt != 0;
-        break;
     case KW_FT_STRING:
     case KW_FT_BYTES:
         *AT(base, f->off, kw_slice) = kw_slice_str("");
@@ -143,7 +206,8 @@ static void decode_array(kw_rbuf *rb, int16_t v, bool flex, kw_arena *a, const k
         if (f->type == KW_FT_I32S) {
             *(int32_t *)el = kw_read_i32(rb, kw_path_leaf_index(path, f->name, i));
         } else if (f->type == KW_FT_STRINGS || f->type == KW_FT_NSTRINGS) {
-            *(kw_slice *)el = read_str(rb, flex, false, kw_path_leaf_index(path, f->name, i));
+            *(kw_slice *)el =
+                read_slice(rb, flex, false, false, kw_path_leaf_index(path, f->name, i));
         } else {
             size_t mark = kw_path_push(path, f->name, i);
             decode_struct(rb, v, flex, a, f->elem, el, path);
@@ -166,31 +230,19 @@ static void decode_struct(kw_rbuf *rb, int16_t v, bool flex, kw_arena *a, const 
             return;
         const char *leaf = kw_path_leaf(path, f->name);
         switch (f->type) {
-        case KW_FT_I8:
-            *AT(base, f->off, int8_t) = kw_read_i8(rb, leaf);
-            break;
-        case KW_FT_I16:
-            *AT(base, f->off, int16_t) = kw_read_i16(rb, leaf);
-            break;
-        case KW_FT_I32:
-            *AT(base, f->off, int32_t) = kw_read_i32(rb, leaf);
-            break;
-        case KW_FT_I64:
-            *AT(base, f->off, int64_t) = kw_read_i64(rb, leaf);
-            break;
-        case KW_FT_BOOL:
-            *AT(base, f->off, bool) = kw_read_bool(rb, leaf);
-            break;
         case KW_FT_STRING:
         case KW_FT_NSTRING:
-            *AT(base, f->off, kw_slice) = read_str(rb, flex, f->type == KW_FT_NSTRING, leaf);
-            break;
         case KW_FT_BYTES:
         case KW_FT_NBYTES:
-            *AT(base, f->off, kw_slice) = read_bytes(rb, flex, f->type == KW_FT_NBYTES, leaf);
+            *AT(base, f->off, kw_slice) =
+                read_slice(rb, flex, f->type == KW_FT_BYTES || f->type == KW_FT_NBYTES,
+                           f->type == KW_FT_NSTRING || f->type == KW_FT_NBYTES, leaf);
             break;
         default:
-            decode_array(rb, v, flex, a, f, base, path);
+            if (is_int(f->type))
+                store_int(f->type, AT(base, f->off, void), read_int(rb, f->type, leaf));
+            else
+                decode_array(rb, v, flex, a, f, base, path);
             break;
         }
     }
@@ -226,26 +278,17 @@ kw_err kw_schema_decode(kw_rbuf *rb, int16_t version, kw_arena *a, const kw_msg_
 
 /* ---- encode ---- */
 
-static void write_str(kw_wbuf *wb, bool flex, bool nullable, kw_slice s) {
+/* A string (or, with bytes, a byte field): compact when flexible; a null where the field is
+ * not nullable is written empty. */
+static void write_slice(kw_wbuf *wb, bool flex, bool bytes, bool nullable, kw_slice s) {
     if (!nullable && s.len < 0)
         s = kw_slice_str("");
     if (flex)
-        kw_write_compact_string(wb, s);
+        (bytes ? kw_write_compact_bytes : kw_write_compact_string)(wb, s);
     else if (nullable)
-        kw_write_nullable_string(wb, s);
+        (bytes ? kw_write_nullable_bytes : kw_write_nullable_string)(wb, s);
     else
-        kw_write_string(wb, s);
-}
-
-static void write_bytes(kw_wbuf *wb, bool flex, bool nullable, kw_slice s) {
-    if (!nullable && s.len < 0)
-        s = kw_slice_str("");
-    if (flex)
-        kw_write_compact_bytes(wb, s);
-    else if (nullable)
-        kw_write_nullable_bytes(wb, s);
-    else
-        kw_write_bytes(wb, s);
+        (bytes ? kw_write_bytes : kw_write_string)(wb, s);
 }
 
 static void encode_struct(kw_wbuf *wb, int16_t v, bool flex, const kw_schema *s,
@@ -267,7 +310,7 @@ static void encode_array(kw_wbuf *wb, int16_t v, bool flex, const kw_field *f, c
         if (f->type == KW_FT_I32S) {
             kw_write_i32(wb, ((const int32_t *)arr)[i]);
         } else if (f->type == KW_FT_STRINGS || f->type == KW_FT_NSTRINGS) {
-            write_str(wb, flex, false, ((const kw_slice *)arr)[i]);
+            write_slice(wb, flex, false, false, ((const kw_slice *)arr)[i]);
         } else {
             encode_struct(wb, v, flex, f->elem,
                           (const uint8_t *)arr + (size_t)i * f->elem->size);
@@ -282,31 +325,19 @@ static void encode_struct(kw_wbuf *wb, int16_t v, bool flex, const kw_schema *s,
         if (!has_field(f, v))
             continue;
         switch (f->type) {
-        case KW_FT_I8:
-            kw_write_i8(wb, *CAT(base, f->off, int8_t));
-            break;
-        case KW_FT_I16:
-            kw_write_i16(wb, *CAT(base, f->off, int16_t));
-            break;
-        case KW_FT_I32:
-            kw_write_i32(wb, *CAT(base, f->off, int32_t));
-            break;
-        case KW_FT_I64:
-            kw_write_i64(wb, *CAT(base, f->off, int64_t));
-            break;
-        case KW_FT_BOOL:
-            kw_write_bool(wb, *CAT(base, f->off, bool));
-            break;
         case KW_FT_STRING:
         case KW_FT_NSTRING:
-            write_str(wb, flex, f->type == KW_FT_NSTRING, *CAT(base, f->off, kw_slice));
-            break;
         case KW_FT_BYTES:
         case KW_FT_NBYTES:
-            write_bytes(wb, flex, f->type == KW_FT_NBYTES, *CAT(base, f->off, kw_slice));
+            write_slice(wb, flex, f->type == KW_FT_BYTES || f->type == KW_FT_NBYTES,
+                        f->type == KW_FT_NSTRING || f->type == KW_FT_NBYTES,
+                        *CAT(base, f->off, kw_slice));
             break;
         default:
-            encode_array(wb, v, flex, f, base);
+            if (is_int(f->type))
+                write_int(wb, f->type, load_int(f->type, CAT(base, f->off, void)));
+            else
+                encode_array(wb, v, flex, f, base);
             break;
         }
     }

@@ -71,13 +71,15 @@ void kw_schema_encode(kw_wbuf *wb, int16_t version, const kw_msg_def *d, const v
 /* Zeroes msg, then decodes the whole body. Returns rb->err. */
 kw_err kw_schema_decode(kw_rbuf *rb, int16_t version, kw_arena *a, const kw_msg_def *d, void *msg);
 
-/* Defines kw_<name>_encode/decode for a message def. */
-#define KW_SCHEMA_CODEC(name, T, def)                                                              \
+/* One message: its def (the label names it in errors: "JoinGroup request"; versions min..max,
+ * flexible from flex) over `schema`, and kw_<name>_encode/decode for struct T. */
+#define KW_SCHEMA_MSG(name, T, label, min, max, flex, schema)                                      \
+    static const kw_msg_def d_##name = {label, min, max, flex, &(schema)};                         \
     void kw_##name##_encode(kw_wbuf *wb, int16_t version, const T *m) {                            \
-        kw_schema_encode(wb, version, &(def), m);                                                  \
+        kw_schema_encode(wb, version, &d_##name, m);                                               \
     }                                                                                              \
     kw_err kw_##name##_decode(kw_rbuf *rb, int16_t version, kw_arena *a, T *m) {                   \
-        return kw_schema_decode(rb, version, a, &(def), m);                                        \
+        return kw_schema_decode(rb, version, a, &d_##name, m);                                     \
     }
 
 #endif /* COURIER_PROTOCOL_KW_SCHEMA_H */
