@@ -17,6 +17,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the per-topic result requests (CreateTopics, DeleteTopics, CreatePartitions) ---- */
+
+/* One topic of such a request: its name, and what applying it to the cluster answers (an
+ * error code, with a sentence in `why` for the result's error_message). c->lock held. */
+typedef struct topic_op {
+    int16_t api;
+    kw_slice (*name)(const void *req, int32_t i);
+    int16_t (*apply)(mb_req *r, const void *req, int32_t i, char *why, size_t whysize);
+    void (*encode)(kw_wbuf *wb, int16_t version, const kw_topic_results_resp *m);
+} topic_op;
+
+/* Answers a request of n topics with one result each: under the cluster lock, an injected
+ * error answers every topic, else op->apply decides. The slot's error is the last failure. */
+static int topic_results(mb_req *r, const topic_op *op, const void *req, int32_t n,
+                         char *errbuf, size_t errsize) {
+    mb_cluster *c = r->b->c;
+    kw_topic_results_resp resp = {0};
+    resp.topics = kw_arena_alloc(r->arena, sizeof *resp.topics * (size_t)(n + 1));
+    if (!resp.topics)
+        return mb_decode_failed(r, errbuf, errsize);
+    pthread_mutex_lock(&c->lock);
+    kw_err inj = mb_inject_take(c, op->api, NULL, -1);
+    for (int32_t i = 0; i < n; i++) {
+        kw_topic_result *res = &resp.topics[resp.n_topics++];
+        char why[300] = "";
+        res->name = op->name(req, i);
+        res->error_code = inj ? (int16_t)inj : op->apply(r, req, i, why, sizeof why);
+        res->error_message = KW_SLICE_NULL;
+        if (res->error_code && why[0]) {
+            size_t len = strlen(why);
+            char *m = kw_arena_alloc(r->arena, len + 1);
+            if (m) {
+                memcpy(m, why, len + 1);
+                res->error_message = kw_slice_str(m);
+            }
+        }
+        if (res->error_code)
+            r->slot->error = res->error_code;
+    }
+    pthread_mutex_unlock(&c->lock);
+    size_t start = mb_resp_begin(r->slot);
+    op->encode(&r->slot->out, r->hdr.api_version, &resp);
+    mb_resp_end(r->slot, start, r->now);
+    return 0;
+}
+
 /* ---- CreateTopics ---- */
 
 /* The topic configs CreateTopics accepts: those the mock cluster honours. */
@@ -109,41 +155,22 @@ static int16_t create_one(mb_req *r, const kw_creatable_topic *t, bool validate_
     return KW_ERR_NONE;
 }
 
+static kw_slice create_name(const void *req, int32_t i) {
+    return ((const kw_create_topics_req *)req)->topics[i].name;
+}
+
+static int16_t create_apply(mb_req *r, const void *req, int32_t i, char *why, size_t whysize) {
+    const kw_create_topics_req *q = req;
+    return create_one(r, &q->topics[i], q->validate_only, why, whysize);
+}
+
 int mb_h_create_topics(mb_req *r, char *errbuf, size_t errsize) {
+    static const topic_op op = {KW_API_CREATE_TOPICS, create_name, create_apply,
+                                kw_create_topics_resp_encode};
     kw_create_topics_req req;
-    int16_t v = r->hdr.api_version;
-    if (kw_create_topics_req_decode(&r->rb, v, r->arena, &req))
+    if (kw_create_topics_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
         return mb_decode_failed(r, errbuf, errsize);
-    mb_cluster *c = r->b->c;
-    kw_topic_results_resp resp = {0};
-    resp.topics = kw_arena_alloc(r->arena, sizeof *resp.topics * (size_t)(req.n_topics + 1));
-    if (!resp.topics)
-        return mb_decode_failed(r, errbuf, errsize);
-    pthread_mutex_lock(&c->lock);
-    kw_err inj = mb_inject_take(c, KW_API_CREATE_TOPICS, NULL, -1);
-    for (int32_t i = 0; i < req.n_topics; i++) {
-        kw_topic_result *res = &resp.topics[resp.n_topics++];
-        char why[300] = "";
-        res->name = req.topics[i].name;
-        res->error_code =
-            inj ? (int16_t)inj : create_one(r, &req.topics[i], req.validate_only, why, sizeof why);
-        res->error_message = KW_SLICE_NULL;
-        if (res->error_code && why[0]) {
-            size_t n = strlen(why);
-            char *m = kw_arena_alloc(r->arena, n + 1);
-            if (m) {
-                memcpy(m, why, n + 1);
-                res->error_message = kw_slice_str(m);
-            }
-        }
-        if (res->error_code)
-            r->slot->error = res->error_code;
-    }
-    pthread_mutex_unlock(&c->lock);
-    size_t start = mb_resp_begin(r->slot);
-    kw_create_topics_resp_encode(&r->slot->out, v, &resp);
-    mb_resp_end(r->slot, start, r->now);
-    return 0;
+    return topic_results(r, &op, &req, req.n_topics, errbuf, errsize);
 }
 
 /* ---- DeleteTopics ---- */
@@ -170,40 +197,29 @@ static void delete_topic(mb_cluster *c, size_t idx, mb_evbuf *eb) {
     }
 }
 
-int mb_h_delete_topics(mb_req *r, char *errbuf, size_t errsize) {
-    kw_delete_topics_req req;
-    int16_t v = r->hdr.api_version;
-    if (kw_delete_topics_req_decode(&r->rb, v, r->arena, &req))
-        return mb_decode_failed(r, errbuf, errsize);
+static kw_slice delete_name(const void *req, int32_t i) {
+    return ((const kw_delete_topics_req *)req)->topic_names[i];
+}
+
+static int16_t delete_apply(mb_req *r, const void *req, int32_t i, char *why, size_t whysize) {
+    (void)why, (void)whysize;
     mb_cluster *c = r->b->c;
-    kw_topic_results_resp resp = {0};
-    resp.topics = kw_arena_alloc(r->arena, sizeof *resp.topics * (size_t)(req.n_topic_names + 1));
-    if (!resp.topics)
+    kw_slice name = delete_name(req, i);
+    for (size_t k = 0; k < c->n_topics; k++)
+        if (kw_slice_eq(name, c->topics[k]->name)) {
+            delete_topic(c, k, r->eb);
+            return KW_ERR_NONE;
+        }
+    return KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+int mb_h_delete_topics(mb_req *r, char *errbuf, size_t errsize) {
+    static const topic_op op = {KW_API_DELETE_TOPICS, delete_name, delete_apply,
+                                kw_delete_topics_resp_encode};
+    kw_delete_topics_req req;
+    if (kw_delete_topics_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
         return mb_decode_failed(r, errbuf, errsize);
-    pthread_mutex_lock(&c->lock);
-    kw_err inj = mb_inject_take(c, KW_API_DELETE_TOPICS, NULL, -1);
-    for (int32_t i = 0; i < req.n_topic_names; i++) {
-        kw_topic_result *res = &resp.topics[resp.n_topics++];
-        res->name = req.topic_names[i];
-        res->error_message = KW_SLICE_NULL;
-        size_t idx = c->n_topics;
-        for (size_t k = 0; k < c->n_topics; k++)
-            if (kw_slice_eq(req.topic_names[i], c->topics[k]->name))
-                idx = k;
-        if (inj)
-            res->error_code = (int16_t)inj;
-        else if (idx == c->n_topics)
-            res->error_code = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-        else
-            delete_topic(c, idx, r->eb);
-        if (res->error_code)
-            r->slot->error = res->error_code;
-    }
-    pthread_mutex_unlock(&c->lock);
-    size_t start = mb_resp_begin(r->slot);
-    kw_delete_topics_resp_encode(&r->slot->out, v, &resp);
-    mb_resp_end(r->slot, start, r->now);
-    return 0;
+    return topic_results(r, &op, &req, req.n_topic_names, errbuf, errsize);
 }
 
 /* ---- CreatePartitions ---- */
@@ -252,53 +268,34 @@ static int16_t widen(mb_cluster *c, mb_topic *t, int32_t count, mb_evbuf *eb) {
     return KW_ERR_NONE;
 }
 
-int mb_h_create_partitions(mb_req *r, char *errbuf, size_t errsize) {
-    kw_create_partitions_req req;
-    int16_t v = r->hdr.api_version;
-    if (kw_create_partitions_req_decode(&r->rb, v, r->arena, &req))
-        return mb_decode_failed(r, errbuf, errsize);
+static kw_slice widen_name(const void *req, int32_t i) {
+    return ((const kw_create_partitions_req *)req)->topics[i].name;
+}
+
+static int16_t widen_apply(mb_req *r, const void *req, int32_t i, char *why, size_t whysize) {
+    const kw_create_partitions_req *q = req;
+    const kw_create_partitions_topic *ct = &q->topics[i];
     mb_cluster *c = r->b->c;
-    kw_topic_results_resp resp = {0};
-    resp.topics = kw_arena_alloc(r->arena, sizeof *resp.topics * (size_t)(req.n_topics + 1));
-    if (!resp.topics)
-        return mb_decode_failed(r, errbuf, errsize);
-    pthread_mutex_lock(&c->lock);
-    kw_err inj = mb_inject_take(c, KW_API_CREATE_PARTITIONS, NULL, -1);
-    for (int32_t i = 0; i < req.n_topics; i++) {
-        const kw_create_partitions_topic *ct = &req.topics[i];
-        kw_topic_result *res = &resp.topics[resp.n_topics++];
-        res->name = ct->name;
-        res->error_message = KW_SLICE_NULL;
-        mb_topic *t = mb_topic_find(c, ct->name);
-        char why[160] = "";
-        if (inj) {
-            res->error_code = (int16_t)inj;
-        } else if (!t) {
-            res->error_code = KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-        } else if (ct->count <= t->n_partitions || ct->count > 10000) {
-            res->error_code = KW_ERR_INVALID_PARTITIONS;
-            snprintf(why, sizeof why,
-                     "Topic currently has %d partitions, which is higher than or equal to the "
-                     "requested %d.",
-                     (int)t->n_partitions, (int)ct->count);
-        } else if (!req.validate_only) {
-            res->error_code = widen(c, t, ct->count, r->eb);
-        }
-        if (why[0]) {
-            char *m = kw_arena_alloc(r->arena, strlen(why) + 1);
-            if (m) {
-                memcpy(m, why, strlen(why) + 1);
-                res->error_message = kw_slice_str(m);
-            }
-        }
-        if (res->error_code)
-            r->slot->error = res->error_code;
+    mb_topic *t = mb_topic_find(c, ct->name);
+    if (!t)
+        return KW_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (ct->count <= t->n_partitions || ct->count > 10000) {
+        snprintf(why, whysize,
+                 "Topic currently has %d partitions, which is higher than or equal to the "
+                 "requested %d.",
+                 (int)t->n_partitions, (int)ct->count);
+        return KW_ERR_INVALID_PARTITIONS;
     }
-    pthread_mutex_unlock(&c->lock);
-    size_t start = mb_resp_begin(r->slot);
-    kw_create_partitions_resp_encode(&r->slot->out, v, &resp);
-    mb_resp_end(r->slot, start, r->now);
-    return 0;
+    return q->validate_only ? KW_ERR_NONE : widen(c, t, ct->count, r->eb);
+}
+
+int mb_h_create_partitions(mb_req *r, char *errbuf, size_t errsize) {
+    static const topic_op op = {KW_API_CREATE_PARTITIONS, widen_name, widen_apply,
+                                kw_create_partitions_resp_encode};
+    kw_create_partitions_req req;
+    if (kw_create_partitions_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
+        return mb_decode_failed(r, errbuf, errsize);
+    return topic_results(r, &op, &req, req.n_topics, errbuf, errsize);
 }
 
 /* ---- DescribeConfigs ---- */

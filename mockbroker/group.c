@@ -617,6 +617,33 @@ static int16_t coordinator_error(mb_req *r, kw_slice id) {
     return node == r->b->id ? KW_ERR_NONE : KW_ERR_NOT_COORDINATOR;
 }
 
+/* The start of every request about one group (GroupCoordinator's handlers): an injected error
+ * for `api`, then this broker must be the group's coordinator; *gp is the group (NULL when
+ * either failed or it does not exist), its expired members swept. c->lock held. */
+static int16_t group_lookup(mb_req *r, int16_t api, kw_slice group_id, mb_group **gp) {
+    mb_cluster *c = r->b->c;
+    int16_t err = (int16_t)mb_inject_take(c, api, NULL, -1);
+    if (!err)
+        err = coordinator_error(r, group_id);
+    *gp = err ? NULL : group_find(c, group_id);
+    sweep(c, *gp, r->now, r->eb);
+    return err;
+}
+
+/* group_lookup, then the member must belong to the live group at its generation (SyncGroup,
+ * Heartbeat). *mp is the member, or NULL. c->lock held. */
+static int16_t member_lookup(mb_req *r, int16_t api, kw_slice group_id, kw_slice member_id,
+                             int32_t generation, mb_group **gp, gmember **mp) {
+    int16_t err = group_lookup(r, api, group_id, gp);
+    mb_group *g = *gp;
+    *mp = member_find(g, member_id);
+    if (!err && (!g || !*mp || g->state == G_EMPTY))
+        err = KW_ERR_UNKNOWN_MEMBER_ID;
+    if (!err && generation != g->generation)
+        err = KW_ERR_ILLEGAL_GENERATION;
+    return err;
+}
+
 /* ---- JoinGroup ---- */
 
 static bool same_protocols(const gmember *m, const kw_join_group_req *req) {
@@ -885,17 +912,11 @@ int mb_h_sync_group(mb_req *r, char *errbuf, size_t errsize) {
     if (kw_sync_group_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
         return mb_decode_failed(r, errbuf, errsize);
     mb_cluster *c = r->b->c;
+    mb_group *g;
+    gmember *m;
     pthread_mutex_lock(&c->lock);
-    int16_t err = (int16_t)mb_inject_take(c, KW_API_SYNC_GROUP, NULL, -1);
-    if (!err)
-        err = coordinator_error(r, req.group_id);
-    mb_group *g = err ? NULL : group_find(c, req.group_id);
-    sweep(c, g, r->now, r->eb);
-    gmember *m = member_find(g, req.member_id);
-    if (!err && (!g || !m || g->state == G_EMPTY))
-        err = KW_ERR_UNKNOWN_MEMBER_ID;
-    if (!err && req.generation_id != g->generation)
-        err = KW_ERR_ILLEGAL_GENERATION;
+    int16_t err = member_lookup(r, KW_API_SYNC_GROUP, req.group_id, req.member_id,
+                                req.generation_id, &g, &m);
     if (!err)
         err = sync_group(r, g, m, &req);
     if (err > 0 || err < -1)
@@ -911,17 +932,11 @@ int mb_h_heartbeat(mb_req *r, char *errbuf, size_t errsize) {
     if (kw_heartbeat_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
         return mb_decode_failed(r, errbuf, errsize);
     mb_cluster *c = r->b->c;
+    mb_group *g;
+    gmember *m;
     pthread_mutex_lock(&c->lock);
-    int16_t err = (int16_t)mb_inject_take(c, KW_API_HEARTBEAT, NULL, -1);
-    if (!err)
-        err = coordinator_error(r, req.group_id);
-    mb_group *g = err ? NULL : group_find(c, req.group_id);
-    sweep(c, g, r->now, r->eb);
-    gmember *m = member_find(g, req.member_id);
-    if (!err && (!g || !m || g->state == G_EMPTY))
-        err = KW_ERR_UNKNOWN_MEMBER_ID;
-    if (!err && req.generation_id != g->generation)
-        err = KW_ERR_ILLEGAL_GENERATION;
+    int16_t err = member_lookup(r, KW_API_HEARTBEAT, req.group_id, req.member_id,
+                                req.generation_id, &g, &m);
     if (!err) {
         m->last_seen_us = r->now;
         if (g->state == G_PREPARING)
@@ -937,12 +952,9 @@ int mb_h_leave_group(mb_req *r, char *errbuf, size_t errsize) {
     if (kw_leave_group_req_decode(&r->rb, r->hdr.api_version, r->arena, &req))
         return mb_decode_failed(r, errbuf, errsize);
     mb_cluster *c = r->b->c;
+    mb_group *g;
     pthread_mutex_lock(&c->lock);
-    int16_t err = (int16_t)mb_inject_take(c, KW_API_LEAVE_GROUP, NULL, -1);
-    if (!err)
-        err = coordinator_error(r, req.group_id);
-    mb_group *g = err ? NULL : group_find(c, req.group_id);
-    sweep(c, g, r->now, r->eb);
+    int16_t err = group_lookup(r, KW_API_LEAVE_GROUP, req.group_id, &g);
     int idx = -1;
     for (int i = 0; g && i < g->n_m; i++)
         if (kw_slice_eq(req.member_id, g->m[i]->id))
@@ -1096,12 +1108,9 @@ int mb_h_offset_fetch(mb_req *r, char *errbuf, size_t errsize) {
     mb_cluster *c = r->b->c;
     kw_arena *a = r->arena;
     kw_offset_fetch_resp resp = {0};
+    mb_group *g;
     pthread_mutex_lock(&c->lock);
-    int16_t err = (int16_t)mb_inject_take(c, KW_API_OFFSET_FETCH, NULL, -1);
-    if (!err)
-        err = coordinator_error(r, req.group_id);
-    mb_group *g = err ? NULL : group_find(c, req.group_id);
-    sweep(c, g, r->now, r->eb);
+    int16_t err = group_lookup(r, KW_API_OFFSET_FETCH, req.group_id, &g);
     /* v2+ carry the group's error at the top; v1 only per partition (OffsetFetchResponse) */
     int16_t perr = v >= 2 ? 0 : err;
     resp.error_code = v >= 2 ? err : 0;
