@@ -295,6 +295,26 @@ static void emit_appended(kp_producer *p, uint64_t seq, const char *topic, int32
     kp_emit(p, &ev);
 }
 
+/* Stage 1: a closed producer takes nothing; the interceptors' onSend may change the record
+ * (Java's ProducerInterceptors.onSend), which must still be valid after them. */
+static kw_err intercept(kp_producer *p, uint64_t seq, kp_record *rec, bool sink, char *errbuf,
+                        size_t errsize) {
+    if (atomic_load(&p->closing)) {
+        snprintf(errbuf, errsize, "the producer is closed");
+        return KW_ERR__STATE;
+    }
+    run_on_send(p, seq, rec, sink);
+    const char *invalid = record_invalid(rec);
+    if (invalid) {
+        snprintf(errbuf, errsize, "%s", invalid);
+        return KW_ERR__INVALID_ARG;
+    }
+    if (sink)
+        emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec->topic, rec->partition, 0, KW_ERR_NONE,
+                 NULL);
+    return KW_ERR_NONE;
+}
+
 /* The front desk's send (Java's KafkaProducer.doSend()), one stage a step: interceptors,
  * metadata, serializers, partitioner, size check, append. A record that fails at any stage
  * leaves through `fail`: interceptors and events hear of it, the caller gets the error. */
@@ -323,22 +343,11 @@ kw_err kp_produce(kp_producer *p, const kp_record *in, kp_delivery_cb cb, void *
 
     if (sink)
         emit_rec(p, KP_EV_RECORD_SENT, seq, in->topic, in->partition, 0, KW_ERR_NONE, NULL);
-    if (atomic_load(&p->closing)) {
-        err = KW_ERR__STATE;
-        snprintf(errbuf, sizeof errbuf, "the producer is closed");
-        goto fail;
-    }
 
     /* 1. interceptors */
-    run_on_send(p, seq, &rec, sink);
-    const char *invalid = record_invalid(&rec);
-    if (invalid) {
-        err = KW_ERR__INVALID_ARG;
-        snprintf(errbuf, sizeof errbuf, "%s", invalid);
+    err = intercept(p, seq, &rec, sink, errbuf, sizeof errbuf);
+    if (err != KW_ERR_NONE)
         goto fail;
-    }
-    if (sink)
-        emit_rec(p, KP_EV_RECORD_INTERCEPTED, seq, rec.topic, rec.partition, 0, KW_ERR_NONE, NULL);
 
     /* 2. metadata: wait for the topic's partitions, up to max.block.ms */
     bool blocked = false;
