@@ -242,19 +242,25 @@ bench: deps $(COURIER) $(BENCH_BIN)
 	@if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); else echo "bench: not built yet"; exit 1; fi
 
 # --- the labs of docs/labs/ (issue 19; the list is tests/labs/labs.txt). labs-check, not part of
-# `make test` (about 25 minutes): 10 live headless runs of every lab and "Try this" variation at
-# its page's speed, min / median / max of every number of the audit. recordings: one recorded
-# run of each into scenarios/recordings/NAME.rec (rerun it whenever the recording format or the
-# view model changes: tests/test_sim_labs.c says so); docs-numbers: the pages' audit blocks
-# from those recordings (`courier replay REC --headless`).
+# `make test`: LABS_RUNS (10) live headless runs of every lab and "Try this" variation at its
+# page's speed, LABS_JOBS (2) at once, min / median / max of every number of the audit, then
+# each recording checked against its page's ranges. LABS_WRITE=1: the runs are recorded, the
+# pages' "From run to run" tables are written from them, and each lab's most typical run (the
+# closest to the medians) becomes its shipped recording; follow with docs-numbers and
+# docs-captures. recordings: one recorded run of each into scenarios/recordings/NAME.rec (rerun
+# whenever the recording format or the view model changes: tests/test_sim_labs.c says so);
+# docs-numbers: the pages' audit blocks and prose figures (<!-- lab:NAME EXPR -->) from the
+# recordings; docs-captures: the screen captures of tests/labs/captures.txt (tmux). jq and
+# tmux come with .ci/deps.sh.
 LABS_RUNS ?= 10
+LABS_JOBS ?= 2
 labs-check: $(COURIER)
-	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py check --runs $(LABS_RUNS) $(LABS)
+	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py check --runs $(LABS_RUNS) \
+	    -j $(LABS_JOBS) $(if $(LABS_WRITE),--write) $(LABS)
 recordings: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py recordings $(LABS)
 docs-numbers: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py docs-numbers
-# the screen captures listed in tests/labs/captures.txt, from the recordings (tmux)
 docs-captures: $(COURIER)
 	COURIER=$(abspath $(COURIER)) python3 tests/labs/labs.py captures
 

@@ -4,7 +4,7 @@
 # from anywhere but Debian's archive and, for kafkajs, the npm registry.
 PKGS="make gcc clang libclang-rt-14-dev pkg-config libcunit1-dev libcjson-dev libncurses-dev \
 librdkafka-dev kcat tshark python3-kafka tmux zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev \
-python3-lz4 python3-snappy python3-zstandard tidy chromium groff-base"
+python3-lz4 python3-snappy python3-zstandard tidy chromium groff-base jq"
 # kafkajs (a third Kafka client, pure JavaScript) from the npm registry, pinned, into build/npm
 # (tests/test_mockbroker_interop.c runs it with NODE_PATH=build/npm/node_modules).
 KAFKAJS=kafkajs@2.2.4

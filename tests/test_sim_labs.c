@@ -10,11 +10,19 @@
  *   now at the capture's width (the desk, trucks and trace headers byte for byte, the map's
  *   header rebuilt from the nodes it names, the sorting room and parcel history by their label
  *   and width), in the order the view stacks its rooms.
+ * - every prose figure of the docs, <!-- lab:NAME EXPR | FMT -->VALUE<!-- /lab -->, equals its
+ *   recording's value: an audit field (EXPR `a.requests`, `a.failed_by.TIMED_OUT`) is checked
+ *   here against `courier replay REC --headless --report json`; every figure (the ones counted
+ *   from the recorded events too) by `tests/labs/labs.py docs-numbers --check`;
+ * - every capture is followed by the line naming its source (`courier replay
+ *   scenarios/recordings/NAME.rec`, the keys, the event), NAME.rec exists, and
+ *   tests/labs/captures.txt lists it: no capture in docs/ is hand-made.
  * Files are read relative to the repository root (the runner runs from there). */
 #include "sim/view_text.h"
 #include "tests/test_sim_util.h"
 #include "tests/tu.h"
 
+#include <cjson/cJSON.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +68,7 @@ static int labs_read(lab *out, int max) {
         if (line[0] == '#' || line[0] == '\n')
             continue;
         if (sscanf(line, "%63s | %63s |", out[n].name, out[n].page) == 2)
-            n++;
+            n++; /* page "-": a recording for the docs' captures only, no audit block */
     }
     fclose(f);
     return n;
@@ -106,6 +114,8 @@ static void test_lab_recordings_replay_the_audit_on_their_page(void) {
             continue;
         }
         CU_ASSERT_TRUE(st.st_size > 0 && st.st_size <= 20L * 1024 * 1024);
+        if (strcmp(labs[i].page, "-") == 0)
+            continue;
         char *text = labs_slurp(page);
         CU_ASSERT_PTR_NOT_NULL(text);
         char *block = text ? labs_page_block(text, labs[i].name) : NULL;
@@ -138,6 +148,175 @@ static void test_lab_recordings_replay_the_audit_on_their_page(void) {
     }
 }
 
+
+/* ---- prose figures ------------------------------------------------------------------------- */
+
+#define FIG_LABS 64
+
+typedef struct fig_json {
+    char name[64];
+    cJSON *audit;
+} fig_json;
+
+/* `courier replay scenarios/recordings/NAME.rec --headless --report json`, parsed (cached). */
+static cJSON *fig_audit(fig_json *cache, int *n, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (strcmp(cache[i].name, name) == 0)
+            return cache[i].audit;
+    if (*n >= FIG_LABS)
+        return NULL;
+    static char out[OUT_MAX], err[4096];
+    char rec[256];
+    snprintf(rec, sizeof rec, "scenarios/recordings/%.63s.rec", name);
+    char *argv[] = {"courier", "replay", rec, "--headless", "--report", "json", NULL};
+    out[0] = '\0';
+    ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
+    snprintf(cache[*n].name, sizeof cache[*n].name, "%s", name);
+    cache[*n].audit = cJSON_Parse(out);
+    return cache[(*n)++].audit;
+}
+
+/* An audit field's figure as the page prints it (FMT "" or "," or ".Nf"); false when the
+ * expression is not a plain field (a.x, a.x.y, a.x["y"]) or the format is another one. */
+static bool fig_expected(cJSON *audit, const char *expr, const char *fmt, char *buf, size_t n) {
+    if (strncmp(expr, "a.", 2) != 0 || !audit)
+        return false;
+    char path[128];
+    snprintf(path, sizeof path, "%s", expr + 2);
+    cJSON *v = audit;
+    for (char *tok = path; tok && *tok;) {
+        size_t len = strcspn(tok, ".[");
+        char key[64];
+        if (len == 0 || len >= sizeof key)
+            return false;
+        memcpy(key, tok, len);
+        key[len] = '\0';
+        for (size_t k = 0; k < len; k++)
+            if (!(key[k] == '_' || (key[k] >= 'a' && key[k] <= 'z') ||
+                  (key[k] >= 'A' && key[k] <= 'Z') || (key[k] >= '0' && key[k] <= '9')))
+                return false;
+        v = cJSON_GetObjectItemCaseSensitive(v, key);
+        if (!v)
+            return false;
+        tok += len;
+        if (*tok == '.')
+            tok++;
+        else if (strncmp(tok, "[\"", 2) == 0) {
+            char *e = strstr(tok, "\"]");
+            if (!e || (size_t)(e - tok - 2) >= sizeof key)
+                return false;
+            memcpy(key, tok + 2, (size_t)(e - tok - 2));
+            key[e - tok - 2] = '\0';
+            v = cJSON_GetObjectItemCaseSensitive(v, key);
+            if (!v)
+                return false;
+            tok = e + 2;
+            if (*tok == '.')
+                tok++;
+        } else if (*tok)
+            return false;
+    }
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    int prec = 0;
+    if (fmt[0] == '\0' || strcmp(fmt, ",") == 0) {
+        if (d != (double)(long long)d)
+            return false; /* Python's shortest repr of a fraction: labs.py checks those */
+        char digits[32];
+        snprintf(digits, sizeof digits, "%lld", (long long)d);
+        if (fmt[0] == '\0') {
+            snprintf(buf, n, "%s", digits);
+            return true;
+        }
+        size_t len = strlen(digits), o = 0, lead = digits[0] == '-';
+        for (size_t k = 0; k < len && o + 2 < n; k++) {
+            if (k > lead && (len - k) % 3 == 0)
+                buf[o++] = ',';
+            buf[o++] = digits[k];
+        }
+        buf[o] = '\0';
+        return true;
+    }
+    if (sscanf(fmt, ".%df", &prec) == 1 && prec >= 0 && prec <= 6) {
+        snprintf(buf, n, "%.*f", prec, d);
+        return true;
+    }
+    return false;
+}
+
+static void test_doc_figures_equal_their_recordings(void) {
+    glob_t g;
+    if (glob("docs/*.md", 0, NULL, &g) != 0)
+        CU_FAIL_FATAL("no docs/*.md");
+    glob("docs/labs/*.md", GLOB_APPEND, NULL, &g);
+    glob("README.md", GLOB_APPEND, NULL, &g);
+    static fig_json cache[FIG_LABS];
+    int ncache = 0, figures = 0, checked = 0, bad = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char *text = labs_slurp(g.gl_pathv[i]);
+        for (const char *p = text ? strstr(text, "<!-- lab:") : NULL; p;
+             p = strstr(p + 1, "<!-- lab:")) {
+            const char *close = strstr(p, " -->"), *end = close ? strstr(close, "<!-- /lab -->") : NULL;
+            if (!end) {
+                fprintf(stderr, "\n    %s: a figure without its <!-- /lab -->", g.gl_pathv[i]);
+                bad++;
+                break;
+            }
+            figures++;
+            char head[512], name[64] = "", fmt[16] = "", value[128];
+            size_t hl = (size_t)(close - p) - 9;
+            if (hl >= sizeof head || (size_t)(end - close - 4) >= sizeof value)
+                continue;
+            memcpy(head, p + 9, hl);
+            head[hl] = '\0';
+            memcpy(value, close + 4, (size_t)(end - close - 4));
+            value[end - close - 4] = '\0';
+            char *sp = strchr(head, ' ');
+            if (!sp)
+                continue;
+            *sp = '\0';
+            snprintf(name, sizeof name, "%.63s", head);
+            char *expr = sp + 1, *bar = strstr(expr, " | ");
+            if (bar) {
+                snprintf(fmt, sizeof fmt, "%s", bar + 3);
+                *bar = '\0';
+            }
+            char want[128];
+            if (!fig_expected(fig_audit(cache, &ncache, name), expr, fmt, want, sizeof want))
+                continue;
+            checked++;
+            if (strcmp(want, value) != 0) {
+                fprintf(stderr, "\n    %s: figure %s %s: the page says \"%s\", the recording %s",
+                        g.gl_pathv[i], name, expr, value, want);
+                bad++;
+            }
+        }
+        free(text);
+    }
+    globfree(&g);
+    for (int i = 0; i < ncache; i++)
+        cJSON_Delete(cache[i].audit);
+    fprintf(stderr, "\n    %d figures, %d audit fields checked here", figures, checked);
+    CU_ASSERT_TRUE(figures >= 40);
+    CU_ASSERT_TRUE(checked >= 20);
+    CU_ASSERT_EQUAL(bad, 0);
+    /* every figure, the ones counted from the recorded events too, by labs.py's evaluator */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "COURIER='%s' python3 tests/labs/labs.py docs-numbers --check 2>&1",
+             tu_courier_path());
+    FILE *f = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[1024];
+    while (fgets(line, sizeof line, f))
+        fprintf(stderr, "\n    %s", strtok(line, "\n") ? line : "");
+    int st = pclose(f);
+    if (st != 0)
+        fprintf(stderr, "\n    labs.py docs-numbers --check failed (status %d): run make "
+                        "docs-numbers (or make recordings docs-numbers)", st);
+    CU_ASSERT_EQUAL(st, 0);
+}
 
 /* ---- screen captures ---------------------------------------------------------------------- */
 
@@ -238,6 +417,48 @@ static int cap_check(const char *where, const char *block) {
     return bad;
 }
 
+/* The line after capture `nth` of `page` names its source, a shipped recording, and
+ * tests/labs/captures.txt lists that capture with that recording; returns the problems. */
+static int cap_source(const char *where, const char *page, int nth, const char *after) {
+    static const char note[] = "*(The screen of `courier replay scenarios/recordings/";
+    if (strncmp(after, note, strlen(note)) != 0) {
+        fprintf(stderr, "\n    %s: capture without the line naming its source (a hand-made "
+                        "capture? list it in tests/labs/captures.txt, run make docs-captures)",
+                where);
+        return 1;
+    }
+    char name[64];
+    const char *n = after + strlen(note), *e = strstr(n, ".rec");
+    if (!e || (size_t)(e - n) >= sizeof name || strchr(n, '\n') < e) {
+        fprintf(stderr, "\n    %s: its source line names no recording", where);
+        return 1;
+    }
+    memcpy(name, n, (size_t)(e - n));
+    name[e - n] = '\0';
+    char rec[128], want[256];
+    snprintf(rec, sizeof rec, "scenarios/recordings/%s.rec", name);
+    struct stat st;
+    if (stat(rec, &st) != 0) {
+        fprintf(stderr, "\n    %s: its source %s does not exist", where, rec);
+        return 1;
+    }
+    snprintf(want, sizeof want, "%s | %d | %s | ", page, nth, name);
+    char *list = labs_slurp("tests/labs/captures.txt");
+    bool listed = false;
+    for (const char *l = list; l && *l;) {
+        if (strncmp(l, want, strlen(want)) == 0)
+            listed = true;
+        const char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    free(list);
+    if (!listed) {
+        fprintf(stderr, "\n    %s: tests/labs/captures.txt has no line \"%s...\"", where, want);
+        return 1;
+    }
+    return 0;
+}
+
 static void test_doc_captures_have_the_current_layout(void) {
     glob_t g;
     int captures = 0, bad = 0;
@@ -251,6 +472,7 @@ static void test_doc_captures_have_the_current_layout(void) {
             continue;
         /* every fenced block holding a room header ("== " but not an audit's "== audit") */
         bool in = false;
+        int nth = 0;
         char *body = NULL;
         for (char *p = text; *p;) {
             char *e = strchr(p, '\n');
@@ -273,6 +495,8 @@ static void test_doc_captures_have_the_current_layout(void) {
                             line += *q == '\n';
                         snprintf(where, sizeof where, "%s:%d", g.gl_pathv[i], line);
                         bad += cap_check(where, body);
+                        *p = save;
+                        bad += cap_source(where, g.gl_pathv[i], nth++, e + 1);
                         captures++;
                     }
                     *p = save;
@@ -294,4 +518,5 @@ void suite_sim_labs(void) {
     tu_test("test_lab_recordings_replay_the_audit_on_their_page",
             test_lab_recordings_replay_the_audit_on_their_page);
     tu_test("test_doc_captures_have_the_current_layout", test_doc_captures_have_the_current_layout);
+    tu_test("test_doc_figures_equal_their_recordings", test_doc_figures_equal_their_recordings);
 }
