@@ -239,6 +239,8 @@ def cmd_check(args):
                 if fn.endswith(".rec"):
                     os.unlink(os.path.join(ld, fn))
         cmd_runs([out])
+        if not names:  # the recordings of the docs' captures only (page "-"): one run each
+            cmd_recordings([l["name"] for l in labs() if l["page"] == "-"])
         print("the pages' tables and the recordings are written: now make docs-numbers "
               "docs-captures", flush=True)
     sys.exit(cmd_ranges(names))
@@ -766,7 +768,7 @@ def show(v, spec):
     return str(v)
 
 
-FIG = re.compile(r"<!-- lab:(\S+) (.+?)(?: \| (\S+))? -->(.*?)<!-- /lab -->", re.S)
+FIG = re.compile(r"(?<!`)<!-- lab:(\S+) (.+?)(?: \| (\S+))? -->(.*?)<!-- /lab -->", re.S)
 
 
 def doc_pages():
