@@ -47,7 +47,7 @@ static const sim_opt consume_opts[] = {
     {O_COUNT, 'c', NULL, SIM_OPT_INT, "COUNT", 1, 1e15, NULL, false,
      "exit after COUNT records"},
     {O_TIMEOUT, 0, "timeout-ms", SIM_OPT_INT, "MS", 1, 3600000, NULL, false,
-     "deadline of each network wait (default 10000)"},
+     "deadline of each network wait (default 10000; with -G: request.timeout.ms, default 30000)"},
     {O_GROUP, 'G', NULL, SIM_OPT_STRING, "GROUP", 0, 0, NULL, false,
      "read as a member of consumer group GROUP (group.id): the group shares the partitions, "
      "commits and resumes; -o beginning|end then sets auto.offset.reset"},
@@ -275,6 +275,7 @@ static int group_loop(sim_group_member *gm, bool exit_at_end, consume_state *st)
 /* courier consume -G: the settings (-o, then -X in order), the member, its loop. */
 static int consume_group(const char *bootstrap, const sim_cli_args *args, int offset_kind,
                          bool exit_at_end, consume_state *st) {
+    const sim_cli_arg *timeout = sim_cli_last(args, O_TIMEOUT);
     char err[600], esc[700];
     sim_gm_conf *conf = sim_gm_conf_new();
     if (!conf) {
@@ -285,6 +286,8 @@ static int consume_group(const char *bootstrap, const sim_cli_args *args, int of
     if (!rc && offset_kind >= 0)
         rc = sim_gm_conf_set(conf, "auto.offset.reset", offset_kind == 0 ? "earliest" : "latest",
                              err, sizeof err);
+    if (!rc && timeout) /* --timeout-ms is the member's request.timeout.ms (-X still wins) */
+        rc = sim_gm_conf_set(conf, "request.timeout.ms", timeout->text, err, sizeof err);
     for (size_t i = 0; !rc && i < args->n; i++) {
         if (args->v[i].opt->id != O_SET)
             continue;

@@ -1,11 +1,13 @@
 /* The group member's pieces that need no cluster (sim/group_member.c): the range assignor as
- * Java's RangeAssignor shares partitions, and the settings with Kafka's names, defaults and
- * refusals. The member on real sockets is tests/test_sim_groups.c. */
+ * Java's RangeAssignor shares partitions, the settings with Kafka's names, defaults and
+ * refusals, and courier consume -G's refusals. The member on real sockets is
+ * tests/test_sim_groups.c. */
 #include "sim/group_member.h"
 #include "tests/tu.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static void test_range_gives_the_first_members_one_more(void) {
     int first[4], count[4];
@@ -57,6 +59,38 @@ static void test_settings_keep_kafkas_names_and_refuse_bad_values(void) {
     sim_gm_conf_destroy(c);
 }
 
+/* courier consume refuses what does not fit a group member, exit 2 with the reason, before it
+ * connects anywhere; an unreachable cluster is exit 1 within --timeout-ms. */
+static void test_consume_refuses_bad_group_options(void) {
+    struct {
+        const char *args, *want;
+        int rc;
+    } cases[] = {
+        {"-G g -o 5", "-o N is not used with -G", 2},
+        {"-G g -p 1", "-p is not used with -G", 2},
+        {"-G g -X linger.ms=5", "'linger.ms' is not a consumer setting", 2},
+        {"-G g -X auto.offset.reset", "expected key=value", 2},
+        {"-X session.timeout.ms=6000", "use it with -G GROUP", 2},
+        {"-G g -X heartbeat.interval.ms=50000", "must be lower than session.timeout.ms", 2},
+        {"-G g --timeout-ms 300", "Connection refused", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[512], out[2048];
+        snprintf(cmd, sizeof cmd, "timeout 60 '%s' consume -b 127.0.0.1:1 -t t %s 2>&1",
+                 tu_courier_path(), cases[i].args);
+        FILE *p = popen(cmd, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (rc != cases[i].rc || !strstr(out, cases[i].want))
+            fprintf(stderr, "\n    courier consume %s: exit %d: %s", cases[i].args, rc, out);
+        CU_ASSERT_EQUAL(rc, cases[i].rc);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, cases[i].want));
+    }
+}
+
 void suite_sim_group_member(void);
 void suite_sim_group_member(void) {
     tu_suite("sim_group_member");
@@ -64,4 +98,5 @@ void suite_sim_group_member(void) {
             test_range_gives_the_first_members_one_more);
     tu_test("test_settings_keep_kafkas_names_and_refuse_bad_values",
             test_settings_keep_kafkas_names_and_refuse_bad_values);
+    tu_test("test_consume_refuses_bad_group_options", test_consume_refuses_bad_group_options);
 }
