@@ -1150,8 +1150,15 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
 
     /* 6. A recording in progress keeps what the view drew, tagged with the last event folded. */
     sim_record *rec = sim_runner_recorder(f->r);
-    if (rec)
+    if (rec) {
+        /* The cluster's address is for joining it live: a replay's cluster is gone (and the
+         * port would differ on every recording), so it is not recorded. */
+        char boot[sizeof m->bootstrap];
+        memcpy(boot, m->bootstrap, sizeof boot);
+        m->bootstrap[0] = '\0';
         sim_record_view_sample(rec, m, f->last_seq);
+        memcpy(m->bootstrap, boot, sizeof boot);
+    }
 }
 
 /* ---- replay hooks (sim/recording.c) ------------------------------------------------------ */
