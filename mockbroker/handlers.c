@@ -427,9 +427,21 @@ static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice 
     }
     kw_batch kb;
     size_t used;
-    kw_err e = kw_batch_parse(recs.p, len, true, &kb, &used, why, whysize);
+    /* The CRC of an uncompressed batch is checked as it is stored (mb_log_store: one pass
+     * for the check and the copy, after the leader check, as Kafka's LogValidator runs in the
+     * leader's append); a compressed one's here, before its records are decompressed. */
+    kw_err e = kw_batch_parse(recs.p, len, false, &kb, &used, why, whysize);
     if (e != KW_ERR_NONE)
         return KW_ERR_CORRUPT_MESSAGE;
+    bool crc_later = (kb.attributes & KW_CODEC_MASK) == KW_CODEC_NONE;
+    if (!crc_later) {
+        uint32_t crc = kw_crc32c(0, recs.p + KW_BATCH_ATTR_OFFSET, used - KW_BATCH_ATTR_OFFSET);
+        if (crc != kb.crc) {
+            snprintf(why, whysize, "crc mismatch: stored 0x%08x, computed 0x%08x over %zu bytes",
+                     kb.crc, crc, used - KW_BATCH_ATTR_OFFSET);
+            return KW_ERR_CORRUPT_MESSAGE;
+        }
+    }
     if (used < len) {
         snprintf(why, whysize,
                  "Produce requests with version %d are only allowed to contain exactly one "
@@ -479,6 +491,8 @@ static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice 
     mb->base_sequence = kb.base_sequence;
     mb->codec = (int8_t)codec;
     mb->raw_len = KW_BATCH_HEADER_SIZE + raw_len;
+    mb->crc = kb.crc;
+    mb->crc_unchecked = crc_later;
     (*out)[0] = (batch_in){mb, KW_ERR_NONE, ""};
     *n_out = 1;
     return KW_ERR_NONE;
@@ -548,10 +562,23 @@ static void ev_records_appended(mb_req *r, const mb_partition *p, const mb_batch
  * were appended. Returns the partition's error.
  * @locks c->lock MUST be held. */
 static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
-                               int64_t *first_offset, int *appended) {
+                               int64_t *first_offset, int *appended, char *why, size_t whysize) {
     mb_cluster *c = r->b->c;
     for (int k = 0; k < nb; k++) {
         mb_batch *mb = bs[k].b;
+        mb_replica *lr = &p->rep[p->last_leader];
+        /* Stored first, its CRC checked in the same pass, before the producer state, as
+         * Kafka's UnifiedLog.append validates before it looks at sequences. A duplicate's
+         * copy only wastes its space in the chunk. */
+        uint32_t computed = 0;
+        int st = mb_log_store(&lr->log, mb, p->topic->segment_bytes, &computed);
+        if (st == -2) {
+            snprintf(why, whysize, "crc mismatch: stored 0x%08x, computed 0x%08x over %zu bytes",
+                     mb->crc, computed, mb->len - KW_BATCH_ATTR_OFFSET);
+            return KW_ERR_CORRUPT_MESSAGE;
+        }
+        if (st < 0)
+            return KW_ERR_KAFKA_STORAGE_ERROR;
         if (mb->producer_id >= 0) {
             bool ours = mb->producer_id >= MB_FIRST_PRODUCER_ID && mb->producer_id < c->next_pid;
             int64_t dup_offset = -1;
@@ -565,14 +592,11 @@ static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
                 continue;
             }
         }
-        mb_replica *lr = &p->rep[p->last_leader];
         mb->base_offset = lr->log.end;
         mb->last_offset = mb->base_offset + mb->count - 1;
         mb->append_time_us = r->now;
         mb->leader_epoch = p->leader_epoch;
         mb_log_roll(&lr->log, mb, p->topic->segment_bytes, p->topic->segment_ms);
-        if (!mb_log_store(&lr->log, mb, p->topic->segment_bytes))
-            return KW_ERR_KAFKA_STORAGE_ERROR;
         kw_batch_set_base_offset(mb->data, mb->base_offset);
         kw_batch_set_leader_epoch(mb->data, p->leader_epoch);
         if (!mb_log_append(&lr->log, mb))
@@ -645,7 +669,7 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
     int64_t first_offset = -1;
     int appended = 0;
     if (!perr)
-        perr = append_to_leader(r, p, bs, nb, &first_offset, &appended);
+        perr = append_to_leader(r, p, bs, nb, &first_offset, &appended, why, sizeof why);
     if (perr && why[0] == '\0')
         snprintf(why, sizeof why, "%s", kw_err_name(perr));
     if (p && !perr) {

@@ -19,20 +19,20 @@
  * single cost perf showed in the broker threads). Chunks of one log grow by doubling from
  * 64 KiB up to the segment size (at most 4 MiB), so a partition that gets little traffic
  * keeps little memory, and retention, which deletes whole segments, frees whole chunks. A
- * chunk of 2 MiB or more is mapped on a 2 MiB boundary with transparent huge pages advised
- * (one fault per 2 MiB where the kernel allows it). Each batch in a chunk holds a reference
- * on it, and the log holds one on its current chunk. A few freed chunks are kept for reuse,
- * so a log under retention recycles its memory instead of mapping new pages. */
+ * chunk of 256 KiB or more is mapped on its own and faulted in by one madvise call. Each
+ * batch in a chunk holds a reference on it, and the log holds one on its current chunk. A
+ * few freed chunks (16 MiB) are kept for reuse, so a log under retention recycles its
+ * memory instead of mapping new pages. */
 
 #define CHUNK_MIN ((size_t)64 << 10)
 #define CHUNK_MAX ((size_t)4 << 20)
-#define HUGE_PAGE ((size_t)2 << 20)
+#define CHUNK_MAP_MIN ((size_t)2 << 20) /* chunks this large are mmap'd */
 #define CHUNK_CACHE_BYTES ((size_t)16 << 20)
 #define CHUNK_HDR ((sizeof(struct mb_chunk) + 63) & ~(size_t)63)
 
 typedef struct mb_chunk {
     atomic_int refcnt;
-    bool mapped;    /* mmap'd on a HUGE_PAGE boundary, else malloc'd */
+    bool mapped;    /* mmap'd, else malloc'd */
     bool cacheable; /* a power-of-two size that the cache may keep */
     size_t size;    /* bytes of the allocation, this header included */
     size_t used;    /* bytes handed out after the header (only the log's appender moves it) */
@@ -86,21 +86,19 @@ static void chunk_unref(mb_chunk *k) {
 static mb_chunk *chunk_new(size_t size, bool cacheable) {
     mb_chunk *k = cacheable ? chunk_cache_take(size) : NULL;
     if (!k) {
-        if (size >= HUGE_PAGE && size % HUGE_PAGE == 0) {
-            size_t span = size + HUGE_PAGE;
+        if (size >= CHUNK_MAP_MIN) {
             uint8_t *m =
-                mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (m == MAP_FAILED)
                 return NULL;
-            size_t head = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
-            if (head)
-                munmap(m, head);
-            if (span - head > size)
-                munmap(m + head + size, span - head - size);
-#ifdef MADV_HUGEPAGE
-            madvise(m + head, size, MADV_HUGEPAGE); /* advice only: fine if refused */
+#ifdef MADV_POPULATE_WRITE
+            /* One call faults the chunk in, instead of one page fault per 4 KiB page as the
+             * copies reach it (advice only: older kernels refuse it, then pages fault in as
+             * before). Transparent huge pages were tried: sometimes half the cost, sometimes
+             * three times it (zeroing 2 MiB pages the hypervisor had not backed yet), so no. */
+            madvise(m, size, MADV_POPULATE_WRITE);
 #endif
-            k = (mb_chunk *)(void *)(m + head);
+            k = (mb_chunk *)(void *)m;
             k->mapped = true;
         } else {
             k = malloc(size);
@@ -121,44 +119,71 @@ static uint8_t *chunk_mem(mb_chunk *k) {
     return (uint8_t *)k + CHUNK_HDR;
 }
 
-bool mb_log_store(mb_log *l, mb_batch *b, int64_t segment_bytes) {
-    if (b->chunk)
+/* Copies b's bytes to dst; with crc_unchecked, checks the CRC in the same pass (Kafka's
+ * DefaultRecordBatch.ensureValid: from the attributes to the end). */
+static bool copy_checked(const mb_batch *b, uint8_t *dst, uint32_t *computed) {
+    if (!b->crc_unchecked || b->len < KW_BATCH_ATTR_OFFSET) {
+        memcpy(dst, b->data, b->len);
         return true;
+    }
+    memcpy(dst, b->data, KW_BATCH_ATTR_OFFSET);
+    *computed = kw_crc32c_copy(0, dst + KW_BATCH_ATTR_OFFSET, b->data + KW_BATCH_ATTR_OFFSET,
+                               b->len - KW_BATCH_ATTR_OFFSET);
+    return *computed == b->crc;
+}
+
+int mb_log_store(mb_log *l, mb_batch *b, int64_t segment_bytes, uint32_t *computed_crc) {
+    if (b->chunk)
+        return 0;
     size_t max = CHUNK_MAX;
     if (segment_bytes > 0 && (uint64_t)segment_bytes < CHUNK_MAX)
         for (max = CHUNK_MIN; max < (size_t)segment_bytes;)
             max *= 2;
     size_t need = (b->len + 7) & ~(size_t)7; /* batches start 8-aligned (the CRC likes it) */
+    uint32_t computed = b->crc;
     mb_chunk *k = l->chunk;
-    if (!k || CHUNK_HDR + k->used + need > k->size) {
-        if (need > max / 2) {
-            /* A batch as large as half a chunk gets a chunk of its own. */
-            k = chunk_new(CHUNK_HDR + need, false);
-            if (!k)
-                return false;
-            atomic_fetch_sub_explicit(&k->refcnt, 1, memory_order_relaxed); /* only b's */
-        } else {
-            size_t size = l->chunk_next ? l->chunk_next : CHUNK_MIN;
-            if (size > max)
-                size = max;
-            while (size < CHUNK_HDR + need)
-                size *= 2;
-            k = chunk_new(size, true);
-            if (!k)
-                return false;
-            if (l->chunk)
-                chunk_unref(l->chunk);
-            l->chunk = k; /* the log's reference */
-            l->chunk_next = size < CHUNK_MAX ? size * 2 : CHUNK_MAX;
+    if (k && CHUNK_HDR + k->used + need <= k->size) {
+        /* fits the current chunk */
+    } else if (need > max / 2) {
+        /* A batch as large as half a chunk gets a chunk of its own. */
+        k = chunk_new(CHUNK_HDR + need, false);
+        if (!k)
+            return -1;
+        if (!copy_checked(b, chunk_mem(k), &computed)) {
+            chunk_release(k);
+            *computed_crc = computed;
+            return -2;
         }
+        k->used = need;
+        b->data = chunk_mem(k);
+        b->chunk = k; /* the chunk's one reference */
+        b->crc_unchecked = false;
+        return 0;
+    } else {
+        size_t size = l->chunk_next ? l->chunk_next : CHUNK_MIN;
+        if (size > max)
+            size = max;
+        while (size < CHUNK_HDR + need)
+            size *= 2;
+        k = chunk_new(size, true);
+        if (!k)
+            return -1;
+        if (l->chunk)
+            chunk_unref(l->chunk);
+        l->chunk = k; /* the log's reference */
+        l->chunk_next = size < CHUNK_MAX ? size * 2 : CHUNK_MAX;
     }
     uint8_t *dst = chunk_mem(k) + k->used;
+    if (!copy_checked(b, dst, &computed)) {
+        *computed_crc = computed; /* nothing taken: the space is used by the next batch */
+        return -2;
+    }
     k->used += need;
-    memcpy(dst, b->data, b->len);
     atomic_fetch_add_explicit(&k->refcnt, 1, memory_order_relaxed);
     b->data = dst;
     b->chunk = k;
-    return true;
+    b->crc_unchecked = false;
+    return 0;
 }
 
 /* ---- batches ----------------------------------------------------------------------------- */

@@ -30,6 +30,8 @@ typedef struct mb_batch {
     int32_t leader_epoch;
     int8_t codec;   /* attributes bits 0-2: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
     bool seg_first; /* the first batch of a segment (set by the leader before appending) */
+    bool crc_unchecked; /* its CRC (crc) is checked as mb_log_store copies it */
+    uint32_t crc;
     size_t raw_len; /* the batch's size with its records decompressed (== len uncompressed) */
     size_t len;
     /* The whole batch as the client sent it, baseOffset rewritten. It lives in a log's chunk
@@ -76,9 +78,10 @@ void mb_log_free(mb_log *l);
 bool mb_log_append(mb_log *l, mb_batch *b);
 /* The leader, before appending a borrowed batch: copies its bytes into the log's current
  * chunk (a new one, twice the last, when it does not fit; at most max(64 KiB, segment_bytes)
- * up to 4 MiB, so retention frees memory a segment at a time). Returns false when out of
- * memory. */
-bool mb_log_store(mb_log *l, mb_batch *b, int64_t segment_bytes);
+ * up to 4 MiB, so retention frees memory a segment at a time). With crc_unchecked, the CRC
+ * is computed in the same pass and a mismatch stores nothing: *computed_crc gets the value.
+ * Returns 0, -1 when out of memory, -2 on a CRC mismatch. */
+int mb_log_store(mb_log *l, mb_batch *b, int64_t segment_bytes, uint32_t *computed_crc);
 /* Index of the first batch whose last offset >= offset (n when none). */
 size_t mb_log_find(const mb_log *l, int64_t offset);
 /* Drops every batch at or after index i; the end becomes that batch's base offset. */

@@ -645,6 +645,9 @@ uint32_t kw_crc32c(uint32_t crc, const void *data, size_t len);
 /* The same CRC by the portable slice-by-8 tables, even where kw_crc32c() uses the CPU's crc32
  * instruction (tests and benchmarks compare the two). */
 uint32_t kw_crc32c_sw(uint32_t crc, const void *data, size_t len);
+/* kw_crc32c of src while copying it to dst (the two must not overlap): one pass over the
+ * bytes instead of two, for a broker that checks a batch's CRC as it stores it. */
+uint32_t kw_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len);
 
 typedef struct kw_header {
     kw_slice key;   /* header keys are non-null strings */

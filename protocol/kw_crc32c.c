@@ -414,50 +414,91 @@ static inline uint64_t load64(const uint8_t *p) {
     return w;
 }
 
-/* Three streams of `block` bytes each, while at least 3 blocks remain. */
-__attribute__((target("sse4.2"))) static inline uint64_t
-crc32c_hw3(uint64_t c, const uint8_t **pp, size_t *lenp, size_t block, const uint32_t tab[4][256]) {
+static inline void store64(uint8_t *d, uint64_t w) {
+    memcpy(d, &w, 8);
+}
+
+/* Three streams of `block` bytes each, while at least 3 blocks remain; with d, the bytes are
+ * also copied there (read once for both: kw_crc32c_copy). Inlined into each caller, so the
+ * `if (d)` is decided at compile time. */
+__attribute__((target("sse4.2"), always_inline)) static inline uint64_t
+crc32c_hw3(uint64_t c, uint8_t **dp, const uint8_t **pp, size_t *lenp, size_t block,
+           const uint32_t tab[4][256]) {
     const uint8_t *p = *pp;
+    uint8_t *d = dp ? *dp : NULL;
     size_t len = *lenp;
     while (len >= 3 * block) {
         uint64_t c1 = 0, c2 = 0;
         const uint8_t *end = p + block;
         do {
-            c = _mm_crc32_u64(c, load64(p));
-            c1 = _mm_crc32_u64(c1, load64(p + block));
-            c2 = _mm_crc32_u64(c2, load64(p + 2 * block));
+            uint64_t w0 = load64(p), w1 = load64(p + block), w2 = load64(p + 2 * block);
+            c = _mm_crc32_u64(c, w0);
+            c1 = _mm_crc32_u64(c1, w1);
+            c2 = _mm_crc32_u64(c2, w2);
+            if (dp) {
+                store64(d, w0);
+                store64(d + block, w1);
+                store64(d + 2 * block, w2);
+                d += 8;
+            }
             p += 8;
         } while (p < end);
         c = crc_shift(tab, (uint32_t)c) ^ (uint32_t)c1;
         c = crc_shift(tab, (uint32_t)c) ^ (uint32_t)c2;
         p += 2 * block;
+        if (dp)
+            d += 2 * block;
         len -= 3 * block;
     }
     *pp = p;
+    if (dp)
+        *dp = d;
     *lenp = len;
     return c;
 }
 
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
-                                                            size_t len) {
+/* The CRC register over p[0..len), copying the bytes to d when dp is not NULL. */
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
+crc32c_hw_any(uint32_t crc, uint8_t **dp, const uint8_t *p, size_t len) {
     uint64_t c = crc;
+    uint8_t *d = dp ? *dp : NULL;
     while (len && ((uintptr_t)p & 7)) {
+        if (dp)
+            *d++ = *p;
         c = _mm_crc32_u8((uint32_t)c, *p++);
         len--;
     }
     if (len >= 3 * CRC_SHORT) {
         pthread_once(&crc_shift_once, crc_shift_init);
-        c = crc32c_hw3(c, &p, &len, CRC_LONG, crc_shift_long);
-        c = crc32c_hw3(c, &p, &len, CRC_SHORT, crc_shift_short);
+        c = crc32c_hw3(c, dp ? &d : NULL, &p, &len, CRC_LONG, crc_shift_long);
+        c = crc32c_hw3(c, dp ? &d : NULL, &p, &len, CRC_SHORT, crc_shift_short);
     }
     while (len >= 8) {
-        c = _mm_crc32_u64(c, load64(p));
+        uint64_t w = load64(p);
+        if (dp) {
+            store64(d, w);
+            d += 8;
+        }
+        c = _mm_crc32_u64(c, w);
         p += 8;
         len -= 8;
     }
-    while (len--)
+    while (len--) {
+        if (dp)
+            *d++ = *p;
         c = _mm_crc32_u8((uint32_t)c, *p++);
+    }
     return (uint32_t)c;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+                                                            size_t len) {
+    return crc32c_hw_any(crc, NULL, p, len);
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw_copy(uint32_t crc, uint8_t *d,
+                                                                 const uint8_t *p, size_t len) {
+    return crc32c_hw_any(crc, &d, p, len);
 }
 
 /* 0 = not probed yet, 1 = hardware, 2 = software. Probing twice is harmless. */
@@ -484,6 +525,17 @@ uint32_t kw_crc32c(uint32_t crc, const void *data, size_t len) {
         return ~crc32c_hw(c, p, len);
 #endif
     return ~crc32c_sw(c, p, len);
+}
+
+uint32_t kw_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len) {
+    if (len == 0)
+        return crc;
+#ifdef KW_CRC32C_HW
+    if (crc32c_probe() == 1)
+        return ~crc32c_hw_copy(~crc, dst, src, len);
+#endif
+    memcpy(dst, src, len);
+    return ~crc32c_sw(~crc, dst, len);
 }
 
 /* The table-driven path, also on machines with the instruction (tests compare the two). */

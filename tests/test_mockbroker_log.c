@@ -28,7 +28,8 @@ static int fill(mb_log *l, mb_log *f, int n, const size_t *sz, size_t nsz, int64
         b->count = 1;
         b->base_offset = l->end;
         b->last_offset = l->end;
-        bad += !mb_log_store(l, b, segment_bytes);
+        uint32_t crc;
+        bad += mb_log_store(l, b, segment_bytes, &crc) != 0;
         memset(src, 0xEE, len); /* the request's frame is reused: the log must hold a copy */
         free(src);
         bad += !mb_log_append(l, b);

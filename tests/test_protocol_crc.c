@@ -86,6 +86,20 @@ static void test_crc32c_three_streams_agree_with_table_across_block_sizes(void) 
     }
     CU_ASSERT_TRUE(tried > 300);
     CU_ASSERT_EQUAL(bad, 0);
+    /* The copying CRC: same value, same bytes, at every alignment of source and target. */
+    uint8_t *dst = malloc(N + 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dst);
+    int badcopy = 0;
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len <= N; len += (len < 40 ? 1 : 1231)) {
+            memset(dst, 0xAB, N + 16);
+            uint32_t c = kw_crc32c_copy(7, dst + (7 - off), buf + off, len);
+            badcopy += c != kw_crc32c_sw(7, buf + off, len);
+            badcopy += memcmp(dst + (7 - off), buf + off, len) != 0;
+            badcopy += dst[7 - off + len] != 0xAB; /* nothing written past the end */
+        }
+    CU_ASSERT_EQUAL(badcopy, 0);
+    free(dst);
     /* A flipped bit in the second and third streams is seen. */
     uint32_t whole = kw_crc32c(0, buf, 3 * 4096);
     buf[4096 + 5] ^= 1;
