@@ -242,8 +242,8 @@ static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
         return true;
     }
     /* No room (or out of memory for the thunk): seal it, a new batch takes the record. A
-     * compressing producer packs it now, on this thread, as Java compresses on the appending
-     * thread: the sender only stamps and sends. */
+     * compressing producer hands it to the packers (packer.c) once tp->lock is released: the
+     * sender only stamps and sends. */
     t->sealed = true;
     if (t->codec != KW_CODEC_NONE && !t->closed && !t->precompressed && t->w.count > 0) {
         t->compressing = true;
@@ -254,12 +254,8 @@ static bool try_append_tail(kp_tp *tp, int64_t ts, kw_slice key, kw_slice value,
     return false;
 }
 
-/* Compresses a batch the calling thread sealed (outside tp->lock; b->compressing keeps the
- * sender away) and publishes the result under the lock. On failure the batch is compressed at
- * drain instead. */
-static void compress_sealed(kp_accum *a, kp_tp *tp, kp_batch *b) {
-    if (!b)
-        return;
+void kp_accum_pack(kp_accum *a, kp_batch *b) {
+    kp_tp *tp = b->tp;
     uint8_t *wire = NULL;
     size_t size = 0;
     bool ok = kp_batch_compress_records(b, &wire, &size) == KW_ERR_NONE;
@@ -276,6 +272,17 @@ static void compress_sealed(kp_accum *a, kp_tp *tp, kp_batch *b) {
     pthread_mutex_unlock(&tp->lock);
     if (ok) /* as ProducerBatch.close(): update the topic's estimate */
         kp_accum_ratio_update(a, tp->topic, ratio);
+}
+
+/* A batch this thread sealed goes to the packers (packer.c), or is packed here when there are
+ * none. @locks none held (tp->lock released: b->compressing keeps the sender away). */
+static void compress_sealed(kp_accum *a, kp_batch *b) {
+    if (!b)
+        return;
+    if (a->packer && a->packer->n_threads > 0)
+        kp_packer_submit(a->packer, b);
+    else
+        kp_accum_pack(a, b);
 }
 
 void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key, kw_slice value,
@@ -296,7 +303,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
         return;
     }
     pthread_mutex_unlock(&tp->lock);
-    compress_sealed(a, tp, sealed);
+    compress_sealed(a, sealed);
     sealed = NULL;
     if (abort_on_new_batch) {
         res->aborted_for_new_batch = true;
@@ -343,7 +350,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
                    : KW_ERR__NO_MEMORY;
     if (err != KW_ERR_NONE) {
         pthread_mutex_unlock(&tp->lock);
-        compress_sealed(a, tp, sealed);
+        compress_sealed(a, sealed);
         kp_batch_free(b);
         kp_bufpool_deallocate(a->pool, buf, size);
         res->err = err == KW_ERR__NO_SPACE ? KW_ERR__RECORD_TOO_LARGE : err;
@@ -357,7 +364,7 @@ void kp_accum_append(kp_accum *a, kp_tp *tp, int64_t timestamp_ms, kw_slice key,
     res->new_batch = true;
     res->batch_full = res->batch_full || kp_batch_is_full(b) || tp->n_batches > 1;
     pthread_mutex_unlock(&tp->lock);
-    compress_sealed(a, tp, sealed);
+    compress_sealed(a, sealed);
 }
 
 static void ready_add(kp_ready *r, int32_t node) {

@@ -211,8 +211,10 @@ typedef struct kp_batch {
     uint8_t *raw_heap;    /* a compressed batch's raw records past buf's room (outside
                              buffer.memory, as Java's ByteBufferOutputStream expansion), or NULL */
     uint8_t *wire;        /* a compressed batch: its bytes (malloc'd), else NULL */
-    bool compressing;     /* tp->lock: the thread that sealed it is compressing its records;
-                             ready/drain/expiry leave it alone until this is cleared */
+    bool compressing;     /* tp->lock: sealed and being packed (queued for or held by a
+                             packer, packer.c); ready/drain/expiry leave it alone until this is
+                             cleared */
+    struct kp_batch *pack_next; /* kp_packer.lock: the packers' queue */
     bool precompressed;   /* wire holds the compressed records; the header comes at close */
     bool ratio_counted;   /* the estimator has seen this batch's ratio */
     size_t raw_size;      /* closed: the uncompressed batch size (== size when not compressed) */
@@ -376,7 +378,17 @@ typedef struct kp_accum {
      * ratio_lock guards the list, read at batch creation, updated at drain. */
     pthread_mutex_t ratio_lock;
     struct kp_ratio *ratios;
+    /* the packers that compress sealed batches (set once by the owner before any append;
+     * NULL or no threads: the sealing thread packs) */
+    struct kp_packer *packer;
 } kp_accum;
+
+/* Compresses a sealed batch's records (b->compressing set, no lock held: nobody else touches
+ * it) and publishes the result under tp->lock, clearing b->compressing; moves the topic's
+ * estimated ratio (as ProducerBatch.close()). On failure the batch is packed at drain (or goes
+ * uncompressed). The caller wakes the sender. @locks takes tp->lock, then ratio_lock.
+ * @thread a packer, or app when there are no packers. */
+void kp_accum_pack(kp_accum *a, kp_batch *b);
 
 /* The topic's estimated compression ratio (1.0 until a batch was compressed). @locks
  * ratio_lock (taken inside). @thread app or sender. */
@@ -647,6 +659,37 @@ kw_err kp_net_snapshot(kp_net *n, kp_snap *out, int64_t now_ms);
 void kp_net_close_all(kp_net *n, kw_err err);
 
 /* ------------------------------------------------------------------------------------------ */
+/* packer.c — the packing table: threads that compress sealed batches.                         */
+
+#define KP_PACKERS_MAX 4
+
+/* lock guards the queue and stop; the threads are started and joined by the owner. */
+typedef struct kp_packer {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    kp_batch *head, *tail; /* sealed batches waiting, oldest first (b->pack_next) */
+    bool stop;
+    pthread_t threads[KP_PACKERS_MAX];
+    int32_t n_threads; /* started (owner) */
+    kp_accum *accum;
+    kp_net *net;
+} kp_packer;
+
+/* The online CPUs, 1..KP_PACKERS_MAX. @locks none. @thread any. */
+int32_t kp_packer_default_threads(void);
+/* Starts n_threads packers (0: none, the sealing thread packs). KW_ERR__NO_MEMORY when none of
+ * the n_threads could start. @locks none. @thread owner. */
+kw_err kp_packer_init(kp_packer *pk, kp_accum *accum, kp_net *net, int32_t n_threads);
+/* Queues a sealed batch (b->compressing already set under tp->lock) for a packer.
+ * @locks takes pk->lock (no tp->lock held). @thread app. */
+void kp_packer_submit(kp_packer *pk, kp_batch *b);
+/* Lets the packers finish the queue, then joins them; safe to call twice.
+ * @locks takes pk->lock. @thread owner (after the sender thread ended). */
+void kp_packer_stop(kp_packer *pk);
+/* kp_packer_stop, then frees the lock. @locks none. @thread owner. */
+void kp_packer_destroy(kp_packer *pk);
+
+/* ------------------------------------------------------------------------------------------ */
 /* metrics.c                                                                                    */
 
 typedef struct kp_stats {
@@ -686,6 +729,7 @@ struct kp_producer {
     kp_accum accum;
     kp_metadata md;
     kp_net net;
+    kp_packer packer; /* with compression.type set */
     kp_sticky sticky;
     kp_stats stats;
     pthread_t sender;

@@ -218,6 +218,10 @@ kp_producer *kp_producer_new(const kp_conf *conf, char *errbuf, size_t errsize) 
     p->pid_last_attempt_ms = INT64_MIN / 2;
     p->cluster_version_seen = -1;
     p->tps_seen = -1;
+    /* Compression runs on the packers (packer.c); without any, on the sealing thread. */
+    kp_packer_init(&p->packer, &p->accum, &p->net,
+                   p->conf.compression != KW_CODEC_NONE ? kp_packer_default_threads() : 0);
+    p->accum.packer = &p->packer;
     if (pthread_create(&p->sender, NULL, kp_sender_main, p) != 0) {
         snprintf(errbuf, errsize, "cannot start the sender thread");
         p->sender_started = false;
@@ -300,6 +304,7 @@ kw_err kp_close(kp_producer *p, int64_t timeout_ms) {
         pthread_join(p->sender, NULL);
         p->sender_started = false;
     }
+    kp_packer_stop(&p->packer); /* after the sender: it may wait for a batch being packed */
     kp_bufpool_close(&p->pool);
     pthread_mutex_lock(&p->close_lock);
     p->closed = true;
@@ -323,6 +328,7 @@ void kp_producer_destroy(kp_producer *p) {
     for (int i = 0; i < p->conf.n_interceptors; i++)
         if (p->conf.interceptors[i].on_close)
             p->conf.interceptors[i].on_close(p->conf.interceptors[i].opaque);
+    kp_packer_destroy(&p->packer);
     kp_net_destroy(&p->net);
     kp_accum_destroy(&p->accum);
     kp_bufpool_destroy(&p->pool);

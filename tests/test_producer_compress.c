@@ -279,6 +279,72 @@ static void test_courier_produce_compresses_into_librdkafka_mock_and_kcat_reads_
     cli_round_trip(false);
 }
 
+/* The packers (packer.c): sealed batches handed to two packer threads come back compressed
+ * (wire bytes smaller than the raw records, precompressed, no longer `compressing`), the
+ * topic's estimate moves below 1.0, the sender is woken, and kp_packer_stop returns only once
+ * the whole queue is packed (the sender may be waiting for those batches). */
+#define PACK_BATCHES 12
+static void test_packers_compress_sealed_batches_before_stopping(void) {
+    kp_conf *conf = kp_conf_new();
+    kp_bufpool pool;
+    kp_bufpool_init(&pool, 1 << 20, 16384, kw_clock_monotonic());
+    kp_accum a;
+    CU_ASSERT_EQUAL_FATAL(kp_accum_init(&a, conf, &pool), KW_ERR_NONE);
+    kp_net net;
+    CU_ASSERT_EQUAL_FATAL(kp_net_init(&net, NULL), KW_ERR_NONE);
+    kp_packer pk;
+    CU_ASSERT_EQUAL_FATAL(kp_packer_init(&pk, &a, &net, 2), KW_ERR_NONE);
+    CU_ASSERT_EQUAL(pk.n_threads, 2);
+    kp_tp *tp = kp_accum_tp(&a, "t", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
+    kp_batch *bs[PACK_BATCHES];
+    const char *text = "the courier sorts parcels into crates, the truck takes the crates; ";
+    kp_thunk th = {NULL, NULL, 1, 0};
+    for (int i = 0; i < PACK_BATCHES; i++) {
+        bs[i] = kp_batch_new(tp, (uint64_t)i + 1, malloc(16384), 16384, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(bs[i]);
+        kp_batch_set_compression(bs[i], KW_CODEC_GZIP, 6, 1.0f);
+        while (kp_batch_append(bs[i], 1700000000000LL, KW_SLICE_NULL, kw_slice_str(text), NULL,
+                               0, &th) == KW_ERR_NONE)
+            ;
+        pthread_mutex_lock(&tp->lock); /* as try_append_tail seals it */
+        bs[i]->sealed = true;
+        bs[i]->compressing = true;
+        pthread_mutex_unlock(&tp->lock);
+        kp_packer_submit(&pk, bs[i]);
+    }
+    kp_packer_stop(&pk);
+    for (int i = 0; i < PACK_BATCHES; i++) {
+        pthread_mutex_lock(&tp->lock);
+        CU_ASSERT_FALSE(bs[i]->compressing);
+        CU_ASSERT_TRUE(bs[i]->precompressed);
+        CU_ASSERT_PTR_NOT_NULL(bs[i]->wire);
+        CU_ASSERT(bs[i]->size < bs[i]->w.len / 4);
+        pthread_mutex_unlock(&tp->lock);
+    }
+    CU_ASSERT(kp_accum_ratio_get(&a, "t") < 1.0f);
+    CU_ASSERT_TRUE(atomic_load(&net.wake_pending));
+    /* closed after packing: the wire batch parses, compressed, with every record */
+    kp_batch_close(bs[0], KW_NO_PRODUCER_ID, -1, KW_NO_SEQUENCE);
+    kw_batch kb;
+    size_t used;
+    char err[160];
+    CU_ASSERT_EQUAL(kw_batch_parse(kp_batch_wire(bs[0]), bs[0]->size, true, &kb, &used, err,
+                                   sizeof err),
+                    KW_ERR_NONE);
+    CU_ASSERT_EQUAL(kb.attributes & KW_CODEC_MASK, KW_CODEC_GZIP);
+    CU_ASSERT_EQUAL(kb.record_count, bs[0]->n_thunks);
+    for (int i = 0; i < PACK_BATCHES; i++) {
+        free(bs[i]->buf);
+        kp_batch_free(bs[i]);
+    }
+    kp_packer_destroy(&pk);
+    kp_net_destroy(&net);
+    kp_accum_destroy(&a);
+    kp_bufpool_destroy(&pool);
+    kp_conf_destroy(conf);
+}
+
 void suite_producer_compress(void);
 void suite_producer_compress(void) {
     tu_suite("producer_compress");
@@ -290,6 +356,8 @@ void suite_producer_compress(void) {
     tu_test("every_codec_round_trips_through_librdkafka_mock",
             test_every_codec_round_trips_through_librdkafka_mock);
     tu_test("compressed_batch_too_large_is_split", test_compressed_batch_too_large_is_split);
+    tu_test("packers_compress_sealed_batches_before_stopping",
+            test_packers_compress_sealed_batches_before_stopping);
     tu_test("courier_produce_compresses_into_our_broker_and_kcat_reads_back",
             test_courier_produce_compresses_into_our_broker_and_kcat_reads_back);
     tu_test("courier_produce_compresses_into_librdkafka_mock_and_kcat_reads_back",
