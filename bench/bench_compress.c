@@ -15,6 +15,7 @@
  * partition (it drops older data), which is fine for a throughput run.
  *
  *   build/release/bench/bench_compress [MESSAGES]
+ *   BENCH_CODECS=gzip,snappy build/release/bench/bench_compress   (only those codecs)
  */
 #include "producer/kp.h"
 
@@ -233,6 +234,21 @@ static void run_librdkafka(const char *bootstrap, const char *codec, long n, res
     rd_kafka_destroy(rk);
 }
 
+/* Whether codec is one of the comma-separated names in list. */
+static bool codec_listed(const char *list, const char *codec) {
+    size_t n = strlen(codec);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, codec, n))
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
 int main(int argc, char **argv) {
     long n = 1000000;
     const char *env = getenv("BENCH_MSGS");
@@ -261,7 +277,10 @@ int main(int argc, char **argv) {
            "ours bytes out", "rdkafka bytes", "ratio");
     fflush(stdout);
     bool ok = true;
+    const char *only = getenv("BENCH_CODECS");
     for (size_t c = 0; c < N_CODECS; c++) {
+        if (only && !codec_listed(only, codecs[c]))
+            continue;
         result ours, theirs;
         run_ours(boot, codecs[c], n, &ours);
         run_librdkafka(boot, codecs[c], n, &theirs);
