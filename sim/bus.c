@@ -275,7 +275,7 @@ void sim_bus_emit(sim_bus *b, sim_event *e) {
     publish(b, e);
 }
 
-size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {
+size_t sim_bus_ring_read_upto(sim_bus *b, sim_event *out, size_t max, uint64_t *published) {
     pthread_mutex_lock(&b->lock);
     size_t n = 0;
     while (n < max && b->ring_len > 0) {
@@ -283,8 +283,15 @@ size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {
         b->ring_head = (b->ring_head + 1) % b->ring_cap;
         b->ring_len--;
     }
+    /* publish() stamps seq and fills the ring under this lock: the two agree here */
+    if (published)
+        *published = atomic_load(&b->seq);
     pthread_mutex_unlock(&b->lock);
     return n;
+}
+
+size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max) {
+    return sim_bus_ring_read_upto(b, out, max, NULL);
 }
 
 uint64_t sim_bus_ring_dropped(sim_bus *b) {

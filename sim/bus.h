@@ -83,6 +83,12 @@ void sim_bus_emit(sim_bus *b, sim_event *e);
 /* Copies up to max of the oldest unread events into out (removing them); returns how many.
  * Never blocks on emitters for longer than a memcpy. */
 size_t sim_bus_ring_read(sim_bus *b, sim_event *out, size_t max);
+/* The same, and *published = the events published so far (sim_bus_total()), read under the
+ * ring's lock in the same instant: once a read leaves the ring empty, every event up to
+ * *published has been read (or dropped), so a screen that shows this count beside the events
+ * it read never counts one it does not show yet. (sim_bus_total() read after a drain can: an
+ * event published in between is counted, but not read until the next drain.) */
+size_t sim_bus_ring_read_upto(sim_bus *b, sim_event *out, size_t max, uint64_t *published);
 /* Events that did not fit in the ring since the bus was created. */
 uint64_t sim_bus_ring_dropped(sim_bus *b);
 

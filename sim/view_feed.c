@@ -1020,8 +1020,12 @@ static void copy_folded(sim_view_feed *f, sim_view_model *m) {
 }
 
 /* Folds what the bus's ring holds now, bounded so a flood cannot hold the view; event times
- * become run time, as the header's t= is. */
-static void drain_ring(sim_view_feed *f, sim_bus *bus) {
+ * become run time, as the header's t= is. Returns the events published when the ring was last
+ * read (sim_bus_ring_read_upto): the header's count, which then never runs ahead of the events
+ * folded — a step's event published during a sample would otherwise be counted in this frame
+ * and explained only in the next (the step line one event behind the counter). */
+static uint64_t drain_ring(sim_view_feed *f, sim_bus *bus) {
+    uint64_t published = 0;
     int64_t start_us = 0;
     if (f->r) {
         sim_progress p0;
@@ -1030,8 +1034,9 @@ static void drain_ring(sim_view_feed *f, sim_bus *bus) {
     }
     if (bus) {
         size_t budget = SIM_VIEW_FEED_MAX_EVENTS_PER_SAMPLE, got;
-        while (budget > 0 && (got = sim_bus_ring_read(
-                                  bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK)) > 0) {
+        while (budget > 0 && (got = sim_bus_ring_read_upto(
+                                  bus, f->chunk, budget < READ_CHUNK ? budget : READ_CHUNK,
+                                  &published)) > 0) {
             for (size_t i = 0; i < got; i++) {
                 f->chunk[i].t_us -= start_us;
                 fold(f, &f->chunk[i]);
@@ -1050,6 +1055,7 @@ static void drain_ring(sim_view_feed *f, sim_bus *bus) {
             budget -= got;
         }
     }
+    return published;
 }
 
 /* Lost, duplicated and reordered come from reading the cluster's logs, as the audit does:
@@ -1079,8 +1085,14 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     f->wall_ms = wall_ms;
     sim_bus *bus = f->r ? sim_runner_bus(f->r) : NULL;
 
-    /* 1. Events: what the ring holds now. */
-    drain_ring(f, bus);
+    /* 1. Events: what the ring holds now. The gate's state is read first: an event it let
+     * through by then is in the ring (published under the gate's lock), so the trace line
+     * marked as the step's release is always among the lines drawn. */
+    sim_bus_step_info gi;
+    memset(&gi, 0, sizeof gi);
+    if (bus)
+        sim_bus_step_state(bus, &gi);
+    uint64_t published = drain_ring(f, bus);
     copy_folded(f, m);
     if (!f->r) {
         fill_nodes(f, m, NULL, NULL, m->n_nodes > 0 ? m->n_nodes : 0);
@@ -1100,13 +1112,11 @@ void sim_view_feed_sample(sim_view_feed *f, sim_view_model *m, int64_t wall_ms) 
     st->sim_ms = pr.elapsed_ms;
     st->sim_us = pr.elapsed_us;
     /* Held events are not published (sim/bus.h): the total moves by exactly one per step. */
-    sim_bus_step_info gi;
-    sim_bus_step_state(bus, &gi);
     st->step_waiting = gi.held;
     st->steps = gi.on ? gi.steps : 0;
     st->running_to = gi.running_to;
     st->last_released = gi.last_released;
-    st->events = sim_bus_total(bus);
+    st->events = published;
     st->events_dropped = sim_bus_ring_dropped(bus);
     m->batch_size = conf_int(s, "batch.size", 16384);
     m->linger_ms = conf_int(s, "linger.ms", 5);

@@ -1,0 +1,187 @@
+/* The step gate with faults queued while paused, and what the view shows of each step, driven
+ * directly (no tmux): the view's counter against the events it explains, a real run stepped
+ * one event at a time with two fault keys queued. */
+#include "sim/bus.h"
+#include "sim/clock.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "sim/view_feed.h"
+#include "tests/tu.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct stream {
+    sim_bus *b;
+    int n;
+} stream;
+
+static void *stream_main(void *arg) {
+    stream *s = arg;
+    for (int i = 0; i < s->n; i++) {
+        sim_event e;
+        sim_event_init(&e, SIM_SRC_PRODUCER, "tick");
+        e.t_us = i;
+        sim_bus_emit(s->b, &e);
+    }
+    return NULL;
+}
+
+/* The count read with the ring is taken in the same instant: whenever a read leaves the ring
+ * empty, the count is exactly the last event read, while another thread publishes all along.
+ * (sim_bus_total() read after the drain counts events the drain did not see: the view then
+ * drew a step's count beside the previous step's explanation.) */
+static void test_ring_count_never_runs_ahead_of_the_events_read(void) {
+    enum { N = 20000, CHUNK = 16 };
+    sim_bus *b = sim_bus_new(N); /* room for all: nothing dropped */
+    stream s = {b, N};
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, stream_main, &s), 0);
+    sim_event out[CHUNK];
+    uint64_t last = 0, published = 0;
+    int emptied = 0, ahead = 0;
+    while (last < N) {
+        size_t n = sim_bus_ring_read_upto(b, out, CHUNK, &published);
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].seq != last + 1)
+                CU_FAIL("an event was skipped");
+            last = out[i].seq;
+        }
+        if (published < last)
+            CU_FAIL("the count is behind the events read");
+        if (n < CHUNK) { /* the ring is empty now */
+            emptied++;
+            if (published != last)
+                ahead++;
+        }
+    }
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL(ahead, 0);
+    CU_ASSERT(emptied > 0);
+    CU_ASSERT_EQUAL(sim_bus_ring_dropped(b), 0);
+    sim_bus_destroy(b);
+}
+
+/* --- a real run, stepped -------------------------------------------------------------------- */
+
+static const char run_json[] =
+    "{\"name\":\"gate\",\"cluster\":{\"brokers\":3,\"topics\":[{\"name\":\"parcels\","
+    "\"partitions\":6,\"replication\":3,\"min.insync.replicas\":2}],\"follower_lag_ms\":30},"
+    "\"producer\":{\"acks\":\"all\",\"enable.idempotence\":true,\"linger.ms\":20,"
+    "\"batch.size\":4096,\"request.timeout.ms\":3000,\"delivery.timeout.ms\":30000},"
+    "\"workload\":{\"duration_ms\":60000,\"rate\":150,\"keys\":40,"
+    "\"value_size\":{\"min\":40,\"max\":240},\"seed\":42}}";
+
+static bool clock_past_300ms(void *arg) {
+    return sim_clock_now_us(sim_runner_clock(arg)) > 300000;
+}
+
+typedef struct sampled {
+    sim_view_feed *feed;
+    sim_view_model *m;
+    uint64_t want;    /* the count to wait for */
+    int inconsistent; /* samples whose count ran ahead of (or behind) the events folded */
+    int samples;
+} sampled;
+
+typedef struct steady {
+    sim_bus *b;
+    uint64_t last;
+    int same;
+} steady;
+
+/* Nothing published for ~20 polls: whatever passed the gate as it closed is out. */
+static bool count_steady(void *arg) {
+    steady *st = arg;
+    uint64_t n = sim_bus_total(st->b);
+    st->same = n == st->last ? st->same + 1 : 0;
+    st->last = n;
+    return st->same >= 20;
+}
+
+/* One view frame: the count drawn must be the last event folded (the ring never drops here). */
+static bool sample_reaches(void *arg) {
+    sampled *s = arg;
+    sim_view_feed_sample(s->feed, s->m, tu_now_ms());
+    s->samples++;
+    if (s->m->status.events != sim_view_feed_last_seq(s->feed))
+        s->inconsistent++;
+    return s->m->status.events >= s->want;
+}
+
+/* As the tmux test does through the screen: a demo-like run paused, `k 1` then `u 1` queued,
+ * then one step at a time, each sampled as the view does right after a key. Every step
+ * publishes exactly one event, and the view's frame explains that event beside its count;
+ * the down fault's line, its broker.down, then the up fault's line come in that order, the up
+ * within a few dozen steps (each event the fault thread emits waits behind at most one held
+ * event per other thread: all are stamped at the same stopped instant and it arrived later). */
+static void test_queued_faults_are_stepped_in_order_and_explained(void) {
+    char err[512];
+    sim_scenario *sc = NULL;
+    CU_ASSERT_EQUAL_FATAL(
+        sim_scenario_parse(run_json, strlen(run_json), "gate", &sc, err, sizeof err), 0);
+    sim_run_opts o = {.speed = 1.0, .ring_capacity = 1 << 16};
+    sim_runner *r;
+    CU_ASSERT_EQUAL_FATAL(sim_runner_new(sc, &o, &r, err, sizeof err), 0);
+    sim_view_model *m = calloc(1, sizeof *m);
+    sim_view_feed *feed = sim_view_feed_new(r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(feed);
+    CU_ASSERT_EQUAL_FATAL(sim_runner_start(r, err, sizeof err), 0);
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(clock_past_300ms, r, 30000));
+    sim_runner_pause(r);
+    steady st = {sim_runner_bus(r), 0, 0};
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(count_steady, &st, 10000));
+    sampled s = {feed, m, 0, 0, 0};
+    sample_reaches(&s);
+    sim_fault down = {.kind = SIM_FAULT_BROKER_DOWN, .broker = 1, .partition = -1};
+    sim_fault up = {.kind = SIM_FAULT_BROKER_UP, .broker = 1, .partition = -1};
+    CU_ASSERT_EQUAL(sim_runner_fault_in_turn(r, &down, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(sim_runner_fault_in_turn(r, &up, err, sizeof err), 1);
+    uint64_t base = m->status.events;
+    int down_at = -1, down_ev_at = -1, up_at = -1, steps = 0;
+    for (int i = 1; i <= 1000 && up_at < 0; i++) {
+        sim_runner_step_once(r);
+        s.want = base + (uint64_t)i;
+        if (!tu_wait_until(sample_reaches, &s, 20000)) {
+            CU_FAIL("a step did not publish its event");
+            break;
+        }
+        steps = i;
+        CU_ASSERT_EQUAL(m->status.events, s.want); /* exactly one event a step */
+        const sim_event *e = &m->step_event;
+        CU_ASSERT_TRUE(m->has_step_event && e->seq == s.want); /* explained beside its count */
+        if (!strcmp(e->kind, "fault") && strstr(e->detail, "broker_down") && down_at < 0)
+            down_at = i;
+        if (!strcmp(e->kind, "broker.down") && e->node == 1 && down_ev_at < 0)
+            down_ev_at = i;
+        if (!strcmp(e->kind, "fault") && strstr(e->detail, "broker_up") && up_at < 0)
+            up_at = i;
+    }
+    fprintf(stderr,
+            "\n    [down fault at step %d, broker.down at %d, up fault at %d; %d of %d samples "
+            "inconsistent]\n",
+            down_at, down_ev_at, up_at, s.inconsistent, s.samples);
+    CU_ASSERT_EQUAL(s.inconsistent, 0);
+    CU_ASSERT(down_at >= 1);
+    CU_ASSERT(down_ev_at > down_at);
+    CU_ASSERT(up_at > down_ev_at);
+    CU_ASSERT(up_at >= 1 && up_at <= 200);
+    CU_ASSERT(steps >= 3);
+    sim_view_feed_destroy(feed);
+    free(m);
+    sim_runner_destroy(r);
+    sim_scenario_free(sc);
+}
+
+void suite_sim_gate(void);
+void suite_sim_gate(void) {
+    tu_suite("sim_gate");
+    tu_test("test_ring_count_never_runs_ahead_of_the_events_read",
+            test_ring_count_never_runs_ahead_of_the_events_read);
+    tu_test("test_queued_faults_are_stepped_in_order_and_explained",
+            test_queued_faults_are_stepped_in_order_and_explained);
+}
