@@ -25,6 +25,7 @@ typedef struct held_event {
     sim_event ev;
     uint64_t ticket;
     bool released;
+    bool expected; /* its thread claimed a sim_bus_expect(): at work again once released */
     struct held_event *next;
 } held_event;
 
@@ -62,12 +63,15 @@ struct sim_bus {
     bool (*run_to)(const sim_event *e, void *opaque); /* run-to condition, NULL = none */
     void *run_to_opaque;
     uint64_t run_to_met; /* seq of the event that met the last run-to condition */
+    int away; /* expected threads (sim_bus_expect) at work, not parked at the gate: a step
+                 waits for them before it lets anything else through */
     void (*hook_run)(void *); /* step hooks (sim_bus_set_step_hooks), immutable once running */
     void (*hook_hold)(void *);
     void *hook_opaque;
 };
 
 static _Thread_local bool thread_exempt;
+static _Thread_local bool thread_expected; /* this thread claimed a sim_bus_expect() */
 
 void sim_event_init(sim_event *e, sim_source src, const char *kind) {
     memset(e, 0, sizeof *e);
@@ -211,9 +215,13 @@ static void publish_released_locked(sim_bus *b, sim_event *e) {
  * then arrival), then sets the clock: it stands still while anything is held or no credit
  * is left, and runs only when credit waits for an event that nobody has emitted yet (every
  * thread is waiting on a timer or a socket: time must pass for the next event to happen).
+ * While an expected thread is at work (`away`), nothing goes and time stands still: its next
+ * event is on its way, at this instant, and takes its place among the held ones when it
+ * arrives (unless `all`: step mode is ending and everything goes).
  * @locks b->gate_lock MUST be held. */
-static void release_locked(sim_bus *b) {
-    while (b->credit > 0 && b->held) {
+static void release_locked(sim_bus *b, bool all) {
+    bool wait_away = !all && b->away > 0;
+    while (b->credit > 0 && b->held && !wait_away) {
         held_event **best = &b->held;
         for (held_event **h = &b->held->next; *h; h = &(*h)->next)
             if ((*h)->ev.t_us < (*best)->ev.t_us ||
@@ -224,9 +232,13 @@ static void release_locked(sim_bus *b) {
         b->waiting--;
         publish_released_locked(b, &go->ev);
         go->released = true;
+        if (go->expected) { /* at work again from now: what it emits next comes first */
+            b->away++;
+            wait_away = !all;
+        }
         pthread_cond_broadcast(&b->gate_cond);
     }
-    if (b->credit > 0 && !b->held) {
+    if (b->credit > 0 && !b->held && !wait_away) {
         if (b->hook_run)
             b->hook_run(b->hook_opaque);
     } else if (b->hook_hold) {
@@ -242,7 +254,9 @@ static bool gate(sim_bus *b, sim_event *e) {
         pthread_mutex_unlock(&b->gate_lock);
         return false;
     }
-    if (b->credit > 0 && !b->held) {
+    /* an expected thread that reaches the gate is no longer away (the step may go on) */
+    bool counted = thread_expected && b->away > 0;
+    if (b->credit > 0 && !b->held && b->away - (counted ? 1 : 0) == 0) {
         /* A step is waiting for exactly this event: it goes through at once. */
         publish_released_locked(b, e);
         if (b->credit == 0 && b->hook_hold)
@@ -254,12 +268,18 @@ static bool gate(sim_bus *b, sim_event *e) {
     me.ev = *e;
     me.ticket = b->next_ticket++;
     me.released = false;
+    me.expected = counted;
     me.next = b->held;
     b->held = &me;
     b->waiting++;
-    if (b->hook_hold)
+    if (counted) {
+        b->away--;
+        if (b->credit > 0)
+            release_locked(b, false); /* a step was waiting for this thread */
+    }
+    if (b->hook_hold && !me.released)
         b->hook_hold(b->hook_opaque); /* something is held: time stands still */
-    while (!me.released)
+    while (!me.released) /* (release_locked counted this thread away again) */
         pthread_cond_wait(&b->gate_cond, &b->gate_lock);
     pthread_mutex_unlock(&b->gate_lock);
     e->seq = me.ev.seq;
@@ -336,7 +356,7 @@ void sim_bus_set_step(sim_bus *b, bool on) {
         /* Everything held goes out in order, then the gate opens and time runs. */
         b->credit = INT64_MAX;
         b->run_to = NULL;
-        release_locked(b);
+        release_locked(b, true);
         b->step = false;
         b->credit = 0;
         if (b->hook_run)
@@ -359,7 +379,7 @@ void sim_bus_step_once(sim_bus *b) {
         b->steps++;
         b->run_to = NULL;
         b->credit = 1;
-        release_locked(b);
+        release_locked(b, false);
     }
     pthread_mutex_unlock(&b->gate_lock);
 }
@@ -371,7 +391,7 @@ void sim_bus_run_to(sim_bus *b, bool (*until)(const sim_event *e, void *opaque),
         b->run_to = until;
         b->run_to_opaque = opaque;
         b->credit = INT64_MAX;
-        release_locked(b);
+        release_locked(b, false);
     }
     pthread_mutex_unlock(&b->gate_lock);
 }
@@ -413,4 +433,27 @@ void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *
 
 void sim_bus_exempt_thread(bool exempt) {
     thread_exempt = exempt;
+}
+
+void sim_bus_expect(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    b->away++;
+    if (b->step && b->hook_hold)
+        b->hook_hold(b->hook_opaque);
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+void sim_bus_expect_claim(void) {
+    thread_expected = true;
+}
+
+void sim_bus_expect_done(sim_bus *b) {
+    pthread_mutex_lock(&b->gate_lock);
+    if (b->away > 0)
+        b->away--;
+    thread_expected = false;
+    if (b->step)
+        release_locked(b, false); /* a step that waited for this thread goes on */
+    pthread_cond_broadcast(&b->gate_cond);
+    pthread_mutex_unlock(&b->gate_lock);
 }

@@ -149,4 +149,21 @@ void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *
  * paths, so that a key press that injects a fault never blocks the view). */
 void sim_bus_exempt_thread(bool exempt);
 
+/* Expected work (a fault key pressed while paused): a pipeline thread is about to emit events
+ * that belong to this instant — the fault's line, then its effects. From sim_bus_expect()
+ * until that thread calls sim_bus_expect_done(), whenever it is at work between two of its
+ * events a step waits for it (lets nothing else through, time stands still) instead of
+ * letting through events that other threads emit meanwhile. Its events still go out
+ * earliest first among the held ones, but each waits behind at most the events held before
+ * it arrived (one per other thread), however slowly it is scheduled: a queued fault comes
+ * after a bounded number of steps, never behind an endless stream. Such a thread must never
+ * wait for a thread held at the gate (the mock's fault calls never do), or steps stall until
+ * step mode ends (space), which lets everything go.
+ * sim_bus_expect() counts one thread (any thread may call it, e.g. before creating it); the
+ * thread itself calls sim_bus_expect_claim() first and sim_bus_expect_done() when its work is
+ * over (done without a claim, e.g. when the thread could not be created, only uncounts). */
+void sim_bus_expect(sim_bus *b);
+void sim_bus_expect_claim(void);
+void sim_bus_expect_done(sim_bus *b);
+
 #endif

@@ -667,11 +667,17 @@ int sim_runner_fault(sim_runner *r, const sim_fault *f, char *errbuf, size_t err
     return sim_fault_apply(r, f, errbuf, errsize);
 }
 
+/* The thread that plays queued view faults. The bus expects it (sim_bus_expect, counted when
+ * it was created): while it works between two of its events, a step waits for it, so each
+ * fault's line and effects come within a bounded number of steps however it is scheduled. */
 static void *fault_in_turn_main(void *arg) {
     sim_runner *r = arg;
+    sim_bus_expect_claim();
     for (;;) {
         pthread_mutex_lock(&r->turn_lock);
         if (r->turn_n == 0) {
+            /* before the flag: sim_runner_destroy frees the bus once it sees it cleared */
+            sim_bus_expect_done(r->bus);
             r->turn_thread = false;
             pthread_mutex_unlock(&r->turn_lock);
             return NULL;
@@ -704,11 +710,13 @@ int sim_runner_fault_in_turn(sim_runner *r, const sim_fault *f, char *errbuf, si
         pthread_t t;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        sim_bus_expect(r->bus); /* from now: the next step waits for its fault line */
         rc = pthread_create(&t, &at, fault_in_turn_main, r);
         pthread_attr_destroy(&at);
         if (rc == 0)
             r->turn_thread = true;
         else { /* no thread: take it back and apply it now */
+            sim_bus_expect_done(r->bus);
             r->turn_n--;
             atomic_fetch_sub(&r->faults_in_turn, 1);
         }

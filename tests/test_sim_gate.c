@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct stream {
     sim_bus *b;
@@ -62,6 +63,159 @@ static void test_ring_count_never_runs_ahead_of_the_events_read(void) {
     CU_ASSERT_EQUAL(ahead, 0);
     CU_ASSERT(emptied > 0);
     CU_ASSERT_EQUAL(sim_bus_ring_dropped(b), 0);
+    sim_bus_destroy(b);
+}
+
+/* --- a fault thread late at the gate, a steady stream beside it ------------------------------ */
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+typedef struct looper {
+    sim_bus *b;
+    atomic_bool stop;
+} looper;
+
+/* A steady producer: its next event comes as soon as the last one is let through. */
+static void *looper_main(void *arg) {
+    looper *l = arg;
+    while (!atomic_load(&l->stop)) {
+        sim_event e;
+        sim_event_init(&e, SIM_SRC_PRODUCER, "stream");
+        e.t_us = 1000;
+        sim_bus_emit(l->b, &e);
+    }
+    return NULL;
+}
+
+typedef struct slow_fault {
+    sim_bus *b;
+    int effects;
+    atomic_bool *go; /* NULL: start after 50 ms; else when it becomes true */
+} slow_fault;
+
+/* A queued fault's thread, scheduled late: its line, then its effects, each a while apart. */
+static void *slow_fault_main(void *arg) {
+    slow_fault *f = arg;
+    sim_bus_expect_claim();
+    if (f->go)
+        while (!atomic_load(f->go))
+            sleep_ms(1);
+    else
+        sleep_ms(50);
+    sim_event e;
+    sim_event_init(&e, SIM_SRC_SIM, "fault");
+    e.t_us = 1000;
+    sim_bus_emit(f->b, &e);
+    for (int i = 0; i < f->effects; i++) {
+        sleep_ms(20);
+        sim_event_init(&e, SIM_SRC_BROKER, "effect");
+        e.t_us = 1000;
+        sim_bus_emit(f->b, &e);
+    }
+    sim_bus_expect_done(f->b);
+    return NULL;
+}
+
+typedef struct released_arg {
+    sim_bus *b;
+    uint64_t want;
+} released_arg;
+
+static bool released_reaches(void *arg) {
+    released_arg *ra = arg;
+    sim_bus_step_info gi;
+    sim_bus_step_state(ra->b, &gi);
+    return gi.released >= ra->want;
+}
+
+/* Three threads emit without pause (each lets its next event wait at the gate as soon as a
+ * step lets the last one through) while a queued fault's thread is slow to get to the gate.
+ * Steps come as fast as the gate serves them. The fault's line and each of its effects wait
+ * behind at most the three events held before they arrived: a step that finds the fault's
+ * thread at work waits for it rather than letting the stream through, so the whole fault
+ * is out within 4 x 6 steps. (Without the wait the stream won every step the thread was
+ * away: here hundreds.) */
+static void test_fault_thread_late_at_the_gate_waits_behind_a_bounded_few(void) {
+    enum { LOOPERS = 3, EFFECTS = 5 };
+    sim_bus *b = sim_bus_new(1 << 14);
+    sim_bus_set_step(b, true);
+    looper l = {b, false};
+    pthread_t lt[LOOPERS], ft;
+    for (int i = 0; i < LOOPERS; i++)
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&lt[i], NULL, looper_main, &l), 0);
+    sim_bus_expect(b); /* as the runner does when it queues the fault */
+    slow_fault f = {b, EFFECTS, NULL};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&ft, NULL, slow_fault_main, &f), 0);
+    int fault_at = -1, last_effect_at = -1, effects = 0, prev_at = 0, worst_gap = 0;
+    sim_event out[4];
+    int step = 0;
+    while (step < 2000 && effects < EFFECTS) {
+        step++;
+        sim_bus_step_once(b);
+        released_arg ra = {b, (uint64_t)step};
+        if (!tu_wait_until(released_reaches, &ra, 10000)) {
+            CU_FAIL("a step let nothing through");
+            break;
+        }
+        size_t n = sim_bus_ring_read(b, out, 4);
+        CU_ASSERT_EQUAL(n, 1); /* one event a step */
+        for (size_t i = 0; i < n; i++) {
+            bool mine = !strcmp(out[i].kind, "fault") || !strcmp(out[i].kind, "effect");
+            if (!mine)
+                continue;
+            if (step - prev_at > worst_gap)
+                worst_gap = step - prev_at;
+            prev_at = step;
+            if (!strcmp(out[i].kind, "fault"))
+                fault_at = step;
+            else if (++effects == EFFECTS)
+                last_effect_at = step;
+        }
+    }
+    fprintf(stderr, "\n    [fault line at step %d, last effect at %d, at most %d steps apart]\n",
+            fault_at, last_effect_at, worst_gap);
+    CU_ASSERT(fault_at >= 1 && fault_at <= LOOPERS + 1);
+    CU_ASSERT(worst_gap <= LOOPERS + 1);
+    CU_ASSERT(last_effect_at >= 1 && last_effect_at <= (LOOPERS + 1) * (EFFECTS + 1));
+    atomic_store(&l.stop, true);
+    sim_bus_set_step(b, false); /* everything goes; the stream runs freely and stops */
+    pthread_join(ft, NULL);
+    for (int i = 0; i < LOOPERS; i++)
+        pthread_join(lt[i], NULL);
+    sim_bus_destroy(b);
+}
+
+static bool one_held(void *arg) {
+    return sim_bus_step_waiting(arg) == 1;
+}
+
+/* Space while a fault's thread is away: step mode ends at once and lets everything go (the
+ * wait for the thread is a step's, never the end of step mode's). */
+static void test_step_mode_ends_while_a_fault_thread_is_away(void) {
+    sim_bus *b = sim_bus_new(64);
+    sim_bus_set_step(b, true);
+    looper l = {b, false};
+    pthread_t lt, ft;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&lt, NULL, looper_main, &l), 0);
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(one_held, b, 10000)); /* the stream waits */
+    sim_bus_expect(b);
+    atomic_bool go = false;
+    slow_fault f = {b, 2, &go};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&ft, NULL, slow_fault_main, &f), 0);
+    sim_bus_step_once(b); /* waits for the fault thread, which has not started */
+    sim_bus_step_info gi;
+    sim_bus_step_state(b, &gi);
+    CU_ASSERT_EQUAL(gi.released, 0);
+    CU_ASSERT_EQUAL(gi.held, 1);
+    atomic_store(&l.stop, true);
+    sim_bus_set_step(b, false);
+    atomic_store(&go, true);
+    pthread_join(lt, NULL);
+    pthread_join(ft, NULL); /* its events pass the open gate */
+    CU_ASSERT(sim_bus_count(b, "fault") == 1 && sim_bus_count(b, "effect") == 2);
     sim_bus_destroy(b);
 }
 
@@ -182,6 +336,10 @@ void suite_sim_gate(void) {
     tu_suite("sim_gate");
     tu_test("test_ring_count_never_runs_ahead_of_the_events_read",
             test_ring_count_never_runs_ahead_of_the_events_read);
+    tu_test("test_fault_thread_late_at_the_gate_waits_behind_a_bounded_few",
+            test_fault_thread_late_at_the_gate_waits_behind_a_bounded_few);
+    tu_test("test_step_mode_ends_while_a_fault_thread_is_away",
+            test_step_mode_ends_while_a_fault_thread_is_away);
     tu_test("test_queued_faults_are_stepped_in_order_and_explained",
             test_queued_faults_are_stepped_in_order_and_explained);
 }
