@@ -63,8 +63,8 @@ def scenario_file(lab, tmpdir):
     return dst
 
 
-def run(lab, tmpdir, record=None):
-    cmd = [COURIER, "run", scenario_file(lab, tmpdir), "--headless"]
+def run(lab, tmpdir, record=None, scen=None):
+    cmd = [COURIER, "run", scen or scenario_file(lab, tmpdir), "--headless"]
     if lab["speed"] != "1":
         cmd += ["--speed", lab["speed"]]
     if record:
@@ -154,9 +154,11 @@ def pick(names):
     return sel
 
 
-def run_one(lab, tmp, d, i, record):
+def run_one(lab, scen, d, i, record):
     rec = os.path.join(d, "%02d.rec" % i) if record else None
-    rc, so, se = run(lab, tmp, record=rec)
+    rc, so, se = run(lab, None, record=rec, scen=scen)
+    if rc == 2:  # a bad scenario or usage: not a run
+        sys.exit("labs.py: %s run %d: exit 2: %s" % (lab["name"], i + 1, se.strip()))
     with open(os.path.join(d, "%02d.txt" % i), "w", encoding="utf-8") as f:
         f.write(so)
     with open(os.path.join(d, "%02d.rc" % i), "w", encoding="utf-8") as f:
@@ -219,8 +221,9 @@ def cmd_check(args):
         for lab in sel:
             d = os.path.join(out, lab["name"])
             os.makedirs(d, exist_ok=True)
+            scen = scenario_file(lab, tmp)  # once: the runs of a lab share it
             for i in range(runs):
-                futs.append(ex.submit(run_one, lab, tmp, d, i, write))
+                futs.append(ex.submit(run_one, lab, scen, d, i, write))
         for f in futs:
             f.result()
     print("labs.py check: %d runs in %.0f s (-j %d), kept in %s" % (len(futs), time.time() - t0,
@@ -470,7 +473,7 @@ def cmd_markdown(args):
     max), then the numbers that never vary, per lab of the page."""
     d, page = args[0], args[1]
     for lab in labs():
-        if lab["page"] != page:
+        if lab["page"] != page or (len(args) > 2 and lab["name"] != args[2]):
             continue
         ld = os.path.join(d, lab["name"])
         if not os.path.isdir(ld):
@@ -509,22 +512,35 @@ RUNS_END = "<!-- end of runs -->"
 
 
 def cmd_runs(args):
-    """Writes each page's block of min / median / max tables from the runs kept in DIR."""
+    """Writes each page's block of min / median / max tables from the runs kept in DIR (a lab
+    without runs in DIR keeps the table the page has)."""
     import contextlib
     import io
     d = args[0]
-    for page in sorted({l["page"] for l in labs()}):
+    for page in sorted({l["page"] for l in labs() if l["page"] != "-"}):
         path = os.path.join(DOCS, page)
         with open(path, encoding="utf-8") as f:
             text = f.read()
         if RUNS_BEGIN not in text:
             continue
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            cmd_markdown([d, page])
         i = text.index(RUNS_BEGIN) + len(RUNS_BEGIN)
         j = text.index(RUNS_END, i)
-        text = text[:i] + "\n" + buf.getvalue() + text[j:]
+        old = text[i:j]
+        chunks = []
+        for lab in labs():
+            if lab["page"] != page:
+                continue
+            if os.path.isdir(os.path.join(d, lab["name"])):
+                buf = io.StringIO()
+                with contextlib.redirect_stdout(buf):
+                    cmd_markdown([d, page, lab["name"]])
+                chunks.append(buf.getvalue())
+            else:
+                k = old.find("\n`%s` (" % lab["name"])
+                if k >= 0:
+                    e = old.find("\n`", k + 1)
+                    chunks.append(old[k + 1:e + 1 if e >= 0 else len(old)])
+        text = text[:i] + "\n" + "".join(chunks) + text[j:]
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
 
@@ -545,7 +561,8 @@ def page_table(text, name):
         if line.startswith("Never varied: "):
             for item in line[len("Never varied: "):].rstrip(".").split(", "):
                 k, _, v = item.rpartition(" ")
-                same[k] = float(v)
+                if NUM.match(v):
+                    same[k] = float(v)
     return rng, same
 
 
