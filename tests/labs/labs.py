@@ -285,9 +285,15 @@ def replay(name):
     p = subprocess.run([COURIER, "replay", rec, "--headless"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     if not p.stdout.startswith("== audit"):
-        sys.exit("labs.py: courier replay %s refused (%s): run make recordings docs-numbers"
-                 % (rec, p.stderr.strip()))
+        raise Refused("courier replay %s refused (%s): run make recordings LABS=%s (or make "
+                      "labs-check LABS_WRITE=1), then make docs-numbers"
+                      % (os.path.relpath(rec, ROOT), p.stderr.strip(), name))
     return p.stdout
+
+
+class Refused(RuntimeError):
+    """A recording the build cannot replay (missing, or made by a build with another view
+    model)."""
 
 
 BEGIN = "<!-- audit: %s (make docs-numbers writes this block from scenarios/recordings/%s.rec) -->"
@@ -335,7 +341,11 @@ def cmd_docs_numbers(args):
                     continue
                 i = text.index(b) + len(b)
                 j = text.index(e, i)
-                block = "\n```\n" + replay(n) + "```\n"
+                try:
+                    block = "\n```\n" + replay(n) + "```\n"
+                except Refused as e:
+                    problems.append(str(e))
+                    continue
                 if text[i:j] != block:
                     problems.append("%s: the audit block of %s" % (os.path.relpath(path, ROOT), n))
                 text = text[:i] + block + text[j:]
@@ -345,6 +355,10 @@ def cmd_docs_numbers(args):
                 f.write(text)
     for p in problems:
         print(("" if check else "updated: ") + p)
+    refused = [p for p in problems if "refused" in p or "run make recordings" in p]
+    if refused and not check:
+        sys.exit("labs.py docs-numbers: %d block(s) or figure(s) left as they were: their "
+                 "recordings are refused (above)" % len(refused))
     if check and problems:
         sys.exit("labs.py docs-numbers --check: %d figure(s) differ from the recordings: run "
                  "make docs-numbers" % len(problems))
@@ -580,7 +594,12 @@ def cmd_ranges(args):
             bad += 1
             continue
         rng, same = t
-        rec = numbers(replay(lab["name"]))
+        try:
+            rec = numbers(replay(lab["name"]))
+        except Refused as e:
+            print("%-28s %s" % (lab["name"], e))
+            bad += 1
+            continue
         out = ["%s %s (%s..%s)" % (k, fmt(v), fmt(rng[k][0]), fmt(rng[k][1]))
                for k, v in rec.items() if k in rng and not rng[k][0] <= v <= rng[k][1]]
         out += ["%s %s (never varied: %s)" % (k, fmt(v), fmt(same[k]))
@@ -621,8 +640,11 @@ def events(name):
         return _EVENTS[name]
     import struct
     import zlib
-    with open(os.path.join(RECDIR, name + ".rec"), "rb") as f:
-        data = f.read()
+    try:
+        with open(os.path.join(RECDIR, name + ".rec"), "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise Refused("%s: run make recordings LABS=%s" % (e, name))
     if data[:8] != b"CRRECORD":
         sys.exit("labs.py: %s.rec is not a recording" % name)
     errs, out, p, start = err_names(), [], 8, 0
@@ -692,8 +714,8 @@ def replay_json(name):
     try:
         return Audit(json.loads(p.stdout))
     except ValueError:
-        sys.exit("labs.py: courier replay %s refused (%s): run make recordings docs-numbers"
-                 % (rec, p.stderr.strip()))
+        raise Refused("courier replay %s refused (%s): run make recordings LABS=%s, then make "
+                      "docs-numbers" % (os.path.relpath(rec, ROOT), p.stderr.strip(), name))
 
 
 def figure(name, expr):
