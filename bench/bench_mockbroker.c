@@ -6,7 +6,7 @@
  * (BENCH_MSGS=N or argv[1] fixes the count instead). Ours runs twice: with
  * retention unlimited (the mock cluster's default) and with 5 MiB per partition in 1 MiB
  * segments, as librdkafka's mock keeps (rdkafka_mock.c: max_size 5 MiB per partition).
- * The machine is shared: the three clusters alternate over BENCH_TRIALS rounds (default 5;
+ * The machine is shared: the three clusters alternate over BENCH_TRIALS rounds (default 7;
  * the one that goes first rotates), and each trial of ours is divided by librdkafka's trial
  * of the same round. Prints the median msgs/s and the median ratio ours / librdkafka's
  * (target >= 1.0) with its range over the trials, so the spread is seen next to the verdict.
@@ -219,7 +219,7 @@ int main(int argc, char **argv) {
     else if (env)
         fixed = atol(env);
     double budget = getenv("BENCH_BYTES") ? atof(getenv("BENCH_BYTES")) : 100e6;
-    int trials = getenv("BENCH_TRIALS") ? atoi(getenv("BENCH_TRIALS")) : 5;
+    int trials = getenv("BENCH_TRIALS") ? atoi(getenv("BENCH_TRIALS")) : 7;
     /* BENCH_ONLY=ours|capped|theirs runs one cluster alone (for perf record). */
     const char *only = getenv("BENCH_ONLY");
     if ((argc > 1 || env) && fixed <= 0) {
