@@ -39,8 +39,10 @@ typedef struct mb_chunk {
     struct mb_chunk *next; /* in the cache */
 } mb_chunk;
 
+/* Two lists, so that a malloc'd chunk is never reached only through an mmap'd one (which
+ * LeakSanitizer does not scan: it reported cached chunks as leaks). */
 static pthread_mutex_t chunk_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static mb_chunk *chunk_cache;
+static mb_chunk *chunk_cache[2]; /* [mapped] */
 static size_t chunk_cache_bytes;
 
 static void chunk_release(mb_chunk *k) {
@@ -52,7 +54,7 @@ static void chunk_release(mb_chunk *k) {
 
 static mb_chunk *chunk_cache_take(size_t size) {
     pthread_mutex_lock(&chunk_cache_lock);
-    mb_chunk **pp = &chunk_cache;
+    mb_chunk **pp = &chunk_cache[size >= CHUNK_MAP_MIN];
     while (*pp && (*pp)->size != size)
         pp = &(*pp)->next;
     mb_chunk *k = *pp;
@@ -71,8 +73,8 @@ static void chunk_unref(mb_chunk *k) {
         pthread_mutex_lock(&chunk_cache_lock);
         bool keep = chunk_cache_bytes + k->size <= CHUNK_CACHE_BYTES;
         if (keep) {
-            k->next = chunk_cache;
-            chunk_cache = k;
+            k->next = chunk_cache[k->mapped];
+            chunk_cache[k->mapped] = k;
             chunk_cache_bytes += k->size;
         }
         pthread_mutex_unlock(&chunk_cache_lock);
