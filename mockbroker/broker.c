@@ -375,7 +375,7 @@ static int64_t conn_flush(mb_broker *b, mb_conn *cn, int64_t now, mb_evbuf *eb) 
                     kw_wbuf_reset(&s->out);
                     cn->out_pos = 0;
                 } else {
-                    kw_write_raw(&cn->out, s->out.p, s->out.len);
+                    kw_wbuf_append(&cn->out, s->out.p, s->out.len);
                 }
             }
         }

@@ -849,29 +849,31 @@ int mb_h_join_group(mb_req *r, char *errbuf, size_t errsize) {
 
 /* ---- SyncGroup ---- */
 
-/* "t[0,1,2] u[3]" from a ConsumerProtocol assignment (version, topics [name, partitions],
- * user data), or "N bytes" when it is something else. */
+/* "t[0,1,2] u[3]" from a ConsumerProtocol assignment (kw_consumer_assignment_decode), or
+ * "N bytes" when it is something else. */
 static void describe_assignment(const uint8_t *p, int32_t len, char *buf, size_t size) {
     kw_rbuf rb;
     kw_rbuf_init(&rb, p, len > 0 ? (size_t)len : 0, "assignment");
+    kw_arena *a = kw_arena_new();
+    kw_consumer_assignment as;
+    if (len <= 0 || !a || kw_consumer_assignment_decode(&rb, a, &as) != KW_ERR_NONE) {
+        kw_arena_destroy(a);
+        snprintf(buf, size, "%d bytes", (int)(len > 0 ? len : 0));
+        return;
+    }
     size_t o = 0;
     buf[0] = '\0';
-    (void)kw_read_i16(&rb, "version");
-    int32_t nt = kw_read_array_len(&rb, 6, "topics");
-    for (int32_t i = 0; i < nt && !rb.err && o + 40 < size; i++) {
-        kw_slice t = kw_read_string(&rb, "topic");
-        int32_t np = kw_read_array_len(&rb, 4, "partitions");
+    for (int32_t i = 0; i < as.n_topics && o + 40 < size; i++) {
+        const kw_consumer_topic_partitions *t = &as.topics[i];
         char tn[64];
-        printable(t, tn, sizeof tn);
+        printable(t->topic, tn, sizeof tn);
         o += (size_t)snprintf(buf + o, size - o, "%s%s[", i ? " " : "", tn);
-        for (int32_t k = 0; k < np && !rb.err && o + 16 < size; k++)
-            o += (size_t)snprintf(buf + o, size - o, "%s%d", k ? "," : "",
-                                  (int)kw_read_i32(&rb, "partition"));
+        for (int32_t k = 0; k < t->n_partitions && o + 16 < size; k++)
+            o += (size_t)snprintf(buf + o, size - o, "%s%d", k ? "," : "", (int)t->partitions[k]);
         if (o + 2 < size)
             o += (size_t)snprintf(buf + o, size - o, "]");
     }
-    if (rb.err || len <= 0)
-        snprintf(buf, size, "%d bytes", (int)(len > 0 ? len : 0));
+    kw_arena_destroy(a);
 }
 
 static int16_t sync_group(mb_req *r, mb_group *g, gmember *m, const kw_sync_group_req *req) {

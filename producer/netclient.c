@@ -365,13 +365,9 @@ static kp_req *queue_request(kp_net *n, kp_conn *c, int16_t api_key, int16_t ver
     r->handler = h;
     r->ctx = ctx;
     r->node_id = c->node_id;
-    size_t start = kw_frame_begin(&c->out);
     kw_request_header hdr = {api_key, version, r->correlation_id,
                              kw_slice_str(n->p->conf.client_id)};
-    kw_request_header_encode(&c->out, &hdr);
-    if (body->len > 0)
-        kw_write_raw(&c->out, body->p, body->len);
-    kw_frame_end(&c->out, start);
+    kw_frame_request(&c->out, &hdr, body->p, body->len);
     if (c->out.oom) {
         free(r);
         return NULL;

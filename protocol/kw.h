@@ -164,35 +164,6 @@ size_t kw_rbuf_remaining(const kw_rbuf *rb);
 kw_err kw_rbuf_fail(kw_rbuf *rb, kw_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Readers: `field` names the field for error messages. On error (or after one) they return 0,
- * a null slice or false, and leave rb->err set. */
-int8_t kw_read_i8(kw_rbuf *rb, const char *field);
-int16_t kw_read_i16(kw_rbuf *rb, const char *field);
-int32_t kw_read_i32(kw_rbuf *rb, const char *field);
-int64_t kw_read_i64(kw_rbuf *rb, const char *field);
-uint32_t kw_read_u32(kw_rbuf *rb, const char *field);
-bool kw_read_bool(kw_rbuf *rb, const char *field);
-int32_t kw_read_varint(kw_rbuf *rb, const char *field);           /* zigzag */
-int64_t kw_read_varlong(kw_rbuf *rb, const char *field);          /* zigzag */
-uint32_t kw_read_uvarint(kw_rbuf *rb, const char *field);         /* unsigned varint */
-kw_slice kw_read_string(kw_rbuf *rb, const char *field);          /* int16 length, non-null */
-kw_slice kw_read_nullable_string(kw_rbuf *rb, const char *field); /* int16 length, -1 = null */
-kw_slice kw_read_bytes(kw_rbuf *rb, const char *field);           /* int32 length, non-null */
-kw_slice kw_read_nullable_bytes(kw_rbuf *rb, const char *field);  /* int32 length, -1 = null */
-kw_slice kw_read_compact_string(kw_rbuf *rb, const char *field);  /* uvarint len+1 (0 = null) */
-kw_slice kw_read_compact_bytes(kw_rbuf *rb, const char *field);   /* uvarint len+1 (0 = null) */
-/* Raw n bytes. */
-kw_slice kw_read_raw(kw_rbuf *rb, size_t n, const char *field);
-/* Array length (int32; -1 = null returned as -1). Fails when count * min_elem_size exceeds
- * the bytes left. */
-int32_t kw_read_array_len(kw_rbuf *rb, size_t min_elem_size, const char *field);
-/* Compact array length (uvarint N+1; 0 = null returned as -1), same check. */
-int32_t kw_read_compact_array_len(kw_rbuf *rb, size_t min_elem_size, const char *field);
-/* Reads a tagged-field section and skips every tag (we define none we keep). */
-void kw_read_tagged_fields(kw_rbuf *rb, const char *field);
-/* Fails with KW_ERR__MALFORMED if bytes are left over ("trailing bytes after <what>"). */
-void kw_read_expect_end(kw_rbuf *rb, const char *what);
-
 typedef struct kw_wbuf {
     uint8_t *p;
     size_t len;
@@ -212,31 +183,11 @@ void kw_wbuf_reset(kw_wbuf *wb);
 /* Ensures room for n more bytes; returns a pointer to them (NULL and oom set on failure). */
 uint8_t *kw_wbuf_reserve(kw_wbuf *wb, size_t n);
 
-void kw_write_i8(kw_wbuf *wb, int8_t v);
-void kw_write_i16(kw_wbuf *wb, int16_t v);
-void kw_write_i32(kw_wbuf *wb, int32_t v);
-void kw_write_i64(kw_wbuf *wb, int64_t v);
-void kw_write_u32(kw_wbuf *wb, uint32_t v);
-void kw_write_bool(kw_wbuf *wb, bool v);
-void kw_write_varint(kw_wbuf *wb, int32_t v);
-void kw_write_varlong(kw_wbuf *wb, int64_t v);
-void kw_write_uvarint(kw_wbuf *wb, uint32_t v);
-void kw_write_string(kw_wbuf *wb, kw_slice s); /* null slice written as "" */
-void kw_write_nullable_string(kw_wbuf *wb, kw_slice s);
-void kw_write_bytes(kw_wbuf *wb, kw_slice s);
-void kw_write_nullable_bytes(kw_wbuf *wb, kw_slice s);
-void kw_write_compact_string(kw_wbuf *wb, kw_slice s); /* null slice → 0 */
-void kw_write_compact_bytes(kw_wbuf *wb, kw_slice s);
-void kw_write_raw(kw_wbuf *wb, const void *p, size_t n);
-void kw_write_array_len(kw_wbuf *wb, int32_t n);         /* -1 = null */
-void kw_write_compact_array_len(kw_wbuf *wb, int32_t n); /* -1 = null */
-void kw_write_empty_tagged_fields(kw_wbuf *wb);
-/* Overwrites a big-endian int32 at offset (for size prefixes and batch lengths). */
-void kw_wbuf_put_i32_at(kw_wbuf *wb, size_t offset, int32_t v);
+/* Appends n bytes (an already-encoded body, a queued answer). */
+void kw_wbuf_append(kw_wbuf *wb, const void *p, size_t n);
 
-/* Size of the zigzag varint encoding of v (for batch size estimates). */
-size_t kw_varint_size(int32_t v);
-size_t kw_varlong_size(int64_t v);
+/* The Kafka field encoders and decoders (kw_read_*, kw_write_*) are private to protocol/:
+ * protocol/kw_wire.h. Other rooms encode and decode whole messages and headers, below. */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Framing: every request and response is an int32 size followed by that many bytes.          */
@@ -296,6 +247,9 @@ typedef struct kw_request_header {
 
 /* Request header v1 or v2 (as kw_request_header_version() says for the key/version). */
 void kw_request_header_encode(kw_wbuf *wb, const kw_request_header *h);
+/* A whole request frame appended to out: the size, the header, then `len` bytes of an
+ * already-encoded body (kw_<message>_req_encode into another wbuf). */
+void kw_frame_request(kw_wbuf *out, const kw_request_header *h, const void *body, size_t len);
 /* Decodes api_key and api_version first, then the rest with the header version they imply.
  * Unknown api keys still decode (v1 header) so the broker can answer or log them. */
 kw_err kw_request_header_decode(kw_rbuf *rb, kw_request_header *h);
@@ -587,6 +541,10 @@ kw_err kw_metadata_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_meta
 kw_err kw_metadata_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_metadata_resp *m);
 kw_err kw_produce_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produce_req *m);
 kw_err kw_produce_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produce_resp *m);
+/* The acks of a Produce request body (rb after the request header) without reading its
+ * records: how a proxy learns that no answer will come (acks=0). Any version: the fields
+ * before acks have kept their layout since v3 (compact from v9). Returns rb->err. */
+kw_err kw_produce_req_acks(kw_rbuf *rb, int16_t version, int16_t *acks);
 kw_err kw_init_pid_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_init_pid_req *m);
 kw_err kw_init_pid_resp_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_init_pid_resp *m);
 kw_err kw_list_offsets_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a,

@@ -6,7 +6,7 @@
  * that ApiVersions responses always use header v0 (a client must be able to read the answer
  * before it knows which versions the broker speaks).
  */
-#include "protocol/kw.h"
+#include "protocol/kw_wire.h"
 
 #include <stdio.h>
 
@@ -152,6 +152,14 @@ void kw_request_header_encode(kw_wbuf *wb, const kw_request_header *h) {
     kw_write_nullable_string(wb, h->client_id);
     if (kw_request_header_version(h->api_key, h->api_version) >= 2)
         kw_write_empty_tagged_fields(wb);
+}
+
+void kw_frame_request(kw_wbuf *out, const kw_request_header *h, const void *body, size_t len) {
+    size_t start = kw_frame_begin(out);
+    kw_request_header_encode(out, h);
+    if (len > 0)
+        kw_wbuf_append(out, body, len);
+    kw_frame_end(out, start);
 }
 
 kw_err kw_request_header_decode(kw_rbuf *rb, kw_request_header *h) {

@@ -16,8 +16,8 @@
  * partitionLeaderEpoch without touching it, while the producer must recompute it when it
  * stamps producer id / epoch / sequence at drain time.
  */
-#include "protocol/kw.h"
 #include "protocol/kw_bytes.h"
+#include "protocol/kw_wire.h"
 
 #include <assert.h>
 #include <stdarg.h>

@@ -8,8 +8,8 @@
  * which is sticky too. Kafka's ByteUtils / Readable / Writable are the reference for the
  * encodings.
  */
-#include "protocol/kw.h"
 #include "protocol/kw_bytes.h"
+#include "protocol/kw_wire.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -547,7 +547,7 @@ void kw_write_uvarint(kw_wbuf *wb, uint32_t v) {
     write_uleb(wb, v);
 }
 
-void kw_write_raw(kw_wbuf *wb, const void *p, size_t n) {
+void kw_wbuf_append(kw_wbuf *wb, const void *p, size_t n) {
     if (n == 0)
         return;
     uint8_t *d = grow(wb, n);
@@ -568,7 +568,7 @@ void kw_write_string(kw_wbuf *wb, kw_slice s) {
         return;
     }
     kw_write_i16(wb, (int16_t)n);
-    kw_write_raw(wb, s.p, n);
+    kw_wbuf_append(wb, s.p, n);
 }
 
 void kw_write_nullable_string(kw_wbuf *wb, kw_slice s) {
@@ -582,7 +582,7 @@ void kw_write_nullable_string(kw_wbuf *wb, kw_slice s) {
 void kw_write_bytes(kw_wbuf *wb, kw_slice s) {
     size_t n = slice_len(s);
     kw_write_i32(wb, (int32_t)n);
-    kw_write_raw(wb, s.p, n);
+    kw_wbuf_append(wb, s.p, n);
 }
 
 void kw_write_nullable_bytes(kw_wbuf *wb, kw_slice s) {
@@ -603,7 +603,7 @@ void kw_write_compact_string(kw_wbuf *wb, kw_slice s) {
         return;
     }
     kw_write_uvarint(wb, (uint32_t)s.len + 1);
-    kw_write_raw(wb, s.p, (size_t)s.len);
+    kw_wbuf_append(wb, s.p, (size_t)s.len);
 }
 
 void kw_write_compact_bytes(kw_wbuf *wb, kw_slice s) {
@@ -612,7 +612,7 @@ void kw_write_compact_bytes(kw_wbuf *wb, kw_slice s) {
         return;
     }
     kw_write_uvarint(wb, (uint32_t)s.len + 1);
-    kw_write_raw(wb, s.p, (size_t)s.len);
+    kw_wbuf_append(wb, s.p, (size_t)s.len);
 }
 
 void kw_write_array_len(kw_wbuf *wb, int32_t n) {

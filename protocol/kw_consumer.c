@@ -8,7 +8,7 @@
  * UserData nullable bytes); neither is flexible. A version-0 reader of a newer version stops
  * after the fields it knows, as ConsumerProtocol.deserializeSubscription does.
  */
-#include "protocol/kw.h"
+#include "protocol/kw_wire.h"
 
 #include <string.h>
 

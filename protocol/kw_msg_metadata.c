@@ -38,7 +38,7 @@ void kw_metadata_req_encode(kw_wbuf *wb, int16_t version, const kw_metadata_req 
         if (version >= 10) {
             static const kw_uuid zero;
             const kw_uuid *id = m->topic_ids ? &m->topic_ids[i] : &zero;
-            kw_write_raw(wb, id->b, sizeof id->b);
+            kw_wbuf_append(wb, id->b, sizeof id->b);
             kw_msg_write_nstr(wb, flex, m->topics[i]);
         } else {
             kw_msg_write_str(wb, flex, m->topics[i]);
@@ -134,7 +134,7 @@ void kw_metadata_resp_encode(kw_wbuf *wb, int16_t version, const kw_metadata_res
         else
             kw_msg_write_str(wb, flex, t->name);
         if (version >= 10)
-            kw_write_raw(wb, t->topic_id.b, sizeof t->topic_id.b);
+            kw_wbuf_append(wb, t->topic_id.b, sizeof t->topic_id.b);
         if (version >= 1)
             kw_write_bool(wb, t->is_internal);
         int32_t np = kw_msg_count(t->n_partitions);

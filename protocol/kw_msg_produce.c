@@ -49,6 +49,17 @@ void kw_produce_req_encode(kw_wbuf *wb, int16_t version, const kw_produce_req *m
     kw_msg_write_tags(wb, flex);
 }
 
+kw_err kw_produce_req_acks(kw_rbuf *rb, int16_t version, int16_t *acks) {
+    *acks = 0;
+    if (rb->err)
+        return rb->err;
+    bool flex = version >= PRODUCE_FLEX;
+    if (version >= 3)
+        kw_msg_read_nstr(rb, flex, "Produce.transactional_id");
+    *acks = kw_read_i16(rb, "Produce.acks");
+    return rb->err;
+}
+
 kw_err kw_produce_req_decode(kw_rbuf *rb, int16_t version, kw_arena *a, kw_produce_req *m) {
     *m = (kw_produce_req){.transactional_id = KW_SLICE_NULL};
     if (rb->err)

@@ -7,7 +7,7 @@
 #ifndef COURIER_PROTOCOL_KW_MSG_UTIL_H
 #define COURIER_PROTOCOL_KW_MSG_UTIL_H
 
-#include "protocol/kw.h"
+#include "protocol/kw_wire.h"
 
 #include <string.h>
 
@@ -276,7 +276,7 @@ static inline void kw_msg_read_tags_with(kw_rbuf *rb, const char *field, kw_msg_
 static inline void kw_msg_write_tag(kw_wbuf *wb, uint32_t tag, const kw_wbuf *value) {
     kw_write_uvarint(wb, tag);
     kw_write_uvarint(wb, (uint32_t)value->len);
-    kw_write_raw(wb, value->p, value->len);
+    kw_wbuf_append(wb, value->p, value->len);
     if (value->oom)
         wb->oom = true;
 }

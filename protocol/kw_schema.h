@@ -10,7 +10,7 @@
 #ifndef COURIER_PROTOCOL_KW_SCHEMA_H
 #define COURIER_PROTOCOL_KW_SCHEMA_H
 
-#include "protocol/kw.h"
+#include "protocol/kw_wire.h"
 
 #include <stddef.h>
 

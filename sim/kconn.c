@@ -193,11 +193,8 @@ int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_
     int64_t deadline = mono_ms() + timeout_ms;
     kw_wbuf wb;
     kw_wbuf_init(&wb);
-    size_t start = kw_frame_begin(&wb);
     kw_request_header h = {api_key, api_version, c->next_corr++, kw_slice_str("courier-sim")};
-    kw_request_header_encode(&wb, &h);
-    kw_write_raw(&wb, body->p, body->len);
-    kw_frame_end(&wb, start);
+    kw_frame_request(&wb, &h, body->p, body->len);
     int rc = wb.oom ? -1 : write_all(c->fd, wb.p, wb.len, deadline);
     kw_wbuf_free(&wb);
     if (rc) {

@@ -436,103 +436,117 @@ static void deliver(sim_proxy *p, pconn *c, uint8_t *frame, size_t len, const pr
     c->dtail = d;
 }
 
+/* An answer to rq, read up to its body: a version protocol/ can re-encode (any, for
+ * ApiVersions, whose ranges are read at every version), the response header in *h (its
+ * version in *hv), the arena emptied for the body. 0, or -1 with why. */
+static int answer_open(sim_proxy *p, const preq *rq, const char *context, const uint8_t *body,
+                       size_t blen, kw_rbuf *rb, kw_response_header *h, int *hv, char *why,
+                       size_t whysize) {
+    const kw_api_range *r = kw_api_supported(rq->api);
+    if (rq->api != KW_API_API_VERSIONS &&
+        (!r || rq->ver < r->min_version || rq->ver > r->max_version)) {
+        snprintf(why, whysize, "%s v%d is beyond what the proxy can rewrite", kw_api_name(rq->api),
+                 rq->ver);
+        return -1;
+    }
+    *hv = kw_response_header_version(rq->api, rq->ver);
+    kw_rbuf_init(rb, body, blen, context);
+    kw_response_header_decode(rb, h, *hv);
+    kw_arena_reset(p->arena);
+    return 0;
+}
+
+/* Starts the rewritten answer: its frame and response header. */
+static size_t answer_begin(kw_wbuf *wb, const kw_response_header *h, int hv) {
+    kw_wbuf_init(wb);
+    size_t st = kw_frame_begin(wb);
+    kw_response_header_encode(wb, h, hv);
+    return st;
+}
+
+/* Ends the rewritten answer; returns its frame (the wbuf's memory, handed over), or NULL out
+ * of memory. */
+static uint8_t *answer_end(kw_wbuf *wb, size_t st, size_t *out_len, char *why, size_t whysize) {
+    kw_frame_end(wb, st);
+    if (wb->oom) {
+        kw_wbuf_free(wb);
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
+    *out_len = wb->len;
+    return wb->p;
+}
+
+/* The proxy's own port for a broker the cluster names (learning it on first sight). -1 with
+ * why when there is none. */
+static int broker_port(sim_proxy *p, int32_t node_id, kw_slice host, int32_t port, char *why,
+                       size_t whysize) {
+    char h[256];
+    kw_slice_cstr(host, h, sizeof h);
+    pthread_mutex_lock(&p->lock);
+    int ni = node_learn(p, node_id, h, port);
+    int ours = ni >= 0 ? p->nodes[ni].port : -1;
+    pthread_mutex_unlock(&p->lock);
+    if (ours < 0)
+        snprintf(why, whysize, "no port for broker %d", (int)node_id);
+    return ours;
+}
+
 /* Metadata: every broker's address becomes ours. Returns the new frame or NULL. */
 static uint8_t *rewrite_metadata(sim_proxy *p, const preq *rq, const uint8_t *body, size_t blen,
                                  size_t *out_len, char *why, size_t whysize) {
-    const kw_api_range *r = kw_api_supported(KW_API_METADATA);
-    if (!r || rq->ver < r->min_version || rq->ver > r->max_version) {
-        snprintf(why, whysize, "Metadata v%d is beyond what the proxy can rewrite", rq->ver);
-        return NULL;
-    }
-    int hv = kw_response_header_version(KW_API_METADATA, rq->ver);
     kw_rbuf rb;
-    kw_rbuf_init(&rb, body, blen, "proxied Metadata response");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, hv);
+    int hv;
     kw_metadata_resp m;
-    kw_arena_reset(p->arena);
+    if (answer_open(p, rq, "proxied Metadata response", body, blen, &rb, &h, &hv, why, whysize))
+        return NULL;
     if (rb.err || kw_metadata_resp_decode(&rb, rq->ver, p->arena, &m) != KW_ERR_NONE) {
         snprintf(why, whysize, "%s", rb.errmsg);
         return NULL;
     }
-    pthread_mutex_lock(&p->lock);
     for (int32_t i = 0; i < m.n_brokers; i++) {
         kw_metadata_broker *b = &m.brokers[i];
-        char host[256];
-        kw_slice_cstr(b->host, host, sizeof host);
-        int ni = node_learn(p, b->node_id, host, b->port);
-        if (ni < 0) {
-            pthread_mutex_unlock(&p->lock);
-            snprintf(why, whysize, "no port for broker %d", (int)b->node_id);
+        int port = broker_port(p, b->node_id, b->host, b->port, why, whysize);
+        if (port < 0)
             return NULL;
-        }
         b->host = kw_slice_str(p->listen_host);
-        b->port = p->nodes[ni].port;
+        b->port = port;
     }
+    pthread_mutex_lock(&p->lock);
     p->st.metadata_rewrites++;
     pthread_mutex_unlock(&p->lock);
     kw_wbuf wb;
-    kw_wbuf_init(&wb);
-    size_t st = kw_frame_begin(&wb);
-    kw_response_header_encode(&wb, &h, hv);
+    size_t st = answer_begin(&wb, &h, hv);
     kw_metadata_resp_encode(&wb, rq->ver, &m);
-    kw_frame_end(&wb, st);
-    if (wb.oom) {
-        kw_wbuf_free(&wb);
-        snprintf(why, whysize, "out of memory");
-        return NULL;
-    }
-    *out_len = wb.len;
-    return wb.p; /* the wbuf's memory, handed over */
+    return answer_end(&wb, st, out_len, why, whysize);
 }
 
 /* FindCoordinator: the coordinator's address becomes ours. Returns the new frame or NULL. */
 static uint8_t *rewrite_find_coordinator(sim_proxy *p, const preq *rq, const uint8_t *body,
                                          size_t blen, size_t *out_len, char *why, size_t whysize) {
-    const kw_api_range *r = kw_api_supported(KW_API_FIND_COORDINATOR);
-    if (!r || rq->ver < r->min_version || rq->ver > r->max_version) {
-        snprintf(why, whysize, "FindCoordinator v%d is beyond what the proxy can rewrite", rq->ver);
-        return NULL;
-    }
-    int hv = kw_response_header_version(KW_API_FIND_COORDINATOR, rq->ver);
     kw_rbuf rb;
-    kw_rbuf_init(&rb, body, blen, "proxied FindCoordinator response");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, hv);
+    int hv;
     kw_find_coordinator_resp m;
-    kw_arena_reset(p->arena);
+    if (answer_open(p, rq, "proxied FindCoordinator response", body, blen, &rb, &h, &hv, why,
+                    whysize))
+        return NULL;
     if (rb.err || kw_find_coordinator_resp_decode(&rb, rq->ver, p->arena, &m) != KW_ERR_NONE) {
         snprintf(why, whysize, "%s", rb.errmsg);
         return NULL;
     }
     if (m.error_code == 0 && m.node_id >= 0) {
-        char host[256];
-        kw_slice_cstr(m.host, host, sizeof host);
-        pthread_mutex_lock(&p->lock);
-        int ni = node_learn(p, m.node_id, host, m.port);
-        if (ni >= 0) {
-            m.host = kw_slice_str(p->listen_host);
-            m.port = p->nodes[ni].port;
-        }
-        pthread_mutex_unlock(&p->lock);
-        if (ni < 0) {
-            snprintf(why, whysize, "no port for broker %d", (int)m.node_id);
+        int port = broker_port(p, m.node_id, m.host, m.port, why, whysize);
+        if (port < 0)
             return NULL;
-        }
+        m.host = kw_slice_str(p->listen_host);
+        m.port = port;
     }
     kw_wbuf wb;
-    kw_wbuf_init(&wb);
-    size_t st = kw_frame_begin(&wb);
-    kw_response_header_encode(&wb, &h, hv);
+    size_t st = answer_begin(&wb, &h, hv);
     kw_find_coordinator_resp_encode(&wb, rq->ver, &m);
-    kw_frame_end(&wb, st);
-    if (wb.oom) {
-        kw_wbuf_free(&wb);
-        snprintf(why, whysize, "out of memory");
-        return NULL;
-    }
-    *out_len = wb.len;
-    return wb.p;
+    return answer_end(&wb, st, out_len, why, whysize);
 }
 
 /* ApiVersions: advertise only what the proxy can carry (see sim/proxy.h). NULL with *why
@@ -541,11 +555,10 @@ static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t
                                      size_t *out_len, char *why, size_t whysize) {
     why[0] = '\0';
     kw_rbuf rb;
-    kw_rbuf_init(&rb, body, blen, "proxied ApiVersions response");
     kw_response_header h;
-    kw_response_header_decode(&rb, &h, 0);
+    int hv;
     kw_api_versions_resp m;
-    kw_arena_reset(p->arena);
+    answer_open(p, rq, "proxied ApiVersions response", body, blen, &rb, &h, &hv, why, whysize);
     kw_err e = rb.err ? rb.err : kw_api_versions_resp_decode(&rb, rq->ver, p->arena, &m);
     if (e != KW_ERR_NONE || m.error_code != 0) {
         if (e == KW_ERR_NONE || m.error_code != 0)
@@ -573,18 +586,9 @@ static uint8_t *rewrite_api_versions(sim_proxy *p, const preq *rq, const uint8_t
     }
     m.n_api_keys = k;
     kw_wbuf wb;
-    kw_wbuf_init(&wb);
-    size_t st = kw_frame_begin(&wb);
-    kw_response_header_encode(&wb, &h, 0);
+    size_t st = answer_begin(&wb, &h, hv);
     kw_api_versions_resp_encode(&wb, rq->ver, &m);
-    kw_frame_end(&wb, st);
-    if (wb.oom) {
-        kw_wbuf_free(&wb);
-        snprintf(why, whysize, "out of memory");
-        return NULL;
-    }
-    *out_len = wb.len;
-    return wb.p;
+    return answer_end(&wb, st, out_len, why, whysize);
 }
 
 /* An ApiVersions request newer than protocol/ reads: UNSUPPORTED_VERSION in a v0 body listing
@@ -595,18 +599,11 @@ static uint8_t *synth_api_versions(int32_t corr, size_t *out_len) {
     kw_api_versions_resp m = {
         .error_code = KW_ERR_UNSUPPORTED_VERSION, .n_api_keys = 1, .api_keys = &one};
     kw_wbuf wb;
-    kw_wbuf_init(&wb);
-    size_t st = kw_frame_begin(&wb);
     kw_response_header h = {corr};
-    kw_response_header_encode(&wb, &h, 0);
+    size_t st = answer_begin(&wb, &h, 0);
     kw_api_versions_resp_encode(&wb, 0, &m);
-    kw_frame_end(&wb, st);
-    if (wb.oom) {
-        kw_wbuf_free(&wb);
-        return NULL;
-    }
-    *out_len = wb.len;
-    return wb.p;
+    char why[32];
+    return answer_end(&wb, st, out_len, why, sizeof why);
 }
 
 /* Answers the proxy wrote itself go out as soon as every earlier answer has. */
@@ -617,26 +614,34 @@ static void flush_synth(sim_proxy *p, pconn *c) {
     }
 }
 
+/* The next whole frame in b (not consumed): 1 with *frame and *total (size prefix included),
+ * 0 when more bytes are needed, -1 after closing c on a bad size. */
+static int next_frame(sim_proxy *p, pconn *c, const pbuf *b, const uint8_t **frame, size_t *total) {
+    int32_t flen;
+    char ferr[160];
+    int pk = kw_frame_peek(b->p + b->pos, pbuf_pending(b), KW_DEFAULT_MAX_FRAME, &flen, ferr,
+                           sizeof ferr);
+    if (pk < 0)
+        conn_close(p, c, ferr);
+    if (pk <= 0)
+        return pk;
+    *frame = b->p + b->pos;
+    *total = 4 + (size_t)flen;
+    return 1;
+}
+
 /* Every whole answer in uin: match it to its request, rewrite it if it names brokers, and
  * deliver it. */
 static void on_upstream_frames(sim_proxy *p, pconn *c) {
     pbuf *b = &c->uin;
-    while (!c->dead) {
-        int32_t flen;
-        char ferr[160];
-        int pk = kw_frame_peek(b->p + b->pos, pbuf_pending(b), KW_DEFAULT_MAX_FRAME, &flen, ferr,
-                               sizeof ferr);
-        if (pk < 0) {
-            conn_close(p, c, ferr);
-            return;
-        }
-        if (pk == 0)
-            break;
-        const uint8_t *frame = b->p + b->pos;
-        size_t total = 4 + (size_t)flen;
-        int32_t corr = flen >= 4 ? (int32_t)((uint32_t)frame[4] << 24 | (uint32_t)frame[5] << 16 |
-                                             (uint32_t)frame[6] << 8 | frame[7])
-                                 : -1;
+    const uint8_t *frame;
+    size_t total;
+    while (!c->dead && next_frame(p, c, b, &frame, &total) > 0) {
+        kw_rbuf rb;
+        kw_response_header rh;
+        kw_rbuf_init(&rb, frame + 4, total - 4, "proxied answer");
+        int32_t corr =
+            kw_response_header_decode(&rb, &rh, 0) == KW_ERR_NONE ? rh.correlation_id : -1;
         if (c->fifo_n == 0 || c->fifo[c->fifo_head].corr != corr) {
             char why[96];
             snprintf(why, sizeof why, "an answer with correlation id %d that no request awaits",
@@ -649,12 +654,11 @@ static void on_upstream_frames(sim_proxy *p, pconn *c) {
         size_t out_len = 0;
         char why[200] = "";
         if (rq.api == KW_API_METADATA)
-            out = rewrite_metadata(p, &rq, frame + 4, (size_t)flen, &out_len, why, sizeof why);
+            out = rewrite_metadata(p, &rq, frame + 4, total - 4, &out_len, why, sizeof why);
         else if (rq.api == KW_API_FIND_COORDINATOR)
-            out = rewrite_find_coordinator(p, &rq, frame + 4, (size_t)flen, &out_len, why,
-                                           sizeof why);
+            out = rewrite_find_coordinator(p, &rq, frame + 4, total - 4, &out_len, why, sizeof why);
         else if (rq.api == KW_API_API_VERSIONS)
-            out = rewrite_api_versions(p, &rq, frame + 4, (size_t)flen, &out_len, why, sizeof why);
+            out = rewrite_api_versions(p, &rq, frame + 4, total - 4, &out_len, why, sizeof why);
         if (!out && why[0]) {
             char msg[260];
             snprintf(msg, sizeof msg, "%s answer not rewritten: %s", kw_api_name(rq.api), why);
@@ -679,40 +683,24 @@ static void on_upstream_frames(sim_proxy *p, pconn *c) {
 
 /* --- requests --------------------------------------------------------------------------- */
 
-/* True when a Produce request expects no answer (acks=0). */
-static bool produce_acks0(const uint8_t *body, size_t len) {
-    kw_rbuf rb;
-    kw_rbuf_init(&rb, body, len, "proxied Produce request");
-    kw_request_header h;
-    if (kw_request_header_decode(&rb, &h) != KW_ERR_NONE)
-        return false;
-    if (kw_api_is_flexible(KW_API_PRODUCE, h.api_version))
-        kw_read_compact_string(&rb, "transactional_id");
-    else
-        kw_read_nullable_string(&rb, "transactional_id");
-    int16_t acks = kw_read_i16(&rb, "acks");
-    return rb.err == KW_ERR_NONE && acks == 0;
+/* True when a Produce request (its header and body) expects no answer (acks=0). */
+static bool produce_acks0(kw_rbuf *rb, int16_t version) {
+    int16_t acks = -1;
+    return kw_produce_req_acks(rb, version, &acks) == KW_ERR_NONE && acks == 0;
 }
 
 /* Every whole request in cin: note it in the FIFO and pass it on (or answer it here, or
  * swallow it in a black hole). */
 static void on_client_frames(sim_proxy *p, pconn *c) {
     pbuf *b = &c->cin;
-    while (!c->dead) {
-        int32_t flen;
-        char ferr[160];
-        int pk = kw_frame_peek(b->p + b->pos, pbuf_pending(b), KW_DEFAULT_MAX_FRAME, &flen, ferr,
-                               sizeof ferr);
-        if (pk < 0) {
-            conn_close(p, c, ferr);
-            return;
-        }
-        if (pk == 0)
-            break;
-        const uint8_t *frame = b->p + b->pos;
-        size_t total = 4 + (size_t)flen;
+    const uint8_t *frame;
+    size_t total;
+    while (!c->dead && next_frame(p, c, b, &frame, &total) > 0) {
         b->pos += total;
-        if (flen < 8) {
+        kw_rbuf rb;
+        kw_request_header h;
+        kw_rbuf_init(&rb, frame + 4, total - 4, "proxied request");
+        if (kw_request_header_decode(&rb, &h) != KW_ERR_NONE) {
             conn_close(p, c, "a request shorter than its header");
             return;
         }
@@ -722,10 +710,7 @@ static void on_client_frames(sim_proxy *p, pconn *c) {
             pthread_mutex_unlock(&p->lock);
             continue;
         }
-        preq rq = {.api = (int16_t)(frame[4] << 8 | frame[5]),
-                   .ver = (int16_t)(frame[6] << 8 | frame[7]),
-                   .corr = (int32_t)((uint32_t)frame[8] << 24 | (uint32_t)frame[9] << 16 |
-                                     (uint32_t)frame[10] << 8 | frame[11])};
+        preq rq = {.api = h.api_key, .ver = h.api_version, .corr = h.correlation_id};
         const kw_api_range *av = kw_api_supported(KW_API_API_VERSIONS);
         if (rq.api == KW_API_API_VERSIONS && rq.ver > av->max_version) {
             rq.synth = synth_api_versions(rq.corr, &rq.synth_len);
@@ -737,7 +722,7 @@ static void on_client_frames(sim_proxy *p, pconn *c) {
             flush_synth(p, c);
             continue;
         }
-        bool answered = !(rq.api == KW_API_PRODUCE && produce_acks0(frame + 4, (size_t)flen));
+        bool answered = !(rq.api == KW_API_PRODUCE && produce_acks0(&rb, rq.ver));
         if ((answered && !fifo_push(c, rq)) || !pbuf_append(&c->uout, frame, total)) {
             conn_close(p, c, "out of memory");
             return;

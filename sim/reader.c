@@ -269,13 +269,9 @@ static int conn_call(sim_reader *r, rd_conn *c, int16_t key, int16_t version, co
         return rc;
     kw_wbuf wb;
     kw_wbuf_init(&wb);
-    size_t st = kw_frame_begin(&wb);
     int32_t corr = ++r->corr;
     kw_request_header h = {key, version, corr, kw_slice_str("courier-reader")};
-    kw_request_header_encode(&wb, &h);
-    if (body && body->len)
-        kw_write_raw(&wb, body->p, body->len);
-    kw_frame_end(&wb, st);
+    kw_frame_request(&wb, &h, body->p, body->len);
     if (wb.oom || body->oom) {
         kw_wbuf_free(&wb);
         return fail(r, KW_ERR__NO_MEMORY, "out of memory encoding a %s request", kw_api_name(key));

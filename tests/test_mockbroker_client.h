@@ -92,7 +92,7 @@ static TC_UNUSED bool tc_send_request(int fd, int16_t key, int16_t ver, int32_t 
     kw_request_header h = {key, ver, corr, kw_slice_str("mb-test")};
     kw_request_header_encode(&wb, &h);
     if (body && body->len)
-        kw_write_raw(&wb, body->p, body->len);
+        kw_wbuf_append(&wb, body->p, body->len);
     kw_frame_end(&wb, st);
     bool ok = tc_send_all(fd, wb.p, wb.len);
     kw_wbuf_free(&wb);

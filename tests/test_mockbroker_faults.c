@@ -1,5 +1,6 @@
 /* Each injected fault, the robustness of the front door (garbage, truncated frames, a 2 GiB
  * length prefix, unknown APIs) and the event sink contract. Over real sockets. */
+#include "protocol/kw_wire.h" /* hand-made frames */
 #include "tests/test_mockbroker_client.h"
 
 #include <pthread.h>
@@ -238,7 +239,7 @@ static void test_pipelined_requests_are_answered_in_order(void) {
         size_t st = kw_frame_begin(&all);
         kw_request_header h = {key, ver, 100 + i, kw_slice_str("pipe")};
         kw_request_header_encode(&all, &h);
-        kw_write_raw(&all, body.p, body.len);
+        kw_wbuf_append(&all, body.p, body.len);
         kw_frame_end(&all, st);
     }
     CU_ASSERT_TRUE(tc_send_all(fd, all.p, all.len));
@@ -503,7 +504,7 @@ static void test_random_bodies_for_every_api_never_crash_the_broker(void) {
         for (int i = 0; i < len; i++) {
             /* Mostly small bytes, so lengths and counts look plausible. */
             uint8_t b = (uint8_t)(rand_r(&seed) % 7 == 0 ? rand_r(&seed) : rand_r(&seed) % 4);
-            kw_write_raw(&body, &b, 1);
+            kw_wbuf_append(&body, &b, 1);
         }
         if (fd < 0)
             fd = tc_connect(mb_broker_port(c, 1));

@@ -2,6 +2,7 @@
  * for every new API (the broker closes that connection and keeps serving), and the group
  * rules on a clock the test moves (KIP-394 member ids, generations, session expiry,
  * NOT_COORDINATOR, commits checked against the generation). */
+#include "protocol/kw_wire.h" /* hand-made frames */
 #include "tests/test_mockbroker_client.h"
 
 typedef void (*enc_fn)(kw_wbuf *wb, int16_t v);
@@ -56,7 +57,7 @@ static bool answered_or_closed(int port, int16_t key, int16_t v, const uint8_t *
         return false;
     kw_wbuf body;
     kw_wbuf_init(&body);
-    kw_write_raw(&body, p, n);
+    kw_wbuf_append(&body, p, n);
     bool ok = tc_send_request(fd, key, v, 77, &body);
     kw_wbuf_free(&body);
     uint8_t *buf = NULL;

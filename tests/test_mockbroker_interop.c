@@ -127,6 +127,37 @@ static void test_kcat_idempotent_produce_then_consume_reads_exactly_10000(void) 
     mb_cluster_destroy(c);
 }
 
+/* Runs cmd, a client that sends records valued "v<i>" to `topic` and prints "i partition
+ * offset" for each acknowledged send, and checks that it exits 0 after `want` sends, each
+ * stored by the cluster at the offset the client was told. */
+static void expect_sends_stored(mb_cluster *c, const char *topic, const char *cmd, int want) {
+    FILE *pipe = popen(cmd, "r");
+    CU_ASSERT_FATAL(pipe != NULL);
+    int n = 0, matched = 0;
+    char line[128];
+    while (fgets(line, sizeof line, pipe)) {
+        int i, part;
+        long long off;
+        if (sscanf(line, "%d %d %lld", &i, &part, &off) != 3)
+            continue;
+        n++;
+        /* The record at that offset is the one sent. */
+        mb_record_iter *it;
+        if (mb_record_iter_new(c, topic, part, off, &it) == MB_OK) {
+            mb_record r;
+            char value[16];
+            snprintf(value, sizeof value, "v%d", i);
+            if (mb_record_iter_next(it, &r) == MB_OK && r.offset == off &&
+                r.value_len == (int32_t)strlen(value) && !memcmp(r.value, value, strlen(value)))
+                matched++;
+            mb_record_iter_destroy(it);
+        }
+    }
+    CU_ASSERT_EQUAL(pclose(pipe), 0);
+    CU_ASSERT_EQUAL(n, want);
+    CU_ASSERT_EQUAL(matched, want);
+}
+
 /* kafka-python produces; its futures resolve with the offsets the cluster stored. */
 static void test_kafka_python_produces_and_futures_resolve_with_offsets(void) {
     mb_cluster *c = interop_cluster("py", 3);
@@ -150,32 +181,8 @@ static void test_kafka_python_produces_and_futures_resolve_with_offsets(void) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "timeout 60 /usr/bin/python3 %s %s 2>/dev/null", script,
              mb_cluster_bootstrap(c));
-    FILE *pipe = popen(cmd, "r");
-    CU_ASSERT_FATAL(pipe != NULL);
-    int n = 0, matched = 0;
-    char line[128];
-    while (fgets(line, sizeof line, pipe)) {
-        int i, part;
-        long long off;
-        if (sscanf(line, "%d %d %lld", &i, &part, &off) != 3)
-            continue;
-        n++;
-        /* The record at that offset is the one sent. */
-        mb_record_iter *it;
-        if (mb_record_iter_new(c, "py", part, off, &it) == MB_OK) {
-            mb_record r;
-            char want[16];
-            snprintf(want, sizeof want, "v%d", i);
-            if (mb_record_iter_next(it, &r) == MB_OK && r.offset == off &&
-                r.value_len == (int32_t)strlen(want) && !memcmp(r.value, want, strlen(want)))
-                matched++;
-            mb_record_iter_destroy(it);
-        }
-    }
-    CU_ASSERT_EQUAL(pclose(pipe), 0);
+    expect_sends_stored(c, "py", cmd, 200);
     unlink(script);
-    CU_ASSERT_EQUAL(n, 200);
-    CU_ASSERT_EQUAL(matched, 200);
     mb_cluster_destroy(c);
 }
 
@@ -212,31 +219,8 @@ static void test_kafkajs_produces_and_sends_resolve_with_offsets(void) {
     snprintf(cmd, sizeof cmd,
              "NODE_PATH=build/npm/node_modules timeout 60 node %s %s 2>/dev/null", script,
              mb_cluster_bootstrap(c));
-    FILE *pipe = popen(cmd, "r");
-    CU_ASSERT_FATAL(pipe != NULL);
-    int n = 0, matched = 0;
-    char line[128];
-    while (fgets(line, sizeof line, pipe)) {
-        int i, part;
-        long long off;
-        if (sscanf(line, "%d %d %lld", &i, &part, &off) != 3)
-            continue;
-        n++;
-        mb_record_iter *it;
-        if (mb_record_iter_new(c, "js", part, off, &it) == MB_OK) {
-            mb_record r;
-            char want[16];
-            snprintf(want, sizeof want, "v%d", i);
-            if (mb_record_iter_next(it, &r) == MB_OK && r.offset == off &&
-                r.value_len == (int32_t)strlen(want) && !memcmp(r.value, want, strlen(want)))
-                matched++;
-            mb_record_iter_destroy(it);
-        }
-    }
-    CU_ASSERT_EQUAL(pclose(pipe), 0);
+    expect_sends_stored(c, "js", cmd, 100);
     unlink(script);
-    CU_ASSERT_EQUAL(n, 100);
-    CU_ASSERT_EQUAL(matched, 100);
     mb_cluster_destroy(c);
 }
 

@@ -3,6 +3,7 @@
  * must log, drop the connection, retry, and fail kp_produce with a clear error after
  * max.block.ms — never crash or hang. */
 #include "producer/kp.h"
+#include "protocol/kw_wire.h" /* hand-made hostile answers */
 #include "tests/tu.h"
 
 #include <netinet/in.h>

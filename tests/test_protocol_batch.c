@@ -1,6 +1,7 @@
 /* RecordBatch v2: writer against an independent oracle (kafka-python), parse, iterate, CRC,
  * in-place stamping, and hostile input at every byte. */
 #include "protocol/kw.h"
+#include "protocol/kw_wire.h" /* the field primitives under test */
 #include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 

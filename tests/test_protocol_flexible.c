@@ -10,6 +10,7 @@
  *   re-encode to the same bytes, with the values that session sent.
  */
 #include "protocol/kw.h"
+#include "protocol/kw_wire.h" /* the field primitives under test */
 #include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 
@@ -422,7 +423,7 @@ static void test_produce_v10_response_layout_is_kafkas(void) {
 static void produce_v10_with_tags(kw_wbuf *wb, const uint8_t *tags, size_t n) {
     static const uint8_t head[] = {0x02, 0x02, 'f', 0x02};
     kw_wbuf_reset(wb);
-    kw_write_raw(wb, head, sizeof head);
+    kw_wbuf_append(wb, head, sizeof head);
     kw_write_i32(wb, 0);  /* index */
     kw_write_i16(wb, 6);  /* error_code */
     kw_write_i64(wb, -1); /* base_offset */
@@ -430,11 +431,11 @@ static void produce_v10_with_tags(kw_wbuf *wb, const uint8_t *tags, size_t n) {
     kw_write_i64(wb, -1); /* log_start_offset */
     kw_write_i8(wb, 1);   /* record_errors: empty */
     kw_write_i8(wb, 0);   /* error_message: null */
-    kw_write_raw(wb, tags, n);
+    kw_wbuf_append(wb, tags, n);
     kw_write_i8(wb, 0);  /* topic tags */
     kw_write_i32(wb, 0); /* throttle_time_ms */
     static const uint8_t resp_tags[] = {0x01, 0x07, 0x01, 0xee}; /* tag 7, unknown */
-    kw_write_raw(wb, resp_tags, sizeof resp_tags);
+    kw_wbuf_append(wb, resp_tags, sizeof resp_tags);
 }
 
 /* Unknown tags are skipped; a repeated or descending tag is malformed (Java's readers). */

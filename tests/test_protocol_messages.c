@@ -3,6 +3,7 @@
  * cleanly; trailing bytes and unsupported versions are rejected; a few hand-computed byte
  * layouts pin the version boundaries independently of the encoder. */
 #include "protocol/kw.h"
+#include "protocol/kw_wire.h" /* the field primitives under test */
 #include "tests/test_protocol_util.h"
 #include "tests/tu.h"
 

@@ -1,5 +1,6 @@
 /* Primitive readers/writers, arena, framing, error table: known bytes and hostile input. */
 #include "protocol/kw.h"
+#include "protocol/kw_wire.h" /* the field primitives under test */
 #include "tests/tu.h"
 
 #include <stdio.h>
@@ -358,7 +359,7 @@ static void write_all(kw_wbuf *wb, size_t starts[F_COUNT]) {
     starts[F_CBYTES] = wb->len;
     kw_write_compact_bytes(wb, kw_slice_str("cb"));
     starts[F_RAW] = wb->len;
-    kw_write_raw(wb, "RAW", 3);
+    kw_wbuf_append(wb, "RAW", 3);
     starts[F_ARR] = wb->len;
     kw_write_array_len(wb, 1);
     kw_write_i32(wb, 42);
@@ -516,7 +517,7 @@ static void test_frame_peek_needs_whole_frame(void) {
     kw_wbuf wb;
     kw_wbuf_init(&wb);
     size_t start = kw_frame_begin(&wb);
-    kw_write_raw(&wb, "hello", 5);
+    kw_wbuf_append(&wb, "hello", 5);
     kw_frame_end(&wb, start);
     ASSERT_BYTES(&wb, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o');
     int32_t n = -1;

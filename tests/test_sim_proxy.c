@@ -2,6 +2,7 @@
  * proxied bootstrap, an added RTT that kcat feels, dropped answers that kcat's idempotent
  * producer survives with every record exactly once, and a cut connection. */
 #include "mockbroker/mb.h"
+#include "protocol/kw_wire.h" /* hand-made frames */
 #include "sim/kconn.h"
 #include "sim/proxy.h"
 #include "tests/test_sim_util.h"

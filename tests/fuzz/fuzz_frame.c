@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 kw_wbuf_reset(&wb);
                 size_t start = kw_frame_begin(&wb);
                 kw_request_header_encode(&wb, &h);
-                kw_write_raw(&wb, payload + rb.pos, (size_t)flen - rb.pos);
+                kw_wbuf_append(&wb, payload + rb.pos, (size_t)flen - rb.pos);
                 kw_frame_end(&wb, start);
                 if (!wb.oom && (wb.len != (size_t)flen + 4 || memcmp(wb.p, data + pos, wb.len)))
                     abort();
