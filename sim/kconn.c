@@ -27,7 +27,7 @@ struct sim_kconn {
     kw_api_range ranges[128]; /* what the broker said in ApiVersions */
 };
 
-static int64_t mono_ms(void) {
+int64_t sim_kconn_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -66,7 +66,7 @@ int sim_kconn_split(const char *addr, char *host, size_t hostsize, int *port, ch
 /* Waits for fd to be ready for `events` until deadline (monotonic ms); 0 ready, -1 timeout. */
 static int wait_fd(int fd, short events, int64_t deadline) {
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - sim_kconn_now_ms();
         if (left <= 0)
             return -1;
         struct pollfd pf = {.fd = fd, .events = events};
@@ -78,18 +78,18 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     }
 }
 
-int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **out, char *errbuf,
-                        size_t errsize) {
-    *out = NULL;
+sim_io sim_io_connect(const char *host, int port, int64_t deadline, int *fd_out, char *why,
+                      size_t whysize) {
+    *fd_out = -1;
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(host, ps, &hints, &res);
     if (gai) {
-        snprintf(errbuf, errsize, "cannot resolve %.100s: %s", host, gai_strerror(gai));
-        return -1;
+        snprintf(why, whysize, "cannot resolve: %s", gai_strerror(gai));
+        return SIM_IO_ERROR;
     }
-    int64_t deadline = mono_ms() + timeout_ms;
+    sim_io rc = SIM_IO_ERROR;
     int fd = -1, last_err = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -100,7 +100,7 @@ int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
             last_err = errno;
         } else if (wait_fd(fd, POLLOUT, deadline) < 0) {
-            last_err = ETIMEDOUT;
+            rc = SIM_IO_TIMEOUT;
         } else {
             int e = 0;
             socklen_t el = sizeof e;
@@ -114,12 +114,27 @@ int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(errbuf, errsize, "cannot connect to %.100s:%d: %s", host, port,
-                 strerror(last_err));
-        return -1;
+        if (rc == SIM_IO_TIMEOUT)
+            snprintf(why, whysize, "connect: no answer");
+        else
+            snprintf(why, whysize, "connect: %s", strerror(last_err));
+        return rc;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *fd_out = fd;
+    return SIM_IO_OK;
+}
+
+int sim_kconn_open_host(const char *host, int port, int timeout_ms, sim_kconn **out, char *errbuf,
+                        size_t errsize) {
+    *out = NULL;
+    int fd;
+    char why[200];
+    if (sim_io_connect(host, port, sim_kconn_now_ms() + timeout_ms, &fd, why, sizeof why)) {
+        snprintf(errbuf, errsize, "cannot connect to %.100s:%d: %s", host, port, why);
+        return -1;
+    }
     sim_kconn *c = calloc(1, sizeof *c);
     if (!c) {
         close(fd);
@@ -156,54 +171,63 @@ int sim_kconn_open(const char *bootstrap, int timeout_ms, sim_kconn **out, char 
     return -1;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n, int64_t deadline) {
+sim_io sim_io_send_all(int fd, const void *buf, size_t n, int64_t deadline) {
+    const uint8_t *p = buf;
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w > 0) {
             p += w;
             n -= (size_t)w;
-        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             if (wait_fd(fd, POLLOUT, deadline) < 0)
-                return -1;
+                return SIM_IO_TIMEOUT;
         } else {
-            return -1;
+            return SIM_IO_ERROR;
         }
     }
-    return 0;
+    return SIM_IO_OK;
 }
 
-static int read_all(int fd, uint8_t *p, size_t n, int64_t deadline) {
+sim_io sim_io_recv_all(int fd, void *buf, size_t n, int64_t deadline) {
+    uint8_t *p = buf;
     while (n > 0) {
         ssize_t r = recv(fd, p, n, 0);
         if (r > 0) {
             p += r;
             n -= (size_t)r;
-        } else if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        } else if (r == 0) {
+            return SIM_IO_CLOSED;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             if (wait_fd(fd, POLLIN, deadline) < 0)
-                return -1;
+                return SIM_IO_TIMEOUT;
         } else {
-            return -1;
+            return SIM_IO_ERROR;
         }
     }
-    return 0;
+    return SIM_IO_OK;
 }
 
 int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_wbuf *body,
                    int timeout_ms, kw_rbuf *rb, char *errbuf, size_t errsize) {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = sim_kconn_now_ms() + timeout_ms;
     kw_wbuf wb;
     kw_wbuf_init(&wb);
     kw_request_header h = {api_key, api_version, c->next_corr++, kw_slice_str("courier-sim")};
     kw_frame_request(&wb, &h, body->p, body->len);
-    int rc = wb.oom ? -1 : write_all(c->fd, wb.p, wb.len, deadline);
+    int e = ENOMEM;
+    sim_io rc = wb.oom ? SIM_IO_ERROR : sim_io_send_all(c->fd, wb.p, wb.len, deadline);
+    if (rc == SIM_IO_ERROR && !wb.oom)
+        e = errno;
     kw_wbuf_free(&wb);
     if (rc) {
         snprintf(errbuf, errsize, "%s: cannot send %s: %s", c->peer, kw_api_name(api_key),
-                 errno ? strerror(errno) : "timed out");
+                 rc == SIM_IO_TIMEOUT  ? "timed out"
+                 : rc == SIM_IO_CLOSED ? "the connection was closed"
+                                       : strerror(e));
         return -1;
     }
     uint8_t sz[4];
-    if (read_all(c->fd, sz, 4, deadline)) {
+    if (sim_io_recv_all(c->fd, sz, 4, deadline)) {
         snprintf(errbuf, errsize, "%s: no answer to %s v%d within %d ms", c->peer,
                  kw_api_name(api_key), api_version, timeout_ms);
         return -1;
@@ -223,7 +247,7 @@ int sim_kconn_call(sim_kconn *c, int16_t api_key, int16_t api_version, const kw_
         c->in = n;
         c->in_cap = (size_t)len;
     }
-    if (read_all(c->fd, c->in, (size_t)len, deadline)) {
+    if (sim_io_recv_all(c->fd, c->in, (size_t)len, deadline)) {
         snprintf(errbuf, errsize, "%s: the answer to %s was cut short", c->peer,
                  kw_api_name(api_key));
         return -1;

@@ -14,6 +14,26 @@
 
 typedef struct sim_kconn sim_kconn;
 
+/* The blocking socket steps, each bounded by a deadline on CLOCK_MONOTONIC in ms
+ * (sim_kconn_now_ms()); sim_kconn and the reader's connections (sim/reader.c) are built on
+ * them. */
+typedef enum sim_io {
+    SIM_IO_OK = 0,
+    SIM_IO_ERROR = -1,   /* a socket error: `why` or errno says which */
+    SIM_IO_TIMEOUT = -2, /* the deadline passed */
+    SIM_IO_CLOSED = -3,  /* the peer closed the connection */
+} sim_io;
+
+int64_t sim_kconn_now_ms(void);
+/* Connects to host:port (each address it resolves to in turn), non-blocking with TCP_NODELAY;
+ * *fd on SIM_IO_OK. On SIM_IO_ERROR `why` says what failed ("cannot resolve: ...",
+ * "connect: Connection refused"). */
+sim_io sim_io_connect(const char *host, int port, int64_t deadline, int *fd, char *why,
+                      size_t whysize);
+/* Sends or receives exactly n bytes. */
+sim_io sim_io_send_all(int fd, const void *p, size_t n, int64_t deadline);
+sim_io sim_io_recv_all(int fd, void *p, size_t n, int64_t deadline);
+
 /* Splits "HOST:PORT" (the last ':' separates; "[v6]:port" accepted) into host and port.
  * Returns 0, or -1 with errbuf naming the bad address. */
 int sim_kconn_split(const char *addr, char *host, size_t hostsize, int *port, char *errbuf,

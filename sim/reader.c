@@ -6,6 +6,8 @@
  */
 #include "sim/reader.h"
 
+#include "sim/kconn.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -58,9 +60,7 @@ struct sim_reader {
 /* --- small helpers --------------------------------------------------------------------- */
 
 static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sim_kconn_now_ms();
 }
 
 static int fail(sim_reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -170,92 +170,39 @@ static bool only_trailing_bytes(const kw_rbuf *rb) {
 
 /* --- one connection -------------------------------------------------------------------- */
 
-/* Connects within the deadline (non-blocking connect + poll). */
+/* Connects within the deadline (sim_io_connect, sim/kconn.h). */
 static int conn_connect(sim_reader *r, rd_conn *c, int64_t deadline) {
-    char port[16];
-    snprintf(port, sizeof port, "%d", c->port);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(c->host, port, &hints, &res);
-    if (rc != 0 || !res)
-        return fail(r, KW_ERR__TRANSPORT, "%s:%d: cannot resolve: %s", c->host, c->port,
-                    gai_strerror(rc));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return fail(r, KW_ERR__TRANSPORT, "%s:%d: socket: %s", c->host, c->port, strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    rc = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (rc < 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        return fail(r, KW_ERR__TRANSPORT, "%s:%d: connect: %s", c->host, c->port, strerror(e));
-    }
-    if (rc < 0) {
-        int left = (int)(deadline - mono_ms());
-        struct pollfd pf = {fd, POLLOUT, 0};
-        int pr = left > 0 ? poll(&pf, 1, left) : 0;
-        if (pr <= 0) {
-            close(fd);
-            return fail(r, KW_ERR__TIMED_OUT, "%s:%d: connect: no answer within %d ms", c->host,
-                        c->port, r->timeout_ms);
-        }
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-        if (soerr) {
-            close(fd);
-            return fail(r, KW_ERR__TRANSPORT, "%s:%d: connect: %s", c->host, c->port,
-                        strerror(soerr));
-        }
-    }
-    c->fd = fd;
+    char why[200];
+    sim_io rc = sim_io_connect(c->host, c->port, deadline, &c->fd, why, sizeof why);
+    if (rc == SIM_IO_TIMEOUT)
+        return fail(r, KW_ERR__TIMED_OUT, "%s:%d: connect: no answer within %d ms", c->host,
+                    c->port, r->timeout_ms);
+    if (rc != SIM_IO_OK)
+        return fail(r, KW_ERR__TRANSPORT, "%s:%d: %s", c->host, c->port, why);
     return 0;
 }
 
+/* sim_io_send_all / sim_io_recv_all, their failures said as the reader says them. */
 static int send_all(sim_reader *r, rd_conn *c, const uint8_t *p, size_t n, int64_t deadline) {
-    while (n > 0) {
-        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return fail(r, KW_ERR__TRANSPORT, "%s:%d: send: %s", c->host, c->port,
-                        strerror(errno));
-        int left = (int)(deadline - mono_ms());
-        struct pollfd pf = {c->fd, POLLOUT, 0};
-        if (left <= 0 || poll(&pf, 1, left) <= 0)
-            return fail(r, KW_ERR__TIMED_OUT, "%s:%d: send: timed out", c->host, c->port);
-    }
+    sim_io rc = sim_io_send_all(c->fd, p, n, deadline);
+    if (rc == SIM_IO_TIMEOUT)
+        return fail(r, KW_ERR__TIMED_OUT, "%s:%d: send: timed out", c->host, c->port);
+    if (rc != SIM_IO_OK)
+        return fail(r, KW_ERR__TRANSPORT, "%s:%d: send: %s", c->host, c->port,
+                    rc == SIM_IO_CLOSED ? "the connection was closed" : strerror(errno));
     return 0;
 }
 
 static int recv_all(sim_reader *r, rd_conn *c, uint8_t *p, size_t n, int64_t deadline) {
-    while (n > 0) {
-        ssize_t got = recv(c->fd, p, n, 0);
-        if (got > 0) {
-            p += got;
-            n -= (size_t)got;
-            continue;
-        }
-        if (got == 0)
-            return fail(r, KW_ERR__TRANSPORT, "%s:%d: the broker closed the connection", c->host,
-                        c->port);
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return fail(r, KW_ERR__TRANSPORT, "%s:%d: recv: %s", c->host, c->port,
-                        strerror(errno));
-        int left = (int)(deadline - mono_ms());
-        struct pollfd pf = {c->fd, POLLIN, 0};
-        if (left <= 0 || poll(&pf, 1, left) <= 0)
-            return fail(r, KW_ERR__TIMED_OUT, "%s:%d: no answer within %d ms", c->host, c->port,
-                        r->timeout_ms);
-    }
+    sim_io rc = sim_io_recv_all(c->fd, p, n, deadline);
+    if (rc == SIM_IO_TIMEOUT)
+        return fail(r, KW_ERR__TIMED_OUT, "%s:%d: no answer within %d ms", c->host, c->port,
+                    r->timeout_ms);
+    if (rc == SIM_IO_CLOSED)
+        return fail(r, KW_ERR__TRANSPORT, "%s:%d: the broker closed the connection", c->host,
+                    c->port);
+    if (rc != SIM_IO_OK)
+        return fail(r, KW_ERR__TRANSPORT, "%s:%d: recv: %s", c->host, c->port, strerror(errno));
     return 0;
 }
 
