@@ -127,10 +127,21 @@ static void test_kcat_idempotent_produce_then_consume_reads_exactly_10000(void) 
     mb_cluster_destroy(c);
 }
 
-/* Runs cmd, a client that sends records valued "v<i>" to `topic` and prints "i partition
- * offset" for each acknowledged send, and checks that it exits 0 after `want` sends, each
- * stored by the cluster at the offset the client was told. */
-static void expect_sends_stored(mb_cluster *c, const char *topic, const char *cmd, int want) {
+/* Runs `script` (written to a temporary file) as `run SCRIPT BOOTSTRAP`: a client that sends
+ * records valued "v<i>" to `topic` and prints "i partition offset" for each acknowledged send.
+ * Checks that it exits 0 after `want` sends, each stored by the cluster at the offset the client
+ * was told. */
+static void expect_sends_stored(mb_cluster *c, const char *topic, const char *run,
+                                const char *script, int want) {
+    char path[] = "/tmp/mb-client-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(script, f);
+    fclose(f);
+    char cmd[768];
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>/dev/null", run, path, mb_cluster_bootstrap(c));
     FILE *pipe = popen(cmd, "r");
     CU_ASSERT_FATAL(pipe != NULL);
     int n = 0, matched = 0;
@@ -154,6 +165,7 @@ static void expect_sends_stored(mb_cluster *c, const char *topic, const char *cm
         }
     }
     CU_ASSERT_EQUAL(pclose(pipe), 0);
+    unlink(path);
     CU_ASSERT_EQUAL(n, want);
     CU_ASSERT_EQUAL(matched, want);
 }
@@ -162,27 +174,19 @@ static void expect_sends_stored(mb_cluster *c, const char *topic, const char *cm
 static void test_kafka_python_produces_and_futures_resolve_with_offsets(void) {
     mb_cluster *c = interop_cluster("py", 3);
     CU_ASSERT_FATAL(c != NULL);
-    char script[] = "/tmp/mb-kpy-XXXXXX";
-    int fd = mkstemp(script);
-    CU_ASSERT_FATAL(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("import sys\n"
-          "from kafka import KafkaProducer\n"
-          "p = KafkaProducer(bootstrap_servers=sys.argv[1].split(','), acks='all',\n"
-          "                  linger_ms=5, request_timeout_ms=10000)\n"
-          "futs = [p.send('py', key=b'k%d' % i, value=b'v%d' % i) for i in range(200)]\n"
-          "p.flush(timeout=30)\n"
-          "for i, fu in enumerate(futs):\n"
-          "    md = fu.get(timeout=30)\n"
-          "    print(i, md.partition, md.offset)\n"
-          "p.close(timeout=10)\n",
-          f);
-    fclose(f);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "timeout 60 /usr/bin/python3 %s %s 2>/dev/null", script,
-             mb_cluster_bootstrap(c));
-    expect_sends_stored(c, "py", cmd, 200);
-    unlink(script);
+    expect_sends_stored(
+        c, "py", "timeout 60 /usr/bin/python3",
+        "import sys\n"
+        "from kafka import KafkaProducer\n"
+        "p = KafkaProducer(bootstrap_servers=sys.argv[1].split(','), acks='all',\n"
+        "                  linger_ms=5, request_timeout_ms=10000)\n"
+        "futs = [p.send('py', key=b'k%d' % i, value=b'v%d' % i) for i in range(200)]\n"
+        "p.flush(timeout=30)\n"
+        "for i, fu in enumerate(futs):\n"
+        "    md = fu.get(timeout=30)\n"
+        "    print(i, md.partition, md.offset)\n"
+        "p.close(timeout=10)\n",
+        200);
     mb_cluster_destroy(c);
 }
 
@@ -196,31 +200,23 @@ static void test_kafkajs_produces_and_sends_resolve_with_offsets(void) {
     }
     mb_cluster *c = interop_cluster("js", 3);
     CU_ASSERT_FATAL(c != NULL);
-    char script[] = "/tmp/mb-kjs-XXXXXX";
-    int fd = mkstemp(script);
-    CU_ASSERT_FATAL(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs("const { Kafka, logLevel } = require('kafkajs');\n"
-          "const kafka = new Kafka({ clientId: 'courier-kafkajs', brokers: process.argv[2].split(','),\n"
-          "                          logLevel: logLevel.NOTHING, retry: { retries: 5 } });\n"
-          "(async () => {\n"
-          "  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });\n"
-          "  await p.connect();\n"
-          "  for (let i = 0; i < 100; i++) {\n"
-          "    const md = await p.send({ topic: 'js', acks: -1,\n"
-          "      messages: [{ key: 'k' + i, value: 'v' + i }] });\n"
-          "    console.log(i, md[0].partition, md[0].baseOffset);\n"
-          "  }\n"
-          "  await p.disconnect();\n"
-          "})().catch(e => { console.error(e); process.exit(1); });\n",
-          f);
-    fclose(f);
-    char cmd[768];
-    snprintf(cmd, sizeof cmd,
-             "NODE_PATH=build/npm/node_modules timeout 60 node %s %s 2>/dev/null", script,
-             mb_cluster_bootstrap(c));
-    expect_sends_stored(c, "js", cmd, 100);
-    unlink(script);
+    expect_sends_stored(
+        c, "js", "NODE_PATH=build/npm/node_modules timeout 60 node",
+        "const { Kafka, logLevel } = require('kafkajs');\n"
+        "const kafka = new Kafka({ clientId: 'courier-kafkajs', brokers: "
+        "process.argv[2].split(','),\n"
+        "                          logLevel: logLevel.NOTHING, retry: { retries: 5 } });\n"
+        "(async () => {\n"
+        "  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });\n"
+        "  await p.connect();\n"
+        "  for (let i = 0; i < 100; i++) {\n"
+        "    const md = await p.send({ topic: 'js', acks: -1,\n"
+        "      messages: [{ key: 'k' + i, value: 'v' + i }] });\n"
+        "    console.log(i, md[0].partition, md[0].baseOffset);\n"
+        "  }\n"
+        "  await p.disconnect();\n"
+        "})().catch(e => { console.error(e); process.exit(1); });\n",
+        100);
     mb_cluster_destroy(c);
 }
 
