@@ -456,6 +456,12 @@ KW_GROUP_CODEC(ofle_req, kw_ofle_req)
 KW_GROUP_CODEC(ofle_resp, kw_ofle_resp)
 #undef KW_GROUP_CODEC
 
+/* librdkafka's mock cluster (2.0) answers SyncGroup with a null assignment, which the message
+ * does not allow (SyncGroupResponse.json: bytes, not nullable), so kw_sync_group_resp_decode
+ * refuses it. This reads such an answer as librdkafka's own client does: its throttle time and
+ * error code, and an empty (null) assignment. True when rb held exactly that answer. */
+bool kw_sync_group_resp_decode_null_assignment(kw_rbuf *rb, int16_t version, kw_sync_group_resp *m);
+
 /* ---- The "consumer" protocol's bytes inside JoinGroup and SyncGroup ----
  * What members of protocol_type "consumer" put in JoinGroup's protocol metadata
  * (ConsumerProtocolSubscription.json) and the leader hands out through SyncGroup

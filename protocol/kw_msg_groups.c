@@ -8,6 +8,8 @@
  */
 #include "protocol/kw_schema.h"
 
+#include <string.h>
+
 #define FC_REQ kw_find_coordinator_req
 KW_SCHEMA(fc_req, FC_REQ, KW_F(FC_REQ, key, KW_FT_STRING, KW_V_ALL, 0),
           KW_F(FC_REQ, key_type, KW_FT_I8, 1, INT16_MAX, 0));
@@ -166,3 +168,14 @@ KW_SCHEMA_MSG(list_groups_req, kw_list_groups_req, "ListGroups request", 0, 2, 3
 KW_SCHEMA_MSG(list_groups_resp, kw_list_groups_resp, "ListGroups response", 0, 2, 3, ls_resp)
 KW_SCHEMA_MSG(describe_groups_req, kw_describe_groups_req, "DescribeGroups request", 0, 4, 5, dg_req)
 KW_SCHEMA_MSG(describe_groups_resp, kw_describe_groups_resp, "DescribeGroups response", 0, 4, 5, dg_resp)
+
+bool kw_sync_group_resp_decode_null_assignment(kw_rbuf *rb, int16_t version,
+                                               kw_sync_group_resp *m) {
+    memset(m, 0, sizeof *m);
+    if (version >= 1)
+        m->throttle_time_ms = kw_read_i32(rb, "throttle_time_ms");
+    m->error_code = kw_read_i16(rb, "error_code");
+    int32_t len = kw_read_i32(rb, "assignment");
+    m->assignment = KW_SLICE_NULL;
+    return !rb->err && len == -1 && kw_rbuf_remaining(rb) == 0;
+}

@@ -624,20 +624,6 @@ static int join_group(sim_group_member *m, kw_join_group_resp *jr) {
     return rc;
 }
 
-/* librdkafka's mock cluster (2.0) answers SyncGroup with a null assignment, which the
- * message does not allow (SyncGroupResponse.json: bytes, not nullable): when the answer is
- * whole but for that, its error code is taken and the assignment is empty, as librdkafka's own
- * client reads it. */
-static bool null_assignment(kw_rbuf *rb, int16_t v, kw_sync_group_resp *resp) {
-    memset(resp, 0, sizeof *resp);
-    if (v >= 1)
-        resp->throttle_time_ms = kw_read_i32(rb, "throttle_time_ms");
-    resp->error_code = kw_read_i16(rb, "error_code");
-    int32_t len = kw_read_i32(rb, "assignment");
-    resp->assignment = KW_SLICE_NULL;
-    return !rb->err && len == -1 && kw_rbuf_remaining(rb) == 0;
-}
-
 /* SyncGroup with the leader's assignments (n may be 0 for a follower); the member's own share
  * becomes parts[]. */
 static int sync_group(sim_group_member *m, gm_member_sub *subs, int n) {
@@ -666,7 +652,7 @@ static int sync_group(sim_group_member *m, gm_member_sub *subs, int n) {
     kw_sync_group_resp resp;
     kw_rbuf again = rb;
     if (kw_sync_group_resp_decode(&rb, v, m->arena, &resp) != KW_ERR_NONE &&
-        !null_assignment(&again, v, &resp)) {
+        !kw_sync_group_resp_decode_null_assignment(&again, v, &resp)) {
         coordinator_lost(m, rb.errmsg);
         return KW_ERR__MALFORMED;
     }

@@ -1,8 +1,10 @@
 /* The narrow calls other rooms use instead of the field primitives (protocol/kw_wire.h):
  * kw_frame_request() frames a request around an encoded body, kw_produce_req_acks() reads a
  * Produce request's acks without its records, kw_wbuf_append() appends bytes. Each is checked
- * against the full codecs. */
+ * against the full codecs. kw_sync_group_resp_decode_null_assignment() reads librdkafka's
+ * mock's SyncGroup answer that the strict decoder refuses. */
 #include "protocol/kw.h"
+#include "protocol/kw_wire.h" /* a peer's malformed answer, by hand */
 #include "tests/tu.h"
 
 #include <string.h>
@@ -101,6 +103,35 @@ static void test_frame_request_is_size_header_body(void) {
     kw_wbuf_free(&want);
 }
 
+/* SyncGroup v1 answered with a null assignment (librdkafka 2.0's mock): the strict decoder
+ * refuses it, the lenient read takes its error code; a well-formed answer is not taken. */
+static void test_sync_group_null_assignment_is_read_leniently(void) {
+    kw_wbuf wb;
+    kw_wbuf_init(&wb);
+    kw_write_i32(&wb, 0);  /* throttle_time_ms */
+    kw_write_i16(&wb, 27); /* REBALANCE_IN_PROGRESS */
+    kw_write_i32(&wb, -1); /* a null assignment */
+    kw_arena *a = kw_arena_new();
+    kw_sync_group_resp m;
+    kw_rbuf rb;
+    kw_rbuf_init(&rb, wb.p, wb.len, "SyncGroup response");
+    CU_ASSERT_NOT_EQUAL(kw_sync_group_resp_decode(&rb, 1, a, &m), KW_ERR_NONE);
+    kw_rbuf_init(&rb, wb.p, wb.len, "SyncGroup response");
+    CU_ASSERT_TRUE(kw_sync_group_resp_decode_null_assignment(&rb, 1, &m));
+    CU_ASSERT_EQUAL(m.error_code, 27);
+    CU_ASSERT_EQUAL(m.assignment.len, -1);
+
+    kw_wbuf ok;
+    kw_wbuf_init(&ok);
+    kw_sync_group_resp good = {.error_code = 0, .assignment = kw_slice_str("x")};
+    kw_sync_group_resp_encode(&ok, 1, &good);
+    kw_rbuf_init(&rb, ok.p, ok.len, "SyncGroup response");
+    CU_ASSERT_FALSE(kw_sync_group_resp_decode_null_assignment(&rb, 1, &m));
+    kw_arena_destroy(a);
+    kw_wbuf_free(&wb);
+    kw_wbuf_free(&ok);
+}
+
 void suite_protocol_frames(void);
 void suite_protocol_frames(void) {
     tu_suite("protocol_frames");
@@ -109,4 +140,6 @@ void suite_protocol_frames(void) {
     tu_test("test_produce_acks_peek_on_a_cut_body_fails",
             test_produce_acks_peek_on_a_cut_body_fails);
     tu_test("test_frame_request_is_size_header_body", test_frame_request_is_size_header_body);
+    tu_test("test_sync_group_null_assignment_is_read_leniently",
+            test_sync_group_null_assignment_is_read_leniently);
 }
