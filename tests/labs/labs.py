@@ -723,7 +723,12 @@ def figure(name, expr):
     audit, `courier replay REC --headless --report json`: a.requests, a.failed_by.TIMED_OUT)
     and the recorded events: count(**filters), total(field, **filters), by(field, **filters)
     (per partition 0..n-1: the count, or the sum of field), first(field, **filters),
-    nth(i, field, **filters), t(**filters) (run time in s of the first match)."""
+    nth(i, field, **filters), t(**filters) (run time in s of the first match), cut(partition,
+    what) (a truncation: lo, hi, n, node, acked), snapshot(seq) (the first event from seq on
+    whose replayed rooms are sampled after seq), and the page's ten-run table: rmin(number),
+    rmax(number), rmedian(number), rabove(number) (in how many runs it was above 0).
+    Filters: any event field (kind="isr.changed", partition=0, err="TIMED_OUT", src="broker"),
+    detail_has="text", after="KIND" (after the first event of that kind), after_t / before_t."""
     def evs(**f):
         return match(events(name), f)
 
