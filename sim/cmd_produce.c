@@ -14,9 +14,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,17 +133,59 @@ static double now_s(void) {
 }
 
 /* stdin, read with read(2) so a signal can wake the wait (stdio's getline cannot be woken:
- * the signals are blocked in every thread). */
+ * the signals are blocked in every thread). When stdin is a regular file (`< file`) it is
+ * mapped instead, as kcat -l maps its file: the lines are produced from the page cache with no
+ * copy through a read buffer (at 1 KB lines read(2)'s copy was 41% of the whole run). */
 typedef struct line_reader {
     int fd;
     char *buf;
     size_t cap, start, end;
     bool eof;
+    const char *map; /* the mapped file, or NULL */
+    size_t map_len;
+    unsigned polls; /* lines since the last look for a signal (mapped mode) */
 } line_reader;
+
+/* Maps stdin when it is a non-empty regular file; reading starts at its current offset. */
+static void map_input(line_reader *lr) {
+    struct stat sb;
+    if (fstat(lr->fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
+        return;
+    off_t at = lseek(lr->fd, 0, SEEK_CUR);
+    if (at < 0 || at >= sb.st_size)
+        return;
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, lr->fd, 0);
+    if (m == MAP_FAILED)
+        return; /* read(2) still works */
+    (void)madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+    lr->map = m;
+    lr->map_len = (size_t)sb.st_size;
+    lr->start = (size_t)at;
+}
+
+/* next_line for a mapped file: the line is not NUL-terminated (*len says where it ends). */
+static int next_mapped_line(line_reader *lr, char **line, size_t *len) {
+    if (++lr->polls >= 4096) {
+        lr->polls = 0;
+        if (sim_signals_caught())
+            return -1;
+    }
+    if (lr->start >= lr->map_len)
+        return 0;
+    const char *p = lr->map + lr->start;
+    const char *nl = memchr(p, '\n', lr->map_len - lr->start);
+    size_t n = nl ? (size_t)(nl - p) : lr->map_len - lr->start;
+    *line = (char *)(uintptr_t)p; /* read-only: the producer only reads it */
+    *len = n;
+    lr->start += n + (nl ? 1 : 0);
+    return 1;
+}
 
 /* The next line (without its newline, NUL-terminated) in *line, *len. Returns 1, 0 at the end
  * of input, -1 when SIGINT/SIGTERM came while waiting, -2 on a read error (errno). */
 static int next_line(line_reader *lr, char **line, size_t *len) {
+    if (lr->map)
+        return next_mapped_line(lr, line, len);
     for (;;) {
         /* no buffer yet before the first read: memchr must not see NULL (UBSan) */
         char *nl =
@@ -321,6 +366,7 @@ int sim_cmd_produce(int argc, char **argv) {
 #define st (*stp)
     int64_t sent = 0, refused = 0, line_no = 0;
     line_reader lr = {.fd = STDIN_FILENO};
+    map_input(&lr);
     bool interrupted = false;
     double t0 = now_s();
     while (count < 0 || sent + refused < count) {
@@ -345,7 +391,7 @@ int sim_cmd_produce(int argc, char **argv) {
                          .value_len = (int32_t)len,
                          .timestamp_ms = KP_TIMESTAMP_NOW};
         if (delim) {
-            char *d = strstr(line, delim);
+            char *d = memmem(line, len, delim, strlen(delim));
             if (d) {
                 rec.key = line;
                 rec.key_len = (int32_t)(d - line);
@@ -364,6 +410,8 @@ int sim_cmd_produce(int argc, char **argv) {
         sent++;
     }
     free(lr.buf);
+    if (lr.map)
+        munmap((void *)(uintptr_t)lr.map, lr.map_len);
     finish(p, interrupted);
     double secs = now_s() - t0;
     kp_metrics mt;

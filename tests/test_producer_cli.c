@@ -16,9 +16,11 @@ static bool have_courier(void) {
     return true;
 }
 
-/* Runs `courier produce ARGS < in > out 2> err`; returns the exit status. */
-static int run_produce(const char *args, const char *input, char *out, size_t outsz, char *err,
-                       size_t errsz) {
+/* Runs `courier produce ARGS < in > out 2> err` (stdin a regular file, which courier maps), or
+ * with piped = true `cat in | courier produce ...` (read(2) from a pipe); returns the exit
+ * status. */
+static int run_produce_from(bool piped, const char *args, const char *input, char *out,
+                            size_t outsz, char *err, size_t errsz) {
     char in_path[] = "/tmp/courier-cli-in-XXXXXX";
     int fd = mkstemp(in_path);
     if (fd < 0)
@@ -33,8 +35,12 @@ static int run_produce(const char *args, const char *input, char *out, size_t ou
     snprintf(out_path, sizeof out_path, "%s.out", in_path);
     snprintf(err_path, sizeof err_path, "%s.err", in_path);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' produce %s < %s > %s 2> %s", tu_courier_path(), args, in_path,
-             out_path, err_path);
+    if (piped)
+        snprintf(cmd, sizeof cmd, "cat %s | '%s' produce %s > %s 2> %s", in_path,
+                 tu_courier_path(), args, out_path, err_path);
+    else
+        snprintf(cmd, sizeof cmd, "'%s' produce %s < %s > %s 2> %s", tu_courier_path(), args,
+                 in_path, out_path, err_path);
     int rc = system(cmd);
     const char *paths[2] = {out_path, err_path};
     char *bufs[2] = {out, err};
@@ -51,9 +57,15 @@ static int run_produce(const char *args, const char *input, char *out, size_t ou
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+static int run_produce(const char *args, const char *input, char *out, size_t outsz, char *err,
+                       size_t errsz) {
+    return run_produce_from(false, args, input, out, outsz, err, errsz);
+}
+
 typedef struct cli_read {
     int64_t n;
     int64_t with_value_prefix;
+    bool seen[200]; /* value-N read back exactly (no key, no newline) */
 } cli_read;
 
 static void count_read(int32_t partition, const void *value, size_t len, void *arg) {
@@ -62,6 +74,22 @@ static void count_read(int32_t partition, const void *value, size_t len, void *a
     r->n++;
     if (len >= 6 && !memcmp(value, "value-", 6))
         r->with_value_prefix++;
+    char v[32];
+    int i;
+    if (len < sizeof v) {
+        memcpy(v, value, len);
+        v[len] = 0;
+        char tail;
+        if (sscanf(v, "value-%d%c", &i, &tail) == 1 && i >= 0 && i < 200)
+            r->seen[i] = true;
+    }
+}
+
+static int count_seen(const cli_read *r) {
+    int n = 0;
+    for (int i = 0; i < 200; i++)
+        n += r->seen[i];
+    return n;
 }
 
 static void test_cli_produces_stdin_lines_and_summarises(void) {
@@ -87,6 +115,7 @@ static void test_cli_produces_stdin_lines_and_summarises(void) {
     cli_read r = {0};
     CU_ASSERT_EQUAL(tcl_read_back(&m, "cli", 3, 200, 20000, count_read, &r), 200);
     CU_ASSERT_EQUAL(r.with_value_prefix, 200); /* the key was split off */
+    CU_ASSERT_EQUAL(count_seen(&r), 200);       /* each value exactly, without its newline */
     /* -n stops early */
     snprintf(args, sizeof args, "-b %s -t cli -n 5", m.bootstraps);
     rc = run_produce(args, input, out, sizeof out, err, sizeof err);
@@ -94,6 +123,35 @@ static void test_cli_produces_stdin_lines_and_summarises(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "sent 5, acked 5, failed 0"));
     free(input);
     tcl_stop(&m);
+}
+
+/* The same lines through a pipe (read(2)) and from a file (mapped) give the same records; the
+ * last line may lack its newline. */
+static void test_cli_reads_pipes_and_files_alike(void) {
+    if (!have_courier()) {
+        CU_FAIL("courier binary missing");
+        return;
+    }
+    for (int piped = 0; piped < 2; piped++) {
+        tcl m;
+        CU_ASSERT_FATAL(tcl_start(&m, false, 1, "cli2", 2, 1));
+        char input[200 * 32];
+        size_t off = 0;
+        for (int i = 0; i < 200; i++)
+            off += (size_t)sprintf(input + off, "k%d=>value-%d%s", i, i, i < 199 ? "\n" : "");
+        char args[768], out[4096], err[4096];
+        snprintf(args, sizeof args, "-b %s -t cli2 -k '=>'", m.bootstraps);
+        int rc =
+            run_produce_from(piped != 0, args, input, out, sizeof out, err, sizeof err);
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "sent 200, acked 200, failed 0"));
+        if (rc != 0)
+            fprintf(stderr, "\n%s: stdout: %s\nstderr: %s\n", piped ? "pipe" : "file", out, err);
+        cli_read r = {0};
+        CU_ASSERT_EQUAL(tcl_read_back(&m, "cli2", 2, 200, 20000, count_read, &r), 200);
+        CU_ASSERT_EQUAL(count_seen(&r), 200);
+        tcl_stop(&m);
+    }
 }
 
 static void test_cli_failures_exit_1_and_name_the_error(void) {
@@ -136,6 +194,7 @@ void suite_producer_cli(void) {
     tu_suite("producer_cli");
     tu_test("test_cli_produces_stdin_lines_and_summarises",
             test_cli_produces_stdin_lines_and_summarises);
+    tu_test("test_cli_reads_pipes_and_files_alike", test_cli_reads_pipes_and_files_alike);
     tu_test("test_cli_failures_exit_1_and_name_the_error",
             test_cli_failures_exit_1_and_name_the_error);
     tu_test("test_cli_bad_usage_exits_2", test_cli_bad_usage_exits_2);
