@@ -68,6 +68,8 @@ struct sim_bus {
     void (*hook_run)(void *); /* step hooks (sim_bus_set_step_hooks), immutable once running */
     void (*hook_hold)(void *);
     void *hook_opaque;
+    int64_t (*hook_now)(void *); /* sim_bus_set_step_clock, immutable once running */
+    void *now_opaque;
 };
 
 static _Thread_local bool thread_exempt;
@@ -254,6 +256,14 @@ static bool gate(sim_bus *b, sim_event *e) {
         pthread_mutex_unlock(&b->gate_lock);
         return false;
     }
+    /* The event happens when it reaches the gate: the clock may have run since its emitter
+     * stamped it (a step waiting, nothing held, the emitter slow to get here), and time must
+     * not stand past the event a step shows. */
+    if (b->hook_now) {
+        int64_t now = b->hook_now(b->now_opaque);
+        if (e->t_us < now)
+            e->t_us = now;
+    }
     /* an expected thread that reaches the gate is no longer away (the step may go on) */
     bool counted = thread_expected && b->away > 0;
     if (b->credit > 0 && !b->held && b->away - (counted ? 1 : 0) == 0) {
@@ -428,6 +438,13 @@ void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *
     b->hook_run = run;
     b->hook_hold = hold;
     b->hook_opaque = opaque;
+    pthread_mutex_unlock(&b->gate_lock);
+}
+
+void sim_bus_set_step_clock(sim_bus *b, int64_t (*now)(void *), void *opaque) {
+    pthread_mutex_lock(&b->gate_lock);
+    b->hook_now = now;
+    b->now_opaque = opaque;
     pthread_mutex_unlock(&b->gate_lock);
 }
 

@@ -145,6 +145,11 @@ void sim_bus_step_state(sim_bus *b, sim_bus_step_info *out);
  * waits for an event nobody has emitted yet and when step mode ends. The runner pauses and
  * resumes the simulation clock with them. Set before the run. */
 void sim_bus_set_step_hooks(sim_bus *b, void (*run)(void *), void (*hold)(void *), void *opaque);
+/* The simulated clock (called under the gate lock, it must not call the bus). In step mode an
+ * event that reaches the gate later than its emitter stamped it, while the clock ran (a step
+ * waiting, nothing held), is stamped again at that moment: the time a step shows is never
+ * behind the clock it leaves standing. Set before the run. */
+void sim_bus_set_step_clock(sim_bus *b, int64_t (*now)(void *), void *opaque);
 /* Marks the calling thread exempt from step waits (the view thread and the runner's control
  * paths, so that a key press that injects a fault never blocks the view). */
 void sim_bus_exempt_thread(bool exempt);

@@ -184,6 +184,11 @@ static void step_hold(void *opaque) {
     sim_clock_pause(r->clock);
 }
 
+static int64_t step_now(void *opaque) {
+    sim_runner *r = opaque;
+    return sim_clock_now_us(r->clock);
+}
+
 /* --- life cycle ------------------------------------------------------------------------- */
 
 static int fail(char *errbuf, size_t errsize, const char *fmt, ...)
@@ -281,6 +286,7 @@ int sim_runner_new(const sim_scenario *s, const sim_run_opts *o, sim_runner **ou
         return fail(errbuf, errsize, "out of memory");
     }
     sim_bus_set_step_hooks(r->bus, step_run, step_hold, r);
+    sim_bus_set_step_clock(r->bus, step_now, r);
     if (r->o.trace_path) {
         r->trace = fopen(r->o.trace_path, "w");
         if (!r->trace) {

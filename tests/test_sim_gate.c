@@ -90,6 +90,17 @@ static void *looper_main(void *arg) {
     return NULL;
 }
 
+typedef struct timed_arg {
+    sim_bus *b;
+    sim_event e;
+} timed_arg;
+
+static void *emit_main(void *arg) {
+    timed_arg *ta = arg;
+    sim_bus_emit(ta->b, &ta->e);
+    return NULL;
+}
+
 typedef struct slow_fault {
     sim_bus *b;
     int effects;
@@ -219,6 +230,68 @@ static void test_step_mode_ends_while_a_fault_thread_is_away(void) {
     sim_bus_destroy(b);
 }
 
+/* --- the clock a step leaves standing --------------------------------------------------------- */
+
+static int64_t fake_wall_us;
+static int64_t fake_wall(void *opaque) {
+    (void)opaque;
+    return fake_wall_us;
+}
+static void hook_run(void *opaque) {
+    sim_clock_resume(opaque);
+}
+static void hook_hold(void *opaque) {
+    sim_clock_pause(opaque);
+}
+static int64_t hook_now(void *opaque) {
+    return sim_clock_now_us(opaque);
+}
+
+/* A step waits for an event nobody has emitted yet, so the clock runs; an emitter stamps its
+ * event, then takes 12 ms (a loaded machine) to reach the gate. The step publishes it at the
+ * time it reached the gate, where the clock then stands: the header never shows a time past
+ * the event it explains (the 100-step tmux test once saw 12 ms between them under load). */
+static void test_a_step_shows_the_time_its_event_reached_the_gate(void) {
+    fake_wall_us = 1000000;
+    sim_clock *c = sim_clock_new_with_wall(1.0, fake_wall, NULL);
+    sim_bus *b = sim_bus_new(16);
+    sim_bus_set_step_hooks(b, hook_run, hook_hold, c);
+    sim_bus_set_step_clock(b, hook_now, c);
+    sim_bus_set_step(b, true);
+    CU_ASSERT_TRUE(sim_clock_paused(c));
+    int64_t t0 = sim_clock_now_us(c);
+    sim_bus_step_once(b); /* nothing held: time runs until something happens */
+    CU_ASSERT_FALSE(sim_clock_paused(c));
+    fake_wall_us += 3000;
+    sim_event e;
+    sim_event_init(&e, SIM_SRC_PRODUCER, "late");
+    e.t_us = sim_clock_now_us(c); /* stamped at t0 + 3 ms ... */
+    CU_ASSERT_EQUAL(e.t_us, t0 + 3000);
+    fake_wall_us += 12000; /* ... and 12 ms on its way to the gate */
+    sim_bus_emit(b, &e);
+    CU_ASSERT_TRUE(sim_clock_paused(c)); /* the step's event happened: time stands */
+    sim_event out[2];
+    CU_ASSERT_EQUAL_FATAL(sim_bus_ring_read(b, out, 2), 1);
+    CU_ASSERT_EQUAL(out[0].t_us, t0 + 15000);
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), out[0].t_us);
+    /* an event stamped long before it reaches the gate goes out at the time it got there,
+     * where the clock stood since; wall time spent looking changes nothing */
+    sim_event_init(&e, SIM_SRC_PRODUCER, "stale");
+    e.t_us = t0;
+    timed_arg ta = {b, e};
+    pthread_t t;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, emit_main, &ta), 0);
+    CU_ASSERT_TRUE_FATAL(tu_wait_until(one_held, b, 10000));
+    fake_wall_us += 50000; /* the class looks for a while: the clock stands */
+    sim_bus_step_once(b);
+    pthread_join(t, NULL);
+    CU_ASSERT_EQUAL_FATAL(sim_bus_ring_read(b, out, 2), 1);
+    CU_ASSERT_EQUAL(out[0].t_us, t0 + 15000);
+    CU_ASSERT_EQUAL(sim_clock_now_us(c), t0 + 15000);
+    sim_bus_destroy(b);
+    sim_clock_destroy(c);
+}
+
 /* --- a real run, stepped -------------------------------------------------------------------- */
 
 static const char run_json[] =
@@ -340,6 +413,8 @@ void suite_sim_gate(void) {
             test_fault_thread_late_at_the_gate_waits_behind_a_bounded_few);
     tu_test("test_step_mode_ends_while_a_fault_thread_is_away",
             test_step_mode_ends_while_a_fault_thread_is_away);
+    tu_test("test_a_step_shows_the_time_its_event_reached_the_gate",
+            test_a_step_shows_the_time_its_event_reached_the_gate);
     tu_test("test_queued_faults_are_stepped_in_order_and_explained",
             test_queued_faults_are_stepped_in_order_and_explained);
 }
