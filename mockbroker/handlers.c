@@ -40,7 +40,8 @@ static bool software_field_ok(kw_slice s) {
         return false;
     for (int32_t i = 0; i < s.len; i++) {
         uint8_t ch = s.p[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         bool inner = ch == '-' || ch == '.';
         if (!alnum && !(inner && i > 0 && i < s.len - 1))
             return false;
@@ -53,9 +54,8 @@ static int h_api_versions(mb_req *r, char *errbuf, size_t errsize) {
     if (kw_api_versions_req_decode(&r->rb, r->hdr.api_version, r->arena, &req) != KW_ERR_NONE)
         return decode_failed(r, errbuf, errsize);
     kw_api_versions_resp resp = {0};
-    if (r->hdr.api_version >= 3 &&
-        (!software_field_ok(req.client_software_name) ||
-         !software_field_ok(req.client_software_version))) {
+    if (r->hdr.api_version >= 3 && (!software_field_ok(req.client_software_name) ||
+                                    !software_field_ok(req.client_software_version))) {
         /* As KafkaApis.handleApiVersionsRequest: INVALID_REQUEST, no ranges, same version. */
         char name[64], ver[64];
         mb_logf(r->b->c, 3,
@@ -451,8 +451,7 @@ static kw_err validate_produce_records(mb_cluster *c, int16_t version, kw_slice 
     }
     int codec = kb.attributes & KW_CODEC_MASK;
     if (codec > KW_CODEC_ZSTD) {
-        snprintf(why, whysize, "compression type %d in the batch attributes is not defined",
-                 codec);
+        snprintf(why, whysize, "compression type %d in the batch attributes is not defined", codec);
         return KW_ERR_UNSUPPORTED_COMPRESSION_TYPE;
     }
     if (codec == KW_CODEC_ZSTD && version < 7) {
@@ -509,10 +508,9 @@ static void free_batches(batch_in *v, int n) {
  * for this partition is taken only when take_fault). The one lookup Produce, ListOffsets and
  * Fetch share. tname gets the topic name as a C string.
  * @locks c->lock MUST be held. */
-static mb_partition *request_partition(mb_broker *b, int16_t api_key, kw_slice topic,
-                                       int32_t index, int32_t current_leader_epoch,
-                                       kw_err whole, bool take_fault, char tname[],
-                                       size_t tname_size, kw_err *err) {
+static mb_partition *request_partition(mb_broker *b, int16_t api_key, kw_slice topic, int32_t index,
+                                       int32_t current_leader_epoch, kw_err whole, bool take_fault,
+                                       char tname[], size_t tname_size, kw_err *err) {
     kw_slice_cstr(topic, tname, tname_size);
     mb_partition *p = mb_partition_find(b->c, topic, index);
     kw_err inj = whole;
@@ -650,8 +648,8 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
     batch_in *bs = NULL;
     int nb = 0;
     char why[160] = "";
-    kw_err perr = validate_produce_records(c, r->hdr.api_version, rp->records, &bs, &nb, why,
-                                           sizeof why);
+    kw_err perr =
+        validate_produce_records(c, r->hdr.api_version, rp->records, &bs, &nb, why, sizeof why);
     pthread_mutex_lock(&c->lock);
     if (!r->b->up) {
         pthread_mutex_unlock(&c->lock);
@@ -660,8 +658,8 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
     }
     char tname[MB_MAX_TOPIC_NAME + 2];
     kw_err serr;
-    mb_partition *p = request_partition(r->b, KW_API_PRODUCE, topic, rp->index, -1,
-                                        KW_ERR_NONE, true, tname, sizeof tname, &serr);
+    mb_partition *p = request_partition(r->b, KW_API_PRODUCE, topic, rp->index, -1, KW_ERR_NONE,
+                                        true, tname, sizeof tname, &serr);
     if (serr)
         perr = serr;
     else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
@@ -705,8 +703,7 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
 /* A copy of a Produce answer that outlives the request's frame (names, partitions and error
  * messages in a new arena), for acks=all answers that wait; waits[].out are moved to point
  * into the copy. NULL when out of memory. The caller frees it with pend_produce_free. */
-static pend_produce *pend_produce_copy(const kw_produce_resp *resp, pend_part *waits,
-                                       int n_waits) {
+static pend_produce *pend_produce_copy(const kw_produce_resp *resp, pend_part *waits, int n_waits) {
     pend_produce *pp = calloc(1, sizeof *pp);
     kw_arena *pa = kw_arena_new();
     if (!pp || !pa) {
@@ -803,8 +800,8 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
                 op->error_code = (int16_t)whole;
                 continue;
             }
-            if (produce_partition(r, req.acks, rt->name, &rt->partitions[i], op, waits,
-                                  &n_waits) < 0) {
+            if (produce_partition(r, req.acks, rt->name, &rt->partitions[i], op, waits, &n_waits) <
+                0) {
                 free(waits);
                 r->slot->state = MB_SLOT_NONE;
                 return 0; /* a dead broker answers nothing */
@@ -832,12 +829,49 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
     }
     pp->n = n_waits;
     pp->parts = waits;
-    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)req.timeout_ms * 1000, resume_produce,
-                         pp, pend_produce_free);
+    mb_slot_make_pending(r->b, r->slot, r->now + (int64_t)req.timeout_ms * 1000, resume_produce, pp,
+                         pend_produce_free);
     return 0;
 }
 
 /* ---- ListOffsets ------------------------------------------------------------------------- */
+
+/* One partition of a ListOffsets answer, under the cluster lock: latest (-1) is the high
+ * watermark (read_uncommitted), earliest (-2) the log start, a timestamp the first batch whose
+ * max timestamp reaches it (batch precision). */
+static void list_offsets_partition(mb_req *r, kw_slice topic,
+                                   const kw_list_offsets_req_partition *rp, kw_err whole,
+                                   kw_list_offsets_resp_partition *op) {
+    op->partition_index = rp->partition_index;
+    op->timestamp = -1;
+    op->offset = -1;
+    op->leader_epoch = -1;
+    char tname[MB_MAX_TOPIC_NAME + 2];
+    kw_err e;
+    mb_partition *p =
+        request_partition(r->b, KW_API_LIST_OFFSETS, topic, rp->partition_index,
+                          rp->current_leader_epoch, whole, true, tname, sizeof tname, &e);
+    op->error_code = (int16_t)e;
+    if (e) {
+        r->slot->error = (int16_t)e;
+        return;
+    }
+    const mb_log *l = &p->rep[p->last_leader].log;
+    op->leader_epoch = p->leader_epoch;
+    if (rp->timestamp == -1) {
+        op->offset = p->hw;
+    } else if (rp->timestamp == -2) {
+        op->offset = l->start;
+    } else {
+        for (size_t k = 0; k < l->n && l->v[k]->base_offset < p->hw; k++) {
+            if (l->v[k]->max_timestamp >= rp->timestamp) {
+                op->offset = l->v[k]->base_offset;
+                op->timestamp = l->v[k]->max_timestamp;
+                break;
+            }
+        }
+    }
+}
 
 static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
     kw_list_offsets_req req;
@@ -863,40 +897,8 @@ static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
         if (!ot->partitions)
             continue;
         ot->n_partitions = rt->n_partitions;
-        for (int32_t i = 0; i < rt->n_partitions; i++) {
-            kw_list_offsets_req_partition *rp = &rt->partitions[i];
-            kw_list_offsets_resp_partition *op = &ot->partitions[i];
-            op->partition_index = rp->partition_index;
-            op->timestamp = -1;
-            op->offset = -1;
-            op->leader_epoch = -1;
-            char tname[MB_MAX_TOPIC_NAME + 2];
-            kw_err e;
-            mb_partition *p = request_partition(r->b, KW_API_LIST_OFFSETS, rt->name,
-                                                rp->partition_index, rp->current_leader_epoch,
-                                                whole, true, tname, sizeof tname, &e);
-            op->error_code = (int16_t)e;
-            if (e) {
-                r->slot->error = (int16_t)e;
-                continue;
-            }
-            const mb_log *l = &p->rep[p->last_leader].log;
-            op->leader_epoch = p->leader_epoch;
-            if (rp->timestamp == -1) { /* latest: the high watermark (read_uncommitted) */
-                op->offset = p->hw;
-            } else if (rp->timestamp == -2) { /* earliest */
-                op->offset = l->start;
-            } else {
-                /* The first batch whose max timestamp reaches the target (batch precision). */
-                for (size_t k = 0; k < l->n && l->v[k]->base_offset < p->hw; k++) {
-                    if (l->v[k]->max_timestamp >= rp->timestamp) {
-                        op->offset = l->v[k]->base_offset;
-                        op->timestamp = l->v[k]->max_timestamp;
-                        break;
-                    }
-                }
-            }
-        }
+        for (int32_t i = 0; i < rt->n_partitions; i++)
+            list_offsets_partition(r, rt->name, &rt->partitions[i], whole, &ot->partitions[i]);
     }
     pthread_mutex_unlock(&c->lock);
     size_t start = mb_resp_begin(r->slot);
@@ -1123,16 +1125,24 @@ static void handlers_init(void) {
         int16_t key;
         mb_handler_fn fn;
     } fns[] = {
-        {KW_API_PRODUCE, h_produce},           {KW_API_FETCH, h_fetch},
-        {KW_API_LIST_OFFSETS, h_list_offsets}, {KW_API_METADATA, h_metadata},
-        {KW_API_API_VERSIONS, h_api_versions}, {KW_API_INIT_PRODUCER_ID, h_init_pid},
+        {KW_API_PRODUCE, h_produce},
+        {KW_API_FETCH, h_fetch},
+        {KW_API_LIST_OFFSETS, h_list_offsets},
+        {KW_API_METADATA, h_metadata},
+        {KW_API_API_VERSIONS, h_api_versions},
+        {KW_API_INIT_PRODUCER_ID, h_init_pid},
         /* consumer groups (group.c) and topic admin (admin.c) */
-        {KW_API_FIND_COORDINATOR, mb_h_find_coordinator}, {KW_API_JOIN_GROUP, mb_h_join_group},
-        {KW_API_SYNC_GROUP, mb_h_sync_group}, {KW_API_HEARTBEAT, mb_h_heartbeat},
-        {KW_API_LEAVE_GROUP, mb_h_leave_group}, {KW_API_OFFSET_COMMIT, mb_h_offset_commit},
-        {KW_API_OFFSET_FETCH, mb_h_offset_fetch}, {KW_API_LIST_GROUPS, mb_h_list_groups},
+        {KW_API_FIND_COORDINATOR, mb_h_find_coordinator},
+        {KW_API_JOIN_GROUP, mb_h_join_group},
+        {KW_API_SYNC_GROUP, mb_h_sync_group},
+        {KW_API_HEARTBEAT, mb_h_heartbeat},
+        {KW_API_LEAVE_GROUP, mb_h_leave_group},
+        {KW_API_OFFSET_COMMIT, mb_h_offset_commit},
+        {KW_API_OFFSET_FETCH, mb_h_offset_fetch},
+        {KW_API_LIST_GROUPS, mb_h_list_groups},
         {KW_API_DESCRIBE_GROUPS, mb_h_describe_groups},
-        {KW_API_CREATE_TOPICS, mb_h_create_topics}, {KW_API_DELETE_TOPICS, mb_h_delete_topics},
+        {KW_API_CREATE_TOPICS, mb_h_create_topics},
+        {KW_API_DELETE_TOPICS, mb_h_delete_topics},
         {KW_API_CREATE_PARTITIONS, mb_h_create_partitions},
         {KW_API_DESCRIBE_CONFIGS, mb_h_describe_configs},
         {KW_API_OFFSET_FOR_LEADER_EPOCH, mb_h_offset_for_leader_epoch},
