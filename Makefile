@@ -53,9 +53,10 @@ MAKEFLAGS += --no-builtin-rules
 
 .PHONY: all test demo asan tsan deps clean format lint fuzz fuzz-smoke bench \
         man install uninstall dist version-header labs-check recordings docs-numbers docs-captures \
-        $(foreach r,$(ROOMS),test-$(r))
+        test-build $(foreach r,$(ROOMS),test-$(r))
 
 all: $(COURIER) courier
+
 
 # --- version: `git describe` at build time, or the VERSION file of a source tarball (make
 # dist writes it). The generated header changes only when the version or PREFIX does.
@@ -222,6 +223,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard protocol/*.h tests/fuzz/*.h)
 
 fuzz: $(FUZZ_BIN)
 	@echo "fuzz targets in build/fuzz/; run one: build/fuzz/fuzz_frame -max_total_time=60 tests/fuzz/corpus/frame"
+
+# Everything `make test` runs, built (CI builds it with -j first: `make -j2 test-build`).
+test-build: $(RUNNERS) $(COURIER) courier $(if $(SAN),,$(FUZZ_BIN))
 
 # A short run of every fuzz target on its seed corpus: no crash, no leak, no UB.
 fuzz-smoke: $(FUZZ_BIN)
