@@ -248,6 +248,17 @@ static void release_locked(sim_bus *b, bool all) {
     }
 }
 
+/* The event happens when it reaches the gate: the clock may have run since its emitter
+ * stamped it (a step waiting, nothing held, the emitter slow to get here), and time must not
+ * stand past the event a step shows. @locks b->gate_lock MUST be held. */
+static void restamp_locked(sim_bus *b, sim_event *e) {
+    if (b->hook_now) {
+        int64_t now = b->hook_now(b->now_opaque);
+        if (e->t_us < now)
+            e->t_us = now;
+    }
+}
+
 /* The gate (step mode): the event waits here, unpublished, until a step lets it through.
  * Returns false when the gate is open (the caller publishes as usual). */
 static bool gate(sim_bus *b, sim_event *e) {
@@ -256,24 +267,22 @@ static bool gate(sim_bus *b, sim_event *e) {
         pthread_mutex_unlock(&b->gate_lock);
         return false;
     }
-    /* The event happens when it reaches the gate: the clock may have run since its emitter
-     * stamped it (a step waiting, nothing held, the emitter slow to get here), and time must
-     * not stand past the event a step shows. */
-    if (b->hook_now) {
-        int64_t now = b->hook_now(b->now_opaque);
-        if (e->t_us < now)
-            e->t_us = now;
-    }
     /* an expected thread that reaches the gate is no longer away (the step may go on) */
     bool counted = thread_expected && b->away > 0;
     if (b->credit > 0 && !b->held && b->away - (counted ? 1 : 0) == 0) {
-        /* A step is waiting for exactly this event: it goes through at once. */
+        /* A step is waiting for exactly this event: it goes through at once. Time stops
+         * first, then the event takes that time and is published: however long this thread
+         * is kept from the CPU meanwhile, the view never reads a clock past the event. */
+        if (b->hook_hold)
+            b->hook_hold(b->hook_opaque);
+        restamp_locked(b, e);
         publish_released_locked(b, e);
-        if (b->credit == 0 && b->hook_hold)
-            b->hook_hold(b->hook_opaque); /* the step's event happened: time stands still */
+        if (b->credit > 0 && b->hook_run)
+            b->hook_run(b->hook_opaque); /* a run-to goes on to the next event */
         pthread_mutex_unlock(&b->gate_lock);
         return true;
     }
+    restamp_locked(b, e); /* (the clock stands: something is held, or no step waits) */
     held_event me;
     me.ev = *e;
     me.ticket = b->next_ticket++;

@@ -247,6 +247,18 @@ static int64_t hook_now(void *opaque) {
     return sim_clock_now_us(opaque);
 }
 
+typedef struct paused_sink {
+    sim_clock *c;
+    int published, running; /* events published, of them while the clock ran */
+} paused_sink;
+
+static void note_clock(const sim_event *e, void *opaque) {
+    (void)e;
+    paused_sink *ps = opaque;
+    ps->published++;
+    ps->running += !sim_clock_paused(ps->c);
+}
+
 /* A step waits for an event nobody has emitted yet, so the clock runs; an emitter stamps its
  * event, then takes 12 ms (a loaded machine) to reach the gate. The step publishes it at the
  * time it reached the gate, where the clock then stands: the header never shows a time past
@@ -255,6 +267,8 @@ static void test_a_step_shows_the_time_its_event_reached_the_gate(void) {
     fake_wall_us = 1000000;
     sim_clock *c = sim_clock_new_with_wall(1.0, fake_wall, NULL);
     sim_bus *b = sim_bus_new(16);
+    paused_sink ps = {c, 0, 0};
+    CU_ASSERT_EQUAL(sim_bus_add_sink(b, note_clock, &ps), 0);
     sim_bus_set_step_hooks(b, hook_run, hook_hold, c);
     sim_bus_set_step_clock(b, hook_now, c);
     sim_bus_set_step(b, true);
@@ -275,6 +289,10 @@ static void test_a_step_shows_the_time_its_event_reached_the_gate(void) {
     CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, emit_main, &late), 0);
     pthread_join(t, NULL); /* the step waited for it: it goes through at once */
     CU_ASSERT_TRUE(sim_clock_paused(c)); /* the step's event happened: time stands */
+    /* and it stood already when the event was published (a view reading the clock beside it
+     * never sees time past it, however long the emitter is kept from the CPU) */
+    CU_ASSERT_EQUAL(ps.published, 1);
+    CU_ASSERT_EQUAL(ps.running, 0);
     sim_event out[2];
     CU_ASSERT_EQUAL_FATAL(sim_bus_ring_read(b, out, 2), 1);
     CU_ASSERT_EQUAL(out[0].t_us, t0 + 15000);
