@@ -20,7 +20,9 @@
 /* ---- the per-topic result requests (CreateTopics, DeleteTopics, CreatePartitions) ---- */
 
 /* One topic of such a request: its name, and what applying it to the cluster answers (an
- * error code, with a sentence in `why` for the result's error_message). c->lock held. */
+ * error code, with a sentence in `why` for the result's error_message; a sentence in `why`
+ * with no error is a note for the log, written after the lock is released, since a log line
+ * may wait at the view's step gate). c->lock held. */
 typedef struct topic_op {
     int16_t api;
     kw_slice (*name)(const void *req, int32_t i);
@@ -37,6 +39,7 @@ static int topic_results(mb_req *r, const topic_op *op, const void *req, int32_t
     resp.topics = kw_arena_alloc(r->arena, sizeof *resp.topics * (size_t)(n + 1));
     if (!resp.topics)
         return mb_decode_failed(r, errbuf, errsize);
+    char note[300] = "";
     pthread_mutex_lock(&c->lock);
     kw_err inj = mb_inject_take(c, op->api, NULL, -1);
     for (int32_t i = 0; i < n; i++) {
@@ -55,8 +58,12 @@ static int topic_results(mb_req *r, const topic_op *op, const void *req, int32_t
         }
         if (res->error_code)
             r->slot->error = res->error_code;
+        else if (why[0])
+            snprintf(note, sizeof note, "%s", why);
     }
     pthread_mutex_unlock(&c->lock);
+    if (note[0])
+        mb_logf(c, 1, "%s", note);
     size_t start = mb_resp_begin(r->slot);
     op->encode(&r->slot->out, r->hdr.api_version, &resp);
     mb_resp_end(r->slot, start, r->now);
@@ -227,7 +234,8 @@ int mb_h_delete_topics(mb_req *r, char *errbuf, size_t errsize) {
 /* Widens t to `count` partitions: a new array (old partitions copied, sharing their logs),
  * new partitions placed as mb_topic_create_locked places them. The old array's copies lose their
  * leader (see the memory rule above). */
-static int16_t widen(mb_cluster *c, mb_topic *t, int32_t count, mb_evbuf *eb) {
+static int16_t widen(mb_cluster *c, mb_topic *t, int32_t count, mb_evbuf *eb, char *note,
+                     size_t notesize) {
     mb_partition *np = calloc((size_t)count, sizeof *np);
     if (!np)
         return KW_ERR_UNKNOWN_SERVER_ERROR;
@@ -256,7 +264,7 @@ static int16_t widen(mb_cluster *c, mb_topic *t, int32_t count, mb_evbuf *eb) {
         t->parts[i].leader_epoch++;
     }
     if (!mb_graveyard_keep(c, t->parts))
-        mb_logf(c, 1, "CreatePartitions: out of memory keeping the old partition array");
+        snprintf(note, notesize, "CreatePartitions: out of memory keeping the old partition array");
     t->parts = np;
     t->n_partitions = count;
     mb_event *ev = mb_ev_add(c, eb, MB_EV_PARTITIONS_CREATED, -1);
@@ -286,7 +294,7 @@ static int16_t widen_apply(mb_req *r, const void *req, int32_t i, char *why, siz
                  (int)t->n_partitions, (int)ct->count);
         return KW_ERR_INVALID_PARTITIONS;
     }
-    return q->validate_only ? KW_ERR_NONE : widen(c, t, ct->count, r->eb);
+    return q->validate_only ? KW_ERR_NONE : widen(c, t, ct->count, r->eb, why, whysize);
 }
 
 int mb_h_create_partitions(mb_req *r, char *errbuf, size_t errsize) {

@@ -560,7 +560,8 @@ static void ev_records_appended(mb_req *r, const mb_partition *p, const mb_batch
  * were appended. Returns the partition's error.
  * @locks c->lock MUST be held. */
 static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
-                               int64_t *first_offset, int *appended, char *why, size_t whysize) {
+                               int64_t *first_offset, int *appended, int64_t *untracked_pid,
+                               char *why, size_t whysize) {
     mb_cluster *c = r->b->c;
     for (int k = 0; k < nb; k++) {
         mb_batch *mb = bs[k].b;
@@ -600,10 +601,7 @@ static kw_err append_to_leader(mb_req *r, mb_partition *p, batch_in *bs, int nb,
         if (!mb_log_append(&lr->log, mb))
             return KW_ERR_KAFKA_STORAGE_ERROR;
         if (!mb_pid_record(&p->pids, mb))
-            mb_logf(c, 3,
-                    "%s-%d: out of memory recording producer %lld's sequences; a retry "
-                    "of this batch will not be recognised as a duplicate",
-                    p->topic->name, (int)p->id, (long long)mb->producer_id);
+            *untracked_pid = mb->producer_id; /* logged after the lock (the step gate) */
         (*appended)++;
         if (*first_offset < 0)
             *first_offset = mb->base_offset;
@@ -664,10 +662,11 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
         perr = serr;
     else if (!perr && acks == -1 && mb_partition_isr_count(p) < p->min_isr)
         perr = KW_ERR_NOT_ENOUGH_REPLICAS;
-    int64_t first_offset = -1;
+    int64_t first_offset = -1, untracked_pid = -1;
     int appended = 0;
     if (!perr)
-        perr = append_to_leader(r, p, bs, nb, &first_offset, &appended, why, sizeof why);
+        perr = append_to_leader(r, p, bs, nb, &first_offset, &appended, &untracked_pid, why,
+                                sizeof why);
     if (perr && why[0] == '\0')
         snprintf(why, sizeof why, "%s", kw_err_name(perr));
     if (p && !perr) {
@@ -694,6 +693,11 @@ static int produce_partition(mb_req *r, int16_t acks, kw_slice topic,
         produce_rejected(r, p, tname, rp->index, perr, why, op);
     }
     pthread_mutex_unlock(&c->lock);
+    if (untracked_pid >= 0) /* a log line may wait at the view's step gate: never under the lock */
+        mb_logf(c, 3,
+                "%s-%d: out of memory recording producer %lld's sequences; a retry of this "
+                "batch will not be recognised as a duplicate",
+                tname, (int)rp->index, (long long)untracked_pid);
     if (op->error_code)
         r->slot->error = op->error_code;
     free_batches(bs, nb);
