@@ -520,6 +520,58 @@ static mb_partition *request_partition(mb_broker *b, int16_t api_key, kw_slice t
     return p;
 }
 
+/* Produce, ListOffsets and Fetch answer their request topic by topic and partition by
+ * partition, in the request's order, as Kafka's KafkaApis handlers walk a request's topics
+ * and their partitions. part_walk is that walk, written once; each handler gives it its own
+ * state (h) and three steps:
+ *   n_partitions(h, t)               how many partitions request topic t names;
+ *   answer_topic(h, t)               names answer topic t and allocates its partitions (false
+ *                                    when out of memory: that topic answers no partitions);
+ *   answer_partition(h, t, i, flat)  answers partition i of topic t (flat: its rank across the
+ *                                    whole request); -1 stops the walk.
+ * The walk takes no lock: ListOffsets and Fetch run it under c->lock, Produce takes the lock
+ * per partition (produce_partition). */
+typedef struct part_walk {
+    void *h;
+    int32_t n_topics;
+    int32_t (*n_partitions)(void *h, int32_t t);
+    bool (*answer_topic)(void *h, int32_t t);
+    int (*answer_partition)(void *h, int32_t t, int32_t i, int flat);
+} part_walk;
+
+/* The number of partitions the request names, over all its topics. */
+static int part_walk_total(const part_walk *w) {
+    int total = 0;
+    for (int32_t t = 0; t < w->n_topics; t++)
+        total += w->n_partitions(w->h, t);
+    return total;
+}
+
+/* Answers every partition of the request, in order. Returns -1 when answer_partition stopped
+ * the walk, else 0. */
+static int part_walk_run(const part_walk *w) {
+    int flat = 0;
+    for (int32_t t = 0; t < w->n_topics; t++) {
+        int32_t n = w->n_partitions(w->h, t);
+        if (!w->answer_topic(w->h, t)) {
+            flat += n;
+            continue;
+        }
+        for (int32_t i = 0; i < n; i++, flat++)
+            if (w->answer_partition(w->h, t, i, flat) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* An answer topic's partition array: n elements of `size` bytes, zeroed, in the arena, with
+ * *n_out = n; NULL and *n_out = 0 when out of memory. The typed step of answer_topic. */
+static void *answer_partitions(kw_arena *a, int32_t n, size_t size, int32_t *n_out) {
+    void *v = kw_arena_alloc(a, size * (size_t)(n > 0 ? n : 1));
+    *n_out = v ? n : 0;
+    return v;
+}
+
 static void ev_duplicate_batch(mb_req *r, const mb_partition *p, const mb_batch *mb,
                                int64_t dup_offset) {
     mb_event *ev = mb_ev_add(r->b->c, r->eb, MB_EV_DUPLICATE_BATCH, r->b->id);
@@ -756,6 +808,51 @@ static kw_err produce_whole_error(mb_cluster *c, int16_t v, const kw_produce_req
     return whole ? whole : inj_whole;
 }
 
+/* One Produce request's walk (part_walk): its answer, the error of the whole request, and the
+ * acks=all partitions still waiting for their high watermark. */
+typedef struct produce_walk {
+    mb_req *r;
+    const kw_produce_req *req;
+    kw_produce_resp *resp;
+    kw_err whole;
+    pend_part *waits; /* one place per partition of the request */
+    int n_waits;
+} produce_walk;
+
+static int32_t produce_n_partitions(void *h, int32_t t) {
+    const produce_walk *w = h;
+    return w->req->topics[t].n_partitions;
+}
+
+static bool produce_answer_topic(void *h, int32_t t) {
+    produce_walk *w = h;
+    kw_produce_resp_topic *ot = &w->resp->topics[t];
+    ot->name = w->req->topics[t].name;
+    ot->partitions = answer_partitions(w->r->arena, w->req->topics[t].n_partitions,
+                                       sizeof *ot->partitions, &ot->n_partitions);
+    return ot->partitions != NULL;
+}
+
+/* A partition's Produce answer: the whole request's error, or produce_partition's work.
+ * -1 when this broker is down. */
+static int produce_answer_partition(void *h, int32_t t, int32_t i, int flat) {
+    (void)flat;
+    produce_walk *w = h;
+    const kw_produce_req_topic *rt = &w->req->topics[t];
+    kw_produce_resp_partition *op = &w->resp->topics[t].partitions[i];
+    op->index = rt->partitions[i].index;
+    op->base_offset = -1;
+    op->log_append_time_ms = -1;
+    op->log_start_offset = -1;
+    op->error_message = KW_SLICE_NULL;
+    if (w->whole) {
+        op->error_code = (int16_t)w->whole;
+        return 0;
+    }
+    return produce_partition(w->r, w->req->acks, rt->name, &rt->partitions[i], op, w->waits,
+                             &w->n_waits);
+}
+
 /* Produce (Kafka's KafkaApis.handleProduceRequest): each partition appended in turn
  * (produce_partition); acks=0 answers nothing, acks=1 at once, acks=all when the high
  * watermark covers every append (resume_produce). */
@@ -766,52 +863,28 @@ static int h_produce(mb_req *r, char *errbuf, size_t errsize) {
         return decode_failed(r, errbuf, errsize);
     mb_cluster *c = r->b->c;
     kw_arena *a = r->arena;
-    kw_produce_resp resp = {0};
-    resp.n_topics = req.n_topics;
+    kw_produce_resp resp = {.n_topics = req.n_topics};
     resp.topics = ARENA_NEW(a, kw_produce_resp_topic, req.n_topics);
-    int total_parts = 0;
-    for (int32_t t = 0; t < req.n_topics; t++)
-        total_parts += req.topics[t].n_partitions;
+    produce_walk pw = {.r = r, .req = &req, .resp = &resp};
+    part_walk walk = {&pw, req.n_topics, produce_n_partitions, produce_answer_topic,
+                      produce_answer_partition};
+    int total_parts = part_walk_total(&walk);
     pend_part *waits = calloc((size_t)(total_parts > 0 ? total_parts : 1), sizeof *waits);
     if (!resp.topics || !waits) {
         free(waits);
         snprintf(errbuf, errsize, "out of memory");
         return -1;
     }
-    int n_waits = 0;
-    kw_err whole = produce_whole_error(c, v, &req);
-    if (whole)
-        r->slot->error = (int16_t)whole; /* every partition carries it */
-
-    for (int32_t t = 0; t < req.n_topics; t++) {
-        kw_produce_req_topic *rt = &req.topics[t];
-        kw_produce_resp_topic *ot = &resp.topics[t];
-        ot->name = rt->name;
-        ot->n_partitions = rt->n_partitions;
-        ot->partitions = ARENA_NEW(a, kw_produce_resp_partition, rt->n_partitions);
-        if (!ot->partitions) {
-            ot->n_partitions = 0;
-            continue;
-        }
-        for (int32_t i = 0; i < rt->n_partitions; i++) {
-            kw_produce_resp_partition *op = &ot->partitions[i];
-            op->index = rt->partitions[i].index;
-            op->base_offset = -1;
-            op->log_append_time_ms = -1;
-            op->log_start_offset = -1;
-            op->error_message = KW_SLICE_NULL;
-            if (whole) {
-                op->error_code = (int16_t)whole;
-                continue;
-            }
-            if (produce_partition(r, req.acks, rt->name, &rt->partitions[i], op, waits, &n_waits) <
-                0) {
-                free(waits);
-                r->slot->state = MB_SLOT_NONE;
-                return 0; /* a dead broker answers nothing */
-            }
-        }
+    pw.waits = waits;
+    pw.whole = produce_whole_error(c, v, &req);
+    if (pw.whole)
+        r->slot->error = (int16_t)pw.whole; /* every partition carries it */
+    if (part_walk_run(&walk) < 0) {
+        free(waits);
+        r->slot->state = MB_SLOT_NONE;
+        return 0; /* a dead broker answers nothing */
     }
+    int n_waits = pw.n_waits;
     if (req.acks == 0 || n_waits == 0) {
         free(waits);
         if (req.acks == 0) {
@@ -877,33 +950,57 @@ static void list_offsets_partition(mb_req *r, kw_slice topic,
     }
 }
 
+/* One ListOffsets request's walk (part_walk). */
+typedef struct list_offsets_walk {
+    mb_req *r;
+    const kw_list_offsets_req *req;
+    kw_list_offsets_resp *resp;
+    kw_err whole;
+} list_offsets_walk;
+
+static int32_t list_offsets_n_partitions(void *h, int32_t t) {
+    const list_offsets_walk *w = h;
+    return w->req->topics[t].n_partitions;
+}
+
+static bool list_offsets_answer_topic(void *h, int32_t t) {
+    list_offsets_walk *w = h;
+    kw_list_offsets_resp_topic *ot = &w->resp->topics[t];
+    ot->name = w->req->topics[t].name;
+    ot->partitions = answer_partitions(w->r->arena, w->req->topics[t].n_partitions,
+                                       sizeof *ot->partitions, &ot->n_partitions);
+    return ot->partitions != NULL;
+}
+
+static int list_offsets_answer_partition(void *h, int32_t t, int32_t i, int flat) {
+    (void)flat;
+    list_offsets_walk *w = h;
+    const kw_list_offsets_req_topic *rt = &w->req->topics[t];
+    list_offsets_partition(w->r, rt->name, &rt->partitions[i], w->whole,
+                           &w->resp->topics[t].partitions[i]);
+    return 0;
+}
+
+/* ListOffsets (Kafka's KafkaApis.handleListOffsetRequest): every partition answered under
+ * the cluster lock (list_offsets_partition). */
 static int h_list_offsets(mb_req *r, char *errbuf, size_t errsize) {
     kw_list_offsets_req req;
     int16_t v = r->hdr.api_version;
     if (kw_list_offsets_req_decode(&r->rb, v, r->arena, &req) != KW_ERR_NONE)
         return decode_failed(r, errbuf, errsize);
     mb_cluster *c = r->b->c;
-    kw_arena *a = r->arena;
-    kw_list_offsets_resp resp = {0};
-    resp.n_topics = req.n_topics;
-    resp.topics = ARENA_NEW(a, kw_list_offsets_resp_topic, req.n_topics);
+    kw_list_offsets_resp resp = {.n_topics = req.n_topics};
+    resp.topics = ARENA_NEW(r->arena, kw_list_offsets_resp_topic, req.n_topics);
     if (!resp.topics) {
         snprintf(errbuf, errsize, "out of memory");
         return -1;
     }
+    list_offsets_walk lw = {.r = r, .req = &req, .resp = &resp};
+    part_walk walk = {&lw, req.n_topics, list_offsets_n_partitions, list_offsets_answer_topic,
+                      list_offsets_answer_partition};
     pthread_mutex_lock(&c->lock);
-    kw_err whole = mb_inject_take(c, KW_API_LIST_OFFSETS, NULL, -1);
-    for (int32_t t = 0; t < req.n_topics; t++) {
-        kw_list_offsets_req_topic *rt = &req.topics[t];
-        kw_list_offsets_resp_topic *ot = &resp.topics[t];
-        ot->name = rt->name;
-        ot->partitions = ARENA_NEW(a, kw_list_offsets_resp_partition, rt->n_partitions);
-        if (!ot->partitions)
-            continue;
-        ot->n_partitions = rt->n_partitions;
-        for (int32_t i = 0; i < rt->n_partitions; i++)
-            list_offsets_partition(r, rt->name, &rt->partitions[i], whole, &ot->partitions[i]);
-    }
+    lw.whole = mb_inject_take(c, KW_API_LIST_OFFSETS, NULL, -1);
+    part_walk_run(&walk);
     pthread_mutex_unlock(&c->lock);
     size_t start = mb_resp_begin(r->slot);
     kw_list_offsets_resp_encode(&r->slot->out, v, &resp);
@@ -967,95 +1064,124 @@ static uint8_t **fetch_copy_records(kw_fetch_resp *resp, const refs_t *refs, int
     return bufs;
 }
 
-/* Builds the Fetch answer from the leader's log up to the high watermark: whole batches, the
- * first one always included (KIP-74), then while partition_max_bytes and max_bytes allow.
- * Returns the bytes of records found, or -1 on a memory error. The answer goes into
- * slot->out only when records were found, an error is reported, or `final`. */
+/* One Fetch request's walk (part_walk): its answer, the bytes of records found so far against
+ * max_bytes, and the batches each partition gives (refs, in the request's partition order). */
+typedef struct fetch_walk {
+    mb_broker *b;
+    mb_slot *s;
+    const kw_fetch_req *req;
+    kw_fetch_resp *resp;
+    kw_arena *a;
+    kw_err whole;
+    bool final;
+    bool any_error;
+    int64_t max_bytes;
+    int64_t found;
+    refs_t *refs;
+} fetch_walk;
+
+static int32_t fetch_n_partitions(void *h, int32_t t) {
+    const fetch_walk *w = h;
+    return w->req->topics[t].n_partitions;
+}
+
+static bool fetch_answer_topic(void *h, int32_t t) {
+    fetch_walk *w = h;
+    kw_fetch_resp_topic *ot = &w->resp->topics[t];
+    ot->topic = w->req->topics[t].topic;
+    ot->partitions = answer_partitions(w->a, w->req->topics[t].n_partitions, sizeof *ot->partitions,
+                                       &ot->n_partitions);
+    return ot->partitions != NULL;
+}
+
+/* One partition of a Fetch answer: whole batches from fetch_offset below the high watermark,
+ * the first always (KIP-74), then while partition_max_bytes and max_bytes allow; the batches
+ * are referenced in refs[flat], copied out after the lock.
+ * @locks c->lock MUST be held. */
+static int fetch_answer_partition(void *h, int32_t t, int32_t i, int flat) {
+    fetch_walk *w = h;
+    const kw_fetch_req_topic *rt = &w->req->topics[t];
+    const kw_fetch_req_partition *rp = &rt->partitions[i];
+    kw_fetch_resp_partition *op = &w->resp->topics[t].partitions[i];
+    refs_t *ref = &w->refs[flat];
+    op->partition_index = rp->partition;
+    op->high_watermark = -1;
+    op->last_stable_offset = -1;
+    op->log_start_offset = -1;
+    op->n_aborted = -1;
+    op->preferred_read_replica = -1;
+    op->records = (kw_slice){(const uint8_t *)"", 0}; /* clients want 0, not null */
+    char tname[MB_MAX_TOPIC_NAME + 2];
+    kw_err e;
+    mb_partition *p =
+        request_partition(w->b, KW_API_FETCH, rt->topic, rp->partition, rp->current_leader_epoch,
+                          w->whole, w->final, tname, sizeof tname, &e);
+    const mb_log *l = p ? &p->rep[p->last_leader].log : NULL;
+    if (!e && (rp->fetch_offset < l->start || rp->fetch_offset > l->end))
+        e = KW_ERR_OFFSET_OUT_OF_RANGE;
+    op->error_code = (int16_t)e;
+    if (e) {
+        w->any_error = true;
+        w->s->error = (int16_t)e;
+        return 0;
+    }
+    op->high_watermark = p->hw;
+    op->last_stable_offset = p->hw;
+    op->log_start_offset = l->start;
+    int64_t pbytes = 0;
+    size_t k = mb_log_find(l, rp->fetch_offset);
+    size_t k0 = k;
+    while (k < l->n && l->v[k]->last_offset < p->hw) {
+        int64_t sz = (int64_t)l->v[k]->len;
+        if (k > k0 && (pbytes + sz > rp->partition_max_bytes || w->found + sz > w->max_bytes))
+            break;
+        if (k == k0 && w->found > 0 && w->found + sz > w->max_bytes)
+            break;
+        pbytes += sz;
+        w->found += sz;
+        k++;
+    }
+    if (k > k0) {
+        ref->v = malloc((k - k0) * sizeof *ref->v);
+        if (ref->v) {
+            ref->n = k - k0;
+            for (size_t j = k0; j < k; j++) {
+                ref->v[j - k0] = l->v[j];
+                mb_batch_ref(l->v[j]);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Builds the Fetch answer from the leader's log up to the high watermark, partition by
+ * partition (fetch_answer_partition). Returns the bytes of records found, or -1 on a memory
+ * error. The answer goes into slot->out only when records were found, an error is reported,
+ * or `final`. */
 static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw_arena *a,
                            int64_t now, bool final, char *errbuf, size_t errsize) {
     mb_cluster *c = b->c;
-    kw_fetch_resp resp = {0};
-    resp.n_topics = req->n_topics;
+    kw_fetch_resp resp = {.n_topics = req->n_topics};
     resp.topics = ARENA_NEW(a, kw_fetch_resp_topic, req->n_topics);
-    int total = 0;
-    for (int32_t t = 0; t < req->n_topics; t++)
-        total += req->topics[t].n_partitions;
+    fetch_walk fw = {.b = b, .s = s, .req = req, .resp = &resp, .a = a, .final = final};
+    part_walk walk = {&fw, req->n_topics, fetch_n_partitions, fetch_answer_topic,
+                      fetch_answer_partition};
+    int total = part_walk_total(&walk);
     refs_t *refs = calloc((size_t)(total > 0 ? total : 1), sizeof *refs);
     if (!resp.topics || !refs) {
         free(refs);
         snprintf(errbuf, errsize, "out of memory");
         return -1;
     }
-    int64_t found = 0;
-    bool any_error = false;
-    int64_t max_bytes = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
-    int ri = 0;
+    fw.refs = refs;
+    fw.max_bytes = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
     pthread_mutex_lock(&c->lock);
-    kw_err whole = mb_inject_take(c, KW_API_FETCH, NULL, -1);
-    for (int32_t t = 0; t < req->n_topics; t++) {
-        kw_fetch_req_topic *rt = &req->topics[t];
-        kw_fetch_resp_topic *ot = &resp.topics[t];
-        ot->topic = rt->topic;
-        ot->partitions = ARENA_NEW(a, kw_fetch_resp_partition, rt->n_partitions);
-        if (!ot->partitions) {
-            ri += rt->n_partitions;
-            continue;
-        }
-        ot->n_partitions = rt->n_partitions;
-        for (int32_t i = 0; i < rt->n_partitions; i++, ri++) {
-            kw_fetch_req_partition *rp = &rt->partitions[i];
-            kw_fetch_resp_partition *op = &ot->partitions[i];
-            op->partition_index = rp->partition;
-            op->high_watermark = -1;
-            op->last_stable_offset = -1;
-            op->log_start_offset = -1;
-            op->n_aborted = -1;
-            op->preferred_read_replica = -1;
-            op->records = (kw_slice){(const uint8_t *)"", 0}; /* clients want 0, not null */
-            char tname[MB_MAX_TOPIC_NAME + 2];
-            kw_err e;
-            mb_partition *p =
-                request_partition(b, KW_API_FETCH, rt->topic, rp->partition,
-                                  rp->current_leader_epoch, whole, final, tname, sizeof tname, &e);
-            const mb_log *l = p ? &p->rep[p->last_leader].log : NULL;
-            if (!e && (rp->fetch_offset < l->start || rp->fetch_offset > l->end))
-                e = KW_ERR_OFFSET_OUT_OF_RANGE;
-            op->error_code = (int16_t)e;
-            if (e) {
-                any_error = true;
-                s->error = (int16_t)e;
-                continue;
-            }
-            op->high_watermark = p->hw;
-            op->last_stable_offset = p->hw;
-            op->log_start_offset = l->start;
-            int64_t pbytes = 0;
-            size_t k = mb_log_find(l, rp->fetch_offset);
-            size_t k0 = k;
-            while (k < l->n && l->v[k]->last_offset < p->hw) {
-                int64_t sz = (int64_t)l->v[k]->len;
-                if (k > k0 && (pbytes + sz > rp->partition_max_bytes || found + sz > max_bytes))
-                    break;
-                if (k == k0 && found > 0 && found + sz > max_bytes)
-                    break;
-                pbytes += sz;
-                found += sz;
-                k++;
-            }
-            if (k > k0) {
-                refs[ri].v = malloc((k - k0) * sizeof *refs[ri].v);
-                if (refs[ri].v) {
-                    refs[ri].n = k - k0;
-                    for (size_t j = k0; j < k; j++) {
-                        refs[ri].v[j - k0] = l->v[j];
-                        mb_batch_ref(l->v[j]);
-                    }
-                }
-            }
-        }
-    }
+    fw.whole = mb_inject_take(c, KW_API_FETCH, NULL, -1);
+    part_walk_run(&walk);
     pthread_mutex_unlock(&c->lock);
-    bool answer = final || found > 0 || any_error || whole;
+    kw_err whole = fw.whole;
+    int64_t found = fw.found;
+    bool answer = final || found > 0 || fw.any_error || whole;
     if (answer) {
         uint8_t **bufs = fetch_copy_records(&resp, refs, total);
         size_t start = mb_resp_begin(s);
