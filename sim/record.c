@@ -493,6 +493,7 @@ static void *sampler_main(void *arg) {
         }
         free(fold);
         sim_view_feed_sample(feed, m, now);
+        m->bootstrap[0] = '\0'; /* not recorded: a replay's cluster is gone (as the view's) */
         queue_sample(rec, m, seq);
         last_wall = now;
         last_sim = sim_ms;

@@ -928,6 +928,9 @@ static void sanitize(sim_view_model *m) {
     m->step_event.kind[sizeof m->step_event.kind - 1] = '\0';
     m->step_event.topic[sizeof m->step_event.topic - 1] = '\0';
     m->step_event.detail[sizeof m->step_event.detail - 1] = '\0';
+    /* The cluster's address is for joining it live; a replay's cluster is gone (recordings
+     * made before the recorders dropped it still hold one). */
+    m->bootstrap[0] = '\0';
 }
 
 int sim_recording_sample(sim_recording *rec, size_t i, sim_view_model *m, uint64_t *after_seq) {
