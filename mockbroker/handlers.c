@@ -1034,16 +1034,22 @@ typedef struct refs_t {
 } refs_t;
 
 /* Copies each partition's referenced batches into one buffer and points the answer's records
- * at it (refs are in the answer's topic/partition order). Returns the buffers (total of
+ * at it (refs are in the request's topic/partition order, as part_walk_run numbers them: a
+ * topic whose answer could not be allocated keeps its places). Returns the buffers (total of
  * them, NULL entries where none), which the caller frees after encoding; NULL when out of
  * memory (the records stay empty). */
-static uint8_t **fetch_copy_records(kw_fetch_resp *resp, const refs_t *refs, int total) {
+static uint8_t **fetch_copy_records(const kw_fetch_req *req, kw_fetch_resp *resp,
+                                    const refs_t *refs, int total) {
     uint8_t **bufs = calloc((size_t)(total > 0 ? total : 1), sizeof *bufs);
     if (!bufs)
         return NULL;
     int ri = 0;
     for (int32_t t = 0; t < resp->n_topics; t++) {
         kw_fetch_resp_topic *ot = &resp->topics[t];
+        if (ot->n_partitions != req->topics[t].n_partitions) { /* out of memory: skipped */
+            ri += req->topics[t].n_partitions;
+            continue;
+        }
         for (int32_t i = 0; i < ot->n_partitions; i++, ri++) {
             if (!refs[ri].n)
                 continue;
@@ -1183,7 +1189,7 @@ static int64_t fetch_build(mb_broker *b, mb_slot *s, const kw_fetch_req *req, kw
     int64_t found = fw.found;
     bool answer = final || found > 0 || fw.any_error || whole;
     if (answer) {
-        uint8_t **bufs = fetch_copy_records(&resp, refs, total);
+        uint8_t **bufs = fetch_copy_records(req, &resp, refs, total);
         size_t start = mb_resp_begin(s);
         kw_fetch_resp_encode(&s->out, s->api_version, &resp);
         mb_resp_end(s, start, now);
