@@ -51,13 +51,7 @@ static bool scen_start(scen_job *j, const char *path) {
     if (j->ofd < 0 || j->efd < 0)
         return false;
     j->t0 = tu_now_ms();
-    j->pid = fork();
-    if (j->pid == 0) {
-        dup2(j->ofd, 1);
-        dup2(j->efd, 2);
-        execv(tu_courier_path(), argv);
-        _exit(127);
-    }
+    j->pid = ts_spawn_courier(argv, j->ofd, j->efd);
     return j->pid > 0;
 }
 

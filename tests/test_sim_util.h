@@ -18,6 +18,19 @@ static inline void ts_read_back(int fd, char *buf, size_t size) {
     buf[n > 0 ? n : 0] = '\0';
 }
 
+/* Starts courier with argv (argv[0] ignored), its stdout on ofd and stderr on efd; returns
+ * the child's pid (-1 when fork failed). */
+static inline pid_t ts_spawn_courier(char *const argv[], int ofd, int efd) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        execv(tu_courier_path(), argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* Runs courier with argv (NULL-terminated; argv[0] ignored): stdout into out, stderr into err.
  * err NULL: stderr goes into out with stdout, in the order written; out NULL: stdout is
  * discarded. When sigint_after_ms >= 0 the child gets SIGINT once that many ms have passed (or
@@ -39,13 +52,7 @@ static inline int ts_run_courier(char *const argv[], char *out, size_t outsize, 
         }
         unlink(epath);
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(ofd, 1);
-        dup2(efd, 2);
-        execv(tu_courier_path(), argv);
-        _exit(127);
-    }
+    pid_t pid = ts_spawn_courier(argv, ofd, efd);
     int st = 0;
     bool reaped = pid < 0;
     if (sigint_after_ms >= 0 && !reaped) {
