@@ -1,6 +1,7 @@
 /* One room's CUnit runner. `runner [SUITE[:TEST]]` runs everything or one suite/test.
  * Exits with the number of failed tests (0 = all passed), as CU_basic_run_tests' own return
- * value does not count failures. */
+ * value does not count failures. When a test failed, the failures are listed again after the
+ * summary, and the summary repeated, so that a log's last lines (all CI keeps) name them. */
 #include "tests/tu.h"
 
 #include <CUnit/Basic.h>
@@ -43,6 +44,18 @@ int main(int argc, char **argv) {
         CU_basic_run_tests();
     }
     unsigned failed = CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
+    if (failed) {
+        printf("\nThe failures again:\n");
+        for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+            printf("  %s: %s: %s:%u: %s\n", f->pSuite ? f->pSuite->pName : "?",
+                   f->pTest ? f->pTest->pName : "(suite setup)",
+                   f->strFileName ? f->strFileName : "?", f->uiLineNumber,
+                   f->strCondition ? f->strCondition : "");
+        printf("\n");
+        CU_print_run_results(stdout);
+        printf("\n");
+        fflush(stdout);
+    }
     CU_cleanup_registry();
     return failed ? 1 : 0;
 }
