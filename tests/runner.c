@@ -15,6 +15,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         return 2;
     }
+    /* CUnit writes "Test: name ..." to stdout, the tests their diagnostics to stderr: with
+     * stdout unbuffered the two stay in order in a log (and a log's timestamps are true). */
+    setvbuf(stdout, NULL, _IONBF, 0);
     tu_register_all();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     if (argc > 1) {

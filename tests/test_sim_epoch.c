@@ -39,51 +39,75 @@ static int count_lines(const char *path, const char *needle) {
     return count_lines_unless(path, needle, NULL);
 }
 
+typedef struct seeds_run {
+    const char *scenario, *error_name;
+    int met, bumped;
+} seeds_run;
+
+static void seed_trace(char *path, size_t size, int i) {
+    snprintf(path, size, "/tmp/courier-epoch-%d-%d.jsonl", (int)getpid(), i + 1);
+}
+
+/* Run i: seed i + 1, its own trace. */
+static char *const *seed_argv(int i, void *opaque) {
+    const seeds_run *sr = opaque;
+    static char seed_s[16], trace[64];
+    static char *argv[13];
+    snprintf(seed_s, sizeof seed_s, "%d", i + 1);
+    seed_trace(trace, sizeof trace, i);
+    char *const a[] = {"courier",   "run",       (char *)sr->scenario, "--headless",
+                       "--speed",   EPOCH_SPEED, "--seed",             seed_s,
+                       "--trace",   trace,       "--report",           "json",
+                       NULL};
+    memcpy(argv, a, sizeof a);
+    return argv;
+}
+
+static void seed_check(int i, int rc, const char *out, const char *err, int64_t ms,
+                       void *opaque) {
+    (void)ms;
+    seeds_run *sr = opaque;
+    int seed = i + 1;
+    char trace[64];
+    seed_trace(trace, sizeof trace, i);
+    if (rc != 0)
+        fprintf(stderr, "\n    %s seed %d: rc=%d\n%s%s", sr->scenario, seed, rc, err, out);
+    cJSON *j = cJSON_Parse(out);
+    const cJSON *unmet = j ? cJSON_GetObjectItem(j, "expect_unmet") : NULL;
+    if (rc == 0 && cJSON_IsNumber(unmet) && unmet->valueint == 0)
+        sr->met++;
+    cJSON_Delete(j);
+    /* the story the lab tells: one epoch bump for that error, one producer id */
+    int bumps = count_lines(trace, "\"kind\":\"producer.epoch_bumped\"");
+    char why[96];
+    snprintf(why, sizeof why, "\"err_name\":\"%s\"", sr->error_name);
+    /* producer ids handed out (an InitProducerId that failed says "producer id -1") */
+    int ids = count_lines_unless(trace, "\"kind\":\"producer.id\"", "producer id -1");
+    if (ids != 1)
+        fprintf(stderr, "\n    %s seed %d: %d producer ids", sr->scenario, seed, ids);
+    CU_ASSERT_EQUAL(ids, 1);
+    if (bumps >= 1)
+        sr->bumped++;
+    else
+        fprintf(stderr, "\n    %s seed %d: %d epoch bumps, %d producer ids", sr->scenario, seed,
+                bumps, ids);
+    CU_ASSERT(count_lines(trace, why) >= 1);
+    unlink(trace);
+}
+
 /* min_bumped: runs that must show the bump. An injected OUT_OF_ORDER_SEQUENCE_NUMBER that
  * lands on a batch with an earlier one of its partition still unanswered is, as Java does,
  * retried without a bump (the gap may close): how often depends on timing, so that lab
- * requires most runs, not all; UNKNOWN_PRODUCER_ID with a log start offset always bumps. */
+ * requires most runs, not all; UNKNOWN_PRODUCER_ID with a log start offset always bumps.
+ * SEEDS_AT_ONCE runs side by side (at EPOCH_SPEED a run mostly waits on its timers). */
+#define SEEDS_AT_ONCE 3
 static void run_seeds(const char *scenario, const char *error_name, int min_bumped) {
-    char trace[64];
-    snprintf(trace, sizeof trace, "/tmp/courier-epoch-%d.jsonl", (int)getpid());
-    int met = 0, bumped = 0;
-    for (int seed = 1; seed <= SEEDS; seed++) {
-        char seed_s[16];
-        snprintf(seed_s, sizeof seed_s, "%d", seed);
-        char *argv[] = {"courier",   "run",        (char *)scenario, "--headless",
-                        "--speed",   EPOCH_SPEED,  "--seed",         seed_s,
-                        "--trace",   trace,        "--report",       "json",
-                        NULL};
-        static char out[65536], err[65536];
-        int rc = ts_run_courier(argv, out, sizeof out, err, sizeof err, -1);
-        if (rc != 0)
-            fprintf(stderr, "\n    %s seed %d: rc=%d\n%s%s", scenario, seed, rc, err, out);
-        cJSON *j = cJSON_Parse(out);
-        const cJSON *unmet = j ? cJSON_GetObjectItem(j, "expect_unmet") : NULL;
-        if (rc == 0 && cJSON_IsNumber(unmet) && unmet->valueint == 0)
-            met++;
-        cJSON_Delete(j);
-        /* the story the lab tells: one epoch bump for that error, one producer id */
-        int bumps = count_lines(trace, "\"kind\":\"producer.epoch_bumped\"");
-        char why[96];
-        snprintf(why, sizeof why, "\"err_name\":\"%s\"", error_name);
-        /* producer ids handed out (an InitProducerId that failed says "producer id -1") */
-        int ids = count_lines_unless(trace, "\"kind\":\"producer.id\"", "producer id -1");
-        if (ids != 1)
-            fprintf(stderr, "\n    %s seed %d: %d producer ids", scenario, seed, ids);
-        CU_ASSERT_EQUAL(ids, 1);
-        if (bumps >= 1)
-            bumped++;
-        else
-            fprintf(stderr, "\n    %s seed %d: %d epoch bumps, %d producer ids", scenario, seed,
-                    bumps, ids);
-        CU_ASSERT(count_lines(trace, why) >= 1);
-    }
-    unlink(trace);
-    fprintf(stderr, "\n    %s: expect met %d/%d, epoch bumped %d/%d", scenario, met, SEEDS, bumped,
-            SEEDS);
-    CU_ASSERT_EQUAL(met, SEEDS);
-    CU_ASSERT(bumped >= min_bumped);
+    seeds_run sr = {scenario, error_name, 0, 0};
+    ts_run_side_by_side(SEEDS, SEEDS_AT_ONCE, seed_argv, seed_check, &sr);
+    fprintf(stderr, "\n    %s: expect met %d/%d, epoch bumped %d/%d", scenario, sr.met, SEEDS,
+            sr.bumped, SEEDS);
+    CU_ASSERT_EQUAL(sr.met, SEEDS);
+    CU_ASSERT(sr.bumped >= min_bumped);
 }
 
 static void test_out_of_order_sequence_bumps_the_epoch_over_20_seeds(void) {

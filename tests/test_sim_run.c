@@ -30,41 +30,23 @@
 #endif
 #define SCENARIO_SPEED "1"
 
-/* A scenario run in the background: its stdout and stderr go to unlinked temp files. */
-typedef struct scen_job {
-    const char *path;
-    pid_t pid;
-    int ofd, efd;
-    int64_t t0;
-} scen_job;
-
-static bool scen_start(scen_job *j, const char *path) {
+/* A built-in scenario's run: the demo at DEMO_SPEED, the labs at SCENARIO_SPEED. */
+static char *const *scen_argv(int i, void *opaque) {
+    const glob_t *g = opaque;
+    static char *argv[9];
+    const char *path = g->gl_pathv[i];
     const char *speed = strstr(path, "demo") ? DEMO_SPEED : SCENARIO_SPEED;
-    char *argv[] = {"courier",     "run",      (char *)path, "--headless", "--speed",
-                    (char *)speed, "--report", "json",       NULL};
-    char opath[] = "/tmp/courier-test-out-XXXXXX", epath[] = "/tmp/courier-test-err-XXXXXX";
-    *j = (scen_job){.path = path, .pid = -1, .ofd = mkstemp(opath), .efd = mkstemp(epath)};
-    if (j->ofd >= 0)
-        unlink(opath);
-    if (j->efd >= 0)
-        unlink(epath);
-    if (j->ofd < 0 || j->efd < 0)
-        return false;
-    j->t0 = tu_now_ms();
-    j->pid = ts_spawn_courier(argv, j->ofd, j->efd);
-    return j->pid > 0;
+    char *const a[] = {"courier",     "run",      (char *)path, "--headless", "--speed",
+                       (char *)speed, "--report", "json",       NULL};
+    memcpy(argv, a, sizeof a);
+    return argv;
 }
 
-/* Checks a finished run (exit status st): exit 0, every expectation met, the log read. */
-static void scen_check(scen_job *j, int st) {
-    static char out[65536], err[65536];
-    int64_t ms = tu_now_ms() - j->t0;
-    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    ts_read_back(j->ofd, out, sizeof out);
-    ts_read_back(j->efd, err, sizeof err);
-    close(j->ofd);
-    close(j->efd);
-    fprintf(stderr, "\n    %-36s rc=%d %5.2f s", j->path, rc, (double)ms / 1000.0);
+/* Checks a finished run: exit 0, every expectation met, the log read. */
+static void scen_check(int i, int rc, const char *out, const char *err, int64_t ms,
+                       void *opaque) {
+    const glob_t *g = opaque;
+    fprintf(stderr, "\n    %-36s rc=%d %5.2f s", g->gl_pathv[i], rc, (double)ms / 1000.0);
     if (rc != 0)
         fprintf(stderr, "\n%s%s", err, out);
     CU_ASSERT_EQUAL(rc, 0);
@@ -90,43 +72,7 @@ static void test_builtin_scenarios_meet_their_expect(void) {
     /* scenarios/more/: further labs, run and checked the same way */
     CU_ASSERT_EQUAL_FATAL(glob("scenarios/more/*.json", GLOB_APPEND, NULL, &g), 0);
     CU_ASSERT_TRUE(g.gl_pathc >= 13);
-    scen_job jobs[SCEN_AT_ONCE];
-    int running = 0;
-    size_t next = 0, done = 0;
-    while (done < g.gl_pathc) {
-        while (running < SCEN_AT_ONCE && next < g.gl_pathc) {
-            scen_job j;
-            if (!scen_start(&j, g.gl_pathv[next])) {
-                fprintf(stderr, "\n    %s: could not start courier", g.gl_pathv[next]);
-                CU_FAIL("a scenario run could not start");
-                if (j.ofd >= 0)
-                    close(j.ofd);
-                if (j.efd >= 0)
-                    close(j.efd);
-                next++;
-                done++;
-                continue;
-            }
-            jobs[running++] = j;
-            next++;
-        }
-        if (running == 0)
-            continue;
-        int st = 0;
-        pid_t pid = waitpid(-1, &st, 0);
-        for (int k = 0; k < running; k++) {
-            if (jobs[k].pid != pid)
-                continue;
-            scen_check(&jobs[k], st);
-            jobs[k] = jobs[--running];
-            done++;
-            break;
-        }
-        if (pid < 0) { /* no child left: should not happen */
-            CU_FAIL("waitpid failed");
-            break;
-        }
-    }
+    ts_run_side_by_side((int)g.gl_pathc, SCEN_AT_ONCE, scen_argv, scen_check, &g);
     globfree(&g);
 }
 

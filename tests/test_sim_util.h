@@ -79,4 +79,87 @@ static inline int ts_run_courier(char *const argv[], char *out, size_t outsize, 
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* --- runs side by side -------------------------------------------------------------------- */
+/* ts_run_side_by_side runs n courier runs, at most at_once at a time (a run at speed 1 or 2
+ * mostly waits on its timers): argv_for(i) gives run i's argv (argv[0] ignored; it may point
+ * into static storage, as it is used before the next call), and check(i, ...) is called in
+ * this thread as each run ends, with its exit code (-1 on a signal, -100 when it could not
+ * start), what it wrote to stdout and to stderr, and its wall time. */
+typedef char *const *(*ts_argv_fn)(int i, void *opaque);
+typedef void (*ts_check_fn)(int i, int rc, const char *out, const char *err, int64_t ms,
+                            void *opaque);
+
+typedef struct ts_job {
+    int i;
+    pid_t pid;
+    int ofd, efd;
+    int64_t t0;
+} ts_job;
+
+static inline int ts_tmpfd(void) {
+    char path[] = "/tmp/courier-test-out-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* Reads a finished job's output, closes its files and hands it to check. */
+static inline void ts_job_end(ts_job *j, int st, ts_check_fn check, void *opaque) {
+    static char out[65536], err[65536];
+    out[0] = err[0] = '\0';
+    if (j->ofd >= 0)
+        ts_read_back(j->ofd, out, sizeof out);
+    if (j->efd >= 0)
+        ts_read_back(j->efd, err, sizeof err);
+    if (j->ofd >= 0)
+        close(j->ofd);
+    if (j->efd >= 0)
+        close(j->efd);
+    int rc = j->pid <= 0 ? -100 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    check(j->i, rc, out, err, tu_now_ms() - j->t0, opaque);
+}
+
+static inline void ts_run_side_by_side(int n, int at_once, ts_argv_fn argv_for,
+                                       ts_check_fn check, void *opaque) {
+    ts_job jobs[16];
+    if (at_once > 16)
+        at_once = 16;
+    if (at_once < 1)
+        at_once = 1;
+    int running = 0, next = 0;
+    while (next < n || running > 0) {
+        while (running < at_once && next < n) {
+            ts_job *j = &jobs[running];
+            *j = (ts_job){.i = next++, .pid = -1, .ofd = ts_tmpfd(), .efd = ts_tmpfd()};
+            j->t0 = tu_now_ms();
+            if (j->ofd >= 0 && j->efd >= 0)
+                j->pid = ts_spawn_courier(argv_for(j->i, opaque), j->ofd, j->efd);
+            if (j->pid <= 0) {
+                ts_job_end(j, 0, check, opaque); /* could not start: rc -100 */
+                continue;
+            }
+            running++;
+        }
+        if (running == 0)
+            break;
+        int st = 0;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) { /* no child left: cannot happen while jobs run */
+            for (int k = 0; k < running; k++) {
+                jobs[k].pid = -1;
+                ts_job_end(&jobs[k], 0, check, opaque);
+            }
+            break;
+        }
+        for (int k = 0; k < running; k++) {
+            if (jobs[k].pid != pid)
+                continue;
+            ts_job_end(&jobs[k], st, check, opaque);
+            jobs[k] = jobs[--running];
+            break;
+        }
+    }
+}
+
 #endif
