@@ -192,8 +192,8 @@ static void test_r_in_the_live_view_records_the_rest_of_the_run(void) {
     tmx t;
     snprintf(t.sock, sizeof t.sock, "courier-replay-rkey-%d", (int)getpid());
     CU_ASSERT_EQUAL_FATAL(run("tmux -L %s -f /dev/null new-session -d -s r -x 160 -y 48 "
-                              "\"cd %s && %s run %s/scenarios/min-isr.json --speed 2; sleep 60\" "
-                              ">/dev/null 2>&1",
+                              "\"cd %s && %s run %s/scenarios/min-isr.json --speed 2; "
+                              "echo courier-exited-\\$?; sleep 60\" >/dev/null 2>&1",
                               t.sock, dir, tu_courier_path(), cwd),
                           0);
     CU_ASSERT_TRUE(tmx_wait_text(&t, "sent ", WAIT_MS));
@@ -206,6 +206,9 @@ static void test_r_in_the_live_view_records_the_rest_of_the_run(void) {
     while (!tmx_wait_text(&t, "== audit: min-isr", 500) && tu_now_ms() < end)
         run("tmux -L %s send-keys -t r q", t.sock);
     CU_ASSERT_PTR_NOT_NULL(strstr(t.screen, "== audit: min-isr"));
+    /* the whole audit: the screen may be read while courier is still printing it (its first
+     * line only, under TSan beside another build), and it writes the recording after it */
+    CU_ASSERT_TRUE(tmx_wait_text(&t, "courier-exited-", WAIT_MS));
     static char live[SCREEN_BYTES];
     memcpy(live, t.screen, sizeof live);
     run("tmux -L %s kill-server >/dev/null 2>&1", t.sock);
