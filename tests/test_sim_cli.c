@@ -605,9 +605,11 @@ static void test_version_is_one_string(void) {
  * runs at once): the scenario's 400 ms window is the weak point, not this test. */
 #define INSTALLED_LAB_SPEED "1"
 
-/* make install DESTDIR=<tmp> PREFIX=/usr, then the installed courier, run from /, finds a lab
- * by name and meets its expect; the man pages and the completion are there; make uninstall
- * removes what install put. */
+/* make install DESTDIR=<tmp>, then the installed courier, run from /, finds a lab by name and
+ * meets its expect; the man pages and the completion are there; make uninstall removes what
+ * install put. The install keeps the build's PREFIX: another PREFIX is compiled into the binary
+ * (its data folder), so make would relink the binary under test while the other rooms' tests
+ * run it (make test runs them side by side: "Permission denied" in tests/test_producer_cli.c). */
 static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
     char dir[] = "/tmp/courier-install-XXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
@@ -625,23 +627,31 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
     static char cmd[16384];
     snprintf(cmd, sizeof cmd,
              "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s %s BUILD=%s "
-             "install DESTDIR=%s PREFIX=/usr 2>&1",
+             "install DESTDIR=%s 2>&1",
              san, rel, dir);
+    struct stat before, after;
+    CU_ASSERT_EQUAL_FATAL(stat(tu_courier_path(), &before), 0);
     int rc = sh(cmd, out, sizeof out);
     if (rc)
         fprintf(stderr, "\n    %s: %s", cmd, out);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    const char *files[] = {"usr/bin/courier",
-                           "usr/share/courier/scenarios/acks1-leader-crash.json",
-                           "usr/share/courier/scenarios/more/isolated-leader.json",
-                           "usr/share/man/man1/courier.1",
-                           "usr/share/man/man1/courier-run.1",
-                           "usr/share/man/man1/courier-broker.1",
-                           "usr/share/man/man1/courier-produce.1",
-                           "usr/share/man/man1/courier-demo.1",
-                           "usr/share/bash-completion/completions/courier",
-                           "usr/share/doc/courier/README.md",
-                           "usr/share/doc/courier/docs/labs/README.md"};
+    CU_ASSERT_EQUAL_FATAL(stat(tu_courier_path(), &after), 0);
+    if (after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)
+        fprintf(stderr, "\n    make install rebuilt %s, the binary under test", tu_courier_path());
+    CU_ASSERT(after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+              after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+    const char *files[] = {"usr/local/bin/courier",
+                           "usr/local/share/courier/scenarios/acks1-leader-crash.json",
+                           "usr/local/share/courier/scenarios/more/isolated-leader.json",
+                           "usr/local/share/man/man1/courier.1",
+                           "usr/local/share/man/man1/courier-run.1",
+                           "usr/local/share/man/man1/courier-broker.1",
+                           "usr/local/share/man/man1/courier-produce.1",
+                           "usr/local/share/man/man1/courier-demo.1",
+                           "usr/local/share/bash-completion/completions/courier",
+                           "usr/local/share/doc/courier/README.md",
+                           "usr/local/share/doc/courier/docs/labs/README.md"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -653,7 +663,7 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
     /* from /, by name, with PATH: the share folder is found next to the binary */
     int64_t t0 = tu_now_ms();
     snprintf(cmd, sizeof cmd,
-             "cd / && PATH=%s/usr/bin:$PATH courier run acks1-leader-crash --headless "
+             "cd / && PATH=%s/usr/local/bin:$PATH courier run acks1-leader-crash --headless "
              "--speed " INSTALLED_LAB_SPEED " 2>&1",
              dir);
     rc = sh(cmd, out, sizeof out);
@@ -665,7 +675,7 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "expect: all met"));
     /* the docs' spelling, `courier run scenarios/NAME.json`, works outside the checkout too */
     snprintf(cmd, sizeof cmd,
-             "cd / && PATH=%s/usr/bin:$PATH courier run scenarios/min-isr.json --headless "
+             "cd / && PATH=%s/usr/local/bin:$PATH courier run scenarios/min-isr.json --headless "
              "--speed " INSTALLED_LAB_SPEED " 2>&1",
              dir);
     rc = sh(cmd, out, sizeof out);
@@ -673,15 +683,15 @@ static void test_make_install_staged_courier_runs_a_lab_from_anywhere(void) {
         fprintf(stderr, "\n%s", out);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "expect: all met"));
-    snprintf(cmd, sizeof cmd, "cd / && %s/usr/bin/courier labs 2>&1", dir);
+    snprintf(cmd, sizeof cmd, "cd / && %s/usr/local/bin/courier labs 2>&1", dir);
     CU_ASSERT_EQUAL(sh(cmd, out, sizeof out), 0);
     char want[PATH_MAX];
-    snprintf(want, sizeof want, "scenarios: %s/usr/share/courier/scenarios", dir);
+    snprintf(want, sizeof want, "scenarios: %s/usr/local/share/courier/scenarios", dir);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
 
     snprintf(cmd, sizeof cmd,
              "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s %s BUILD=%s "
-             "uninstall DESTDIR=%s PREFIX=/usr >/dev/null 2>&1 && "
+             "uninstall DESTDIR=%s >/dev/null 2>&1 && "
              "find %s -type f",
              san, rel, dir, dir);
     CU_ASSERT_EQUAL(sh(cmd, out, sizeof out), 0);
