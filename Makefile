@@ -133,7 +133,7 @@ $(foreach r,$(ROOMS),test-$(r)): test-%: deps $(BUILD)/tests/%_tests
 # The whole suite: every room's runner (sim's, the longest, beside the others: see
 # tests/run-rooms.sh), then the fuzz smoke run. Fails if any test failed.
 test: deps $(RUNNERS) $(COURIER) courier
-	@COURIER=$(abspath $(COURIER)) sh tests/run-rooms.sh $(BUILD) $(TEST)
+	@COURIER=$(abspath $(COURIER)) sh tests/run-rooms.sh $(BUILD) "$(ROOMS)" $(TEST)
 	@if [ -z "$(SAN)" ] && [ -z "$(TEST)" ]; then $(MAKE) --no-print-directory fuzz-smoke; fi
 	@echo "make test: all suites passed"
 

@@ -18,6 +18,15 @@ static inline void ts_read_back(int fd, char *buf, size_t size) {
     buf[n > 0 ? n : 0] = '\0';
 }
 
+/* A temp file already unlinked, for a child's output (-1 when none could be made). */
+static inline int ts_tmpfd(void) {
+    char path[] = "/tmp/courier-test-out-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
 /* Starts courier with argv (argv[0] ignored), its stdout on ofd and stderr on efd; returns
  * the child's pid (-1 when fork failed). */
 static inline pid_t ts_spawn_courier(char *const argv[], int ofd, int efd) {
@@ -38,19 +47,13 @@ static inline pid_t ts_spawn_courier(char *const argv[], int ofd, int efd) {
  * not run. */
 static inline int ts_run_courier(char *const argv[], char *out, size_t outsize, char *err,
                                  size_t errsize, int sigint_after_ms) {
-    char opath[] = "/tmp/courier-test-out-XXXXXX", epath[] = "/tmp/courier-test-err-XXXXXX";
-    int ofd = mkstemp(opath);
+    int ofd = ts_tmpfd();
     if (ofd < 0)
         return -100;
-    unlink(opath);
-    int efd = ofd;
-    if (err) {
-        efd = mkstemp(epath);
-        if (efd < 0) {
-            close(ofd);
-            return -100;
-        }
-        unlink(epath);
+    int efd = err ? ts_tmpfd() : ofd;
+    if (efd < 0) {
+        close(ofd);
+        return -100;
     }
     pid_t pid = ts_spawn_courier(argv, ofd, efd);
     int st = 0;
@@ -96,26 +99,18 @@ typedef struct ts_job {
     int64_t t0;
 } ts_job;
 
-static inline int ts_tmpfd(void) {
-    char path[] = "/tmp/courier-test-out-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
-}
-
 /* Reads a finished job's output, closes its files and hands it to check. */
 static inline void ts_job_end(ts_job *j, int st, ts_check_fn check, void *opaque) {
     static char out[65536], err[65536];
     out[0] = err[0] = '\0';
-    if (j->ofd >= 0)
+    if (j->ofd >= 0) {
         ts_read_back(j->ofd, out, sizeof out);
-    if (j->efd >= 0)
-        ts_read_back(j->efd, err, sizeof err);
-    if (j->ofd >= 0)
         close(j->ofd);
-    if (j->efd >= 0)
+    }
+    if (j->efd >= 0) {
+        ts_read_back(j->efd, err, sizeof err);
         close(j->efd);
+    }
     int rc = j->pid <= 0 ? -100 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     check(j->i, rc, out, err, tu_now_ms() - j->t0, opaque);
 }

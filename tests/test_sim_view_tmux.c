@@ -96,6 +96,24 @@ static bool tmx_wait(tmx *t, bool (*pred)(const char *screen, void *arg), void *
     }
 }
 
+/* tmx_wait_settled's predicate: pred holds on this capture and the previous one was the same
+ * screen (pred runs once per capture, so its outputs describe the frame accepted). */
+typedef struct settled_arg {
+    bool (*pred)(const char *screen, void *arg);
+    void *arg;
+    bool had; /* prev holds a capture on which pred held */
+    char prev[SCREEN_BYTES];
+} settled_arg;
+
+static bool settled(const char *screen, void *arg) {
+    settled_arg *s = arg;
+    bool same = s->had && !strcmp(s->prev, screen);
+    s->had = s->pred(screen, s->arg);
+    if (s->had && !same)
+        memcpy(s->prev, screen, strlen(screen) + 1);
+    return s->had && same;
+}
+
 /* As tmx_wait, on a settled frame: pred holds and the next capture (20 ms later) is the same
  * screen. tmux may be read while it is still taking a frame in: ncurses writes a frame top to
  * bottom, so a capture can show the header's new event count above the previous step's
@@ -103,21 +121,11 @@ static bool tmx_wait(tmx *t, bool (*pred)(const char *screen, void *arg), void *
  * two, so they must read a whole frame. */
 static bool tmx_wait_settled(tmx *t, bool (*pred)(const char *screen, void *arg), void *arg,
                              int timeout_ms) {
-    static char prev[SCREEN_BYTES];
-    int64_t end = tu_now_ms() + timeout_ms;
-    bool had = false; /* prev holds a capture on which pred held */
-    for (;;) {
-        if (tmx_capture(t)) {
-            if (had && !strcmp(prev, t->screen) && pred(t->screen, arg))
-                return true;
-            had = pred(t->screen, arg);
-            if (had)
-                memcpy(prev, t->screen, strlen(t->screen) + 1);
-        }
-        if (tu_now_ms() >= end)
-            return false;
-        pause_ms(20);
-    }
+    static settled_arg s;
+    s.pred = pred;
+    s.arg = arg;
+    s.had = false;
+    return tmx_wait(t, settled, &s, timeout_ms);
 }
 
 static bool has_text(const char *screen, void *arg) {
